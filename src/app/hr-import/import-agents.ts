@@ -1,0 +1,239 @@
+import { sql, type Transaction } from 'kysely';
+import { recordFingerprint, validateFeedRow, type AgentFeedRecord } from '../../domain/hr-feed.ts';
+import type { Database, ImportRunTable } from '../../store/schema.ts';
+import type { Dialect } from '../../store/database.ts';
+import { appendAudit } from '../../store/audit.ts';
+import { authorize, type Authorization } from '../authorize.ts';
+import { agentColumns } from '../agents.ts';
+import { AppError, notFound } from '../errors.ts';
+import { queueMail } from '../mail.ts';
+import { today, type Actor, type AppContext } from '../context.ts';
+import { FeedFormatError, readFeed, type FeedFormat } from './feed-reader.ts';
+
+// HR feed import: streamed, validated row by row, committed in batches (each batch with its audit
+// record) so memory stays flat and the database stays available to other users during a large import.
+// A file that is not a feed at all is refused before anything is written.
+
+const BATCH_ROWS = 2000;
+
+export interface ImportRequest {
+  organizationId: string;
+  format: FeedFormat;
+  full: boolean;
+  fileName: string;
+  input: AsyncIterable<Uint8Array> | NodeJS.ReadableStream;
+  bytesTotal: number | null;
+  onProgress?: (run: ImportProgress) => void;
+}
+
+export interface ImportProgress {
+  bytesRead: number;
+  bytesTotal: number | null;
+  total: number;
+  rejected: number;
+}
+
+interface Counts {
+  total: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  deactivated: number;
+}
+
+interface PendingRow {
+  line: number;
+  record: AgentFeedRecord;
+  organizationId: string;
+  fingerprint: string;
+}
+
+interface Reject {
+  line: number;
+  field: string;
+  reason: string;
+}
+
+export async function importAgents(ctx: AppContext, actor: Actor, req: ImportRequest): Promise<ImportRunTable> {
+  const org = await ctx.store.db.selectFrom('organizations').select(['id', 'path', 'code']).where('id', '=', req.organizationId).executeTakeFirst();
+  if (!org) throw notFound('Organisation introuvable.');
+  const auth = await authorize(ctx, actor, 'import.run', org.id, { type: 'organization', id: org.id });
+  const runId = ctx.newId();
+  const startedAt = ctx.now().toISOString();
+  const counts: Counts = { total: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, deactivated: 0 };
+  await ctx.store.db.transaction().execute(async (trx) => {
+    await trx.insertInto('import_runs').values({
+      id: runId, organization_id: org.id, file_name: req.fileName.slice(0, 200), format: req.format, full_mode: req.full ? 1 : 0,
+      status: 'running', ...counts, bytes_total: req.bytesTotal, bytes_read: 0, message: null, started_by: auth.actorId, started_at: startedAt, finished_at: null,
+    }).execute();
+    await audit(ctx, trx, actor, auth, 'hrImport.start', runId, { fileName: req.fileName, format: req.format, full: req.full });
+  });
+
+  const orgByCode = new Map<string, string | null>([[org.code, org.id]]);
+  const seen = new Map<string, number>(); // identifier → first line, to reject duplicates and to know who is in a full feed
+  const todayIso = today(ctx);
+  let bytesRead = 0;
+  let pending: PendingRow[] = [];
+  let rejects: Reject[] = [];
+
+  const flush = async (): Promise<void> => {
+    const rows = pending;
+    const rej = rejects;
+    pending = [];
+    rejects = [];
+    await ctx.store.db.transaction().execute(async (trx) => {
+      const c = await applyBatch(ctx, trx, runId, org.path, rows);
+      counts.inserted += c.inserted;
+      counts.updated += c.updated;
+      counts.unchanged += c.unchanged;
+      rej.push(...c.rejects);
+      counts.rejected += new Set(rej.map((r) => r.line)).size;
+      if (rej.length) await trx.insertInto('import_rejects').values(rej.map((r) => ({ import_id: runId, line: r.line, field: r.field, reason: r.reason }))).execute();
+      await trx.updateTable('import_runs').set({ ...counts, bytes_read: bytesRead }).where('id', '=', runId).execute();
+      await audit(ctx, trx, actor, auth, 'hrImport.batch', runId, { inserted: c.inserted, updated: c.updated, unchanged: c.unchanged, rejected: new Set(rej.map((r) => r.line)).size, lines: rows.length ? [rows[0]!.line, rows.at(-1)!.line] : [] });
+    });
+    req.onProgress?.({ bytesRead, bytesTotal: req.bytesTotal, total: counts.total, rejected: counts.rejected });
+  };
+
+  try {
+    for await (const item of readFeed(req.input, req.format, { onProgress: (b) => { bytesRead = b; } })) {
+      counts.total++;
+      if (item.kind === 'bad') {
+        for (const e of item.errors) rejects.push({ line: item.line, field: '(ligne)', reason: e });
+      } else {
+        const v = validateFeedRow(item.raw, { today: todayIso });
+        if (!v.ok) {
+          for (const e of v.errors) rejects.push({ line: item.line, field: e.field, reason: e.reason });
+        } else {
+          const first = seen.get(v.record.identifier);
+          const orgId = await resolveOrg(ctx, orgByCode, org.path, v.record.organizationCode);
+          if (first !== undefined) rejects.push({ line: item.line, field: 'identifiant', reason: `identifiant en double dans le fichier (déjà présent ligne ${first})` });
+          else if (!orgId) rejects.push({ line: item.line, field: 'organisation', reason: `organisation « ${v.record.organizationCode ?? ''} » inconnue ou hors du périmètre de l'import` });
+          else {
+            seen.set(v.record.identifier, item.line);
+            pending.push({ line: item.line, record: v.record, organizationId: orgId, fingerprint: recordFingerprint(v.record) + orgId });
+          }
+        }
+      }
+      if (pending.length + rejects.length >= BATCH_ROWS) await flush();
+    }
+    await flush();
+    if (req.full) await deactivateMissing(ctx, actor, auth, runId, org.path, seen, counts);
+  } catch (err) {
+    const refused = err instanceof FeedFormatError;
+    const message = err instanceof Error ? err.message : String(err);
+    await ctx.store.db.transaction().execute(async (trx) => {
+      await trx.updateTable('import_runs').set({ ...counts, status: refused ? 'refused' : 'failed', message, finished_at: ctx.now().toISOString() }).where('id', '=', runId).execute();
+      await audit(ctx, trx, actor, auth, refused ? 'hrImport.refuse' : 'hrImport.fail', runId, { message });
+    });
+    if (refused) throw new AppError('invalid', message);
+    throw err;
+  }
+
+  return ctx.store.db.transaction().execute(async (trx) => {
+    const message = `${counts.total} ligne(s) lue(s) : ${counts.inserted} créé(s), ${counts.updated} modifié(s), ${counts.unchanged} inchangé(s), ${counts.rejected} ligne(s) rejetée(s), ${counts.deactivated} désactivé(s).`;
+    await trx.updateTable('import_runs').set({ ...counts, status: 'done', message, bytes_read: bytesRead, finished_at: ctx.now().toISOString() }).where('id', '=', runId).execute();
+    await audit(ctx, trx, actor, auth, 'hrImport.finish', runId, counts);
+    if (actor.kind === 'person') {
+      const me = await trx.selectFrom('agents').select('email').where('id', '=', actor.agentId).executeTakeFirst();
+      if (me?.email) {
+        await queueMail(ctx, trx, { to: me.email, subject: `Import du flux SIRH « ${req.fileName} » terminé`, text: `Bonjour,\n\nL'import du flux SIRH « ${req.fileName} » est terminé.\n${message}\n\nLe rapport détaillé des lignes rejetées est disponible dans le portail, rubrique « Import du flux SIRH ».\n\nCartes Agents` });
+      }
+    }
+    return trx.selectFrom('import_runs').selectAll().where('id', '=', runId).executeTakeFirstOrThrow();
+  });
+}
+
+async function audit(ctx: AppContext, trx: Transaction<Database>, actor: Actor, auth: Authorization, action: string, runId: string, summary: unknown): Promise<void> {
+  await appendAudit(trx, ctx.store.dialect, {
+    at: ctx.now().toISOString(), actorId: auth.actorId, actorRole: auth.role, organizationId: auth.organizationId,
+    action, outcome: 'ok', targetType: 'importRun', targetId: runId, requestId: actor.requestId, summary,
+  });
+}
+
+async function resolveOrg(ctx: AppContext, cache: Map<string, string | null>, rootPath: string, code: string | null): Promise<string | null> {
+  if (!code) return cache.values().next().value ?? null;
+  if (cache.has(code)) return cache.get(code) ?? null;
+  const row = await ctx.store.db.selectFrom('organizations').select(['id', 'path']).where('code', '=', code).executeTakeFirst();
+  const id = row && row.path.startsWith(rootPath) ? row.id : null;
+  cache.set(code, id);
+  return id;
+}
+
+async function applyBatch(ctx: AppContext, trx: Transaction<Database>, runId: string, rootPath: string, rows: PendingRow[]) {
+  const out = { inserted: 0, updated: 0, unchanged: 0, rejects: [] as Reject[] };
+  if (rows.length === 0) return out;
+  const existing = new Map<string, { id: string; organization_id: string; feed_fingerprint: string | null; status: string; path: string }>();
+  for (let i = 0; i < rows.length; i += 500) {
+    const ids = rows.slice(i, i + 500).map((r) => r.record.identifier);
+    const found = await trx.selectFrom('agents as a').innerJoin('organizations as o', 'o.id', 'a.organization_id')
+      .select(['a.id', 'a.identifier', 'a.organization_id', 'a.feed_fingerprint', 'a.status', 'o.path']).where('a.identifier', 'in', ids).execute();
+    for (const f of found) existing.set(f.identifier, f);
+  }
+  const now = ctx.now().toISOString();
+  const inserts = [];
+  for (const r of rows) {
+    const e = existing.get(r.record.identifier);
+    if (!e) {
+      inserts.push({
+        id: ctx.newId(), organization_id: r.organizationId, ...agentColumns(r.record), status: 'active', identity_verified: 1,
+        directory_record: 0, has_photo: 0, source: 'hr_feed', feed_fingerprint: r.fingerprint, last_import_id: runId, created_at: now, updated_at: now,
+      });
+    } else if (!e.path.startsWith(rootPath)) {
+      out.rejects.push({ line: r.line, field: 'identifiant', reason: "cet identifiant appartient à un agent d'une autre organisation, hors du périmètre de l'import" });
+    } else if (e.feed_fingerprint === r.fingerprint && e.status === 'active') {
+      out.unchanged++;
+    } else {
+      await trx.updateTable('agents').set({
+        organization_id: r.organizationId, ...agentColumns(r.record), status: 'active', identity_verified: 1,
+        feed_fingerprint: r.fingerprint, last_import_id: runId, updated_at: now,
+      }).where('id', '=', e.id).execute();
+      out.updated++;
+    }
+  }
+  await insertAgents(trx, ctx.store.dialect, inserts);
+  out.inserted += inserts.length;
+  return out;
+}
+
+type AgentInsert = Database['agents'];
+
+async function insertAgents(trx: Transaction<Database>, dialect: Dialect, rows: AgentInsert[]): Promise<void> {
+  if (rows.length === 0) return;
+  if (dialect === 'sqlite') {
+    // SQLite allows 32766 bound variables per statement: 26 columns × 500 rows stays under it.
+    for (let i = 0; i < rows.length; i += 500) await trx.insertInto('agents').values(rows.slice(i, i + 500)).execute();
+    return;
+  }
+  // PostgreSQL: one statement per batch with one array parameter per column (unnest) is several
+  // times faster than multi-row VALUES, whose parse cost grows with the row count.
+  const cols = Object.keys(rows[0]!) as (keyof AgentInsert)[];
+  const intCols = new Set(['identity_verified', 'directory_record', 'has_photo']);
+  const arrays = cols.map((c) => sql`${rows.map((r) => r[c])}::${sql.raw(intCols.has(c) ? 'integer[]' : 'text[]')}`);
+  await sql`insert into agents (${sql.join(cols.map((c) => sql.ref(c)))}) select * from unnest(${sql.join(arrays)})`.execute(trx);
+}
+
+async function deactivateMissing(ctx: AppContext, actor: Actor, auth: Authorization, runId: string, rootPath: string, seen: Map<string, number>, counts: Counts): Promise<void> {
+  // Only agents that came from the feed are deactivated; those created by hand are left alone.
+  const active = await ctx.store.db.selectFrom('agents as a').innerJoin('organizations as o', 'o.id', 'a.organization_id')
+    .select(['a.id', 'a.identifier']).where('o.path', 'like', `${rootPath}%`).where('a.status', '=', 'active').where('a.source', '=', 'hr_feed').execute();
+  const missing = active.filter((a) => !seen.has(a.identifier)).map((a) => a.id);
+  for (let i = 0; i < missing.length; i += 500) {
+    const chunk = missing.slice(i, i + 500);
+    await ctx.store.db.transaction().execute(async (trx) => {
+      await trx.updateTable('agents').set({ status: 'inactive', updated_at: ctx.now().toISOString(), last_import_id: runId }).where('id', 'in', chunk).execute();
+      counts.deactivated += chunk.length;
+      await trx.updateTable('import_runs').set({ deactivated: counts.deactivated }).where('id', '=', runId).execute();
+      await audit(ctx, trx, actor, auth, 'hrImport.deactivate', runId, { deactivated: chunk });
+    });
+  }
+}
+
+export function importRunView(r: ImportRunTable, organizationName: string) {
+  return {
+    id: r.id, organizationId: r.organization_id, organizationName, fileName: r.file_name, format: r.format, fullMode: r.full_mode === 1,
+    status: r.status, total: r.total, inserted: r.inserted, updated: r.updated, unchanged: r.unchanged, rejected: r.rejected,
+    deactivated: r.deactivated, bytesTotal: r.bytes_total, bytesRead: r.bytes_read, message: r.message, startedAt: r.started_at, finishedAt: r.finished_at,
+  };
+}

@@ -1,0 +1,70 @@
+import { Command, Option } from 'commander';
+import { serveCommand } from './serve.ts';
+import { runWithPlatform } from './shared.ts';
+import { importAgentsCommand } from './import-agents.ts';
+import { loadDemoData } from '../app/demo.ts';
+import { createSignInLink } from '../app/sessions.ts';
+import { systemActor } from '../app/context.ts';
+import { verifyAuditChain } from '../store/audit.ts';
+
+const program = new Command();
+program
+  .name('cartes')
+  .description('Cartes Agents — gestion des cartes à puce des agents publics')
+  .option('--data <dossier>', 'dossier des données (défaut : $CARTES_DATA ou ./data)')
+  .option('--db <cible>', 'base : chemin SQLite ou URL postgres:// (défaut : $CARTES_DB ou <data>/cartes.sqlite)')
+  .showHelpAfterError('(aide : cartes --help)');
+
+program.command('serve')
+  .description('démarre la plateforme (API, portail web, tâches de fond)')
+  .option('--port <n>', "port d'écoute (défaut : $CARTES_PORT ou 3000)", (v) => Number(v))
+  .option('--host <adresse>', "adresse d'écoute (défaut : 127.0.0.1)")
+  .option('--demo', 'charge les données de démonstration si besoin')
+  .action(async (opts: { port?: number; host?: string; demo?: boolean }) => serveCommand(program.opts(), opts));
+
+program.command('migrate')
+  .description('applique les migrations du schéma de la base')
+  .action(() => runWithPlatform(program.opts(), async ({ store }) => {
+    console.log(`Base à jour : ${store.location}`);
+  }));
+
+const demo = program.command('demo').description('données de démonstration');
+demo.command('load')
+  .description('charge les données de démonstration (sans effet si déjà chargées)')
+  .action(() => runWithPlatform(program.opts(), async ({ ctx }) => {
+    const { created } = await loadDemoData(ctx);
+    console.log(created ? `Données de démonstration chargées (${created} éléments créés).` : 'Données de démonstration déjà présentes : rien à faire.');
+  }));
+
+const imp = program.command('import').description('imports');
+imp.command('agents')
+  .description('importe un flux SIRH d\'agents (CSV « ; » ou JSON lines)')
+  .argument('<fichier>', 'fichier du flux')
+  .requiredOption('--org <code>', "code de l'organisation destinataire")
+  .addOption(new Option('--format <format>', 'format du fichier').choices(['csv', 'jsonl']))
+  .option('--full', 'flux complet : désactive les agents absents du fichier')
+  .action((file: string, opts: { org: string; format?: 'csv' | 'jsonl'; full?: boolean }) => importAgentsCommand(program.opts(), file, opts));
+
+program.command('verify-audit')
+  .description("vérifie l'intégrité du journal d'audit (chaîne d'empreintes)")
+  .action(() => runWithPlatform(program.opts(), async ({ store }) => {
+    const r = await verifyAuditChain(store);
+    if (r.ok) {
+      console.log(`Journal d'audit intègre : ${r.checked} enregistrement(s) vérifié(s).`);
+    } else {
+      console.error(`Journal d'audit ALTÉRÉ : premier enregistrement en défaut n° ${r.firstBroken!.seq} — ${r.firstBroken!.reason}.`);
+      process.exitCode = 2;
+    }
+  }));
+
+const admin = program.command('admin').description("commandes d'administration");
+admin.command('sign-in-link')
+  .description('crée un lien de connexion à usage unique (10 minutes) pour une personne')
+  .requiredOption('--person <identifiant>', 'identifiant de la personne (NID, numéro Alliance ou identifiant interne)')
+  .action((opts: { person: string }) => runWithPlatform(program.opts(), async ({ ctx, config }) => {
+    const link = await createSignInLink(ctx, systemActor('cli'), opts.person);
+    console.log(`${config.publicUrl}/connexion?jeton=${link.token}`);
+    console.error(`Lien valable jusqu'à ${new Date(link.expiresAt).toLocaleString('fr-FR')}, une seule fois.`);
+  }));
+
+await program.parseAsync(process.argv);

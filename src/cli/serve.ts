@@ -1,0 +1,37 @@
+import { buildServer } from '../http/server.ts';
+import { startWorker } from '../jobs/worker.ts';
+import { loadDemoData } from '../app/demo.ts';
+import { openPlatform } from '../platform.ts';
+import { reportError, type GlobalOptions } from './shared.ts';
+
+export async function serveCommand(global: GlobalOptions, opts: { port?: number; host?: string; demo?: boolean }): Promise<void> {
+  let platform;
+  try {
+    platform = await openPlatform({ data: global.data, db: global.db, port: opts.port, host: opts.host });
+  } catch (err) {
+    reportError(err);
+    return;
+  }
+  const { config, store, ctx } = platform;
+  if (opts.demo) await loadDemoData(ctx);
+  const app = await buildServer(ctx, config);
+  const worker = startWorker(ctx);
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = config.publicUrl.replace(/:\d+$/, `:${port}`);
+  console.log(`\nCartes Agents est démarré : ${url}`);
+  console.log(`Base : ${store.location}`);
+  console.log(`Documentation de l'API : ${url}/api/docs`);
+  console.log('Pour vous connecter, créez un lien à usage unique (10 minutes), par exemple pour l\'administratrice nationale :');
+  console.log('  npx cartes admin sign-in-link --person admin.national');
+  console.log('Autres comptes de démonstration : martin.c77011 (opératrice, mairie), lefebvre.s77 (préfecture), 1002345678 (opérateur, Brest), controle.interne, auditeur.externe.\n');
+  const stop = async () => {
+    await app.close();
+    await worker.stop();
+    await store.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}

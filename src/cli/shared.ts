@@ -1,0 +1,43 @@
+import { openPlatform } from '../platform.ts';
+import { ConfigError, type Config } from '../config.ts';
+import { AppError } from '../app/errors.ts';
+import type { Store } from '../store/database.ts';
+import type { AppContext } from '../app/context.ts';
+
+export interface GlobalOptions {
+  data?: string;
+  db?: string;
+}
+
+/** Opens the platform, runs a command, closes; errors become one French line and exit code 1. */
+export async function runWithPlatform(global: GlobalOptions, work: (p: { config: Config; store: Store; ctx: AppContext }) => Promise<void>): Promise<void> {
+  let platform;
+  try {
+    platform = await openPlatform({ data: global.data, db: global.db });
+  } catch (err) {
+    reportError(err);
+    return;
+  }
+  try {
+    await work(platform);
+  } catch (err) {
+    reportError(err);
+  } finally {
+    await platform.store.close();
+  }
+}
+
+export function reportError(err: unknown): void {
+  process.exitCode = 1;
+  if (err instanceof ConfigError || err instanceof AppError) {
+    console.error(`Erreur : ${err.message}`);
+    if (err instanceof AppError) for (const e of err.errors) console.error(`  - ${e.line ? `ligne ${e.line}, ` : ''}${e.field} : ${e.reason}`);
+    return;
+  }
+  const code = (err as { code?: string }).code;
+  if (code === 'ECONNREFUSED') {
+    console.error('Erreur : base PostgreSQL injoignable (connexion refusée). Vérifiez CARTES_DB.');
+    return;
+  }
+  console.error(`Erreur inattendue : ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+}

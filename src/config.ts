@@ -1,0 +1,61 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+
+// Configuration: environment variables, then an optional JSON file (CARTES_CONFIG or
+// <data>/config.json), then defaults. Validated once at start with French messages.
+
+export interface Config {
+  dataDir: string;
+  db: string;
+  host: string;
+  port: number;
+  publicUrl: string;
+  branding: 'state' | 'neutral';
+  smtpUrl: string | null;
+  mailFrom: string;
+  mailDir: string;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+export interface ConfigOverrides {
+  data?: string | undefined;
+  db?: string | undefined;
+  port?: number | undefined;
+  host?: string | undefined;
+}
+
+export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = resolve(overrides.data ?? env['CARTES_DATA'] ?? 'data');
+  const filePath = env['CARTES_CONFIG'] ?? join(dataDir, 'config.json');
+  let file: Record<string, unknown> = {};
+  if (existsSync(filePath)) {
+    try {
+      file = JSON.parse(readFileSync(filePath, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(`Fichier de configuration illisible (${filePath}) : ${(err as Error).message}`);
+    }
+  }
+  const pick = (envName: string, key: string): string | undefined => {
+    const v = env[envName] ?? file[key];
+    return v === undefined || v === null || v === '' ? undefined : String(v);
+  };
+  const errors: string[] = [];
+  const dbRaw = overrides.db ?? pick('CARTES_DB', 'db') ?? join(dataDir, 'cartes.sqlite');
+  const db = /^postgres(ql)?:\/\//.test(dbRaw) || dbRaw === ':memory:' || isAbsolute(dbRaw) ? dbRaw : resolve(dbRaw);
+  const portRaw = overrides.port ?? pick('CARTES_PORT', 'port') ?? '3000';
+  const port = Number(portRaw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) errors.push(`CARTES_PORT : port invalide « ${portRaw} » (0 à 65535).`);
+  const host = overrides.host ?? pick('CARTES_HOST', 'host') ?? '127.0.0.1';
+  const branding = pick('CARTES_BRANDING', 'branding') ?? 'state';
+  if (branding !== 'state' && branding !== 'neutral') errors.push(`CARTES_BRANDING : « ${branding} » inconnu (state ou neutral).`);
+  const smtpUrl = pick('CARTES_SMTP_URL', 'smtpUrl') ?? null;
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) errors.push('CARTES_SMTP_URL : adresse SMTP invalide (smtp://hôte:port ou smtps://…).');
+  const mailFrom = pick('CARTES_MAIL_FROM', 'mailFrom') ?? 'Cartes Agents <ne-pas-repondre@cartes-agents.localhost>';
+  const logLevel = pick('CARTES_LOG_LEVEL', 'logLevel') ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) errors.push(`CARTES_LOG_LEVEL : niveau « ${logLevel} » inconnu.`);
+  if (errors.length) throw new ConfigError(`Configuration invalide :\n  - ${errors.join('\n  - ')}`);
+  const publicUrl = pick('CARTES_PUBLIC_URL', 'publicUrl') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  return { dataDir, db, host, port, publicUrl, branding: branding as Config['branding'], smtpUrl, mailFrom, mailDir: join(dataDir, 'mails'), logLevel };
+}

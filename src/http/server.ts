@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { AppContext } from '../app/context.ts';
+import type { Config } from '../config.ts';
+import { authHook } from './auth.ts';
+import { errorHandler, sendProblem } from './problem.ts';
+import { sessionRoutes } from './routes/session.ts';
+import { organizationRoutes } from './routes/organizations.ts';
+import { agentRoutes } from './routes/agents.ts';
+import { importRoutes } from './routes/imports.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { adminRoutes } from './routes/admin.ts';
+
+export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
+export interface ServerOptions {
+  logger?: boolean | { level: string };
+  /** Requests per minute and IP on the whole API (tests lower or raise it). */
+  rateLimitPerMinute?: number;
+}
+
+export async function buildServer(ctx: AppContext, config: Config, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? { level: config.logLevel },
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
+  });
+  app.decorateRequest('actor', null);
+  app.decorateRequest('session', null);
+  app.setErrorHandler(errorHandler);
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  await app.register(cookie);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'], connectSrc: ["'self'"], frameAncestors: ["'none'"], formAction: ["'self'"], objectSrc: ["'none'"], baseUri: ["'self'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    frameguard: { action: 'deny' },
+    crossOriginEmbedderPolicy: false,
+    hsts: config.publicUrl.startsWith('https://'),
+  });
+  await app.register(rateLimit, {
+    max: opts.rateLimitPerMinute ?? 1200, timeWindow: '1 minute',
+    errorResponseBuilder: (_req, c) => ({ statusCode: 429, message: `Trop de requêtes : réessayez dans ${Math.ceil(c.ttl / 1000)} s.` }),
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Cartes Agents — API', version: '0.1.0', description: 'API de gestion des cartes agents : annuaire, organisations, import SIRH, audit.' },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'cartes_session' }, service: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  // Raw bodies: JPEG photos as a buffer, HR feeds as a stream (never buffered whole).
+  app.addContentTypeParser('image/jpeg', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  for (const type of ['text/csv', 'application/x-ndjson', 'application/jsonl', 'application/octet-stream', 'text/plain']) {
+    app.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
+  }
+
+  app.addHook('preHandler', authHook(ctx));
+
+  sessionRoutes(app, ctx, config);
+  organizationRoutes(app, ctx);
+  agentRoutes(app, ctx);
+  importRoutes(app, ctx);
+  auditRoutes(app, ctx);
+  adminRoutes(app, ctx);
+  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+
+  const hasWeb = existsSync(WEB_DIST);
+  if (hasWeb) await app.register(fastifyStatic, { root: WEB_DIST, prefix: '/', wildcard: false, index: ['index.html'] });
+  app.setNotFoundHandler((request, reply) => {
+    if (request.url.startsWith('/api/') || request.method !== 'GET' || !hasWeb) return sendProblem(reply, 404, 'Ressource introuvable.');
+    return reply.type('text/html').sendFile('index.html');
+  });
+  return app;
+}

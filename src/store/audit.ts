@@ -1,0 +1,90 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from './schema.ts';
+import type { Dialect, Store } from './database.ts';
+import { auditHash, checkLink, GENESIS_HASH, type ChainBreak } from '../domain/audit-chain.ts';
+
+export interface AuditEntry {
+  at: string;
+  actorId: string | null;
+  actorRole: string | null;
+  organizationId: string | null;
+  action: string;
+  outcome: 'ok' | 'refused';
+  targetType?: string | null;
+  targetId?: string | null;
+  requestId?: string | null;
+  summary?: unknown;
+  evidence?: string[];
+}
+
+/** Appends one record to the chain. Must run inside the transaction that makes the change. */
+export async function appendAudit(trx: Transaction<Database> | Kysely<Database>, dialect: Dialect, e: AuditEntry): Promise<number> {
+  // The head row is the chain's lock: on PostgreSQL FOR UPDATE serialises concurrent writers;
+  // SQLite transactions are already serialised (begin immediate).
+  const headQuery = trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1);
+  const head = dialect === 'postgres' ? await headQuery.forUpdate().executeTakeFirst() : await headQuery.executeTakeFirst();
+  const prevHash = head?.hash ?? GENESIS_HASH;
+  const content = {
+    seq: (head?.seq ?? 0) + 1,
+    at: e.at,
+    actor_id: e.actorId,
+    actor_role: e.actorRole,
+    organization_id: e.organizationId,
+    action: e.action,
+    outcome: e.outcome,
+    target_type: e.targetType ?? null,
+    target_id: e.targetId ?? null,
+    request_id: e.requestId ?? null,
+    summary: JSON.stringify(e.summary ?? {}),
+    evidence: JSON.stringify(e.evidence ?? []),
+  };
+  const hash = auditHash(prevHash, content);
+  await trx.insertInto('audit_log').values({ ...content, prev_hash: prevHash, hash }).execute();
+  if (head) {
+    await trx.updateTable('audit_head').set({ seq: content.seq, hash }).where('id', '=', 1).execute();
+  } else {
+    await trx.insertInto('audit_head').values({ id: 1, seq: content.seq, hash }).execute();
+  }
+  return content.seq;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  checked: number;
+  headSeq: number;
+  firstBroken: ChainBreak | null;
+}
+
+/** Walks the whole chain in pages; reports the first broken record. */
+export async function verifyAuditChain(store: Store, onProgress?: (checked: number) => void): Promise<AuditVerification> {
+  const { db } = store;
+  const head = await db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
+  let prevHash = GENESIS_HASH;
+  let expected = 1;
+  let checked = 0;
+  const pageSize = 5000;
+  let lastSeq = 0;
+  for (;;) {
+    const rows = await db.selectFrom('audit_log').selectAll().where('seq', '>', lastSeq).orderBy('seq').limit(pageSize).execute();
+    for (const r of rows) {
+      const reason = checkLink(expected, prevHash, r);
+      if (reason) return { ok: false, checked, headSeq: head?.seq ?? 0, firstBroken: { seq: expected, reason } };
+      prevHash = r.hash;
+      expected++;
+      checked++;
+      lastSeq = r.seq;
+    }
+    onProgress?.(checked);
+    if (rows.length < pageSize) break;
+  }
+  const headSeq = head?.seq ?? 0;
+  if (headSeq !== checked || (head && head.hash !== prevHash)) {
+    return { ok: false, checked, headSeq, firstBroken: { seq: checked + 1, reason: `la tête de chaîne annonce ${headSeq} enregistrements, ${checked} trouvés (fin du journal tronquée ou modifiée)` } };
+  }
+  return { ok: true, checked, headSeq, firstBroken: null };
+}
+
+export async function countRows(db: Kysely<Database>, table: keyof Database): Promise<number> {
+  const r = await db.selectFrom(table).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}

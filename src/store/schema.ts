@@ -1,0 +1,236 @@
+// Table shapes as Kysely sees them. Timestamps are ISO-8601 text and booleans are 0/1 integers
+// on both databases, so every query behaves the same on SQLite and PostgreSQL.
+import type { Generated } from 'kysely';
+
+export interface OrganizationTable {
+  id: string;
+  code: string;
+  kind: string;
+  name: string;
+  parent_id: string | null;
+  registration_authority_id: string | null;
+  path: string; // materialised ancestry "/rootId/.../id/" for subtree scope checks
+  insee_code: string | null;
+  siren: string | null;
+  address_line: string | null;
+  postal_code: string | null;
+  city: string | null;
+  status: string;
+  trusted_roles_suspended: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AgentTable {
+  id: string;
+  organization_id: string;
+  identifier: string;
+  identifier_kind: string;
+  last_name: string;
+  first_names: string;
+  sex: string;
+  birth_date: string;
+  birth_place: string;
+  email: string | null;
+  phone: string | null;
+  unit_address: string | null;
+  staff_status: string;
+  category: string | null;
+  profile: string | null;
+  habilitations: string; // JSON array of client application codes
+  status: string; // active | inactive
+  identity_verified: number;
+  directory_record: number;
+  has_photo: number;
+  source: string; // hr_feed | manual | demo
+  feed_fingerprint: string | null;
+  last_import_id: string | null;
+  search_text: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AgentPhotoTable {
+  agent_id: string;
+  jpeg: Uint8Array;
+  width: number;
+  height: number;
+  size: number;
+  uploaded_by: string | null;
+  uploaded_at: string;
+}
+
+export interface RoleAssignmentTable {
+  id: string;
+  agent_id: string;
+  role: string;
+  organization_id: string;
+  granted_by: string | null;
+  granted_at: string;
+  revoked_at: string | null;
+}
+
+export interface AgreementTable {
+  id: string;
+  organization_id: string;
+  signed_on: string;
+  ends_on: string;
+  mayor_name: string;
+  status: string; // active | notice | suspended | terminated
+  notice_given_on: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AgreementDelegateTable {
+  agreement_id: string;
+  agent_id: string;
+}
+
+export interface SelfAssessmentTable {
+  id: string;
+  organization_id: string;
+  assessed_on: string;
+  answers: string; // JSON: { [controlPointCode]: { conform: boolean, major: boolean, comment } }
+  result: string; // conform | minor | major
+  recorded_by: string | null;
+  lifted_at: string | null;
+  lifted_by: string | null;
+  created_at: string;
+}
+
+export interface AllocationPlanEntryTable {
+  id: string;
+  organization_id: string;
+  agent_id: string;
+  year: number;
+  reason: string | null;
+  created_at: string;
+}
+
+export interface AuditTable {
+  seq: number;
+  at: string;
+  actor_id: string | null;
+  actor_role: string | null;
+  organization_id: string | null;
+  action: string;
+  outcome: string; // ok | refused
+  target_type: string | null;
+  target_id: string | null;
+  request_id: string | null;
+  summary: string; // JSON before/after summary
+  evidence: string; // JSON array of references
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+export interface SignInLinkTable {
+  token_hash: string;
+  agent_id: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  created_by: string | null;
+}
+
+export interface SessionTable {
+  id_hash: string;
+  agent_id: string;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface ServiceTokenTable {
+  id: string;
+  name: string;
+  token_hash: string;
+  organization_id: string;
+  scopes: string; // JSON array
+  created_by: string | null;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface JobTable {
+  id: string;
+  kind: string;
+  payload: string;
+  status: string; // pending | running | done | failed
+  run_at: string;
+  attempts: number;
+  lease_owner: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
+export interface MailTable {
+  id: string;
+  recipient: string;
+  subject: string;
+  body: string;
+  transport: string; // file | smtp
+  file_name: string | null;
+  status: string; // queued | sent | failed
+  created_at: string;
+  sent_at: string | null;
+  error: string | null;
+}
+
+export interface ImportRunTable {
+  id: string;
+  organization_id: string;
+  file_name: string;
+  format: string;
+  full_mode: number;
+  status: string; // running | done | refused | failed
+  total: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  deactivated: number;
+  bytes_total: number | null;
+  bytes_read: number;
+  message: string | null;
+  started_by: string | null;
+  started_at: string;
+  finished_at: string | null;
+}
+
+export interface ImportRejectTable {
+  id: Generated<number>;
+  import_id: string;
+  line: number;
+  field: string;
+  reason: string;
+}
+
+export interface Database {
+  organizations: OrganizationTable;
+  agents: AgentTable;
+  agent_photos: AgentPhotoTable;
+  role_assignments: RoleAssignmentTable;
+  agreements: AgreementTable;
+  agreement_delegates: AgreementDelegateTable;
+  self_assessments: SelfAssessmentTable;
+  allocation_plan_entries: AllocationPlanEntryTable;
+  audit_log: AuditTable;
+  audit_head: AuditHeadTable;
+  sign_in_links: SignInLinkTable;
+  sessions: SessionTable;
+  service_tokens: ServiceTokenTable;
+  jobs: JobTable;
+  mails: MailTable;
+  import_runs: ImportRunTable;
+  import_rejects: ImportRejectTable;
+}

@@ -1,0 +1,105 @@
+// Page frame: skip links, DSFR header (State or neutral branding), main content, footer.
+import { headerFooterDisplayItem } from '@codegouvfr/react-dsfr/Display';
+import { Footer } from '@codegouvfr/react-dsfr/Footer';
+import { Header } from '@codegouvfr/react-dsfr/Header';
+import { MainNavigation, type MainNavigationProps } from '@codegouvfr/react-dsfr/MainNavigation';
+import { SkipLinks } from '@codegouvfr/react-dsfr/SkipLinks';
+import type { ReactNode } from 'react';
+import { can, type Permission } from '../permissions.ts';
+import { useLocation } from '../router.tsx';
+import { useSession } from '../session.tsx';
+
+interface Section {
+  href: string;
+  text: string;
+  permission?: Permission;
+}
+
+export const SECTIONS: Section[] = [
+  { href: '/', text: 'Accueil' },
+  { href: '/organisations', text: 'Organisations', permission: 'organization.read' },
+  { href: '/agents', text: 'Agents', permission: 'agent.read' },
+  { href: '/imports', text: 'Imports SIRH', permission: 'import.run' },
+  { href: '/journal', text: "Journal d'audit", permission: 'audit.read' },
+  { href: '/courriels', text: 'Courriels', permission: 'mail.read' },
+];
+
+function isActive(href: string, pathname: string): boolean {
+  return href === '/' ? pathname === '/' : pathname === href || pathname.startsWith(`${href}/`);
+}
+
+export function Layout(props: { children: ReactNode }) {
+  const { session, branding, platformName, signOut } = useSession();
+  const { pathname } = useLocation();
+  const neutral = branding === 'neutral';
+
+  const navItems: MainNavigationProps.Item[] = session
+    ? SECTIONS.filter((s) => !s.permission || can(session, s.permission)).map((s) => ({
+        text: s.text,
+        linkProps: { href: s.href },
+        isActive: isActive(s.href, pathname),
+      }))
+    : [];
+
+  const brandTop = neutral ? null : (
+    <>
+      République
+      <br />
+      Française
+    </>
+  );
+  const homeLinkProps = { href: '/', title: `Accueil — ${platformName}` };
+
+  return (
+    <>
+      <SkipLinks
+        links={[
+          { label: 'Contenu', anchor: '#contenu' },
+          ...(navItems.length > 0 ? [{ label: 'Menu', anchor: '#navigation-principale' }] : []),
+          { label: 'Pied de page', anchor: '#pied-de-page' },
+        ]}
+      />
+      <Header
+        brandTop={brandTop}
+        homeLinkProps={homeLinkProps}
+        serviceTitle={platformName}
+        serviceTagline="Gestion des cartes à puce des agents publics"
+        classes={neutral ? { logo: 'ca-hidden' } : undefined}
+        navigation={
+          navItems.length > 0 ? <MainNavigation id="navigation-principale" items={navItems} /> : undefined
+        }
+        quickAccessItems={
+          session
+            ? [
+                {
+                  iconId: 'fr-icon-account-circle-line',
+                  text: `${session.person.firstNames} ${session.person.lastName}`,
+                  linkProps: { href: '/' },
+                },
+                {
+                  iconId: 'fr-icon-logout-box-r-line',
+                  text: 'Se déconnecter',
+                  buttonProps: { type: 'button', onClick: () => void signOut() },
+                },
+              ]
+            : []
+        }
+      />
+      <main id="contenu" tabIndex={-1} className="ca-main">
+        <div className="fr-container fr-pt-4w fr-pb-8w">{props.children}</div>
+      </main>
+      <Footer
+        id="pied-de-page"
+        brandTop={brandTop}
+        homeLinkProps={homeLinkProps}
+        classes={neutral ? { brand: 'ca-hidden' } : undefined}
+        accessibility="non compliant"
+        accessibilityLinkProps={{ href: '/accessibilite' }}
+        contentDescription={`${platformName} est la plateforme ouverte de gestion des cartes à puce des agents publics : porteurs, opérateurs et autorités d'enregistrement des communes, préfectures et unités.`}
+        domains={neutral ? [] : undefined}
+        license="Logiciel libre publié sous licence EUPL-1.2."
+        bottomItems={[headerFooterDisplayItem]}
+      />
+    </>
+  );
+}
