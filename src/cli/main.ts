@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, Help, Option } from 'commander';
 import { serveCommand } from './serve.ts';
 import { runWithPlatform } from './shared.ts';
 import { importAgentsCommand } from './import-agents.ts';
@@ -7,8 +7,26 @@ import { createSignInLink } from '../app/sessions.ts';
 import { systemActor } from '../app/context.ts';
 import { verifyAuditChain } from '../store/audit.ts';
 
+// Commander's help is in English; its headings and fixed phrases are translated here.
+const FRENCH_HELP: [RegExp, string][] = [
+  [/^Usage:/gm, 'Utilisation :'], [/^Options:/gm, 'Options :'], [/^Commands:/gm, 'Commandes :'], [/^Arguments:/gm, 'Arguments :'],
+  [/\(choices: /g, '(valeurs : '], [/\(default: /g, '(défaut : '], [/\[command\]/g, '[commande]'],
+];
+const FRENCH_ERRORS: [RegExp, string][] = [
+  [/^error: /, 'Erreur : '], [/required option '([^']+)' not specified/, "option obligatoire manquante : $1"],
+  [/missing required argument '([^']+)'/, 'argument obligatoire manquant : $1'], [/unknown command '([^']+)'/, 'commande inconnue : $1'],
+  [/unknown option '([^']+)'/, 'option inconnue : $1'], [/too many arguments/, "trop d'arguments"],
+  [/option '([^']+)' argument '([^']+)' is invalid. Allowed choices are (.*)\./, "option $1 : valeur « $2 » non admise (valeurs : $3)."],
+];
+
 const program = new Command();
 program
+  .configureHelp({
+    formatHelp: (cmd, helper) => FRENCH_HELP.reduce((text, [re, fr]) => text.replace(re, fr), Help.prototype.formatHelp.call(helper, cmd, helper)),
+  })
+  .helpOption('-h, --help', "affiche l'aide de la commande")
+  .helpCommand('help [commande]', "affiche l'aide d'une commande")
+  .configureOutput({ outputError: (str, write) => write(FRENCH_ERRORS.reduce((text, [re, fr]) => text.replace(re, fr), str)) })
   .name('cartes')
   .description('Cartes Agents — gestion des cartes à puce des agents publics')
   .option('--data <dossier>', 'dossier des données (défaut : $CARTES_DATA ou ./data)')

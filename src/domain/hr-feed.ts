@@ -188,6 +188,7 @@ const ORGANIZATION_RE = /^[A-Za-z0-9_-]+$/;
 const EMAIL_RE =
   /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 // C0/C1 control characters but CR and LF (line breaks are allowed in the unit address only).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_RE = /[\u0000-\u0009\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 const LINE_FEED_RE = /[\r\n]/;
 

@@ -305,6 +305,16 @@ class CsvSplitter {
   }
 }
 
+/**
+ * Copy of a value sliced out of a decoded chunk. V8 represents a slice of 13+ characters as a view
+ * on its parent string, so a caller keeping some values (say, every identifier, to detect
+ * duplicates) would otherwise keep every chunk of the file alive. Flattening a concatenation
+ * makes a new string; the slice then only references that one.
+ */
+function detach(value: string): string {
+  return value.length < 13 ? value : ` ${value}`.slice(1);
+}
+
 async function* readCsv(decoded: AsyncIterable<DecodedChunk>, opts: ReadFeedOptions): AsyncGenerator<FeedItem> {
   let header: (FeedColumn | null)[] | null = null;
   let minFields = 0;
@@ -343,7 +353,7 @@ async function* readCsv(decoded: AsyncIterable<DecodedChunk>, opts: ReadFeedOpti
     for (let i = 0; i < fields.length && i < header.length; i++) {
       const col = header[i];
       const value = fields[i] ?? '';
-      if (col !== null && col !== undefined) raw[col] = value;
+      if (col !== null && col !== undefined) raw[col] = detach(value);
       else if (value.trim() !== '') errors.push(`valeur dans une colonne sans en-tête (colonne ${i + 1})`);
     }
     return errors.length > 0 ? { line: rec.line, kind: 'bad', errors } : { line: rec.line, kind: 'row', raw };
