@@ -1,5 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { loadConfig, type Config, type ConfigOverrides } from './config.ts';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, type Config, type ConfigOverrides } from './config.ts';
 import { migrate, openStore, type Store } from './store/database.ts';
 import { createMailer } from './notify/mailer.ts';
 import { makeContext, type AppContext } from './app/context.ts';
@@ -8,7 +10,7 @@ import { makeContext, type AppContext } from './app/context.ts';
 export async function openPlatform(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Promise<{ config: Config; store: Store; ctx: AppContext }> {
   const config = loadConfig(overrides, env);
   mkdirSync(config.dataDir, { recursive: true });
-  const store = openStore(config.db);
+  const store = openStore(config.db, { auditKey: auditKey(config.dataDir, env) });
   try {
     await migrate(store);
   } catch (err) {
@@ -17,4 +19,20 @@ export async function openPlatform(overrides: ConfigOverrides = {}, env: NodeJS.
   }
   const mailer = createMailer({ from: config.mailFrom, smtpUrl: config.smtpUrl, mailDir: config.mailDir });
   return { config, store, ctx: makeContext(store, mailer, config.dataDir) };
+}
+
+/**
+ * The key that seals the audit chain head: CARTES_AUDIT_KEY (base64, ≥ 32 bytes; the same on every
+ * instance sharing a PostgreSQL database), else a random key kept in <data>/audit.key (mode 0600).
+ */
+function auditKey(dataDir: string, env: NodeJS.ProcessEnv): Buffer {
+  const fromEnv = env['CARTES_AUDIT_KEY'];
+  if (fromEnv) {
+    const key = Buffer.from(fromEnv, 'base64');
+    if (key.length < 32) throw new ConfigError('CARTES_AUDIT_KEY : clé trop courte (32 octets au moins, en base64).');
+    return key;
+  }
+  const file = join(dataDir, 'audit.key');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
 }

@@ -213,3 +213,25 @@ export async function getPhoto(ctx: AppContext, actor: Actor, id: string): Promi
   if (!p) throw notFound("Cet agent n'a pas de photo.");
   return p.jpeg;
 }
+
+/** Deletes a directory record that nothing refers to; otherwise deactivation is the way. */
+export async function deleteAgent(ctx: AppContext, actor: Actor, id: string): Promise<void> {
+  const a = await loadAgent(ctx, id);
+  const auth = await authorize(ctx, actor, 'agent.write', a.organization_id, { type: 'agent', id });
+  if (actor.kind === 'person' && actor.agentId === id) throw new AppError('forbidden', 'Vous ne pouvez pas supprimer votre propre fiche.');
+  const db = ctx.store.db;
+  const refs = await Promise.all([
+    db.selectFrom('role_assignments').select('id').where('agent_id', '=', id).executeTakeFirst(),
+    db.selectFrom('agreement_delegates').select('agent_id').where('agent_id', '=', id).executeTakeFirst(),
+    db.selectFrom('allocation_plan_entries').select('id').where('agent_id', '=', id).executeTakeFirst(),
+    db.selectFrom('sign_in_links').select('agent_id').where('agent_id', '=', id).executeTakeFirst(),
+  ]);
+  if (refs.some(Boolean)) {
+    throw new AppError('conflict', "Cet agent a un historique (rôles, convention, plan de dotation ou connexions) : désactivez sa fiche au lieu de la supprimer.");
+  }
+  await changeWithAudit(ctx, actor, auth, 'agent.delete', async (trx) => {
+    await trx.deleteFrom('agent_photos').where('agent_id', '=', id).execute();
+    await trx.deleteFrom('agents').where('id', '=', id).execute();
+    return { result: null, targetType: 'agent', targetId: id, summary: { before: { identifier: a.identifier, lastName: a.last_name, firstNames: a.first_names, organizationId: a.organization_id } } };
+  });
+}

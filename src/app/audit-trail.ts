@@ -22,7 +22,7 @@ export async function changeWithAudit<T>(
 ): Promise<T> {
   return ctx.store.db.transaction().execute(async (trx) => {
     const change = await work(trx);
-    await appendAudit(trx, ctx.store.dialect, {
+    await appendAudit(trx, ctx.store, {
       at: ctx.now().toISOString(),
       actorId: auth.actorId,
       actorRole: auth.role,

@@ -114,7 +114,7 @@ async function trustedGrantVoid(ctx: AppContext, grantOrgId: string, target: Org
 
 async function recordRefusal(ctx: AppContext, actor: Actor, permission: Permission, orgId: string | null, target: { type: string; id: string } | undefined, reason: string): Promise<void> {
   await ctx.store.db.transaction().execute(async (trx: Transaction<Database>) => {
-    await appendAudit(trx, ctx.store.dialect, {
+    await appendAudit(trx, ctx.store, {
       at: ctx.now().toISOString(),
       actorId: actorId(actor),
       actorRole: actor.kind === 'person' ? actor.grants.map((g) => g.role).join(',') || null : actor.kind,

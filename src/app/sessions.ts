@@ -26,7 +26,7 @@ export async function createSignInLink(ctx: AppContext, actor: Actor, identifier
     await trx.insertInto('sign_in_links').values({
       token_hash: hashSecret(token), agent_id: agent.id, created_at: now.toISOString(), expires_at: expiresAt, used_at: null, created_by: actorId(actor),
     }).execute();
-    await appendAudit(trx, ctx.store.dialect, {
+    await appendAudit(trx, ctx.store, {
       at: now.toISOString(), actorId: actorId(actor), actorRole: actor.kind, organizationId: agent.organization_id,
       action: 'auth.signInLink.create', outcome: 'ok', targetType: 'agent', targetId: agent.id, requestId: actor.requestId,
       summary: { expiresAt },
@@ -59,7 +59,7 @@ export async function redeemSignInLink(ctx: AppContext, token: string, requestId
     else if (link.expires_at <= now) reason = `Ce lien de connexion a expiré (validité : ${SIGN_IN_LINK_MINUTES} minutes).`;
     else if (link.status !== 'active') reason = 'Ce compte est désactivé.';
     if (reason || !link) {
-      await appendAudit(trx, ctx.store.dialect, {
+      await appendAudit(trx, ctx.store, {
         at: now, actorId: link?.agent_id ?? null, actorRole: null, organizationId: link?.organization_id ?? null,
         action: 'auth.signIn', outcome: 'refused', requestId, summary: { method: 'link', reason },
       });
@@ -70,7 +70,7 @@ export async function redeemSignInLink(ctx: AppContext, token: string, requestId
     if (Number(used.numUpdatedRows) !== 1) return { ok: false as const, reason: 'Ce lien de connexion a déjà été utilisé.' };
     const expiresAt = new Date(ctx.now().getTime() + SESSION_HOURS * 3600_000).toISOString();
     await trx.insertInto('sessions').values({ id_hash: hashSecret(sessionId), agent_id: link.agent_id, csrf_token: csrfToken, created_at: now, expires_at: expiresAt }).execute();
-    await appendAudit(trx, ctx.store.dialect, {
+    await appendAudit(trx, ctx.store, {
       at: now, actorId: link.agent_id, actorRole: null, organizationId: link.organization_id,
       action: 'auth.signIn', outcome: 'ok', targetType: 'agent', targetId: link.agent_id, requestId, summary: { method: 'link' },
     });
@@ -102,7 +102,7 @@ export async function resolveSession(ctx: AppContext, sessionId: string, request
 export async function endSession(ctx: AppContext, sessionId: string, actor: Actor): Promise<void> {
   await ctx.store.db.transaction().execute(async (trx) => {
     await trx.deleteFrom('sessions').where('id_hash', '=', hashSecret(sessionId)).execute();
-    await appendAudit(trx, ctx.store.dialect, {
+    await appendAudit(trx, ctx.store, {
       at: ctx.now().toISOString(), actorId: actorId(actor), actorRole: null, organizationId: null,
       action: 'auth.signOut', outcome: 'ok', requestId: actor.requestId,
     });
@@ -130,7 +130,7 @@ export async function createServiceToken(ctx: AppContext, actor: Actor, input: {
       id, name: input.name.trim(), token_hash: hashSecret(token), organization_id: input.organizationId,
       scopes: JSON.stringify(input.scopes), created_by: auth.actorId, created_at: now, revoked_at: null,
     }).execute();
-    await appendAudit(trx, ctx.store.dialect, {
+    await appendAudit(trx, ctx.store, {
       at: now, actorId: auth.actorId, actorRole: auth.role, organizationId: input.organizationId,
       action: 'serviceToken.create', outcome: 'ok', targetType: 'serviceToken', targetId: id, requestId: actor.requestId,
       summary: { name: input.name, scopes: input.scopes },
@@ -147,7 +147,7 @@ export async function revokeServiceToken(ctx: AppContext, actor: Actor, id: stri
   const now = ctx.now().toISOString();
   await ctx.store.db.transaction().execute(async (trx) => {
     await trx.updateTable('service_tokens').set({ revoked_at: now }).where('id', '=', id).execute();
-    await appendAudit(trx, ctx.store.dialect, {
+    await appendAudit(trx, ctx.store, {
       at: now, actorId: auth.actorId, actorRole: auth.role, organizationId: row.organization_id,
       action: 'serviceToken.revoke', outcome: 'ok', targetType: 'serviceToken', targetId: id, requestId: actor.requestId,
     });

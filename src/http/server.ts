@@ -21,6 +21,10 @@ import { adminRoutes } from './routes/admin.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
+export function redactUrl(url: string): string {
+  return url.replace(/([?&](jeton|token)=)[^&]*/gi, '$1[masqué]');
+}
+
 export interface ServerOptions {
   logger?: boolean | { level: string };
   /** Requests per minute and IP on the whole API (tests lower or raise it). */
@@ -29,7 +33,11 @@ export interface ServerOptions {
 
 export async function buildServer(ctx: AppContext, config: Config, opts: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? { level: config.logLevel },
+    logger: opts.logger === false ? false : {
+      level: typeof opts.logger === 'object' ? opts.logger.level : config.logLevel,
+      // Sign-in links carry their secret in the query string: never write it to the logs.
+      serializers: { req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: redactUrl(req.url), id: req.id }) },
+    },
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: 1024 * 1024,

@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.ts';
 import type { Dialect, Store } from './database.ts';
@@ -18,7 +19,12 @@ export interface AuditEntry {
 }
 
 /** Appends one record to the chain. Must run inside the transaction that makes the change. */
-export async function appendAudit(trx: Transaction<Database> | Kysely<Database>, dialect: Dialect, e: AuditEntry): Promise<number> {
+export function headMac(key: Buffer | null, seq: number, hash: string): string {
+  return key ? createHmac('sha256', key).update(`${seq}:${hash}`).digest('hex') : '';
+}
+
+export async function appendAudit(trx: Transaction<Database> | Kysely<Database>, store: Pick<Store, 'dialect' | 'auditKey'>, e: AuditEntry): Promise<number> {
+  const dialect: Dialect = store.dialect;
   // The head row is the chain's lock: on PostgreSQL FOR UPDATE serialises concurrent writers;
   // SQLite transactions are already serialised (begin immediate).
   const headQuery = trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1);
@@ -40,10 +46,11 @@ export async function appendAudit(trx: Transaction<Database> | Kysely<Database>,
   };
   const hash = auditHash(prevHash, content);
   await trx.insertInto('audit_log').values({ ...content, prev_hash: prevHash, hash }).execute();
+  const mac = headMac(store.auditKey, content.seq, hash);
   if (head) {
-    await trx.updateTable('audit_head').set({ seq: content.seq, hash }).where('id', '=', 1).execute();
+    await trx.updateTable('audit_head').set({ seq: content.seq, hash, mac }).where('id', '=', 1).execute();
   } else {
-    await trx.insertInto('audit_head').values({ id: 1, seq: content.seq, hash }).execute();
+    await trx.insertInto('audit_head').values({ id: 1, seq: content.seq, hash, mac }).execute();
   }
   return content.seq;
 }
@@ -58,7 +65,10 @@ export interface AuditVerification {
 /** Walks the whole chain in pages; reports the first broken record. */
 export async function verifyAuditChain(store: Store, onProgress?: (checked: number) => void): Promise<AuditVerification> {
   const { db } = store;
-  const head = await db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
+  const head = await db.selectFrom('audit_head').select(['seq', 'hash', 'mac']).where('id', '=', 1).executeTakeFirst();
+  if (head && store.auditKey && !sameHex(head.mac, headMac(store.auditKey, head.seq, head.hash))) {
+    return { ok: false, checked: 0, headSeq: head.seq, firstBroken: { seq: head.seq, reason: "le sceau de la tête de chaîne est invalide (fin du journal tronquée puis tête réécrite)" } };
+  }
   let prevHash = GENESIS_HASH;
   let expected = 1;
   let checked = 0;
@@ -82,6 +92,12 @@ export async function verifyAuditChain(store: Store, onProgress?: (checked: numb
     return { ok: false, checked, headSeq, firstBroken: { seq: checked + 1, reason: `la tête de chaîne annonce ${headSeq} enregistrements, ${checked} trouvés (fin du journal tronquée ou modifiée)` } };
   }
   return { ok: true, checked, headSeq, firstBroken: null };
+}
+
+function sameHex(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 export async function countRows(db: Kysely<Database>, table: keyof Database): Promise<number> {

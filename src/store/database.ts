@@ -13,6 +13,8 @@ export interface Store {
   dialect: Dialect;
   /** Where the database lives, without any password (safe to print). */
   location: string;
+  /** Key sealing the audit chain head (see store/audit.ts); absent in bare stores. */
+  auditKey: Buffer | null;
   close(): Promise<void>;
 }
 
@@ -24,7 +26,7 @@ export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//.test(target);
 }
 
-export function openStore(target: string, opts: { poolSize?: number } = {}): Store {
+export function openStore(target: string, opts: { poolSize?: number; auditKey?: Buffer | null } = {}): Store {
   if (isPostgresUrl(target)) {
     // Keep 64-bit integers and numerics exact but usable: counts come back as strings otherwise.
     pg.types.setTypeParser(20, (v) => Number(v));
@@ -32,12 +34,12 @@ export function openStore(target: string, opts: { poolSize?: number } = {}): Sto
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const url = new URL(target);
     url.password = '';
-    return { db, dialect: 'postgres', location: url.toString(), close: () => db.destroy() };
+    return { db, dialect: 'postgres', location: url.toString(), auditKey: opts.auditKey ?? null, close: () => db.destroy() };
   }
   if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true });
   const database = new NodeSqliteDatabase(target);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  return { db, dialect: 'sqlite', location: target, close: () => db.destroy() };
+  return { db, dialect: 'sqlite', location: target, auditKey: opts.auditKey ?? null, close: () => db.destroy() };
 }
 
 export async function migrate(store: Store): Promise<string[]> {

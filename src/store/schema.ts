@@ -129,6 +129,8 @@ export interface AuditHeadTable {
   id: number;
   seq: number;
   hash: string;
+  /** HMAC of (seq, hash) under the audit key: the tail cannot be cut and the head rewritten without it. */
+  mac: string;
 }
 
 export interface SignInLinkTable {

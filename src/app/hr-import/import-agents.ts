@@ -146,7 +146,7 @@ export async function importAgents(ctx: AppContext, actor: Actor, req: ImportReq
 }
 
 async function audit(ctx: AppContext, trx: Transaction<Database>, actor: Actor, auth: Authorization, action: string, runId: string, summary: unknown): Promise<void> {
-  await appendAudit(trx, ctx.store.dialect, {
+  await appendAudit(trx, ctx.store, {
     at: ctx.now().toISOString(), actorId: auth.actorId, actorRole: auth.role, organizationId: auth.organizationId,
     action, outcome: 'ok', targetType: 'importRun', targetId: runId, requestId: actor.requestId, summary,
   });

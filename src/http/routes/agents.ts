@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
-import { createAgent, getAgent, getPhoto, searchAgents, setAgentStatus, updateAgent, uploadPhoto, type AgentInput, type AgentSearch } from '../../app/agents.ts';
+import { createAgent, deleteAgent, getAgent, getPhoto, searchAgents, setAgentStatus, updateAgent, uploadPhoto, type AgentInput, type AgentSearch } from '../../app/agents.ts';
 import { requireActor } from '../auth.ts';
 
 const Id = Type.Object({ id: Type.String({ maxLength: 64 }) });
@@ -49,6 +49,11 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
     setAgentStatus(ctx, requireActor(req), (req.params as { id: string }).id, 'inactive'));
   app.post('/api/agents/:id/reactivate', { schema: { tags, summary: 'Réactiver un agent', params: Id } }, async (req) =>
     setAgentStatus(ctx, requireActor(req), (req.params as { id: string }).id, 'active'));
+
+  app.delete('/api/agents/:id', { schema: { tags, summary: 'Supprimer un agent sans historique', params: Id } }, async (req, reply) => {
+    await deleteAgent(ctx, requireActor(req), (req.params as { id: string }).id);
+    return reply.code(204).send();
+  });
 
   app.put('/api/agents/:id/photo', { bodyLimit: 1024 * 1024, schema: { tags, summary: "Déposer la photo d'identité (JPEG 283 × 378, 300 dpi, ≤ 30 Ko)", params: Id } }, async (req) =>
     uploadPhoto(ctx, requireActor(req), (req.params as { id: string }).id, req.body as Buffer));

@@ -145,6 +145,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('id', 'integer', (c) => c.primaryKey())
     .addColumn('seq', 'integer', (c) => c.notNull())
     .addColumn('hash', 'text', (c) => c.notNull())
+    .addColumn('mac', 'text', (c) => c.notNull().defaultTo(''))
     .execute();
 
   await s.createTable('sign_in_links')

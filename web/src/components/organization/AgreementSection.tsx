@@ -108,7 +108,7 @@ function AgreementForm(props: { org: Organization; onSaved: (a: Agreement) => vo
           onChange: (e) => setMayorName(e.target.value),
         }}
       />
-      <fieldset className="fr-fieldset" aria-labelledby="delegates-legend">
+      <fieldset className="fr-fieldset">
         <legend className="fr-fieldset__legend" id="delegates-legend">
           Délégués du maire
           <span className="fr-hint-text">Agents de la commune habilités par délégation.</span>
