@@ -3,9 +3,10 @@ import { serveCommand } from './serve.ts';
 import { runWithPlatform } from './shared.ts';
 import { importAgentsCommand } from './import-agents.ts';
 import { loadDemoData } from '../app/demo.ts';
-import { createSignInLink } from '../app/sessions.ts';
+import { createServiceToken, createSignInLink, revokeServiceToken } from '../app/sessions.ts';
 import { systemActor } from '../app/context.ts';
 import { verifyAuditChain } from '../store/audit.ts';
+import { AppError } from '../app/errors.ts';
 
 // Commander's help is in English; its headings and fixed phrases are translated here.
 const FRENCH_HELP: [RegExp, string][] = [
@@ -83,6 +84,27 @@ admin.command('sign-in-link')
     const link = await createSignInLink(ctx, systemActor('cli'), opts.person);
     console.log(`${config.publicUrl}/connexion?jeton=${link.token}`);
     console.error(`Lien valable jusqu'à ${new Date(link.expiresAt).toLocaleString('fr-FR')}, une seule fois.`);
+  }));
+
+const tokens = admin.command('service-token').description('comptes de service (flux SIRH par API)');
+tokens.command('create')
+  .description('crée un compte de service et affiche son jeton (une seule fois)')
+  .requiredOption('--name <nom>', 'nom du compte (ex. « SIRH Seine-et-Marne »)')
+  .requiredOption('--org <code>', "code de l'organisation couverte (et ses sous-organisations)")
+  .option('--scope <portée>', 'portée accordée', 'hr_import')
+  .action((opts: { name: string; org: string; scope: string }) => runWithPlatform(program.opts(), async ({ ctx }) => {
+    const org = await ctx.store.db.selectFrom('organizations').select('id').where('code', '=', opts.org).executeTakeFirst();
+    if (!org) throw new AppError('not_found', `Organisation inconnue : ${opts.org}`);
+    const t = await createServiceToken(ctx, systemActor('cli'), { name: opts.name, organizationId: org.id, scopes: [opts.scope] });
+    console.log(t.token);
+    console.error(`Compte de service ${t.id} créé. Conservez ce jeton : il ne sera plus affiché (en-tête « Authorization: Bearer <jeton> »).`);
+  }));
+tokens.command('revoke')
+  .description('révoque un compte de service')
+  .argument('<id>', 'identifiant du compte de service')
+  .action((id: string) => runWithPlatform(program.opts(), async ({ ctx }) => {
+    await revokeServiceToken(ctx, systemActor('cli'), id);
+    console.log('Compte de service révoqué.');
   }));
 
 await program.parseAsync(process.argv);
