@@ -5,10 +5,10 @@ import { checkOrganization, childPath, isValidSiren, isWithin } from './organiza
 import { roleGrants, ROLES } from './roles.ts';
 import { auditHash, checkLink, GENESIS_HASH } from './audit-chain.ts';
 
-test('the self-assessment has the 9 measures of annex 3 and their 19 control points', () => {
+test('the self-assessment has the 9 measures of annex 3 and their 18 control points', () => {
   assert.equal(MEASURES.length, 9);
-  assert.equal(CONTROL_POINT_CODES.length, 19);
-  assert.equal(new Set(CONTROL_POINT_CODES).size, 19);
+  assert.equal(CONTROL_POINT_CODES.length, 18);
+  assert.equal(new Set(CONTROL_POINT_CODES).size, 18);
 });
 
 test('assessment result: conform, minor, major', () => {
@@ -18,7 +18,7 @@ test('assessment result: conform, minor, major', () => {
   assert.equal(assessmentResult({ ...all(true), 'M3.1': { conform: false, major: true } }), 'major');
   assert.deepEqual(checkAnswers(all(true)), []);
   const missing = checkAnswers({ 'M1.1': { conform: true } });
-  assert.equal(missing.length, 18);
+  assert.equal(missing.length, 17);
   assert.match(missing[0]!.reason, /n'a pas de réponse/);
   assert.equal(checkAnswers({ ...all(true), 'M10.1': { conform: true } })[0]!.field, 'M10.1');
   assert.match(checkAnswers({ ...all(true), 'M2.1': { conform: true, major: true } })[0]!.reason, /conforme/);
