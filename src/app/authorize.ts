@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { appendAudit } from '../store/audit.ts';
-import { roleGrants, TRUSTED_ROLES, type Permission } from '../domain/roles.ts';
+import { roleGrants, TRUSTED_ROLES, type Permission, type Role } from '../domain/roles.ts';
 import { isWithin } from '../domain/organization.ts';
 import { AppError } from './errors.ts';
 import type { Actor, AppContext } from './context.ts';
@@ -74,7 +74,7 @@ async function decide(ctx: AppContext, actor: Actor, permission: Permission, org
   let suspendedHit = false;
   for (const g of usable) {
     if (!(await grantCovers(ctx, g.role, g.organizationId, target))) continue;
-    if (TRUSTED_ROLES.includes(g.role) && (await trustedGrantVoid(ctx, g.organizationId, target))) {
+    if (TRUSTED_ROLES.includes(g.role) && (await trustedGrantVoid(ctx, g.role, g.organizationId, target))) {
       suspendedHit = true;
       continue;
     }
@@ -98,10 +98,12 @@ async function grantCovers(ctx: AppContext, role: string, grantOrgId: string, ta
   return false;
 }
 
-async function trustedGrantVoid(ctx: AppContext, grantOrgId: string, target: OrgFacts): Promise<boolean> {
+async function trustedGrantVoid(ctx: AppContext, role: Role, grantOrgId: string, target: OrgFacts): Promise<boolean> {
   const grantOrg = await orgFacts(ctx, grantOrgId);
   if (!grantOrg) return true;
   if (grantOrg.trusted_roles_suspended) return true;
+  // A registration authority above a suspended organisation is the one that takes over there.
+  if (role === 'registration_authority') return false;
   // A suspended organisation between the grant and the target voids the grant too.
   const between = target.path.split('/').filter(Boolean);
   const start = between.indexOf(grantOrgId);

@@ -39,7 +39,8 @@ export async function getOrganization(ctx: AppContext, actor: Actor, id: string)
   const parent = org.parent_id ? await db.selectFrom('organizations').select(['id', 'name']).where('id', '=', org.parent_id).executeTakeFirst() : undefined;
   const ra = org.registration_authority_id ? await db.selectFrom('organizations').select(['id', 'name']).where('id', '=', org.registration_authority_id).executeTakeFirst() : undefined;
   const count = await db.selectFrom('agents').select((eb) => eb.fn.countAll<number>().as('n')).where('organization_id', '=', id).executeTakeFirstOrThrow();
-  const assessments = await db.selectFrom('self_assessments').selectAll().where('organization_id', '=', id).orderBy('created_at', 'desc').execute();
+  const assessments = await db.selectFrom('self_assessments as s').leftJoin('agents as a', 'a.id', 's.recorded_by')
+    .selectAll('s').select(['a.first_names', 'a.last_name']).where('s.organization_id', '=', id).orderBy('s.created_at', 'desc').execute();
   return {
     ...organizationSummary(org),
     parentName: parent?.name ?? null,
@@ -49,7 +50,7 @@ export async function getOrganization(ctx: AppContext, actor: Actor, id: string)
     agreement: await agreementOf(ctx, id),
     selfAssessments: assessments.map((a) => ({
       id: a.id, assessedOn: a.assessed_on, result: a.result, resultLabel: ASSESSMENT_RESULT_LABELS[a.result as 'conform'] ?? a.result,
-      answers: JSON.parse(a.answers) as Record<string, ControlPointAnswer>, recordedBy: a.recorded_by, liftedAt: a.lifted_at,
+      answers: JSON.parse(a.answers) as Record<string, ControlPointAnswer>, recordedBy: a.last_name ? `${a.first_names} ${a.last_name}` : (a.recorded_by?.startsWith('system:') ? 'Système' : a.recorded_by), liftedAt: a.lifted_at,
     })),
   };
 }

@@ -28,7 +28,7 @@ export function errorHandler(error: FastifyError | AppError | Error, request: Fa
   const status = fe.statusCode ?? 500;
   if (status === 413 || fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendProblem(reply, 413, 'Le contenu envoyé est trop volumineux.');
   if (status === 415 || fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendProblem(reply, 415, 'Type de contenu non pris en charge.');
-  if (fe.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (error instanceof SyntaxError)) {
+  if (fe.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (error instanceof SyntaxError)) {
     return sendProblem(reply, 400, 'Le corps de la requête n\'est pas un JSON valide.');
   }
   if (status === 429) return sendProblem(reply, 429, 'Trop de requêtes : réessayez dans un instant.');

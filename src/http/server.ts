@@ -93,7 +93,13 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
   const hasWeb = existsSync(WEB_DIST);
-  if (hasWeb) await app.register(fastifyStatic, { root: WEB_DIST, prefix: '/', wildcard: false, index: ['index.html'] });
+  if (hasWeb) {
+    await app.register(fastifyStatic, {
+      root: WEB_DIST, prefix: '/', wildcard: false, index: ['index.html'],
+      // Built asset names carry a content hash: cache them for good; always revalidate the page.
+      setHeaders: (res, path) => res.setHeader('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
+    });
+  }
   app.setNotFoundHandler((request, reply) => {
     if (request.url.startsWith('/api/') || request.method !== 'GET' || !hasWeb) return sendProblem(reply, 404, 'Ressource introuvable.');
     return reply.type('text/html').sendFile('index.html');

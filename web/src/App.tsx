@@ -14,6 +14,8 @@ import { NotFoundPage } from './pages/NotFoundPage.tsx';
 import { OrganizationPage } from './pages/OrganizationPage.tsx';
 import { OrganizationsPage } from './pages/OrganizationsPage.tsx';
 import { SignInPage } from './pages/SignInPage.tsx';
+import { ForbiddenPage } from './pages/ForbiddenPage.tsx';
+import { can, type Permission } from './permissions.ts';
 import { matchPath, navigate, useLocation } from './router.tsx';
 import { rememberReturnPath, useSession, type SignInNotice } from './session.tsx';
 
@@ -22,21 +24,23 @@ interface Route {
   component: ComponentType<{ params: Record<string, string> }>;
   /** Reachable without signing in. */
   public?: boolean;
+  /** Needed to open the page (checked again by the server on every call). */
+  permission?: Permission;
 }
 
 const ROUTES: Route[] = [
   { path: '/connexion', component: SignInPage, public: true },
   { path: '/accessibilite', component: AccessibilityPage, public: true },
   { path: '/', component: HomePage },
-  { path: '/organisations', component: OrganizationsPage },
-  { path: '/organisations/:id', component: OrganizationPage },
-  { path: '/agents', component: AgentsPage },
-  { path: '/agents/:id', component: AgentPage },
-  { path: '/imports', component: ImportsPage },
-  { path: '/imports/:id', component: ImportPage },
-  { path: '/journal', component: AuditPage },
-  { path: '/courriels', component: MailsPage },
-  { path: '/courriels/:id', component: MailPage },
+  { path: '/organisations', component: OrganizationsPage, permission: 'organization.read' },
+  { path: '/organisations/:id', component: OrganizationPage, permission: 'organization.read' },
+  { path: '/agents', component: AgentsPage, permission: 'agent.read' },
+  { path: '/agents/:id', component: AgentPage, permission: 'agent.read' },
+  { path: '/imports', component: ImportsPage, permission: 'import.run' },
+  { path: '/imports/:id', component: ImportPage, permission: 'import.run' },
+  { path: '/journal', component: AuditPage, permission: 'audit.read' },
+  { path: '/courriels', component: MailsPage, permission: 'mail.read' },
+  { path: '/courriels/:id', component: MailPage, permission: 'mail.read' },
 ];
 
 function resolve(pathname: string): { route: Route | null; params: Record<string, string> } {
@@ -60,6 +64,7 @@ export function App() {
     }
   }, [blocked, pathname, search]);
 
-  const Page = route?.component ?? NotFoundPage;
+  const allowed = !route?.permission || can(session, route.permission);
+  const Page = !route ? NotFoundPage : allowed ? route.component : ForbiddenPage;
   return <Layout>{blocked ? null : <Page key={pathname} params={params} />}</Layout>;
 }

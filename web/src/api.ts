@@ -421,7 +421,7 @@ export function uploadWithProgress<T>(params: {
     xhr.onerror = () => reject(new ApiError({ status: 0, title: 'Réseau', detail: NETWORK_ERROR }));
     xhr.onabort = () => reject(new DOMException('Envoi annulé.', 'AbortError'));
     xhr.onload = () => {
-      let body: unknown = null;
+      let body: unknown;
       try {
         body = xhr.responseText ? JSON.parse(xhr.responseText) : null;
       } catch {

@@ -6,7 +6,7 @@ import '@codegouvfr/react-dsfr/dsfr/utility/icons/icons.min.css';
 import stateFavicon from '@codegouvfr/react-dsfr/favicon/favicon.svg';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { api, ApiError, type Config, type Session } from './api.ts';
+import { api, ApiError, setCsrfToken, type Config, type Session } from './api.ts';
 import { App } from './App.tsx';
 import { Link } from './router.tsx';
 import { applyBranding, SessionProvider } from './session.tsx';
@@ -36,6 +36,7 @@ async function boot(): Promise<void> {
   let session: Session | null = null;
   try {
     session = await api.session();
+    setCsrfToken(session.csrfToken);
   } catch (err) {
     // 401: not signed in. Anything else: the pages will show the error on their own calls.
     if (!(err instanceof ApiError) || err.status !== 401) console.error(err);

@@ -72,6 +72,7 @@ export async function importAgents(ctx: AppContext, actor: Actor, req: ImportReq
 
   const orgByCode = new Map<string, string | null>([[org.code, org.id]]);
   const seen = new Map<string, number>(); // identifier → first line, to reject duplicates and to know who is in a full feed
+  const listed = new Set<string>(); // identifiers on rejected lines: in the file, so not "missing" from a full feed
   const todayIso = today(ctx);
   let bytesRead = 0;
   let pending: PendingRow[] = [];
@@ -105,12 +106,16 @@ export async function importAgents(ctx: AppContext, actor: Actor, req: ImportReq
         const v = validateFeedRow(item.raw, { today: todayIso });
         if (!v.ok) {
           for (const e of v.errors) rejects.push({ line: item.line, field: e.field, reason: e.reason });
+          const id = item.raw['identifiant']?.trim();
+          if (id) listed.add(id);
         } else {
           const first = seen.get(v.record.identifier);
           const orgId = await resolveOrg(ctx, orgByCode, org.path, v.record.organizationCode);
           if (first !== undefined) rejects.push({ line: item.line, field: 'identifiant', reason: `identifiant en double dans le fichier (déjà présent ligne ${first})` });
-          else if (!orgId) rejects.push({ line: item.line, field: 'organisation', reason: `organisation « ${v.record.organizationCode ?? ''} » inconnue ou hors du périmètre de l'import` });
-          else {
+          else if (!orgId) {
+            rejects.push({ line: item.line, field: 'organisation', reason: `organisation « ${v.record.organizationCode ?? ''} » inconnue ou hors du périmètre de l'import` });
+            listed.add(v.record.identifier);
+          } else {
             seen.set(v.record.identifier, item.line);
             pending.push({ line: item.line, record: v.record, organizationId: orgId, fingerprint: recordFingerprint(v.record) + orgId });
           }
@@ -119,7 +124,7 @@ export async function importAgents(ctx: AppContext, actor: Actor, req: ImportReq
       if (pending.length + rejects.length >= BATCH_ROWS) await flush();
     }
     await flush();
-    if (req.full) await deactivateMissing(ctx, actor, auth, runId, org.path, seen, counts);
+    if (req.full) await deactivateMissing(ctx, actor, auth, runId, org.path, (id) => seen.has(id) || listed.has(id), counts);
   } catch (err) {
     const refused = err instanceof FeedFormatError;
     const message = err instanceof Error ? err.message : String(err);
@@ -214,11 +219,11 @@ async function insertAgents(trx: Transaction<Database>, dialect: Dialect, rows: 
   await sql`insert into agents (${sql.join(cols.map((c) => sql.ref(c)))}) select * from unnest(${sql.join(arrays)})`.execute(trx);
 }
 
-async function deactivateMissing(ctx: AppContext, actor: Actor, auth: Authorization, runId: string, rootPath: string, seen: Map<string, number>, counts: Counts): Promise<void> {
+async function deactivateMissing(ctx: AppContext, actor: Actor, auth: Authorization, runId: string, rootPath: string, inFile: (identifier: string) => boolean, counts: Counts): Promise<void> {
   // Only agents that came from the feed are deactivated; those created by hand are left alone.
   const active = await ctx.store.db.selectFrom('agents as a').innerJoin('organizations as o', 'o.id', 'a.organization_id')
     .select(['a.id', 'a.identifier']).where('o.path', 'like', `${rootPath}%`).where('a.status', '=', 'active').where('a.source', '=', 'hr_feed').execute();
-  const missing = active.filter((a) => !seen.has(a.identifier)).map((a) => a.id);
+  const missing = active.filter((a) => !inFile(a.identifier)).map((a) => a.id);
   for (let i = 0; i < missing.length; i += 500) {
     const chunk = missing.slice(i, i + 500);
     await ctx.store.db.transaction().execute(async (trx) => {

@@ -148,6 +148,7 @@ export function AgentPage({ params }: { params: Record<string, string> }) {
         ) : (
           <DataTable
             caption={`Rôles de ${name}`}
+            hideCaption
             headers={['Rôle', 'Organisation']}
             rowKeys={a.roles.map((r) => r.id)}
             rows={a.roles.map((r) => [

@@ -4,7 +4,7 @@ import { Badge } from '@codegouvfr/react-dsfr/Badge';
 import { Button } from '@codegouvfr/react-dsfr/Button';
 import { Input } from '@codegouvfr/react-dsfr/Input';
 import { Select } from '@codegouvfr/react-dsfr/Select';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { api, withQuery } from '../api.ts';
 import { DataTable } from '../components/DataTable.tsx';
 import { hrefWith, Pager } from '../components/Pager.tsx';
@@ -24,6 +24,8 @@ export function AgentsPage() {
   const page = Math.max(1, Number(sp.get('page')) || 1);
 
   const [form, setForm] = useState({ q, organizationId, status });
+  // Back/forward buttons change the URL: the form follows.
+  useEffect(() => setForm({ q, organizationId, status }), [q, organizationId, status]);
   const orgs = useAsync(() => api.organizations(), []);
   const results = useAsync(
     () => api.agents({ q, organizationId, status, page, pageSize: PAGE_SIZE }),

@@ -127,6 +127,7 @@ export function OrganizationPage({ params }: { params: Record<string, string> })
         <Alert
           severity="warning"
           className="fr-mb-4w"
+          as="h2"
           title="Rôles de confiance suspendus"
           description={
             <>
@@ -225,7 +226,7 @@ export function OrganizationPage({ params }: { params: Record<string, string> })
               Saisir une auto-évaluation
             </Button>
           ))}
-        <h3 className="fr-mt-4w">Historique</h3>
+        <h3 className="fr-mt-4w">Historique des auto-évaluations</h3>
         <SelfAssessmentHistory assessments={o.selfAssessments} measures={measures} />
       </section>
 

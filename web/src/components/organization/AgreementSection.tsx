@@ -167,21 +167,24 @@ function AgreementForm(props: { org: Organization; onSaved: (a: Agreement) => vo
                     return (
                       <li key={a.id} className="fr-mb-1w">
                         {a.firstNames} {a.lastName} <span className="ca-code">({a.identifier})</span>{' '}
-                        <Button
-                          type="button"
-                          priority="tertiary"
-                          size="small"
-                          disabled={already}
-                          onClick={() =>
-                            setDelegates([
-                              ...delegates,
-                              { id: a.id, firstNames: a.firstNames, lastName: a.lastName, identifier: a.identifier },
-                            ])
-                          }
-                          nativeButtonProps={{ 'aria-label': `Ajouter ${a.firstNames} ${a.lastName} aux délégués` }}
-                        >
-                          {already ? 'Déjà délégué' : 'Ajouter'}
-                        </Button>
+                        {already ? (
+                          <span className="fr-text--sm">(déjà délégué)</span>
+                        ) : (
+                          <Button
+                            type="button"
+                            priority="tertiary"
+                            size="small"
+                            onClick={() =>
+                              setDelegates([
+                                ...delegates,
+                                { id: a.id, firstNames: a.firstNames, lastName: a.lastName, identifier: a.identifier },
+                              ])
+                            }
+                            nativeButtonProps={{ 'aria-label': `Ajouter ${a.firstNames} ${a.lastName} aux délégués` }}
+                          >
+                            Ajouter
+                          </Button>
+                        )}
                       </li>
                     );
                   })}

@@ -34,7 +34,7 @@ export function AllocationPlanSection(props: { organizationId: string }) {
       {plan.loading && <Loading />}
       {plan.data && !plan.loading &&
         (plan.data.items.length === 0 ? (
-          <p>Aucun agent n’est inscrit au plan d’attribution {year}.</p>
+          <p className="fr-mt-2w">Aucun agent n’est inscrit au plan d’attribution {year}.</p>
         ) : (
           <DataTable
             caption={`Plan d’attribution ${year}`}

@@ -17,6 +17,8 @@ export function SelfAssessmentHistory(props: { assessments: SelfAssessment[]; me
   return (
     <DataTable
       caption="Historique des auto-évaluations"
+      hideCaption
+      multiline
       headers={['Date', 'Résultat', 'Points non conformes', 'Saisie par', 'Suspension levée le']}
       rowKeys={sorted.map((s) => s.id)}
       rows={sorted.map((s) => {

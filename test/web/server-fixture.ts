@@ -1,0 +1,51 @@
+// What the portal's browser tests need from the platform: a real HTTP server (API + web/dist,
+// same origin) on demo data, and one-time sign-in links as the CLI makes them.
+//
+// Interface used by portal.test.ts:
+//   startTestServer(opts?) → { baseUrl, signInLink(identifier), close() }
+// Implemented on the shared test helpers (temp SQLite platform with the demo data, server on
+// 127.0.0.1 with a random port).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startServer } from '../support/http.ts';
+import { openTestPlatform } from '../support/platform.ts';
+
+export interface PortalTestServer {
+  /** Origin of the server, e.g. http://127.0.0.1:43121 (no trailing slash). */
+  baseUrl: string;
+  /** A fresh single-use link `${baseUrl}/connexion?jeton=...` for the person with this identifier. */
+  signInLink(identifier: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface PortalTestServerOptions {
+  /** Branding returned by GET /api/config (default 'state'). */
+  branding?: 'state' | 'neutral';
+}
+
+export const WEB_INDEX = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
+
+export async function startTestServer(opts: PortalTestServerOptions = {}): Promise<PortalTestServer> {
+  if (!existsSync(WEB_INDEX)) {
+    throw new Error('web/dist is missing: build the portal first (vite build --config web/vite.config.ts).');
+  }
+  const platform = await openTestPlatform('sqlite', { env: { CARTES_BRANDING: opts.branding ?? 'state' } });
+  try {
+    const server = await startServer(platform);
+    return {
+      baseUrl: server.baseUrl,
+      signInLink: async (identifier) =>
+        `${server.baseUrl}/connexion?jeton=${encodeURIComponent(await server.linkToken(identifier))}`,
+      close: async () => {
+        try {
+          await server.close();
+        } finally {
+          await platform.close();
+        }
+      },
+    };
+  } catch (err) {
+    await platform.close();
+    throw err;
+  }
+}
