@@ -97,7 +97,7 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     await app.register(fastifyStatic, {
       root: WEB_DIST, prefix: '/', wildcard: false, index: ['index.html'],
       // Built asset names carry a content hash: cache them for good; always revalidate the page.
-      setHeaders: (res, path) => res.setHeader('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
+      setHeaders: (res, path) => { void res.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'); },
     });
   }
   app.setNotFoundHandler((request, reply) => {
