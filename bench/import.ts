@@ -1,4 +1,4 @@
-// `npm run bench -- import [--rows N] [--no-pg] [--timeout-s S] [--keep]`
+// `npm run bench -- import [--rows N] [--no-sqlite] [--no-pg] [--no-ceiling] [--timeout-s S] [--keep]`
 //
 // HR feed import benchmark (QUALITY.md, `import`): a generated feed of 300,000 agents (CSV `;`,
 // UTF-8 with BOM, French header) imported into organisation 77011 of the demo data.
@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { performance } from 'node:perf_hooks';
+import { sql } from 'kysely';
 import { openPlatform } from '../src/platform.ts';
 import { loadDemoData } from '../src/app/demo.ts';
 import { importAgents } from '../src/app/hr-import/import-agents.ts';
@@ -27,7 +28,7 @@ import { createDatabase, startPgCluster, type PgCluster } from '../scripts/lib/p
 // ---------------------------------------------------------------------------------------------
 // Options
 
-const USAGE = 'Usage: npm run bench -- import [--rows N] [--no-pg] [--timeout-s S] [--keep]';
+const USAGE = 'Usage: npm run bench -- import [--rows N] [--no-sqlite] [--no-pg] [--no-ceiling] [--timeout-s S] [--keep]';
 const MAX_ROWS = 5_000_000;
 const TARGET_SQLITE_ROWS_S = 25_000;
 const TARGET_PG_RATIO = 0.25;
@@ -35,7 +36,7 @@ const SAMPLE_MS = 200;
 const PSQL = process.env['CARTES_BENCH_PSQL'] ?? '/usr/bin/psql';
 
 function parseArgs(argv: string[]) {
-  const opts = { rows: 300_000, pg: true, timeoutS: 1200, keep: false };
+  const opts = { rows: 300_000, sqlite: true, pg: true, ceiling: true, timeoutS: 1200, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (min: number, max: number): number => {
@@ -49,6 +50,8 @@ function parseArgs(argv: string[]) {
     if (a === '--rows') opts.rows = num(1, MAX_ROWS);
     else if (a === '--timeout-s') opts.timeoutS = num(10, 6 * 3600);
     else if (a === '--no-pg') opts.pg = false;
+    else if (a === '--no-sqlite') opts.sqlite = false;
+    else if (a === '--no-ceiling') opts.ceiling = false;
     else if (a === '--keep') opts.keep = true;
     else {
       console.error(`Unknown argument ${a}.\n${USAGE}`);
@@ -305,108 +308,185 @@ const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
 // ---------------------------------------------------------------------------------------------
+// Storage ceiling: the same rows copied, server side, from a staging table into a twin of `agents`
+// (same columns, indexes and foreign key) in transactions of BATCH rows, as the import commits
+// them. No parsing, validation or client round trips: what the table itself costs, so an upper
+// bound for any importer that keeps the import's transaction size.
+
+const CEILING_BATCH = 2000;
+
+async function sqliteCeiling(ctx: AppContext, runId: string, rows: number): Promise<number> {
+  const db = ctx.store.db;
+  await sql`create table bench_stage as select * from agents where last_import_id = ${runId}`.execute(db);
+  const ddl = await sql<{ type: string; sql: string }>`select type, sql from sqlite_master where tbl_name = 'agents' and sql is not null order by type desc`.execute(db);
+  for (const { type, sql: text } of ddl.rows) {
+    const twin = type === 'table'
+      ? text.replace(/^create table\s+"?agents"?/i, 'create table "bench_twin"')
+      : text.replace(/^create (unique )?index\s+"?(\w+)"?\s+on\s+"?agents"?/i, 'create $1index "bench_twin_$2" on "bench_twin"');
+    if (twin === text) throw new Error(`cannot derive the twin table from: ${text}`);
+    await sql.raw(twin).execute(db);
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < rows; i += CEILING_BATCH) {
+    await db.transaction().execute((trx) => sql`insert into bench_twin select * from bench_stage where rowid > ${i} and rowid <= ${i + CEILING_BATCH}`.execute(trx));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const copied = await sql<{ n: number }>`select count(*) as n from bench_twin`.execute(db);
+  if (Number(copied.rows[0]?.n) !== rows) problems.push(`SQLite ceiling: ${copied.rows[0]?.n} rows copied, expected ${rows}`);
+  await sql`drop table bench_twin`.execute(db);
+  await sql`drop table bench_stage`.execute(db);
+  return rows / seconds;
+}
+
+async function pgCeiling(ctx: AppContext, runId: string, rows: number): Promise<number> {
+  const db = ctx.store.db;
+  await sql`create table bench_stage as select row_number() over () as bench_n, * from agents where last_import_id = ${runId}`.execute(db);
+  await sql`create index on bench_stage (bench_n)`.execute(db);
+  await sql`create table bench_twin (like agents including all)`.execute(db);
+  await sql`alter table bench_twin add foreign key (organization_id) references organizations (id)`.execute(db);
+  await sql`analyze bench_stage`.execute(db);
+  const cols = sql.raw((await sql<{ c: string }>`select string_agg(quote_ident(column_name), ', ' order by ordinal_position) as c from information_schema.columns where table_name = 'agents' and table_schema = current_schema()`.execute(db)).rows[0]!.c);
+  const t0 = performance.now();
+  for (let i = 0; i < rows; i += CEILING_BATCH) {
+    await db.transaction().execute((trx) => sql`insert into bench_twin (${cols}) select ${cols} from bench_stage where bench_n > ${i} and bench_n <= ${i + CEILING_BATCH}`.execute(trx));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const copied = await sql<{ n: number }>`select count(*)::int as n from bench_twin`.execute(db);
+  if (Number(copied.rows[0]?.n) !== rows) problems.push(`PostgreSQL ceiling: ${copied.rows[0]?.n} rows copied, expected ${rows}`);
+  await sql`drop table bench_twin`.execute(db);
+  await sql`drop table bench_stage`.execute(db);
+  return rows / seconds;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runs
+
+type SqliteResult = { first: Timed; second: Timed; ceiling: number | null };
+type PgResult = { ours: Timed; ceiling: number | null; copyRowsPerS: number };
+
+async function runSqlite(feed: string, rows: number): Promise<SqliteResult> {
+  console.log('SQLite');
+  const dir = join(work, 'sqlite');
+  const lite = await openPlatform({ data: dir, db: join(dir, 'cartes.sqlite') }, {});
+  cleanups.push(() => lite.store.close());
+  const orgId = await org77011(lite.ctx);
+  const first = await timedImport(lite.ctx, orgId, feed, rows, 'first import (inserts)');
+  expectCounts('SQLite first import', first.run, rows, { inserted: rows, unchanged: 0 });
+  const inDb = await countImported(lite.ctx, first.run.id);
+  if (inDb !== rows) problems.push(`SQLite first import: ${inDb} agents in the database, expected ${rows}`);
+  const second = await timedImport(lite.ctx, orgId, feed, rows, 'second import (unchanged)');
+  expectCounts('SQLite second import', second.run, rows, { inserted: 0, unchanged: rows });
+  let ceiling: number | null = null;
+  if (opts.ceiling) {
+    ceiling = await sqliteCeiling(lite.ctx, first.run.id, rows);
+    console.log(`  storage ceiling (server-side copy into a twin table, ${fmtInt(CEILING_BATCH)} rows a commit): ${fmtInt(ceiling)} rows/s`);
+  }
+  await lite.store.close();
+  cleanups.pop();
+  return { first, second, ceiling };
+}
+
+async function runPg(feed: string, rows: number): Promise<PgResult> {
+  console.log('PostgreSQL');
+  let serverUrl = process.env['CARTES_BENCH_PG_URL'];
+  if (!serverUrl) {
+    cluster = await startPgCluster({ log: (m) => console.log(`  ${m}`) });
+    cleanups.push(() => cluster?.stop());
+    serverUrl = cluster.url;
+  }
+  const dbName = `cartes_bench_import_${process.pid}`;
+  const url = await createDatabase(serverUrl, dbName);
+  const platform = await openPlatform({ data: join(work, 'pg'), db: url }, {});
+  cleanups.push(() => platform.store.close());
+  const orgId = await org77011(platform.ctx);
+  const ours = await timedImport(platform.ctx, orgId, feed, rows, 'import (inserts)');
+  expectCounts('PostgreSQL import', ours.run, rows, { inserted: rows, unchanged: 0 });
+  const inDb = await countImported(platform.ctx, ours.run.id);
+  if (inDb !== rows) problems.push(`PostgreSQL import: ${inDb} agents in the database, expected ${rows}`);
+
+  // Peer: \copy of the same rows (BOM stripped into a copy: COPY would take it as part of the first header name).
+  const plain = join(work, 'feed-nobom.csv');
+  await pipeline(createReadStream(feed, { start: 3 }), createWriteStream(plain));
+  const created = await runPsql(url, `create table bare (${FEED_COLUMNS.map((c) => `${c} text`).join(', ')})`);
+  if (created.code !== 0) throw new Error(`psql create table failed: ${created.out}`);
+  const t0 = performance.now();
+  const copy = await runPsql(url, `\\copy bare FROM '${plain.replace(/'/g, "''")}' WITH (FORMAT csv, DELIMITER ';', HEADER true, ENCODING 'UTF8')`);
+  const copySeconds = (performance.now() - t0) / 1000;
+  if (copy.code !== 0) throw new Error(`psql \\copy failed: ${copy.out}`);
+  const counted = await runPsql(url, 'select count(*) from bare');
+  const copied = Number(/\d+/.exec(counted.out)?.[0] ?? NaN);
+  if (copied !== rows) problems.push(`\\copy: ${copied} rows in the bare table, expected ${rows}`);
+  const copyRowsPerS = rows / copySeconds;
+  console.log(`  psql \\copy into a bare table (peer): ${fmtInt(rows)} rows in ${copySeconds.toFixed(2)} s = ${fmtInt(copyRowsPerS)} rows/s`);
+
+  let ceiling: number | null = null;
+  if (opts.ceiling) {
+    ceiling = await pgCeiling(platform.ctx, ours.run.id, rows);
+    console.log(`  storage ceiling (server-side copy into a twin table, ${fmtInt(CEILING_BATCH)} rows a commit): ${fmtInt(ceiling)} rows/s`);
+  }
+  await platform.store.close();
+  cleanups.pop();
+  if (process.env['CARTES_BENCH_PG_URL']) {
+    const admin = new URL(serverUrl);
+    admin.pathname = '/postgres';
+    await runPsql(admin.toString(), `drop database if exists ${dbName} with (force)`);
+  }
+  if (cluster) {
+    await cluster.stop();
+    cluster = null;
+    cleanups.pop();
+  }
+  return { ours, ceiling, copyRowsPerS };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Main
 
 async function main(): Promise<void> {
   const rows = opts.rows;
   console.log(`import benchmark: ${fmtInt(rows)} agents (node ${process.version}, work folder ${work})`);
   const feed = join(work, 'feed.csv');
-  let t = performance.now();
+  const t0 = performance.now();
   const bytes = await writeFeed(feed, rows);
-  console.log(`  feed generated: ${mb(bytes)} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.log(`  feed generated: ${mb(bytes)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  // --- SQLite
-  console.log('SQLite');
-  const sqliteDir = join(work, 'sqlite');
-  const lite = await openPlatform({ data: sqliteDir, db: join(sqliteDir, 'cartes.sqlite') }, {});
-  cleanups.push(() => lite.store.close());
-  const liteOrg = await org77011(lite.ctx);
-  const first = await timedImport(lite.ctx, liteOrg, feed, rows, 'first import (inserts)');
-  expectCounts('SQLite first import', first.run, rows, { inserted: rows, unchanged: 0 });
-  const inDb = await countImported(lite.ctx, first.run.id);
-  if (inDb !== rows) problems.push(`SQLite first import: ${inDb} agents in the database, expected ${rows}`);
-  const second = await timedImport(lite.ctx, liteOrg, feed, rows, 'second import (unchanged)');
-  expectCounts('SQLite second import', second.run, rows, { inserted: 0, unchanged: rows });
-  await lite.store.close();
-  cleanups.pop();
-
-  // --- PostgreSQL
-  let pgResult: { ours: Timed; copySeconds: number; copyRowsPerS: number } | null = null;
-  if (opts.pg) {
-    console.log('PostgreSQL');
-    let serverUrl = process.env['CARTES_BENCH_PG_URL'];
-    if (!serverUrl) {
-      cluster = await startPgCluster({ log: (m) => console.log(`  ${m}`) });
-      cleanups.push(() => cluster?.stop());
-      serverUrl = cluster.url;
-    }
-    const dbName = `cartes_bench_import_${process.pid}`;
-    const url = await createDatabase(serverUrl, dbName);
-    const pgPlatform = await openPlatform({ data: join(work, 'pg'), db: url }, {});
-    cleanups.push(() => pgPlatform.store.close());
-    const pgOrg = await org77011(pgPlatform.ctx);
-    const ours = await timedImport(pgPlatform.ctx, pgOrg, feed, rows, 'import (inserts)');
-    expectCounts('PostgreSQL import', ours.run, rows, { inserted: rows, unchanged: 0 });
-    const pgInDb = await countImported(pgPlatform.ctx, ours.run.id);
-    if (pgInDb !== rows) problems.push(`PostgreSQL import: ${pgInDb} agents in the database, expected ${rows}`);
-    await pgPlatform.store.close();
-    cleanups.pop();
-
-    // Peer: \copy of the same rows (BOM stripped into a copy: COPY would take it as part of the first header name).
-    const plain = join(work, 'feed-nobom.csv');
-    await pipeline(createReadStream(feed, { start: 3 }), createWriteStream(plain));
-    const columns = FEED_COLUMNS.map((c) => `${c} text`).join(', ');
-    const created = await runPsql(url, `create table bare (${columns})`);
-    if (created.code !== 0) throw new Error(`psql create table failed: ${created.out}`);
-    t = performance.now();
-    const copy = await runPsql(url, `\\copy bare FROM '${plain.replace(/'/g, "''")}' WITH (FORMAT csv, DELIMITER ';', HEADER true, ENCODING 'UTF8')`);
-    const copySeconds = (performance.now() - t) / 1000;
-    if (copy.code !== 0) throw new Error(`psql \\copy failed: ${copy.out}`);
-    const counted = await runPsql(url, 'select count(*) from bare');
-    const copied = Number(/\d+/.exec(counted.out)?.[0] ?? NaN);
-    if (copied !== rows) problems.push(`\\copy: ${copied} rows in the bare table, expected ${rows}`);
-    const copyRowsPerS = rows / copySeconds;
-    console.log(`  psql \\copy (peer): ${fmtInt(rows)} rows in ${copySeconds.toFixed(2)} s = ${fmtInt(copyRowsPerS)} rows/s`);
-    pgResult = { ours, copySeconds, copyRowsPerS };
-
-    if (process.env['CARTES_BENCH_PG_URL']) {
-      const admin = new URL(serverUrl);
-      admin.pathname = '/postgres';
-      await runPsql(admin.toString(), `drop database if exists ${dbName} with (force)`);
-    }
-    if (cluster) {
-      await cluster.stop();
-      cluster = null;
-      cleanups.pop();
-    }
-  }
+  const lite = opts.sqlite ? await runSqlite(feed, rows) : null;
+  const pgr = opts.pg ? await runPg(feed, rows) : null;
 
   // --- Summary
   const status = (ok: boolean): string => (ok ? 'PASS' : 'BELOW');
-  const m = first.memory;
-  const rssGrowth = m.rssPeak - m.rssStart;
-  const heapGrowth = m.heapEnd - m.heapStart;
-  const memoryFlat = rssGrowth < bytes / 2;
-  const lines: [string, string, string, string][] = [
-    ['SQLite import, first run', `${fmtInt(first.rowsPerS)} rows/s`, `≥ ${fmtInt(TARGET_SQLITE_ROWS_S)} rows/s`, status(first.rowsPerS >= TARGET_SQLITE_ROWS_S)],
-    ['SQLite import, same file again', `${fmtInt(second.rowsPerS)} rows/s`, '(all unchanged)', ''],
-  ];
-  if (pgResult) {
-    const ratio = pgResult.ours.rowsPerS / pgResult.copyRowsPerS;
+  const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+  const lines: [string, string, string, string][] = [];
+  const memory = (label: string, m: Memory): void => {
+    const rssGrowth = m.rssPeak - m.rssStart;
     lines.push(
-      ['PostgreSQL import', `${fmtInt(pgResult.ours.rowsPerS)} rows/s`, '', ''],
-      ['psql \\copy, bare table (peer)', `${fmtInt(pgResult.copyRowsPerS)} rows/s`, '', ''],
-      ['ratio PostgreSQL / \\copy', `${(ratio * 100).toFixed(1)} %`, `≥ ${TARGET_PG_RATIO * 100} %`, status(ratio >= TARGET_PG_RATIO)],
+      [`${label}: RSS`, `${mb(m.rssStart)} → peak ${mb(m.rssPeak)} (+${mb(rssGrowth)})`, `flat: growth < ½ feed (${mb(bytes / 2)})`, status(rssGrowth < bytes / 2)],
+      [`${label}: heap used`, `${mb(m.heapStart)} → peak ${mb(m.heapPeak)}, end ${mb(m.heapEnd)}`, '', ''],
     );
+  };
+  if (lite) {
+    lines.push(['SQLite import, first run (inserts)', `${fmtInt(lite.first.rowsPerS)} rows/s`, `≥ ${fmtInt(TARGET_SQLITE_ROWS_S)} rows/s`, status(lite.first.rowsPerS >= TARGET_SQLITE_ROWS_S)]);
+    lines.push(['SQLite import, same file again', `${fmtInt(lite.second.rowsPerS)} rows/s`, '(all unchanged)', '']);
+    if (lite.ceiling !== null) lines.push(['SQLite storage ceiling (no client work)', `${fmtInt(lite.ceiling)} rows/s`, `import = ${pct(lite.first.rowsPerS / lite.ceiling)} of it`, '']);
   }
-  lines.push(
-    ['memory, SQLite first run: RSS', `${mb(m.rssStart)} → peak ${mb(m.rssPeak)} (+${mb(rssGrowth)})`, `flat: growth < ½ file (${mb(bytes / 2)})`, status(memoryFlat)],
-    ['memory, SQLite first run: heap used', `${mb(m.heapStart)} → peak ${mb(m.heapPeak)}, end ${mb(m.heapEnd)} (${heapGrowth >= 0 ? '+' : ''}${mb(heapGrowth)})`, '', ''],
-  );
+  if (pgr) {
+    const ratio = pgr.ours.rowsPerS / pgr.copyRowsPerS;
+    lines.push(
+      ['PostgreSQL import (inserts)', `${fmtInt(pgr.ours.rowsPerS)} rows/s`, '', ''],
+      ['psql \\copy into a bare table (peer)', `${fmtInt(pgr.copyRowsPerS)} rows/s`, '', ''],
+      ['ratio PostgreSQL import / \\copy', pct(ratio), `≥ ${TARGET_PG_RATIO * 100} %`, status(ratio >= TARGET_PG_RATIO)],
+    );
+    if (pgr.ceiling !== null) {
+      lines.push(['PostgreSQL storage ceiling (no client work)', `${fmtInt(pgr.ceiling)} rows/s`, `= ${pct(pgr.ceiling / pgr.copyRowsPerS)} of \\copy; import = ${pct(pgr.ours.rowsPerS / pgr.ceiling)} of it`, '']);
+    }
+  }
+  if (lite) memory('memory, SQLite first run', lite.first.memory);
+  if (pgr) memory('memory, PostgreSQL run', pgr.ours.memory);
   const w = [0, 1, 2].map((i) => Math.max(...lines.map((l) => l[i]!.length)));
   console.log(`\nSummary — ${fmtInt(rows)} agents, feed ${mb(bytes)} (targets are informational)`);
   for (const l of lines) console.log(`  ${l[0].padEnd(w[0]!)}  ${l[1].padEnd(w[1]!)}  ${l[2].padEnd(w[2]!)}  ${l[3]}`.trimEnd());
-  if (!opts.pg) console.log('  (PostgreSQL skipped: --no-pg)');
+  if (!lite) console.log('  (SQLite skipped: --no-sqlite)');
+  if (!pgr) console.log('  (PostgreSQL skipped: --no-pg)');
 }
 
 let exitCode = 0;

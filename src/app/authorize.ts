@@ -15,6 +15,9 @@ export interface Authorization {
 
 const SERVICE_SCOPES: Partial<Record<Permission, string>> = { 'import.run': 'hr_import' };
 
+// A suspension removes the power to act, not the sight of the organisation's own records.
+const READ_ONLY = new Set<Permission>(['organization.read', 'agent.read', 'audit.read', 'mail.read']);
+
 interface OrgFacts {
   id: string;
   path: string;
@@ -74,7 +77,7 @@ async function decide(ctx: AppContext, actor: Actor, permission: Permission, org
   let suspendedHit = false;
   for (const g of usable) {
     if (!(await grantCovers(ctx, g.role, g.organizationId, target))) continue;
-    if (TRUSTED_ROLES.includes(g.role) && (await trustedGrantVoid(ctx, g.role, g.organizationId, target))) {
+    if (TRUSTED_ROLES.includes(g.role) && !READ_ONLY.has(permission) && (await trustedGrantVoid(ctx, g.role, g.organizationId, target))) {
       suspendedHit = true;
       continue;
     }

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { openPlatform } from '../../src/platform.ts';
 import { loadDemoData } from '../../src/app/demo.ts';
@@ -66,7 +67,18 @@ export async function freshPgDatabase(label: string): Promise<{ url: string; dro
       const client = new pg.Client({ connectionString: admin.toString() });
       await client.connect();
       try {
-        await client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`);
+        // Not `with (force)`: a backend of a just-closed pool may still be finishing, and killing it
+        // makes its client emit an error after the test. Wait for it instead (the cluster is
+        // throw-away anyway, so a database still busy after a while is simply left behind).
+        for (let attempt = 0; attempt < 50; attempt++) {
+          try {
+            await client.query(`drop database if exists ${client.escapeIdentifier(name)}`);
+            return;
+          } catch (err) {
+            if ((err as { code?: string }).code !== '55006') throw err; // object_in_use
+            await sleep(100);
+          }
+        }
       } finally {
         await client.end();
       }

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { CompiledQuery, type Transaction } from 'kysely';
 import { recordFingerprint, validateFeedRow, type AgentFeedRecord } from '../../domain/hr-feed.ts';
 import type { Database, ImportRunTable } from '../../store/schema.ts';
 import type { Dialect } from '../../store/database.ts';
@@ -169,12 +169,11 @@ async function resolveOrg(ctx: AppContext, cache: Map<string, string | null>, ro
 async function applyBatch(ctx: AppContext, trx: Transaction<Database>, runId: string, rootPath: string, rows: PendingRow[]) {
   const out = { inserted: 0, updated: 0, unchanged: 0, rejects: [] as Reject[] };
   if (rows.length === 0) return out;
-  const existing = new Map<string, { id: string; organization_id: string; feed_fingerprint: string | null; status: string; path: string }>();
-  for (let i = 0; i < rows.length; i += 500) {
-    const ids = rows.slice(i, i + 500).map((r) => r.record.identifier);
-    const found = await trx.selectFrom('agents as a').innerJoin('organizations as o', 'o.id', 'a.organization_id')
-      .select(['a.id', 'a.identifier', 'a.organization_id', 'a.feed_fingerprint', 'a.status', 'o.path']).where('a.identifier', 'in', ids).execute();
-    for (const f of found) existing.set(f.identifier, f);
+  const existing = new Map<string, ExistingAgent>();
+  for (let i = 0; i < rows.length; i += LOOKUP_CHUNK) {
+    const ids = rows.slice(i, i + LOOKUP_CHUNK).map((r) => r.record.identifier);
+    const found = await trx.executeQuery(existingAgentsQuery(ctx.store.dialect, ids));
+    for (const f of found.rows) existing.set(f.identifier, f);
   }
   const now = ctx.now().toISOString();
   const inserts = [];
@@ -204,19 +203,70 @@ async function applyBatch(ctx: AppContext, trx: Transaction<Database>, runId: st
 
 type AgentInsert = Database['agents'];
 
+interface ExistingAgent { id: string; identifier: string; organization_id: string; feed_fingerprint: string | null; status: string; path: string }
+
+// The statements of a batch are written out once (fixed text per row count) rather than built by
+// the query builder for each batch: at 2,000 rows a batch, building and compiling them cost as much
+// as running them, and the fixed text lets the SQLite driver reuse its prepared statement.
+
+/** Identifiers looked up per statement (SQLite: one bound variable each). */
+const LOOKUP_CHUNK = 2048;
+/** Rows per SQLite insert: 26 columns × 500 rows stays under the 32,766 bound variables allowed. */
+const SQLITE_INSERT_ROWS = 500;
+
+const INSERT_COLUMNS = [
+  'id', 'organization_id', 'identifier', 'identifier_kind', 'last_name', 'first_names', 'sex', 'birth_date', 'birth_place', 'email',
+  'phone', 'unit_address', 'staff_status', 'category', 'profile', 'habilitations', 'search_text', 'status', 'identity_verified',
+  'directory_record', 'has_photo', 'source', 'feed_fingerprint', 'last_import_id', 'created_at', 'updated_at',
+] as const satisfies readonly (keyof AgentInsert)[];
+// Compile-time check: every column of the table is written.
+const _everyColumn: [Exclude<keyof AgentInsert, (typeof INSERT_COLUMNS)[number]>] extends [never] ? true : never = true;
+const INT_COLUMNS: ReadonlySet<string> = new Set(['identity_verified', 'directory_record', 'has_photo']);
+
+const LOOKUP_SELECT = 'select a.id, a.identifier, a.organization_id, a.feed_fingerprint, a.status, o.path from agents as a inner join organizations as o on o.id = a.organization_id';
+const sqliteLookupSql = new Map<number, string>();
+const sqliteInsertSql = new Map<number, string>();
+const PG_INSERT_SQL = `insert into agents (${INSERT_COLUMNS.join(', ')}) select * from unnest(${INSERT_COLUMNS.map((c, i) => `$${i + 1}::${INT_COLUMNS.has(c) ? 'integer[]' : 'text[]'}`).join(', ')})`;
+
+function cachedSql(cache: Map<number, string>, n: number, make: (n: number) => string): string {
+  let text = cache.get(n);
+  if (text === undefined) {
+    text = make(n);
+    cache.set(n, text);
+  }
+  return text;
+}
+
+function existingAgentsQuery(dialect: Dialect, ids: string[]): CompiledQuery<ExistingAgent> {
+  if (dialect === 'postgres') return CompiledQuery.raw(`${LOOKUP_SELECT} where a.identifier = any($1::text[])`, [ids]) as CompiledQuery<ExistingAgent>;
+  // Padded to a power of two (repeating an identifier changes nothing) so that few texts exist.
+  let size = 16;
+  while (size < ids.length) size *= 2;
+  const padded = ids.concat(new Array<string>(size - ids.length).fill(ids[0]!));
+  const text = cachedSql(sqliteLookupSql, size, (n) => `${LOOKUP_SELECT} where a.identifier in (${new Array<string>(n).fill('?').join(', ')})`);
+  return CompiledQuery.raw(text, padded) as CompiledQuery<ExistingAgent>;
+}
+
 async function insertAgents(trx: Transaction<Database>, dialect: Dialect, rows: AgentInsert[]): Promise<void> {
   if (rows.length === 0) return;
   if (dialect === 'sqlite') {
-    // SQLite allows 32766 bound variables per statement: 26 columns × 500 rows stays under it.
-    for (let i = 0; i < rows.length; i += 500) await trx.insertInto('agents').values(rows.slice(i, i + 500)).execute();
+    const row = `(${new Array<string>(INSERT_COLUMNS.length).fill('?').join(', ')})`;
+    // Full chunks of SQLITE_INSERT_ROWS rows, then the rest in power-of-two chunks: few texts exist.
+    for (let i = 0; i < rows.length; ) {
+      let n = SQLITE_INSERT_ROWS;
+      if (rows.length - i < n) for (n = 1; n * 2 <= rows.length - i; n *= 2);
+      const chunk = rows.slice(i, i + n);
+      i += n;
+      const text = cachedSql(sqliteInsertSql, n, (k) => `insert into agents (${INSERT_COLUMNS.join(', ')}) values ${new Array<string>(k).fill(row).join(', ')}`);
+      const params: unknown[] = [];
+      for (const r of chunk) for (const c of INSERT_COLUMNS) params.push(r[c]);
+      await trx.executeQuery(CompiledQuery.raw(text, params));
+    }
     return;
   }
   // PostgreSQL: one statement per batch with one array parameter per column (unnest) is several
   // times faster than multi-row VALUES, whose parse cost grows with the row count.
-  const cols = Object.keys(rows[0]!) as (keyof AgentInsert)[];
-  const intCols = new Set(['identity_verified', 'directory_record', 'has_photo']);
-  const arrays = cols.map((c) => sql`${rows.map((r) => r[c])}::${sql.raw(intCols.has(c) ? 'integer[]' : 'text[]')}`);
-  await sql`insert into agents (${sql.join(cols.map((c) => sql.ref(c)))}) select * from unnest(${sql.join(arrays)})`.execute(trx);
+  await trx.executeQuery(CompiledQuery.raw(PG_INSERT_SQL, INSERT_COLUMNS.map((c) => rows.map((r) => r[c]))));
 }
 
 async function deactivateMissing(ctx: AppContext, actor: Actor, auth: Authorization, runId: string, rootPath: string, inFile: (identifier: string) => boolean, counts: Counts): Promise<void> {
