@@ -1,4 +1,4 @@
-import { isRole, ROLE_LABELS } from '../domain/roles.ts';
+import { isRole, PERMISSIONS, ROLE_LABELS, roleGrants, type Permission } from '../domain/roles.ts';
 import { appendAudit } from '../store/audit.ts';
 import { AppError } from './errors.ts';
 import { hashSecret, newSecret } from './secrets.ts';
@@ -164,4 +164,9 @@ export async function listServiceTokens(ctx: AppContext, actor: Actor): Promise<
   await authorize(ctx, actor, 'serviceToken.manage', null);
   const rows = await ctx.store.db.selectFrom('service_tokens').selectAll().orderBy('created_at', 'desc').execute();
   return rows.map((r) => ({ id: r.id, name: r.name, organizationId: r.organization_id, scopes: JSON.parse(r.scopes) as string[], createdAt: r.created_at, revokedAt: r.revoked_at }));
+}
+
+/** Permissions any of the grants carries (somewhere in its scope): lets the portal hide what is not offered. */
+export function grantedPermissions(grants: RoleGrant[]): Permission[] {
+  return PERMISSIONS.filter((p) => grants.some((g) => roleGrants(g.role, p)));
 }

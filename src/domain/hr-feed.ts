@@ -100,16 +100,29 @@ const HABILITATION_LABELS: ReadonlyMap<string, HabilitationCode> = new Map<strin
 
 const CANONICAL: ReadonlySet<string> = new Set(FEED_COLUMNS);
 
+/** True when every character is ASCII: normalisation leaves the string as it is and it has no mark to strip. */
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 function stripAccents(s: string): string {
-  return s.normalize('NFD').replace(/\p{M}/gu, '');
+  return isAscii(s) ? s : s.normalize('NFD').replace(/\p{M}/gu, '');
 }
 
 /** Header cell (or JSONL key) → canonical column, or null if unknown. Case, accents, spaces/hyphens are ignored. */
 export function resolveColumnName(name: string): FeedColumn | null {
+  // Called for every key of every row: the few names a feed uses are resolved once.
+  const cached = columnNameCache.get(name);
+  if (cached !== undefined) return cached;
   const key = stripAccents(name).trim().toLowerCase().replace(/[\s-]+/g, '_');
-  if (CANONICAL.has(key)) return key as FeedColumn;
-  return Object.hasOwn(FEED_COLUMN_ALIASES, key) ? (FEED_COLUMN_ALIASES[key] ?? null) : null;
+  const col = CANONICAL.has(key) ? (key as FeedColumn) : Object.hasOwn(FEED_COLUMN_ALIASES, key) ? (FEED_COLUMN_ALIASES[key] ?? null) : null;
+  if (columnNameCache.size < COLUMN_NAME_CACHE_SIZE) columnNameCache.set(name, col);
+  return col;
 }
+
+const COLUMN_NAME_CACHE_SIZE = 1000;
+const columnNameCache = new Map<string, FeedColumn | null>();
 
 // ---------------------------------------------------------------------------------------------
 // Header
@@ -276,7 +289,7 @@ export function validateFeedRow(
     if (col === null) continue;
     const v: unknown = raw[key];
     if (v === undefined || v === null) continue;
-    const t = typeof v === 'string' ? v.normalize('NFC').trim() : null;
+    const t = typeof v === 'string' ? (isAscii(v) ? v : v.normalize('NFC')).trim() : null;
     if (t === '') continue;
     if (provided.has(col)) {
       err(col, 'colonne fournie plusieurs fois (nom français et alias)');

@@ -106,7 +106,10 @@ forEachDatabase('HTTP API', (dialect) => {
       const client = await auth.signIn('martin.c77011');
       const s = await client.get('/api/session');
       assert.equal(s.status, 200);
-      assert.deepEqual(Object.keys(s.json).sort(), ['branding', 'csrfToken', 'person', 'roles']);
+      assert.deepEqual(Object.keys(s.json).sort(), ['branding', 'csrfToken', 'permissions', 'person', 'roles']);
+      // An operator may fix contact data and photos but not create agents nor read the audit trail.
+      assert.ok(s.json.permissions.includes('agent.contact') && s.json.permissions.includes('agent.photo'));
+      assert.ok(!s.json.permissions.includes('agent.write') && !s.json.permissions.includes('audit.read'));
       assert.equal(s.json.person.identifier, 'martin.c77011');
       assert.equal(s.json.csrfToken, client.csrfToken);
       assert.deepEqual(s.json.roles.map((r: { role: string; organizationId: string }) => [r.role, r.organizationId]).sort(), [['holder', town], ['operator', town]]);

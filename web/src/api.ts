@@ -38,6 +38,8 @@ export type RoleCode = 'holder' | 'operator' | 'registration_authority' | 'admin
 export interface Session {
   person: { id: string; firstNames: string; lastName: string; identifier: string };
   roles: RoleView[];
+  /** Permissions granted by at least one role, as computed by the server. */
+  permissions: string[];
   csrfToken: string;
   branding: Branding;
 }

@@ -15,6 +15,8 @@ import { FeedFormatError, readFeed, type FeedFormat } from './feed-reader.ts';
 // A file that is not a feed at all is refused before anything is written.
 
 const BATCH_ROWS = 2000;
+/** While a batch commits, the reader gives way to I/O every YIELD_ROWS rows. */
+const YIELD_ROWS = 64;
 
 export interface ImportRequest {
   organizationId: string;
@@ -78,12 +80,13 @@ export async function importAgents(ctx: AppContext, actor: Actor, req: ImportReq
   let pending: PendingRow[] = [];
   let rejects: Reject[] = [];
 
-  const flush = async (): Promise<void> => {
-    const rows = pending;
-    const rej = rejects;
-    pending = [];
-    rejects = [];
-    await ctx.store.db.transaction().execute(async (trx) => {
+  // A batch is committed while the next one is read and validated (with PostgreSQL the two run on
+  // separate cores); batches still commit one after the other, in file order. What a batch records
+  // (rows read, bytes read) is taken when it is cut, as if nothing had been read since.
+  let committing: Promise<void> = Promise.resolve();
+  let totalAtFailure: number | null = null;
+  const commitBatch = (rows: PendingRow[], rej: Reject[], total: number, bytes: number) =>
+    ctx.store.db.transaction().execute(async (trx) => {
       const c = await applyBatch(ctx, trx, runId, org.path, rows);
       counts.inserted += c.inserted;
       counts.updated += c.updated;
@@ -91,11 +94,35 @@ export async function importAgents(ctx: AppContext, actor: Actor, req: ImportReq
       rej.push(...c.rejects);
       counts.rejected += new Set(rej.map((r) => r.line)).size;
       if (rej.length) await trx.insertInto('import_rejects').values(rej.map((r) => ({ import_id: runId, line: r.line, field: r.field, reason: r.reason }))).execute();
-      await trx.updateTable('import_runs').set({ ...counts, bytes_read: bytesRead }).where('id', '=', runId).execute();
+      await trx.updateTable('import_runs').set({ ...counts, total, bytes_read: bytes }).where('id', '=', runId).execute();
       await audit(ctx, trx, actor, auth, 'hrImport.batch', runId, { inserted: c.inserted, updated: c.updated, unchanged: c.unchanged, rejected: new Set(rej.map((r) => r.line)).size, lines: rows.length ? [rows[0]!.line, rows.at(-1)!.line] : [] });
     });
-    req.onProgress?.({ bytesRead, bytesTotal: req.bytesTotal, total: counts.total, rejected: counts.rejected });
+
+  const flush = async (): Promise<void> => {
+    const rows = pending;
+    const rej = rejects;
+    const total = counts.total;
+    const bytes = bytesRead;
+    pending = [];
+    rejects = [];
+    try {
+      await commitBatch(rows, rej, total, bytes);
+    } catch (err) {
+      totalAtFailure = total;
+      throw err;
+    }
+    req.onProgress?.({ bytesRead: bytes, bytesTotal: req.bytesTotal, total, rejected: counts.rejected });
   };
+  let inFlight = false;
+  const startFlush = async (): Promise<void> => {
+    await committing;
+    inFlight = true;
+    committing = flush().finally(() => { inFlight = false; });
+    committing.catch(() => {}); // awaited at the next cut or at the end
+  };
+  // Rows already read are validated without ever leaving the microtask queue: while a batch commits,
+  // let its database replies in now and then, or it would wait for the reader to need more bytes.
+  let sinceYield = 0;
 
   try {
     for await (const item of readFeed(req.input, req.format, { onProgress: (b) => { bytesRead = b; } })) {
@@ -121,11 +148,18 @@ export async function importAgents(ctx: AppContext, actor: Actor, req: ImportReq
           }
         }
       }
-      if (pending.length + rejects.length >= BATCH_ROWS) await flush();
+      if (pending.length + rejects.length >= BATCH_ROWS) await startFlush();
+      else if (inFlight && ++sinceYield >= YIELD_ROWS) {
+        sinceYield = 0;
+        await new Promise(setImmediate);
+      }
     }
+    await committing;
     await flush();
     if (req.full) await deactivateMissing(ctx, actor, auth, runId, org.path, (id) => seen.has(id) || listed.has(id), counts);
   } catch (err) {
+    await committing.catch(() => {}); // a batch still committing settles before the run is marked failed
+    if (totalAtFailure !== null) counts.total = totalAtFailure;
     const refused = err instanceof FeedFormatError;
     const message = err instanceof Error ? err.message : String(err);
     await ctx.store.db.transaction().execute(async (trx) => {

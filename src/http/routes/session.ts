@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
-import { endSession, redeemSignInLink, resolveSession, roleView, SESSION_HOURS } from '../../app/sessions.ts';
+import { endSession, grantedPermissions, redeemSignInLink, resolveSession, roleView, SESSION_HOURS } from '../../app/sessions.ts';
 import { referenceData } from '../../app/reference.ts';
 import { AppError } from '../../app/errors.ts';
 import { requireActor, SESSION_COOKIE } from '../auth.ts';
@@ -15,7 +15,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext, config: Con
   app.get('/api/session', { schema: { tags: ['session'], summary: 'Session en cours' } }, async (request) => {
     if (!request.session) throw new AppError('unauthenticated', "Vous n'êtes pas connecté.");
     const s = request.session;
-    return { person: s.person, roles: s.actor.grants.map(roleView), csrfToken: s.csrfToken, branding: config.branding };
+    return { person: s.person, roles: s.actor.grants.map(roleView), permissions: grantedPermissions(s.actor.grants), csrfToken: s.csrfToken, branding: config.branding };
   });
 
   app.post('/api/auth/link', {
@@ -28,7 +28,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext, config: Con
     if (!session) throw new AppError('unauthenticated', 'Session impossible à ouvrir.');
     // A fresh session id on every sign-in (no fixation); HttpOnly + SameSite=Strict.
     void reply.setCookie(SESSION_COOKIE, sessionId, { path: '/', httpOnly: true, sameSite: 'strict', secure, maxAge: SESSION_HOURS * 3600 });
-    return { person: session.person, roles: session.actor.grants.map(roleView), csrfToken: session.csrfToken, branding: config.branding };
+    return { person: session.person, roles: session.actor.grants.map(roleView), permissions: grantedPermissions(session.actor.grants), csrfToken: session.csrfToken, branding: config.branding };
   });
 
   app.post('/api/auth/logout', { schema: { tags: ['session'], summary: 'Fermer la session' } }, async (request, reply) => {
