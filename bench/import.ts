@@ -3,9 +3,12 @@
 // HR feed import benchmark (QUALITY.md, `import`): a generated feed of 300,000 agents (CSV `;`,
 // UTF-8 with BOM, French header) imported into organisation 77011 of the demo data.
 //   - SQLite: first import (all inserted) and second import of the same file (all unchanged),
-//     rows/s; RSS and heap sampled every 200 ms (memory flat = streaming).
+//     rows/s; RSS and heap sampled every 200 ms; a third, untimed import with forced GCs gives the
+//     live heap kept per row read (memory flat = streaming).
 //   - PostgreSQL (throw-away cluster, or CARTES_BENCH_PG_URL): same import, rows/s; peer in the
 //     same run: `psql \copy` of the same rows into a bare table with the feed's 15 text columns.
+//   - Both: the storage ceiling, the same rows copied server side into a twin of `agents`.
+// See bench/README.md for the figures measured and how to read them.
 // Targets are informational: the exit code is non-zero only when an import fails, its counts are
 // wrong, or the time bound is reached.
 
@@ -15,6 +18,8 @@ import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { openPlatform } from '../src/platform.ts';
@@ -32,6 +37,8 @@ const USAGE = 'Usage: npm run bench -- import [--rows N] [--no-sqlite] [--no-pg]
 const MAX_ROWS = 5_000_000;
 const TARGET_SQLITE_ROWS_S = 25_000;
 const TARGET_PG_RATIO = 0.25;
+/** Streaming: what stays live per row read is its identifier (duplicates, full feeds), never the row. */
+const MAX_LIVE_BYTES_PER_ROW = 200;
 const SAMPLE_MS = 200;
 const PSQL = process.env['CARTES_BENCH_PSQL'] ?? '/usr/bin/psql';
 
@@ -274,6 +281,39 @@ async function timedImport(ctx: AppContext, orgId: string, file: string, rows: n
   return { run, seconds, rowsPerS, memory };
 }
 
+/** Live heap (after a forced GC) along an import: what the import keeps, not what it has yet to collect. */
+type LiveMemory = { points: { rows: number; heap: number; rss: number }[]; perRow: number };
+
+const forceGc = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+
+async function liveMemoryImport(ctx: AppContext, orgId: string, file: string, rows: number): Promise<LiveMemory> {
+  forceGc();
+  const points = [{ rows: 0, heap: process.memoryUsage().heapUsed, rss: process.memoryUsage().rss }];
+  const every = Math.max(1, Math.round(rows / 2000 / 10)); // about ten points
+  let batches = 0;
+  const run = await importAgents(ctx, systemActor('bench'), {
+    organizationId: orgId, format: 'csv', full: false, fileName: 'bench-import.csv', input: createReadStream(file), bytesTotal: statSync(file).size,
+    // Small batches here only to get enough sampling points (progress is reported per batch).
+    batchRows: 2000,
+    onProgress: (p) => {
+      // The last batch (p.total = rows) is left out: the points compare like with like, mid-import.
+      if (++batches % every !== 0 || p.total >= rows) return;
+      forceGc();
+      const m = process.memoryUsage();
+      points.push({ rows: p.total, heap: m.heapUsed, rss: m.rss });
+    },
+  });
+  if (run.status !== 'done' || run.total !== rows) problems.push(`memory run: status ${run.status}, ${run.total} rows read, expected ${rows}`);
+  // Slope between the first point taken during the import and the last one (warm-up excluded).
+  const a = points[1] ?? points[0]!;
+  const b = points.at(-1)!;
+  const perRow = b.rows > a.rows ? (b.heap - a.heap) / (b.rows - a.rows) : Number.NaN; // NaN: too few batches to tell
+  return { points, perRow };
+}
+
 const problems: string[] = [];
 
 function expectCounts(label: string, run: ImportRunTable, rows: number, expected: { inserted: number; unchanged: number }): void {
@@ -361,7 +401,7 @@ async function pgCeiling(ctx: AppContext, runId: string, rows: number): Promise<
 // ---------------------------------------------------------------------------------------------
 // Runs
 
-type SqliteResult = { first: Timed; second: Timed; ceiling: number | null };
+type SqliteResult = { first: Timed; second: Timed; live: LiveMemory; ceiling: number | null };
 type PgResult = { ours: Timed; ceiling: number | null; copyRowsPerS: number };
 
 async function runSqlite(feed: string, rows: number): Promise<SqliteResult> {
@@ -376,6 +416,9 @@ async function runSqlite(feed: string, rows: number): Promise<SqliteResult> {
   if (inDb !== rows) problems.push(`SQLite first import: ${inDb} agents in the database, expected ${rows}`);
   const second = await timedImport(lite.ctx, orgId, feed, rows, 'second import (unchanged)');
   expectCounts('SQLite second import', second.run, rows, { inserted: 0, unchanged: rows });
+  const live = await liveMemoryImport(lite.ctx, orgId, feed, rows);
+  const pts = live.points.map((p) => `${fmtInt(p.rows)}: ${mb(p.heap)}`).join(', ');
+  console.log(`  memory run (same file, untimed, GC forced every ~10 %): live heap by rows read ${pts} → ${live.perRow.toFixed(0)} bytes kept per row`);
   let ceiling: number | null = null;
   if (opts.ceiling) {
     ceiling = await sqliteCeiling(lite.ctx, first.run.id, rows);
@@ -383,7 +426,7 @@ async function runSqlite(feed: string, rows: number): Promise<SqliteResult> {
   }
   await lite.store.close();
   cleanups.pop();
-  return { first, second, ceiling };
+  return { first, second, live, ceiling };
 }
 
 async function runPg(feed: string, rows: number): Promise<PgResult> {
@@ -458,11 +501,7 @@ async function main(): Promise<void> {
   const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
   const lines: [string, string, string, string][] = [];
   const memory = (label: string, m: Memory): void => {
-    const rssGrowth = m.rssPeak - m.rssStart;
-    lines.push(
-      [`${label}: RSS`, `${mb(m.rssStart)} → peak ${mb(m.rssPeak)} (+${mb(rssGrowth)})`, `flat: growth < ½ feed (${mb(bytes / 2)})`, status(rssGrowth < bytes / 2)],
-      [`${label}: heap used`, `${mb(m.heapStart)} → peak ${mb(m.heapPeak)}, end ${mb(m.heapEnd)}`, '', ''],
-    );
+    lines.push([`${label}: RSS, heap used (sampled)`, `${mb(m.rssStart)} → peak ${mb(m.rssPeak)} (+${mb(m.rssPeak - m.rssStart)}); heap peak ${mb(m.heapPeak)}`, '', '']);
   };
   if (lite) {
     lines.push(['SQLite import, first run (inserts)', `${fmtInt(lite.first.rowsPerS)} rows/s`, `≥ ${fmtInt(TARGET_SQLITE_ROWS_S)} rows/s`, status(lite.first.rowsPerS >= TARGET_SQLITE_ROWS_S)]);
@@ -480,7 +519,14 @@ async function main(): Promise<void> {
       lines.push(['PostgreSQL storage ceiling (no client work)', `${fmtInt(pgr.ceiling)} rows/s`, `= ${pct(pgr.ceiling / pgr.copyRowsPerS)} of \\copy; import = ${pct(pgr.ours.rowsPerS / pgr.ceiling)} of it`, '']);
     }
   }
-  if (lite) memory('memory, SQLite first run', lite.first.memory);
+  if (lite) {
+    const p = lite.live.points;
+    lines.push([
+      'memory: live heap kept per row (flat)', `${lite.live.perRow.toFixed(0)} B/row (${mb(p[0]!.heap)} → ${mb(p.at(-1)!.heap)} at ${fmtInt(p.at(-1)!.rows)} rows)`,
+      `≤ ${MAX_LIVE_BYTES_PER_ROW} B/row (identifiers only; feed ${Math.round(bytes / rows)} B/row)`, Number.isNaN(lite.live.perRow) ? 'n/a (too few rows)' : status(lite.live.perRow <= MAX_LIVE_BYTES_PER_ROW),
+    ]);
+    memory('memory, SQLite first run', lite.first.memory);
+  }
   if (pgr) memory('memory, PostgreSQL run', pgr.ours.memory);
   const w = [0, 1, 2].map((i) => Math.max(...lines.map((l) => l[i]!.length)));
   console.log(`\nSummary — ${fmtInt(rows)} agents, feed ${mb(bytes)} (targets are informational)`);

@@ -207,7 +207,7 @@ forEachDatabase('HR feed import', (dialect) => {
     const feed = generatedFeed(rows);
     const before = await countRows(p.store.db, 'agents');
     const r = await importAgents(p.ctx, ra77, {
-      organizationId: town, format: 'csv', full: false, fileName: 'gros.csv', input: chunks(feed, 64 * 1024), bytesTotal: feed.length,
+      organizationId: town, format: 'csv', full: false, fileName: 'gros.csv', input: chunks(feed, 64 * 1024), bytesTotal: feed.length, batchRows: 2000,
     });
     assert.deepEqual([r.status, r.total, r.inserted, r.updated, r.unchanged, r.rejected], ['done', rows, rows, 0, 0, 0]);
     assert.equal(r.bytes_read, feed.length);
@@ -223,6 +223,6 @@ forEachDatabase('HR feed import', (dialect) => {
     assert.equal(third?.search_text.includes('eloise marie'), true);
     // Batches are audited as they commit.
     const batches = await p.store.db.selectFrom('audit_log').select('seq').where('target_id', '=', r.id).where('action', '=', 'hrImport.batch').execute();
-    assert.ok(batches.length >= 10, `${batches.length} batches`);
+    assert.equal(batches.length, 10, `${batches.length} batches of 2,000 rows`);
   });
 });
