@@ -2,6 +2,7 @@ import { Command, Help, Option } from 'commander';
 import { serveCommand } from './serve.ts';
 import { runWithPlatform } from './shared.ts';
 import { importAgentsCommand } from './import-agents.ts';
+import { registerCaCommands } from './ca.ts';
 import { loadDemoData } from '../app/demo.ts';
 import { createServiceToken, createSignInLink, revokeServiceToken } from '../app/sessions.ts';
 import { systemActor } from '../app/context.ts';
@@ -106,5 +107,7 @@ tokens.command('revoke')
     await revokeServiceToken(ctx, systemActor('cli'), id);
     console.log('Compte de service révoqué.');
   }));
+
+registerCaCommands(program);
 
 await program.parseAsync(process.argv);

@@ -28,6 +28,9 @@ export const PERMISSIONS = [
   'role.assign',
   'serviceToken.manage',
   'mail.read',
+  'pki.admin',
+  'certificate.read',
+  'certificate.revoke',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -49,6 +52,9 @@ const GRANTS: Record<Permission, Role[]> = {
   'role.assign': ['admin'],
   'serviceToken.manage': ['admin'],
   'mail.read': ['admin', 'auditor'],
+  'pki.admin': ['admin'],
+  'certificate.read': READERS,
+  'certificate.revoke': ['operator', 'registration_authority', 'admin'],
 };
 
 /** Trusted roles are the ones a major non-conformity suspends in an organisation. */

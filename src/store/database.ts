@@ -5,6 +5,7 @@ import pg from 'pg';
 import { NodeSqliteDatabase } from './sqlite.ts';
 import type { Database } from './schema.ts';
 import * as m001 from './migrations/001_ground.ts';
+import * as m002 from './migrations/002_pki.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -20,6 +21,7 @@ export interface Store {
 
 const MIGRATIONS: Record<string, { up: (db: Kysely<unknown>, dialect: Dialect) => Promise<void> }> = {
   '001_ground': m001,
+  '002_pki': m002,
 };
 
 export function isPostgresUrl(target: string): boolean {

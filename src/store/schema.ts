@@ -217,6 +217,40 @@ export interface ImportRejectTable {
   reason: string;
 }
 
+export interface CertificationAuthorityTable {
+  id: string;
+  name: string; // slug, unique: 'root', 'collectivites', 'collectivites-ocsp', ...
+  label: string; // French
+  kind: string; // root | issuing | ocsp
+  parent_id: string | null;
+  subject_dn: string;
+  certificate_der: Uint8Array;
+  key_ref: string; // JSON KeyRef (pki/keystore.ts) plus custody facts; never key material
+  not_before: string;
+  not_after: string;
+  crl_number: number;
+  status: string; // active | retired
+  created_at: string;
+}
+
+export interface CertificateTable {
+  serial: string; // lower-case hex, primary key
+  ca_id: string;
+  profile: string; // auth | sign | enc
+  agent_id: string | null;
+  card_id: string | null;
+  subject_dn: string;
+  der: Uint8Array;
+  sha256: string; // hex of the DER
+  not_before: string;
+  not_after: string;
+  status: string; // issued | valid | suspended | revoked | expired
+  revoked_at: string | null;
+  revocation_reason: string | null; // RFC 5280 name (domain/certificate-status.ts)
+  status_changed_at: string;
+  created_at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   agents: AgentTable;
@@ -235,4 +269,6 @@ export interface Database {
   mails: MailTable;
   import_runs: ImportRunTable;
   import_rejects: ImportRejectTable;
+  certification_authorities: CertificationAuthorityTable;
+  certificates: CertificateTable;
 }

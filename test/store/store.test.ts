@@ -13,7 +13,7 @@ import { actorFor, agentId, forEachDatabase, openTestPlatform, orgId, type TestP
 const TABLES: (keyof Database)[] = [
   'organizations', 'agents', 'agent_photos', 'role_assignments', 'agreements', 'agreement_delegates', 'self_assessments',
   'allocation_plan_entries', 'audit_log', 'audit_head', 'sign_in_links', 'sessions', 'service_tokens', 'jobs', 'mails',
-  'import_runs', 'import_rejects',
+  'import_runs', 'import_rejects', 'certification_authorities', 'certificates',
 ];
 
 async function countAll(p: TestPlatform): Promise<Record<string, number>> {
@@ -35,7 +35,7 @@ forEachDatabase('store', (dialect) => {
 
   it('applies the migrations once; running them again changes nothing', async () => {
     const applied = await p.store.db.selectFrom(sql.table('kysely_migration').as('m')).select(sql<string>`m.name`.as('name')).execute();
-    assert.deepEqual(applied.map((r) => r.name), ['001_ground']);
+    assert.deepEqual(applied.map((r) => r.name), ['001_ground', '002_pki']);
     assert.deepEqual(await migrate(p.store), [], 'second run applies nothing');
     assert.deepEqual(await migrate(p.store), [], 'third run applies nothing');
     // A second connection on the same database (what a second process does) migrates to nothing too.

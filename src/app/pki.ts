@@ -1,0 +1,472 @@
+// Use cases of the certification authorities: the key ceremony, issuance from a CSR, the status of
+// certificates (accept, suspend, resume, revoke), listing and the profile check of all certificates.
+import * as x509 from '../pki/x509.ts';
+import type { Config } from '../config.ts';
+import {
+  isRevocationReason, REASON_LABELS, STATUS_LABELS, transition,
+  type CertificateEvent, type CertificateStatus, type RevocationReason,
+} from '../domain/certificate-status.ts';
+import type { CertificationAuthorityTable, CertificateTable } from '../store/schema.ts';
+import {
+  createIssuingAuthority, createOcspResponder, createRootAuthority, custodianSecretFaults, DEFAULT_POPULATIONS,
+  issuerRef, KekError, loadServiceKek, openServiceSigner, populationFaults, type CreatedAuthority, type Population,
+} from '../pki/ca-init.ts';
+import { checkCardCertificate, sha256Hex } from '../pki/checker.ts';
+import { KeyStoreError } from '../pki/keystore.ts';
+import {
+  agentSubject, cardCertificate, cardValidity, dnText, hex, isCardProfile, PROFILE_LABELS, publicKeyKind, randomSerial, toPem,
+  type CardProfile, type PkiSettings,
+} from '../pki/profiles.ts';
+import { authorize, scopeRoots } from './authorize.ts';
+import { changeWithAudit } from './audit-trail.ts';
+import { AppError, invalid, notFound } from './errors.ts';
+import { pathUnder } from './scope.ts';
+import type { Actor, AppContext } from './context.ts';
+
+/** What the PKI use cases need beyond the application context. */
+export interface PkiEnvironment {
+  settings: PkiSettings;
+  /** Key-encryption key of the issuing-CA and OCSP keys. */
+  kek: Buffer;
+}
+
+/** PKI environment from the configuration (publicUrl) and CARTES_CA_KEK or <data>/pki/kek. */
+export function pkiEnvironment(config: Pick<Config, 'publicUrl' | 'dataDir'>, env: NodeJS.ProcessEnv = process.env): PkiEnvironment {
+  try {
+    return { settings: { publicUrl: config.publicUrl }, kek: loadServiceKek(config.dataDir, env) };
+  } catch (err) {
+    if (err instanceof KekError) throw invalid(err.message);
+    throw err;
+  }
+}
+
+function keyStoreFailure(err: unknown): never {
+  if (err instanceof KeyStoreError) {
+    throw new AppError(err.code === 'wrong_secret' || err.code === 'invalid' ? 'invalid' : 'conflict', err.message);
+  }
+  if (err instanceof KekError) throw invalid(err.message);
+  throw err;
+}
+
+const frDate = (d: Date | string) => new Date(d).toLocaleDateString('fr-FR', { timeZone: 'UTC' });
+
+// ---------------------------------------------------------------------------------------------
+// Key ceremony
+
+export interface InitPkiInput {
+  /** Secrets of the two custodians of the root key (distinct, ≥ 12 characters each). */
+  custodianSecrets: string[];
+  populations?: Population[];
+}
+
+export interface AuthoritySummary {
+  id: string;
+  name: string;
+  label: string;
+  kind: 'root' | 'issuing' | 'ocsp';
+  subjectDn: string;
+  serial: string;
+  sha256: string;
+  notBefore: string;
+  notAfter: string;
+  parentName: string | null;
+}
+
+export interface InitPkiResult {
+  authorities: AuthoritySummary[];
+  /** The ceremony report, in French, one line per entry. */
+  report: string[];
+}
+
+/**
+ * Key ceremony: root CA (self-signed, 20 years, pathLen 1, key under dual control), one issuing CA
+ * per population (10 years, pathLen 0, service key) and its OCSP responder (30 days). Each
+ * authority is recorded with its own audit record, then the ceremony itself.
+ */
+export async function initPki(ctx: AppContext, actor: Actor, pki: PkiEnvironment, input: InitPkiInput): Promise<InitPkiResult> {
+  const auth = await authorize(ctx, actor, 'pki.admin', null);
+  const secrets = input.custodianSecrets;
+  const populations = input.populations ?? DEFAULT_POPULATIONS;
+  const faults = [...custodianSecretFaults(secrets), ...populationFaults(populations)];
+  if (faults.length) throw invalid('La cérémonie des clés ne peut pas commencer.', faults.map((reason) => ({ field: 'ceremonie', reason })));
+  const existing = await ctx.store.db.selectFrom('certification_authorities').select('id').where('kind', '=', 'root').executeTakeFirst();
+  if (existing) throw new AppError('conflict', "L'infrastructure de gestion de clés est déjà initialisée : une AC racine existe.");
+
+  const startedAt = ctx.now();
+  const report: string[] = [
+    `Cérémonie des clés — ${startedAt.toLocaleString('fr-FR', { timeZone: 'UTC' })} (UTC)`,
+    'Double contrôle : deux secrets de dépositaires distincts reçus ; la clé de l’AC racine ne s’ouvre qu’avec les deux.',
+  ];
+  const authorities: AuthoritySummary[] = [];
+
+  const record = async (created: CreatedAuthority, meta: { name: string; label: string; kind: 'root' | 'issuing' | 'ocsp'; parent: AuthoritySummary | null; action: string }) => {
+    const id = ctx.newId();
+    const cert = new x509.X509Certificate(created.der);
+    const summary: AuthoritySummary = {
+      id, name: meta.name, label: meta.label, kind: meta.kind, subjectDn: dnText(created.subject), serial: cert.serialNumber,
+      sha256: sha256Hex(created.der), notBefore: created.notBefore.toISOString(), notAfter: created.notAfter.toISOString(),
+      parentName: meta.parent?.name ?? null,
+    };
+    await changeWithAudit(ctx, actor, auth, meta.action, async (trx) => {
+      await trx.insertInto('certification_authorities').values({
+        id, name: meta.name, label: meta.label, kind: meta.kind, parent_id: meta.parent?.id ?? null, subject_dn: summary.subjectDn,
+        certificate_der: created.der, key_ref: JSON.stringify(created.keyRef), not_before: summary.notBefore, not_after: summary.notAfter,
+        crl_number: 0, status: 'active', created_at: ctx.now().toISOString(),
+      }).execute();
+      return {
+        result: null, targetType: 'certification_authority', targetId: id,
+        summary: { after: { name: meta.name, kind: meta.kind, subjectDn: summary.subjectDn, serial: summary.serial, sha256: summary.sha256, notAfter: summary.notAfter, custody: created.keyRef.custody, parent: meta.parent?.name ?? null } },
+      };
+    });
+    authorities.push(summary);
+    const what = meta.kind === 'root' ? 'AC racine créée' : meta.kind === 'issuing' ? 'AC émettrice créée' : 'Répondeur OCSP créé';
+    report.push(`${what} (${meta.name}) : ${summary.subjectDn}`);
+    report.push(`  numéro de série ${summary.serial}, empreinte SHA-256 ${summary.sha256}`);
+    report.push(`  valable du ${frDate(summary.notBefore)} au ${frDate(summary.notAfter)} ; clé ${created.keyRef.algorithm}, ${created.keyRef.custody === 'dual-control' ? 'sous double contrôle' : 'chiffrée sous la clé de service'}`);
+    return summary;
+  };
+
+  try {
+    const rootId = ctx.newId();
+    const root = await createRootAuthority({ dataDir: ctx.dataDir, id: rootId, secrets: [secrets[0]!, secrets[1]!], now: ctx.now(), settings: pki.settings });
+    const rootSummary = await record(root, { name: 'root', label: 'AC Racine', kind: 'root', parent: null, action: 'pki.ca.create' });
+    const rootIssuer = issuerRef('root', root.der, root.signer);
+    for (const population of populations) {
+      const issuing = await createIssuingAuthority({ dataDir: ctx.dataDir, id: ctx.newId(), kek: pki.kek, population, root: rootIssuer, now: ctx.now(), settings: pki.settings });
+      const issuingSummary = await record(issuing, { name: population.name, label: population.label, kind: 'issuing', parent: rootSummary, action: 'pki.ca.create' });
+      const ocsp = await createOcspResponder({ dataDir: ctx.dataDir, id: ctx.newId(), kek: pki.kek, population, issuing: issuerRef(population.name, issuing.der, issuing.signer), now: ctx.now(), settings: pki.settings });
+      await record(ocsp, { name: `${population.name}-ocsp`, label: `Répondeur OCSP — ${population.label}`, kind: 'ocsp', parent: issuingSummary, action: 'pki.ocsp.create' });
+    }
+  } catch (err) {
+    keyStoreFailure(err);
+  }
+  report.push(`Fin de la cérémonie : ${authorities.length} autorité(s) créée(s). La clé de l’AC racine est refermée ; les dépositaires conservent chacun leur secret séparément.`);
+  await changeWithAudit(ctx, actor, auth, 'pki.init', async () => ({
+    result: null, targetType: 'pki', targetId: authorities[0]!.id,
+    summary: { after: { authorities: authorities.map((a) => ({ name: a.name, kind: a.kind, serial: a.serial, sha256: a.sha256 })) } },
+  }));
+  return { authorities, report };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authorities
+
+type CaRow = CertificationAuthorityTable;
+
+export async function listAuthorities(ctx: AppContext, actor: Actor) {
+  await authorize(ctx, actor, 'certificate.read', null);
+  const rows = await ctx.store.db.selectFrom('certification_authorities').selectAll().orderBy('created_at').orderBy('name').execute();
+  return rows.map((r) => ({
+    id: r.id, name: r.name, label: r.label, kind: r.kind, parentId: r.parent_id, subjectDn: r.subject_dn, notBefore: r.not_before,
+    notAfter: r.not_after, status: r.status, pem: toPem(new Uint8Array(r.certificate_der)),
+  }));
+}
+
+async function loadCa(ctx: AppContext, name: string): Promise<CaRow> {
+  const ca = await ctx.store.db.selectFrom('certification_authorities').selectAll().where('name', '=', name).executeTakeFirst();
+  if (!ca) throw notFound(`Autorité de certification inconnue : « ${name} ».`);
+  return ca;
+}
+
+/** Issuing CA of an organisation: the armed forces, the local authorities, or the State. */
+async function issuingCaFor(ctx: AppContext, orgPath: string): Promise<CaRow> {
+  const issuing = await ctx.store.db.selectFrom('certification_authorities').selectAll()
+    .where('kind', '=', 'issuing').where('status', '=', 'active').orderBy('created_at').execute();
+  if (issuing.length === 0) throw new AppError('conflict', "Aucune AC émettrice : lancez d'abord la cérémonie des clés (cartes ca init).");
+  const ancestors = await ctx.store.db.selectFrom('organizations').select(['code', 'kind'])
+    .where('id', 'in', orgPath.split('/').filter(Boolean)).execute();
+  const wanted = ancestors.some((o) => o.code === 'MINARM' || o.kind === 'unit') ? 'armees'
+    : ancestors.some((o) => o.kind === 'municipality') ? 'collectivites' : 'etat';
+  return issuing.find((c) => c.name === wanted) ?? issuing[0]!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issuance
+
+export interface IssueFromCsrInput {
+  /** PKCS#10 request, PEM text or DER bytes. */
+  csr: string | Uint8Array;
+  profile: CardProfile | string;
+  /** Identifier of the agent (NID, Alliance number or internal identifier). */
+  agentIdentifier: string;
+  cardId?: string | null;
+  /** Issuing CA name; default: the population of the agent's organisation. */
+  caName?: string;
+}
+
+export interface IssuedCertificate {
+  serial: string;
+  profile: CardProfile;
+  caName: string;
+  subjectDn: string;
+  notBefore: string;
+  notAfter: string;
+  sha256: string;
+  der: Uint8Array;
+  pem: string;
+}
+
+const CSR_UNREADABLE = 'Demande de certificat (CSR) illisible : un fichier PKCS#10 au format PEM ou DER est attendu.';
+const CSR_BAD_SIGNATURE = 'Signature de la demande de certificat invalide : la possession de la clé privée n’est pas prouvée.';
+
+async function readCsr(input: string | Uint8Array): Promise<x509.Pkcs10CertificateRequest> {
+  let csr: x509.Pkcs10CertificateRequest;
+  try {
+    const asText = typeof input === 'string' ? input : Buffer.from(input).toString('latin1');
+    const text = asText.includes('-----BEGIN') ? asText : typeof input === 'string' ? input : null;
+    if (text !== null && !text.includes('-----BEGIN CERTIFICATE REQUEST-----') && !text.includes('-----BEGIN NEW CERTIFICATE REQUEST-----')) throw new Error('not PEM');
+    csr = new x509.Pkcs10CertificateRequest(text ?? new Uint8Array(input as Uint8Array));
+  } catch {
+    throw invalid(CSR_UNREADABLE, [{ field: 'csr', reason: 'Illisible.' }]);
+  }
+  let ok: boolean;
+  try {
+    ok = await csr.verify();
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw invalid(CSR_BAD_SIGNATURE, [{ field: 'csr', reason: 'Signature invalide.' }]);
+  const key = csr.publicKey.algorithm as { name?: string; namedCurve?: string; modulusLength?: number };
+  const spki = new Uint8Array(csr.publicKey.rawData);
+  const kind = publicKeyKind(spki);
+  if (kind === 'other') throw invalid('Type de clé non admis dans la demande : EC P-256 ou RSA 2048 bits au moins.', [{ field: 'csr', reason: 'Type de clé non admis.' }]);
+  if (kind === 'ec' && key.namedCurve && key.namedCurve !== 'P-256') throw invalid(`Courbe ${key.namedCurve} non admise : P-256 attendue.`, [{ field: 'csr', reason: 'Courbe non admise.' }]);
+  if (kind === 'rsa' && (key.modulusLength ?? 0) < 2048) throw invalid('Clé RSA trop courte : 2048 bits au moins.', [{ field: 'csr', reason: 'Clé trop courte.' }]);
+  return csr;
+}
+
+/** Issues a card certificate (AUTH, SIGN or ENC) for an agent from a PKCS#10 request; status « issued ». */
+export async function issueFromCsr(ctx: AppContext, actor: Actor, pki: PkiEnvironment, input: IssueFromCsrInput): Promise<IssuedCertificate> {
+  const profile = input.profile;
+  if (!isCardProfile(profile)) throw invalid(`Profil de certificat inconnu : « ${profile} » (auth, sign ou enc).`, [{ field: 'profile', reason: 'Profil inconnu.' }]);
+  const agent = await ctx.store.db.selectFrom('agents as a').innerJoin('organizations as o', 'o.id', 'a.organization_id')
+    .select(['a.id', 'a.identifier', 'a.first_names', 'a.last_name', 'a.status', 'a.organization_id', 'o.name as org_name', 'o.siren', 'o.path'])
+    .where('a.identifier', '=', input.agentIdentifier).executeTakeFirst();
+  if (!agent) throw notFound(`Agent inconnu : « ${input.agentIdentifier} ».`);
+  const auth = await authorize(ctx, actor, 'pki.admin', agent.organization_id, { type: 'agent', id: agent.id });
+  if (agent.status !== 'active') throw new AppError('conflict', "L'agent est désactivé : aucun certificat ne peut lui être délivré.");
+  const csr = await readCsr(input.csr);
+  const ca = input.caName ? await loadCa(ctx, input.caName) : await issuingCaFor(ctx, agent.path);
+  if (ca.kind !== 'issuing' || ca.status !== 'active') throw invalid(`« ${ca.name} » n'est pas une AC émettrice active.`);
+
+  // The nearest organisation up the tree that has a SIREN gives the OU.
+  let siren = agent.siren;
+  if (!siren) {
+    const ancestors = await ctx.store.db.selectFrom('organizations').select(['id', 'siren', 'path'])
+      .where('id', 'in', agent.path.split('/').filter(Boolean)).execute();
+    siren = ancestors.filter((o) => o.siren).sort((a, b) => b.path.length - a.path.length)[0]?.siren ?? null;
+  }
+  const subject = agentSubject({ organizationName: agent.org_name, siren, firstNames: agent.first_names, lastName: agent.last_name, identifier: agent.identifier });
+  const tooLong = subject.find((part) => [...part.value].length > 64);
+  if (tooLong) throw invalid(`Le ${tooLong.type === 'O' ? "nom de l'organisation" : 'nom du titulaire'} dépasse 64 caractères, la limite d'un certificat : « ${tooLong.value} ».`);
+  const caCert = new x509.X509Certificate(new Uint8Array(ca.certificate_der));
+  let signer;
+  try {
+    signer = await openServiceSigner(ctx.dataDir, ca.key_ref, pki.kek);
+  } catch (err) {
+    keyStoreFailure(err);
+  }
+  const { notBefore, notAfter } = cardValidity(ctx.now(), caCert.notAfter);
+  if (notAfter.getTime() <= notBefore.getTime()) throw new AppError('conflict', `L'AC « ${ca.name} » est expirée.`);
+
+  let serialBytes = randomSerial();
+  for (let attempt = 0; ; attempt++) {
+    const taken = await ctx.store.db.selectFrom('certificates').select('serial').where('serial', '=', hex(serialBytes)).executeTakeFirst();
+    if (!taken) break;
+    if (attempt >= 5) throw new Error('serial collisions: random source broken?');
+    serialBytes = randomSerial();
+  }
+  const der = await cardCertificate({
+    serial: serialBytes, profile, subject, notBefore, notAfter, spki: new Uint8Array(csr.publicKey.rawData),
+    issuer: { name: ca.name, certificate: caCert, signer }, settings: pki.settings,
+  });
+  const faults = await checkCardCertificate(der, profile, caCert, { policies: pki.settings.policies });
+  if (faults.length) throw new Error(`certificate failed its own profile check: ${faults.join(' ; ')}`);
+
+  const serial = hex(serialBytes);
+  const issued: IssuedCertificate = {
+    serial, profile, caName: ca.name, subjectDn: dnText(subject), notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString(),
+    sha256: sha256Hex(der), der, pem: toPem(der),
+  };
+  await changeWithAudit(ctx, actor, auth, 'certificate.issue', async (trx) => {
+    const now = ctx.now().toISOString();
+    await trx.insertInto('certificates').values({
+      serial, ca_id: ca.id, profile, agent_id: agent.id, card_id: input.cardId ?? null, subject_dn: issued.subjectDn, der, sha256: issued.sha256,
+      not_before: issued.notBefore, not_after: issued.notAfter, status: 'issued', revoked_at: null, revocation_reason: null,
+      status_changed_at: now, created_at: now,
+    }).execute();
+    return {
+      result: null, targetType: 'certificate', targetId: serial,
+      summary: { after: { serial, profile, ca: ca.name, agent: agent.identifier, subjectDn: issued.subjectDn, notAfter: issued.notAfter, sha256: issued.sha256, status: 'issued' } },
+    };
+  });
+  return issued;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status changes
+
+type CertRow = CertificateTable & { organization_id: string | null };
+
+async function loadCertificate(ctx: AppContext, serial: string): Promise<CertRow> {
+  const normalized = serial.trim().toLowerCase().replace(/^0x/, '').replace(/:/g, '');
+  if (!/^[0-9a-f]{1,40}$/.test(normalized)) throw invalid(`Numéro de série invalide : « ${serial} » (hexadécimal attendu).`, [{ field: 'serial', reason: 'Hexadécimal attendu.' }]);
+  const row = await ctx.store.db.selectFrom('certificates as c').leftJoin('agents as a', 'a.id', 'c.agent_id')
+    .selectAll('c').select('a.organization_id').where('c.serial', '=', normalized).executeTakeFirst();
+  if (!row) throw notFound(`Certificat inconnu : ${normalized}.`);
+  return row;
+}
+
+const ACTIONS: Record<CertificateEvent['kind'], string> = {
+  accept: 'certificate.accept', suspend: 'certificate.suspend', resume: 'certificate.resume', revoke: 'certificate.revoke', expire: 'certificate.expire',
+};
+
+export interface CertificateStatusResult {
+  serial: string;
+  status: CertificateStatus;
+  statusLabel: string;
+  reason: RevocationReason | null;
+  reasonLabel: string | null;
+}
+
+async function changeStatus(ctx: AppContext, actor: Actor, serial: string, event: CertificateEvent): Promise<CertificateStatusResult> {
+  const cert = await loadCertificate(ctx, serial);
+  const auth = cert.organization_id
+    ? await authorize(ctx, actor, 'certificate.revoke', cert.organization_id, { type: 'certificate', id: cert.serial })
+    : await authorize(ctx, actor, 'pki.admin', null, { type: 'certificate', id: cert.serial });
+  const before = { status: cert.status as CertificateStatus, reason: (cert.revocation_reason as RevocationReason | null) ?? null };
+  const next = transition(before, event);
+  if (!next.ok) throw new AppError('conflict', next.message);
+  const now = ctx.now().toISOString();
+  await changeWithAudit(ctx, actor, auth, ACTIONS[event.kind], async (trx) => {
+    const changed = await trx.updateTable('certificates').set({
+      status: next.state.status,
+      revocation_reason: next.state.reason,
+      revoked_at: next.state.status === 'revoked' || next.state.status === 'suspended' ? now : null,
+      status_changed_at: now,
+    }).where('serial', '=', cert.serial).where('status', '=', cert.status).executeTakeFirst();
+    if (Number(changed.numUpdatedRows) !== 1) throw new AppError('conflict', 'Le statut du certificat vient de changer : recommencez.');
+    return {
+      result: null, targetType: 'certificate', targetId: cert.serial,
+      summary: { before, after: next.state },
+    };
+  });
+  const r = next.state;
+  return { serial: cert.serial, status: r.status, statusLabel: STATUS_LABELS[r.status], reason: r.reason, reasonLabel: r.reason ? REASON_LABELS[r.reason] : null };
+}
+
+/** issued → valid: the holder accepted the certificate (at activation). */
+export async function acceptCertificate(ctx: AppContext, actor: Actor, serial: string) {
+  return changeStatus(ctx, actor, serial, { kind: 'accept' });
+}
+
+/** Revocation with an RFC 5280 reason (not certificateHold: that is a suspension). Final. */
+export async function revokeCertificate(ctx: AppContext, actor: Actor, serial: string, reason: string) {
+  if (!isRevocationReason(reason)) {
+    throw invalid(`Motif de révocation inconnu : « ${reason} ».`, [{ field: 'reason', reason: `Motifs possibles : ${Object.keys(REASON_LABELS).filter((r) => r !== 'certificateHold').join(', ')}.` }]);
+  }
+  return changeStatus(ctx, actor, serial, { kind: 'revoke', reason });
+}
+
+/** valid → suspended (certificateHold). */
+export async function suspendCertificate(ctx: AppContext, actor: Actor, serial: string) {
+  return changeStatus(ctx, actor, serial, { kind: 'suspend' });
+}
+
+/** suspended → valid. */
+export async function resumeCertificate(ctx: AppContext, actor: Actor, serial: string) {
+  return changeStatus(ctx, actor, serial, { kind: 'resume' });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading and checking
+
+export interface CertificateFilter {
+  agentId?: string;
+  status?: string;
+  caName?: string;
+  limit?: number;
+}
+
+export async function listCertificates(ctx: AppContext, actor: Actor, filter: CertificateFilter = {}) {
+  const roots = await scopeRoots(ctx, actor, 'certificate.read');
+  let q = ctx.store.db.selectFrom('certificates as c')
+    .innerJoin('certification_authorities as ca', 'ca.id', 'c.ca_id')
+    .leftJoin('agents as a', 'a.id', 'c.agent_id')
+    .leftJoin('organizations as o', 'o.id', 'a.organization_id');
+  if (roots !== null) q = q.where(pathUnder(roots, 'o.path'));
+  if (filter.agentId) q = q.where('c.agent_id', '=', filter.agentId);
+  if (filter.status) q = q.where('c.status', '=', filter.status);
+  if (filter.caName) q = q.where('ca.name', '=', filter.caName);
+  const rows = await q.select(['c.serial', 'c.profile', 'c.subject_dn', 'c.status', 'c.revocation_reason', 'c.revoked_at', 'c.not_before', 'c.not_after', 'c.sha256', 'c.agent_id', 'c.card_id', 'ca.name as ca_name', 'a.identifier'])
+    .orderBy('c.created_at', 'desc').orderBy('c.serial').limit(Math.min(1000, Math.max(1, filter.limit ?? 200))).execute();
+  return rows.map((r) => ({
+    serial: r.serial, profile: r.profile, profileLabel: PROFILE_LABELS[r.profile as CardProfile] ?? r.profile, subjectDn: r.subject_dn,
+    status: r.status, statusLabel: STATUS_LABELS[r.status as CertificateStatus] ?? r.status,
+    reason: r.revocation_reason, reasonLabel: r.revocation_reason ? REASON_LABELS[r.revocation_reason as RevocationReason] ?? r.revocation_reason : null,
+    revokedAt: r.revoked_at, notBefore: r.not_before, notAfter: r.not_after, sha256: r.sha256, caName: r.ca_name,
+    agentId: r.agent_id, agentIdentifier: r.identifier, cardId: r.card_id,
+  }));
+}
+
+export interface CheckReport {
+  checked: number;
+  good: number;
+  bad: number;
+  faults: { serial: string; profile: string; subjectDn: string; faults: string[] }[];
+}
+
+/** Runs the profile checker on every stored card certificate. */
+export async function checkAll(ctx: AppContext, actor: Actor, pki: PkiEnvironment): Promise<CheckReport> {
+  await authorize(ctx, actor, 'pki.admin', null);
+  const cas = new Map<string, x509.X509Certificate>();
+  for (const ca of await ctx.store.db.selectFrom('certification_authorities').select(['id', 'certificate_der']).execute()) {
+    cas.set(ca.id, new x509.X509Certificate(new Uint8Array(ca.certificate_der)));
+  }
+  const report: CheckReport = { checked: 0, good: 0, bad: 0, faults: [] };
+  let last = '';
+  for (;;) {
+    const page = await ctx.store.db.selectFrom('certificates').select(['serial', 'ca_id', 'profile', 'subject_dn', 'der'])
+      .where('serial', '>', last).orderBy('serial').limit(500).execute();
+    if (page.length === 0) break;
+    for (const c of page) {
+      const issuer = cas.get(c.ca_id);
+      const faults = !issuer ? ["Autorité émettrice introuvable."]
+        : !isCardProfile(c.profile) ? [`Profil inconnu « ${c.profile} ».`]
+        : await checkCardCertificate(new Uint8Array(c.der), c.profile, issuer, { policies: pki.settings.policies });
+      report.checked++;
+      if (faults.length) {
+        report.bad++;
+        report.faults.push({ serial: c.serial, profile: c.profile, subjectDn: c.subject_dn, faults });
+      } else {
+        report.good++;
+      }
+    }
+    last = page[page.length - 1]!.serial;
+  }
+  return report;
+}
+
+/**
+ * Marks as expired every certificate past its notAfter (issued, valid or suspended ones), one audit
+ * record each. Meant for a scheduled job; returns the serials it changed.
+ */
+export async function expireCertificates(ctx: AppContext, actor: Actor): Promise<string[]> {
+  const auth = await authorize(ctx, actor, 'pki.admin', null);
+  const now = ctx.now().toISOString();
+  const due = await ctx.store.db.selectFrom('certificates').select(['serial', 'status', 'revocation_reason'])
+    .where('status', 'in', ['issued', 'valid', 'suspended']).where('not_after', '<', now).orderBy('serial').execute();
+  const done: string[] = [];
+  for (const c of due) {
+    const before = { status: c.status as CertificateStatus, reason: (c.revocation_reason as RevocationReason | null) ?? null };
+    const next = transition(before, { kind: 'expire' });
+    if (!next.ok) continue;
+    await changeWithAudit(ctx, actor, auth, ACTIONS.expire, async (trx) => {
+      await trx.updateTable('certificates').set({ status: 'expired', revocation_reason: null, revoked_at: null, status_changed_at: now })
+        .where('serial', '=', c.serial).where('status', '=', c.status).execute();
+      return { result: null, targetType: 'certificate', targetId: c.serial, summary: { before, after: next.state } };
+    });
+    done.push(c.serial);
+  }
+  return done;
+}

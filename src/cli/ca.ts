@@ -1,0 +1,184 @@
+// `cartes ca …`: the certification authorities (key ceremony, issuance, status, profile check).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { systemActor } from '../app/context.ts';
+import { AppError } from '../app/errors.ts';
+import {
+  acceptCertificate, checkAll, initPki, issueFromCsr, listAuthorities, listCertificates, pkiEnvironment,
+  resumeCertificate, revokeCertificate, suspendCertificate,
+} from '../app/pki.ts';
+import { REASON_LABELS, REVOCATION_REASONS } from '../domain/certificate-status.ts';
+import type { Population } from '../pki/ca-init.ts';
+import { CARD_PROFILES } from '../pki/profiles.ts';
+import { runWithPlatform, type GlobalOptions } from './shared.ts';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Reads a line from the terminal without echoing it. */
+function readHidden(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) return Promise.reject(new AppError('invalid', 'Pas de terminal pour saisir les secrets : utilisez deux fois --custodian-secret-file <fichier>.'));
+  process.stderr.write(prompt);
+  return new Promise((resolve, reject) => {
+    let value = '';
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.setEncoding('utf8');
+    const done = (err: Error | null) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.removeListener('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n') return done(null);
+        if (ch === '\u0003') return done(new AppError('invalid', 'Saisie interrompue.'));
+        if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
+        else if (ch >= ' ') value += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+async function custodianSecrets(files: string[] | undefined): Promise<string[]> {
+  if (files && files.length > 0) {
+    if (files.length !== 2) throw new AppError('invalid', `Deux fichiers de secret sont nécessaires (un par dépositaire), ${files.length} donné(s).`);
+    return files.map((f) => {
+      try {
+        return readFileSync(f, 'utf8').replace(/\r?\n$/, '');
+      } catch {
+        throw new AppError('invalid', `Fichier de secret illisible : ${f}.`);
+      }
+    });
+  }
+  const secrets: string[] = [];
+  for (const who of ['premier', 'second']) {
+    const first = await readHidden(`Secret du ${who} dépositaire (12 caractères au moins, non affiché) : `);
+    const again = await readHidden(`Confirmez le secret du ${who} dépositaire : `);
+    if (first !== again) throw new AppError('invalid', `Les deux saisies du secret du ${who} dépositaire diffèrent : cérémonie abandonnée, rien n'a été créé.`);
+    secrets.push(first);
+  }
+  return secrets;
+}
+
+function parsePopulations(values: string[] | undefined): Population[] | undefined {
+  if (!values || values.length === 0) return undefined;
+  return values.map((v) => {
+    const i = v.indexOf('=');
+    if (i <= 0) throw new AppError('invalid', `Population « ${v} » : forme attendue nom=libellé (ex. collectivites=Acteurs des Collectivités Territoriales).`);
+    return { name: v.slice(0, i).trim(), label: v.slice(i + 1).trim() };
+  });
+}
+
+export function registerCaCommands(program: Command): void {
+  const global = (): GlobalOptions => program.opts();
+  const actor = systemActor('cli');
+  const ca = program.command('ca').description('autorités de certification (IGC) : cérémonie des clés, émission, révocation');
+
+  ca.command('init')
+    .description('cérémonie des clés : AC racine (double contrôle), AC émettrices et répondeurs OCSP')
+    .option('--custodian-secret-file <fichier>', 'fichier du secret d’un dépositaire (à donner deux fois ; sinon saisie masquée)', collect)
+    .option('--population <nom=libellé>', 'AC émettrice à créer (répétable ; défaut : collectivites, etat, armees)', collect)
+    .action((opts: { custodianSecretFile?: string[]; population?: string[] }) => runWithPlatform(global(), async ({ ctx, config }) => {
+      const populations = parsePopulations(opts.population);
+      const secrets = await custodianSecrets(opts.custodianSecretFile);
+      const result = await initPki(ctx, actor, pkiEnvironment(config), { custodianSecrets: secrets, ...(populations ? { populations } : {}) });
+      console.log(result.report.join('\n'));
+    }));
+
+  ca.command('certs')
+    .description('écrit les certificats des AC et des répondeurs OCSP (PEM) dans un dossier')
+    .requiredOption('--out <dossier>', 'dossier de destination')
+    .action((opts: { out: string }) => runWithPlatform(global(), async ({ ctx }) => {
+      const list = await listAuthorities(ctx, actor);
+      if (list.length === 0) throw new AppError('not_found', "Aucune autorité de certification : lancez d'abord « cartes ca init ».");
+      mkdirSync(opts.out, { recursive: true });
+      for (const a of list) {
+        const file = join(opts.out, `${a.name}.pem`);
+        writeFileSync(file, a.pem);
+        console.log(`${file} — ${a.subjectDn} (jusqu'au ${new Date(a.notAfter).toLocaleDateString('fr-FR', { timeZone: 'UTC' })})`);
+      }
+    }));
+
+  ca.command('issue')
+    .description('délivre un certificat de carte à partir d’une demande PKCS#10 (affiche le PEM)')
+    .requiredOption('--csr <fichier>', 'demande de certificat (PEM ou DER)')
+    .addOption(new Option('--profile <profil>', 'profil du certificat').choices([...CARD_PROFILES]).makeOptionMandatory())
+    .requiredOption('--subject-agent <identifiant>', "identifiant de l'agent titulaire")
+    .option('--ca <nom>', "AC émettrice (défaut : selon l'organisation de l'agent)")
+    .option('--card <identifiant>', 'carte qui porte la clé')
+    .action((opts: { csr: string; profile: string; subjectAgent: string; ca?: string; card?: string }) => runWithPlatform(global(), async ({ ctx, config }) => {
+      let csr: Uint8Array;
+      try {
+        csr = readFileSync(opts.csr);
+      } catch {
+        throw new AppError('invalid', `Fichier de demande illisible : ${opts.csr}.`);
+      }
+      const c = await issueFromCsr(ctx, actor, pkiEnvironment(config), {
+        csr, profile: opts.profile, agentIdentifier: opts.subjectAgent, ...(opts.ca ? { caName: opts.ca } : {}), cardId: opts.card ?? null,
+      });
+      process.stdout.write(c.pem);
+      console.error(`Certificat ${c.profile.toUpperCase()} délivré par l'AC ${c.caName} : numéro de série ${c.serial}, ${c.subjectDn}, valable jusqu'au ${new Date(c.notAfter).toLocaleDateString('fr-FR', { timeZone: 'UTC' })} (statut : émis).`);
+    }));
+
+  const reasons = REVOCATION_REASONS.filter((r) => r !== 'certificateHold');
+  ca.command('revoke')
+    .description('révoque un certificat (définitif)')
+    .requiredOption('--serial <hex>', 'numéro de série (hexadécimal)')
+    .addOption(new Option('--reason <motif>', 'motif RFC 5280').choices(reasons).default('unspecified'))
+    .action((opts: { serial: string; reason: string }) => runWithPlatform(global(), async ({ ctx }) => {
+      const r = await revokeCertificate(ctx, actor, opts.serial, opts.reason);
+      console.log(`Certificat ${r.serial} révoqué (motif : ${REASON_LABELS[r.reason!]}).`);
+    }));
+
+  ca.command('suspend')
+    .description('suspend un certificat (certificateHold, réversible)')
+    .requiredOption('--serial <hex>', 'numéro de série (hexadécimal)')
+    .action((opts: { serial: string }) => runWithPlatform(global(), async ({ ctx }) => {
+      const r = await suspendCertificate(ctx, actor, opts.serial);
+      console.log(`Certificat ${r.serial} suspendu.`);
+    }));
+
+  ca.command('resume')
+    .description('lève la suspension d’un certificat')
+    .requiredOption('--serial <hex>', 'numéro de série (hexadécimal)')
+    .action((opts: { serial: string }) => runWithPlatform(global(), async ({ ctx }) => {
+      const r = await resumeCertificate(ctx, actor, opts.serial);
+      console.log(`Certificat ${r.serial} de nouveau valide.`);
+    }));
+
+  ca.command('accept')
+    .description('enregistre l’acceptation d’un certificat émis par son porteur (émis → valide)')
+    .requiredOption('--serial <hex>', 'numéro de série (hexadécimal)')
+    .action((opts: { serial: string }) => runWithPlatform(global(), async ({ ctx }) => {
+      const r = await acceptCertificate(ctx, actor, opts.serial);
+      console.log(`Certificat ${r.serial} accepté : ${r.statusLabel.toLowerCase()}.`);
+    }));
+
+  ca.command('list')
+    .description('liste les certificats délivrés')
+    .option('--status <statut>', 'filtre : issued, valid, suspended, revoked, expired')
+    .option('--ca <nom>', 'filtre : AC émettrice')
+    .action((opts: { status?: string; ca?: string }) => runWithPlatform(global(), async ({ ctx }) => {
+      const list = await listCertificates(ctx, actor, { ...(opts.status ? { status: opts.status } : {}), ...(opts.ca ? { caName: opts.ca } : {}), limit: 1000 });
+      for (const c of list) console.log(`${c.serial}  ${c.profile.toUpperCase().padEnd(4)}  ${c.statusLabel.padEnd(10)}  ${c.caName}  ${c.subjectDn}`);
+      console.error(`${list.length} certificat(s).`);
+    }));
+
+  ca.command('check')
+    .description('vérifie tous les certificats délivrés contre leur profil (sortie 2 si un certificat est non conforme)')
+    .action(() => runWithPlatform(global(), async ({ ctx, config }) => {
+      const r = await checkAll(ctx, actor, pkiEnvironment(config));
+      console.log(`Certificats vérifiés : ${r.checked} — conformes : ${r.good} — non conformes : ${r.bad}`);
+      for (const f of r.faults) {
+        console.log(`${f.serial} (${f.profile.toUpperCase()}, ${f.subjectDn}) :`);
+        for (const line of f.faults) console.log(`  - ${line}`);
+      }
+      if (r.bad > 0) process.exitCode = 2;
+    }));
+}

@@ -1,0 +1,453 @@
+// OCSP responder against the real peer: `openssl ocsp` as client (POST, with and without nonce,
+// SHA-1 and SHA-256 CertIDs, several certificates per request), GET responses checked with
+// `openssl ocsp -respin`, a revocation visible at once after invalidation, malformed input.
+// The CA chain is made here (P-256 root → issuing CA → OCSP responder + 3 leaves).
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createPrivateKey, sign as nodeSign, webcrypto, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fc from 'fast-check';
+import type { Signer } from './keystore.ts';
+import {
+  OcspCache,
+  buildOcspResponse,
+  errorResponse,
+  issuerIdentity,
+  parseGetPath,
+  parseOcspRequest,
+  responderInfo,
+  responseStatusOf,
+  toHex,
+  type CertStatusInfo,
+  type IssuerIdentity,
+  type OcspHashName,
+} from './ocsp.ts';
+import { ocspRoutes, type OcspAuthority } from './ocsp-http.ts';
+
+// @peculiar/x509 loads tsyringe, which insists on a Reflect metadata API (reflect-metadata is not a
+// dependency). Its decorators only read metadata, so an empty reader is enough; x509 is imported after it.
+const reflect = Reflect as unknown as Record<'getMetadata' | 'getOwnMetadata' | 'defineMetadata', (() => undefined) | undefined>;
+reflect.getMetadata ??= () => undefined;
+reflect.getOwnMetadata ??= () => undefined;
+reflect.defineMetadata ??= () => undefined;
+const x509 = await import('@peculiar/x509');
+type X509Certificate = InstanceType<typeof x509.X509Certificate>;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+const run = promisify(execFile);
+x509.cryptoProvider.set(webcrypto as never);
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+const OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
+const OCSP_NOCHECK = '1.3.6.1.5.5.7.48.1.5';
+
+async function keys(): Promise<CryptoKeyPair> {
+  return (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+}
+
+async function signerOf(pair: CryptoKeyPair): Promise<Signer> {
+  const key: KeyObject = createPrivateKey({ key: Buffer.from(await webcrypto.subtle.exportKey('pkcs8', pair.privateKey)), format: 'der', type: 'pkcs8' });
+  const spki = new Uint8Array(await webcrypto.subtle.exportKey('spki', pair.publicKey));
+  return {
+    algorithm: 'ecdsa-p256',
+    publicKeySpki: spki,
+    sign: async (data) => new Uint8Array(nodeSign('sha256', data, { key, dsaEncoding: 'der' })),
+  };
+}
+
+const pem = (c: X509Certificate) => c.toString('pem') + '\n';
+
+interface Pki {
+  dir: string;
+  root: X509Certificate;
+  issuer: X509Certificate;
+  responder: X509Certificate;
+  leaves: X509Certificate[];
+  authority: OcspAuthority;
+  /** path of a file in dir */
+  f: (name: string) => string;
+}
+
+async function makePki(): Promise<Pki> {
+  const dir = mkdtempSync(join(tmpdir(), 'cartes-ocsp-'));
+  const notBefore = new Date(Date.now() - 3600_000);
+  const notAfter = new Date(Date.now() + 365 * 86400_000);
+  const rootKeys = await keys();
+  const root = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '01', name: 'CN=Test Root CA,O=Cartes Agents Test,C=FR', notBefore, notAfter, keys: rootKeys, signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(rootKeys.publicKey),
+    ],
+  });
+  const caKeys = await keys();
+  const issuer = await x509.X509CertificateGenerator.create({
+    serialNumber: '02', subject: 'CN=Test Issuing CA,O=Cartes Agents Test,C=FR', issuer: root.subject, notBefore, notAfter,
+    publicKey: caKeys.publicKey, signingKey: rootKeys.privateKey, signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(rootKeys.publicKey),
+    ],
+  });
+  const respKeys = await keys();
+  const responder = await x509.X509CertificateGenerator.create({
+    serialNumber: '03', subject: 'CN=Test OCSP Responder,O=Cartes Agents Test,C=FR', issuer: issuer.subject, notBefore, notAfter,
+    publicKey: respKeys.publicKey, signingKey: caKeys.privateKey, signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([OCSP_SIGNING]),
+      new x509.Extension(OCSP_NOCHECK, false, Uint8Array.of(0x05, 0x00)),
+      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
+    ],
+  });
+  const leaves: X509Certificate[] = [];
+  for (const [i, serial] of ['1001', '1002', '7fa3c2e9d1'].entries()) {
+    const k = await keys();
+    leaves.push(await x509.X509CertificateGenerator.create({
+      serialNumber: serial, subject: `CN=Agent ${i + 1},O=Cartes Agents Test,C=FR`, issuer: issuer.subject, notBefore, notAfter,
+      publicKey: k.publicKey, signingKey: caKeys.privateKey, signingAlgorithm: ALG,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
+      ],
+    }));
+  }
+  const f = (name: string) => join(dir, name);
+  writeFileSync(f('root.pem'), pem(root));
+  writeFileSync(f('issuer.pem'), pem(issuer));
+  writeFileSync(f('responder.pem'), pem(responder));
+  leaves.forEach((l, i) => writeFileSync(f(`leaf${i + 1}.pem`), pem(l)));
+  const authority: OcspAuthority = {
+    responder: responderInfo(new Uint8Array(responder.rawData), await signerOf(respKeys)),
+    issuer: issuerIdentity(new Uint8Array(issuer.rawData)),
+  };
+  return { dir, root, issuer, responder, leaves, authority, f };
+}
+
+/** openssl ocsp client; resolves with stdout + stderr (openssl writes "Response verify OK" to stderr). */
+async function ocspClient(args: string[]): Promise<string> {
+  try {
+    const { stdout, stderr } = await run('openssl', ['ocsp', ...args], { timeout: 15_000 });
+    return `${stdout}\n${stderr}`;
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    return `${e.stdout ?? ''}\n${e.stderr ?? ''}\nEXIT: ${e.message}`;
+  }
+}
+
+describe('OCSP responder (openssl ocsp as client)', () => {
+  let pki: Pki;
+  let app: FastifyInstance;
+  let url: string;
+  let cache: OcspCache;
+  const statuses = new Map<string, CertStatusInfo>();
+  const lookups: string[] = [];
+  let failLookups = false;
+  const revokedAt = new Date('2026-03-14T09:26:53Z');
+
+  before(async () => {
+    pki = await makePki();
+    const [l1, l2] = pki.leaves;
+    statuses.set(l1!.serialNumber, { status: 'good' });
+    statuses.set(l2!.serialNumber, { status: 'revoked', revokedAt, reason: 'keyCompromise' });
+    // leaf3 is absent from the table: unknown.
+    const ourIssuerSha1 = toHex(pki.authority.issuer.hashes.sha1.keyHash);
+    cache = new OcspCache();
+    app = Fastify({ logger: false });
+    ocspRoutes(app, {
+      prefix: '/pki/ocsp',
+      cache,
+      lookup: async (issuerKeyHashHex, serialHex) => {
+        if (failLookups) throw new Error('database down');
+        if (issuerKeyHashHex !== ourIssuerSha1) return null;
+        lookups.push(serialHex);
+        return statuses.get(serialHex) ?? { status: 'unknown' };
+      },
+      responderFor: async (keyHashHex: string, alg: OcspHashName) =>
+        toHex(pki.authority.issuer.hashes[alg].keyHash) === keyHashHex ? pki.authority : null,
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = app.server.address();
+    assert.ok(addr && typeof addr === 'object');
+    url = `http://127.0.0.1:${addr.port}/pki/ocsp`;
+  });
+
+  after(async () => {
+    await app?.close();
+    if (pki) rmSync(pki.dir, { recursive: true, force: true });
+  });
+
+  const verifyArgs = () => ['-issuer', pki.f('issuer.pem'), '-CAfile', pki.f('root.pem'), '-verify_other', pki.f('issuer.pem')];
+
+  test('good, revoked (time, keyCompromise) and unknown in one request, nonce echoed, signature verified', async () => {
+    const out = await ocspClient([...verifyArgs(), '-cert', pki.f('leaf1.pem'), '-cert', pki.f('leaf2.pem'), '-cert', pki.f('leaf3.pem'), '-url', url, '-resp_text']);
+    assert.match(out, /Response verify OK/, out);
+    assert.doesNotMatch(out, /Nonce Verify error|WARNING: no nonce|EXIT:/, out);
+    assert.match(out, /OCSP Nonce:/, out);
+    assert.match(out, /leaf1\.pem: good/, out);
+    assert.match(out, /leaf2\.pem: revoked[\s\S]*Reason: keyCompromise[\s\S]*Revocation Time: Mar 14 09:26:53 2026 GMT/, out);
+    assert.match(out, /leaf3\.pem: unknown/, out);
+    assert.match(out, /Responder Id: [0-9A-F]{40}/, out); // byKey
+    assert.match(out, /OCSP Signing/, out); // responder certificate included
+  });
+
+  test('each status alone, with and without nonce; SHA-256 CertIDs', async () => {
+    for (const [leaf, expected] of [['leaf1.pem', 'good'], ['leaf2.pem', 'revoked'], ['leaf3.pem', 'unknown']] as const) {
+      for (const extra of [[], ['-no_nonce'], ['-sha256'], ['-sha256', '-no_nonce']]) {
+        const out = await ocspClient([...verifyArgs(), ...extra, '-cert', pki.f(leaf), '-url', url]);
+        assert.match(out, /Response verify OK/, `${leaf} ${extra.join(' ')}: ${out}`);
+        assert.match(out, new RegExp(`${leaf.replace('.', '\\.')}: ${expected}`), `${leaf} ${extra.join(' ')}: ${out}`);
+        assert.doesNotMatch(out, /Nonce Verify error|WARNING|EXIT:/, out);
+      }
+    }
+  });
+
+  test('requests without nonce are served from the pre-signed cache (same bytes, no lookup)', async () => {
+    const req = pki.f('nononce.req');
+    await ocspClient(['-issuer', pki.f('issuer.pem'), '-cert', pki.f('leaf1.pem'), '-no_nonce', '-reqout', req]);
+    const der = readFileSync(req);
+    const post = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: der });
+    const first = Buffer.from(await (await post()).arrayBuffer());
+    const before = lookups.length;
+    const hits = cache.hits;
+    const second = await post();
+    assert.equal(second.headers.get('content-type'), 'application/ocsp-response');
+    assert.equal(second.headers.get('cache-control'), 'no-cache, no-store'); // POST: not for HTTP caches
+    assert.deepEqual(Buffer.from(await second.arrayBuffer()), first);
+    assert.equal(lookups.length, before);
+    assert.equal(cache.hits, hits + 1);
+  });
+
+  test('GET with base64 path: RFC 5019 headers, response verified by openssl -respin', async () => {
+    const req = pki.f('get.req');
+    await ocspClient(['-issuer', pki.f('issuer.pem'), '-cert', pki.f('leaf2.pem'), '-no_nonce', '-reqout', req]);
+    const b64 = readFileSync(req).toString('base64');
+    const res = await fetch(`${url}/${encodeURIComponent(b64)}`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/ocsp-response');
+    const cc = res.headers.get('cache-control') ?? '';
+    const maxAge = Number(/max-age=(\d+)/.exec(cc)?.[1]);
+    assert.ok(maxAge > 0 && maxAge <= 3600, cc);
+    assert.match(cc, /public/);
+    assert.match(cc, /no-transform/);
+    assert.match(cc, /must-revalidate/);
+    assert.ok(res.headers.get('last-modified'));
+    const etag = res.headers.get('etag');
+    assert.ok(etag);
+    writeFileSync(pki.f('get.resp'), Buffer.from(await res.arrayBuffer()));
+    const out = await ocspClient([...verifyArgs(), '-cert', pki.f('leaf2.pem'), '-respin', pki.f('get.resp'), '-resp_text']);
+    assert.match(out, /Response verify OK/, out);
+    assert.match(out, /leaf2\.pem: revoked[\s\S]*Reason: keyCompromise/, out);
+    // Next Update present and equal to thisUpdate + 1 h
+    assert.match(out, /Next Update:/, out);
+    // Conditional GET
+    const again = await fetch(`${url}/${encodeURIComponent(b64)}`, { headers: { 'if-none-match': etag } });
+    assert.equal(again.status, 304);
+    // Unencoded path (raw '/' and '+' in the base64) also works.
+    const raw = await fetch(`${url}/${b64}`);
+    assert.equal(responseStatusOf(new Uint8Array(await raw.arrayBuffer())), 'successful');
+  });
+
+  test('a revocation is visible at once after the status change + cache invalidation', async () => {
+    const leaf = pki.leaves[0]!;
+    const args = [...verifyArgs(), '-cert', pki.f('leaf1.pem'), '-url', url, '-no_nonce'];
+    assert.match(await ocspClient(args), /leaf1\.pem: good/); // now cached
+    assert.match(await ocspClient(args), /leaf1\.pem: good/);
+    const t0 = performance.now();
+    statuses.set(leaf.serialNumber, { status: 'revoked', revokedAt: new Date(), reason: 'keyCompromise' });
+    cache.invalidate(leaf.serialNumber);
+    const out = await ocspClient(args);
+    const elapsed = performance.now() - t0;
+    assert.match(out, /leaf1\.pem: revoked[\s\S]*Reason: keyCompromise/, out);
+    assert.ok(elapsed < 1000, `visible after ${elapsed} ms`);
+    // A status read before an invalidation cannot be cached after it.
+    const epoch = cache.epoch;
+    cache.invalidate(leaf.serialNumber);
+    assert.equal(cache.set('00', leaf.serialNumber, { der: new Uint8Array(1), thisUpdate: new Date(), nextUpdate: new Date(Date.now() + 3600_000) }, epoch), false);
+    statuses.set(leaf.serialNumber, { status: 'good' }); // (test table only; the app never reinstates)
+    cache.invalidate(leaf.serialNumber);
+  });
+
+  test('issuer not served here → unauthorized', async () => {
+    // Root as "issuer" of the issuing CA: the root is not served by this responder.
+    const out = await ocspClient(['-issuer', pki.f('root.pem'), '-cert', pki.f('issuer.pem'), '-url', url, '-CAfile', pki.f('root.pem')]);
+    assert.match(out, /Responder Error: unauthorized \(6\)/, out);
+  });
+
+  test('lookup failure → internalError, then service resumes', async () => {
+    failLookups = true;
+    try {
+      const out = await ocspClient([...verifyArgs(), '-cert', pki.f('leaf3.pem'), '-url', url]);
+      assert.match(out, /Responder Error: internalerror \(2\)/i, out);
+    } finally {
+      failLookups = false;
+    }
+    assert.match(await ocspClient([...verifyArgs(), '-cert', pki.f('leaf3.pem'), '-url', url]), /leaf3\.pem: unknown/);
+  });
+
+  test('malformed requests, oversize bodies, wrong content types: refused, server keeps serving', async () => {
+    const post = (body: Uint8Array | string, type = 'application/ocsp-request') =>
+      fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
+    const status = async (res: Response) => responseStatusOf(new Uint8Array(await res.arrayBuffer()));
+    const good = readFileSync(pki.f('nononce.req'));
+
+    let res = await post(Uint8Array.from([1, 2, 3, 4, 5, 6, 7]));
+    assert.equal(res.status, 200);
+    assert.equal(await status(res), 'malformedRequest');
+    res = await post(good.subarray(0, good.length - 3));
+    assert.equal(await status(res), 'malformedRequest');
+    res = await post(Buffer.concat([good, Buffer.from([0, 0])])); // trailing bytes
+    assert.equal(await status(res), 'malformedRequest');
+    res = await post(new Uint8Array(0));
+    assert.ok([200, 400, 415].includes(res.status));
+    res = await post(new Uint8Array(20_000));
+    assert.equal(res.status, 413);
+    res = await post(good, 'application/json');
+    assert.equal(res.status, 415);
+    res = await post(good, 'text/plain');
+    assert.equal(res.status, 415);
+    res = await post(good, 'application/octet-stream');
+    assert.equal(res.status, 415);
+    res = await fetch(url, { method: 'POST', body: good });
+    assert.equal(res.status, 415);
+    res = await fetch(`${url}/!!notbase64!!`);
+    assert.equal(await status(res), 'malformedRequest');
+    res = await fetch(`${url}/${Buffer.from('garbage').toString('base64')}`);
+    assert.equal(await status(res), 'malformedRequest');
+    res = await fetch(`${url}/${'A'.repeat(30_000)}`);
+    assert.ok(res.status === 200 || res.status === 414 || res.status === 431, String(res.status));
+    // Still alive and correct.
+    res = await post(good);
+    assert.equal(await status(res), 'successful');
+  });
+});
+
+describe('OCSP core', () => {
+  let pki: Pki;
+  before(async () => {
+    pki = await makePki();
+  });
+  after(() => {
+    if (pki) rmSync(pki.dir, { recursive: true, force: true });
+  });
+
+  test('parses an openssl request: CertIDs, serials as @peculiar/x509 prints them, nonce', async () => {
+    const req = pki.f('multi.req');
+    await ocspClient(['-issuer', pki.f('issuer.pem'), '-cert', pki.f('leaf1.pem'), '-cert', pki.f('leaf3.pem'), '-reqout', req]);
+    const parsed = parseOcspRequest(readFileSync(req));
+    assert.ok(parsed.ok);
+    assert.equal(parsed.requests.length, 2);
+    assert.deepEqual(parsed.requests.map((r) => r.serialHex), [pki.leaves[0]!.serialNumber, pki.leaves[2]!.serialNumber]);
+    for (const r of parsed.requests) {
+      assert.equal(r.hashAlgorithm, 'sha1');
+      assert.deepEqual(r.issuerKeyHash, pki.authority.issuer.hashes.sha1.keyHash);
+      assert.deepEqual(r.issuerNameHash, pki.authority.issuer.hashes.sha1.nameHash);
+    }
+    assert.ok(parsed.nonce && parsed.nonce.length >= 16);
+  });
+
+  test('issuer hashes agree with openssl (SHA-1 and SHA-256 CertIDs)', async () => {
+    for (const alg of ['sha1', 'sha256'] as const) {
+      const out = await ocspClient(['-issuer', pki.f('issuer.pem'), `-${alg}`, '-cert', pki.f('leaf1.pem'), '-no_nonce', '-req_text']);
+      const h = pki.authority.issuer.hashes[alg];
+      assert.match(out, new RegExp(`Issuer Name Hash: ${toHex(h.nameHash).toUpperCase()}`), out);
+      assert.match(out, new RegExp(`Issuer Key Hash: ${toHex(h.keyHash).toUpperCase()}`), out);
+    }
+  });
+
+  test('limits: more than 10 CertIDs, oversize input → malformedRequest', async () => {
+    const args = ['-issuer', pki.f('issuer.pem')];
+    for (let i = 0; i < 11; i++) args.push('-serial', `0x${(0x2000 + i).toString(16)}`);
+    await ocspClient([...args, '-reqout', pki.f('eleven.req')]);
+    assert.deepEqual(parseOcspRequest(readFileSync(pki.f('eleven.req'))), { ok: false, status: 'malformedRequest' });
+    assert.deepEqual(parseOcspRequest(new Uint8Array(16 * 1024 + 1)), { ok: false, status: 'malformedRequest' });
+  });
+
+  test('parseGetPath: URL-encoded, URL-safe, prefix and query handling', () => {
+    const der = Uint8Array.from([0x30, 0xff, 0xfe, 0x3e, 0x01]);
+    const b64 = Buffer.from(der).toString('base64'); // contains '/' and '+'
+    assert.deepEqual(parseGetPath(`/pki/ocsp/${encodeURIComponent(b64)}`), der);
+    assert.deepEqual(parseGetPath(`/pki/ocsp/${b64}?x=1`), der);
+    assert.deepEqual(parseGetPath(`/pki/ocsp/${Buffer.from(der).toString('base64url')}`), der);
+    assert.equal(parseGetPath(`/other/${b64}`), null);
+    assert.equal(parseGetPath('/pki/ocsp/'), null);
+    assert.equal(parseGetPath('/pki/ocsp/%E0%A4%A'), null);
+    assert.equal(parseGetPath('/pki/ocsp/a b'), null);
+  });
+
+  test('errorResponse encodings', () => {
+    assert.deepEqual([...errorResponse('malformedRequest')], [0x30, 0x03, 0x0a, 0x01, 0x01]);
+    assert.equal(responseStatusOf(errorResponse('unauthorized')), 'unauthorized');
+    assert.equal(responseStatusOf(errorResponse('tryLater')), 'tryLater');
+    assert.equal(responseStatusOf(errorResponse('internalError')), 'internalError');
+  });
+
+  test('cache: expiry before nextUpdate, invalidation across issuer hashes, bounded size', () => {
+    const c = new OcspCache({ maxEntries: 3, ttlMs: 10_000, marginMs: 1_000 });
+    const now = 1_000_000;
+    const v = (nextIn: number) => ({ der: Uint8Array.of(1), thisUpdate: new Date(now), nextUpdate: new Date(now + nextIn) });
+    assert.equal(c.set('aa', '01', v(500), c.epoch, now), false); // would expire before nextUpdate − margin
+    assert.ok(c.set('aa', '01', v(5_000), c.epoch, now));
+    assert.ok(c.get('aa', '01', now + 3_999));
+    assert.equal(c.get('aa', '01', now + 4_000), undefined);
+    c.set('aa', '02', v(60_000), c.epoch, now);
+    c.set('bb', '02', v(60_000), c.epoch, now);
+    assert.ok(c.get('bb', '02', now));
+    c.invalidate('02');
+    assert.equal(c.get('aa', '02', now), undefined);
+    assert.equal(c.get('bb', '02', now), undefined);
+    for (const s of ['10', '11', '12', '13']) c.set('aa', s, v(60_000), c.epoch, now);
+    assert.equal(c.size, 3);
+    assert.equal(c.get('aa', '10', now), undefined);
+    assert.ok(c.get('aa', '13', now));
+    assert.ok(c.get('aa', '12', now + 9_999));
+    assert.equal(c.get('aa', '12', now + 10_000), undefined); // ttl
+  });
+
+  test('buildOcspResponse output is accepted by openssl (respin), including a leading-zero serial', async () => {
+    const issuer: IssuerIdentity = pki.authority.issuer;
+    const der = await buildOcspResponse({
+      responder: pki.authority.responder, issuer,
+      statuses: [{ serialHex: '00ff01', status: 'revoked', revokedAt: new Date('2026-01-02T03:04:05Z'), reason: 'superseded' }],
+      thisUpdate: new Date(Date.now() - 1000), nextUpdate: new Date(Date.now() + 600_000),
+    });
+    writeFileSync(pki.f('built.resp'), der);
+    const out = await ocspClient(['-respin', pki.f('built.resp'), '-issuer', pki.f('issuer.pem'), '-serial', '0xff01',
+      '-CAfile', pki.f('root.pem'), '-verify_other', pki.f('issuer.pem'), '-resp_text']);
+    assert.match(out, /Response verify OK/, out);
+    assert.match(out, /0xff01: revoked[\s\S]*Reason: superseded[\s\S]*Revocation Time: Jan {2}2 03:04:05 2026 GMT/, out);
+  });
+
+  test('fuzz: parseOcspRequest never throws (random bytes and mutations of a valid request)', async () => {
+    await ocspClient(['-issuer', pki.f('issuer.pem'), '-cert', pki.f('leaf1.pem'), '-cert', pki.f('leaf2.pem'), '-reqout', pki.f('fuzz.req')]);
+    const valid = new Uint8Array(readFileSync(pki.f('fuzz.req')));
+    assert.ok(parseOcspRequest(valid).ok);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
+        const r = parseOcspRequest(bytes);
+        assert.ok(r.ok === true || r.status === 'malformedRequest');
+      }),
+      { numRuns: 3000 },
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat(valid.length), (edits, cut) => {
+        const m = valid.slice(0, Math.max(cut, 1));
+        for (const [i, b] of edits) if (i < m.length) m[i] = b;
+        const r = parseOcspRequest(m);
+        assert.ok(r.ok === true || r.status === 'malformedRequest');
+        if (r.ok) for (const q of r.requests) assert.match(q.serialHex, /^[0-9a-f]+$/);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
