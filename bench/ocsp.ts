@@ -22,7 +22,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, webcrypto, X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,16 +140,20 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitHttp(url: string, timeoutMs = 15_000): Promise<void> {
+async function waitPort(port: number, timeoutMs = 15_000): Promise<void> {
   const t0 = Date.now();
   for (;;) {
-    try {
-      await fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: new Uint8Array([0x30, 0x00]) });
-      return;
-    } catch {
-      if (Date.now() - t0 > timeoutMs) throw new Error(`${url} does not answer`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const ok = await new Promise<boolean>((resolve) => {
+      const sock = connect(port, '127.0.0.1');
+      sock.once('connect', () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`port ${port} does not answer`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -331,9 +335,11 @@ async function main(): Promise<void> {
     const peer = spawn('openssl', ['ocsp', '-index', join(dir, 'index.txt'), '-port', String(peerPort), '-rsigner', join(dir, 'responder.pem'),
       '-rkey', join(dir, 'responder.key'), '-CA', join(dir, 'issuer.pem'), '-multi', '2', '-nmin', '60', '-ignore_err'], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
     children.push(peer);
-    peer.stderr?.resume();
+    let peerErr = '';
+    peer.stderr?.on('data', (d: Buffer) => (peerErr += d.toString()));
+    peer.on('exit', (code) => { if (code) console.error(`openssl ocsp exited (${code}): ${peerErr}`); });
     const peerUrl = `http://127.0.0.1:${peerPort}`;
-    await waitHttp(`${peerUrl}/`);
+    await waitPort(peerPort);
     await check(dir, `${peerUrl}/`, ocspRequest(nameHash, keyHash, goodSerial), goodSerial, 'good', 'peer-good');
     await check(dir, `${peerUrl}/`, ocspRequest(nameHash, keyHash, revokedSerial), revokedSerial, 'revoked', 'peer-revoked');
     const peerRes = await wrk('openssl ocsp -multi 2', peerUrl, join(dir, 'reqs.txt'), opts.mode, '', opts, luaPath);

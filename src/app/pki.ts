@@ -21,6 +21,7 @@ import { authorize, scopeRoots } from './authorize.ts';
 import { changeWithAudit } from './audit-trail.ts';
 import { AppError, invalid, notFound } from './errors.ts';
 import { pathUnder } from './scope.ts';
+import { enqueue } from '../jobs/queue.ts';
 import type { Actor, AppContext } from './context.ts';
 
 /** What the PKI use cases need beyond the application context. */
@@ -346,6 +347,10 @@ async function changeStatus(ctx: AppContext, actor: Actor, serial: string, event
       status_changed_at: now,
     }).where('serial', '=', cert.serial).where('status', '=', cert.status).executeTakeFirst();
     if (Number(changed.numUpdatedRows) !== 1) throw new AppError('conflict', 'Le statut du certificat vient de changer : recommencez.');
+    if (event.kind === 'revoke' || event.kind === 'suspend' || event.kind === 'resume') {
+      // Outbox: the CRL is republished once this change commits (OCSP reads the row directly).
+      await enqueue(trx, { id: ctx.newId(), kind: 'crl.publish', payload: { caId: cert.ca_id }, runAt: now, now });
+    }
     return {
       result: null, targetType: 'certificate', targetId: cert.serial,
       summary: { before, after: next.state },

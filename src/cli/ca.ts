@@ -12,6 +12,18 @@ import { REASON_LABELS, REVOCATION_REASONS } from '../domain/certificate-status.
 import type { Population } from '../pki/ca-init.ts';
 import { CARD_PROFILES } from '../pki/profiles.ts';
 import { runWithPlatform, type GlobalOptions } from './shared.ts';
+import { publishAllCrls, publishCrl } from '../app/pki-status.ts';
+import { registerPkiJobs } from '../jobs/pki-jobs.ts';
+import { runDueJobs } from '../jobs/worker.ts';
+import type { AppContext } from '../app/context.ts';
+import type { Config } from '../config.ts';
+import { copyFileSync } from 'node:fs';
+
+/** Runs the jobs a status change queued (CRL publication) before the command returns. */
+async function publishQueued(ctx: AppContext, config: Config): Promise<void> {
+  registerPkiJobs(pkiEnvironment(config));
+  while ((await runDueJobs(ctx)) > 0) { /* drain */ }
+}
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -131,24 +143,27 @@ export function registerCaCommands(program: Command): void {
     .description('révoque un certificat (définitif)')
     .requiredOption('--serial <hex>', 'numéro de série (hexadécimal)')
     .addOption(new Option('--reason <motif>', 'motif RFC 5280').choices(reasons).default('unspecified'))
-    .action((opts: { serial: string; reason: string }) => runWithPlatform(global(), async ({ ctx }) => {
+    .action((opts: { serial: string; reason: string }) => runWithPlatform(global(), async ({ ctx, config }) => {
       const r = await revokeCertificate(ctx, actor, opts.serial, opts.reason);
+      await publishQueued(ctx, config);
       console.log(`Certificat ${r.serial} révoqué (motif : ${REASON_LABELS[r.reason!]}).`);
     }));
 
   ca.command('suspend')
     .description('suspend un certificat (certificateHold, réversible)')
     .requiredOption('--serial <hex>', 'numéro de série (hexadécimal)')
-    .action((opts: { serial: string }) => runWithPlatform(global(), async ({ ctx }) => {
+    .action((opts: { serial: string }) => runWithPlatform(global(), async ({ ctx, config }) => {
       const r = await suspendCertificate(ctx, actor, opts.serial);
+      await publishQueued(ctx, config);
       console.log(`Certificat ${r.serial} suspendu.`);
     }));
 
   ca.command('resume')
     .description('lève la suspension d’un certificat')
     .requiredOption('--serial <hex>', 'numéro de série (hexadécimal)')
-    .action((opts: { serial: string }) => runWithPlatform(global(), async ({ ctx }) => {
+    .action((opts: { serial: string }) => runWithPlatform(global(), async ({ ctx, config }) => {
       const r = await resumeCertificate(ctx, actor, opts.serial);
+      await publishQueued(ctx, config);
       console.log(`Certificat ${r.serial} de nouveau valide.`);
     }));
 
@@ -180,5 +195,22 @@ export function registerCaCommands(program: Command): void {
         for (const line of f.faults) console.log(`  - ${line}`);
       }
       if (r.bad > 0) process.exitCode = 2;
+    }));
+
+  ca.command('crl')
+    .description("publie la liste de révocation (CRL, DER) d'une AC émettrice, ou de toutes")
+    .option('--ca <nom>', 'AC émettrice (défaut : toutes)')
+    .option('--out <fichier>', 'copie la CRL dans ce fichier (avec --ca)')
+    .action((opts: { ca?: string; out?: string }) => runWithPlatform(global(), async ({ ctx, config }) => {
+      const env = pkiEnvironment(config);
+      if (opts.out && !opts.ca) throw new AppError('invalid', '--out demande --ca <nom>.');
+      if (opts.ca) {
+        const r = await publishCrl(ctx, env, opts.ca);
+        if (opts.out) copyFileSync(r.path, opts.out);
+        console.log(`CRL n° ${r.crlNumber} de l'AC ${opts.ca} : ${r.entries} entrée(s), prochaine mise à jour ${r.nextUpdate.toLocaleString('fr-FR', { timeZone: 'Europe/Paris' })} → ${opts.out ?? r.path}`);
+      } else {
+        const names = await publishAllCrls(ctx, env);
+        console.log(`CRL publiées : ${names.join(', ') || 'aucune AC émettrice (lancez cartes ca init)'}.`);
+      }
     }));
 }

@@ -3,6 +3,7 @@ import { serveCommand } from './serve.ts';
 import { runWithPlatform } from './shared.ts';
 import { importAgentsCommand } from './import-agents.ts';
 import { registerCaCommands } from './ca.ts';
+import { registerOcspCommands } from './ocsp.ts';
 import { loadDemoData } from '../app/demo.ts';
 import { createServiceToken, createSignInLink, revokeServiceToken } from '../app/sessions.ts';
 import { systemActor } from '../app/context.ts';
@@ -109,5 +110,6 @@ tokens.command('revoke')
   }));
 
 registerCaCommands(program);
+registerOcspCommands(program);
 
 await program.parseAsync(process.argv);

@@ -2,6 +2,10 @@ import { buildServer } from '../http/server.ts';
 import { startWorker } from '../jobs/worker.ts';
 import { loadDemoData } from '../app/demo.ts';
 import { openPlatform } from '../platform.ts';
+import { Cron } from 'croner';
+import { pkiEnvironment } from '../app/pki.ts';
+import { refreshCrls } from '../app/pki-status.ts';
+import { registerPkiJobs } from '../jobs/pki-jobs.ts';
 import { reportError, type GlobalOptions } from './shared.ts';
 
 export async function serveCommand(global: GlobalOptions, opts: { port?: number; host?: string; demo?: boolean }): Promise<void> {
@@ -15,7 +19,14 @@ export async function serveCommand(global: GlobalOptions, opts: { port?: number;
   const { config, store, ctx } = platform;
   if (opts.demo) await loadDemoData(ctx);
   const app = await buildServer(ctx, config);
+  const pki = pkiEnvironment(config);
+  registerPkiJobs(pki);
   const worker = startWorker(ctx);
+  // CRLs are valid 24 h: republish every hour the ones older than 12 h (and at start).
+  const crlAges = new Map<string, number>();
+  const refresh = () => refreshCrls(ctx, pki, crlAges).catch((err: unknown) => app.log.error({ err }, 'CRL'));
+  void refresh();
+  const crlCron = new Cron('0 * * * *', { protect: true }, refresh);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -27,6 +38,7 @@ export async function serveCommand(global: GlobalOptions, opts: { port?: number;
   console.log('  npx cartes admin sign-in-link --person admin.national');
   console.log('Autres comptes de démonstration : martin.c77011 (opératrice, mairie), lefebvre.s77 (préfecture), 1002345678 (opérateur, Brest), controle.interne, auditeur.externe.\n');
   const stop = async () => {
+    crlCron.stop();
     await app.close();
     await worker.stop();
     await store.close();

@@ -18,6 +18,9 @@ import { agentRoutes } from './routes/agents.ts';
 import { importRoutes } from './routes/imports.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { pkiRoutes } from './routes/pki.ts';
+import { pkiEnvironment } from '../app/pki.ts';
+import { openOcspSource } from '../app/pki-status.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
@@ -90,6 +93,12 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   importRoutes(app, ctx);
   auditRoutes(app, ctx);
   adminRoutes(app, ctx);
+  // PKI: CA certificates, CRLs and OCSP answer from this process too (and `cartes ocsp serve` alone).
+  const pkiEnv = pkiEnvironment(config);
+  const hasCa = await ctx.store.db.selectFrom('certification_authorities').select('id').where('kind', '=', 'issuing').executeTakeFirst();
+  const ocsp = hasCa ? await openOcspSource(ctx, pkiEnv) : null;
+  if (ocsp) app.addHook('onClose', async () => ocsp.stop());
+  pkiRoutes(app, ctx, { env: pkiEnv, ocsp });
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
   const hasWeb = existsSync(WEB_DIST);

@@ -10,6 +10,11 @@ const HANDLERS: Record<string, Handler> = {
   'mail.send': (ctx, payload) => deliverMail(ctx, (payload as { mailId: string }).mailId),
 };
 
+/** Adds a handler for a job kind (e.g. CRL publication, which needs the PKI key-encryption key). */
+export function registerJobHandler(kind: string, handler: Handler): void {
+  HANDLERS[kind] = handler;
+}
+
 /** Runs every due job once; returns how many ran. */
 export async function runDueJobs(ctx: AppContext, owner: string = randomUUID(), limit = 20): Promise<number> {
   const jobs = await claimJobs(ctx.store, owner, ctx.now(), 60_000, limit);

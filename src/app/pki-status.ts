@@ -1,0 +1,175 @@
+// Certificate status publication: CRLs per issuing CA (streamed, signed by the CA's service key) and
+// the OCSP responder's view of the certificate table. Both read the same rows that the status use
+// cases change, so CRL, OCSP and the API agree.
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import * as x509 from '../pki/x509.ts';
+import { openServiceSigner } from '../pki/ca-init.ts';
+import { writeCrl, type RevocationReason, type RevokedEntry } from '../pki/crl-writer.ts';
+import { issuerIdentity, OcspCache, responderInfo, toHex, type CertStatusInfo, type OcspHashName } from '../pki/ocsp.ts';
+import type { OcspAuthority } from '../pki/ocsp-http.ts';
+import { appendAudit } from '../store/audit.ts';
+import { notFound } from './errors.ts';
+import type { AppContext } from './context.ts';
+import type { PkiEnvironment } from './pki.ts';
+
+/** CRLs are valid 24 hours (ETSI EN 319 411-1 REV-6.2.4-03A/C) and republished well before. */
+export const CRL_VALIDITY_HOURS = 24;
+
+export function crlDir(dataDir: string): string {
+  return join(dataDir, 'pki', 'crl');
+}
+
+export function crlPath(dataDir: string, caName: string): string {
+  return join(crlDir(dataDir), `${caName}.crl`);
+}
+
+async function* revokedEntries(ctx: AppContext, caId: string): AsyncGenerator<RevokedEntry> {
+  // Paged by serial so that a million entries never sit in memory at once.
+  let after = '';
+  for (;;) {
+    const rows = await ctx.store.db.selectFrom('certificates').select(['serial', 'revoked_at', 'revocation_reason'])
+      .where('ca_id', '=', caId).where('status', 'in', ['revoked', 'suspended']).where('serial', '>', after)
+      .orderBy('serial').limit(10_000).execute();
+    for (const r of rows) {
+      yield { serialHex: r.serial, revokedAt: new Date(r.revoked_at ?? 0), reason: (r.revocation_reason ?? 'unspecified') as RevocationReason };
+    }
+    if (rows.length < 10_000) return;
+    after = rows.at(-1)!.serial;
+  }
+}
+
+/** Builds and signs the CRL of one issuing CA, writes it atomically to <data>/pki/crl/<name>.crl. */
+export async function publishCrl(ctx: AppContext, pki: PkiEnvironment, caName: string): Promise<{ path: string; crlNumber: number; entries: number; nextUpdate: Date }> {
+  const ca = await ctx.store.db.selectFrom('certification_authorities').selectAll().where('name', '=', caName).where('kind', '=', 'issuing').executeTakeFirst();
+  if (!ca) throw notFound(`Autorité de certification émettrice inconnue : ${caName}.`);
+  const cert = new x509.X509Certificate(ca.certificate_der);
+  const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
+  const signer = await openServiceSigner(ctx.dataDir, ca.key_ref, pki.kek);
+  const crlNumber = ca.crl_number + 1;
+  const thisUpdate = new Date(Math.floor(ctx.now().getTime() / 1000) * 1000);
+  const nextUpdate = new Date(thisUpdate.getTime() + CRL_VALIDITY_HOURS * 3600_000);
+  const path = crlPath(ctx.dataDir, caName);
+  await mkdir(crlDir(ctx.dataDir), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  let info;
+  try {
+    info = await writeCrl({
+      issuer: new Uint8Array(cert.subjectName.toArrayBuffer()), thisUpdate, nextUpdate,
+      entries: revokedEntries(ctx, ca.id), authorityKeyIdentifier: new Uint8Array(Buffer.from(ski?.keyId ?? '', 'hex')),
+      crlNumber: BigInt(crlNumber), signer,
+    }, createWriteStream(tmp));
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await ctx.store.db.transaction().execute(async (trx) => {
+    await trx.updateTable('certification_authorities').set({ crl_number: crlNumber }).where('id', '=', ca.id).execute();
+    await appendAudit(trx, ctx.store, {
+      at: ctx.now().toISOString(), actorId: 'system:crl', actorRole: 'system', organizationId: null, action: 'pki.crl.publish', outcome: 'ok',
+      targetType: 'certificationAuthority', targetId: ca.id, summary: { caName, crlNumber, entries: info.entries, nextUpdate: nextUpdate.toISOString() },
+    });
+  });
+  return { path, crlNumber, entries: info.entries, nextUpdate };
+}
+
+export async function publishAllCrls(ctx: AppContext, pki: PkiEnvironment): Promise<string[]> {
+  const cas = await ctx.store.db.selectFrom('certification_authorities').select('name').where('kind', '=', 'issuing').where('status', '=', 'active').execute();
+  for (const ca of cas) await publishCrl(ctx, pki, ca.name);
+  return cas.map((c) => c.name);
+}
+
+/** Writes the CRL again only when it is missing or more than half its validity old. */
+export async function refreshCrls(ctx: AppContext, pki: PkiEnvironment, ages: Map<string, number>): Promise<void> {
+  const cas = await ctx.store.db.selectFrom('certification_authorities').select('name').where('kind', '=', 'issuing').where('status', '=', 'active').execute();
+  const now = ctx.now().getTime();
+  for (const ca of cas) {
+    const last = ages.get(ca.name);
+    if (last !== undefined && now - last < (CRL_VALIDITY_HOURS / 2) * 3600_000) continue;
+    await publishCrl(ctx, pki, ca.name);
+    ages.set(ca.name, now);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// OCSP: what the responder needs, read from the database.
+
+export interface OcspSource {
+  lookup(issuerKeyHashHex: string, serialHex: string): Promise<CertStatusInfo | null>;
+  responderFor(issuerKeyHashHex: string, alg: OcspHashName): Promise<OcspAuthority | null>;
+  cache: OcspCache;
+  /** Drops cached answers of certificates whose status changed since the last call (any process). */
+  sync(): Promise<number>;
+  stop(): void;
+}
+
+interface Served {
+  caId: string;
+  authority: OcspAuthority;
+}
+
+/**
+ * The OCSP responder's data. Status changes made by any process are noticed by polling
+ * `status_changed_at` every `pollMs` (default 250 ms), which bounds how long a cached good answer
+ * can outlive a revocation.
+ */
+export async function openOcspSource(ctx: AppContext, pki: PkiEnvironment, opts: { pollMs?: number } = {}): Promise<OcspSource> {
+  const byKeyHash = new Map<string, Served>();
+  const bySha1 = new Map<string, Served>();
+  const issuing = await ctx.store.db.selectFrom('certification_authorities').selectAll().where('kind', '=', 'issuing').execute();
+  for (const ca of issuing) {
+    const responder = await ctx.store.db.selectFrom('certification_authorities').selectAll()
+      .where('kind', '=', 'ocsp').where('parent_id', '=', ca.id).where('status', '=', 'active').orderBy('not_after', 'desc').executeTakeFirst();
+    if (!responder) continue;
+    const signer = await openServiceSigner(ctx.dataDir, responder.key_ref, pki.kek);
+    const identity = issuerIdentity(ca.certificate_der);
+    const served: Served = { caId: ca.id, authority: { responder: responderInfo(responder.certificate_der, signer), issuer: identity } };
+    for (const [alg, h] of Object.entries(identity.hashes)) byKeyHash.set(`${alg}:${toHex(h.keyHash)}`, served);
+    bySha1.set(toHex(identity.hashes.sha1.keyHash), served);
+  }
+  const cache = new OcspCache();
+  let since = ctx.now().toISOString();
+  const sync = async (): Promise<number> => {
+    const rows = await ctx.store.db.selectFrom('certificates').select(['serial', 'status_changed_at'])
+      .where('status_changed_at', '>=', since).orderBy('status_changed_at').limit(10_000).execute();
+    for (const r of rows) cache.invalidate(r.serial);
+    if (rows.length) since = rows.at(-1)!.status_changed_at;
+    return rows.length;
+  };
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  const loop = () => {
+    if (stopped) return;
+    timer = setTimeout(() => { sync().catch(() => 0).finally(loop); }, opts.pollMs ?? 250);
+    timer.unref();
+  };
+  loop();
+  return {
+    cache,
+    sync,
+    stop: () => { stopped = true; if (timer) clearTimeout(timer); },
+    async responderFor(keyHashHex, alg) {
+      return byKeyHash.get(`${alg}:${keyHashHex}`)?.authority ?? null;
+    },
+    async lookup(sha1KeyHashHex, serialHex) {
+      const served = bySha1.get(sha1KeyHashHex);
+      if (!served) return null;
+      const c = await ctx.store.db.selectFrom('certificates').select(['status', 'revoked_at', 'revocation_reason'])
+        .where('serial', '=', serialHex).where('ca_id', '=', served.caId).executeTakeFirst();
+      if (!c) return { status: 'unknown' };
+      if (c.status === 'revoked' || c.status === 'suspended') {
+        return { status: 'revoked', revokedAt: new Date(c.revoked_at ?? 0), reason: (c.revocation_reason ?? 'unspecified') as RevocationReason };
+      }
+      return { status: 'good' };
+    },
+  };
+}
+
+/** The DER certificate of an authority (served at the caIssuers URL). */
+export async function caCertificateDer(ctx: AppContext, name: string): Promise<Uint8Array | null> {
+  const ca = await ctx.store.db.selectFrom('certification_authorities').select('certificate_der').where('name', '=', name).executeTakeFirst();
+  return ca?.certificate_der ?? null;
+}
+
