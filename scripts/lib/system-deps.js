@@ -1,4 +1,4 @@
-// Debian system packages the test suite needs (headless browser, PKCS#11 tooling).
+// Debian system packages the test suite needs (headless browser, PKCS#11 tooling, GnuTLS certtool).
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -9,6 +9,8 @@ const TOOLS = [
   { name: 'softhsm2-util', pkg: 'softhsm2' },
   { name: 'pkcs11-tool', pkg: 'opensc' },
   { name: 'openssl', pkg: 'openssl' },
+  // GnuTLS's certtool: a second, independent X.509 implementation that checks our chains.
+  { name: 'certtool', pkg: 'gnutls-bin' },
 ];
 
 const BASE_PACKAGES = ['chromium', 'softhsm2', 'opensc'];
@@ -55,7 +57,7 @@ function missingTools() {
 }
 
 /**
- * Make sure chromium, softhsm2-util, pkcs11-tool and openssl are installed.
+ * Make sure chromium, softhsm2-util, pkcs11-tool, openssl and certtool are installed.
  * Installs them with apt-get when missing and running as root; no-op when all present.
  */
 export async function ensureSystemDeps({ log = console.log } = {}) {

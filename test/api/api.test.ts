@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { importAgents } from '../../src/app/hr-import/import-agents.ts';
 import { createServiceToken } from '../../src/app/sessions.ts';
+import { initPki, issueFromCsr, pkiEnvironment } from '../../src/app/pki.ts';
 import { hashSecret } from '../../src/app/secrets.ts';
 import { systemActor } from '../../src/app/context.ts';
 import { CONTROL_POINT_CODES } from '../../src/domain/self-assessment.ts';
@@ -388,8 +392,19 @@ forEachDatabase('HTTP API', (dialect) => {
     let brestToken: string;
     let townAssessment: string;
     let mailId: string;
+    let brestSerial: string;
+    let brestCsr: string;
 
     before(async () => {
+      // A certificate of a Brest agent, so that the certificate routes have something to refuse.
+      const pki = pkiEnvironment(p.config, {});
+      await initPki(p.ctx, systemActor('test'), pki, { custodianSecrets: ['premier secret du dépositaire', 'second secret du dépositaire'] });
+      const csrDir = mkdtempSync(join(tmpdir(), 'cartes-api-csr-'));
+      const made = spawnSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(csrDir, 'k.pem'), '-subj', '/CN=x', '-out', join(csrDir, 'r.csr')]);
+      assert.equal(made.status, 0);
+      brestCsr = readFileSync(join(csrDir, 'r.csr'), 'utf8');
+      rmSync(csrDir, { recursive: true, force: true });
+      brestSerial = (await issueFromCsr(p.ctx, systemActor('test'), pki, { csr: brestCsr, profile: 'auth', agentIdentifier: '1002345678' })).serial;
       const feed = Buffer.from('identifiant;nom;prenoms;sexe;date_naissance;lieu_naissance\nbrest-9;Morvan;Loïc;M;01/01/1980;Brest\nbrest-10;Bad;Name;X;01/01/1980;Brest\n');
       brestRun = (await importAgents(p.ctx, systemActor('test'), { organizationId: brest, format: 'csv', full: false, fileName: 'brest.csv', input: Readable.from([feed]), bytesTotal: feed.length })).id;
       brestRole = (await p.store.db.selectFrom('role_assignments').select('id').where('organization_id', '=', brest).where('role', '=', 'operator').executeTakeFirstOrThrow()).id;
@@ -443,6 +458,13 @@ forEachDatabase('HTTP API', (dialect) => {
         { route: 'GET /api/service-tokens', call: () => operator.get('/api/service-tokens'), expect: 403 },
         { route: 'POST /api/service-tokens', call: () => operator.post('/api/service-tokens', { name: 'pirate', organizationId: brest, scopes: ['hr_import'] }), expect: 403 },
         { route: 'DELETE /api/service-tokens/:id', call: () => operator.delete(`/api/service-tokens/${brestToken}`), expect: 403 },
+        { route: 'GET /api/pki/authorities', unscoped: 'public CA certificates' },
+        { route: 'GET /api/certificates', list: () => operator.get('/api/certificates'), ids: () => [brestSerial, brestAgent] },
+        { route: 'POST /api/certificates', call: () => operator.post('/api/certificates', { csr: brestCsr, profile: 'sign', agentIdentifier: '1002345678' }), expect: 403 },
+        { route: 'POST /api/certificates/:serial/accept', call: () => operator.post(`/api/certificates/${brestSerial}/accept`), expect: 403 },
+        { route: 'POST /api/certificates/:serial/suspend', call: () => operator.post(`/api/certificates/${brestSerial}/suspend`), expect: 403 },
+        { route: 'POST /api/certificates/:serial/resume', call: () => operator.post(`/api/certificates/${brestSerial}/resume`), expect: 403 },
+        { route: 'POST /api/certificates/:serial/revoke', call: () => operator.post(`/api/certificates/${brestSerial}/revoke`, { reason: 'keyCompromise' }), expect: 403 },
       ];
 
       // The table covers exactly the routes of the API contract.
