@@ -54,14 +54,16 @@ export async function publishCrl(ctx: AppContext, pki: PkiEnvironment, caName: s
   await mkdir(crlDir(ctx.dataDir), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   let info;
+  const out = createWriteStream(tmp);
   try {
     info = await writeCrl({
       issuer: new Uint8Array(cert.subjectName.toArrayBuffer()), thisUpdate, nextUpdate,
       entries: revokedEntries(ctx, ca.id), authorityKeyIdentifier: new Uint8Array(Buffer.from(ski?.keyId ?? '', 'hex')),
       crlNumber: BigInt(crlNumber), signer,
-    }, createWriteStream(tmp));
+    }, out);
     await rename(tmp, path);
   } catch (err) {
+    if (!out.closed) await new Promise<void>((r) => { out.once('close', () => r()); out.destroy(); });
     await rm(tmp, { force: true });
     throw err;
   }
@@ -102,8 +104,27 @@ export interface OcspSource {
   cache: OcspCache;
   /** Drops cached answers of certificates whose status changed since the last call (any process). */
   sync(): Promise<number>;
+  /**
+   * Reads the authorities again (the newest active responder of each issuing CA), e.g. after an OCSP
+   * responder renewal, and drops the cached answers signed by the previous responders. Runs on a
+   * timer too (`reloadMs`), so a separate responder process picks renewed responders up.
+   */
+  reload(): Promise<void>;
   stop(): void;
 }
+
+/** OCSP sources open in this process, so that a renewal made here reloads them at once. */
+const openSources = new Map<OcspSource, AppContext['store']>();
+
+/** Reloads the OCSP sources of this process that serve from the same database as `ctx`. */
+export async function reloadOcspSources(ctx: AppContext): Promise<number> {
+  const sources = [...openSources].filter(([, store]) => store === ctx.store).map(([source]) => source);
+  for (const source of sources) await source.reload();
+  return sources.length;
+}
+
+/** How often an OCSP source reads the authorities again (responder renewals by another process). */
+export const OCSP_RELOAD_MS = 10 * 60_000;
 
 interface Served {
   caId: string;
@@ -113,23 +134,43 @@ interface Served {
 /**
  * The OCSP responder's data. Status changes made by any process are noticed by polling
  * `status_changed_at` every `pollMs` (default 250 ms), which bounds how long a cached good answer
- * can outlive a revocation.
+ * can outlive a revocation. The authorities are read again every `reloadMs` (default 10 minutes)
+ * and on `reload()`.
  */
-export async function openOcspSource(ctx: AppContext, pki: PkiEnvironment, opts: { pollMs?: number } = {}): Promise<OcspSource> {
-  const byKeyHash = new Map<string, Served>();
-  const bySha1 = new Map<string, Served>();
-  const issuing = await ctx.store.db.selectFrom('certification_authorities').selectAll().where('kind', '=', 'issuing').execute();
-  for (const ca of issuing) {
-    const responder = await ctx.store.db.selectFrom('certification_authorities').selectAll()
-      .where('kind', '=', 'ocsp').where('parent_id', '=', ca.id).where('status', '=', 'active').orderBy('not_after', 'desc').executeTakeFirst();
-    if (!responder) continue;
-    const signer = await openServiceSigner(ctx.dataDir, responder.key_ref, pki.kek);
-    const identity = issuerIdentity(ca.certificate_der);
-    const served: Served = { caId: ca.id, authority: { responder: responderInfo(responder.certificate_der, signer), issuer: identity } };
-    for (const [alg, h] of Object.entries(identity.hashes)) byKeyHash.set(`${alg}:${toHex(h.keyHash)}`, served);
-    bySha1.set(toHex(identity.hashes.sha1.keyHash), served);
-  }
+export async function openOcspSource(ctx: AppContext, pki: PkiEnvironment, opts: { pollMs?: number; reloadMs?: number } = {}): Promise<OcspSource> {
+  let byKeyHash = new Map<string, Served>();
+  let bySha1 = new Map<string, Served>();
+  let loadedIds = '';
+  /** Reads the authorities into new maps, swapped in at once; true when the responders changed. */
+  const load = async (): Promise<boolean> => {
+    const keyHashes = new Map<string, Served>();
+    const sha1s = new Map<string, Served>();
+    const ids: string[] = [];
+    const issuing = await ctx.store.db.selectFrom('certification_authorities').selectAll().where('kind', '=', 'issuing').orderBy('id').execute();
+    for (const ca of issuing) {
+      const responder = await ctx.store.db.selectFrom('certification_authorities').selectAll()
+        .where('kind', '=', 'ocsp').where('parent_id', '=', ca.id).where('status', '=', 'active')
+        .orderBy('not_after', 'desc').orderBy('created_at', 'desc').executeTakeFirst();
+      if (!responder) continue;
+      const signer = await openServiceSigner(ctx.dataDir, responder.key_ref, pki.kek);
+      const identity = issuerIdentity(ca.certificate_der);
+      const served: Served = { caId: ca.id, authority: { responder: responderInfo(responder.certificate_der, signer), issuer: identity } };
+      for (const [alg, h] of Object.entries(identity.hashes)) keyHashes.set(`${alg}:${toHex(h.keyHash)}`, served);
+      sha1s.set(toHex(identity.hashes.sha1.keyHash), served);
+      ids.push(responder.id);
+    }
+    byKeyHash = keyHashes;
+    bySha1 = sha1s;
+    const changed = ids.join(',') !== loadedIds;
+    loadedIds = ids.join(',');
+    return changed;
+  };
+  await load();
   const cache = new OcspCache();
+  const reload = async (): Promise<void> => {
+    // Cached answers were signed by the previous responders: drop them when those changed.
+    if (await load()) cache.clear();
+  };
   let since = ctx.now().toISOString();
   const sync = async (): Promise<number> => {
     const rows = await ctx.store.db.selectFrom('certificates').select(['serial', 'status_changed_at'])
@@ -146,10 +187,23 @@ export async function openOcspSource(ctx: AppContext, pki: PkiEnvironment, opts:
     timer.unref();
   };
   loop();
-  return {
+  let reloadTimer: NodeJS.Timeout | null = null;
+  const reloadLoop = () => {
+    if (stopped) return;
+    reloadTimer = setTimeout(() => { reload().catch(() => undefined).finally(reloadLoop); }, opts.reloadMs ?? OCSP_RELOAD_MS);
+    reloadTimer.unref();
+  };
+  reloadLoop();
+  const source: OcspSource = {
     cache,
     sync,
-    stop: () => { stopped = true; if (timer) clearTimeout(timer); },
+    reload,
+    stop: () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      if (reloadTimer) clearTimeout(reloadTimer);
+      openSources.delete(source);
+    },
     async responderFor(keyHashHex, alg) {
       return byKeyHash.get(`${alg}:${keyHashHex}`)?.authority ?? null;
     },
@@ -165,6 +219,8 @@ export async function openOcspSource(ctx: AppContext, pki: PkiEnvironment, opts:
       return { status: 'good' };
     },
   };
+  openSources.set(source, ctx.store);
+  return source;
 }
 
 /** The DER certificate of an authority (served at the caIssuers URL). */

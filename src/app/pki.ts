@@ -1,5 +1,9 @@
-// Use cases of the certification authorities: the key ceremony, issuance from a CSR, the status of
-// certificates (accept, suspend, resume, revoke), listing and the profile check of all certificates.
+// Use cases of the certification authorities: the key ceremony, issuance (from a CSR, for a public key
+// generated on a card, in batches of cards), the status of certificates (accept, suspend, resume,
+// revoke), listing and the profile check of all certificates.
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import * as asn1 from '@peculiar/asn1-x509';
 import * as x509 from '../pki/x509.ts';
 import type { Config } from '../config.ts';
 import {
@@ -12,13 +16,15 @@ import {
   issuerRef, KekError, loadServiceKek, openServiceSigner, populationFaults, type CreatedAuthority, type Population,
 } from '../pki/ca-init.ts';
 import { checkCardCertificate, sha256Hex } from '../pki/checker.ts';
-import { KeyStoreError } from '../pki/keystore.ts';
+import type { Pkcs11Target } from '../pki/pkcs11-custody.ts';
+import { KeyStoreError, type Signer } from '../pki/keystore.ts';
 import {
   agentSubject, cardCertificate, cardValidity, dnText, hex, isCardProfile, PROFILE_LABELS, publicKeyKind, randomSerial, toPem,
-  type CardProfile, type PkiSettings,
+  type CardProfile, type DnPart, type PkiSettings,
 } from '../pki/profiles.ts';
-import { authorize, scopeRoots } from './authorize.ts';
-import { changeWithAudit } from './audit-trail.ts';
+import { appendAudit } from '../store/audit.ts';
+import { authorize, scopeRoots, type Authorization } from './authorize.ts';
+import { auditEntry, changeWithAudit } from './audit-trail.ts';
 import { AppError, invalid, notFound } from './errors.ts';
 import { pathUnder } from './scope.ts';
 import { enqueue } from '../jobs/queue.ts';
@@ -58,6 +64,8 @@ export interface InitPkiInput {
   /** Secrets of the two custodians of the root key (distinct, ≥ 12 characters each). */
   custodianSecrets: string[];
   populations?: Population[];
+  /** Put the issuing-CA and OCSP keys on this PKCS#11 token instead of encrypted files (the root stays in files). */
+  pkcs11?: Pkcs11Target;
 }
 
 export interface AuthoritySummary {
@@ -123,7 +131,7 @@ export async function initPki(ctx: AppContext, actor: Actor, pki: PkiEnvironment
     const what = meta.kind === 'root' ? 'AC racine créée' : meta.kind === 'issuing' ? 'AC émettrice créée' : 'Répondeur OCSP créé';
     report.push(`${what} (${meta.name}) : ${summary.subjectDn}`);
     report.push(`  numéro de série ${summary.serial}, empreinte SHA-256 ${summary.sha256}`);
-    report.push(`  valable du ${frDate(summary.notBefore)} au ${frDate(summary.notAfter)} ; clé ${created.keyRef.algorithm}, ${created.keyRef.custody === 'dual-control' ? 'sous double contrôle' : 'chiffrée sous la clé de service'}`);
+    report.push(`  valable du ${frDate(summary.notBefore)} au ${frDate(summary.notAfter)} ; clé ${created.keyRef.algorithm}, ${created.keyRef.custody === 'dual-control' ? 'sous double contrôle' : created.keyRef.store === 'pkcs11' ? `sur le jeton PKCS#11 « ${created.keyRef.tokenLabel} » (non exportable)` : 'chiffrée sous la clé de service'}`);
     return summary;
   };
 
@@ -133,9 +141,9 @@ export async function initPki(ctx: AppContext, actor: Actor, pki: PkiEnvironment
     const rootSummary = await record(root, { name: 'root', label: 'AC Racine', kind: 'root', parent: null, action: 'pki.ca.create' });
     const rootIssuer = issuerRef('root', root.der, root.signer);
     for (const population of populations) {
-      const issuing = await createIssuingAuthority({ dataDir: ctx.dataDir, id: ctx.newId(), kek: pki.kek, population, root: rootIssuer, now: ctx.now(), settings: pki.settings });
+      const issuing = await createIssuingAuthority({ dataDir: ctx.dataDir, id: ctx.newId(), kek: pki.kek, population, root: rootIssuer, now: ctx.now(), settings: pki.settings, pkcs11: input.pkcs11 });
       const issuingSummary = await record(issuing, { name: population.name, label: population.label, kind: 'issuing', parent: rootSummary, action: 'pki.ca.create' });
-      const ocsp = await createOcspResponder({ dataDir: ctx.dataDir, id: ctx.newId(), kek: pki.kek, population, issuing: issuerRef(population.name, issuing.der, issuing.signer), now: ctx.now(), settings: pki.settings });
+      const ocsp = await createOcspResponder({ dataDir: ctx.dataDir, id: ctx.newId(), kek: pki.kek, population, issuing: issuerRef(population.name, issuing.der, issuing.signer), now: ctx.now(), settings: pki.settings, pkcs11: input.pkcs11 });
       await record(ocsp, { name: `${population.name}-ocsp`, label: `Répondeur OCSP — ${population.label}`, kind: 'ocsp', parent: issuingSummary, action: 'pki.ocsp.create' });
     }
   } catch (err) {
@@ -238,68 +246,315 @@ async function readCsr(input: string | Uint8Array): Promise<x509.Pkcs10Certifica
 
 /** Issues a card certificate (AUTH, SIGN or ENC) for an agent from a PKCS#10 request; status « issued ». */
 export async function issueFromCsr(ctx: AppContext, actor: Actor, pki: PkiEnvironment, input: IssueFromCsrInput): Promise<IssuedCertificate> {
-  const profile = input.profile;
+  const request: IssuanceRequest = {
+    profile: input.profile, agentIdentifier: input.agentIdentifier, cardId: input.cardId ?? null, caName: input.caName,
+    publicKey: async () => new Uint8Array((await readCsr(input.csr)).publicKey.rawData),
+  };
+  const prepared = await prepareIssuance(ctx, actor, pki, request, new IssuanceCache());
+  const [issued] = await signAndStore(ctx, actor, pki, [prepared]);
+  return issued!;
+}
+
+export interface IssueForPublicKeyInput {
+  /** SubjectPublicKeyInfo (DER) of a key generated on the card, as the card returns it. */
+  spki: Uint8Array;
+  profile: CardProfile | string;
+  /** Identifier of the agent (NID, Alliance number or internal identifier). */
+  agentIdentifier: string;
+  cardId?: string | null;
+  /** Issuing CA name; default: the population of the agent's organisation. */
+  caName?: string;
+}
+
+const SPKI_UNREADABLE = 'Clé publique illisible : une structure SubjectPublicKeyInfo (DER) est attendue.';
+const OID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
+/** ECParameters of P-256: namedCurve OBJECT IDENTIFIER 1.2.840.10045.3.1.7, DER. */
+const P256_PARAMETERS = Buffer.from('06082a8648ce3d030107', 'hex');
+const OID_RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
+
+/**
+ * Checks the public key of a card (SubjectPublicKeyInfo DER): EC P-256 (a point on the curve) or
+ * RSA of 2048 bits at least; French error otherwise. Returns the key as given.
+ */
+export function readCardPublicKey(spki: Uint8Array): Uint8Array {
+  const bad = (message: string, reason: string): never => { throw invalid(message, [{ field: 'spki', reason }]); };
+  if (!(spki instanceof Uint8Array) || spki.length === 0) return bad(SPKI_UNREADABLE, 'Illisible.');
+  let info: asn1.SubjectPublicKeyInfo;
+  try {
+    info = AsnConvert.parse(spki, asn1.SubjectPublicKeyInfo);
+  } catch {
+    return bad(SPKI_UNREADABLE, 'Illisible.');
+  }
+  // DER is canonical: anything after the structure, or a non-DER encoding, does not re-encode to the same bytes.
+  if (!Buffer.from(AsnConvert.serialize(info)).equals(spki)) return bad(SPKI_UNREADABLE, 'Encodage DER non canonique ou octets en trop.');
+  const oid = info.algorithm.algorithm;
+  if (oid !== OID_EC_PUBLIC_KEY && oid !== OID_RSA_ENCRYPTION) {
+    return bad(`Type de clé non admis (${oid}) : EC P-256 ou RSA 2048 bits au moins.`, 'Type de clé non admis.');
+  }
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  } catch {
+    return bad(oid === OID_EC_PUBLIC_KEY ? 'Clé EC invalide : courbe inconnue ou point hors de la courbe.' : 'Clé RSA invalide.', 'Clé invalide.');
+  }
+  const details = key.asymmetricKeyDetails ?? {};
+  if (oid === OID_EC_PUBLIC_KEY) {
+    const named = info.algorithm.parameters ? Buffer.from(info.algorithm.parameters).equals(P256_PARAMETERS) : false;
+    if (!named || details.namedCurve !== 'prime256v1') {
+      return bad(`Courbe ${details.namedCurve ?? 'inconnue'} non admise : P-256 attendue.`, 'Courbe non admise.');
+    }
+  } else if ((details.modulusLength ?? 0) < 2048) {
+    return bad(`Clé RSA trop courte (${details.modulusLength ?? 0} bits) : 2048 bits au moins.`, 'Clé trop courte.');
+  }
+  return spki;
+}
+
+/**
+ * Issues a card certificate for a public key generated on the card (no CSR: the card cannot sign
+ * one before it is personalised). Same checks, profile, self-check and audit as issueFromCsr.
+ */
+export async function issueForPublicKey(ctx: AppContext, actor: Actor, pki: PkiEnvironment, input: IssueForPublicKeyInput): Promise<IssuedCertificate> {
+  const prepared = await prepareIssuance(ctx, actor, pki, publicKeyRequest(input), new IssuanceCache());
+  const [issued] = await signAndStore(ctx, actor, pki, [prepared]);
+  return issued!;
+}
+
+/** Certificates written per transaction by issueBatch. */
+export const ISSUE_BATCH_CHUNK = 500;
+export const ISSUE_BATCH_MAX = 200_000;
+
+export interface IssueBatchOptions {
+  /** Certificates per transaction (default ISSUE_BATCH_CHUNK). */
+  chunk?: number;
+  /** Called after each chunk commits. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Issues many card certificates for public keys (personalisation of a batch of cards). Every item
+ * is checked first (profile, agent, rights, key, CA, subject): one bad item refuses the whole
+ * batch, in French, naming it, and nothing is written. Then each issuing CA key is opened once
+ * and the certificates are signed, self-checked and written in one transaction per chunk, each
+ * certificate with its own audit record. A failure while writing keeps the chunks already
+ * committed (each one whole, with its audit records).
+ */
+export async function issueBatch(ctx: AppContext, actor: Actor, pki: PkiEnvironment, items: readonly IssueForPublicKeyInput[], options: IssueBatchOptions = {}): Promise<IssuedCertificate[]> {
+  if (items.length === 0) return [];
+  if (items.length > ISSUE_BATCH_MAX) throw invalid(`Lot trop grand : ${items.length} certificats (${ISSUE_BATCH_MAX} au plus).`);
+  const chunk = Math.max(1, Math.min(5000, options.chunk ?? ISSUE_BATCH_CHUNK));
+  const cache = new IssuanceCache();
+  await cache.prefetchAgents(ctx, items.map((i) => i.agentIdentifier));
+  const prepared: PreparedIssuance[] = [];
+  for (let i = 0; i < items.length; i++) {
+    try {
+      prepared.push(await prepareIssuance(ctx, actor, pki, publicKeyRequest(items[i]!), cache));
+    } catch (err) {
+      if (err instanceof AppError) throw new AppError(err.code, `Lot refusé, élément n° ${i + 1} (${items[i]!.agentIdentifier}, ${items[i]!.profile}) : ${err.message} Aucun certificat n'a été émis.`, err.errors);
+      throw err;
+    }
+  }
+  const issued: IssuedCertificate[] = [];
+  for (let start = 0; start < prepared.length; start += chunk) {
+    issued.push(...await signAndStore(ctx, actor, pki, prepared.slice(start, start + chunk)));
+    options.onProgress?.(issued.length, prepared.length);
+  }
+  return issued;
+}
+
+// --- The one issuance path (issueFromCsr, issueForPublicKey, issueBatch)
+
+interface IssuanceRequest {
+  profile: CardProfile | string;
+  agentIdentifier: string;
+  cardId: string | null;
+  caName: string | undefined;
+  /** Reads and checks the subject's public key (CSR or SPKI); returns its SubjectPublicKeyInfo DER. */
+  publicKey: () => Promise<Uint8Array>;
+}
+
+function publicKeyRequest(input: IssueForPublicKeyInput): IssuanceRequest {
+  return {
+    profile: input.profile, agentIdentifier: input.agentIdentifier, cardId: input.cardId ?? null, caName: input.caName,
+    publicKey: async () => readCardPublicKey(input.spki),
+  };
+}
+
+interface IssuanceAgent {
+  id: string;
+  identifier: string;
+  first_names: string;
+  last_name: string;
+  status: string;
+  organization_id: string;
+  org_name: string;
+  siren: string | null;
+  path: string;
+}
+
+/** An issuing CA ready to sign: its row, certificate, opened key and the validity it gives today. */
+interface OpenCa {
+  row: CaRow;
+  certificate: x509.X509Certificate;
+  signer: Signer;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+interface PreparedIssuance {
+  profile: CardProfile;
+  agent: IssuanceAgent;
+  auth: Authorization;
+  spki: Uint8Array;
+  ca: OpenCa;
+  subject: DnPart[];
+  subjectDn: string;
+  cardId: string | null;
+}
+
+/** What a batch looks up once: agents, rights per organisation, CAs (key opened once), SIRENs. */
+class IssuanceCache {
+  readonly agents = new Map<string, IssuanceAgent>();
+  private prefetched = false;
+  readonly auth = new Map<string, Authorization>();
+  readonly caByName = new Map<string, Promise<CaRow>>();
+  readonly caByPath = new Map<string, Promise<CaRow>>();
+  readonly open = new Map<string, Promise<OpenCa>>();
+  readonly siren = new Map<string, Promise<string | null>>();
+
+  private agentQuery(ctx: AppContext) {
+    return ctx.store.db.selectFrom('agents as a').innerJoin('organizations as o', 'o.id', 'a.organization_id')
+      .select(['a.id', 'a.identifier', 'a.first_names', 'a.last_name', 'a.status', 'a.organization_id', 'o.name as org_name', 'o.siren', 'o.path']);
+  }
+
+  async prefetchAgents(ctx: AppContext, identifiers: string[]): Promise<void> {
+    const unique = [...new Set(identifiers)];
+    for (let i = 0; i < unique.length; i += 500) {
+      for (const a of await this.agentQuery(ctx).where('a.identifier', 'in', unique.slice(i, i + 500)).execute()) this.agents.set(a.identifier, a);
+    }
+    this.prefetched = true;
+  }
+
+  async agent(ctx: AppContext, identifier: string): Promise<IssuanceAgent | undefined> {
+    if (this.prefetched || this.agents.has(identifier)) return this.agents.get(identifier);
+    const a = await this.agentQuery(ctx).where('a.identifier', '=', identifier).executeTakeFirst();
+    if (a) this.agents.set(identifier, a);
+    return a;
+  }
+}
+
+function once<T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let p = map.get(key);
+  if (!p) {
+    p = make();
+    map.set(key, p);
+    p.catch(() => map.delete(key));
+  }
+  return p;
+}
+
+/** Everything but the signature: the checks, in the order issueFromCsr has always made them. */
+async function prepareIssuance(ctx: AppContext, actor: Actor, pki: PkiEnvironment, req: IssuanceRequest, cache: IssuanceCache): Promise<PreparedIssuance> {
+  const profile = req.profile;
   if (!isCardProfile(profile)) throw invalid(`Profil de certificat inconnu : « ${profile} » (auth, sign ou enc).`, [{ field: 'profile', reason: 'Profil inconnu.' }]);
-  const agent = await ctx.store.db.selectFrom('agents as a').innerJoin('organizations as o', 'o.id', 'a.organization_id')
-    .select(['a.id', 'a.identifier', 'a.first_names', 'a.last_name', 'a.status', 'a.organization_id', 'o.name as org_name', 'o.siren', 'o.path'])
-    .where('a.identifier', '=', input.agentIdentifier).executeTakeFirst();
-  if (!agent) throw notFound(`Agent inconnu : « ${input.agentIdentifier} ».`);
-  const auth = await authorize(ctx, actor, 'pki.admin', agent.organization_id, { type: 'agent', id: agent.id });
+  const agent = await cache.agent(ctx, req.agentIdentifier);
+  if (!agent) throw notFound(`Agent inconnu : « ${req.agentIdentifier} ».`);
+  let auth = cache.auth.get(agent.organization_id);
+  if (!auth) {
+    auth = await authorize(ctx, actor, 'pki.admin', agent.organization_id, { type: 'agent', id: agent.id });
+    cache.auth.set(agent.organization_id, auth);
+  }
   if (agent.status !== 'active') throw new AppError('conflict', "L'agent est désactivé : aucun certificat ne peut lui être délivré.");
-  const csr = await readCsr(input.csr);
-  const ca = input.caName ? await loadCa(ctx, input.caName) : await issuingCaFor(ctx, agent.path);
-  if (ca.kind !== 'issuing' || ca.status !== 'active') throw invalid(`« ${ca.name} » n'est pas une AC émettrice active.`);
+  const spki = await req.publicKey();
+  const caRow = req.caName
+    ? await once(cache.caByName, req.caName, () => loadCa(ctx, req.caName!))
+    : await once(cache.caByPath, agent.path, () => issuingCaFor(ctx, agent.path));
+  if (caRow.kind !== 'issuing' || caRow.status !== 'active') throw invalid(`« ${caRow.name} » n'est pas une AC émettrice active.`);
 
   // The nearest organisation up the tree that has a SIREN gives the OU.
-  let siren = agent.siren;
-  if (!siren) {
+  const siren = agent.siren ?? await once(cache.siren, agent.path, async () => {
     const ancestors = await ctx.store.db.selectFrom('organizations').select(['id', 'siren', 'path'])
       .where('id', 'in', agent.path.split('/').filter(Boolean)).execute();
-    siren = ancestors.filter((o) => o.siren).sort((a, b) => b.path.length - a.path.length)[0]?.siren ?? null;
-  }
+    return ancestors.filter((o) => o.siren).sort((a, b) => b.path.length - a.path.length)[0]?.siren ?? null;
+  });
   const subject = agentSubject({ organizationName: agent.org_name, siren, firstNames: agent.first_names, lastName: agent.last_name, identifier: agent.identifier });
   const tooLong = subject.find((part) => [...part.value].length > 64);
   if (tooLong) throw invalid(`Le ${tooLong.type === 'O' ? "nom de l'organisation" : 'nom du titulaire'} dépasse 64 caractères, la limite d'un certificat : « ${tooLong.value} ».`);
-  const caCert = new x509.X509Certificate(new Uint8Array(ca.certificate_der));
-  let signer;
-  try {
-    signer = await openServiceSigner(ctx.dataDir, ca.key_ref, pki.kek);
-  } catch (err) {
-    keyStoreFailure(err);
-  }
-  const { notBefore, notAfter } = cardValidity(ctx.now(), caCert.notAfter);
-  if (notAfter.getTime() <= notBefore.getTime()) throw new AppError('conflict', `L'AC « ${ca.name} » est expirée.`);
-
-  let serialBytes = randomSerial();
-  for (let attempt = 0; ; attempt++) {
-    const taken = await ctx.store.db.selectFrom('certificates').select('serial').where('serial', '=', hex(serialBytes)).executeTakeFirst();
-    if (!taken) break;
-    if (attempt >= 5) throw new Error('serial collisions: random source broken?');
-    serialBytes = randomSerial();
-  }
-  const der = await cardCertificate({
-    serial: serialBytes, profile, subject, notBefore, notAfter, spki: new Uint8Array(csr.publicKey.rawData),
-    issuer: { name: ca.name, certificate: caCert, signer }, settings: pki.settings,
+  const ca = await once(cache.open, caRow.id, async () => {
+    const certificate = new x509.X509Certificate(new Uint8Array(caRow.certificate_der));
+    let signer: Signer;
+    try {
+      signer = await openServiceSigner(ctx.dataDir, caRow.key_ref, pki.kek);
+    } catch (err) {
+      keyStoreFailure(err);
+    }
+    const { notBefore, notAfter } = cardValidity(ctx.now(), certificate.notAfter);
+    return { row: caRow, certificate, signer, notBefore, notAfter };
   });
-  const faults = await checkCardCertificate(der, profile, caCert, { policies: pki.settings.policies });
-  if (faults.length) throw new Error(`certificate failed its own profile check: ${faults.join(' ; ')}`);
+  if (ca.notAfter.getTime() <= ca.notBefore.getTime()) throw new AppError('conflict', `L'AC « ${caRow.name} » est expirée.`);
+  return { profile, agent, auth, spki, ca, subject, subjectDn: dnText(subject), cardId: req.cardId };
+}
 
-  const serial = hex(serialBytes);
-  const issued: IssuedCertificate = {
-    serial, profile, caName: ca.name, subjectDn: dnText(subject), notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString(),
-    sha256: sha256Hex(der), der, pem: toPem(der),
-  };
-  await changeWithAudit(ctx, actor, auth, 'certificate.issue', async (trx) => {
+/** Fresh random serials, none already stored nor repeated in the list. */
+async function freshSerials(ctx: AppContext, count: number): Promise<Uint8Array[]> {
+  const serials = Array.from({ length: count }, () => randomSerial());
+  for (let attempt = 0; ; attempt++) {
+    const seen = new Set<string>();
+    const clash = new Set<number>();
+    serials.forEach((s, i) => {
+      const h = hex(s);
+      if (seen.has(h)) clash.add(i);
+      seen.add(h);
+    });
+    for (let i = 0; i < serials.length; i += 500) {
+      const taken = await ctx.store.db.selectFrom('certificates').select('serial').where('serial', 'in', [...seen].slice(i, i + 500)).execute();
+      for (const t of taken) clash.add(serials.findIndex((s) => hex(s) === t.serial));
+    }
+    if (clash.size === 0) return serials;
+    if (attempt >= 5) throw new Error('serial collisions: random source broken?');
+    for (const i of clash) serials[i] = randomSerial();
+  }
+}
+
+/** Signs, self-checks and stores prepared certificates: one transaction, one audit record each. */
+async function signAndStore(ctx: AppContext, actor: Actor, pki: PkiEnvironment, items: PreparedIssuance[]): Promise<IssuedCertificate[]> {
+  const serials = await freshSerials(ctx, items.length);
+  const issued: IssuedCertificate[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const p = items[i]!;
+    const serialBytes = serials[i]!;
+    const { ca } = p;
+    const der = await cardCertificate({
+      serial: serialBytes, profile: p.profile, subject: p.subject, notBefore: ca.notBefore, notAfter: ca.notAfter, spki: p.spki,
+      issuer: { name: ca.row.name, certificate: ca.certificate, signer: ca.signer }, settings: pki.settings,
+    });
+    const faults = await checkCardCertificate(der, p.profile, ca.certificate, { policies: pki.settings.policies });
+    if (faults.length) throw new Error(`certificate failed its own profile check: ${faults.join(' ; ')}`);
+    issued.push({
+      serial: hex(serialBytes), profile: p.profile, caName: ca.row.name, subjectDn: p.subjectDn, notBefore: ca.notBefore.toISOString(),
+      notAfter: ca.notAfter.toISOString(), sha256: sha256Hex(der), der, pem: toPem(der),
+    });
+  }
+  await ctx.store.db.transaction().execute(async (trx) => {
     const now = ctx.now().toISOString();
-    await trx.insertInto('certificates').values({
-      serial, ca_id: ca.id, profile, agent_id: agent.id, card_id: input.cardId ?? null, subject_dn: issued.subjectDn, der, sha256: issued.sha256,
-      not_before: issued.notBefore, not_after: issued.notAfter, status: 'issued', revoked_at: null, revocation_reason: null,
-      status_changed_at: now, created_at: now,
-    }).execute();
-    return {
-      result: null, targetType: 'certificate', targetId: serial,
-      summary: { after: { serial, profile, ca: ca.name, agent: agent.identifier, subjectDn: issued.subjectDn, notAfter: issued.notAfter, sha256: issued.sha256, status: 'issued' } },
-    };
+    // Multi-row inserts of 100 rows (15 parameters a row: well under the SQLite and PostgreSQL limits).
+    for (let start = 0; start < issued.length; start += 100) {
+      await trx.insertInto('certificates').values(issued.slice(start, start + 100).map((c, k) => {
+        const p = items[start + k]!;
+        return {
+          serial: c.serial, ca_id: p.ca.row.id, profile: c.profile, agent_id: p.agent.id, card_id: p.cardId, subject_dn: c.subjectDn, der: c.der,
+          sha256: c.sha256, not_before: c.notBefore, not_after: c.notAfter, status: 'issued', revoked_at: null, revocation_reason: null,
+          status_changed_at: now, created_at: now,
+        };
+      })).execute();
+    }
+    for (let i = 0; i < issued.length; i++) {
+      const c = issued[i]!;
+      const p = items[i]!;
+      await appendAudit(trx, ctx.store, auditEntry(ctx, actor, p.auth, 'certificate.issue', {
+        targetType: 'certificate', targetId: c.serial,
+        summary: { after: { serial: c.serial, profile: c.profile, ca: c.caName, agent: p.agent.identifier, subjectDn: c.subjectDn, notAfter: c.notAfter, sha256: c.sha256, status: 'issued', ...(p.cardId ? { card: p.cardId } : {}) } },
+      }));
+    }
   });
   return issued;
 }

@@ -10,10 +10,13 @@ import {
 } from '../app/pki.ts';
 import { REASON_LABELS, REVOCATION_REASONS } from '../domain/certificate-status.ts';
 import type { Population } from '../pki/ca-init.ts';
+import { KeyStoreError } from '../pki/keystore.ts';
+import { closePkcs11Stores, pkcs11PinFromEnv, readPinFile, type Pkcs11Target } from '../pki/pkcs11-custody.ts';
 import { CARD_PROFILES } from '../pki/profiles.ts';
 import { runWithPlatform, type GlobalOptions } from './shared.ts';
 import { publishAllCrls, publishCrl } from '../app/pki-status.ts';
 import { registerPkiJobs } from '../jobs/pki-jobs.ts';
+import { OCSP_RENEW_BEFORE_DAYS, renewOcspResponders } from '../app/pki-renewal.ts';
 import { runDueJobs } from '../jobs/worker.ts';
 import type { AppContext } from '../app/context.ts';
 import type { Config } from '../config.ts';
@@ -87,6 +90,20 @@ function parsePopulations(values: string[] | undefined): Population[] | undefine
   });
 }
 
+/** The ceremony's PKCS#11 target from the options: module and token together, PIN from the file or the environment. */
+function pkcs11Option(opts: { pkcs11Module?: string; pkcs11Token?: string; pkcs11PinFile?: string }): Pkcs11Target | undefined {
+  if (!opts.pkcs11Module && !opts.pkcs11Token && !opts.pkcs11PinFile) return undefined;
+  if (!opts.pkcs11Module || !opts.pkcs11Token) throw new AppError('invalid', 'PKCS#11 : --pkcs11-module et --pkcs11-token vont ensemble.');
+  try {
+    const pin = opts.pkcs11PinFile ? readPinFile(opts.pkcs11PinFile) : pkcs11PinFromEnv();
+    if (!pin) throw new AppError('invalid', 'PKCS#11 : PIN du jeton manquant (--pkcs11-pin-file, CARTES_PKCS11_PIN ou CARTES_PKCS11_PIN_FILE).');
+    return { module: opts.pkcs11Module, tokenLabel: opts.pkcs11Token, pin };
+  } catch (err) {
+    if (err instanceof KeyStoreError) throw new AppError('invalid', err.message);
+    throw err;
+  }
+}
+
 export function registerCaCommands(program: Command): void {
   const global = (): GlobalOptions => program.opts();
   const actor = systemActor('cli');
@@ -96,11 +113,19 @@ export function registerCaCommands(program: Command): void {
     .description('cérémonie des clés : AC racine (double contrôle), AC émettrices et répondeurs OCSP')
     .option('--custodian-secret-file <fichier>', 'fichier du secret d’un dépositaire (à donner deux fois ; sinon saisie masquée)', collect)
     .option('--population <nom=libellé>', 'AC émettrice à créer (répétable ; défaut : collectivites, etat, armees)', collect)
-    .action((opts: { custodianSecretFile?: string[]; population?: string[] }) => runWithPlatform(global(), async ({ ctx, config }) => {
+    .option('--pkcs11-module <chemin>', 'module PKCS#11 (.so) : clés des AC émettrices et des répondeurs OCSP sur un jeton')
+    .option('--pkcs11-token <libellé>', 'libellé du jeton PKCS#11 (avec --pkcs11-module)')
+    .option('--pkcs11-pin-file <fichier>', 'fichier du PIN du jeton (sinon CARTES_PKCS11_PIN ou CARTES_PKCS11_PIN_FILE) ; jamais enregistré en base')
+    .action((opts: { custodianSecretFile?: string[]; population?: string[]; pkcs11Module?: string; pkcs11Token?: string; pkcs11PinFile?: string }) => runWithPlatform(global(), async ({ ctx, config }) => {
       const populations = parsePopulations(opts.population);
+      const pkcs11 = pkcs11Option(opts);
       const secrets = await custodianSecrets(opts.custodianSecretFile);
-      const result = await initPki(ctx, actor, pkiEnvironment(config), { custodianSecrets: secrets, ...(populations ? { populations } : {}) });
-      console.log(result.report.join('\n'));
+      try {
+        const result = await initPki(ctx, actor, pkiEnvironment(config), { custodianSecrets: secrets, ...(populations ? { populations } : {}), ...(pkcs11 ? { pkcs11 } : {}) });
+        console.log(result.report.join('\n'));
+      } finally {
+        await closePkcs11Stores();
+      }
     }));
 
   ca.command('certs')
@@ -195,6 +220,18 @@ export function registerCaCommands(program: Command): void {
         for (const line of f.faults) console.log(`  - ${line}`);
       }
       if (r.bad > 0) process.exitCode = 2;
+    }));
+
+  ca.command('renew-ocsp')
+    .description('renouvelle les répondeurs OCSP qui expirent bientôt (nouvelle clé, ancien répondeur retiré)')
+    .option('--before-days <n>', `renouvelle ceux qui expirent dans moins de n jours (défaut : ${OCSP_RENEW_BEFORE_DAYS})`, (v) => Number(v))
+    .action((opts: { beforeDays?: number }) => runWithPlatform(global(), async ({ ctx, config }) => {
+      if (opts.beforeDays !== undefined && !Number.isInteger(opts.beforeDays)) throw new AppError('invalid', '--before-days : nombre entier de jours attendu.');
+      const done = await renewOcspResponders(ctx, pkiEnvironment(config), { actor, ...(opts.beforeDays !== undefined ? { beforeDays: opts.beforeDays } : {}) });
+      for (const r of done) {
+        console.log(`Répondeur OCSP de l'AC ${r.caName} renouvelé : numéro de série ${r.renewed.serial}, valable jusqu'au ${new Date(r.renewed.notAfter).toLocaleDateString('fr-FR', { timeZone: 'UTC' })}${r.retired ? ` ; ancien répondeur ${r.retired.serial} retiré (${r.retired.name})` : ''}.`);
+      }
+      if (done.length === 0) console.log('Aucun répondeur OCSP à renouveler.');
     }));
 
   ca.command('crl')

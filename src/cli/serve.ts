@@ -3,8 +3,10 @@ import { startWorker } from '../jobs/worker.ts';
 import { loadDemoData } from '../app/demo.ts';
 import { openPlatform } from '../platform.ts';
 import { Cron } from 'croner';
-import { pkiEnvironment } from '../app/pki.ts';
+import { expireCertificates, pkiEnvironment } from '../app/pki.ts';
 import { refreshCrls } from '../app/pki-status.ts';
+import { renewOcspResponders } from '../app/pki-renewal.ts';
+import { systemActor } from '../app/context.ts';
 import { registerPkiJobs } from '../jobs/pki-jobs.ts';
 import { reportError, type GlobalOptions } from './shared.ts';
 
@@ -27,6 +29,17 @@ export async function serveCommand(global: GlobalOptions, opts: { port?: number;
   const refresh = () => refreshCrls(ctx, pki, crlAges).catch((err: unknown) => app.log.error({ err }, 'CRL'));
   void refresh();
   const crlCron = new Cron('0 * * * *', { protect: true }, refresh);
+  // OCSP responder certificates last 30 days: renew daily those expiring within 10 days (and at start).
+  const renewOcsp = () => renewOcspResponders(ctx, pki)
+    .then((done) => { for (const r of done) app.log.info({ ca: r.caName, serial: r.renewed.serial, notAfter: r.renewed.notAfter }, 'OCSP responder renewed'); })
+    .catch((err: unknown) => app.log.error({ err }, 'OCSP renewal'));
+  void renewOcsp();
+  const ocspCron = new Cron('20 3 * * *', { protect: true, timezone: 'Europe/Paris' }, renewOcsp);
+  // Certificates past their notAfter become « expired », daily.
+  const expire = () => expireCertificates(ctx, systemActor('expiry'))
+    .then((serials) => { if (serials.length) app.log.info({ count: serials.length }, 'certificates expired'); })
+    .catch((err: unknown) => app.log.error({ err }, 'certificate expiry'));
+  const expireCron = new Cron('10 3 * * *', { protect: true, timezone: 'Europe/Paris' }, expire);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -39,6 +52,8 @@ export async function serveCommand(global: GlobalOptions, opts: { port?: number;
   console.log('Autres comptes de démonstration : martin.c77011 (opératrice, mairie), lefebvre.s77 (préfecture), 1002345678 (opérateur, Brest), controle.interne, auditeur.externe.\n');
   const stop = async () => {
     crlCron.stop();
+    ocspCron.stop();
+    expireCron.stop();
     await app.close();
     await worker.stop();
     await store.close();

@@ -1,4 +1,5 @@
 import { openPlatform } from '../platform.ts';
+import { KeyStoreError } from '../pki/keystore.ts';
 import { ConfigError, type Config } from '../config.ts';
 import { AppError } from '../app/errors.ts';
 import type { Store } from '../store/database.ts';
@@ -29,7 +30,8 @@ export async function runWithPlatform(global: GlobalOptions, work: (p: { config:
 
 export function reportError(err: unknown): void {
   process.exitCode = 1;
-  if (err instanceof ConfigError || err instanceof AppError) {
+  // Key store errors (wrong PIN, missing key, PKCS#11 module unavailable) carry a French message too.
+  if (err instanceof ConfigError || err instanceof AppError || err instanceof KeyStoreError) {
     console.error(`Erreur : ${err.message}`);
     if (err instanceof AppError) for (const e of err.errors) console.error(`  - ${e.line ? `ligne ${e.line}, ` : ''}${e.field} : ${e.reason}`);
     return;

@@ -8,7 +8,8 @@
 //   <data>/pki/root.
 // - issuing-CA and OCSP keys: they serve unattended, encrypted under the service key-encryption key
 //   (CARTES_CA_KEK, base64 ≥ 32 bytes, or a random key in <data>/pki/kek, mode 0600). Folder
-//   <data>/pki/keys.
+//   <data>/pki/keys. Or, with the ceremony's PKCS#11 option, on a token (pkcs11-custody.ts): the
+//   key_ref then names module, token and key label; the PIN is never stored.
 // The database keeps a reference (key_ref JSON: store, path relative to its folder, algorithm,
 // custody and, for the root, the dual-control salt), never key material.
 import { randomBytes } from 'node:crypto';
@@ -16,7 +17,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as x509 from './x509.ts';
 import { deriveDualControlKey, DUAL_CONTROL_MIN_LENGTH, FileKeyStore, newDualControlSalt } from './keystore-file.ts';
-import type { KeyAlgorithm, KeyRef, Signer } from './keystore.ts';
+import type { KeyAlgorithm, KeyRef, KeyStore, Signer } from './keystore.ts';
+import { pkcs11Store, type Pkcs11Target } from './pkcs11-custody.ts';
 import {
   addDays, addYears, caCertificate, ocspResponderCertificate, randomSerial, wholeSeconds,
   type DnPart, type IssuerRef, type PkiSettings,
@@ -109,11 +111,26 @@ export function parseKeyRef(json: string): StoredKeyRef {
   return JSON.parse(json) as StoredKeyRef;
 }
 
-/** Opens an issuing-CA or OCSP responder key (service custody) with the service key-encryption key. */
+/**
+ * Opens an issuing-CA or OCSP responder key (service custody): with the service key-encryption key
+ * for a file, or on its PKCS#11 token (PIN from CARTES_PKCS11_PIN / CARTES_PKCS11_PIN_FILE).
+ */
 export async function openServiceSigner(dataDir: string, keyRefJson: string, kek: Buffer): Promise<Signer> {
   const ref = parseKeyRef(keyRefJson);
   if (ref.custody !== 'service') throw new KekError('Cette clé est sous double contrôle : les secrets des deux dépositaires sont nécessaires.');
+  if (ref.store === 'pkcs11') return pkcs11Store(ref.module, ref.tokenLabel).signer(ref);
   return new FileKeyStore(custodyDir(dataDir, 'service'), kek).signer(ref);
+}
+
+/** The store of new service keys: the PKCS#11 token when given, else the encrypted files. */
+function serviceStore(dataDir: string, kek: Buffer, pkcs11: Pkcs11Target | undefined): KeyStore {
+  return pkcs11 ? pkcs11Store(pkcs11.module, pkcs11.tokenLabel, pkcs11.pin) : new FileKeyStore(custodyDir(dataDir, 'service'), kek);
+}
+
+/** Where the service key of an existing authority is (to put its renewed keys in the same place). */
+export function pkcs11TargetOf(keyRefJson: string): Pkcs11Target | undefined {
+  const ref = parseKeyRef(keyRefJson);
+  return ref.store === 'pkcs11' ? { module: ref.module, tokenLabel: ref.tokenLabel } : undefined;
 }
 
 /** Opens the root CA key: needs both custodians' secrets (in the order of the ceremony). */
@@ -155,8 +172,8 @@ export async function createRootAuthority(p: { dataDir: string; id: string; secr
 }
 
 /** Issuing CA of a population: service key, certificate signed by the root (10 years, pathLen 0). */
-export async function createIssuingAuthority(p: { dataDir: string; id: string; kek: Buffer; population: Population; root: IssuerRef; now: Date; settings: PkiSettings; algorithm?: KeyAlgorithm }): Promise<CreatedAuthority> {
-  const store = new FileKeyStore(custodyDir(p.dataDir, 'service'), p.kek);
+export async function createIssuingAuthority(p: { dataDir: string; id: string; kek: Buffer; population: Population; root: IssuerRef; now: Date; settings: PkiSettings; algorithm?: KeyAlgorithm; pkcs11?: Pkcs11Target | undefined }): Promise<CreatedAuthority> {
+  const store = serviceStore(p.dataDir, p.kek, p.pkcs11);
   const ref = await store.generate(`${p.population.name}-${p.id}`, p.algorithm ?? 'ecdsa-p256');
   const signer = await store.signer(ref);
   const subject = dn(`AC ${p.population.label}`);
@@ -168,8 +185,8 @@ export async function createIssuingAuthority(p: { dataDir: string; id: string; k
 }
 
 /** OCSP responder of an issuing CA: service key, certificate for 30 days (OCSPSigning, ocsp-nocheck). */
-export async function createOcspResponder(p: { dataDir: string; id: string; kek: Buffer; population: Population; issuing: IssuerRef; now: Date; settings: PkiSettings; algorithm?: KeyAlgorithm }): Promise<CreatedAuthority> {
-  const store = new FileKeyStore(custodyDir(p.dataDir, 'service'), p.kek);
+export async function createOcspResponder(p: { dataDir: string; id: string; kek: Buffer; population: Population; issuing: IssuerRef; now: Date; settings: PkiSettings; algorithm?: KeyAlgorithm; pkcs11?: Pkcs11Target | undefined }): Promise<CreatedAuthority> {
+  const store = serviceStore(p.dataDir, p.kek, p.pkcs11);
   const ref = await store.generate(`${p.population.name}-ocsp-${p.id}`, p.algorithm ?? 'ecdsa-p256');
   const signer = await store.signer(ref);
   const subject = dn(`Répondeur OCSP ${p.population.label}`);

@@ -1,7 +1,7 @@
 // Profile checker of issued certificates (in the spirit of Let's Encrypt's cert-checker): reads a
 // certificate back from its DER and lists, in French, every way it departs from its profile.
 // Issuance runs it on every certificate before storing it; `cartes ca check` runs it on all of them.
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn1 from '@peculiar/asn1-x509';
 import * as x509 from './x509.ts';
@@ -40,8 +40,9 @@ export async function checkCardCertificate(der: Uint8Array, profile: CardProfile
   let cert: x509.X509Certificate;
   let asnCert: asn1.Certificate;
   try {
-    cert = new x509.X509Certificate(der);
+    // Parsed once; the X509Certificate view is built on the same ASN.1 object (no second parse).
     asnCert = AsnConvert.parse(der, asn1.Certificate);
+    cert = new x509.X509Certificate(asnCert);
   } catch {
     return ['Certificat illisible (DER invalide).'];
   }
@@ -54,7 +55,7 @@ export async function checkCardCertificate(der: Uint8Array, profile: CardProfile
   if (serial.length < 16 && !(serial.length === 17 && serial[0] === 0)) faults.push('Numéro de série trop court (16 octets aléatoires attendus).');
 
   try {
-    if (!(await cert.verify({ publicKey: issuer.publicKey, signatureOnly: true }))) faults.push("Signature invalide : le certificat n'est pas signé par l'autorité émettrice.");
+    if (!(await signatureValid(cert, asnCert, issuer))) faults.push("Signature invalide : le certificat n'est pas signé par l'autorité émettrice.");
   } catch {
     faults.push('Signature invérifiable (algorithme non pris en charge).');
   }
@@ -116,6 +117,31 @@ export async function checkCardCertificate(der: Uint8Array, profile: CardProfile
   // Subject DN form
   faults.push(...subjectFaults(tbs.subject));
   return faults;
+}
+
+/** Hash of the signature algorithms verified directly with node:crypto (ECDSA signatures are DER, as node expects). */
+const SIGNATURE_HASHES: Record<string, string> = {
+  '1.2.840.10045.4.3.2': 'sha256', '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512',
+  '1.2.840.113549.1.1.11': 'sha256', '1.2.840.113549.1.1.12': 'sha384', '1.2.840.113549.1.1.13': 'sha512',
+};
+
+const ISSUER_KEYS = new WeakMap<x509.X509Certificate, KeyObject>();
+
+/**
+ * Is the certificate signed by the issuer's key? ECDSA and RSA PKCS#1 v1.5 with SHA-2 are checked
+ * with node:crypto on the TBS bytes as received, with the issuer's key imported once (batches);
+ * any other algorithm goes through @peculiar/x509 (WebCrypto).
+ */
+async function signatureValid(cert: x509.X509Certificate, asnCert: asn1.Certificate, issuer: x509.X509Certificate): Promise<boolean> {
+  const hash = SIGNATURE_HASHES[asnCert.signatureAlgorithm.algorithm];
+  const tbs = asnCert.tbsCertificateRaw;
+  if (!hash || !tbs) return cert.verify({ publicKey: issuer.publicKey, signatureOnly: true });
+  let key = ISSUER_KEYS.get(issuer);
+  if (!key) {
+    key = createPublicKey({ key: Buffer.from(issuer.publicKey.rawData), format: 'der', type: 'spki' });
+    ISSUER_KEYS.set(issuer, key);
+  }
+  return verify(hash, new Uint8Array(tbs), key, new Uint8Array(asnCert.signatureValue));
 }
 
 function subjectFaults(name: asn1.Name): string[] {

@@ -435,7 +435,8 @@ describe('crl-writer', () => {
       const out = createWriteStream(path);
       await assert.rejects(writeCrl(options(ec, entries, extra), out), why);
       assert.equal(out.bytesWritten, 0);
-      out.destroy();
+      // Wait for the file stream to settle (its open may still be pending) before the folder goes.
+      await new Promise<void>((r) => { out.once('close', () => r()); out.destroy(); });
       return path;
     };
     const at = new Date('2026-11-01T00:00:00Z');

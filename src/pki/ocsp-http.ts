@@ -96,8 +96,11 @@ export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspC
     const { requests, nonce } = parsed;
     const single = requests.length === 1 && !nonce ? requests[0] : undefined;
     const now = Date.now();
+    // Cache key: key hash and name hash of the issuer as the request gives them (the response echoes
+    // both in its CertID, so a request with another name hash must not get this answer), and the serial.
+    const issuerKey = single ? toHex(single.issuerKeyHash) + toHex(single.issuerNameHash) : '';
     if (single && cache) {
-      const hit = cache.get(toHex(single.issuerKeyHash), single.serialHex, now);
+      const hit = cache.get(issuerKey, single.serialHex, now);
       if (hit) return { der: hit.der, cacheable: hit };
     }
     const epoch = cache?.epoch ?? 0;
@@ -143,9 +146,8 @@ export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspC
     });
     if (nonce) return { der: out };
     if (single && cache) {
-      cache.set(toHex(single.issuerKeyHash), single.serialHex, { der: out, thisUpdate, nextUpdate }, epoch, now);
-      const entry = cache.get(toHex(single.issuerKeyHash), single.serialHex, now);
-      if (entry && entry.der === out) return { der: out, cacheable: entry };
+      const entry = cache.set(issuerKey, single.serialHex, { der: out, thisUpdate, nextUpdate }, epoch, now);
+      if (entry) return { der: out, cacheable: entry };
     }
     return { der: out, cacheable: { thisUpdate, nextUpdate } };
   }

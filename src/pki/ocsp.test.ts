@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { OCSPRequest, id_pkix_ocsp_nonce } from '@peculiar/asn1-ocsp';
 import fc from 'fast-check';
 import type { Signer } from './keystore.ts';
 import {
@@ -273,9 +275,22 @@ describe('OCSP responder (openssl ocsp as client)', () => {
     // A status read before an invalidation cannot be cached after it.
     const epoch = cache.epoch;
     cache.invalidate(leaf.serialNumber);
-    assert.equal(cache.set('00', leaf.serialNumber, { der: new Uint8Array(1), thisUpdate: new Date(), nextUpdate: new Date(Date.now() + 3600_000) }, epoch), false);
+    assert.equal(cache.set('00', leaf.serialNumber, { der: new Uint8Array(1), thisUpdate: new Date(), nextUpdate: new Date(Date.now() + 3600_000) }, epoch), null);
     statuses.set(leaf.serialNumber, { status: 'good' }); // (test table only; the app never reinstates)
     cache.invalidate(leaf.serialNumber);
+  });
+
+  test('a cached answer is not given to a request with the same key hash but another issuer name hash', async () => {
+    await ocspClient(['-issuer', pki.f('issuer.pem'), '-cert', pki.f('leaf3.pem'), '-no_nonce', '-reqout', pki.f('name.req')]);
+    const der = readFileSync(pki.f('name.req'));
+    const post = async (body: Uint8Array) => responseStatusOf(new Uint8Array(await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body })).arrayBuffer()));
+    assert.equal(await post(der), 'successful'); // cached now
+    const nameHash = Buffer.from(pki.authority.issuer.hashes.sha1.nameHash);
+    const at = der.indexOf(nameHash);
+    assert.ok(at > 0);
+    const other = Buffer.from(der);
+    other[at] = other[at]! ^ 0xff;
+    assert.equal(await post(other), 'unauthorized');
   });
 
   test('issuer not served here → unauthorized', async () => {
@@ -332,6 +347,33 @@ describe('OCSP responder (openssl ocsp as client)', () => {
   });
 });
 
+/** The same request read by the @peculiar/asn1-ocsp schema (reference parser). */
+function schemaView(der: Uint8Array) {
+  const req = AsnConvert.parse(der, OCSPRequest);
+  const nonce = req.tbsRequest.requestExtensions?.find((e) => e.extnID === id_pkix_ocsp_nonce);
+  return {
+    requests: req.tbsRequest.requestList.map((r) => ({
+      issuerNameHash: toHex(new Uint8Array(r.reqCert.issuerNameHash.buffer)),
+      issuerKeyHash: toHex(new Uint8Array(r.reqCert.issuerKeyHash.buffer)),
+      serialHex: toHex(new Uint8Array(r.reqCert.serialNumber)),
+      oid: r.reqCert.hashAlgorithm.algorithm,
+    })),
+    nonce: nonce ? toHex(new Uint8Array(nonce.extnValue.buffer)) : undefined,
+  };
+}
+
+function ourView(der: Uint8Array) {
+  const r = parseOcspRequest(der);
+  assert.ok(r.ok);
+  const oids: Record<string, string> = { sha1: '1.3.14.3.2.26', sha256: '2.16.840.1.101.3.4.2.1', sha384: '2.16.840.1.101.3.4.2.2', sha512: '2.16.840.1.101.3.4.2.3' };
+  return {
+    requests: r.requests.map((q) => ({
+      issuerNameHash: toHex(q.issuerNameHash), issuerKeyHash: toHex(q.issuerKeyHash), serialHex: q.serialHex, oid: oids[q.hashAlgorithm] ?? q.hashAlgorithm,
+    })),
+    nonce: r.nonce ? toHex(r.nonce) : undefined,
+  };
+}
+
 describe('OCSP core', () => {
   let pki: Pki;
   before(async () => {
@@ -354,6 +396,11 @@ describe('OCSP core', () => {
       assert.deepEqual(r.issuerNameHash, pki.authority.issuer.hashes.sha1.nameHash);
     }
     assert.ok(parsed.nonce && parsed.nonce.length >= 16);
+    assert.deepEqual(ourView(readFileSync(req)), schemaView(readFileSync(req)));
+    for (const alg of ['sha256', 'sha512']) {
+      await ocspClient(['-issuer', pki.f('issuer.pem'), `-${alg}`, '-cert', pki.f('leaf2.pem'), '-serial', '0x00ff', '-reqout', pki.f(`${alg}.req`)]);
+      assert.deepEqual(ourView(readFileSync(pki.f(`${alg}.req`))), schemaView(readFileSync(pki.f(`${alg}.req`))));
+    }
   });
 
   test('issuer hashes agree with openssl (SHA-1 and SHA-256 CertIDs)', async () => {
@@ -396,7 +443,7 @@ describe('OCSP core', () => {
     const c = new OcspCache({ maxEntries: 3, ttlMs: 10_000, marginMs: 1_000 });
     const now = 1_000_000;
     const v = (nextIn: number) => ({ der: Uint8Array.of(1), thisUpdate: new Date(now), nextUpdate: new Date(now + nextIn) });
-    assert.equal(c.set('aa', '01', v(500), c.epoch, now), false); // would expire before nextUpdate − margin
+    assert.equal(c.set('aa', '01', v(500), c.epoch, now), null); // would expire before nextUpdate − margin
     assert.ok(c.set('aa', '01', v(5_000), c.epoch, now));
     assert.ok(c.get('aa', '01', now + 3_999));
     assert.equal(c.get('aa', '01', now + 4_000), undefined);
@@ -439,15 +486,22 @@ describe('OCSP core', () => {
       }),
       { numRuns: 3000 },
     );
+    let accepted = 0;
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat(valid.length), (edits, cut) => {
         const m = valid.slice(0, Math.max(cut, 1));
         for (const [i, b] of edits) if (i < m.length) m[i] = b;
         const r = parseOcspRequest(m);
         assert.ok(r.ok === true || r.status === 'malformedRequest');
-        if (r.ok) for (const q of r.requests) assert.match(q.serialHex, /^[0-9a-f]+$/);
+        if (r.ok) {
+          for (const q of r.requests) assert.match(q.serialHex, /^[0-9a-f]+$/);
+          // What we accept, the schema parser reads the same way.
+          assert.deepEqual(ourView(m), schemaView(m));
+          accepted++;
+        }
       }),
       { numRuns: 3000 },
     );
+    assert.ok(accepted > 0); // some mutations stay valid (hash and serial bytes)
   });
 });

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import * as asn1 from '@peculiar/asn1-x509';
+import { bitString, sequence } from './der.ts';
 import * as x509 from './x509.ts';
 import type { KeyAlgorithm, Signer } from './keystore.ts';
 
@@ -235,8 +236,20 @@ export async function signCertificate(input: TbsInput, signer: Signer): Promise<
   });
   const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
   const signature = await signer.sign(tbsDer);
-  const cert = new asn1.Certificate({ tbsCertificate: tbs, signatureAlgorithm: algorithm, signatureValue: signature.slice().buffer });
-  return new Uint8Array(AsnConvert.serialize(cert));
+  // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }, put
+  // together from the TBS bytes just signed (no second serialisation of the whole tree).
+  return sequence(tbsDer, signatureAlgorithmDer(signer.algorithm), bitString(signature));
+}
+
+const ALGORITHM_DER = new Map<KeyAlgorithm, Uint8Array>();
+
+function signatureAlgorithmDer(algorithm: KeyAlgorithm): Uint8Array {
+  let bytes = ALGORITHM_DER.get(algorithm);
+  if (!bytes) {
+    bytes = new Uint8Array(AsnConvert.serialize(signatureAlgorithm(algorithm)));
+    ALGORITHM_DER.set(algorithm, bytes);
+  }
+  return bytes;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -316,24 +329,52 @@ export interface CardCertificateInput {
 
 /** AUTH, SIGN or ENC certificate of a card. */
 export async function cardCertificate(input: CardCertificateInput): Promise<Uint8Array> {
-  const policies = input.settings.policies ?? DEFAULT_POLICY_OIDS;
-  const urls = pkiUrls(input.settings.publicUrl, input.issuer.name);
-  const extensions = [
+  const fixed = cardExtensions(input.issuer, input.profile, publicKeyKind(input.spki), input.settings);
+  const extensions = [...fixed.head, skiExt(keyIdentifier(input.spki)), ...fixed.tail];
+  return signCertificate({ ...input, issuer: fixed.issuerName, extensions }, input.issuer.signer);
+}
+
+interface CardExtensions {
+  issuerName: asn1.Name;
+  /** basicConstraints, keyUsage[, extKeyUsage]: before the subject key identifier. */
+  head: asn1.Extension[];
+  /** authorityKeyIdentifier, certificatePolicies, authorityInfoAccess, cRLDistributionPoints. */
+  tail: asn1.Extension[];
+}
+
+/** The extensions that do not depend on the subject's key, built once per issuer certificate, profile, key type and settings (batches). */
+const CARD_EXTENSIONS = new WeakMap<x509.X509Certificate, Map<string, CardExtensions>>();
+
+function cardExtensions(issuer: IssuerRef, profile: CardProfile, kind: PublicKeyKind, settings: PkiSettings): CardExtensions {
+  const policies = settings.policies ?? DEFAULT_POLICY_OIDS;
+  const key = JSON.stringify([issuer.name, profile, kind, settings.publicUrl, policies[profile]]);
+  let byKey = CARD_EXTENSIONS.get(issuer.certificate);
+  if (!byKey) {
+    byKey = new Map();
+    CARD_EXTENSIONS.set(issuer.certificate, byKey);
+  }
+  const cached = byKey.get(key);
+  if (cached) return cached;
+  const urls = pkiUrls(settings.publicUrl, issuer.name);
+  const head = [
     ext(new x509.BasicConstraintsExtension(false, undefined, true)),
-    ext(new x509.KeyUsagesExtension(cardKeyUsage(input.profile, publicKeyKind(input.spki)), true)),
+    ext(new x509.KeyUsagesExtension(cardKeyUsage(profile, kind), true)),
   ];
-  if (input.profile === 'auth') extensions.push(ext(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false)));
-  extensions.push(
-    skiExt(keyIdentifier(input.spki)),
-    akiExt(issuerKeyId(input.issuer)),
-    ext(new x509.CertificatePolicyExtension([policies[input.profile]], false)),
+  if (profile === 'auth') head.push(ext(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false)));
+  const tail = [
+    akiExt(issuerKeyId(issuer)),
+    ext(new x509.CertificatePolicyExtension([policies[profile]], false)),
     ext(new x509.AuthorityInfoAccessExtension({ ocsp: urls.ocsp, caIssuers: urls.caIssuers }, false)),
     ext(new x509.CRLDistributionPointsExtension([urls.crl], false)),
-  );
-  return signCertificate({ ...input, issuer: issuerName(input.issuer), extensions }, input.issuer.signer);
+  ];
+  const built = { issuerName: issuerName(issuer), head, tail };
+  if (byKey.size < 64) byKey.set(key, built);
+  return built;
 }
 
 export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
+  const b64 = Buffer.from(der).toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }

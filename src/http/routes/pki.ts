@@ -45,6 +45,8 @@ export function pkiRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiWiring)
     const source = pki.ocsp;
     ocspRoutes(app, {
       lookup: (h, s) => source.lookup(h, s), responderFor: (h, a) => source.responderFor(h, a), cache: source.cache,
+      // responderFor is an in-memory lookup: no memo, so a reloaded (renewed) responder signs at once.
+      authorityCacheMs: 0,
       onError: (err) => app.log.error({ err }, 'OCSP'),
     });
   } else {
