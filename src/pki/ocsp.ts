@@ -131,6 +131,8 @@ function readTlv(buf: Uint8Array, pos: number, limit = buf.length): Tlv {
   if (pos + 2 > limit) throw new Error('truncated');
   const tag = buf[pos]!;
   if ((tag & 0x1f) === 0x1f) throw new Error('high tag numbers not supported');
+  // DER: universal SEQUENCE/SET are constructed, every other universal type is primitive.
+  if ((tag & 0xc0) === 0 && ((tag & 0x20) !== 0) !== ((tag & 0x1f) === 0x10 || (tag & 0x1f) === 0x11)) throw new Error('bad constructed bit');
   let len = buf[pos + 1]!;
   let p = pos + 2;
   if (len & 0x80) {
