@@ -3,7 +3,7 @@
 // Card issuance benchmark (QUALITY.md, `issue`): a batch of 10,000 virtual cards. Per card, three
 // P-256 key pairs made with node:crypto stand for the keys generated on the card (timed
 // separately), then `issueBatch` issues the AUTH, SIGN and ENC certificates for their public keys:
-// signature by the issuing CA, self-check by the profile checker, rows and one audit record per
+// signature by the issuing CA, self-check (signature verified, subject DN rules), rows and one audit record per
 // certificate, one transaction per chunk.
 //   - On a fresh platform (demo data, key ceremony, N agents spread over the three issuing CAs):
 //     SQLite in a temp folder, then PostgreSQL (throw-away cluster, or CARTES_BENCH_PG_URL).

@@ -15,14 +15,15 @@ import {
   createIssuingAuthority, createOcspResponder, createRootAuthority, custodianSecretFaults, DEFAULT_POPULATIONS,
   issuerRef, KekError, loadServiceKek, openServiceSigner, populationFaults, type CreatedAuthority, type Population,
 } from '../pki/ca-init.ts';
-import { checkCardCertificate, sha256Hex } from '../pki/checker.ts';
+import { checkCardCertificate, sha256Hex, subjectAttributeFaults } from '../pki/checker.ts';
+import { fastCardCertificate, signatureVerifies } from '../pki/card-cert-fast.ts';
 import type { Pkcs11Target } from '../pki/pkcs11-custody.ts';
 import { KeyStoreError, type Signer } from '../pki/keystore.ts';
 import {
-  agentSubject, cardCertificate, cardValidity, dnText, hex, isCardProfile, PROFILE_LABELS, publicKeyKind, randomSerial, toPem,
+  agentSubject, cardValidity, dnText, hex, isCardProfile, PROFILE_LABELS, publicKeyKind, randomSerial, toPem,
   type CardProfile, type DnPart, type PkiSettings,
 } from '../pki/profiles.ts';
-import { appendAudit } from '../store/audit.ts';
+import { appendAuditBatch } from '../store/audit.ts';
 import { authorize, scopeRoots, type Authorization } from './authorize.ts';
 import { auditEntry, changeWithAudit } from './audit-trail.ts';
 import { AppError, invalid, notFound } from './errors.ts';
@@ -248,7 +249,9 @@ async function readCsr(input: string | Uint8Array): Promise<x509.Pkcs10Certifica
 export async function issueFromCsr(ctx: AppContext, actor: Actor, pki: PkiEnvironment, input: IssueFromCsrInput): Promise<IssuedCertificate> {
   const request: IssuanceRequest = {
     profile: input.profile, agentIdentifier: input.agentIdentifier, cardId: input.cardId ?? null, caName: input.caName,
-    publicKey: async () => new Uint8Array((await readCsr(input.csr)).publicKey.rawData),
+    // Re-encoded as DER: the certificate carries the SPKI bytes as given (card-cert-fast.ts), and a
+    // request may hold a BER encoding the ASN.1 library accepts.
+    publicKey: async () => new Uint8Array(AsnConvert.serialize(AsnConvert.parse((await readCsr(input.csr)).publicKey.rawData, asn1.SubjectPublicKeyInfo))),
   };
   const prepared = await prepareIssuance(ctx, actor, pki, request, new IssuanceCache());
   const [issued] = await signAndStore(ctx, actor, pki, [prepared]);
@@ -271,6 +274,12 @@ const OID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
 /** ECParameters of P-256: namedCurve OBJECT IDENTIFIER 1.2.840.10045.3.1.7, DER. */
 const P256_PARAMETERS = Buffer.from('06082a8648ce3d030107', 'hex');
 const OID_RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
+/**
+ * SubjectPublicKeyInfo of a P-256 key, uncompressed point: SEQUENCE { SEQUENCE { id-ecPublicKey,
+ * prime256v1 }, BIT STRING (0 unused bits, 04 ‖ X ‖ Y) }: 27 fixed bytes (up to the 04) then X and Y.
+ */
+const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d03010703420004', 'hex');
+const P256_SPKI_LENGTH = 91;
 
 /**
  * Checks the public key of a card (SubjectPublicKeyInfo DER): EC P-256 (a point on the curve) or
@@ -279,6 +288,20 @@ const OID_RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
 export function readCardPublicKey(spki: Uint8Array): Uint8Array {
   const bad = (message: string, reason: string): never => { throw invalid(message, [{ field: 'spki', reason }]); };
   if (!(spki instanceof Uint8Array) || spki.length === 0) return bad(SPKI_UNREADABLE, 'Illisible.');
+  if (spki.length === P256_SPKI_LENGTH && P256_SPKI_PREFIX.equals(spki.subarray(0, P256_SPKI_PREFIX.length))) {
+    // The DER of every P-256 key with a named curve and an uncompressed point (what cards return):
+    // canonical by its fixed layout, so only the point is left to check (same checks and messages
+    // as below, without the ASN.1 parse and re-encoding).
+    let key: KeyObject;
+    try {
+      key = createPublicKey({ key: Buffer.from(spki.buffer, spki.byteOffset, spki.length), format: 'der', type: 'spki' });
+    } catch {
+      return bad('Clé EC invalide : courbe inconnue ou point hors de la courbe.', 'Clé invalide.');
+    }
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    if (curve !== 'prime256v1') return bad(`Courbe ${curve ?? 'inconnue'} non admise : P-256 attendue.`, 'Courbe non admise.');
+    return spki;
+  }
   let info: asn1.SubjectPublicKeyInfo;
   try {
     info = AsnConvert.parse(spki, asn1.SubjectPublicKeyInfo);
@@ -523,11 +546,16 @@ async function signAndStore(ctx: AppContext, actor: Actor, pki: PkiEnvironment, 
     const p = items[i]!;
     const serialBytes = serials[i]!;
     const { ca } = p;
-    const der = await cardCertificate({
+    // Built from DER parts made once per CA and profile by the profile builders (byte for byte what
+    // cardCertificate gives: card-cert-fast.test.ts). The self-check is the signature against the
+    // CA's public key and the subject DN rules; the full profile checker (checkCardCertificate) is
+    // for `cartes ca check` and the tests, which run it on every certificate they issue.
+    const { der, tbs, signature } = await fastCardCertificate({
       serial: serialBytes, profile: p.profile, subject: p.subject, notBefore: ca.notBefore, notAfter: ca.notAfter, spki: p.spki,
       issuer: { name: ca.row.name, certificate: ca.certificate, signer: ca.signer }, settings: pki.settings,
     });
-    const faults = await checkCardCertificate(der, p.profile, ca.certificate, { policies: pki.settings.policies });
+    const faults = subjectAttributeFaults(p.subject.map((a) => ({ ...a, encoding: a.type === 'C' ? 'printableString' : 'utf8String' })));
+    if (!signatureVerifies(tbs, signature, ca.certificate)) faults.push("Signature invalide : le certificat n'est pas signé par l'autorité émettrice.");
     if (faults.length) throw new Error(`certificate failed its own profile check: ${faults.join(' ; ')}`);
     issued.push({
       serial: hex(serialBytes), profile: p.profile, caName: ca.row.name, subjectDn: p.subjectDn, notBefore: ca.notBefore.toISOString(),
@@ -547,14 +575,13 @@ async function signAndStore(ctx: AppContext, actor: Actor, pki: PkiEnvironment, 
         };
       })).execute();
     }
-    for (let i = 0; i < issued.length; i++) {
-      const c = issued[i]!;
+    await appendAuditBatch(trx, ctx.store, issued.map((c, i) => {
       const p = items[i]!;
-      await appendAudit(trx, ctx.store, auditEntry(ctx, actor, p.auth, 'certificate.issue', {
+      return auditEntry(ctx, actor, p.auth, 'certificate.issue', {
         targetType: 'certificate', targetId: c.serial,
         summary: { after: { serial: c.serial, profile: c.profile, ca: c.caName, agent: p.agent.identifier, subjectDn: c.subjectDn, notAfter: c.notAfter, sha256: c.sha256, status: 'issued', ...(p.cardId ? { card: p.cardId } : {}) } },
-      }));
-    }
+      });
+    }));
   });
   return issued;
 }

@@ -1,6 +1,8 @@
 // Profile checker of issued certificates (in the spirit of Let's Encrypt's cert-checker): reads a
 // certificate back from its DER and lists, in French, every way it departs from its profile.
-// Issuance runs it on every certificate before storing it; `cartes ca check` runs it on all of them.
+// `cartes ca check` runs it on all of them, the tests on every certificate they issue. Issuance itself
+// builds card certificates from DER parts made by the same profile builders (card-cert-fast.ts) and
+// only checks the signature and the subject (see signAndStore in src/app/pki.ts).
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn1 from '@peculiar/asn1-x509';
@@ -147,7 +149,16 @@ async function signatureValid(cert: x509.X509Certificate, asnCert: asn1.Certific
 function subjectFaults(name: asn1.Name): string[] {
   const faults: string[] = [];
   if (name.some((rdn) => rdn.length !== 1)) faults.push('DN du sujet : un seul attribut par RDN attendu.');
-  const attrs = readName(name);
+  faults.push(...subjectAttributeFaults(readName(name)));
+  return faults;
+}
+
+/**
+ * Faults of the attributes of a subject DN, in order, with the string type each is encoded with:
+ * also run by issuance on the subject it writes (no certificate to parse).
+ */
+export function subjectAttributeFaults(attrs: readonly { type: string; value: string; encoding: string }[]): string[] {
+  const faults: string[] = [];
   const types = attrs.map((a) => a.type).join(',');
   if (types !== 'C,O,OU,CN' && types !== 'C,O,CN') {
     faults.push(`DN du sujet de forme « ${types || 'vide'} » au lieu de « C, O, OU, CN ».`);

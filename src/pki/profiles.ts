@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import * as asn1 from '@peculiar/asn1-x509';
-import { bitString, sequence } from './der.ts';
+import { bitString, concat, sequence } from './der.ts';
 import * as x509 from './x509.ts';
 import type { KeyAlgorithm, Signer } from './keystore.ts';
 
@@ -340,6 +340,38 @@ interface CardExtensions {
   head: asn1.Extension[];
   /** authorityKeyIdentifier, certificatePolicies, authorityInfoAccess, cRLDistributionPoints. */
   tail: asn1.Extension[];
+  /** The same as DER, made on first use by the fast path (card-cert-fast.ts). */
+  der?: CardFixedDer;
+}
+
+/** The DER of the parts of a card certificate that do not depend on the subject or its key. */
+export interface CardFixedDer {
+  /** AlgorithmIdentifier of the issuer's signature (in the TBS and after it). */
+  signatureAlgorithm: Uint8Array;
+  issuerName: Uint8Array;
+  /** The extensions before the subject key identifier, concatenated. */
+  head: Uint8Array;
+  /** The extensions after the subject key identifier, concatenated. */
+  tail: Uint8Array;
+}
+
+/**
+ * The fixed parts of a card certificate as DER, serialised from the very objects `cardCertificate`
+ * uses (so both paths give the same bytes); cached with them per issuer certificate, profile, key
+ * type and settings.
+ */
+export function cardFixedDer(issuer: IssuerRef, profile: CardProfile, kind: PublicKeyKind, settings: PkiSettings): CardFixedDer {
+  const fixed = cardExtensions(issuer, profile, kind, settings);
+  if (!fixed.der) {
+    const der = (value: object): Uint8Array => new Uint8Array(AsnConvert.serialize(value));
+    fixed.der = {
+      signatureAlgorithm: signatureAlgorithmDer(issuer.signer.algorithm),
+      issuerName: der(fixed.issuerName),
+      head: concat(fixed.head.map(der)),
+      tail: concat(fixed.tail.map(der)),
+    };
+  }
+  return fixed.der;
 }
 
 /** The extensions that do not depend on the subject's key, built once per issuer certificate, profile, key type and settings (batches). */
