@@ -2,7 +2,6 @@
 // gets a new responder, the old one is retired, and the running responder signs with the new one.
 import { it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,19 +12,8 @@ import { renewOcspResponders } from '../../src/app/pki-renewal.ts';
 import { openOcspSource } from '../../src/app/pki-status.ts';
 import { issuerIdentity, toHex } from '../../src/pki/ocsp.ts';
 import type { AppContext } from '../../src/app/context.ts';
+import { openssl } from '../support/openssl.ts';
 
-// Asynchronous on purpose: the server answering openssl runs in this very process.
-function openssl(args: string[]): Promise<{ status: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('openssl', args);
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (status) => { clearTimeout(timer); resolve({ status, out }); });
-  });
-}
 
 forEachDatabase('OCSP responder renewal', (dialect) => {
   let p: TestPlatform;

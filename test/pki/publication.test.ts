@@ -1,7 +1,6 @@
 // CRL and OCSP publication end to end: the platform's HTTP endpoints checked with the real peer (openssl).
 import { it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,19 +10,8 @@ import { initPki, issueFromCsr, pkiEnvironment, revokeCertificate, type PkiEnvir
 import { publishCrl } from '../../src/app/pki-status.ts';
 import { registerPkiJobs } from '../../src/jobs/pki-jobs.ts';
 import { runDueJobs } from '../../src/jobs/worker.ts';
+import { openssl } from '../support/openssl.ts';
 
-// Asynchronous on purpose: the server answering openssl runs in this very process.
-function openssl(args: string[]): Promise<{ status: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('openssl', args);
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (status) => { clearTimeout(timer); resolve({ status, out }); });
-  });
-}
 
 forEachDatabase('CRL and OCSP publication', (dialect) => {
   let p: TestPlatform;
