@@ -5,6 +5,8 @@ import { importAgentsCommand } from './import-agents.ts';
 import { registerCaCommands } from './ca.ts';
 import { registerOcspCommands } from './ocsp.ts';
 import { loadDemoData } from '../app/demo.ts';
+import { loadDemoPki } from '../app/demo-pki.ts';
+import { pkiEnvironment } from '../app/pki.ts';
 import { createServiceToken, createSignInLink, revokeServiceToken } from '../app/sessions.ts';
 import { systemActor } from '../app/context.ts';
 import { verifyAuditChain } from '../store/audit.ts';
@@ -55,6 +57,13 @@ demo.command('load')
   .action(() => runWithPlatform(program.opts(), async ({ ctx }) => {
     const { created } = await loadDemoData(ctx);
     console.log(created ? `Données de démonstration chargées (${created} éléments créés).` : 'Données de démonstration déjà présentes : rien à faire.');
+  }));
+
+demo.command('pki')
+  .description("crée l'IGC de démonstration (secrets des dépositaires publics : démonstration uniquement ; sans effet si une IGC existe)")
+  .action(() => runWithPlatform(program.opts(), async ({ ctx, config }) => {
+    const created = await loadDemoPki(ctx, pkiEnvironment(config));
+    console.log(created ? 'IGC de démonstration créée (AC racine, AC émettrices, répondeurs OCSP, CRL publiées).' : 'Une IGC existe déjà : rien à faire.');
   }));
 
 const imp = program.command('import').description('imports');

@@ -8,6 +8,7 @@ import { refreshCrls } from '../app/pki-status.ts';
 import { renewOcspResponders } from '../app/pki-renewal.ts';
 import { systemActor } from '../app/context.ts';
 import { registerPkiJobs } from '../jobs/pki-jobs.ts';
+import { DEMO_CUSTODIAN_SECRETS, loadDemoPki } from '../app/demo-pki.ts';
 import { reportError, type GlobalOptions } from './shared.ts';
 
 export async function serveCommand(global: GlobalOptions, opts: { port?: number; host?: string; demo?: boolean }): Promise<void> {
@@ -19,9 +20,13 @@ export async function serveCommand(global: GlobalOptions, opts: { port?: number;
     return;
   }
   const { config, store, ctx } = platform;
-  if (opts.demo) await loadDemoData(ctx);
-  const app = await buildServer(ctx, config);
   const pki = pkiEnvironment(config);
+  let demoPki = false;
+  if (opts.demo) {
+    await loadDemoData(ctx);
+    demoPki = await loadDemoPki(ctx, pki);
+  }
+  const app = await buildServer(ctx, config);
   registerPkiJobs(pki);
   const worker = startWorker(ctx);
   // CRLs are valid 24 h: republish every hour the ones older than 12 h (and at start).
@@ -47,6 +52,8 @@ export async function serveCommand(global: GlobalOptions, opts: { port?: number;
   console.log(`\nCartes Agents est démarré : ${url}`);
   console.log(`Base : ${store.location}`);
   console.log(`Documentation de l'API : ${url}/api/docs`);
+  console.log(`IGC : certificats d'AC ${url}/pki/ca/<nom>.cer, CRL ${url}/pki/crl/<nom>.crl, OCSP ${url}/pki/ocsp (AC émettrices : collectivites, etat, armees).`);
+  if (demoPki) console.log(`IGC de démonstration créée ; secrets des deux dépositaires (démonstration uniquement) : « ${DEMO_CUSTODIAN_SECRETS.join(' » et « ')} ».`);
   console.log('Pour vous connecter, créez un lien à usage unique (10 minutes), par exemple pour l\'administratrice nationale :');
   console.log('  npx cartes admin sign-in-link --person admin.national');
   console.log('Autres comptes de démonstration : martin.c77011 (opératrice, mairie), lefebvre.s77 (préfecture), 1002345678 (opérateur, Brest), controle.interne, auditeur.externe.\n');

@@ -75,6 +75,7 @@ describe('cartes CLI', () => {
       [['verify-audit'], /vérifie l'intégrité du journal d'audit/],
       [['admin'], /commandes d'administration/],
       [['admin', 'sign-in-link'], /crée un lien de connexion à usage unique/],
+      [['demo', 'pki'], /crée l'IGC de démonstration/],
     ];
     const results = await Promise.all(commands.map(([cmd]) => cartes([...cmd, '--help'])));
     results.forEach((r, i) => {
@@ -112,6 +113,18 @@ describe('cartes CLI', () => {
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.stdout, 'Données de démonstration déjà présentes : rien à faire.\n');
     assert.ok(existsSync(join(data, 'cartes.sqlite')));
+  });
+
+  it('creates the demonstration PKI once, with its CRLs published', async () => {
+    const first = await cartes(['--data', data, 'demo', 'pki']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /IGC de démonstration créée/);
+    for (const ca of ['collectivites', 'etat', 'armees']) assert.ok(existsSync(join(data, 'pki', 'crl', `${ca}.crl`)), ca);
+    const second = await cartes(['--data', data, 'demo', 'pki']);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /existe déjà/);
+    const init = await cartes(['--data', data, 'ca', 'list']);
+    assert.equal(init.code, 0, init.stderr);
   });
 
   it('prints a one-time sign-in link that opens a session', async () => {

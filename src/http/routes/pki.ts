@@ -50,7 +50,11 @@ export function pkiRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiWiring)
       onError: (err) => app.log.error({ err }, 'OCSP'),
     });
   } else {
-    app.all('/pki/ocsp*', async (_req, reply) => sendProblem(reply, 503, "Le répondeur OCSP n'est pas disponible : l'infrastructure de clés n'est pas initialisée (cartes ca init), puis redémarrez le service."));
+    void app.register(async (scope) => {
+      // Accept OCSP bodies here too, so that the client learns why rather than "unsupported type".
+      scope.addContentTypeParser('application/ocsp-request', { parseAs: 'buffer', bodyLimit: 16 * 1024 }, (_req, body, done) => done(null, body));
+      scope.all('/pki/ocsp*', async (_req, reply) => sendProblem(reply, 503, "Le répondeur OCSP n'est pas disponible : l'infrastructure de clés n'est pas initialisée (cartes ca init), puis redémarrez le service."));
+    });
   }
 
   if (pki.publicOnly) return;
