@@ -1,6 +1,7 @@
 // Certificate status publication: CRLs per issuing CA (streamed, signed by the CA's service key) and
 // the OCSP responder's view of the certificate table. Both read the same rows that the status use
 // cases change, so CRL, OCSP and the API agree.
+import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -41,18 +42,37 @@ async function* revokedEntries(ctx: AppContext, caId: string): AsyncGenerator<Re
 }
 
 /** Builds and signs the CRL of one issuing CA, writes it atomically to <data>/pki/crl/<name>.crl. */
-export async function publishCrl(ctx: AppContext, pki: PkiEnvironment, caName: string): Promise<{ path: string; crlNumber: number; entries: number; nextUpdate: Date }> {
+// One publication at a time per CA in a process (hourly refresh, outbox job and first request may
+// coincide); the CRL number is reserved before the entries are read, so a later number always
+// carries a later snapshot.
+const publishing = new Map<string, Promise<unknown>>();
+
+export function publishCrl(ctx: AppContext, pki: PkiEnvironment, caName: string): Promise<{ path: string; crlNumber: number; entries: number; nextUpdate: Date }> {
+  const key = `${ctx.dataDir}|${caName}`;
+  const run = (publishing.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => publishCrlNow(ctx, pki, caName));
+  publishing.set(key, run);
+  void run.finally(() => { if (publishing.get(key) === run) publishing.delete(key); }).catch(() => undefined);
+  return run;
+}
+
+async function publishCrlNow(ctx: AppContext, pki: PkiEnvironment, caName: string): Promise<{ path: string; crlNumber: number; entries: number; nextUpdate: Date }> {
   const ca = await ctx.store.db.selectFrom('certification_authorities').selectAll().where('name', '=', caName).where('kind', '=', 'issuing').executeTakeFirst();
   if (!ca) throw notFound(`Autorité de certification émettrice inconnue : ${caName}.`);
   const cert = new x509.X509Certificate(ca.certificate_der);
   const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
   const signer = await openServiceSigner(ctx.dataDir, ca.key_ref, pki.kek);
-  const crlNumber = ca.crl_number + 1;
+  const crlNumber = await ctx.store.db.transaction().execute(async (trx) => {
+    let q = trx.selectFrom('certification_authorities').select('crl_number').where('id', '=', ca.id);
+    if (ctx.store.dialect === 'postgres') q = q.forUpdate();
+    const n = (await q.executeTakeFirstOrThrow()).crl_number + 1;
+    await trx.updateTable('certification_authorities').set({ crl_number: n }).where('id', '=', ca.id).execute();
+    return n;
+  });
   const thisUpdate = new Date(Math.floor(ctx.now().getTime() / 1000) * 1000);
   const nextUpdate = new Date(thisUpdate.getTime() + CRL_VALIDITY_HOURS * 3600_000);
   const path = crlPath(ctx.dataDir, caName);
   await mkdir(crlDir(ctx.dataDir), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = `${path}.${process.pid}.${randomUUID()}.tmp`;
   let info;
   const out = createWriteStream(tmp);
   try {
@@ -68,7 +88,6 @@ export async function publishCrl(ctx: AppContext, pki: PkiEnvironment, caName: s
     throw err;
   }
   await ctx.store.db.transaction().execute(async (trx) => {
-    await trx.updateTable('certification_authorities').set({ crl_number: crlNumber }).where('id', '=', ca.id).execute();
     await appendAudit(trx, ctx.store, {
       at: ctx.now().toISOString(), actorId: 'system:crl', actorRole: 'system', organizationId: null, action: 'pki.crl.publish', outcome: 'ok',
       targetType: 'certificationAuthority', targetId: ca.id, summary: { caName, crlNumber, entries: info.entries, nextUpdate: nextUpdate.toISOString() },
@@ -126,6 +145,11 @@ export async function reloadOcspSources(ctx: AppContext): Promise<number> {
 /** How often an OCSP source reads the authorities again (responder renewals by another process). */
 export const OCSP_RELOAD_MS = 10 * 60_000;
 
+/** Look back 5 s: a change stamped just before the last one seen may commit after it. */
+function overlap(since: string): string {
+  return new Date(Date.parse(since) - 5000).toISOString();
+}
+
 interface Served {
   caId: string;
   authority: OcspAuthority;
@@ -174,7 +198,7 @@ export async function openOcspSource(ctx: AppContext, pki: PkiEnvironment, opts:
   let since = ctx.now().toISOString();
   const sync = async (): Promise<number> => {
     const rows = await ctx.store.db.selectFrom('certificates').select(['serial', 'status_changed_at'])
-      .where('status_changed_at', '>=', since).orderBy('status_changed_at').limit(10_000).execute();
+      .where('status_changed_at', '>=', overlap(since)).orderBy('status_changed_at').limit(100_000).execute();
     for (const r of rows) cache.invalidate(r.serial);
     if (rows.length) since = rows.at(-1)!.status_changed_at;
     return rows.length;

@@ -486,6 +486,8 @@ async function prepareIssuance(ctx: AppContext, actor: Actor, pki: PkiEnvironmen
     auth = await authorize(ctx, actor, 'pki.admin', agent.organization_id, { type: 'agent', id: agent.id });
     cache.auth.set(agent.organization_id, auth);
   }
+  // ETSI REG-6.2.2-26: nobody performs a registration operation for themselves.
+  if (actor.kind === 'person' && actor.agentId === agent.id) throw new AppError('forbidden', 'Vous ne pouvez pas délivrer un certificat à votre propre nom.');
   if (agent.status !== 'active') throw new AppError('conflict', "L'agent est désactivé : aucun certificat ne peut lui être délivré.");
   const spki = await req.publicKey();
   const caRow = req.caName
@@ -617,6 +619,11 @@ async function changeStatus(ctx: AppContext, actor: Actor, serial: string, event
   const auth = cert.organization_id
     ? await authorize(ctx, actor, 'certificate.revoke', cert.organization_id, { type: 'certificate', id: cert.serial })
     : await authorize(ctx, actor, 'pki.admin', null, { type: 'certificate', id: cert.serial });
+  // ETSI REG-6.2.2-26: accepting or reinstating one's own certificate is for another operator
+  // (revoking or suspending one's own, e.g. after a loss, stays possible).
+  if (actor.kind === 'person' && actor.agentId === cert.agent_id && (event.kind === 'accept' || event.kind === 'resume')) {
+    throw new AppError('forbidden', 'Un autre opérateur doit enregistrer cette opération sur votre propre certificat.');
+  }
   const before = { status: cert.status as CertificateStatus, reason: (cert.revocation_reason as RevocationReason | null) ?? null };
   const next = transition(before, event);
   if (!next.ok) throw new AppError('conflict', next.message);

@@ -21,10 +21,10 @@ const SECRET_A = 'premier dépositaire : cheval agrafe';
 const SECRET_B = 'second dépositaire : batterie correcte';
 const HUGUES = '2010002684dh';
 
-/** The ten active demo agents used for the batch (both populations: collectivités, État, armées). */
+/** The ten active demo agents used for the batch (both populations: collectivités, État, armées); not the issuing admin herself (REG-6.2.2-26). */
 const AGENTS = [
   '2010002684dh', 'martin.c77011', 'moreau.jp77011', 'leroy.a77011', 'lefebvre.s77',
-  'admin.national', '1001234567', '1002345678', '1003456789', '1004567890',
+  'controle.interne', '1001234567', '1002345678', '1003456789', '1004567890',
 ];
 
 /** A key pair as a card would generate it; the card hands back the SPKI (DER). */
@@ -73,6 +73,14 @@ forEachDatabase('issuance for card keys and in batches', (dialect) => {
   });
 
   const counts = async () => [await countRows(p.store.db, 'certificates'), await countRows(p.store.db, 'audit_log')];
+
+  it('refuses to let a person issue a certificate in their own name (REG-6.2.2-26), writing nothing', async () => {
+    const admin = await actorFor(p.ctx, 'admin.national');
+    const before = await p.store.db.selectFrom('certificates').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    await rejects(issueForPublicKey(p.ctx, admin, pki, { spki: cardKey(), profile: 'auth', agentIdentifier: 'admin.national' }), 'forbidden', /votre propre nom/);
+    const after = await p.store.db.selectFrom('certificates').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    assert.equal(Number(after.n), Number(before.n));
+  });
 
   it('issues a certificate for a public key generated on the card (EC P-256 and RSA 2048)', async () => {
     const admin = await actorFor(p.ctx, 'admin.national');
