@@ -225,9 +225,10 @@ export async function deleteAgent(ctx: AppContext, actor: Actor, id: string): Pr
     db.selectFrom('agreement_delegates').select('agent_id').where('agent_id', '=', id).executeTakeFirst(),
     db.selectFrom('allocation_plan_entries').select('id').where('agent_id', '=', id).executeTakeFirst(),
     db.selectFrom('sign_in_links').select('agent_id').where('agent_id', '=', id).executeTakeFirst(),
+    db.selectFrom('certificates').select('serial').where('agent_id', '=', id).executeTakeFirst(),
   ]);
   if (refs.some(Boolean)) {
-    throw new AppError('conflict', "Cet agent a un historique (rôles, convention, plan de dotation ou connexions) : désactivez sa fiche au lieu de la supprimer.");
+    throw new AppError('conflict', "Cet agent a un historique (rôles, convention, plan de dotation, connexions ou certificats) : désactivez sa fiche au lieu de la supprimer.");
   }
   await changeWithAudit(ctx, actor, auth, 'agent.delete', async (trx) => {
     await trx.deleteFrom('agent_photos').where('agent_id', '=', id).execute();
