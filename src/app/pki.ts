@@ -741,6 +741,8 @@ export async function checkAll(ctx: AppContext, actor: Actor, pki: PkiEnvironmen
   return report;
 }
 
+class StatusMoved extends Error {}
+
 /**
  * Marks as expired every certificate past its notAfter (issued, valid or suspended ones), one audit
  * record each. Meant for a scheduled job; returns the serials it changed.
@@ -755,11 +757,18 @@ export async function expireCertificates(ctx: AppContext, actor: Actor): Promise
     const before = { status: c.status as CertificateStatus, reason: (c.revocation_reason as RevocationReason | null) ?? null };
     const next = transition(before, { kind: 'expire' });
     if (!next.ok) continue;
-    await changeWithAudit(ctx, actor, auth, ACTIONS.expire, async (trx) => {
-      await trx.updateTable('certificates').set({ status: 'expired', revocation_reason: null, revoked_at: null, status_changed_at: now })
-        .where('serial', '=', c.serial).where('status', '=', c.status).execute();
-      return { result: null, targetType: 'certificate', targetId: c.serial, summary: { before, after: next.state } };
-    });
+    try {
+      await changeWithAudit(ctx, actor, auth, ACTIONS.expire, async (trx) => {
+        const changed = await trx.updateTable('certificates').set({ status: 'expired', revocation_reason: null, revoked_at: null, status_changed_at: now })
+          .where('serial', '=', c.serial).where('status', '=', c.status).executeTakeFirst();
+        // Changed meanwhile (e.g. revoked): roll back, so no audit record claims an expiry.
+        if (Number(changed.numUpdatedRows) !== 1) throw new StatusMoved();
+        return { result: null, targetType: 'certificate', targetId: c.serial, summary: { before, after: next.state } };
+      });
+    } catch (err) {
+      if (err instanceof StatusMoved) continue;
+      throw err;
+    }
     done.push(c.serial);
   }
   return done;
