@@ -17,7 +17,7 @@
 
 import { spawn } from 'node:child_process';
 import { createPrivateKey, webcrypto } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { writeCrl, type RevocationReason, type RevokedEntry } from '../src/pki/crl-writer.ts';
 import { keyObjectSigner } from '../src/pki/keystore-file.ts';
+import { intOption, boundRun } from './lib/bounds.ts';
 
 const USAGE = 'Usage: npm run bench -- crl [--entries N] [--timeout-s S] [--keep]';
 const TARGET_TIME_RATIO = 0.5;
@@ -124,14 +125,7 @@ function parseArgs(argv: string[]) {
   const opts = { entries: 1_000_000, timeoutS: 600, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const num = (min: number, max: number): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < min || v > max) {
-        console.error(`${a}: integer from ${min} to ${max} expected.\n${USAGE}`);
-        process.exit(2);
-      }
-      return v;
-    };
+    const num = (min: number, max: number): number => intOption(argv, ++i, String(a), min, max, USAGE);
     if (a === '--entries') opts.entries = num(1, 20_000_000);
     else if (a === '--timeout-s') opts.timeoutS = num(10, 6 * 3600);
     else if (a === '--keep') opts.keep = true;
@@ -151,20 +145,7 @@ if (!existsSync(TIME_BIN)) {
 
 const work = mkdtempSync(join(tmpdir(), 'cartes-bench-crl-'));
 const running = new Set<ReturnType<typeof spawn>>();
-process.on('exit', () => {
-  for (const c of running) c.kill('SIGKILL');
-  if (!opts.keep) rmSync(work, { recursive: true, force: true });
-});
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  process.once(sig, () => {
-    console.error(`\n${sig}: stopping.`);
-    process.exit(code);
-  });
-}
-const deadline = setTimeout(() => {
-  console.error(`\nTime bound reached (${opts.timeoutS} s, --timeout-s): stopping.`);
-  process.exit(3);
-}, opts.timeoutS * 1000);
+const deadline = boundRun({ work, keep: opts.keep, timeoutS: opts.timeoutS, onExit: () => { for (const c of running) c.kill('SIGKILL'); } });
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

@@ -14,7 +14,7 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -29,6 +29,7 @@ import { systemActor, type AppContext } from '../src/app/context.ts';
 import { FEED_COLUMNS } from '../src/domain/hr-feed.ts';
 import type { ImportRunTable } from '../src/store/schema.ts';
 import { createDatabase, startPgCluster, type PgCluster } from '../scripts/lib/pg-cluster.js';
+import { intOption, boundRun, fmtInt, pct } from './lib/bounds.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -46,14 +47,7 @@ function parseArgs(argv: string[]) {
   const opts = { rows: 300_000, sqlite: true, pg: true, ceiling: true, timeoutS: 1200, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const num = (min: number, max: number): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < min || v > max) {
-        console.error(`${a}: integer from ${min} to ${max} expected.\n${USAGE}`);
-        process.exit(2);
-      }
-      return v;
-    };
+    const num = (min: number, max: number): number => intOption(argv, ++i, String(a), min, max, USAGE);
     if (a === '--rows') opts.rows = num(1, MAX_ROWS);
     else if (a === '--timeout-s') opts.timeoutS = num(10, 6 * 3600);
     else if (a === '--no-pg') opts.pg = false;
@@ -77,21 +71,8 @@ const work = mkdtempSync(join(tmpdir(), 'cartes-bench-import-'));
 let cluster: PgCluster | null = null;
 const cleanups: (() => Promise<void> | void)[] = [];
 
-function removeWork(): void {
-  if (!opts.keep) rmSync(work, { recursive: true, force: true });
-}
 // Last resort (timeout, signal): pg-cluster stops its cluster on exit by itself.
-process.on('exit', removeWork);
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  process.once(sig, () => {
-    console.error(`\n${sig}: stopping.`);
-    process.exit(code);
-  });
-}
-const deadline = setTimeout(() => {
-  console.error(`\nTime bound reached (${opts.timeoutS} s, --timeout-s): stopping.`);
-  process.exit(3);
-}, opts.timeoutS * 1000);
+const deadline = boundRun({ work, keep: opts.keep, timeoutS: opts.timeoutS });
 
 // ---------------------------------------------------------------------------------------------
 // Feed generation (deterministic, streamed)
@@ -344,7 +325,6 @@ function runPsql(url: string, command: string): Promise<{ code: number | null; o
   });
 }
 
-const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
 // ---------------------------------------------------------------------------------------------
@@ -498,7 +478,6 @@ async function main(): Promise<void> {
 
   // --- Summary
   const status = (ok: boolean): string => (ok ? 'PASS' : 'BELOW');
-  const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
   const lines: [string, string, string, string][] = [];
   const memory = (label: string, m: Memory): void => {
     lines.push([`${label}: RSS, heap used (sampled)`, `${mb(m.rssStart)} → peak ${mb(m.rssPeak)} (+${mb(m.rssPeak - m.rssStart)}); heap peak ${mb(m.heapPeak)}`, '', '']);
@@ -548,6 +527,6 @@ try {
 } finally {
   for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
   clearTimeout(deadline);
-  removeWork();
 }
+// The exit handler of boundRun removes the work folder.
 process.exit(exitCode);

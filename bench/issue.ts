@@ -16,7 +16,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +35,7 @@ import type { AgentTable } from '../src/store/schema.ts';
 import * as x509 from '../src/pki/x509.ts';
 import { appendAudit, countRows, verifyAuditChain } from '../src/store/audit.ts';
 import { createDatabase, startPgCluster, type PgCluster } from '../scripts/lib/pg-cluster.js';
+import { intOption, boundRun, fmtInt, pct } from './lib/bounds.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -48,14 +49,7 @@ function parseArgs(argv: string[]) {
   const opts = { cards: 10_000, chunk: ISSUE_BATCH_CHUNK, sqlite: true, pg: true, timeoutS: 900, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const num = (min: number, max: number): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < min || v > max) {
-        console.error(`${a}: integer from ${min} to ${max} expected.\n${USAGE}`);
-        process.exit(2);
-      }
-      return v;
-    };
+    const num = (min: number, max: number): number => intOption(argv, ++i, String(a), min, max, USAGE);
     if (a === '--cards') opts.cards = num(1, 60_000);
     else if (a === '--chunk') opts.chunk = num(1, 5000);
     else if (a === '--timeout-s') opts.timeoutS = num(10, 6 * 3600);
@@ -80,24 +74,9 @@ let cluster: PgCluster | null = null;
 const cleanups: (() => Promise<void> | void)[] = [];
 const problems: string[] = [];
 
-function removeWork(): void {
-  if (!opts.keep) rmSync(work, { recursive: true, force: true });
-}
 // Last resort (timeout, signal): pg-cluster stops its cluster on exit by itself.
-process.on('exit', removeWork);
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  process.once(sig, () => {
-    console.error(`\n${sig}: stopping.`);
-    process.exit(code);
-  });
-}
-const deadline = setTimeout(() => {
-  console.error(`\nTime bound reached (${opts.timeoutS} s, --timeout-s): stopping.`);
-  process.exit(3);
-}, opts.timeoutS * 1000);
+const deadline = boundRun({ work, keep: opts.keep, timeoutS: opts.timeoutS });
 
-const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
-const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 
 // ---------------------------------------------------------------------------------------------
 // The cards' keys and the peer
@@ -350,6 +329,6 @@ try {
 } finally {
   for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
   clearTimeout(deadline);
-  removeWork();
 }
+// The exit handler of boundRun removes the work folder.
 process.exit(exitCode);

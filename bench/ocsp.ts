@@ -31,6 +31,7 @@ import Fastify from 'fastify';
 import type { Signer } from '../src/pki/keystore.ts';
 import { issuerIdentity, OcspCache, responderInfo, toHex, type CertStatusInfo } from '../src/pki/ocsp.ts';
 import { ocspRoutes, type OcspAuthority } from '../src/pki/ocsp-http.ts';
+import { intOption } from './lib/bounds.ts';
 
 const run = promisify(execFile);
 const USAGE = 'Usage: npm run bench -- ocsp [--serials N] [--duration-s S] [--connections C] [--threads T] [--mode mix|post|get] [--semi-space-mb M] [--keep]';
@@ -105,14 +106,7 @@ function parseArgs(argv: string[]) {
   const opts = { serials: 100_000, durationS: 10, connections: 32, threads: 2, mode: 'mix', keep: false, semiSpaceMb: 32 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const num = (min: number, max: number): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < min || v > max) {
-        console.error(`${a}: integer from ${min} to ${max} expected.\n${USAGE}`);
-        process.exit(2);
-      }
-      return v;
-    };
+    const num = (min: number, max: number): number => intOption(argv, ++i, String(a), min, max, USAGE);
     if (a === '--serials') opts.serials = num(100, 2_000_000);
     else if (a === '--duration-s') opts.durationS = num(1, 600);
     else if (a === '--connections') opts.connections = num(1, 1000);

@@ -31,6 +31,7 @@ import {
   checkKeyAlgorithm,
   checkKeyLabel,
   KeyStoreError,
+  onceStreamingSign,
   type KeyAlgorithm,
   type KeyRef,
   type KeyStore,
@@ -126,18 +127,7 @@ export function keyObjectSigner(privateKey: KeyObject, algorithm: KeyAlgorithm):
     },
     createSign(): StreamingSign {
       const s = createSign('sha256');
-      let done = false;
-      return {
-        update(chunk: Uint8Array): void {
-          if (done) throw new Error('Signature déjà produite : update() après sign().');
-          s.update(chunk);
-        },
-        sign(): Uint8Array {
-          if (done) throw new Error('Signature déjà produite : sign() ne s’appelle qu’une fois.');
-          done = true;
-          return new Uint8Array(s.sign(privateKey));
-        },
-      };
+      return onceStreamingSign((chunk) => s.update(chunk), () => new Uint8Array(s.sign(privateKey)));
     },
   };
 }

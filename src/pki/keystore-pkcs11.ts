@@ -17,6 +17,7 @@ import {
   checkKeyAlgorithm,
   checkKeyLabel,
   KeyStoreError,
+  onceStreamingSign,
   type KeyAlgorithm,
   type KeyRef,
   type KeyStore,
@@ -453,18 +454,7 @@ export class Pkcs11KeyStore implements KeyStore {
       },
       createSign(): StreamingSign {
         const hash = createHash('sha256');
-        let done = false;
-        return {
-          update(chunk: Uint8Array): void {
-            if (done) throw new Error('Signature déjà produite : update() après sign().');
-            hash.update(chunk);
-          },
-          sign(): Uint8Array {
-            if (done) throw new Error('Signature déjà produite : sign() ne s’appelle qu’une fois.');
-            done = true;
-            return signDigest(hash.digest());
-          },
-        };
+        return onceStreamingSign((chunk) => hash.update(chunk), () => signDigest(hash.digest()));
       },
     };
   }

@@ -21,6 +21,22 @@ export interface StreamingSign {
   sign(): Uint8Array;
 }
 
+/** A StreamingSign over an incremental hash or signer: `sign()` once, nothing after it. */
+export function onceStreamingSign(update: (chunk: Uint8Array) => void, finish: () => Uint8Array): StreamingSign {
+  let done = false;
+  return {
+    update(chunk: Uint8Array): void {
+      if (done) throw new Error('Signature déjà produite : update() après sign().');
+      update(chunk);
+    },
+    sign(): Uint8Array {
+      if (done) throw new Error('Signature déjà produite : sign() ne s’appelle qu’une fois.');
+      done = true;
+      return finish();
+    },
+  };
+}
+
 export interface Signer {
   readonly algorithm: KeyAlgorithm;
   /** SubjectPublicKeyInfo, DER. */

@@ -1,6 +1,5 @@
 // Edit form of an agent (PATCH with the changed fields). Registration authorities and admins may
 // change every field; operators only the contact details.
-import { Button } from '@codegouvfr/react-dsfr/Button';
 import { Checkbox } from '@codegouvfr/react-dsfr/Checkbox';
 import { Input } from '@codegouvfr/react-dsfr/Input';
 import { RadioButtons } from '@codegouvfr/react-dsfr/RadioButtons';
@@ -9,6 +8,7 @@ import { useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, type Agent, type AgentPatch, type CodeLabel } from '../../api.ts';
 import { IDENTIFIER_KIND_LABELS, STAFF_STATUS_LABELS } from '../../format.ts';
 import { ProblemAlert } from '../ProblemAlert.tsx';
+import { FormActions } from '../FormActions.tsx';
 
 type TextField =
   | 'identifier'
@@ -237,18 +237,7 @@ export function AgentEditForm(props: {
           }))}
         />
       )}
-      <ul className="fr-btns-group fr-btns-group--inline-md">
-        <li>
-          <Button type="submit" disabled={busy}>
-            Enregistrer les modifications
-          </Button>
-        </li>
-        <li>
-          <Button type="button" priority="secondary" onClick={props.onCancel}>
-            Annuler
-          </Button>
-        </li>
-      </ul>
+      <FormActions submitLabel="Enregistrer les modifications" busy={busy} onCancel={props.onCancel} />
     </form>
   );
 }

@@ -10,6 +10,7 @@ import { formatDate, todayIso } from '../../format.ts';
 import { createConfirm } from '../ConfirmModal.tsx';
 import { DescriptionList } from '../DescriptionList.tsx';
 import { ProblemAlert } from '../ProblemAlert.tsx';
+import { FormActions } from '../FormActions.tsx';
 
 const confirmNotice = createConfirm('confirmer-denonciation');
 
@@ -194,18 +195,7 @@ function AgreementForm(props: { org: Organization; onSaved: (a: Agreement) => vo
           )}
         </div>
       </fieldset>
-      <ul className="fr-btns-group fr-btns-group--inline-md">
-        <li>
-          <Button type="submit" disabled={busy}>
-            Enregistrer la convention
-          </Button>
-        </li>
-        <li>
-          <Button type="button" priority="secondary" onClick={props.onCancel}>
-            Annuler
-          </Button>
-        </li>
-      </ul>
+      <FormActions submitLabel="Enregistrer la convention" busy={busy} onCancel={props.onCancel} />
     </form>
   );
 }

@@ -1,7 +1,6 @@
 // Auto-évaluation de la sécurité du poste de travail: the 9 measures, each control point answered
 // Conforme / Non conforme (+ "non-conformité majeure" for admins) with an optional comment.
 import { Alert } from '@codegouvfr/react-dsfr/Alert';
-import { Button } from '@codegouvfr/react-dsfr/Button';
 import { Checkbox } from '@codegouvfr/react-dsfr/Checkbox';
 import { Input } from '@codegouvfr/react-dsfr/Input';
 import { RadioButtons } from '@codegouvfr/react-dsfr/RadioButtons';
@@ -9,6 +8,7 @@ import { useRef, useState, type FormEvent } from 'react';
 import { api, type ControlPointAnswer, type Measure, type SelfAssessment } from '../../api.ts';
 import { todayIso } from '../../format.ts';
 import { ProblemAlert } from '../ProblemAlert.tsx';
+import { FormActions } from '../FormActions.tsx';
 
 interface Draft {
   conform: boolean | null;
@@ -172,18 +172,7 @@ export function SelfAssessmentForm(props: {
           })}
         </fieldset>
       ))}
-      <ul className="fr-btns-group fr-btns-group--inline-md">
-        <li>
-          <Button type="submit" disabled={busy}>
-            Enregistrer l’auto-évaluation
-          </Button>
-        </li>
-        <li>
-          <Button type="button" priority="secondary" onClick={props.onCancel}>
-            Annuler
-          </Button>
-        </li>
-      </ul>
+      <FormActions submitLabel="Enregistrer l’auto-évaluation" busy={busy} onCancel={props.onCancel} />
     </form>
   );
 }
