@@ -16,7 +16,7 @@ export interface Authorization {
 const SERVICE_SCOPES: Partial<Record<Permission, string>> = { 'import.run': 'hr_import' };
 
 // A suspension removes the power to act, not the sight of the organisation's own records.
-const READ_ONLY = new Set<Permission>(['organization.read', 'agent.read', 'audit.read', 'mail.read', 'certificate.read']);
+const READ_ONLY = new Set<Permission>(['organization.read', 'agent.read', 'audit.read', 'mail.read', 'certificate.read', 'card.read', 'billing.read']);
 
 interface OrgFacts {
   id: string;

@@ -31,6 +31,13 @@ export const PERMISSIONS = [
   'pki.admin',
   'certificate.read',
   'certificate.revoke',
+  'card.read',
+  'card.operate',
+  'cardRequest.write',
+  'batch.validate',
+  'billing.read',
+  'cardModel.write',
+  'manufacturer.run',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -55,6 +62,14 @@ const GRANTS: Record<Permission, Role[]> = {
   'pki.admin': ['admin'],
   'certificate.read': READERS,
   'certificate.revoke': ['operator', 'registration_authority', 'admin'],
+  'card.read': READERS,
+  // Receive, hand over, resend the activation code...: the card officer's desk work.
+  'card.operate': ['operator', 'registration_authority'],
+  'cardRequest.write': ['operator', 'registration_authority'],
+  'batch.validate': ['registration_authority'],
+  'billing.read': READERS,
+  'cardModel.write': ['admin'],
+  'manufacturer.run': ['admin'],
 };
 
 /** Trusted roles are the ones a major non-conformity suspends in an organisation. */

@@ -6,6 +6,7 @@ import { NodeSqliteDatabase } from './sqlite.ts';
 import type { Database } from './schema.ts';
 import * as m001 from './migrations/001_ground.ts';
 import * as m002 from './migrations/002_pki.ts';
+import * as m003 from './migrations/003_cards.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -22,6 +23,7 @@ export interface Store {
 const MIGRATIONS: Record<string, { up: (db: Kysely<unknown>, dialect: Dialect) => Promise<void> }> = {
   '001_ground': m001,
   '002_pki': m002,
+  '003_cards': m003,
 };
 
 export function isPostgresUrl(target: string): boolean {

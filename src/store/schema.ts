@@ -251,6 +251,113 @@ export interface CertificateTable {
   created_at: string;
 }
 
+export interface CardModelTable {
+  id: string;
+  code: string;
+  label: string; // French, as in the sources
+  population: string; // collectivites | etat | armees: the issuing CA
+  kind: string; // personalizable | instant
+  profiles: string; // JSON array of auth | sign | enc
+  card_years: number;
+  status: string; // active | retired
+  created_at: string;
+}
+
+export interface RequestBatchTable {
+  id: string;
+  number: string;
+  organization_id: string;
+  state: string; // domain/card-request.ts BATCH_STATES
+  created_by: string | null;
+  validated_by: string | null;
+  validated_at: string | null;
+  sent_at: string | null;
+  acknowledged_at: string | null;
+  closed_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CardRequestTable {
+  id: string;
+  number: string;
+  agent_id: string;
+  organization_id: string; // the agent's organisation
+  model_id: string;
+  kind: string; // first_issue | renewal | replacement | instant
+  reason: string | null;
+  state: string; // domain/card-request.ts REQUEST_STATES
+  billing: string; // free | billed
+  price_cents: number;
+  batch_id: string | null;
+  replaces_card_id: string | null;
+  card_id: string | null;
+  created_by: string | null;
+  signed_by: string | null;
+  signed_at: string | null;
+  rejection_reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface BillingEntryTable {
+  id: string;
+  organization_id: string;
+  request_id: string;
+  agent_id: string;
+  label: string;
+  amount_cents: number;
+  created_at: string;
+}
+
+export interface CardTable {
+  id: string;
+  serial: string; // card number, 10 digits
+  model_id: string;
+  agent_id: string; // holder
+  organization_id: string; // holder's organisation
+  operator_organization_id: string; // where the card is shipped and handed over
+  request_id: string | null;
+  batch_id: string | null;
+  state: string; // domain/card-lifecycle.ts CARD_STATES
+  state_changed_at: string;
+  letter_state: string | null; // printed | sent | resent_post | resent_email
+  letter_sent_at: string | null;
+  activation_code_hash: string | null;
+  activation_code_attempts: number;
+  activation_code_used_at: string | null;
+  file_name: string | null; // virtual card file, relative to <data>/cards
+  produced_at: string | null;
+  shipped_at: string | null;
+  received_at: string | null;
+  received_by: string | null;
+  expires_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ManufacturerMessageTable {
+  id: string; // the message's own id: processing the same message twice changes nothing
+  kind: string; // order | acknowledgement | rejection | production | shipping
+  direction: string; // out | in
+  batch_id: string | null;
+  sha256: string;
+  file_name: string;
+  status: string; // written | processed | refused
+  message: string | null;
+  created_at: string;
+}
+
+export interface ChallengeTable {
+  id: string;
+  purpose: string; // sign_in | action
+  value_hash: string;
+  agent_id: string | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   agents: AgentTable;
@@ -271,4 +378,11 @@ export interface Database {
   import_rejects: ImportRejectTable;
   certification_authorities: CertificationAuthorityTable;
   certificates: CertificateTable;
+  card_models: CardModelTable;
+  request_batches: RequestBatchTable;
+  card_requests: CardRequestTable;
+  billing_entries: BillingEntryTable;
+  cards: CardTable;
+  manufacturer_messages: ManufacturerMessageTable;
+  challenges: ChallengeTable;
 }
