@@ -19,6 +19,7 @@ import { importRoutes } from './routes/imports.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { pkiRoutes } from './routes/pki.ts';
+import { signatureRoutes } from './routes/signatures.ts';
 import { pkiEnvironment } from '../app/pki.ts';
 import { openOcspSource } from '../app/pki-status.ts';
 
@@ -26,6 +27,15 @@ export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url
 
 export function redactUrl(url: string): string {
   return url.replace(/([?&](jeton|token)=)[^&]*/gi, '$1[masqué]');
+}
+
+/** The workstation card agent the pages talk to (docs/cards.md §2): the CSP must let them reach it. */
+export function cardAgentOrigin(env: NodeJS.ProcessEnv): string {
+  try {
+    return new URL(env['CARTES_AGENT_URL'] ?? 'http://127.0.0.1:7391').origin;
+  } catch {
+    return 'http://127.0.0.1:7391';
+  }
 }
 
 export interface ServerOptions {
@@ -59,7 +69,7 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'],
-        fontSrc: ["'self'", 'data:'], connectSrc: ["'self'"], frameAncestors: ["'none'"], formAction: ["'self'"], objectSrc: ["'none'"], baseUri: ["'self'"],
+        fontSrc: ["'self'", 'data:'], connectSrc: ["'self'", cardAgentOrigin(process.env)], frameAncestors: ["'none'"], formAction: ["'self'"], objectSrc: ["'none'"], baseUri: ["'self'"],
         upgradeInsecureRequests: null,
       },
     },
@@ -93,6 +103,7 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   importRoutes(app, ctx);
   auditRoutes(app, ctx);
   adminRoutes(app, ctx);
+  signatureRoutes(app, ctx);
   // PKI: CA certificates, CRLs and OCSP answer from this process too (and `cartes ocsp serve` alone).
   const pkiEnv = pkiEnvironment(config);
   const hasCa = await ctx.store.db.selectFrom('certification_authorities').select('id').where('kind', '=', 'issuing').executeTakeFirst();

@@ -425,6 +425,7 @@ forEachDatabase('HTTP API', (dialect) => {
         { route: 'POST /api/auth/logout', unscoped: 'the caller’s own session' },
         { route: 'GET /api/config', unscoped: 'public configuration' },
         { route: 'GET /api/reference', unscoped: 'reference data' },
+        { route: 'POST /api/signatures/nonce', unscoped: 'a nonce for the caller’s own signature' },
         { route: 'GET /api/organizations', list: () => operator.get('/api/organizations'), ids: brestIds },
         { route: 'GET /api/organizations/:id', call: () => operator.get(`/api/organizations/${brest}`), expect: 403 },
         { route: 'POST /api/organizations', call: () => operator.post('/api/organizations', { code: 'BREST-2', kind: 'unit', name: 'Annexe', parentId: brest }), expect: 403 },

@@ -99,6 +99,8 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
   await s.createIndex('cards_operator_state').on('cards').columns(['operator_organization_id', 'state']).execute();
   await s.createIndex('cards_batch').on('cards').column('batch_id').execute();
   await s.createIndex('certificates_card').on('certificates').column('card_id').execute();
+  // Card sign-in and action signatures find a presented certificate by its fingerprint.
+  await s.createIndex('certificates_sha256').on('certificates').column('sha256').execute();
 
   await s.createTable('manufacturer_messages')
     .addColumn('id', 'text', (c) => c.primaryKey()) // the message's own id (idempotency)
@@ -122,4 +124,5 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
     .addColumn('expires_at', 'text', (c) => c.notNull())
     .addColumn('used_at', 'text')
     .execute();
+  await s.createIndex('challenges_value').on('challenges').column('value_hash').unique().execute();
 }
