@@ -1,4 +1,4 @@
-// `npm run bench -- issue [--cards N] [--chunk C] [--no-sqlite] [--no-pg] [--timeout-s S] [--keep]`
+// `npm run bench -- issue [--cards N] [--chunk C] [--no-sqlite] [--no-pg] [--no-production | --production-only] [--timeout-s S] [--keep]`
 //
 // Card issuance benchmark (QUALITY.md, `issue`): a batch of 10,000 virtual cards. Per card, three
 // P-256 key pairs made with node:crypto stand for the keys generated on the card (timed
@@ -11,6 +11,10 @@
 //   - Target: certificates/s (issuance + DB writes, key generation excluded) ≥ 10 % of raw signatures/s.
 //   - Checks: 3N certificates and 3N `certificate.issue` audit records stored, serials unique,
 //     the audit chain verifies, the checker passes a sample, `openssl verify -x509_strict` a few.
+// Production run (bench/lib/production.ts): the same N cards made for real through the exchange with the
+// simulated manufacturer: order, keys generated ON virtual cards, production report, certificates
+// issued and cards recorded (one transaction per chunk), certificates written into the cards,
+// letters, shipping notice; certificates/s over the whole run vs raw signatures/s.
 // Targets are informational: the exit code is non-zero only when issuance fails, a check fails,
 // or the time bound is reached. See bench/README.md for the figures measured.
 
@@ -36,17 +40,18 @@ import * as x509 from '../src/pki/x509.ts';
 import { appendAudit, countRows, verifyAuditChain } from '../src/store/audit.ts';
 import { createDatabase, startPgCluster, type PgCluster } from '../scripts/lib/pg-cluster.js';
 import { intOption, boundRun, fmtInt, pct } from './lib/bounds.ts';
+import { printProduction, runProduction, type ProductionResult } from './lib/production.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
 
-const USAGE = 'Usage: npm run bench -- issue [--cards N] [--chunk C] [--no-sqlite] [--no-pg] [--timeout-s S] [--keep]';
+const USAGE = 'Usage: npm run bench -- issue [--cards N] [--chunk C] [--no-sqlite] [--no-pg] [--no-production | --production-only] [--timeout-s S] [--keep]';
 const TARGET_RATIO = 0.10;
 const PEER_SECONDS = 2;
 const SECRETS = ['premier dépositaire du banc', 'second dépositaire du banc'];
 
 function parseArgs(argv: string[]) {
-  const opts = { cards: 10_000, chunk: ISSUE_BATCH_CHUNK, sqlite: true, pg: true, timeoutS: 900, keep: false };
+  const opts = { cards: 10_000, chunk: ISSUE_BATCH_CHUNK, sqlite: true, pg: true, timeoutS: 1800, keep: false, issuance: true, production: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (min: number, max: number): number => intOption(argv, ++i, String(a), min, max, USAGE);
@@ -56,6 +61,8 @@ function parseArgs(argv: string[]) {
     else if (a === '--no-pg') opts.pg = false;
     else if (a === '--no-sqlite') opts.sqlite = false;
     else if (a === '--keep') opts.keep = true;
+    else if (a === '--no-production') opts.production = false;
+    else if (a === '--production-only') opts.issuance = false;
     else {
       console.error(`Unknown argument ${a}.\n${USAGE}`);
       process.exit(2);
@@ -268,6 +275,23 @@ async function checkRun(ctx: AppContext, policies: PolicyOids | undefined, issue
   console.log(`  checks: ${fmtInt(stored)} stored, ${fmtInt(Number(audits.n))} audit records, serials unique, audit chain ${chain.ok ? 'OK' : 'BROKEN'}; checker on ${checked}, openssl verify -x509_strict on ${verified}/${sample.length}`);
 }
 
+async function runProductionPg(): Promise<ProductionResult> {
+  let serverUrl = process.env['CARTES_BENCH_PG_URL'];
+  if (!serverUrl) {
+    cluster = await startPgCluster({ log: (m) => console.log(`  ${m}`) });
+    cleanups.push(() => cluster?.stop());
+    serverUrl = cluster.url;
+  }
+  const url = await createDatabase(serverUrl, `cartes_bench_production_${process.pid}`);
+  const result = await runProduction('PostgreSQL', { data: join(work, 'prod-pg'), db: url }, opts.cards, problems);
+  if (cluster) {
+    await cluster.stop();
+    cluster = null;
+    cleanups.pop();
+  }
+  return result;
+}
+
 async function runPg(keys: CardKeys): Promise<RunResult> {
   let serverUrl = process.env['CARTES_BENCH_PG_URL'];
   if (!serverUrl) {
@@ -290,6 +314,13 @@ async function runPg(keys: CardKeys): Promise<RunResult> {
 
 async function main(): Promise<void> {
   console.log(`issue benchmark: ${fmtInt(opts.cards)} cards, ${fmtInt(opts.cards * 3)} certificates (node ${process.version}, work folder ${work})`);
+  const production: ProductionResult[] = [];
+  if (opts.production && opts.sqlite) production.push(await runProduction('SQLite', { data: join(work, 'prod-sqlite'), db: join(work, 'prod-sqlite', 'cartes.sqlite') }, opts.cards, problems));
+  if (opts.production && opts.pg) production.push(await runProductionPg());
+  if (!opts.issuance) {
+    printProduction(production, opts.cards);
+    return;
+  }
   const keys = generateCardKeys(opts.cards);
   console.log(`  card keys: ${fmtInt(keys.spkis.length)} P-256 key pairs in ${keys.seconds.toFixed(2)} s = ${fmtInt(keys.spkis.length / keys.seconds)} key pairs/s`);
   const results: RunResult[] = [];
@@ -312,6 +343,7 @@ async function main(): Promise<void> {
   const w = [0, 1, 2].map((i) => Math.max(...lines.map((l) => l[i]!.length)));
   console.log(`\nSummary — ${fmtInt(opts.cards)} cards, ${fmtInt(opts.cards * 3)} certificates (targets are informational)`);
   for (const l of lines) console.log(`  ${l[0].padEnd(w[0]!)}  ${l[1].padEnd(w[1]!)}  ${l[2].padEnd(w[2]!)}  ${l[3]}`.trimEnd());
+  printProduction(production, opts.cards);
   if (!opts.sqlite) console.log('  (SQLite skipped: --no-sqlite)');
   if (!opts.pg) console.log('  (PostgreSQL skipped: --no-pg)');
 }

@@ -1,6 +1,8 @@
 // `npm start`: builds the web portal on first run, then starts the platform on the embedded SQLite
-// database with the demonstration data. npm puts node_modules/.bin first in PATH, so this runs on
-// the pinned Node 24.
+// database with the demonstration data, PKI and cards, and the card agent in the same process
+// (`serve --demo`): it prints the portal and agent addresses, the pairing code, the demo cards with
+// their PINs, and the sign-in link command as a fallback. npm puts node_modules/.bin first in PATH,
+// so this runs on the pinned Node 24.
 import { spawnSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

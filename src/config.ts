@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 
 // Configuration: environment variables, then an optional JSON file (CARTES_CONFIG or
@@ -15,6 +16,12 @@ export interface Config {
   mailFrom: string;
   mailDir: string;
   logLevel: string;
+  /** Reverse proxies allowed to pass a TLS client certificate (CARTES_TRUSTED_PROXIES, IPs; empty = none). */
+  trustedProxies: string[];
+  /** Header carrying the client certificate (URL-encoded PEM) set by a trusted proxy. */
+  tlsClientCertHeader: string;
+  /** Port of the workstation card agent (CARTES_AGENT_PORT). */
+  agentPort: number;
 }
 
 export class ConfigError extends Error {}
@@ -55,7 +62,14 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const mailFrom = pick('CARTES_MAIL_FROM', 'mailFrom') ?? 'Cartes Agents <ne-pas-repondre@cartes-agents.localhost>';
   const logLevel = pick('CARTES_LOG_LEVEL', 'logLevel') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) errors.push(`CARTES_LOG_LEVEL : niveau « ${logLevel} » inconnu.`);
+  const trustedProxies = (pick('CARTES_TRUSTED_PROXIES', 'trustedProxies') ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+  for (const a of trustedProxies) if (!isIP(a)) errors.push(`CARTES_TRUSTED_PROXIES : « ${a} » n'est pas une adresse IP.`);
+  const tlsClientCertHeader = (pick('CARTES_TLS_CLIENT_CERT_HEADER', 'tlsClientCertHeader') ?? 'x-ssl-client-cert').toLowerCase();
+  if (!/^[a-z0-9-]+$/.test(tlsClientCertHeader)) errors.push(`CARTES_TLS_CLIENT_CERT_HEADER : nom d'en-tête invalide « ${tlsClientCertHeader} ».`);
+  const agentPortRaw = pick('CARTES_AGENT_PORT', 'agentPort') ?? '7391';
+  const agentPort = Number(agentPortRaw);
+  if (!Number.isInteger(agentPort) || agentPort < 0 || agentPort > 65535) errors.push(`CARTES_AGENT_PORT : port invalide « ${agentPortRaw} » (0 à 65535).`);
   if (errors.length) throw new ConfigError(`Configuration invalide :\n  - ${errors.join('\n  - ')}`);
   const publicUrl = pick('CARTES_PUBLIC_URL', 'publicUrl') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  return { dataDir, db, host, port, publicUrl, branding: branding as Config['branding'], smtpUrl, mailFrom, mailDir: join(dataDir, 'mails'), logLevel };
+  return { dataDir, db, host, port, publicUrl, branding: branding as Config['branding'], smtpUrl, mailFrom, mailDir: join(dataDir, 'mails'), logLevel, trustedProxies, tlsClientCertHeader, agentPort };
 }

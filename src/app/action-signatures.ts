@@ -50,10 +50,16 @@ function decode(field: string, value: unknown): Buffer {
  * Checks the operator's signature of an action. The nonce is spent by the attempt, good or bad, so
  * a signature can never be replayed. Refusals are audited; success returns the evidence to store.
  */
-export async function requireActionSignature(ctx: AppContext, actor: Actor, action: SignedAction, signed: ActionSignature | undefined | null): Promise<{ evidence: string[]; certificateSerial: string }> {
+export async function requireActionSignature(
+  ctx: AppContext, actor: Actor, action: SignedAction, signed: ActionSignature | undefined | null,
+  // The hand-over is confirmed with the authentication PIN (seed 001); everything else with the signature PIN.
+  opts: { profile?: 'auth' | 'sign' } = {},
+): Promise<{ evidence: string[]; certificateSerial: string }> {
+  const profile = opts.profile ?? 'sign';
   if (actor.kind !== 'person') throw new AppError('forbidden', 'Seule une personne munie de sa carte peut signer une action.');
   if (!signed || typeof signed !== 'object') {
-    throw invalid('Cette action doit être confirmée par la signature de votre carte (code PIN de signature).', [{ field: 'signature', reason: 'Signature absente.' }]);
+    const pin = profile === 'sign' ? 'code PIN de signature' : "code PIN d'authentification";
+    throw invalid(`Cette action doit être confirmée avec votre carte (${pin}).`, [{ field: 'signature', reason: 'Signature absente.' }]);
   }
   if (typeof signed.nonce !== 'string' || signed.nonce.length > 200) throw invalid('Signature illisible.', [{ field: 'signature.nonce', reason: 'Valeur attendue.' }]);
   const signature = decode('signature', signed.signature);
@@ -65,8 +71,8 @@ export async function requireActionSignature(ctx: AppContext, actor: Actor, acti
       .where('agent_id', '=', actor.agentId).where('used_at', 'is', null).where('expires_at', '>', now)
       .executeTakeFirst();
     if (Number(spent.numUpdatedRows) !== 1) throw new AppError('forbidden', 'Signature rejouée, expirée ou inconnue : recommencez la signature.');
-    const cert = await checkPresentedCertificate(ctx, certificate, 'sign');
-    if (cert.agentId !== actor.agentId) throw new AppError('forbidden', "Ce certificat de signature n'est pas le vôtre : insérez votre propre carte.");
+    const cert = await checkPresentedCertificate(ctx, certificate, profile);
+    if (cert.agentId !== actor.agentId) throw new AppError('forbidden', "Ce certificat n'est pas le vôtre : insérez votre propre carte.");
     const text = canonicalAction({ ...action, nonce: signed.nonce });
     if (!signatureValid(cert.publicKey, text, signature)) throw new AppError('forbidden', 'La signature ne correspond pas au contenu de l’action : elle est refusée.');
     return { evidence: [`signature:${cert.serial}:${signature.toString('base64')}`], certificateSerial: cert.serial };

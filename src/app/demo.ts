@@ -4,6 +4,7 @@ import { systemActor, type AppContext } from './context.ts';
 import { addAllocationPlanEntry, assignRole, createOrganization, setAgreement, submitSelfAssessment, type OrganizationInput } from './organizations.ts';
 import { createAgent, uploadPhoto, type AgentInput } from './agents.ts';
 import { CONTROL_POINT_CODES } from '../domain/self-assessment.ts';
+import { ensureCardModels } from './card-models.ts';
 
 // Demonstration data, with the identities of the source documents. Loading twice changes nothing.
 
@@ -40,6 +41,7 @@ export async function loadDemoData(ctx: AppContext): Promise<{ created: number }
   const actor = systemActor('demo');
   const db = ctx.store.db;
   let created = 0;
+  await ensureCardModels(ctx);
   const orgIds = new Map<string, string>();
   for (const o of ORGS) {
     const found = await db.selectFrom('organizations').select('id').where('code', '=', o.code).executeTakeFirst();
@@ -61,6 +63,8 @@ export async function loadDemoData(ctx: AppContext): Promise<{ created: number }
     }
     const { org, roles, plan, ...fields } = p;
     const agent = await createAgent(ctx, actor, { ...fields, organizationId: orgIds.get(org)! });
+    // The demonstration identities count as checked against their identity documents (card prerequisite).
+    await db.updateTable('agents').set({ identity_verified: 1 }).where('id', '=', agent.id).execute();
     agentIds.set(p.identifier!, agent.id);
     created++;
     for (const [role, roleOrg] of roles) await assignRole(ctx, actor, { agentId: agent.id, role, organizationId: orgIds.get(roleOrg)! });

@@ -10,7 +10,8 @@ import {
   isRevocationReason, REASON_LABELS, STATUS_LABELS, transition,
   type CertificateEvent, type CertificateStatus, type RevocationReason,
 } from '../domain/certificate-status.ts';
-import type { CertificationAuthorityTable, CertificateTable } from '../store/schema.ts';
+import type { Transaction } from 'kysely';
+import type { CertificationAuthorityTable, CertificateTable, Database } from '../store/schema.ts';
 import {
   createIssuingAuthority, createOcspResponder, createRootAuthority, custodianSecretFaults, DEFAULT_POPULATIONS,
   issuerRef, KekError, loadServiceKek, openServiceSigner, populationFaults, type CreatedAuthority, type Population,
@@ -351,6 +352,11 @@ export interface IssueBatchOptions {
   chunk?: number;
   /** Called after each chunk commits. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Called inside each chunk's transaction with the certificates of the chunk and their items, so
+   * the caller's rows (e.g. the cards of a production report) commit with them or not at all.
+   */
+  inTransaction?: (trx: Transaction<Database>, issued: IssuedCertificate[], items: readonly IssueForPublicKeyInput[]) => Promise<void>;
 }
 
 /**
@@ -378,7 +384,9 @@ export async function issueBatch(ctx: AppContext, actor: Actor, pki: PkiEnvironm
   }
   const issued: IssuedCertificate[] = [];
   for (let start = 0; start < prepared.length; start += chunk) {
-    issued.push(...await signAndStore(ctx, actor, pki, prepared.slice(start, start + chunk)));
+    const hook = options.inTransaction;
+    issued.push(...await signAndStore(ctx, actor, pki, prepared.slice(start, start + chunk),
+      hook ? (trx, done) => hook(trx, done, items.slice(start, start + chunk)) : undefined));
     options.onProgress?.(issued.length, prepared.length);
   }
   return issued;
@@ -541,7 +549,7 @@ async function freshSerials(ctx: AppContext, count: number): Promise<Uint8Array[
 }
 
 /** Signs, self-checks and stores prepared certificates: one transaction, one audit record each. */
-async function signAndStore(ctx: AppContext, actor: Actor, pki: PkiEnvironment, items: PreparedIssuance[]): Promise<IssuedCertificate[]> {
+async function signAndStore(ctx: AppContext, actor: Actor, pki: PkiEnvironment, items: PreparedIssuance[], inTransaction?: (trx: Transaction<Database>, issued: IssuedCertificate[]) => Promise<void>): Promise<IssuedCertificate[]> {
   const serials = await freshSerials(ctx, items.length);
   const issued: IssuedCertificate[] = [];
   for (let i = 0; i < items.length; i++) {
@@ -584,6 +592,7 @@ async function signAndStore(ctx: AppContext, actor: Actor, pki: PkiEnvironment, 
         summary: { after: { serial: c.serial, profile: c.profile, ca: c.caName, agent: p.agent.identifier, subjectDn: c.subjectDn, notAfter: c.notAfter, sha256: c.sha256, status: 'issued', ...(p.cardId ? { card: p.cardId } : {}) } },
       });
     }));
+    await inTransaction?.(trx, issued);
   });
   return issued;
 }

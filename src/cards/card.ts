@@ -41,6 +41,8 @@ export interface CardIdentity {
   certificates: CardSlot[];
   /** Which driver: what a real card would add is in the driver's own notes. */
   driver: 'virtual' | 'pkcs11';
+  /** Wrong administration responses left before the card's administration key is blocked (0 = blocked). */
+  adminTriesLeft?: number;
 }
 
 /**
@@ -48,7 +50,8 @@ export interface CardIdentity {
  * administration key (src/cards/admin-key.ts): the server holds the master key, the workstation
  * never does, so the card agent cannot perform them alone.
  */
-export const ADMIN_OPERATIONS = ['set-pin:auth', 'set-pin:sign', 'reset-pin:auth', 'reset-pin:sign', 'terminate', 'personalize'] as const;
+// 'replace-key:<slot>' renews the key of that occupied slot (certificate renewal); 'personalize' only fills empty slots.
+export const ADMIN_OPERATIONS = ['set-pin:auth', 'set-pin:sign', 'reset-pin:auth', 'reset-pin:sign', 'terminate', 'personalize', 'replace-key:auth', 'replace-key:sign', 'replace-key:enc'] as const;
 export type AdminOperation = (typeof ADMIN_OPERATIONS)[number];
 
 export interface CardDriver {
@@ -60,9 +63,14 @@ export interface CardDriver {
   adminChallenge(): Promise<Uint8Array>;
   /** Sets (activation) or resets (unblock) a PIN under the administration key: tries back to 3. */
   setPinWithAdmin(pin: PinKind, response: Uint8Array, newValue: string): Promise<void>;
-  /** Generates a P-256 key pair inside the card; returns its SubjectPublicKeyInfo (DER). Needs admin ('personalize'). */
+  /**
+   * Generates a P-256 key pair inside the card; returns its SubjectPublicKeyInfo (DER). Needs admin:
+   * 'personalize' for an empty slot, 'replace-key:<slot>' for an occupied one (the old key and its certificate go).
+   */
   generateKeyPair(slot: CardSlot, response: Uint8Array): Promise<Uint8Array>;
   publicKey(slot: CardSlot): Promise<Uint8Array | null>;
+  /** The card's attestation that it generated the key of `slot` (admin-key.ts keyAttestation); no PIN needed. */
+  keyAttestation(slot: CardSlot): Promise<Uint8Array>;
   /** Stores a certificate (DER) in a slot; needs admin ('personalize'). */
   writeCertificate(slot: CardSlot, der: Uint8Array, response: Uint8Array): Promise<void>;
   readCertificate(slot: CardSlot): Promise<Uint8Array | null>;

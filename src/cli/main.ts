@@ -4,8 +4,11 @@ import { runWithPlatform } from './shared.ts';
 import { importAgentsCommand } from './import-agents.ts';
 import { registerCaCommands } from './ca.ts';
 import { registerOcspCommands } from './ocsp.ts';
+import { registerManufacturerCommands } from './manufacturer.ts';
+import { registerAgentCommands } from './agent.ts';
 import { loadDemoData } from '../app/demo.ts';
 import { loadDemoPki } from '../app/demo-pki.ts';
+import { demoCardsNotice, loadDemoCards } from '../app/demo-cards.ts';
 import { pkiEnvironment } from '../app/pki.ts';
 import { createServiceToken, createSignInLink, revokeServiceToken } from '../app/sessions.ts';
 import { systemActor } from '../app/context.ts';
@@ -22,6 +25,7 @@ const FRENCH_ERRORS: [RegExp, string][] = [
   [/missing required argument '([^']+)'/, 'argument obligatoire manquant : $1'], [/unknown command '([^']+)'/, 'commande inconnue : $1'],
   [/unknown option '([^']+)'/, 'option inconnue : $1'], [/too many arguments/, "trop d'arguments"],
   [/option '([^']+)' argument '([^']+)' is invalid. Allowed choices are (.*)\./, "option $1 : valeur « $2 » non admise (valeurs : $3)."],
+  [/option '([^']+)' argument '([^']+)' is invalid\. /, "option $1 : valeur « $2 » invalide : "],
 ];
 
 const program = new Command();
@@ -42,8 +46,9 @@ program.command('serve')
   .description('démarre la plateforme (API, portail web, tâches de fond)')
   .option('--port <n>', "port d'écoute (défaut : $CARTES_PORT ou 3000)", (v) => Number(v))
   .option('--host <adresse>', "adresse d'écoute (défaut : 127.0.0.1)")
-  .option('--demo', 'charge les données de démonstration si besoin')
-  .action(async (opts: { port?: number; host?: string; demo?: boolean }) => serveCommand(program.opts(), opts));
+  .option('--demo', 'charge les données de démonstration si besoin (IGC, cartes de démonstration) et démarre l\'agent de carte')
+  .option('--agent', 'démarre aussi l\'agent de carte local (127.0.0.1, CARTES_AGENT_PORT)')
+  .action(async (opts: { port?: number; host?: string; demo?: boolean; agent?: boolean }) => serveCommand(program.opts(), opts));
 
 program.command('migrate')
   .description('applique les migrations du schéma de la base')
@@ -64,6 +69,14 @@ demo.command('pki')
   .action(() => runWithPlatform(program.opts(), async ({ ctx, config }) => {
     const created = await loadDemoPki(ctx, pkiEnvironment(config));
     console.log(created ? 'IGC de démonstration créée (AC racine, AC émettrices, répondeurs OCSP, CRL publiées).' : 'Une IGC existe déjà : rien à faire.');
+  }));
+
+demo.command('cards')
+  .description('crée les cartes virtuelles de démonstration, actives, dans <data>/cards (après « demo load » et « demo pki » ; codes PIN publics : démonstration uniquement)')
+  .action(() => runWithPlatform(program.opts(), async ({ ctx, config }) => {
+    const { created, cards } = await loadDemoCards(ctx, pkiEnvironment(config));
+    console.log(created ? `${created} carte(s) de démonstration créée(s).` : 'Cartes de démonstration déjà présentes : rien à faire.');
+    for (const line of demoCardsNotice(cards)) console.log(line);
   }));
 
 const imp = program.command('import').description('imports');
@@ -120,5 +133,7 @@ tokens.command('revoke')
 
 registerCaCommands(program);
 registerOcspCommands(program);
+registerManufacturerCommands(program);
+registerAgentCommands(program);
 
 await program.parseAsync(process.argv);

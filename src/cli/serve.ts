@@ -8,10 +8,18 @@ import { refreshCrls } from '../app/pki-status.ts';
 import { renewOcspResponders } from '../app/pki-renewal.ts';
 import { systemActor } from '../app/context.ts';
 import { registerPkiJobs } from '../jobs/pki-jobs.ts';
+import { registerProductionJobs } from '../jobs/production-jobs.ts';
+import { productionEnvironment } from '../app/production.ts';
+import { localSimulator, productionRound } from './manufacturer.ts';
+import { registerCardJobs } from '../jobs/card-jobs.ts';
+import { expireCards, sendExpiryNotices } from '../app/renewal.ts';
 import { DEMO_CUSTODIAN_SECRETS, loadDemoPki } from '../app/demo-pki.ts';
+import { cardsDir, demoCardsNotice, loadDemoCards, type DemoCard } from '../app/demo-cards.ts';
+import { startCardAgent, type CardAgent } from '../agent/server.ts';
+import { loadChipKey } from '../cards/keys.ts';
 import { reportError, type GlobalOptions } from './shared.ts';
 
-export async function serveCommand(global: GlobalOptions, opts: { port?: number; host?: string; demo?: boolean }): Promise<void> {
+export async function serveCommand(global: GlobalOptions, opts: { port?: number; host?: string; demo?: boolean; agent?: boolean }): Promise<void> {
   let platform;
   try {
     platform = await openPlatform({ data: global.data, db: global.db, port: opts.port, host: opts.host });
@@ -22,12 +30,21 @@ export async function serveCommand(global: GlobalOptions, opts: { port?: number;
   const { config, store, ctx } = platform;
   const pki = pkiEnvironment(config);
   let demoPki = false;
+  let demoCards: DemoCard[] = [];
   if (opts.demo) {
     await loadDemoData(ctx);
     demoPki = await loadDemoPki(ctx, pki);
+    demoCards = (await loadDemoCards(ctx, pki)).cards;
   }
   const app = await buildServer(ctx, config);
   registerPkiJobs(pki);
+  registerProductionJobs(pki);
+  // The simulated manufacturer answers orders every 5 seconds (a real one is reached by files too).
+  const production = productionEnvironment(ctx.dataDir, pki);
+  const simulator = localSimulator(ctx, production, (line) => app.log.info(line));
+  const manufacturerCron = new Cron('*/5 * * * * *', { protect: true }, () => productionRound(ctx, production, simulator, (line) => app.log.info(line))
+    .then(() => undefined, (err: unknown) => app.log.error({ err }, 'manufacturer')));
+  registerCardJobs();
   const worker = startWorker(ctx);
   // CRLs are valid 24 h: republish every hour the ones older than 12 h (and at start).
   const crlAges = new Map<string, number>();
@@ -45,15 +62,36 @@ export async function serveCommand(global: GlobalOptions, opts: { port?: number;
     .then((serials) => { if (serials.length) app.log.info({ count: serials.length }, 'certificates expired'); })
     .catch((err: unknown) => app.log.error({ err }, 'certificate expiry'));
   const expireCron = new Cron('10 3 * * *', { protect: true, timezone: 'Europe/Paris' }, expire);
+  // Cards at 6 years expire; holders hear 30 days before a certificate expires (DOMAIN.md "Validity").
+  const cardLife = () => expireCards(ctx).then(() => sendExpiryNotices(ctx))
+    .then((mailed) => { if (mailed) app.log.info({ mailed }, 'certificate expiry notices'); })
+    .catch((err: unknown) => app.log.error({ err }, 'card expiry and notices'));
+  const cardLifeCron = new Cron('30 3 * * *', { protect: true, timezone: 'Europe/Paris' }, cardLife);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = config.publicUrl.replace(/:\d+$/, `:${port}`);
+  // The workstation's card agent, in this process (demo, or `--agent`): one command for a whole demo.
+  let agent: CardAgent | null = null;
+  if (opts.demo || opts.agent) {
+    try {
+      agent = await startCardAgent({ host: '127.0.0.1', port: config.agentPort, portalOrigin: new URL(url).origin, cardsDir: cardsDir(config.dataDir), chipKey: loadChipKey(config.dataDir), dataDir: config.dataDir });
+    } catch (err) {
+      console.error(`Agent de carte non démarré (port ${config.agentPort}) : ${(err as Error).message}. Un autre agent tourne peut-être déjà (« npx cartes agent status ») ; sinon choisissez un autre port avec CARTES_AGENT_PORT.`);
+    }
+  }
   console.log(`\nCartes Agents est démarré : ${url}`);
   console.log(`Base : ${store.location}`);
   console.log(`Documentation de l'API : ${url}/api/docs`);
   console.log(`IGC : certificats d'AC ${url}/pki/ca/<nom>.cer, CRL ${url}/pki/crl/<nom>.crl, OCSP ${url}/pki/ocsp (AC émettrices : collectivites, etat, armees).`);
   if (demoPki) console.log(`IGC de démonstration créée ; secrets des deux dépositaires (démonstration uniquement) : « ${DEMO_CUSTODIAN_SECRETS.join(' » et « ')} ».`);
+  if (agent) console.log(`Agent de carte : ${agent.url} — code d'appairage : ${agent.pairingCode} (à saisir dans le portail à la première connexion).`);
+  if (demoCards.length) {
+    console.log('');
+    for (const line of demoCardsNotice(demoCards)) console.log(line);
+    console.log(`Pour vous connecter avec une carte : insérez-la dans le lecteur virtuel depuis le portail (« Se connecter avec ma carte »), ou : npx cartes agent insert ${demoCards[0]!.file}`);
+    console.log('puis saisissez le PIN Global. Sans carte, en secours :');
+  }
   console.log('Pour vous connecter, créez un lien à usage unique (10 minutes), par exemple pour l\'administratrice nationale :');
   console.log('  npx cartes admin sign-in-link --person admin.national');
   console.log('Autres comptes de démonstration : martin.c77011 (opératrice, mairie), lefebvre.s77 (préfecture), 1002345678 (opérateur, Brest), controle.interne, auditeur.externe.\n');
@@ -61,6 +99,9 @@ export async function serveCommand(global: GlobalOptions, opts: { port?: number;
     crlCron.stop();
     ocspCron.stop();
     expireCron.stop();
+    cardLifeCron.stop();
+    manufacturerCron.stop();
+    await agent?.close();
     await app.close();
     await worker.stop();
     await store.close();

@@ -11,6 +11,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { AppContext } from '../app/context.ts';
 import type { Config } from '../config.ts';
 import { authHook } from './auth.ts';
+import { cardAgentOrigin } from './agent-origin.ts';
 import { errorHandler, sendProblem } from './problem.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { organizationRoutes } from './routes/organizations.ts';
@@ -19,7 +20,11 @@ import { importRoutes } from './routes/imports.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { pkiRoutes } from './routes/pki.ts';
+import { cardRequestRoutes } from './routes/card-requests.ts';
 import { signatureRoutes } from './routes/signatures.ts';
+import { cardLifeRoutes } from './routes/card-life.ts';
+import { holderRoutes } from './routes/holder.ts';
+import { cardRoutes } from './routes/cards.ts';
 import { pkiEnvironment } from '../app/pki.ts';
 import { openOcspSource } from '../app/pki-status.ts';
 
@@ -30,14 +35,6 @@ export function redactUrl(url: string): string {
 }
 
 /** The workstation card agent the pages talk to (docs/cards.md §2): the CSP must let them reach it. */
-export function cardAgentOrigin(env: NodeJS.ProcessEnv): string {
-  try {
-    return new URL(env['CARTES_AGENT_URL'] ?? 'http://127.0.0.1:7391').origin;
-  } catch {
-    return 'http://127.0.0.1:7391';
-  }
-}
-
 export interface ServerOptions {
   logger?: boolean | { level: string };
   /** Requests per minute and IP on the whole API (tests lower or raise it). */
@@ -69,7 +66,7 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'],
-        fontSrc: ["'self'", 'data:'], connectSrc: ["'self'", cardAgentOrigin(process.env)], frameAncestors: ["'none'"], formAction: ["'self'"], objectSrc: ["'none'"], baseUri: ["'self'"],
+        fontSrc: ["'self'", 'data:'], connectSrc: ["'self'", cardAgentOrigin(process.env, config.agentPort)], frameAncestors: ["'none'"], formAction: ["'self'"], objectSrc: ["'none'"], baseUri: ["'self'"],
         upgradeInsecureRequests: null,
       },
     },
@@ -104,12 +101,16 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   auditRoutes(app, ctx);
   adminRoutes(app, ctx);
   signatureRoutes(app, ctx);
+  cardRequestRoutes(app, ctx);
   // PKI: CA certificates, CRLs and OCSP answer from this process too (and `cartes ocsp serve` alone).
   const pkiEnv = pkiEnvironment(config);
   const hasCa = await ctx.store.db.selectFrom('certification_authorities').select('id').where('kind', '=', 'issuing').executeTakeFirst();
   const ocsp = hasCa ? await openOcspSource(ctx, pkiEnv) : null;
   if (ocsp) app.addHook('onClose', async () => ocsp.stop());
   pkiRoutes(app, ctx, { env: pkiEnv, ocsp });
+  cardRoutes(app, ctx, pkiEnv);
+  cardLifeRoutes(app, ctx, pkiEnv);
+  holderRoutes(app, ctx);
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
   const hasWeb = existsSync(WEB_DIST);

@@ -7,6 +7,9 @@ import type { Database } from './schema.ts';
 import * as m001 from './migrations/001_ground.ts';
 import * as m002 from './migrations/002_pki.ts';
 import * as m003 from './migrations/003_cards.ts';
+import * as m005 from './migrations/005_production.ts';
+import * as m004 from './migrations/004_requests.ts';
+import * as m006 from './migrations/006_lifecycle.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -24,6 +27,9 @@ const MIGRATIONS: Record<string, { up: (db: Kysely<unknown>, dialect: Dialect) =
   '001_ground': m001,
   '002_pki': m002,
   '003_cards': m003,
+  '004_requests': m004,
+  '005_production': m005,
+  '006_lifecycle': m006,
 };
 
 export function isPostgresUrl(target: string): boolean {

@@ -298,6 +298,17 @@ export interface CardRequestTable {
   rejection_reason: string | null;
   created_at: string;
   updated_at: string;
+  billing_reason: string | null; // French, why free or billed (004_requests)
+  prerequisites: string | null; // JSON Prerequisite[] as last checked
+  cancelled_by: string | null;
+  cancelled_at: string | null;
+  cancel_reason: string | null;
+}
+
+/** Number series ("card_request:2026" → last number drawn). */
+export interface NumberCounterTable {
+  name: string;
+  value: number;
 }
 
 export interface BillingEntryTable {
@@ -323,6 +334,7 @@ export interface CardTable {
   state_changed_at: string;
   letter_state: string | null; // printed | sent | resent_post | resent_email
   letter_sent_at: string | null;
+  letter_reference: string | null; // reference of the letter printed by the manufacturer
   activation_code_hash: string | null;
   activation_code_attempts: number;
   activation_code_used_at: string | null;
@@ -358,6 +370,50 @@ export interface ChallengeTable {
   used_at: string | null;
 }
 
+export interface CardDocumentTable {
+  id: string;
+  card_id: string;
+  kind: string; // identity_copy | attestation | destruction_record | loss_report | police_report
+  file_name: string;
+  content_type: string;
+  bytes: Uint8Array;
+  sha256: string;
+  uploaded_by: string | null;
+  created_at: string;
+}
+
+export interface CardHandoverTable {
+  card_id: string;
+  operator_id: string;
+  identity_document_type: string;
+  identity_document_number: string;
+  remarks: string | null;
+  handed_over_at: string;
+}
+
+export interface CardActivationTable {
+  card_id: string;
+  operator_id: string;
+  code_checked_at: string | null;
+  /** Until when the server answers the card's administration challenges to set the PINs. */
+  window_until: string | null;
+  completed_at: string | null;
+  refused_at: string | null;
+  finalized_at: string | null;
+  finalized_by: string | null;
+  created_at: string;
+}
+
+export interface HolderSecretsTable {
+  agent_id: string;
+  personal_code_hash: string; // Argon2id
+  answers: string; // JSON [{ question, hash }] (Argon2id, exact case)
+  failed_attempts: number;
+  locked_until: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   agents: AgentTable;
@@ -382,7 +438,12 @@ export interface Database {
   request_batches: RequestBatchTable;
   card_requests: CardRequestTable;
   billing_entries: BillingEntryTable;
+  number_counters: NumberCounterTable;
   cards: CardTable;
   manufacturer_messages: ManufacturerMessageTable;
   challenges: ChallengeTable;
+  card_documents: CardDocumentTable;
+  card_handovers: CardHandoverTable;
+  card_activations: CardActivationTable;
+  holder_secrets: HolderSecretsTable;
 }

@@ -394,6 +394,9 @@ forEachDatabase('HTTP API', (dialect) => {
     let mailId: string;
     let brestSerial: string;
     let brestCsr: string;
+    let brestOrder: { request: string; number: string; batch: string; billing: string };
+    let brestCard: { id: string; serial: string };
+    let brestDocument: string;
 
     before(async () => {
       // A certificate of a Brest agent, so that the certificate routes have something to refuse.
@@ -414,14 +417,50 @@ forEachDatabase('HTTP API', (dialect) => {
       mailId = (await p.store.db.selectFrom('mails').select('id').executeTakeFirst())?.id ?? p.ctx.newId();
     });
 
+    before(async () => {
+      // A Brest card request in a batch, billed, so that the request, batch and billing routes have something to refuse.
+      const model = (await p.store.db.selectFrom('card_models').select('id').where('code', '=', 'cims-agent').executeTakeFirstOrThrow()).id;
+      const now = new Date().toISOString();
+      brestOrder = { request: p.ctx.newId(), number: 'D-2000-999999', batch: p.ctx.newId(), billing: p.ctx.newId() };
+      await p.store.db.insertInto('request_batches').values({ id: brestOrder.batch, number: 'L-2000-9999', organization_id: brest, state: 'open', created_by: null, validated_by: null, validated_at: null, sent_at: null, acknowledged_at: null, closed_at: null, created_at: now, updated_at: now }).execute();
+      await p.store.db.insertInto('card_requests').values({
+        id: brestOrder.request, number: brestOrder.number, agent_id: brestAgent, organization_id: brest, model_id: model, kind: 'replacement', reason: 'loss', state: 'in_batch',
+        billing: 'billed', price_cents: 3000, batch_id: brestOrder.batch, replaces_card_id: null, card_id: null, created_by: null, signed_by: null, signed_at: now,
+        rejection_reason: null, created_at: now, updated_at: now, billing_reason: null, prerequisites: null, cancelled_by: null, cancelled_at: null, cancel_reason: null,
+      }).execute();
+      await p.store.db.insertInto('billing_entries').values({ id: brestOrder.billing, organization_id: brest, request_id: brestOrder.request, agent_id: brestAgent, label: 'Remplacement (perte)', amount_cents: 3000, created_at: now }).execute();
+    });
+
+    before(async () => {
+      // A Brest card shipped to the Brest desk, so that the card routes have something to refuse.
+      const model = (await p.store.db.selectFrom('card_models').select('id').where('code', '=', 'cims-agent').executeTakeFirstOrThrow()).id;
+      const now = new Date().toISOString();
+      brestCard = { id: p.ctx.newId(), serial: '1249999001' };
+      await p.store.db.insertInto('cards').values({
+        id: brestCard.id, serial: brestCard.serial, model_id: model, agent_id: brestAgent, organization_id: brest, operator_organization_id: brest,
+        request_id: null, batch_id: null, state: 'shipped', state_changed_at: now, letter_state: 'sent', letter_sent_at: now, activation_code_hash: null,
+        activation_code_attempts: 0, activation_code_used_at: null, file_name: null, produced_at: now, shipped_at: now, received_at: null, received_by: null,
+        expires_at: null, created_at: now, updated_at: now,
+      }).execute();
+      brestDocument = p.ctx.newId();
+      await p.store.db.insertInto('card_documents').values({
+        id: brestDocument, card_id: brestCard.id, kind: 'identity_copy', file_name: 'piece.pdf', content_type: 'application/pdf',
+        bytes: Buffer.from('%PDF-1.4\n'), sha256: '0'.repeat(64), uploaded_by: null, created_at: now,
+      }).execute();
+    });
+
     it('never lets the town operator reach Brest (table of every documented route)', async () => {
       const brestIds = () => [brest, brestAgent, brestRun];
       const newAgent = { organizationId: brest, identifier: 'intrus-1', identifierKind: 'internal', lastName: 'Intrus', firstNames: 'Paul', sex: 'M', birthDate: '1980-01-01', birthPlace: 'Brest', staffStatus: 'civil' };
       const csv = { raw: SAMPLE, contentType: 'text/csv' };
+      const fakeSignature = { nonce: 'n'.repeat(20), signature: 'A'.repeat(20), certificate: 'A'.repeat(20) };
       const jpeg = { raw: PHOTO_VALID, contentType: 'image/jpeg' };
       const rows: Row[] = [
         { route: 'GET /api/session', unscoped: 'the caller’s own session' },
         { route: 'POST /api/auth/link', unscoped: 'sign-in' },
+        { route: 'POST /api/session/card/challenge', unscoped: 'sign-in' },
+        { route: 'POST /api/session/card', unscoped: 'sign-in' },
+        { route: 'POST /api/session/tls', unscoped: 'sign-in' },
         { route: 'POST /api/auth/logout', unscoped: 'the caller’s own session' },
         { route: 'GET /api/config', unscoped: 'public configuration' },
         { route: 'GET /api/reference', unscoped: 'reference data' },
@@ -466,6 +505,64 @@ forEachDatabase('HTTP API', (dialect) => {
         { route: 'POST /api/certificates/:serial/suspend', call: () => operator.post(`/api/certificates/${brestSerial}/suspend`), expect: 403 },
         { route: 'POST /api/certificates/:serial/resume', call: () => operator.post(`/api/certificates/${brestSerial}/resume`), expect: 403 },
         { route: 'POST /api/certificates/:serial/revoke', call: () => operator.post(`/api/certificates/${brestSerial}/revoke`, { reason: 'keyCompromise' }), expect: 403 },
+        { route: 'GET /api/card-models', unscoped: 'reference data' },
+        { route: 'GET /api/agents/:id/card-prerequisites', call: () => operator.get(`/api/agents/${brestAgent}/card-prerequisites?modelId=cims-agent`), expect: 403 },
+        { route: 'POST /api/card-requests', call: () => operator.post('/api/card-requests', { agentId: brestAgent, modelId: 'cims-agent', kind: 'first_issue' }), expect: 403 },
+        { route: 'GET /api/card-requests', list: () => operator.get(`/api/card-requests?organizationId=${brest}&pageSize=100`), ids: () => [brestOrder.request, brestOrder.number, brestAgent] },
+        { route: 'GET /api/card-requests/:id', call: () => operator.get(`/api/card-requests/${brestOrder.request}`), expect: 403 },
+        { route: 'PATCH /api/card-requests/:id', call: () => operator.patch(`/api/card-requests/${brestOrder.request}`, { kind: 'instant' }), expect: 403 },
+        { route: 'POST /api/card-requests/:id/recheck', call: () => operator.post(`/api/card-requests/${brestOrder.request}/recheck`), expect: 403 },
+        { route: 'POST /api/card-requests/:id/sign', call: () => operator.post(`/api/card-requests/${brestOrder.request}/sign`, { signature: fakeSignature }), expect: 403 },
+        { route: 'POST /api/card-requests/:id/cancel', call: () => operator.post(`/api/card-requests/${brestOrder.request}/cancel`, { reason: 'intrusion', signature: fakeSignature }), expect: 403 },
+        { route: 'POST /api/batches', call: () => operator.post('/api/batches', { requestIds: [brestOrder.request], signature: fakeSignature }), expect: 403 },
+        { route: 'GET /api/batches', list: () => operator.get(`/api/batches?organizationId=${brest}&pageSize=100`), ids: () => [brestOrder.batch, 'L-2000-9999'] },
+        { route: 'GET /api/batches/:id', call: () => operator.get(`/api/batches/${brestOrder.batch}`), expect: 403 },
+        { route: 'POST /api/batches/:id/validate', call: () => operator.post(`/api/batches/${brestOrder.batch}/validate`, { signature: fakeSignature }), expect: 403 },
+        { route: 'GET /api/billing', list: () => operator.get(`/api/billing?organizationId=${brest}`), ids: () => [brestOrder.billing, brestOrder.request, brestOrder.number] },
+        { route: 'GET /api/billing.csv', list: () => operator.get(`/api/billing.csv?organizationId=${brest}`), ids: () => [brestOrder.number, 'Base navale de Brest'] },
+        { route: 'POST /api/batches/:id/send', call: () => operator.post(`/api/batches/${brestOrder.batch}/send`), expect: 403 },
+        { route: 'GET /api/production', list: () => operator.get(`/api/production?batchId=${brestOrder.batch}`), ids: () => [brestOrder.batch, 'L-2000-9999'] },
+        { route: 'GET /api/cards', list: () => operator.get(`/api/cards?organizationId=${brest}&pageSize=200`), ids: () => [brestCard.id, brestCard.serial] },
+        { route: 'GET /api/cards/to-hand-over', list: () => operator.get(`/api/cards/to-hand-over?q=${brestCard.serial}`), ids: () => [brestCard.id, brestCard.serial] },
+        { route: 'GET /api/cards/:id', call: () => operator.get(`/api/cards/${brestCard.id}`), expect: 403 },
+        { route: 'POST /api/cards/:id/receive', call: () => operator.post(`/api/cards/${brestCard.id}/receive`, { signature: fakeSignature }), expect: 403 },
+        { route: 'POST /api/cards/:id/resend-code', call: () => operator.post(`/api/cards/${brestCard.id}/resend-code`, { channel: 'post', signature: fakeSignature }), expect: 403 },
+        { route: 'GET /api/holders', list: () => operator.get('/api/holders?pageSize=200'), ids: () => [brestAgent, brestCard.serial] },
+        { route: 'GET /api/cards/:id/handover', call: () => operator.get(`/api/cards/${brestCard.id}/handover`), expect: 403 },
+        { route: 'PUT /api/cards/:id/identity-copy', call: () => operator.put(`/api/cards/${brestCard.id}/identity-copy?fileName=x.pdf`, undefined, { raw: Buffer.from('%PDF-1.4\n'), contentType: 'application/pdf' }), expect: 403 },
+        { route: 'POST /api/cards/:id/handover', call: () => operator.post(`/api/cards/${brestCard.id}/handover`, { identityDocumentType: 'passport', identityDocumentNumber: '22AZ25916', signature: fakeSignature }), expect: 403 },
+        { route: 'POST /api/cards/:id/invalidate', call: () => operator.post(`/api/cards/${brestCard.id}/invalidate`, { reason: 'intrusion', signature: fakeSignature }), expect: 403 },
+        { route: 'GET /api/cards/:id/activation', call: () => operator.get(`/api/cards/${brestCard.id}/activation`), expect: 403 },
+        { route: 'GET /api/cards/:id/attestation.pdf', call: () => operator.get(`/api/cards/${brestCard.id}/attestation.pdf`), expect: 403 },
+        { route: 'POST /api/cards/:id/activation/refuse', call: () => operator.post(`/api/cards/${brestCard.id}/activation/refuse`, { signature: fakeSignature }), expect: 403 },
+        { route: 'POST /api/cards/:id/activation/code', call: () => operator.post(`/api/cards/${brestCard.id}/activation/code`, { code: '123456' }), expect: 403 },
+        { route: 'POST /api/cards/:id/activation/admin-response', call: () => operator.post(`/api/cards/${brestCard.id}/activation/admin-response`, { operation: 'set-pin:auth', challenge: Buffer.alloc(16).toString('base64') }), expect: 403 },
+        { route: 'GET /api/cards/:id/activation/content', call: () => operator.get(`/api/cards/${brestCard.id}/activation/content`), expect: 403 },
+        { route: 'POST /api/cards/:id/activation/complete', call: () => operator.post(`/api/cards/${brestCard.id}/activation/complete`, { signature: fakeSignature }), expect: 403 },
+        { route: 'POST /api/cards/:id/finalize', call: () => operator.post(`/api/cards/${brestCard.id}/finalize`, { signature: fakeSignature }), expect: 403 },
+        { route: 'POST /api/cards/:id/unblock-response', call: () => operator.post(`/api/cards/${brestCard.id}/unblock-response`, { operation: 'reset-pin:auth', challenge: Buffer.alloc(16).toString('base64'), signature: fakeSignature }), expect: 403 },
+        { route: 'POST /api/cards/:id/revoke', call: () => operator.post(`/api/cards/${brestCard.id}/revoke`, { reason: 'lost', signature: fakeSignature }), expect: 403 },
+        { route: 'POST /api/cards/:id/resume', call: () => operator.post(`/api/cards/${brestCard.id}/resume`, { signature: fakeSignature }), expect: 403 },
+        { route: 'POST /api/cards/:id/return', call: () => operator.post(`/api/cards/${brestCard.id}/return`, { signature: fakeSignature }), expect: 403 },
+        { route: 'POST /api/cards/:id/destroy', call: () => operator.post(`/api/cards/${brestCard.id}/destroy`, { method: 'shredder', signature: fakeSignature }), expect: 403 },
+        { route: 'GET /api/cards/:id/documents', call: () => operator.get(`/api/cards/${brestCard.id}/documents`), expect: 403 },
+        { route: 'GET /api/cards/:id/documents/:documentId', call: () => operator.get(`/api/cards/${brestCard.id}/documents/${brestDocument}`), expect: 403 },
+        { route: 'GET /api/cards/:id/renewal', call: () => operator.get(`/api/cards/${brestCard.id}/renewal`), expect: 403 },
+        { route: 'POST /api/cards/:id/renewal/presence-challenge', call: () => operator.post(`/api/cards/${brestCard.id}/renewal/presence-challenge`), expect: 403 },
+        { route: 'POST /api/cards/:id/renewal/presence', call: () => operator.post(`/api/cards/${brestCard.id}/renewal/presence`, { challengeId: 'x', challenge: 'y', signature: 'z', certificate: 'w' }), expect: 403 },
+        { route: 'POST /api/cards/:id/renewal/admin-response', call: () => operator.post(`/api/cards/${brestCard.id}/renewal/admin-response`, { operation: 'personalize', challenge: Buffer.alloc(16).toString('base64') }), expect: 403 },
+        { route: 'POST /api/cards/:id/renewal/issue', call: () => operator.post(`/api/cards/${brestCard.id}/renewal/issue`, { profile: 'auth', spki: 'AAAA', attestation: 'AAAA', signature: fakeSignature }), expect: 403 },
+        { route: 'POST /api/agents/:id/reset-secrets', call: () => operator.post(`/api/agents/${brestAgent}/reset-secrets`, { signature: fakeSignature }), expect: 403 },
+        { route: 'POST /api/agents/:id/departure', call: () => operator.post(`/api/agents/${brestAgent}/departure`, { reason: 'retirement', signature: fakeSignature }), expect: 403 },
+        { route: 'POST /api/agents/:id/transfer', call: () => operator.post(`/api/agents/${brestAgent}/transfer`, { toOrganizationId: brest, habilitations: [], signature: fakeSignature }), expect: 403 },
+        { route: 'GET /api/me/cards', unscoped: 'the caller’s own cards' },
+        { route: 'GET /api/me/secret-questions', unscoped: 'reference data' },
+        { route: 'POST /api/me/secrets', unscoped: 'the caller’s own secrets' },
+        { route: 'POST /api/me/cards/:id/declare', call: () => operator.post(`/api/me/cards/${brestCard.id}/declare`, { kind: 'loss' }), expect: 403 },
+        { route: 'POST /api/holder-access', unscoped: 'identification of a holder by secrets' },
+        { route: 'GET /api/holder-access/cards', unscoped: 'the identified holder’s own cards' },
+        { route: 'POST /api/holder-access/unblock-response', unscoped: 'the identified holder’s own card' },
+        { route: 'POST /api/holder-access/cards/:id/declare', unscoped: 'the identified holder’s own card' },
       ];
 
       // The table covers exactly the routes of the API contract.

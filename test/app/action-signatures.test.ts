@@ -64,7 +64,7 @@ forEachDatabase('action signatures', (dialect) => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const sig = nodeSign('sha256', Buffer.from(canonicalAction({ ...ACTION, nonce: n3 })), { key: privateKey, dsaEncoding: 'der' }).toString('base64');
     await refused(requireActionSignature(p.ctx, actor, ACTION, { nonce: n3, signature: sig, certificate: Buffer.from(martin.certificate).toString('base64') }), /ne correspond pas/);
-    await refused(requireActionSignature(p.ctx, actor, ACTION, null), /signature de votre carte/);
+    await refused(requireActionSignature(p.ctx, actor, ACTION, null), /confirmée avec votre carte \(code PIN de signature\)/);
     assert.equal(await refusals(), before + 6);
   });
 

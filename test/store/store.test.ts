@@ -35,7 +35,7 @@ forEachDatabase('store', (dialect) => {
 
   it('applies the migrations once; running them again changes nothing', async () => {
     const applied = await p.store.db.selectFrom(sql.table('kysely_migration').as('m')).select(sql<string>`m.name`.as('name')).execute();
-    assert.deepEqual(applied.map((r) => r.name), ['001_ground', '002_pki']);
+    assert.deepEqual(applied.map((r) => r.name), ['001_ground', '002_pki', '003_cards', '004_requests', '005_production', '006_lifecycle']);
     assert.deepEqual(await migrate(p.store), [], 'second run applies nothing');
     assert.deepEqual(await migrate(p.store), [], 'third run applies nothing');
     // A second connection on the same database (what a second process does) migrates to nothing too.

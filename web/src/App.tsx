@@ -1,6 +1,20 @@
 // Route table and sign-in guard.
 import { useEffect, type ComponentType } from 'react';
+import { CardAgentProvider } from './components/cards/CardAgentProvider.tsx';
+import { isOperationPath, OperationLayout } from './components/cards/operationMenu.tsx';
 import { Layout } from './components/Layout.tsx';
+import { BatchComposePage } from './pages/cards/BatchComposePage.tsx';
+import { BatchesPage, BatchValidationPage } from './pages/cards/BatchesPage.tsx';
+import { BatchPage } from './pages/cards/BatchPage.tsx';
+import { BillingPage } from './pages/cards/BillingPage.tsx';
+import { CardPage, CardsPage, HoldersPage } from './pages/cards/CardsPage.tsx';
+import { CardsToHandOverPage } from './pages/cards/CardsToHandOverPage.tsx';
+import { ConnectivityPage } from './pages/cards/ConnectivityPage.tsx';
+import { LIFE_ROUTES } from './pages/life/routes.tsx';
+import { OperationPage } from './pages/cards/OperationPage.tsx';
+import { OrderCardPage } from './pages/cards/OrderCardPage.tsx';
+import { RequestPage } from './pages/cards/RequestPage.tsx';
+import { RequestsPage } from './pages/cards/RequestsPage.tsx';
 import { AccessibilityPage } from './pages/AccessibilityPage.tsx';
 import { AgentPage } from './pages/AgentPage.tsx';
 import { AgentsPage } from './pages/AgentsPage.tsx';
@@ -41,6 +55,23 @@ const ROUTES: Route[] = [
   { path: '/journal', component: AuditPage, permission: 'audit.read' },
   { path: '/courriels', component: MailsPage, permission: 'mail.read' },
   { path: '/courriels/:id', component: MailPage, permission: 'mail.read' },
+  // Cards (docs/cards.md): the operator's universe, named as PGCA's menu.
+  { path: '/agents/:id/commander', component: OrderCardPage, permission: 'cardRequest.write' },
+  { path: '/operation', component: OperationPage, permission: 'card.read' },
+  { path: '/demandes', component: RequestsPage, permission: 'card.read' },
+  { path: '/demandes/:id', component: RequestPage, permission: 'card.read' },
+  { path: '/lots', component: BatchesPage, permission: 'card.read' },
+  { path: '/lots/saisie', component: BatchComposePage, permission: 'cardRequest.write' },
+  { path: '/lots/validation', component: BatchValidationPage, permission: 'batch.validate' },
+  { path: '/lots/:id', component: BatchPage, permission: 'card.read' },
+  { path: '/porteurs', component: HoldersPage, permission: 'card.read' },
+  { path: '/supports', component: CardsPage, permission: 'card.read' },
+  { path: '/supports/a-remettre', component: CardsToHandOverPage, permission: 'card.read' },
+  { path: '/supports/:id', component: CardPage, permission: 'card.read' },
+  { path: '/connectivite', component: ConnectivityPage },
+  { path: '/facturation', component: BillingPage, permission: 'billing.read' },
+  // After reception: hand-over, activation, the card's life, the holder's space.
+  ...LIFE_ROUTES,
 ];
 
 function resolve(pathname: string): { route: Route | null; params: Record<string, string> } {
@@ -66,5 +97,18 @@ export function App() {
 
   const allowed = !route?.permission || can(session, route.permission);
   const Page = !route ? NotFoundPage : allowed ? route.component : ForbiddenPage;
-  return <Layout>{blocked ? null : <Page key={pathname} params={params} />}</Layout>;
+  return (
+    <CardAgentProvider>
+      <Layout>
+        {blocked ? null : route && allowed && isOperationPath(pathname) ? (
+          // The side menu stays in place from one operation page to the next.
+          <OperationLayout>
+            <Page key={pathname} params={params} />
+          </OperationLayout>
+        ) : (
+          <Page key={pathname} params={params} />
+        )}
+      </Layout>
+    </CardAgentProvider>
+  );
 }

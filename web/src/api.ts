@@ -23,6 +23,8 @@ export interface Problem {
 export interface Config {
   branding: Branding;
   platformName: string;
+  /** Default address of the workstation's card agent. */
+  agentUrl?: string;
 }
 
 export interface RoleView {

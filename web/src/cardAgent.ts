@@ -36,10 +36,14 @@ export interface ReaderStatus {
   name: string;
   kind: string;
   card: InsertedCard | null;
+  /** A card is in the reader but cannot be read. */
+  error?: { code: string; message: string };
 }
 
 export interface AgentStatus {
-  version: string;
+  /** Moves whenever the status changes. */
+  version: number;
+  changedAt?: string;
   readers: ReaderStatus[];
 }
 
@@ -83,8 +87,15 @@ function storage(): Storage | null {
   }
 }
 
+let defaultAgentUrl = DEFAULT_AGENT_URL;
+
+/** The platform's default agent address (GET /api/config), used until the person pairs another one. */
+export function setDefaultAgentUrl(url: string | undefined): void {
+  if (url) defaultAgentUrl = url;
+}
+
 export function storedAgentUrl(): string {
-  return storage()?.getItem(URL_KEY) || DEFAULT_AGENT_URL;
+  return storage()?.getItem(URL_KEY) || defaultAgentUrl;
 }
 
 export function storedAgentToken(): string | null {
@@ -145,7 +156,7 @@ async function call<T>(
     throw new CardAgentError('unreachable', UNREACHABLE_MESSAGE);
   }
   const text = await res.text();
-  let json: unknown = null;
+  let json: unknown;
   try {
     json = text ? JSON.parse(text) : null;
   } catch {
@@ -194,6 +205,7 @@ export class CardAgentClient {
   }
 
   async cards(): Promise<AgentCardFile[]> {
+    // GET /cards answers { cards: [...] }.
     const body = await call<AgentCardFile[] | { items?: AgentCardFile[]; cards?: AgentCardFile[] }>(this.url, this.token, 'GET', '/cards');
     if (Array.isArray(body)) return body;
     return body.items ?? body.cards ?? [];

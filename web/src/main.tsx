@@ -8,6 +8,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { api, ApiError, setCsrfToken, type Config, type Session } from './api.ts';
 import { App } from './App.tsx';
+import { setDefaultAgentUrl } from './cardAgent.ts';
 import { Link } from './router.tsx';
 import { applyBranding, SessionProvider } from './session.tsx';
 import './styles.css';
@@ -31,6 +32,7 @@ function setFavicon(href: string): void {
 async function boot(): Promise<void> {
   const config: Config = await api.config().catch(() => ({ branding: 'state', platformName: 'Cartes Agents' }));
   applyBranding(config.branding);
+  setDefaultAgentUrl(config.agentUrl);
   if (config.branding === 'state') setFavicon(stateFavicon);
 
   let session: Session | null = null;

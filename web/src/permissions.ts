@@ -13,7 +13,12 @@ export type Permission =
   | 'agent.photo'
   | 'import.run'
   | 'audit.read'
-  | 'mail.read';
+  | 'mail.read'
+  | 'card.read'
+  | 'card.operate'
+  | 'cardRequest.write'
+  | 'batch.validate'
+  | 'billing.read';
 
 /** True when one of the person's roles grants the permission (somewhere in their scope). */
 export function can(session: Session | null, permission: Permission): boolean {

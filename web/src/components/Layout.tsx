@@ -4,8 +4,10 @@ import { Footer } from '@codegouvfr/react-dsfr/Footer';
 import { Header } from '@codegouvfr/react-dsfr/Header';
 import { MainNavigation, type MainNavigationProps } from '@codegouvfr/react-dsfr/MainNavigation';
 import { SkipLinks } from '@codegouvfr/react-dsfr/SkipLinks';
-import type { ReactNode } from 'react';
+import { useEffect, type ReactNode } from 'react';
 import { can, type Permission } from '../permissions.ts';
+import { readerModal, ReaderModal, useReaderLabel } from './cards/ReaderModal.tsx';
+import { isOperationPath, operationEntries } from './cards/operationMenu.tsx';
 import { useLocation } from '../router.tsx';
 import { useSession } from '../session.tsx';
 
@@ -22,6 +24,9 @@ export const SECTIONS: Section[] = [
   { href: '/imports', text: 'Imports SIRH', permission: 'import.run' },
   { href: '/journal', text: "Journal d'audit", permission: 'audit.read' },
   { href: '/courriels', text: 'Courriels', permission: 'mail.read' },
+  { href: '/operation', text: 'Opération', permission: 'card.read' },
+  { href: '/porteur', text: 'Porteur' },
+  { href: '/facturation', text: 'Facturation', permission: 'billing.read' },
 ];
 
 function isActive(href: string, pathname: string): boolean {
@@ -33,12 +38,25 @@ export function Layout(props: { children: ReactNode }) {
   const { pathname } = useLocation();
   const neutral = branding === 'neutral';
 
+  const readerLabel = useReaderLabel();
+  // Client-side navigation does not reload the page: close the menu the link was chosen from.
+  useEffect(() => {
+    const nav = document.getElementById('navigation-principale');
+    nav?.querySelectorAll<HTMLButtonElement>('button[aria-expanded="true"]').forEach((b) => b.click());
+  }, [pathname]);
   const navItems: MainNavigationProps.Item[] = session
-    ? SECTIONS.filter((s) => !s.permission || can(session, s.permission)).map((s) => ({
-        text: s.text,
-        linkProps: { href: s.href },
-        isActive: isActive(s.href, pathname),
-      }))
+    ? SECTIONS.filter((s) => !s.permission || can(session, s.permission)).map((s): MainNavigationProps.Item =>
+        s.href === '/operation'
+          ? {
+              text: s.text,
+              isActive: isOperationPath(pathname),
+              menuLinks: [
+                { text: 'Accueil Opération', linkProps: { href: '/operation' }, isActive: pathname === '/operation' },
+                ...operationEntries(session).map((e) => ({ text: e.text, linkProps: { href: e.href }, isActive: pathname === e.href })),
+              ],
+            }
+          : { text: s.text, linkProps: { href: s.href }, isActive: isActive(s.href, pathname) },
+      )
     : [];
 
   const brandTop = neutral ? null : (
@@ -72,6 +90,11 @@ export function Layout(props: { children: ReactNode }) {
           session
             ? [
                 {
+                  iconId: 'fr-icon-bank-card-line',
+                  text: readerLabel,
+                  buttonProps: { type: 'button', ...readerModal.buttonProps },
+                },
+                {
                   iconId: 'fr-icon-account-circle-line',
                   text: `${session.person.firstNames} ${session.person.lastName}`,
                   linkProps: { href: '/' },
@@ -82,9 +105,18 @@ export function Layout(props: { children: ReactNode }) {
                   buttonProps: { type: 'button', onClick: () => void signOut() },
                 },
               ]
-            : []
+            : [
+                {
+                  iconId: 'fr-icon-bank-card-line',
+                  text: readerLabel,
+                  buttonProps: { type: 'button', ...readerModal.buttonProps },
+                },
+                // A holder whose card is blocked or lost has no way to sign in: this page needs none.
+                { iconId: 'fr-icon-lock-unlock-line', text: 'Débloquer ma carte', linkProps: { href: '/porteur/deblocage' } },
+              ]
         }
       />
+      <ReaderModal />
       <main id="contenu" tabIndex={-1} className="ca-main">
         <div className="fr-container fr-pt-4w fr-pb-8w">{props.children}</div>
       </main>

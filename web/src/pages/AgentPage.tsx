@@ -159,6 +159,16 @@ export function AgentPage({ params }: { params: Record<string, string> }) {
         )}
       </section>
 
+      {can(session, 'cardRequest.write') && active && (
+        <section aria-labelledby="carte-title" className="fr-mb-6w">
+          <h2 id="carte-title">Carte</h2>
+          <p>Commander une carte pour cet agent : choix du modèle et du type, contrôle des prérequis, puis signature de la demande.</p>
+          <Button iconId="fr-icon-bank-card-line" linkProps={{ href: `/agents/${encodeURIComponent(a.id)}/commander` }}>
+            Commander une carte
+          </Button>
+        </section>
+      )}
+
       {contactEdit && (
         <section aria-labelledby="modifier-title" className="fr-mb-6w">
           <h2 id="modifier-title">Modifier la fiche</h2>

@@ -13,6 +13,8 @@ const DESCRIPTIONS: Record<string, string> = {
   '/imports': 'Import du flux SIRH (CSV ou JSON lines) et rapports de rejets.',
   '/journal': 'Journal d’audit chaîné et vérification de son intégrité.',
   '/courriels': 'Courriels envoyés par la plateforme.',
+  '/operation': 'Demandes et lots de demandes, porteurs, supports à remettre, test de la connectivité.',
+  '/facturation': 'Cartes facturées par organisation et relevé CSV.',
 };
 
 interface Counts {

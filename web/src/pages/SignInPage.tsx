@@ -3,7 +3,11 @@ import { Alert } from '@codegouvfr/react-dsfr/Alert';
 import { Button } from '@codegouvfr/react-dsfr/Button';
 import { CallOut } from '@codegouvfr/react-dsfr/CallOut';
 import { useState } from 'react';
+import { signInText } from '../../../src/domain/card-sign-in.ts';
 import { api } from '../api.ts';
+import { cardsApi } from '../cardsApi.ts';
+import { isCancelled, useCardAgent } from '../components/cards/CardAgentProvider.tsx';
+import { ReaderPanel } from '../components/cards/ReaderPanel.tsx';
 import { ProblemAlert } from '../components/ProblemAlert.tsx';
 import { usePageTitle } from '../hooks.ts';
 import { Link, navigate, useLocation, useSearchParams } from '../router.tsx';
@@ -15,12 +19,55 @@ const NOTICES: Record<SignInNotice['reason'], { severity: 'info' | 'warning' | '
   signedOut: { severity: 'success', text: 'Vous êtes déconnecté.' },
 };
 
-function HowToGetALink() {
+/** Challenge from the server, signed by the card's authentication key after the PIN Global. */
+function CardSignIn() {
+  const { setSession } = useSession();
+  const agent = useCardAgent();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  const signIn = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const { challengeId, challenge, origin } = await cardsApi.cardChallenge();
+      // The server names the portal origin it checks (its public address).
+      const text = signInText(challenge, origin ?? window.location.origin);
+      const { signature, certificate } = await agent.signWithCard('auth', text, 'Connexion au portail avec votre carte.');
+      const s = await cardsApi.cardSignIn({ challengeId, certificate, signature });
+      setSession(s);
+      navigate(takeReturnPath(), { replace: true });
+    } catch (err) {
+      if (!isCancelled(err)) setError(err);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section aria-labelledby="connexion-carte" className="fr-mb-6w">
+      <h2 id="connexion-carte" className="fr-h4">
+        Se connecter avec sa carte
+      </h2>
+      <p>
+        Insérez votre carte dans le lecteur, puis saisissez votre code PIN d’authentification (PIN Global) quand il est
+        demandé. Ne le confondez pas avec le code PIN de signature, qui ne sert qu’à confirmer vos actions.
+      </p>
+      <ReaderPanel headingLevel="h3" />
+      <ProblemAlert error={error} title="Connexion impossible" />
+      <Button iconId="fr-icon-bank-card-line" onClick={() => void signIn()} disabled={busy} nativeButtonProps={{ 'aria-busy': busy }}>
+        {busy ? 'Connexion en cours…' : 'Se connecter avec ma carte'}
+      </Button>
+    </section>
+  );
+}
+
+function HowToGetALink(props: { fallback?: boolean }) {
   return (
     <>
-      <h2 className="fr-h4">Obtenir un lien de connexion</h2>
+      <h2 className="fr-h4">{props.fallback ? 'Sans carte : obtenir un lien de connexion' : 'Obtenir un lien de connexion'}</h2>
       <p>
-        La connexion se fait par un lien personnel, à usage unique et valable 10 minutes. Demandez-le à un administrateur
+        {props.fallback ? 'À défaut de carte, la connexion peut se faire' : 'La connexion se fait'} par un lien personnel, à usage unique et
+        valable 10 minutes. Demandez-le à un administrateur
         de la plateforme : il le crée depuis le serveur avec la commande suivante, où <em>identifiant</em> est votre
         identifiant d'agent (par exemple votre NID) :
       </p>
@@ -100,7 +147,10 @@ export function SignInPage() {
             )}
           </>
         ) : (
-          <HowToGetALink />
+          <>
+            <CardSignIn />
+            <HowToGetALink fallback />
+          </>
         )}
       </div>
     </div>

@@ -1,0 +1,353 @@
+// Virtual card: a file that behaves like the card's chip. Clear header (serial, model, holder) for
+// listings; everything else (admin key, PIN hashes and counters, key pairs, certificates, pending
+// challenge) sealed with AES-256-GCM under HKDF(chip key, serial), the header bound as AAD.
+// Each operation reads and decrypts the file, acts, re-seals and writes it atomically.
+//
+// What a real chip adds: the keys never exist outside tamper-resistant hardware, and the try
+// counters cannot be rolled back by restoring an old copy of the file (here they can, for whoever
+// holds the chip key and an old copy).
+import { createPrivateKey, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { CARD_SLOTS, CardError, pinForSlot, type CardDriver, type CardIdentity, type CardSlot, type PinKind } from './card.ts';
+import { keyAttestation } from './admin-key.ts';
+import {
+  assertAlive,
+  changePinRecord,
+  checkSerial,
+  chipState,
+  consumeAdmin,
+  eraseCore,
+  newChallenge,
+  newChipCore,
+  openFile,
+  pinStatus,
+  readCardBytes,
+  readHeader,
+  sealFile,
+  serialized,
+  setPinWithAdminRecord,
+  SLOT_LABELS,
+  verifyPinRecord,
+  writeFileAtomic,
+  type ChipCore,
+  type SealedHeader,
+} from './chip.ts';
+
+export const VIRTUAL_CARD_FORMAT = 'cartes-carte-virtuelle';
+const SEAL_INFO = 'cartes-virtual-card';
+
+interface SlotKey {
+  /** PKCS#8 DER, base64: only ever inside the sealed part. */
+  pkcs8: string;
+  spki: string;
+}
+
+interface VirtualContent extends ChipCore {
+  v: 1;
+  serial: string;
+  keys: Partial<Record<CardSlot, SlotKey>>;
+  certificates: Partial<Record<CardSlot, string>>;
+}
+
+export interface VirtualCardHeader {
+  serial: string;
+  model: string;
+  holder: string | null;
+}
+
+export interface CreateVirtualCardInput {
+  file: string;
+  chipKey: Buffer;
+  /** Card number, 10 digits. */
+  serial: string;
+  model: string;
+  /** The card's administration key (deriveCardAdminKey(master, serial)). */
+  adminKey: Buffer;
+  /** Holder's name for listings (clear in the file). */
+  holder?: string | null;
+}
+
+function checkChipKey(chipKey: Buffer): void {
+  if (!Buffer.isBuffer(chipKey) || chipKey.length !== 32) throw new Error('Clé de puce invalide : 32 octets attendus.');
+}
+
+function slotKeyPair(): SlotKey {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return {
+    pkcs8: privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
+    spki: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+  };
+}
+
+function bytes(b64: string): Uint8Array {
+  return new Uint8Array(Buffer.from(b64, 'base64'));
+}
+
+function noKey(slot: CardSlot): CardError {
+  return new CardError('no_key', `Aucune clé dans l'emplacement « ${SLOT_LABELS[slot]} » de la carte.`);
+}
+
+function checkSlot(slot: CardSlot): void {
+  if (!(CARD_SLOTS as readonly string[]).includes(slot)) throw new CardError('unsupported', `Emplacement de clé inconnu : « ${String(slot)} ».`);
+}
+
+function checkDer(der: Uint8Array): void {
+  if (!(der instanceof Uint8Array) || der.length < 2 || der[0] !== 0x30) throw new CardError('unsupported', "Certificat refusé : ce n'est pas un certificat X.509 au format DER.");
+}
+
+/**
+ * Manufacturer's fast path: a card built in memory (key pairs generated inside the object, only
+ * public keys handed out), certificates written, then saved once.
+ */
+export class VirtualCardBuilder {
+  readonly #file: string;
+  readonly #chipKey: Buffer;
+  readonly #header: SealedHeader;
+  readonly #content: VirtualContent;
+  #saved = false;
+
+  private constructor(input: CreateVirtualCardInput) {
+    checkSerial(input.serial);
+    checkChipKey(input.chipKey);
+    if (!input.model.trim()) throw new Error('Modèle de carte manquant.');
+    this.#file = input.file;
+    this.#chipKey = input.chipKey;
+    this.#header = { format: VIRTUAL_CARD_FORMAT, version: 1, serial: input.serial, model: input.model, holder: input.holder ?? null };
+    this.#content = { v: 1, serial: input.serial, ...newChipCore(input.adminKey), keys: {}, certificates: {} };
+  }
+
+  static create(input: CreateVirtualCardInput): VirtualCardBuilder {
+    return new VirtualCardBuilder(input);
+  }
+
+  get serial(): string {
+    return this.#header.serial;
+  }
+
+  /** Generates the slot's P-256 key pair inside the card object; returns its SPKI (DER). */
+  generateKeyPair(slot: CardSlot): Uint8Array {
+    checkSlot(slot);
+    if (this.#content.keys[slot]) throw new CardError('slot_taken', `L'emplacement « ${SLOT_LABELS[slot]} » contient déjà une clé.`);
+    const key = slotKeyPair();
+    this.#content.keys[slot] = key;
+    return bytes(key.spki);
+  }
+
+  writeCertificate(slot: CardSlot, der: Uint8Array): void {
+    checkSlot(slot);
+    if (!this.#content.keys[slot]) throw noKey(slot);
+    checkDer(der);
+    this.#content.certificates[slot] = Buffer.from(der).toString('base64');
+  }
+
+  /**
+   * Writes the card file (refuses to replace an existing file). `durable: false` skips fsync for
+   * bulk runs: sync the folder once at the end.
+   */
+  async save(options: { durable?: boolean } = {}): Promise<void> {
+    if (this.#saved) throw new Error(`Carte ${this.#header.serial} déjà enregistrée.`);
+    writeFileAtomic(this.#file, sealFile(this.#header, this.#content, this.#chipKey, SEAL_INFO), { durable: options.durable ?? true, exclusive: true });
+    this.#saved = true;
+  }
+}
+
+export interface PersonalizeVirtualCardInput extends CreateVirtualCardInput {
+  slots: readonly CardSlot[];
+  /** Issues the certificate (DER) of a slot for its public key (SPKI DER). */
+  certify: (slot: CardSlot, spki: Uint8Array) => Promise<Uint8Array> | Uint8Array;
+  /** false: no fsync (bulk production; sync the folder at the end). Default true. */
+  durable?: boolean;
+}
+
+/** A card in transport state in one write: key pairs, certificates, no PIN. Returns the SPKIs. */
+export async function personalizeVirtualCard(input: PersonalizeVirtualCardInput): Promise<Partial<Record<CardSlot, Uint8Array>>> {
+  const builder = VirtualCardBuilder.create(input);
+  const spkis: Partial<Record<CardSlot, Uint8Array>> = {};
+  for (const slot of input.slots) {
+    const spki = builder.generateKeyPair(slot);
+    spkis[slot] = spki;
+    builder.writeCertificate(slot, await input.certify(slot, spki));
+  }
+  await builder.save({ durable: input.durable ?? true });
+  return spkis;
+}
+
+/** A blank card file: administration key, no PIN, no key. */
+export async function createVirtualCard(input: CreateVirtualCardInput): Promise<void> {
+  await VirtualCardBuilder.create(input).save();
+}
+
+/** Header of a card file, read without the chip key (listings); null if the file is not a card. */
+export function readVirtualCardHeader(file: string): VirtualCardHeader | null {
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch {
+    return null;
+  }
+  const h = readHeader(data, VIRTUAL_CARD_FORMAT);
+  return h ? { serial: h.serial, model: h.model, holder: h.holder } : null;
+}
+
+class VirtualCard implements CardDriver {
+  readonly #file: string;
+  readonly #chipKey: Buffer;
+  #closed = false;
+
+  constructor(file: string, chipKey: Buffer) {
+    this.#file = file;
+    this.#chipKey = chipKey;
+  }
+
+  #read(): { header: SealedHeader; content: VirtualContent } {
+    if (this.#closed) throw new CardError('unreadable', 'Carte retirée du lecteur.');
+    const opened = openFile<VirtualContent>(readCardBytes(this.#file), VIRTUAL_CARD_FORMAT, this.#chipKey, SEAL_INFO);
+    if (opened.content.v !== 1 || opened.content.serial !== opened.header.serial) throw new CardError('unreadable', 'Carte illisible : contenu incohérent.');
+    return opened;
+  }
+
+  /** Read, act, re-seal and write; the state is written even when `fn` refuses (try counters). */
+  #update<T>(fn: (c: VirtualContent) => T): Promise<T> {
+    return serialized(this.#file, () => {
+      const { header, content } = this.#read();
+      const before = JSON.stringify(content);
+      const save = () => {
+        if (JSON.stringify(content) !== before) writeFileAtomic(this.#file, sealFile(header, content, this.#chipKey, SEAL_INFO));
+      };
+      let result: T;
+      try {
+        result = fn(content);
+      } catch (err) {
+        save();
+        throw err;
+      }
+      save();
+      return result;
+    });
+  }
+
+  #view<T>(fn: (c: VirtualContent, h: SealedHeader) => T): Promise<T> {
+    return serialized(this.#file, () => {
+      const { header, content } = this.#read();
+      return fn(content, header);
+    });
+  }
+
+  identity(): Promise<CardIdentity> {
+    return this.#view((c, h) => {
+      const keys = CARD_SLOTS.filter((s) => c.keys[s]);
+      return {
+        serial: h.serial,
+        model: h.model,
+        chipState: chipState(c, keys.length > 0),
+        pins: pinStatus(c),
+        keys,
+        certificates: CARD_SLOTS.filter((s) => c.certificates[s]),
+        driver: 'virtual',
+        adminTriesLeft: c.adminTriesLeft,
+      };
+    });
+  }
+
+  verifyPin(pin: PinKind, value: string): Promise<void> {
+    return this.#update((c) => {
+      assertAlive(c);
+      verifyPinRecord(c, pin, value);
+    });
+  }
+
+  changePin(pin: PinKind, oldValue: string, newValue: string): Promise<void> {
+    return this.#update((c) => changePinRecord(c, pin, oldValue, newValue));
+  }
+
+  adminChallenge(): Promise<Uint8Array> {
+    return this.#update((c) => newChallenge(c));
+  }
+
+  setPinWithAdmin(pin: PinKind, response: Uint8Array, newValue: string): Promise<void> {
+    return this.#update((c) => setPinWithAdminRecord(c, pin, response, newValue));
+  }
+
+  generateKeyPair(slot: CardSlot, response: Uint8Array): Promise<Uint8Array> {
+    return this.#update((c) => {
+      assertAlive(c);
+      checkSlot(slot);
+      const replacing = c.keys[slot] !== undefined;
+      consumeAdmin(c, replacing ? `replace-key:${slot}` : 'personalize', response);
+      const key = slotKeyPair();
+      c.keys[slot] = key;
+      delete c.certificates[slot];
+      return bytes(key.spki);
+    });
+  }
+
+  publicKey(slot: CardSlot): Promise<Uint8Array | null> {
+    return this.#view((c) => {
+      assertAlive(c);
+      const key = c.keys[slot];
+      return key ? bytes(key.spki) : null;
+    });
+  }
+
+  keyAttestation(slot: CardSlot): Promise<Uint8Array> {
+    return this.#view((c, h) => {
+      assertAlive(c);
+      const key = c.keys[slot];
+      if (!key || c.adminKey === null) throw noKey(slot);
+      return new Uint8Array(keyAttestation(Buffer.from(c.adminKey, 'base64'), h.serial, slot, bytes(key.spki)));
+    });
+  }
+
+  writeCertificate(slot: CardSlot, der: Uint8Array, response: Uint8Array): Promise<void> {
+    return this.#update((c) => {
+      assertAlive(c);
+      checkSlot(slot);
+      consumeAdmin(c, 'personalize', response);
+      if (!c.keys[slot]) throw noKey(slot);
+      checkDer(der);
+      c.certificates[slot] = Buffer.from(der).toString('base64');
+    });
+  }
+
+  readCertificate(slot: CardSlot): Promise<Uint8Array | null> {
+    return this.#view((c) => {
+      assertAlive(c);
+      const der = c.certificates[slot];
+      return der ? bytes(der) : null;
+    });
+  }
+
+  sign(slot: CardSlot, data: Uint8Array, pinValue: string): Promise<Uint8Array> {
+    return this.#update((c) => {
+      assertAlive(c);
+      checkSlot(slot);
+      const key = c.keys[slot];
+      if (!key) throw noKey(slot);
+      verifyPinRecord(c, pinForSlot(slot), pinValue);
+      const privateKey = createPrivateKey({ key: Buffer.from(key.pkcs8, 'base64'), format: 'der', type: 'pkcs8' });
+      return new Uint8Array(nodeSign('sha256', data, { key: privateKey, dsaEncoding: 'der' }));
+    });
+  }
+
+  terminate(response: Uint8Array): Promise<void> {
+    return this.#update((c) => {
+      consumeAdmin(c, 'terminate', response);
+      eraseCore(c);
+      c.keys = {};
+      c.certificates = {};
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+}
+
+/** Opens a card file; CardError 'unreadable' when it is missing, edited, or sealed under another chip key. */
+export async function openVirtualCard(file: string, chipKey: Buffer): Promise<CardDriver> {
+  checkChipKey(chipKey);
+  const card = new VirtualCard(file, chipKey);
+  await card.identity();
+  return card;
+}
+

@@ -1,0 +1,134 @@
+// Declaration of a loss, a theft (with the police report's reference) or a temporary loss, with a
+// confirmation before the irreversible act.
+import { Alert } from '@codegouvfr/react-dsfr/Alert';
+import { Button } from '@codegouvfr/react-dsfr/Button';
+import { Input } from '@codegouvfr/react-dsfr/Input';
+import { useState, type FormEvent } from 'react';
+import { formatDateTime } from '../../format.ts';
+import { DECLARATION_LABELS, type Declaration, type DeclarationKind } from '../../lifeApi.ts';
+import { createConfirm } from '../ConfirmModal.tsx';
+import { ProblemAlert } from '../ProblemAlert.tsx';
+
+const confirmDeclaration = createConfirm('confirmer-declaration');
+const DECLARABLE = new Set(['handed_over', 'activated', 'active', 'blocked', 'suspended']);
+
+const KIND_HINTS: Record<DeclarationKind, string> = {
+  loss: 'La carte et ses certificats sont révoqués immédiatement et définitivement.',
+  theft: 'La carte et ses certificats sont révoqués immédiatement et définitivement. Munissez-vous du récépissé de votre plainte.',
+  temporary_loss: 'La carte est suspendue ; si elle n’est pas retrouvée à temps, elle sera révoquée.',
+};
+
+export function DeclarationForm(props: {
+  cards: { id: string; serial: string; state: string; stateLabel: string; modelLabel: string }[];
+  declare: (cardId: string, body: Declaration) => Promise<{ state: string; escalatesAt: string | null }>;
+  onDone?: () => void;
+  /** Level of the success message's title (after the page's h1: h2). */
+  titleAs?: 'h2' | 'h3';
+}) {
+  const cards = props.cards.filter((c) => DECLARABLE.has(c.state));
+  const [cardId, setCardId] = useState('');
+  const [kind, setKind] = useState<DeclarationKind | ''>('');
+  const [police, setPolice] = useState('');
+  const [circumstances, setCircumstances] = useState('');
+  const [invalid, setInvalid] = useState<string[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const selected = cards.find((c) => c.id === (cardId || cards[0]?.id));
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const problems: string[] = [];
+    if (!selected) problems.push('Choisissez la carte concernée.');
+    if (!kind) problems.push('Choisissez le type de déclaration.');
+    if (kind === 'theft' && police.trim().length < 4) problems.push('Un vol se déclare avec la référence du dépôt de plainte (récépissé de la police ou de la gendarmerie).');
+    setInvalid(problems);
+    if (problems.length === 0) confirmDeclaration.open();
+  };
+
+  const send = async () => {
+    if (!selected || !kind) return;
+    setError(null);
+    try {
+      const r = await props.declare(selected.id, { kind, policeReportReference: kind === 'theft' ? police.trim() : null, circumstances: circumstances.trim() || null });
+      setDone(
+        r.state === 'suspended'
+          ? `La carte n° ${selected.serial} est suspendue${r.escalatesAt ? ` : elle sera révoquée le ${formatDateTime(r.escalatesAt)} si elle n’est pas retrouvée et réactivée par votre responsable carte` : ''}.`
+          : `La carte n° ${selected.serial} et ses certificats sont révoqués. Demandez une nouvelle carte à votre responsable carte.`,
+      );
+      props.onDone?.();
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  if (cards.length === 0 && !done) return <p>Aucune de vos cartes ne peut faire l’objet d’une déclaration (aucune carte remise, active ou bloquée).</p>;
+  return (
+    <>
+      <div role="status">{done && <Alert severity="success" as={props.titleAs ?? 'h2'} title="Déclaration enregistrée" description={done} className="fr-mb-3w" />}</div>
+      <ProblemAlert error={error} title="La déclaration n’a pas abouti" fieldLabels={{ policeReportReference: 'Référence du dépôt de plainte', kind: 'Type' }} />
+      {!done && (
+        <form onSubmit={submit} noValidate>
+          {invalid.length > 0 && (
+            <div className="fr-alert fr-alert--error fr-alert--sm fr-mb-3w" role="alert">
+              <ul>
+                {invalid.map((p) => (
+                  <li key={p}>{p}</li>
+                ))}
+              </ul>
+            </div>
+          )}
+          <div className="fr-select-group">
+            <label className="fr-label" htmlFor="carte-declaree">
+              Carte concernée
+            </label>
+            <select id="carte-declaree" className="fr-select" value={selected?.id ?? ''} onChange={(e) => setCardId(e.target.value)}>
+              {cards.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.serial} — {c.modelLabel} ({c.stateLabel})
+                </option>
+              ))}
+            </select>
+          </div>
+          <fieldset className="fr-fieldset" aria-labelledby="type-declaration">
+            <legend id="type-declaration" className="fr-fieldset__legend">
+              Type de déclaration
+            </legend>
+            {(Object.keys(DECLARATION_LABELS) as DeclarationKind[]).map((k) => (
+              <div key={k} className="fr-fieldset__element">
+                <div className="fr-radio-group">
+                  <input type="radio" id={`declaration-${k}`} name="declaration" checked={kind === k} onChange={() => setKind(k)} />
+                  <label className="fr-label" htmlFor={`declaration-${k}`}>
+                    {DECLARATION_LABELS[k]}
+                    <span className="fr-hint-text">{KIND_HINTS[k]}</span>
+                  </label>
+                </div>
+              </div>
+            ))}
+          </fieldset>
+          {kind === 'theft' && (
+            <Input
+              label="Référence du dépôt de plainte"
+              hintText="Numéro du récépissé remis par la police ou la gendarmerie"
+              nativeInputProps={{ value: police, onChange: (e) => setPolice(e.target.value), maxLength: 60, required: true }}
+            />
+          )}
+          <Input
+            label="Circonstances (facultatif)"
+            textArea
+            nativeTextAreaProps={{ value: circumstances, onChange: (e) => setCircumstances(e.target.value), maxLength: 500, rows: 3 }}
+          />
+          <Button type="submit" iconId="fr-icon-alert-line">
+            Déclarer
+          </Button>
+        </form>
+      )}
+      <confirmDeclaration.Dialog title="Confirmer la déclaration ?" confirmLabel="Confirmer la déclaration" onConfirm={() => void send()}>
+        <p>
+          {selected && kind
+            ? `${DECLARATION_LABELS[kind]} de la carte n° ${selected.serial}. ${KIND_HINTS[kind]}${kind !== 'temporary_loss' ? ' Cette action est irréversible.' : ''}`
+            : ''}
+        </p>
+      </confirmDeclaration.Dialog>
+    </>
+  );
+}
