@@ -9,7 +9,7 @@
 import { createPrivateKey, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CARD_SLOTS, CardError, pinForSlot, type CardDriver, type CardIdentity, type CardSlot, type PinKind } from './card.ts';
-import { keyAttestation } from './admin-key.ts';
+import { constantTimeEqual, keyAttestation } from './admin-key.ts';
 import {
   assertAlive,
   changePinRecord,
@@ -105,6 +105,7 @@ export class VirtualCardBuilder {
   readonly #header: SealedHeader;
   readonly #content: VirtualContent;
   #saved = false;
+  #reopened = false;
 
   private constructor(input: CreateVirtualCardInput) {
     checkSerial(input.serial);
@@ -118,6 +119,32 @@ export class VirtualCardBuilder {
 
   static create(input: CreateVirtualCardInput): VirtualCardBuilder {
     return new VirtualCardBuilder(input);
+  }
+
+  /**
+   * The workshop takes back a card it made (transport state: no PIN set yet) to write its
+   * certificates in one go. Only the holder of the card's administration key can: the same right
+   * the single 'personalize' operations need, without a challenge per write.
+   */
+  static reopen(input: { file: string; chipKey: Buffer; adminKey: Buffer }): VirtualCardBuilder {
+    const opened = openFile<VirtualContent>(readCardBytes(input.file), VIRTUAL_CARD_FORMAT, input.chipKey, SEAL_INFO);
+    const c = opened.content;
+    if (c.v !== 1 || c.serial !== opened.header.serial) throw new CardError('unreadable', 'Carte illisible : contenu incohérent.');
+    assertAlive(c);
+    if (c.adminKey === null || !constantTimeEqual(Buffer.from(c.adminKey, 'base64'), input.adminKey)) {
+      throw new CardError('admin_refused', "Opération d'administration refusée : ce n'est pas la clé d'administration de cette carte.");
+    }
+    if (c.pins.auth.hash !== null || c.pins.sign.hash !== null) throw new CardError('admin_refused', 'Carte déjà activée : elle ne se personnalise plus en atelier.');
+    const builder = new VirtualCardBuilder({ file: input.file, chipKey: input.chipKey, serial: opened.header.serial, model: opened.header.model, adminKey: input.adminKey, holder: opened.header.holder });
+    Object.assign(builder.#content, c);
+    builder.#reopened = true;
+    return builder;
+  }
+
+  /** The certificate stored in a slot (reopened cards: what is already written). */
+  certificate(slot: CardSlot): Uint8Array | null {
+    const der = this.#content.certificates[slot];
+    return der ? bytes(der) : null;
   }
 
   get serial(): string {
@@ -146,7 +173,7 @@ export class VirtualCardBuilder {
    */
   async save(options: { durable?: boolean } = {}): Promise<void> {
     if (this.#saved) throw new Error(`Carte ${this.#header.serial} déjà enregistrée.`);
-    writeFileAtomic(this.#file, sealFile(this.#header, this.#content, this.#chipKey, SEAL_INFO), { durable: options.durable ?? true, exclusive: true });
+    writeFileAtomic(this.#file, sealFile(this.#header, this.#content, this.#chipKey, SEAL_INFO), { durable: options.durable ?? true, exclusive: !this.#reopened });
     this.#saved = true;
   }
 }

@@ -8,7 +8,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openVirtualCard, VirtualCardBuilder } from '../cards/virtual-card.ts';
-import { adminResponse, deriveCardAdminKey } from '../cards/admin-key.ts';
+import { deriveCardAdminKey } from '../cards/admin-key.ts';
 import type { CardSlot } from '../cards/card.ts';
 import { findCardModel } from '../domain/card-model.ts';
 import { activationLetterPdf } from '../notify/letters.ts';
@@ -189,15 +189,17 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       const inWorkshop = join(workshop, `${item.serial}.carte`);
       const onDesk = join(desk, `${item.serial}.carte`);
       const file = existsSync(inWorkshop) ? inWorkshop : onDesk;
-      const card = await openVirtualCard(file, opts.chipKey);
+      // The workshop holds the card's administration key: all certificates in one write (idempotent on re-runs).
+      const card = VirtualCardBuilder.reopen({ file, chipKey: opts.chipKey, adminKey: adminKey(item.serial) });
+      let changed = false;
       for (const c of item.certificates) {
         const der = new Uint8Array(Buffer.from(c.der, 'base64'));
-        const present = await card.readCertificate(c.slot as CardSlot);
+        const present = card.certificate(c.slot as CardSlot);
         if (present && Buffer.from(present).equals(der)) continue;
-        const challenge = await card.adminChallenge();
-        await card.writeCertificate(c.slot as CardSlot, der, adminResponse(adminKey(item.serial), challenge, 'personalize'));
+        card.writeCertificate(c.slot as CardSlot, der);
+        changed = true;
       }
-      await card.close();
+      if (changed) await card.save({ durable: false });
       const { code, reference } = await printLetter(state, order, item.serial, false);
       if (file === inWorkshop) renameSync(inWorkshop, onDesk);
       shipped.push({ requestId: item.requestId, serial: item.serial, activationVerifier: activationCodeVerifier(opts.activationKey, item.serial, code), letterReference: reference });

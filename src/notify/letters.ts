@@ -64,6 +64,6 @@ export async function activationLetterPdf(l: ActivationLetter): Promise<Uint8Arr
   line('Ne le conservez pas avec votre carte. Cinq codes erronés le verrouillent : votre responsable carte');
   line("peut alors demander le renvoi d'un nouveau code par courrier ou par messagerie.", { gap: 30 });
   line('Ce courrier a été imprimé par le fabricant des cartes ; il ne peut pas être réimprimé à l’identique.', { size: 8 });
-  // No yield to the event loop every 50 objects (pdf-lib's default): a letter is small, and thousands are printed in a row.
-  return doc.save({ objectsPerTick: Infinity });
+  // No yield every 50 objects (pdf-lib's default) and a plain cross-reference table: a letter is small and thousands are printed in a row.
+  return doc.save({ objectsPerTick: Infinity, useObjectStreams: false });
 }

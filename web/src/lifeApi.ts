@@ -176,6 +176,10 @@ export const lifeApi = {
     request<{ challengeId: string; challenge: string; text: string }>('POST', `/api/cards/${id(cardId)}/renewal/presence-challenge`),
   presence: (cardId: string, body: { challengeId: string; challenge: string; signature: string; certificate: string }) =>
     request<{ windowUntil: string }>('POST', `/api/cards/${id(cardId)}/renewal/presence`, { json: body }),
+  renewalAdminResponse: (cardId: string, operation: string, challenge: string) =>
+    request<{ response: string }>('POST', `/api/cards/${id(cardId)}/renewal/admin-response`, { json: { operation, challenge } }),
+  renewalIssue: (cardId: string, body: { profile: string; spki: string; attestation: string; signature: ActionSignaturePayload }) =>
+    request<{ serial: string; der: string; replaced: string }>('POST', `/api/cards/${id(cardId)}/renewal/issue`, { json: body }),
 
   // The holder's record
   resetSecrets: (agentId: string, signature: ActionSignaturePayload) =>
@@ -246,6 +250,10 @@ export const cardAdmin = {
     agentCall<{ challenge: string }>(client, `/readers/${id(reader)}/admin/challenge`, {}),
   setPin: (client: CardAgentClient, reader: string, pin: PinKind, response: string, newValue: string) =>
     agentCall<{ ok: true }>(client, `/readers/${id(reader)}/admin/set-pin`, { pin, response, newValue }),
+  generateKey: (client: CardAgentClient, reader: string, slot: string, response: string) =>
+    agentCall<{ spki: string; attestation: string }>(client, `/readers/${id(reader)}/admin/generate-key`, { slot, response }),
+  writeCertificate: (client: CardAgentClient, reader: string, slot: string, der: string, response: string) =>
+    agentCall<{ ok: true }>(client, `/readers/${id(reader)}/admin/write-certificate`, { slot, der, response }),
   verifyPin: (client: CardAgentClient, reader: string, pin: PinKind, value: string) =>
     agentCall<{ ok: true }>(client, `/readers/${id(reader)}/verify-pin`, { pin, value }),
 };

@@ -6,9 +6,7 @@ import { Alert } from '@codegouvfr/react-dsfr/Alert';
 import { Button } from '@codegouvfr/react-dsfr/Button';
 import { Stepper } from '@codegouvfr/react-dsfr/Stepper';
 import { useState, type FormEvent } from 'react';
-import { canonicalAction } from '../../../../src/domain/action-signature.ts';
 import { CardAgentError } from '../../cardAgent.ts';
-import { cardsApi } from '../../cardsApi.ts';
 import { isCancelled, useCardAgent } from '../../components/cards/CardAgentProvider.tsx';
 import { ReaderPanel } from '../../components/cards/ReaderPanel.tsx';
 import { useActionSigner } from '../../components/cards/useActionSigner.ts';
@@ -367,9 +365,9 @@ function Activation(props: { view: ActivationView; phase: Phase; setPhase: (p: P
 
   const authenticate = () =>
     run(async () => {
-      // « Vérification PIN — PIN Global »: the operator proves again who ends the activation.
-      const { nonce } = await cardsApi.signatureNonce();
-      await agent.signWithCard('auth', canonicalAction({ action: 'operator.authenticate', target: v.card.id, content: null, nonce }), 'Authentification de l’opérateur : saisissez votre code PIN d’authentification.');
+      // « Vérification PIN — PIN Global »: the operator's card checks the PIN while signing a local
+      // text (nothing is sent to the server: the provider's PIN dialog is only reachable this way).
+      await agent.signWithCard('auth', `cartes-verification-pin\n${v.card.id}`, 'Authentification de l’opérateur : saisissez votre code PIN d’authentification.');
       props.setPhase('done');
     });
 

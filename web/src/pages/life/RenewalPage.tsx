@@ -1,10 +1,11 @@
 // /renouvellement — « Renouvellement de certificat(s) »: which certificates of a card can be renewed
 // and why not; the holder proves presence by signing the server's challenge with the card's AUTH
-// key (PIN Global), which opens the renewal window. Generating the new key on the card needs a
-// card-agent route that does not exist yet (see the notice on the page).
+// key (PIN Global), which opens the renewal window. Then, per certificate: the card generates the
+// new key under the server's answer (with its attestation), the officer signs the renewal with
+// their own card, the server issues the certificate and the card stores it.
 import { Alert } from '@codegouvfr/react-dsfr/Alert';
 import { Button } from '@codegouvfr/react-dsfr/Button';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { holderName } from '../../cardLabels.ts';
 import type { Card } from '../../cardsApi.ts';
 import { isCancelled, useCardAgent } from '../../components/cards/CardAgentProvider.tsx';
@@ -15,7 +16,9 @@ import { DataTable } from '../../components/DataTable.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { formatDate, formatDateTime } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
-import { lifeApi } from '../../lifeApi.ts';
+import { cardAdmin, lifeApi } from '../../lifeApi.ts';
+import { useActionSigner } from '../../components/cards/useActionSigner.ts';
+import { requireOtherCard } from '../../components/life/cardCheck.ts';
 
 const PROFILE_LABELS: Record<string, string> = { auth: 'Authentification', sign: 'Signature', enc: 'Chiffrement' };
 const STATUS_LABELS: Record<string, string> = { issued: 'Émis', valid: 'Valide', suspended: 'Suspendu', expired: 'Expiré', revoked: 'Révoqué' };
@@ -53,7 +56,56 @@ function Renewal(props: { card: Card; onBack: () => void }) {
   const [windowUntil, setWindowUntil] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [step, setStep] = useState<string | null>(null);
+  const [renewed, setRenewed] = useState<string[]>([]);
+  const signAction = useActionSigner();
   const v = view.data;
+
+  // « Attendre que le lecteur arrête de clignoter, puis cliquez sur le bouton OK »: each card swap
+  // waits for the person's OK, then checks the card; a wrong card keeps the prompt with the reason.
+  const okRef = useRef<(() => void) | null>(null);
+  const swap = async (message: string, check: () => Promise<unknown>) => {
+    for (;;) {
+      setStep(message);
+      await new Promise<void>((resolve) => { okRef.current = resolve; });
+      try {
+        await check();
+        setStep(null);
+        return;
+      } catch (err) {
+        if (!(err instanceof Error) || !/carte/i.test(err.message)) throw err;
+        setError(err);
+      }
+    }
+  };
+
+  const renew = async (profile: string, replaces: string) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const holder = await requireInsertedCard(agent, c.serial);
+      const { challenge } = await cardAdmin.challenge(holder.client, holder.reader);
+      const gen = await lifeApi.renewalAdminResponse(c.id, `replace-key:${profile}`, challenge);
+      const key = await cardAdmin.generateKey(holder.client, holder.reader, profile, gen.response);
+      const digest = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', Uint8Array.from(atob(key.spki), (ch) => ch.charCodeAt(0)))))
+        .map((b) => b.toString(16).padStart(2, '0')).join('');
+      await swap('Veuillez insérer la carte de l’opérateur.', () => requireOtherCard(agent, c.serial, 'insérez votre carte d’opérateur.'));
+      const signature = await signAction({ action: 'certificate.renew', target: c.id, content: { cardId: c.id, serial: c.serial, profile, spkiSha256: digest, replaces } }, 'Renouvellement du certificat : saisissez votre code PIN de signature.');
+      const issued = await lifeApi.renewalIssue(c.id, { profile, spki: key.spki, attestation: key.attestation, signature });
+      await swap(`Veuillez insérer à nouveau la carte n° ${c.serial} du porteur.`, () => requireInsertedCard(agent, c.serial));
+      const back = await requireInsertedCard(agent, c.serial);
+      const { challenge: ch2 } = await cardAdmin.challenge(back.client, back.reader);
+      const put = await lifeApi.renewalAdminResponse(c.id, 'personalize', ch2);
+      await cardAdmin.writeCertificate(back.client, back.reader, profile, issued.der, put.response);
+      setRenewed((r) => [...r, issued.serial]);
+      setStep(null);
+      view.reload();
+    } catch (err) {
+      if (!isCancelled(err)) setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
   const renewable = v?.certificates.some((x) => x.renewable) ?? false;
 
   const presence = async () => {
@@ -93,7 +145,13 @@ function Renewal(props: { card: Card; onBack: () => void }) {
               <span className="ca-code">{x.serial}</span>,
               STATUS_LABELS[x.status] ?? x.status,
               formatDate(x.notAfter),
-              x.renewable ? 'Oui' : `Non — ${x.reason ?? ''}`,
+              x.renewable ? (
+                windowUntil ? (
+                  <Button size="small" disabled={busy} onClick={() => void renew(x.profile, x.serial)} nativeButtonProps={{ 'aria-label': `Renouveler le certificat ${PROFILE_LABELS[x.profile] ?? x.profile}` }}>
+                    Renouveler
+                  </Button>
+                ) : 'Oui'
+              ) : `Non — ${x.reason ?? ''}`,
             ])}
           />
           {v.certificates.length === 0 && <p>Aucun certificat à renouveler sur cette carte.</p>}
@@ -112,12 +170,14 @@ function Renewal(props: { card: Card; onBack: () => void }) {
               )}
             </section>
           )}
-          <Alert
-            severity="info"
-            small
-            className="fr-mb-3w"
-            description="La génération de la nouvelle clé sur la carte n’est pas encore proposée par l’agent de carte de ce poste : le renouvellement s’arrête ici à la preuve de présence du porteur."
-          />
+          {step && (
+            <section aria-labelledby="renouvellement-carte" className="fr-mb-3w">
+              <h2 id="renouvellement-carte" className="fr-h4">{step}</h2>
+              <p>Changez de carte dans le lecteur ci-dessus ; attendez que le lecteur arrête de clignoter, puis cliquez sur OK.</p>
+              <Button onClick={() => { setError(null); okRef.current?.(); }}>OK</Button>
+            </section>
+          )}
+          {renewed.length > 0 && <Alert severity="success" small className="fr-mb-3w" description={`Certificat(s) renouvelé(s) et enregistré(s) sur la carte : ${renewed.join(', ')}.`} />}
         </>
       )}
       <Button priority="secondary" onClick={props.onBack}>
