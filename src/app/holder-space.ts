@@ -13,6 +13,8 @@ export async function myCards(ctx: AppContext, actor: Actor) {
   const cards = await ctx.store.db.selectFrom('cards as c').innerJoin('card_models as m', 'm.id', 'c.model_id')
     .select(['c.id', 'c.serial', 'c.state', 'c.state_changed_at', 'c.expires_at', 'c.created_at', 'm.label']).where('c.agent_id', '=', actor.agentId)
     .orderBy('c.created_at', 'desc').execute();
+  // The birth date lets the PIN change page check the guide's rules before the card is touched.
+  const holder = await ctx.store.db.selectFrom('agents').select(['last_name', 'first_names', 'birth_date']).where('id', '=', actor.agentId).executeTakeFirst();
   const secrets = await ctx.store.db.selectFrom('holder_secrets').select('updated_at').where('agent_id', '=', actor.agentId).executeTakeFirst();
   const out = [];
   for (const c of cards) {
@@ -25,5 +27,7 @@ export async function myCards(ctx: AppContext, actor: Actor) {
       documents: (await listCardDocuments(ctx, c.id)).filter((d) => d.kind !== 'identity_copy'),
     });
   }
-  return { cards: out, secretsDefined: secrets !== undefined, secretsUpdatedAt: secrets?.updated_at ?? null };
+  return {
+    holder: holder ? { lastName: holder.last_name, firstNames: holder.first_names, birthDate: holder.birth_date } : null,
+    cards: out, secretsDefined: secrets !== undefined, secretsUpdatedAt: secrets?.updated_at ?? null };
 }

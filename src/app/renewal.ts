@@ -12,6 +12,7 @@ import { AppError, invalid } from './errors.ts';
 import { loadDeskCard, refuseOwnCard } from './handover.ts';
 import { queueMail } from './mail.ts';
 import { issueBatch, type PkiEnvironment } from './pki.ts';
+import { createCardRequest } from './card-requests.ts';
 import { refuseAudited } from './refusals.ts';
 import { hashSecret } from './secrets.ts';
 import { transition, type CertificateStatus } from '../domain/certificate-status.ts';
@@ -225,4 +226,32 @@ export async function expireCards(ctx: AppContext): Promise<number> {
     });
   }
   return due.length;
+}
+
+/** Days before a card's 6 years at which its renewal request is drafted for the card officer. */
+export const CARD_RENEWAL_NOTICE_DAYS = 60;
+
+/**
+ * Card at 6 years (DOMAIN.md "Validity", seed 000 "expiration de la carte → demande de
+ * renouvellement"): a renewal request is drafted for each active card about to expire, once; the
+ * card officer checks its prerequisites, signs it and puts it in a batch as for any order.
+ */
+export async function draftCardRenewals(ctx: AppContext): Promise<string[]> {
+  const limit = new Date(ctx.now().getTime() + CARD_RENEWAL_NOTICE_DAYS * DAY).toISOString();
+  const due = await ctx.store.db.selectFrom('cards as c')
+    .select(['c.id', 'c.agent_id', 'c.model_id'])
+    .where('c.state', '=', 'active').where('c.expires_at', '<=', limit)
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('card_requests as r').select('r.id').whereRef('r.replaces_card_id', '=', 'c.id'))))
+    .limit(1000).execute();
+  const drafted: string[] = [];
+  for (const c of due) {
+    try {
+      const r = await createCardRequest(ctx, systemActor('renouvellement-cartes'), { agentId: c.agent_id, modelId: c.model_id, kind: 'renewal', reason: 'card_expiry', replacesCardId: c.id });
+      drafted.push(r.number);
+    } catch (err) {
+      // An open request of the same model already exists, or the model is retired: the desk sees to it.
+      if (!(err instanceof AppError)) throw err;
+    }
+  }
+  return drafted;
 }

@@ -12,7 +12,7 @@ import { registerProductionJobs } from '../jobs/production-jobs.ts';
 import { productionEnvironment } from '../app/production.ts';
 import { localSimulator, productionRound } from './manufacturer.ts';
 import { registerCardJobs } from '../jobs/card-jobs.ts';
-import { expireCards, sendExpiryNotices } from '../app/renewal.ts';
+import { draftCardRenewals, expireCards, sendExpiryNotices } from '../app/renewal.ts';
 import { DEMO_CUSTODIAN_SECRETS, loadDemoPki } from '../app/demo-pki.ts';
 import { cardsDir, demoCardsNotice, loadDemoCards, type DemoCard } from '../app/demo-cards.ts';
 import { startCardAgent, type CardAgent } from '../agent/server.ts';
@@ -62,8 +62,9 @@ export async function serveCommand(global: GlobalOptions, opts: { port?: number;
     .then((serials) => { if (serials.length) app.log.info({ count: serials.length }, 'certificates expired'); })
     .catch((err: unknown) => app.log.error({ err }, 'certificate expiry'));
   const expireCron = new Cron('10 3 * * *', { protect: true, timezone: 'Europe/Paris' }, expire);
-  // Cards at 6 years expire; holders hear 30 days before a certificate expires (DOMAIN.md "Validity").
-  const cardLife = () => expireCards(ctx).then(() => sendExpiryNotices(ctx))
+  // Cards at 6 years expire, their renewal requests are drafted 60 days before; holders hear 30 days
+  // before a certificate expires (DOMAIN.md "Validity").
+  const cardLife = () => expireCards(ctx).then(() => draftCardRenewals(ctx)).then(() => sendExpiryNotices(ctx))
     .then((mailed) => { if (mailed) app.log.info({ mailed }, 'certificate expiry notices'); })
     .catch((err: unknown) => app.log.error({ err }, 'card expiry and notices'));
   const cardLifeCron = new Cron('30 3 * * *', { protect: true, timezone: 'Europe/Paris' }, cardLife);

@@ -6,7 +6,7 @@ import { X509Certificate, generateKeyPairSync, verify } from 'node:crypto';
 import { after, before, it } from 'node:test';
 import { AppError } from '../../src/app/errors.ts';
 import {
-  expireCards, proveHolderPresence, renewalAdminResponse, renewalPresenceChallenge, renewalView, renewCertificate, sendExpiryNotices,
+  draftCardRenewals, expireCards, proveHolderPresence, renewalAdminResponse, renewalPresenceChallenge, renewalView, renewCertificate, sendExpiryNotices,
 } from '../../src/app/renewal.ts';
 import { createHash } from 'node:crypto';
 import { actorFor, forEachDatabase, openTestPlatform, type TestPlatform } from '../support/platform.ts';
@@ -87,6 +87,13 @@ forEachDatabase('certificate renewal', (dialect) => {
     } finally {
       p.ctx.now = realNow;
     }
+    // 60 days before the card's 6 years, its renewal request is drafted for the desk, once.
+    await p.store.db.updateTable('cards').set({ expires_at: new Date(Date.now() + 30 * 86_400_000).toISOString() }).where('id', '=', vc.cardId).execute();
+    const drafted = await draftCardRenewals(p.ctx);
+    assert.equal(drafted.length, 1);
+    assert.deepEqual(await draftCardRenewals(p.ctx), []);
+    const req = await p.store.db.selectFrom('card_requests').select(['kind', 'reason', 'replaces_card_id', 'state']).where('number', '=', drafted[0]!).executeTakeFirstOrThrow();
+    assert.deepEqual([req.kind, req.reason, req.replaces_card_id], ['renewal', 'card_expiry', vc.cardId]);
     await p.store.db.updateTable('cards').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', vc.cardId).execute();
     assert.equal(await expireCards(p.ctx), 1);
     const c = await p.store.db.selectFrom('cards').select('state').where('id', '=', vc.cardId).executeTakeFirstOrThrow();

@@ -10,8 +10,11 @@
 // destruction), a refusal of the certificates and an invalidation at the desk. axe-core checks
 // each page.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -24,6 +27,7 @@ import { activationCodeVerifier, loadActivationKey } from '../../src/app/product
 import { loadChipKey } from '../../src/cards/keys.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { FIXTURE_PINS, virtualCardFor, type FixtureVirtualCard } from '../support/card-fixture.ts';
+import { openssl } from '../support/openssl.ts';
 import { openTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { WEB_INDEX } from './server-fixture.ts';
 
@@ -51,6 +55,10 @@ let card: FixtureVirtualCard;
 let agathe: FixtureVirtualCard;
 let refused: FixtureVirtualCard;
 let wrongData: FixtureVirtualCard;
+let moreauActive: FixtureVirtualCard;
+let leGall: FixtureVirtualCard;
+let kerbrat: FixtureVirtualCard;
+let tanguy: FixtureVirtualCard;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -145,6 +153,36 @@ async function cardState(): Promise<string> {
   return row.state;
 }
 
+/** `openssl ocsp` against the server's responder, with the CA certificates it publishes under /pki/ca. */
+async function ocspAnswer(serial: string): Promise<{ status: number | null; out: string }> {
+  const db = platform.store.db;
+  const cert = await db.selectFrom('certificates').select(['der', 'ca_id']).where('serial', '=', serial).executeTakeFirstOrThrow();
+  const chain: string[] = [];
+  let caId: string | null = cert.ca_id;
+  while (caId) {
+    const ca: { name: string; parent_id: string | null } = await db.selectFrom('certification_authorities').select(['name', 'parent_id']).where('id', '=', caId).executeTakeFirstOrThrow();
+    chain.push(ca.name);
+    caId = ca.parent_id;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'cartes-ocsp-'));
+  try {
+    const pem = async (name: string) => {
+      const res = await fetch(`${baseUrl}/pki/ca/${name}.cer`);
+      assert.equal(res.status, 200, `/pki/ca/${name}.cer`);
+      const file = join(dir, `${name}.pem`);
+      writeFileSync(file, new X509Certificate(Buffer.from(await res.arrayBuffer())).toString());
+      return file;
+    };
+    const issuer = await pem(chain[0]!);
+    const root = await pem(chain[chain.length - 1]!);
+    const certFile = join(dir, 'cert.pem');
+    writeFileSync(certFile, new X509Certificate(Buffer.from(cert.der)).toString());
+    return await openssl(['ocsp', '-issuer', issuer, '-cert', certFile, '-url', `${baseUrl}/pki/ocsp`, '-CAfile', root]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function fillSecrets(page: Page, withCode: boolean): Promise<void> {
   if (withCode) await page.getByLabel('Code personnel').fill(PERSONAL_CODE);
   for (const [i, a] of ANSWERS.entries()) {
@@ -174,6 +212,14 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
     refused = await virtualCardFor(platform, 'moreau.jp77011', { state: 'handed_over', activated: false });
     // Another card of his, received, whose data turn out wrong at the desk.
     wrongData = await virtualCardFor(platform, 'moreau.jp77011', { state: 'received', activated: false });
+    // His active card (PINs FIXTURE_PINS), whose PINs he changes himself.
+    moreauActive = await virtualCardFor(platform, 'moreau.jp77011', { state: 'active', activated: true });
+    // Brest: Yann LE GALL leaves; Maëlle KERBRAT, general of the 2nd section, keeps her card; Erwan
+    // TANGUY, whose card waits at the desk, moves to the SCA.
+    leGall = await virtualCardFor(platform, '1003456789', { state: 'active', activated: true });
+    kerbrat = await virtualCardFor(platform, '1004567890', { state: 'active', activated: true });
+    await platform.store.db.updateTable('agents').set({ category: 'Général de 2e section' }).where('identifier', '=', '1004567890').execute();
+    tanguy = await virtualCardFor(platform, '1005678901', { state: 'received', activated: false });
     server = await buildServer(platform.ctx, platform.config, { logger: false });
     await server.listen({ port: serverPort, host: '127.0.0.1' });
     agent = await startCardAgent({ port: agentPort, portalOrigin: baseUrl, cardsDir: cardsDir(platform.dataDir), chipKey: loadChipKey(platform.dataDir, {}) });
@@ -393,6 +439,13 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       assert.equal(await cardState(), 'revoked');
       const certs = await platform.store.db.selectFrom('certificates').select('status').where('card_id', '=', card.cardId).execute();
       assert.ok(certs.length > 0 && certs.every((c) => c.status === 'revoked'), JSON.stringify(certs));
+      // The OCSP responder tells any relying party: openssl ocsp, CA certificates from /pki/ca.
+      const stolen = await platform.store.db.selectFrom('certificates').select('serial').where('card_id', '=', card.cardId).where('profile', '=', 'auth').executeTakeFirstOrThrow();
+      const answer = await ocspAnswer(stolen.serial);
+      assert.equal(answer.status, 0, answer.out);
+      assert.match(answer.out, /Response verify OK/);
+      assert.match(answer.out, /: revoked\b/);
+      assert.match(answer.out, /Reason: keyCompromise/i);
       assert.deepEqual(problems, []);
     } catch (err) {
       const main = await page.locator('main').innerText().catch(() => '');
@@ -641,6 +694,157 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       assert.equal(row.state, 'invalidated');
       const agentRow = await platform.store.db.selectFrom('agents').select('identity_verified').where('identifier', '=', 'moreau.jp77011').executeTakeFirstOrThrow();
       assert.equal(Number(agentRow.identity_verified), 0);
+    } catch (err) {
+      const main = await page.locator('main').innerText().catch(() => '');
+      throw new Error(`${String(err)}\n--- page ${page.url()} ---\n${main.slice(0, 3000)}`, { cause: err });
+    } finally {
+      await context.close();
+    }
+  });
+  test('le porteur modifie ses codes PIN : règles vérifiées dans la page, puis la carte', TIMEOUT, async () => {
+    const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(`erreur JavaScript : ${e.message} (${page.url()})`));
+    const sent: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().startsWith(baseUrl) && r.method() !== 'GET') sent.push(`${r.url()} ${r.postData() ?? ''}`);
+    });
+    try {
+      await pair(page);
+      // Jean-Pierre MOREAU, born 02/03/1961, signs in with his active card.
+      await signIn(page, moreauActive.serial, FIXTURE_PINS.auth, 'Bonjour Jean-Pierre MOREAU');
+      await page.getByRole('navigation', { name: /menu principal/i }).getByRole('link', { name: 'Porteur' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Porteur' }).waitFor();
+      await page.locator('main').getByRole('link', { name: 'Modifier mes codes PIN' }).first().click();
+      await page.getByRole('heading', { level: 1, name: 'Modifier mes codes PIN' }).waitFor();
+      await reader(page).getByText(`carte n° ${moreauActive.serial} insérée`).waitFor();
+      await expectAccessible(page, 'porteur : modifier mes codes PIN');
+      sent.length = 0; // from here on, nothing but the card agent may see a PIN
+      // A run, then a part of the birth date: refused in the page, the card untouched.
+      await page.getByLabel('PIN Global (code PIN d’authentification)').check({ force: true }); // DSFR draws the box on the label
+      await page.getByLabel(/^Code PIN actuel — PIN Global/).fill(FIXTURE_PINS.auth);
+      await page.getByLabel(/^Code PIN d’utilisation — Authentification/).fill('1234');
+      await page.getByLabel(/^Confirmation du code PIN — Authentification/).fill('1234');
+      await page.getByRole('button', { name: 'Modifier le code PIN' }).click();
+      await page.getByText('Le code PIN ne doit pas comporter une suite de chiffres (par exemple 1234 ou 4321).').waitFor();
+      await expectAccessible(page, 'porteur : nouveau code PIN refusé');
+      await page.getByLabel(/^Code PIN d’utilisation — Authentification/).fill('0203');
+      await page.getByLabel(/^Confirmation du code PIN — Authentification/).fill('0203');
+      await page.getByRole('button', { name: 'Modifier le code PIN' }).click();
+      await page.getByText(/ne doit pas reprendre une partie de votre date de naissance/).waitFor();
+      const untouched = await moreauActive.open();
+      await untouched.verifyPin('auth', FIXTURE_PINS.auth);
+      await untouched.close();
+      // A wrong current PIN: the card's refusal, with the tries left.
+      await page.getByLabel(/^Code PIN actuel — PIN Global/).fill('0000');
+      await page.getByLabel(/^Code PIN d’utilisation — Authentification/).fill('5173');
+      await page.getByLabel(/^Confirmation du code PIN — Authentification/).fill('5173');
+      await page.getByRole('button', { name: 'Modifier le code PIN' }).click();
+      await page.getByText(/Code PIN erroné : il reste 2 essais/).waitFor();
+      // The right one: the new PIN is on the card.
+      await page.getByLabel(/^Code PIN actuel — PIN Global/).fill(FIXTURE_PINS.auth);
+      await page.getByLabel(/^Code PIN d’utilisation — Authentification/).fill('5173');
+      await page.getByLabel(/^Confirmation du code PIN — Authentification/).fill('5173');
+      await page.getByRole('button', { name: 'Modifier le code PIN' }).click();
+      await page.getByText(`Le PIN Global (code PIN d’authentification) de votre carte n° ${moreauActive.serial} est modifié.`).waitFor();
+      await expectAccessible(page, 'porteur : code PIN modifié');
+      // The PIN Propre too.
+      await page.getByLabel('PIN Propre (code PIN de signature)').check({ force: true }); // DSFR draws the box on the label
+      await page.getByLabel(/^Code PIN actuel — PIN Propre/).fill(FIXTURE_PINS.sign);
+      await page.getByLabel(/^Code PIN d’utilisation — Signature/).fill('4718');
+      await page.getByLabel(/^Confirmation du code PIN — Signature/).fill('4718');
+      await page.getByRole('button', { name: 'Modifier le code PIN' }).click();
+      await page.getByText(`Le PIN Propre (code PIN de signature) de votre carte n° ${moreauActive.serial} est modifié.`).waitFor();
+      const changed = await moreauActive.open();
+      await changed.verifyPin('auth', '5173');
+      await changed.verifyPin('sign', '4718');
+      await assert.rejects(changed.verifyPin('auth', FIXTURE_PINS.auth));
+      await changed.verifyPin('auth', '5173');
+      await changed.close();
+      // No PIN ever reached the platform's server.
+      for (const pin of ['5173', '4718', FIXTURE_PINS.sign, '0203']) assert.ok(!sent.some((r) => r.includes(pin)), `${pin} sent to the server: ${sent.join('\n')}`);
+      assert.deepEqual(problems, []);
+    } catch (err) {
+      const main = await page.locator('main').innerText().catch(() => '');
+      throw new Error(`${String(err)}\n--- page ${page.url()} ---\n${main.slice(0, 3000)}`, { cause: err });
+    } finally {
+      await context.close();
+    }
+  });
+  test('départ (carte révoquée ; général de 2e section : carte conservée) et mutation Brest → SCA', TIMEOUT, async () => {
+    const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(`erreur JavaScript : ${e.message} (${page.url()})`));
+    const db = platform.store.db;
+    const agentOf = async (identifier: string) => (await db.selectFrom('agents').select(['id', 'organization_id', 'habilitations']).where('identifier', '=', identifier).executeTakeFirstOrThrow());
+    const stateOf = async (c: FixtureVirtualCard) => (await db.selectFrom('cards').select(['state', 'organization_id', 'operator_organization_id']).where('id', '=', c.cardId).executeTakeFirstOrThrow());
+    const depart = async (identifier: string, name: string, reason: string) => {
+      await page.goto(`${baseUrl}/agents/${(await agentOf(identifier)).id}`);
+      await page.getByRole('heading', { level: 1, name }).waitFor();
+      await page.getByRole('link', { name: 'Départ', exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: `Départ — ${name}` }).waitFor();
+      await page.getByRole('button', { name: 'Enregistrer le départ' }).click();
+      await page.getByText('Choisissez le motif du départ.').waitFor();
+      await page.getByLabel('Motif du départ').selectOption({ label: reason });
+      await page.getByRole('button', { name: 'Enregistrer le départ' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Confirmer le départ ?' });
+      await dialog.getByText(/irréversible/).waitFor();
+      await expectAccessible(page, `départ de ${name} : confirmation`);
+      await dialog.getByRole('button', { name: 'Enregistrer le départ' }).click();
+      await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
+      await page.getByText('Départ enregistré').waitFor();
+    };
+    try {
+      await pair(page);
+      // Paul GIRARD, operator of the naval base of Brest, with his demo card.
+      await signIn(page, '9900000004', DEMO_CARD_PINS.auth, 'Bonjour Paul GIRARD');
+      await depart('1003456789', 'Yann LE GALL', 'Départ à la retraite');
+      await page.getByText(`Carte(s) révoquée(s), à restituer : ${leGall.serial}.`).waitFor();
+      await expectAccessible(page, 'départ : carte révoquée');
+      assert.equal((await stateOf(leGall)).state, 'revoked');
+      const certs = await db.selectFrom('certificates').select(['status', 'revocation_reason']).where('card_id', '=', leGall.cardId).execute();
+      assert.ok(certs.length > 0 && certs.every((c) => c.status === 'revoked' && c.revocation_reason === 'cessationOfOperation'), JSON.stringify(certs));
+      // A general of the 2nd section keeps the card.
+      await depart('1004567890', 'Maëlle KERBRAT', 'Fin de contrat');
+      await page.getByText(`Carte(s) conservée(s) par le porteur (officier général de la 2e section) : ${kerbrat.serial}.`).waitFor();
+      await expectAccessible(page, 'départ : carte conservée');
+      assert.equal((await stateOf(kerbrat)).state, 'active');
+      const audit = await db.selectFrom('audit_log').select(['target_id', 'outcome']).where('action', '=', 'agent.departure').where('outcome', '=', 'ok').execute();
+      assert.equal(audit.length, 2);
+
+      // Transfer: Nathalie ROUX, registration authority of the SCA, moves Erwan TANGUY from Brest to the SCA.
+      await signOut(page);
+      await signIn(page, '9900000005', DEMO_CARD_PINS.auth, 'Bonjour Nathalie ROUX');
+      const before = await agentOf('1005678901');
+      await page.goto(`${baseUrl}/agents/${before.id}`);
+      await page.getByRole('heading', { level: 1, name: 'Erwan TANGUY' }).waitFor();
+      await page.getByRole('link', { name: 'Mutation', exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: 'Mutation — Erwan TANGUY' }).waitFor();
+      await page.getByRole('button', { name: 'Enregistrer la mutation' }).click();
+      await page.getByText('Choisissez l’organisation d’arrivée.').waitFor();
+      await page.getByLabel('Organisation d’arrivée').selectOption({ label: 'Service du commissariat des armées (SCA)' });
+      assert.equal(await page.getByLabel('CIMS').isChecked(), true);
+      await page.getByLabel('Source Solde').check({ force: true }); // DSFR draws the box on the label
+      await expectAccessible(page, 'mutation : organisation et habilitations');
+      await page.getByRole('button', { name: 'Enregistrer la mutation' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Confirmer la mutation ?' });
+      await dialog.getByText(/Service du commissariat des armées/).waitFor();
+      await dialog.getByRole('button', { name: 'Enregistrer la mutation' }).click();
+      await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
+      await page.getByText('Mutation enregistrée').waitFor();
+      await page.getByText(`Carte(s) pas encore remise(s) qui suivent le porteur : ${tanguy.serial}.`).waitFor();
+      await expectAccessible(page, 'mutation enregistrée');
+      const sca = await db.selectFrom('organizations').select('id').where('code', '=', 'SCA').executeTakeFirstOrThrow();
+      const moved = await agentOf('1005678901');
+      assert.equal(moved.organization_id, sca.id);
+      assert.deepEqual(JSON.parse(moved.habilitations), ['CIMS', 'SOURCE_SOLDE']);
+      const followed = await stateOf(tanguy);
+      assert.equal(followed.state, 'received');
+      assert.equal(followed.organization_id, sca.id);
+      assert.equal(followed.operator_organization_id, sca.id);
+      assert.deepEqual(problems, []);
     } catch (err) {
       const main = await page.locator('main').innerText().catch(() => '');
       throw new Error(`${String(err)}\n--- page ${page.url()} ---\n${main.slice(0, 3000)}`, { cause: err });

@@ -109,6 +109,17 @@ export function normalizeDocumentNumber(value: string): string {
   return value.replace(/\s+/g, '').toUpperCase();
 }
 
+export type DepartureReason = 'retirement' | 'end_of_contract';
+export const DEPARTURE_REASONS: { code: DepartureReason; label: string }[] = [
+  { code: 'retirement', label: 'Départ à la retraite' },
+  { code: 'end_of_contract', label: 'Fin de contrat' },
+];
+export interface DepartureResult {
+  revoked: string[];
+  kept: string[];
+  invalidated: string[];
+}
+
 // --- What the operator's card signs (server: src/app/handover.ts, activation.ts, card-incidents.ts…)
 
 type Ref = { id: string; serial: string };
@@ -184,9 +195,14 @@ export const lifeApi = {
   // The holder's record
   resetSecrets: (agentId: string, signature: ActionSignaturePayload) =>
     request<void>('POST', `/api/agents/${id(agentId)}/reset-secrets`, { json: { signature } }),
+  departure: (agentId: string, reason: DepartureReason, signature: ActionSignaturePayload) =>
+    request<DepartureResult>('POST', `/api/agents/${id(agentId)}/departure`, { json: { reason, signature } }),
+  transfer: (agentId: string, body: { toOrganizationId: string; habilitations: string[]; signature: ActionSignaturePayload }) =>
+    request<{ followed: string[] }>('POST', `/api/agents/${id(agentId)}/transfer`, { json: body }),
 
   // The holder's space (signed in with the card)
-  myCards: () => request<{ cards: MyCard[]; secretsDefined: boolean; secretsUpdatedAt?: string | null }>('GET', '/api/me/cards'),
+  myCards: () =>
+    request<{ holder: { lastName: string; firstNames: string; birthDate: string } | null; cards: MyCard[]; secretsDefined: boolean; secretsUpdatedAt?: string | null }>('GET', '/api/me/cards'),
   secretQuestions: () => request<{ items: { code: string; label: string }[] }>('GET', '/api/me/secret-questions'),
   defineSecrets: (body: { personalCode: string; questions: { question: string; answer: string }[] }) =>
     request<{ cardsActivated: string[]; awaitingFinalization: string[] }>('POST', '/api/me/secrets', { json: body }),
@@ -254,6 +270,9 @@ export const cardAdmin = {
     agentCall<{ spki: string; attestation: string }>(client, `/readers/${id(reader)}/admin/generate-key`, { slot, response }),
   writeCertificate: (client: CardAgentClient, reader: string, slot: string, der: string, response: string) =>
     agentCall<{ ok: true }>(client, `/readers/${id(reader)}/admin/write-certificate`, { slot, der, response }),
+  /** The holder changes a PIN knowing the old one: nothing goes to the server. */
+  changePin: (client: CardAgentClient, reader: string, pin: PinKind, oldValue: string, newValue: string) =>
+    agentCall<{ ok: true }>(client, `/readers/${id(reader)}/change-pin`, { pin, oldValue, newValue }),
   verifyPin: (client: CardAgentClient, reader: string, pin: PinKind, value: string) =>
     agentCall<{ ok: true }>(client, `/readers/${id(reader)}/verify-pin`, { pin, value }),
 };

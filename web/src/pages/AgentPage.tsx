@@ -169,6 +169,25 @@ export function AgentPage({ params }: { params: Record<string, string> }) {
         </section>
       )}
 
+      {can(session, 'card.operate') && (
+        <section aria-labelledby="depart-mutation-title" className="fr-mb-6w">
+          <h2 id="depart-mutation-title">Départ ou mutation</h2>
+          <p>Départ (retraite, fin de contrat) : révocation des cartes. Mutation dans le ministère : le porteur garde sa carte.</p>
+          <ul className="fr-btns-group fr-btns-group--inline-md">
+            <li>
+              <Button priority="secondary" iconId="fr-icon-logout-box-r-line" linkProps={{ href: `/agents/${encodeURIComponent(a.id)}/depart` }}>
+                Départ
+              </Button>
+            </li>
+            <li>
+              <Button priority="secondary" iconId="fr-icon-arrow-right-line" linkProps={{ href: `/agents/${encodeURIComponent(a.id)}/mutation` }}>
+                Mutation
+              </Button>
+            </li>
+          </ul>
+        </section>
+      )}
+
       {contactEdit && (
         <section aria-labelledby="modifier-title" className="fr-mb-6w">
           <h2 id="modifier-title">Modifier la fiche</h2>

@@ -33,6 +33,7 @@ export interface HolderEntry {
 export const HOLDER_ENTRIES: HolderEntry[] = [
   { href: '/porteur/cartes', text: 'Mes cartes', description: 'Vos cartes, leurs certificats, leur historique et leurs documents.' },
   { href: '/porteur/secrets', text: 'Mes secrets', description: 'Votre code personnel et vos trois questions secrètes, pour débloquer votre carte.' },
+  { href: '/porteur/codes-pin', text: 'Modifier mes codes PIN', description: 'Changer votre PIN Global ou votre PIN Propre en connaissant le code actuel.' },
   { href: '/porteur/declaration', text: 'Déclarer une perte ou un vol', description: 'Révoquer ou suspendre une carte perdue, volée ou égarée.' },
   { href: '/porteur/deblocage', text: 'Débloquer ma carte', description: 'Codes PIN bloqués : identifiez-vous avec vos secrets et choisissez de nouveaux codes.', public: true },
 ];

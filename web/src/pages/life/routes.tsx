@@ -3,11 +3,13 @@
 import type { ComponentType } from 'react';
 import type { Permission } from '../../permissions.ts';
 import { ActivationListPage, ActivationPage } from './ActivationPage.tsx';
+import { DeparturePage, TransferPage } from './AgentMovePages.tsx';
 import { DocumentsPage } from './DocumentsPage.tsx';
 import { FinalizationPage } from './FinalizationPage.tsx';
 import { HandoverPage } from './HandoverPage.tsx';
 import { DeclarePage, HolderHomePage, MyCardsPage } from './HolderPages.tsx';
 import { HolderUnblockPage } from './HolderUnblockPage.tsx';
+import { MyPinsPage } from './MyPinsPage.tsx';
 import { MySecretsPage } from './MySecretsPage.tsx';
 import { OfflineUnblockPage } from './OfflineUnblockPage.tsx';
 import { RenewalPage } from './RenewalPage.tsx';
@@ -31,9 +33,12 @@ export const LIFE_ROUTES: LifeRoute[] = [
   { path: '/documents-supports', component: DocumentsPage, permission: 'card.operate' },
   { path: '/renouvellement', component: RenewalPage, permission: 'card.operate' },
   { path: '/questions-secretes', component: ResetSecretsPage, permission: 'card.operate' },
+  { path: '/agents/:id/depart', component: DeparturePage, permission: 'card.operate' },
+  { path: '/agents/:id/mutation', component: TransferPage, permission: 'card.operate' },
   { path: '/porteur', component: HolderHomePage },
   { path: '/porteur/cartes', component: MyCardsPage },
   { path: '/porteur/secrets', component: MySecretsPage },
+  { path: '/porteur/codes-pin', component: MyPinsPage },
   { path: '/porteur/declaration', component: DeclarePage },
   { path: '/porteur/deblocage', component: HolderUnblockPage, public: true },
 ];
