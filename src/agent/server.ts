@@ -83,6 +83,12 @@ export async function startCardAgent(options: CardAgentOptions): Promise<CardAge
   const host = options.host ?? '127.0.0.1';
   if (!LOOPBACK.has(host)) throw new Error(`L'agent de carte n'écoute que sur la boucle locale (127.0.0.1), pas sur « ${host} ».`);
   const portalOrigin = new URL(options.portalOrigin).origin;
+  // A portal on this very machine is the same whether the browser says 127.0.0.1 or localhost.
+  const portalOrigins = new Set([portalOrigin]);
+  const portalUrl = new URL(portalOrigin);
+  if (['127.0.0.1', 'localhost', '[::1]'].includes(portalUrl.hostname)) {
+    for (const h of ['127.0.0.1', 'localhost', '[::1]']) portalOrigins.add(`${portalUrl.protocol}//${h}${portalUrl.port ? `:${portalUrl.port}` : ''}`);
+  }
   const cardsDir = resolve(options.cardsDir);
   mkdirSync(cardsDir, { recursive: true, mode: 0o700 });
   const log = options.log ?? (() => {});
@@ -133,10 +139,10 @@ export async function startCardAgent(options: CardAgentOptions): Promise<CardAge
     }
     const origin = request.headers.origin;
     if (origin !== undefined) {
-      if (origin !== portalOrigin) {
+      if (!portalOrigins.has(origin)) {
         throw new AgentError('origin_refused', `Origine refusée : « ${origin.slice(0, 200)} » n'est pas le portail autorisé à utiliser cet agent de carte.`);
       }
-      void reply.header('access-control-allow-origin', portalOrigin).header('vary', 'Origin');
+      void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
       if (request.method === 'OPTIONS') {
         void reply
           .header('access-control-allow-methods', 'GET, POST')

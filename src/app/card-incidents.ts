@@ -7,7 +7,7 @@ import { appendAudit } from '../store/audit.ts';
 import type { Database } from '../store/schema.ts';
 import { requireActionSignature, type ActionSignature } from './action-signatures.ts';
 import { actorId, authorize } from './authorize.ts';
-import { changeWithAudit } from './audit-trail.ts';
+import { auditEntry, changeWithAudit } from './audit-trail.ts';
 import { changeCardCertificates } from './card-certificates.ts';
 import { AppError, invalid, notFound } from './errors.ts';
 import { refuseAudited } from './refusals.ts';
@@ -202,10 +202,15 @@ export async function destroyCard(ctx: AppContext, actor: Actor, cardId: string,
   return { state: 'destroyed', recordId };
 }
 
-/** Seed 000: generals of the 2nd section keep their card when they leave active service. */
+/**
+ * Seed 000: general officers and general controllers admitted to the 2nd section keep their card
+ * when they leave active service, and so do reservists (« je garde ma carte » between periods of service).
+ */
 export function keepsCardOnDeparture(category: string | null): boolean {
   const c = category ?? '';
-  return /g[ée]n[ée]ral.*(2e|2ème|deuxième)\s+section/i.test(c) || /(2e|2ème|deuxième)\s+section.*g[ée]n[ée]ra(l|ux)/i.test(c);
+  const general = '(g[ée]n[ée]ra(l|ux)|contr[ôo]leurs? g[ée]n[ée]ra(l|ux))';
+  const section = '(2e|2ème|deuxième)\\s+section';
+  return new RegExp(`${general}.*${section}|${section}.*${general}`, 'i').test(c) || /r[ée]serviste/i.test(c);
 }
 
 /**
@@ -223,18 +228,24 @@ export async function recordDeparture(ctx: AppContext, actor: Actor, agentId: st
   const keeps = keepsCardOnDeparture(agent.category);
   const out = { revoked: [] as string[], kept: [] as string[], invalidated: [] as string[] };
   await changeWithAudit(ctx, actor, auth, 'agent.departure', async (trx) => {
+    // Each card's history shows its own change, besides the agent's departure record.
+    const cardRecord = (row: CardRow, to: CardState, certificates: unknown) => appendAudit(trx, ctx.store, auditEntry(ctx, actor, auth, 'card.departure', {
+      targetType: 'card', targetId: row.id, summary: { before: { state: row.state }, after: { state: to }, reason: input.reason, certificates },
+    }));
     for (const c of cards) {
       const row = { ...c, state: c.state as CardState };
       if (['ordered', 'in_production', 'shipped', 'received'].includes(row.state)) {
-        await moveWithCertificates(ctx, trx, row, 'invalidated', { kind: 'revoke', reason: 'cessationOfOperation' });
+        const certificates = await moveWithCertificates(ctx, trx, row, 'invalidated', { kind: 'revoke', reason: 'cessationOfOperation' });
         out.invalidated.push(c.serial);
+        await cardRecord(row, 'invalidated', certificates);
       } else if (REVOCABLE.includes(row.state)) {
         if (keeps) {
           out.kept.push(c.serial);
           continue;
         }
-        await moveWithCertificates(ctx, trx, row, 'revoked', { kind: 'revoke', reason: 'cessationOfOperation' });
+        const certificates = await moveWithCertificates(ctx, trx, row, 'revoked', { kind: 'revoke', reason: 'cessationOfOperation' });
         out.revoked.push(c.serial);
+        await cardRecord(row, 'revoked', certificates);
       }
     }
     return { result: null, targetType: 'agent', targetId: agentId, summary: { reason: input.reason, ...out, generalOfSecondSection: keeps }, evidence };

@@ -52,6 +52,10 @@ export async function defineHolderSecrets(ctx: AppContext, actor: Actor, input: 
       }
       await trx.updateTable('cards').set({ state: 'active', state_changed_at: now, updated_at: now }).where('id', '=', c.id).where('state', '=', 'activated').execute();
       activated.push(c.serial);
+      await appendAudit(trx, ctx.store, {
+        at: now, actorId: actorId(actor), actorRole: 'holder', organizationId: null, action: 'card.active', outcome: 'ok',
+        targetType: 'card', targetId: c.id, requestId: actor.requestId, summary: { before: { state: 'activated' }, after: { state: 'active' }, cause: 'holder.secrets' },
+      });
     }
     await appendAudit(trx, ctx.store, {
       at: now, actorId: actorId(actor), actorRole: 'holder', organizationId: null, action: 'holder.secrets', outcome: 'ok',

@@ -160,6 +160,17 @@ describe('card agent: access', () => {
         assert.equal(r.headers.get('access-control-allow-origin'), null);
       }
     }
+    // A portal on this machine is the same page under 127.0.0.1 and localhost, never another port.
+    const local = await startCardAgent({ port: 0, portalOrigin: 'http://127.0.0.1:3000', cardsDir, chipKey });
+    try {
+      for (const [origin, status] of [['http://localhost:3000', 204], ['http://127.0.0.1:3000', 204], ['http://localhost:3001', 403], ['https://localhost:3000', 403]] as const) {
+        const r = await fetch(local.url + '/status', { method: 'OPTIONS', headers: { origin } });
+        assert.equal(r.status, status, origin);
+        assert.equal(r.headers.get('access-control-allow-origin'), status === 204 ? origin : null);
+      }
+    } finally {
+      await local.close();
+    }
     // Without Origin, only the admin token is accepted (the local CLI).
     const bare = await call('GET', '/status', { origin: null });
     assert.equal(bare.status, 403);
