@@ -14,6 +14,8 @@ import { queueMail } from './mail.ts';
 import { issueBatch, type PkiEnvironment } from './pki.ts';
 import { createCardRequest } from './card-requests.ts';
 import { refuseAudited } from './refusals.ts';
+import { holderFromAccess } from './holder-access.ts';
+import type { Authorization } from './authorize.ts';
 import { hashSecret } from './secrets.ts';
 import { transition, type CertificateStatus } from '../domain/certificate-status.ts';
 import { enqueue } from '../jobs/queue.ts';
@@ -97,15 +99,34 @@ export async function proveHolderPresence(ctx: AppContext, actor: Actor, cardId:
   if (!signatureValid(cert.publicKey, RENEWAL_PROOF_PREFIX + input.challenge, Buffer.from(String(input.signature ?? ''), 'base64'))) {
     throw new AppError('forbidden', 'La signature de la carte du porteur est invalide.');
   }
+  return openRenewalWindow(ctx, actor, auth, cardId, { holderPresent: true, proof: 'card', certificate: cert.serial });
+}
+
+async function openRenewalWindow(ctx: AppContext, actor: Actor, auth: Authorization, cardId: string, summary: Record<string, unknown>): Promise<{ windowUntil: string }> {
+  const now = ctx.now();
   const windowUntil = new Date(now.getTime() + PRESENCE_MINUTES * 60_000).toISOString();
   await changeWithAudit(ctx, actor, auth, 'card.renewal-presence', async (trx) => {
     await trx.insertInto('challenges').values({
       id: ctx.newId(), purpose: 'renewal_window', value_hash: hashSecret(`window:${cardId}:${auth.actorId}`), agent_id: auth.actorId,
       created_at: now.toISOString(), expires_at: windowUntil, used_at: null,
     }).execute();
-    return { result: null, targetType: 'card', targetId: cardId, summary: { holderPresent: true, certificate: cert.serial, windowUntil } };
+    return { result: null, targetType: 'card', targetId: cardId, summary: { ...summary, windowUntil } };
   });
   return { windowUntil };
+}
+
+/**
+ * Seed 000: a holder who no longer knows the PIN renews with the personal code and the secret
+ * answers instead: the access they open (identifyHolder) stands for the PIN Global as proof of presence.
+ */
+export async function proveHolderPresenceBySecrets(ctx: AppContext, actor: Actor, cardId: string, input: { holderAccess: string }): Promise<{ windowUntil: string }> {
+  const { card, auth } = await loadDeskCard(ctx, actor, cardId, 'card.operate');
+  await refuseOwnCard(ctx, actor, card, 'renouveler les certificats de');
+  const holder = await holderFromAccess(ctx, String(input.holderAccess ?? ''));
+  if (holder.agentId !== card.agentId) {
+    await refuseAudited(ctx, actor, 'card.renewal-presence', card.operatorOrganizationId, { type: 'card', id: cardId }, 'Ces secrets ne sont pas ceux du porteur de cette carte.');
+  }
+  return openRenewalWindow(ctx, actor, auth, cardId, { holderPresent: true, proof: 'secrets' });
 }
 
 async function requireWindow(ctx: AppContext, actor: Actor, cardId: string): Promise<void> {

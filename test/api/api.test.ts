@@ -550,6 +550,7 @@ forEachDatabase('HTTP API', (dialect) => {
         { route: 'GET /api/cards/:id/renewal', call: () => operator.get(`/api/cards/${brestCard.id}/renewal`), expect: 403 },
         { route: 'POST /api/cards/:id/renewal/presence-challenge', call: () => operator.post(`/api/cards/${brestCard.id}/renewal/presence-challenge`), expect: 403 },
         { route: 'POST /api/cards/:id/renewal/presence', call: () => operator.post(`/api/cards/${brestCard.id}/renewal/presence`, { challengeId: 'x', challenge: 'y', signature: 'z', certificate: 'w' }), expect: 403 },
+        { route: 'POST /api/cards/:id/renewal/presence-secrets', call: () => operator.post(`/api/cards/${brestCard.id}/renewal/presence-secrets`, { holderAccess: 'x'.repeat(43) }), expect: 403 },
         { route: 'POST /api/cards/:id/renewal/admin-response', call: () => operator.post(`/api/cards/${brestCard.id}/renewal/admin-response`, { operation: 'personalize', challenge: Buffer.alloc(16).toString('base64') }), expect: 403 },
         { route: 'POST /api/cards/:id/renewal/issue', call: () => operator.post(`/api/cards/${brestCard.id}/renewal/issue`, { profile: 'auth', spki: 'AAAA', attestation: 'AAAA', signature: fakeSignature }), expect: 403 },
         { route: 'POST /api/agents/:id/reset-secrets', call: () => operator.post(`/api/agents/${brestAgent}/reset-secrets`, { signature: fakeSignature }), expect: 403 },

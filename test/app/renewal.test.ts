@@ -6,9 +6,11 @@ import { X509Certificate, generateKeyPairSync, verify } from 'node:crypto';
 import { after, before, it } from 'node:test';
 import { AppError } from '../../src/app/errors.ts';
 import {
-  draftCardRenewals, expireCards, proveHolderPresence, renewalAdminResponse, renewalPresenceChallenge, renewalView, renewCertificate, sendExpiryNotices,
+  draftCardRenewals, expireCards, proveHolderPresence, proveHolderPresenceBySecrets, renewalAdminResponse, renewalPresenceChallenge, renewalView, renewCertificate, sendExpiryNotices,
 } from '../../src/app/renewal.ts';
 import { createHash } from 'node:crypto';
+import { defineHolderSecrets } from '../../src/app/holder-secrets.ts';
+import { identifyHolder } from '../../src/app/holder-access.ts';
 import { actorFor, forEachDatabase, openTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { ensureTestPki, signingKeyFor, type TestSigner } from '../support/signing.ts';
 import { FIXTURE_PINS, virtualCardFor } from '../support/card-fixture.ts';
@@ -68,6 +70,18 @@ forEachDatabase('certificate renewal', (dialect) => {
     } finally {
       p.ctx.now = realNow;
     }
+  });
+
+  it('a holder who forgot the PIN proves presence with the secrets instead (seed 000); someone else’s secrets are refused', async () => {
+    const vc = await virtualCardFor(p, '1003456789');
+    const actor = await actorFor(p.ctx, '1002345678');
+    const secrets = { personalCode: 'Marine+2026', questions: [{ question: 'ville_naissance_mere', answer: 'Quimper' }, { question: 'premier_animal', answer: 'Rex' }, { question: 'ecole_primaire', answer: 'Jaurès' }] };
+    await defineHolderSecrets(p.ctx, await actorFor(p.ctx, '1003456789'), secrets);
+    const access = await identifyHolder(p.ctx, { organization: 'BN-BREST', identifier: '1003456789', personalCode: secrets.personalCode, answers: secrets.questions });
+    const w = await proveHolderPresenceBySecrets(p.ctx, actor, vc.cardId, { holderAccess: access.token });
+    assert.ok(w.windowUntil > new Date().toISOString());
+    const other = await virtualCardFor(p, '1004567890');
+    await assert.rejects(proveHolderPresenceBySecrets(p.ctx, actor, other.cardId, { holderAccess: access.token }), /pas ceux du porteur/);
   });
 
   it('refuses the operator’s own card and a missing signature; mails the expiry notice once; expires cards at 6 years', async () => {

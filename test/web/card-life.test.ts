@@ -528,6 +528,10 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       await page.getByRole('button', { name: `Certificats renouvelables de la carte ${agathe.serial}` }).click();
       await page.getByRole('heading', { name: 'Présence du porteur' }).waitFor();
       assert.equal(await page.getByRole('cell', { name: 'Oui', exact: true }).count(), 2);
+      // Without the PIN the holder's secrets can stand for it (seed 000): the form is offered.
+      await page.getByRole('button', { name: 'Le porteur a oublié son code PIN' }).click();
+      await page.getByRole('button', { name: 'Prouver la présence par les secrets' }).waitFor();
+      await expectAccessible(page, 'renouvellement : présence par les secrets');
       await insertCard(page, agathe.serial);
       await page.getByRole('button', { name: 'Prouver la présence du porteur' }).click();
       await enterPin(page, 'PIN Global', FIXTURE_PINS.auth);

@@ -187,6 +187,8 @@ export const lifeApi = {
     request<{ challengeId: string; challenge: string; text: string }>('POST', `/api/cards/${id(cardId)}/renewal/presence-challenge`),
   presence: (cardId: string, body: { challengeId: string; challenge: string; signature: string; certificate: string }) =>
     request<{ windowUntil: string }>('POST', `/api/cards/${id(cardId)}/renewal/presence`, { json: body }),
+  presenceBySecrets: (cardId: string, holderAccess: string) =>
+    request<{ windowUntil: string }>('POST', `/api/cards/${id(cardId)}/renewal/presence-secrets`, { json: { holderAccess } }),
   renewalAdminResponse: (cardId: string, operation: string, challenge: string) =>
     request<{ response: string }>('POST', `/api/cards/${id(cardId)}/renewal/admin-response`, { json: { operation, challenge } }),
   renewalIssue: (cardId: string, body: { profile: string; spki: string; attestation: string; signature: ActionSignaturePayload }) =>

@@ -8,7 +8,7 @@ import {
 } from '../../app/activation.ts';
 import { destroyCard, recordDeparture, resumeCard, returnCard, revokeCard, transferAgent } from '../../app/card-incidents.ts';
 import { operatorUnblockResponse, resetSecretQuestions } from '../../app/holder-access.ts';
-import { proveHolderPresence, renewalAdminResponse, renewalPresenceChallenge, renewalView, renewCertificate } from '../../app/renewal.ts';
+import { proveHolderPresence, proveHolderPresenceBySecrets, renewalAdminResponse, renewalPresenceChallenge, renewalView, renewCertificate } from '../../app/renewal.ts';
 import { cardDocument, cardDocuments } from '../../app/card-documents.ts';
 import type { ActionSignature } from '../../app/action-signatures.ts';
 import { requireActor } from '../auth.ts';
@@ -111,6 +111,9 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
   app.post('/api/cards/:id/renewal/presence', {
     schema: { tags, summary: 'Preuve de présence du porteur', params: Id, body: Type.Object({ challengeId: Type.String({ maxLength: 64 }), challenge: Type.String({ maxLength: 100 }), signature: Type.String({ maxLength: 2048 }), certificate: Type.String({ maxLength: 16384 }) }, { additionalProperties: false }) },
   }, async (r) => proveHolderPresence(ctx, requireActor(r), id(r), body(r)));
+  app.post('/api/cards/:id/renewal/presence-secrets', {
+    schema: { tags, summary: 'Preuve de présence du porteur qui a oublié son code PIN : accès ouvert par ses secrets', params: Id, body: Type.Object({ holderAccess: Type.String({ maxLength: 200 }) }, { additionalProperties: false }) },
+  }, async (r) => proveHolderPresenceBySecrets(ctx, requireActor(r), id(r), body(r)));
   app.post('/api/cards/:id/renewal/admin-response', {
     schema: { tags, summary: 'Réponse au défi de la carte (nouvelle clé, écriture du certificat)', params: Id, body: Type.Object({ operation: Type.String({ maxLength: 20 }), challenge: Challenge }, { additionalProperties: false }) },
   }, async (r) => renewalAdminResponse(ctx, requireActor(r), id(r), body(r)));

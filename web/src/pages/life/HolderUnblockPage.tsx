@@ -21,7 +21,7 @@ import { lifeApi, setPinWithServer, type HolderAccessCard } from '../../lifeApi.
 
 const UNBLOCKABLE = new Set(['activated', 'active', 'blocked']);
 
-interface Access {
+export interface Access {
   token: string;
   expiresAt: string;
   holderName: string;
@@ -36,12 +36,13 @@ export function HolderUnblockPage() {
       <h1 ref={headingRef} tabIndex={-1}>
         Débloquer ma carte
       </h1>
-      {access ? <Unblock access={access} reload={async () => setAccess({ ...access, cards: (await lifeApi.holderAccessCards(access.token)).items })} /> : <Identify onAccess={setAccess} />}
+      {access ? <Unblock access={access} reload={async () => setAccess({ ...access, cards: (await lifeApi.holderAccessCards(access.token)).items })} /> : <HolderIdentifyForm onAccess={setAccess} />}
     </HolderLayout>
   );
 }
 
-function Identify(props: { onAccess: (a: Access) => void }) {
+/** Organisation, identifier, personal code and the three answers → the holder's access (also used at renewal). */
+export function HolderIdentifyForm(props: { onAccess: (a: Access) => void; intro?: string; submitLabel?: string }) {
   const [organization, setOrganization] = useState('');
   const [identifier, setIdentifier] = useState('');
   const [code, setCode] = useState('');
@@ -72,9 +73,9 @@ function Identify(props: { onAccess: (a: Access) => void }) {
   return (
     <>
       <p>
-        Après trois codes PIN erronés, votre carte est bloquée. Identifiez-vous avec les deux informations de votre attestation de remise (organisation et
+        {props.intro ?? <>Après trois codes PIN erronés, votre carte est bloquée. Identifiez-vous avec les deux informations de votre attestation de remise (organisation et
         identifiant), votre code personnel et les réponses à vos trois questions secrètes (majuscules et minuscules comptent). Après trois erreurs,
-        l’accès est suspendu : votre responsable carte peut aussi débloquer votre carte ou réinitialiser vos questions.
+        l’accès est suspendu : votre responsable carte peut aussi débloquer votre carte ou réinitialiser vos questions.</>}
       </p>
       <ProblemAlert error={error} title="Identification impossible" />
       <form onSubmit={(e) => void submit(e)} noValidate className="fr-col-lg-8">
@@ -83,7 +84,7 @@ function Identify(props: { onAccess: (a: Access) => void }) {
         <Input label="Code personnel" nativeInputProps={{ type: 'password', value: code, onChange: (e) => setCode(e.target.value), required: true, autoComplete: 'current-password' }} />
         <SecretQuestionFields value={answers} onChange={setAnswers} faults={[]} answerType="password" />
         <Button type="submit" disabled={busy} iconId="fr-icon-lock-unlock-line">
-          M’identifier
+          {props.submitLabel ?? 'M’identifier'}
         </Button>
       </form>
     </>

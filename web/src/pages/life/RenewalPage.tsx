@@ -17,6 +17,7 @@ import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { formatDate, formatDateTime } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 import { cardAdmin, lifeApi } from '../../lifeApi.ts';
+import { HolderIdentifyForm } from './HolderUnblockPage.tsx';
 import { useActionSigner } from '../../components/cards/useActionSigner.ts';
 import { requireOtherCard } from '../../components/life/cardCheck.ts';
 
@@ -54,6 +55,7 @@ function Renewal(props: { card: Card; onBack: () => void }) {
   const agent = useCardAgent();
   const view = useAsync(() => lifeApi.renewal(c.id), [c.id]);
   const [windowUntil, setWindowUntil] = useState<string | null>(null);
+  const [bySecrets, setBySecrets] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [step, setStep] = useState<string | null>(null);
@@ -164,9 +166,25 @@ function Renewal(props: { card: Card; onBack: () => void }) {
               {windowUntil ? (
                 <Alert severity="success" small className="fr-mb-2w" description={`Présence du porteur prouvée : renouvellement possible jusqu’à ${formatDateTime(windowUntil)}.`} />
               ) : (
-                <Button onClick={() => void presence()} disabled={busy}>
-                  Prouver la présence du porteur
-                </Button>
+                <>
+                  <Button onClick={() => void presence()} disabled={busy}>
+                    Prouver la présence du porteur
+                  </Button>
+                  {bySecrets ? (
+                    <div className="fr-mt-3w">
+                      <h3 className="fr-h5">Le porteur a oublié son code PIN</h3>
+                      <HolderIdentifyForm
+                        intro="Le porteur saisit lui-même son organisation, son identifiant, son code personnel et les réponses à ses trois questions secrètes."
+                        submitLabel="Prouver la présence par les secrets"
+                        onAccess={(a) => void lifeApi.presenceBySecrets(c.id, a.token).then((r) => setWindowUntil(r.windowUntil), setError)}
+                      />
+                    </div>
+                  ) : (
+                    <Button priority="tertiary" className="fr-ml-2w" onClick={() => setBySecrets(true)}>
+                      Le porteur a oublié son code PIN
+                    </Button>
+                  )}
+                </>
               )}
             </section>
           )}
