@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { CardError } from '../cards/card.ts';
 import { readHeader } from '../cards/chip.ts';
 import { openPkcs11Card, PKCS11_CARD_FORMAT } from '../cards/pkcs11-card.ts';
-import { loadPkcs11js } from '../pki/keystore-pkcs11.ts';
+import { acquirePkcs11Module, releasePkcs11Module } from '../pki/pkcs11-module.ts';
 import { describe, Reader, type InsertedCard } from './readers.ts';
 
 export interface Pkcs11ReaderOptions {
@@ -69,30 +69,15 @@ export class Pkcs11Reader extends Reader {
   }
 }
 
-/** Labels of the tokens present, read once with a session of our own (finalised if we initialised). */
+/** Labels of the tokens present, read through the process's module registry (shared with the card driver). */
 export async function listTokenLabels(modulePath: string): Promise<string[]> {
-  const lib = await loadPkcs11js();
-  const p11 = new lib.PKCS11();
+  const m = await acquirePkcs11Module(modulePath, (what, cause) => new Error(what === 'load'
+    ? `Module PKCS#11 introuvable ou illisible : ${modulePath}.`
+    : `Module PKCS#11 ${modulePath} : initialisation impossible.`, { cause }));
   try {
-    p11.load(modulePath);
-  } catch (err) {
-    throw new Error(`Module PKCS#11 introuvable ou illisible : ${modulePath}.`, { cause: err });
-  }
-  let ownsInit = true;
-  try {
-    try {
-      p11.C_Initialize({ flags: lib.CKF_OS_LOCKING_OK });
-    } catch (err) {
-      if (!String((err as Error).message).startsWith('CKR_CRYPTOKI_ALREADY_INITIALIZED')) throw err;
-      ownsInit = false;
-    }
-    try {
-      return p11.C_GetSlotList(true).map((slot) => p11.C_GetTokenInfo(slot).label.trim()).filter((label) => label !== '');
-    } finally {
-      if (ownsInit) p11.C_Finalize();
-    }
+    return m.p11.C_GetSlotList(true).map((slot) => m.p11.C_GetTokenInfo(slot).label.trim()).filter((label) => label !== '');
   } finally {
-    p11.close();
+    releasePkcs11Module(modulePath, m);
   }
 }
 

@@ -1,9 +1,8 @@
 import { canonicalAction } from '../domain/action-signature.ts';
-import { appendAudit } from '../store/audit.ts';
-import { actorId } from './authorize.ts';
 import { checkPresentedCertificate, signatureValid } from './certificate-checks.ts';
 import { AppError, invalid } from './errors.ts';
 import { hashSecret, newSecret } from './secrets.ts';
+import { auditRefusal } from './refusals.ts';
 import type { Actor, AppContext } from './context.ts';
 
 // Every operator action that changes a request, a card or a certificate is confirmed by the
@@ -77,24 +76,7 @@ export async function requireActionSignature(
     if (!signatureValid(cert.publicKey, text, signature)) throw new AppError('forbidden', 'La signature ne correspond pas au contenu de l’action : elle est refusée.');
     return { evidence: [`signature:${cert.serial}:${signature.toString('base64')}`], certificateSerial: cert.serial };
   } catch (err) {
-    if (err instanceof AppError) await recordSignatureRefusal(ctx, actor, action, err.message);
+    if (err instanceof AppError) await auditRefusal(ctx, actor, `signature.${action.action}`, null, { type: 'action', id: action.target }, err.message);
     throw err;
   }
-}
-
-async function recordSignatureRefusal(ctx: AppContext, actor: Actor, action: SignedAction, reason: string): Promise<void> {
-  await ctx.store.db.transaction().execute(async (trx) => {
-    await appendAudit(trx, ctx.store, {
-      at: ctx.now().toISOString(),
-      actorId: actorId(actor),
-      actorRole: actor.kind === 'person' ? actor.grants.map((g) => g.role).join(',') || null : actor.kind,
-      organizationId: null,
-      action: `signature.${action.action}`,
-      outcome: 'refused',
-      targetType: 'action',
-      targetId: action.target,
-      requestId: actor.requestId,
-      summary: { reason },
-    });
-  });
 }

@@ -5,12 +5,12 @@ import type { AdminOperation } from '../cards/card.ts';
 import { adminResponse, deriveCardAdminKey } from '../cards/admin-key.ts';
 import { loadCardMasterKey } from '../cards/keys.ts';
 import { requireActionSignature, type ActionSignature } from './action-signatures.ts';
-import { appendAudit } from '../store/audit.ts';
 import { changeWithAudit } from './audit-trail.ts';
 import { changeCardCertificates } from './card-certificates.ts';
 import { AppError, invalid } from './errors.ts';
 import { cardDn, loadDeskCard, refuseOwnCard, type DeskCard } from './handover.ts';
 import { queueMail } from './mail.ts';
+import { auditRefusal } from './refusals.ts';
 import { activationCodeVerifier, loadActivationKey } from './production.ts';
 import { attestationPdf } from '../notify/attestation-pdf.ts';
 import type { Actor, AppContext } from './context.ts';
@@ -148,7 +148,7 @@ export async function submitActivationCode(ctx: AppContext, actor: Actor, cardId
     const message = row.activation_code_used_at ? 'Ce code d’activation a déjà été utilisé.'
       : !row.activation_code_hash ? 'Aucun code d’activation n’est connu pour cette carte : demandez un renvoi du code.'
         : 'Code d’activation verrouillé après trop d’erreurs : demandez un renvoi du code par courrier ou par messagerie.';
-    await auditCodeRefusal(ctx, actor, auth, cardId, message);
+    await auditRefusal(ctx, actor, 'card.activation-code', auth.organizationId, { type: 'card', id: cardId }, message);
     throw new AppError('forbidden', message);
   }
   const row = await ctx.store.db.selectFrom('cards').select(['activation_code_hash', 'activation_code_attempts']).where('id', '=', cardId).executeTakeFirstOrThrow();
@@ -157,7 +157,7 @@ export async function submitActivationCode(ctx: AppContext, actor: Actor, cardId
   if (expected.length === 0 || expected.length !== given.length || !timingSafeEqual(expected, given)) {
     const left = ACTIVATION_CODE_ATTEMPTS - row.activation_code_attempts;
     const message = left > 0 ? `Code d’activation erroné : il reste ${left} essai${left > 1 ? 's' : ''}.` : 'Code d’activation erroné. Le code est maintenant verrouillé : demandez un renvoi du code par courrier ou par messagerie.';
-    await auditCodeRefusal(ctx, actor, auth, cardId, message);
+    await auditRefusal(ctx, actor, 'card.activation-code', auth.organizationId, { type: 'card', id: cardId }, message);
     throw new AppError('forbidden', message);
   }
   const windowUntil = new Date(now.getTime() + ACTIVATION_WINDOW_MINUTES * 60_000).toISOString();
@@ -177,14 +177,6 @@ export async function submitActivationCode(ctx: AppContext, actor: Actor, cardId
   return { accepted: true, windowUntil };
 }
 
-async function auditCodeRefusal(ctx: AppContext, actor: Actor, auth: { actorId: string | null; role: string; organizationId: string | null }, cardId: string, reason: string): Promise<void> {
-  await ctx.store.db.transaction().execute(async (trx) => {
-    await appendAudit(trx, ctx.store, {
-      at: ctx.now().toISOString(), actorId: auth.actorId, actorRole: auth.role, organizationId: auth.organizationId,
-      action: 'card.activation-code', outcome: 'refused', targetType: 'card', targetId: cardId, requestId: actor.requestId, summary: { reason },
-    });
-  });
-}
 
 async function windowOpen(ctx: AppContext, cardId: string): Promise<boolean> {
   const w = await ctx.store.db.selectFrom('card_activations').select(['window_until', 'completed_at']).where('card_id', '=', cardId).executeTakeFirst();

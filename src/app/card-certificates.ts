@@ -3,6 +3,7 @@ import { transition, type CertificateEvent, type CertificateStatus, type Revocat
 import { enqueue } from '../jobs/queue.ts';
 import type { Database } from '../store/schema.ts';
 import { AppError } from './errors.ts';
+import { writeCertificateStatus } from './pki.ts';
 import type { AppContext } from './context.ts';
 
 // Card state and certificate status change in the same transaction (ARCHITECTURE.md "Data
@@ -32,13 +33,7 @@ export async function changeCardCertificates(ctx: AppContext, trx: Transaction<D
     if (event.kind === 'expire' && before.status === 'suspended') continue;
     const next = transition(before, event);
     if (!next.ok) throw new AppError('conflict', next.message);
-    const changed = await trx.updateTable('certificates').set({
-      status: next.state.status,
-      revocation_reason: next.state.reason,
-      revoked_at: next.state.status === 'revoked' || next.state.status === 'suspended' ? now : null,
-      status_changed_at: now,
-    }).where('serial', '=', c.serial).where('status', '=', c.status).executeTakeFirst();
-    if (Number(changed.numUpdatedRows) !== 1) throw new AppError('conflict', 'Le statut d’un certificat de la carte vient de changer : recommencez.');
+    if (!(await writeCertificateStatus(trx, c, next.state, now))) throw new AppError('conflict', 'Le statut d’un certificat de la carte vient de changer : recommencez.');
     changes.push({ serial: c.serial, before: before.status, after: next.state.status });
     if (event.kind !== 'accept') cas.add(c.ca_id);
   }

@@ -75,12 +75,7 @@ export async function declareLossOrTheft(ctx: AppContext, holder: Actor, cardId:
   if (holder.kind !== 'person') throw new AppError('forbidden', 'Seul le porteur déclare la perte ou le vol de sa carte.');
   const card = await cardRow(ctx, cardId);
   if (card.agent_id !== holder.agentId) {
-    const reason = 'Cette carte n’est pas la vôtre.';
-    await ctx.store.db.transaction().execute(async (trx) => appendAudit(trx, ctx.store, {
-      at: ctx.now().toISOString(), actorId: actorId(holder), actorRole: 'holder', organizationId: card.organization_id, action: 'card.declare',
-      outcome: 'refused', targetType: 'card', targetId: cardId, requestId: holder.requestId, summary: { reason },
-    }));
-    throw new AppError('forbidden', reason);
+    await refuseAudited(ctx, holder, 'card.declare', card.organization_id, { type: 'card', id: cardId }, 'Cette carte n’est pas la vôtre.');
   }
   if (!(input.kind in DECLARATION_LABELS)) throw invalid('Type de déclaration inconnu : perte, vol ou perte temporaire.', [{ field: 'kind', reason: 'loss, theft ou temporary_loss.' }]);
   const police = input.policeReportReference?.trim() || null;

@@ -1,4 +1,5 @@
 import { CARD_STATE_LABELS, type CardState } from '../domain/card-lifecycle.ts';
+import { CARD_PROFILE_LABELS } from '../domain/card-model.ts';
 import { STATUS_LABELS, type CertificateStatus } from '../domain/certificate-status.ts';
 import { listCardDocuments } from './card-documents.ts';
 import { AppError } from './errors.ts';
@@ -6,7 +7,7 @@ import type { Actor, AppContext } from './context.ts';
 
 // The holder's universe (PGCA "Porteur"): own cards, their certificates and history, documents.
 
-const PROFILE_LABELS: Record<string, string> = { auth: 'Authentification', sign: 'Signature', enc: 'Chiffrement' };
+const PROFILE_LABELS: Record<string, string> = CARD_PROFILE_LABELS;
 
 export async function myCards(ctx: AppContext, actor: Actor) {
   if (actor.kind !== 'person') throw new AppError('forbidden', 'Espace réservé aux porteurs.');

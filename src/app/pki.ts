@@ -8,7 +8,7 @@ import * as x509 from '../pki/x509.ts';
 import type { Config } from '../config.ts';
 import {
   isRevocationReason, REASON_LABELS, STATUS_LABELS, transition,
-  type CertificateEvent, type CertificateStatus, type RevocationReason,
+  type CertificateEvent, type CertificateState, type CertificateStatus, type RevocationReason,
 } from '../domain/certificate-status.ts';
 import type { Transaction } from 'kysely';
 import type { CertificationAuthorityTable, CertificateTable, Database } from '../store/schema.ts';
@@ -638,13 +638,7 @@ async function changeStatus(ctx: AppContext, actor: Actor, serial: string, event
   if (!next.ok) throw new AppError('conflict', next.message);
   const now = ctx.now().toISOString();
   await changeWithAudit(ctx, actor, auth, ACTIONS[event.kind], async (trx) => {
-    const changed = await trx.updateTable('certificates').set({
-      status: next.state.status,
-      revocation_reason: next.state.reason,
-      revoked_at: next.state.status === 'revoked' || next.state.status === 'suspended' ? now : null,
-      status_changed_at: now,
-    }).where('serial', '=', cert.serial).where('status', '=', cert.status).executeTakeFirst();
-    if (Number(changed.numUpdatedRows) !== 1) throw new AppError('conflict', 'Le statut du certificat vient de changer : recommencez.');
+    if (!(await writeCertificateStatus(trx, cert, next.state, now))) throw new AppError('conflict', 'Le statut du certificat vient de changer : recommencez.');
     if (event.kind === 'revoke' || event.kind === 'suspend' || event.kind === 'resume') {
       // Outbox: the CRL is republished once this change commits (OCSP reads the row directly).
       await enqueue(trx, { id: ctx.newId(), kind: 'crl.publish', payload: { caId: cert.ca_id }, runAt: now, now });
@@ -656,6 +650,21 @@ async function changeStatus(ctx: AppContext, actor: Actor, serial: string, event
   });
   const r = next.state;
   return { serial: cert.serial, status: r.status, statusLabel: STATUS_LABELS[r.status], reason: r.reason, reasonLabel: r.reason ? REASON_LABELS[r.reason] : null };
+}
+
+/**
+ * Writes one status transition (from domain/certificate-status.ts) of a certificate, guarded by the
+ * status it was read with, so that two changes never both apply; false when it moved meanwhile.
+ * Every writer of certificate status goes through here.
+ */
+export async function writeCertificateStatus(trx: Transaction<Database>, cert: { serial: string; status: string }, next: CertificateState, now: string): Promise<boolean> {
+  const changed = await trx.updateTable('certificates').set({
+    status: next.status,
+    revocation_reason: next.reason,
+    revoked_at: next.status === 'revoked' || next.status === 'suspended' ? now : null,
+    status_changed_at: now,
+  }).where('serial', '=', cert.serial).where('status', '=', cert.status).executeTakeFirst();
+  return Number(changed.numUpdatedRows) === 1;
 }
 
 /** issued → valid: the holder accepted the certificate (at activation). */
@@ -768,10 +777,8 @@ export async function expireCertificates(ctx: AppContext, actor: Actor): Promise
     if (!next.ok) continue;
     try {
       await changeWithAudit(ctx, actor, auth, ACTIONS.expire, async (trx) => {
-        const changed = await trx.updateTable('certificates').set({ status: 'expired', revocation_reason: null, revoked_at: null, status_changed_at: now })
-          .where('serial', '=', c.serial).where('status', '=', c.status).executeTakeFirst();
         // Changed meanwhile (e.g. revoked): roll back, so no audit record claims an expiry.
-        if (Number(changed.numUpdatedRows) !== 1) throw new StatusMoved();
+        if (!(await writeCertificateStatus(trx, c, next.state, now))) throw new StatusMoved();
         return { result: null, targetType: 'certificate', targetId: c.serial, summary: { before, after: next.state } };
       });
     } catch (err) {

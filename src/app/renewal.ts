@@ -11,7 +11,7 @@ import { systemActor, type Actor, type AppContext } from './context.ts';
 import { AppError, invalid } from './errors.ts';
 import { loadDeskCard, refuseOwnCard } from './handover.ts';
 import { queueMail } from './mail.ts';
-import { issueBatch, type PkiEnvironment } from './pki.ts';
+import { issueBatch, writeCertificateStatus, type PkiEnvironment } from './pki.ts';
 import { createCardRequest } from './card-requests.ts';
 import { refuseAudited } from './refusals.ts';
 import { holderFromAccess } from './holder-access.ts';
@@ -178,13 +178,12 @@ export async function renewCertificate(ctx: AppContext, actor: Actor, pki: PkiEn
       const fresh = done[0]!;
       const still = await trx.selectFrom('cards').select('state').where('id', '=', cardId).executeTakeFirstOrThrow();
       if (still.state !== 'active') throw new AppError('conflict', 'La carte vient de changer d’état : renouvellement annulé.');
-      const accepted = await trx.updateTable('certificates').set({ status: 'valid', status_changed_at: now }).where('serial', '=', fresh.serial).where('status', '=', 'issued').executeTakeFirst();
-      const old = await trx.selectFrom('certificates').select(['status', 'ca_id']).where('serial', '=', current.serial).executeTakeFirstOrThrow();
+      const moved = new AppError('conflict', 'Le statut d’un certificat vient de changer : renouvellement annulé.');
+      const accepted = transition({ status: 'issued', reason: null }, { kind: 'accept' });
+      if (!accepted.ok || !(await writeCertificateStatus(trx, { serial: fresh.serial, status: 'issued' }, accepted.state, now))) throw moved;
+      const old = await trx.selectFrom('certificates').select(['serial', 'status', 'ca_id']).where('serial', '=', current.serial).executeTakeFirstOrThrow();
       const superseded = transition({ status: old.status as CertificateStatus, reason: null }, { kind: 'revoke', reason: 'superseded' });
-      if (Number(accepted.numUpdatedRows) !== 1 || !superseded.ok) throw new AppError('conflict', 'Le statut d’un certificat vient de changer : renouvellement annulé.');
-      const revoked = await trx.updateTable('certificates').set({ status: 'revoked', revocation_reason: 'superseded', revoked_at: now, status_changed_at: now })
-        .where('serial', '=', current.serial).where('status', '=', old.status).executeTakeFirst();
-      if (Number(revoked.numUpdatedRows) !== 1) throw new AppError('conflict', 'Le statut d’un certificat vient de changer : renouvellement annulé.');
+      if (!superseded.ok || !(await writeCertificateStatus(trx, old, superseded.state, now))) throw moved;
       await enqueue(trx, { id: ctx.newId(), kind: 'crl.publish', payload: { caId: old.ca_id }, runAt: now, now });
       await appendAudit(trx, ctx.store, auditEntry(ctx, actor, auth, 'certificate.renew', {
         targetType: 'card', targetId: cardId, summary: { profile: input.profile, replaced: current.serial, issued: fresh.serial, notAfter: fresh.notAfter }, evidence,

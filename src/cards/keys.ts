@@ -12,16 +12,20 @@ export class CardKeyError extends Error {
 
 const HEX64 = /^[0-9a-fA-F]{64}$/;
 
-function loadKey(dataDir: string, env: NodeJS.ProcessEnv, variable: string, fileName: string, what: string): Buffer {
+/**
+ * A 32-byte key from `variable` (64 hex) or from `<dir>/<fileName>` (0600, created with random bytes
+ * on first use, never overwritten); `error` builds the caller's French error. Shared by the card
+ * keys and the manufacturer's exchange and activation keys.
+ */
+export function loadHexKey(dir: string, env: NodeJS.ProcessEnv, variable: string, fileName: string, what: string, error: (message: string) => Error = (m) => new CardKeyError(m)): Buffer {
   const fromEnv = env[variable];
   if (fromEnv !== undefined && fromEnv !== '') {
     const value = fromEnv.trim();
     if (!HEX64.test(value)) {
-      throw new CardKeyError(`${variable} : ${what} invalide, 64 caractères hexadécimaux attendus (32 octets), reçu ${value.length} caractère(s).`);
+      throw error(`${variable} : ${what} invalide, 64 caractères hexadécimaux attendus (32 octets), reçu ${value.length} caractère(s).`);
     }
     return Buffer.from(value, 'hex');
   }
-  const dir = join(dataDir, 'cards');
   const file = join(dir, fileName);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   try {
@@ -32,9 +36,13 @@ function loadKey(dataDir: string, env: NodeJS.ProcessEnv, variable: string, file
   }
   const value = readFileSync(file, 'utf8').trim();
   if (!HEX64.test(value)) {
-    throw new CardKeyError(`${what} illisible dans ${file} : 64 caractères hexadécimaux attendus. Restaurez le fichier depuis une sauvegarde (le remplacer rend les cartes existantes inutilisables).`);
+    throw error(`${what} illisible dans ${file} : 64 caractères hexadécimaux attendus. Restaurez le fichier depuis une sauvegarde (le remplacer rend inutilisable ce qu'il protège).`);
   }
   return Buffer.from(value, 'hex');
+}
+
+function loadKey(dataDir: string, env: NodeJS.ProcessEnv, variable: string, fileName: string, what: string): Buffer {
+  return loadHexKey(join(dataDir, 'cards'), env, variable, fileName, what);
 }
 
 /** Master key of the card administration keys: CARTES_CARD_MASTER_KEY or <data>/cards/master.key. */

@@ -16,8 +16,8 @@
 // initialise and erase the token. A real card checks all of this inside the chip, where restoring
 // an old copy of the record cannot roll the counters back.
 import { createHash, randomBytes } from 'node:crypto';
-import type * as Pkcs11js from 'pkcs11js';
-import { ecdsaRawToDer, loadPkcs11js } from '../pki/keystore-pkcs11.ts';
+import { ecdsaRawToDer } from '../pki/keystore-pkcs11.ts';
+import { acquirePkcs11Module, ckr, releasePkcs11Module, type Pkcs11Module } from '../pki/pkcs11-module.ts';
 import { keyAttestation, pkcs11SoPin } from './admin-key.ts';
 import { CARD_SLOTS, CardError, pinForSlot, type CardDriver, type CardIdentity, type CardSlot, type PinKind } from './card.ts';
 import {
@@ -46,7 +46,6 @@ import {
 export const PKCS11_CARD_FORMAT = 'cartes-carte-pkcs11';
 const SEAL_INFO = 'cartes-pkcs11-card';
 
-type Lib = typeof Pkcs11js;
 type Handle = Buffer;
 
 /** DER of the OID prime256v1: CKA_EC_PARAMS of P-256. */
@@ -82,22 +81,8 @@ export interface CreatePkcs11CardInput extends Pkcs11CardOptions {
   holder?: string | null;
 }
 
-function ckr(err: unknown): string | null {
-  const m = /^(CKR_[A-Z0-9_]+)/.exec(err instanceof Error ? err.message : '');
-  return m ? m[1]! : null;
-}
-
 // ---------------------------------------------------------------------------------------------
-// Module, shared by the cards of this process
-
-interface LoadedModule {
-  lib: Lib;
-  p11: Pkcs11js.PKCS11;
-  ownsInit: boolean;
-  users: number;
-}
-
-const modules = new Map<string, Promise<LoadedModule>>();
+// Module: one registry per process, shared with the key store (src/pki/pkcs11-module.ts)
 
 function unavailable(message: string, cause?: unknown): CardError {
   const err = new CardError('unreadable', message);
@@ -105,47 +90,11 @@ function unavailable(message: string, cause?: unknown): CardError {
   return err;
 }
 
-async function acquire(modulePath: string): Promise<LoadedModule> {
-  let entry = modules.get(modulePath);
-  if (!entry) {
-    entry = (async () => {
-      const lib = await loadPkcs11js();
-      const p11 = new lib.PKCS11();
-      try {
-        p11.load(modulePath);
-      } catch (err) {
-        throw unavailable(`Lecteur PKCS#11 indisponible : module ${modulePath} introuvable ou illisible.`, err);
-      }
-      let ownsInit = true;
-      try {
-        p11.C_Initialize({ flags: lib.CKF_OS_LOCKING_OK });
-      } catch (err) {
-        if (ckr(err) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
-          p11.close();
-          throw unavailable(`Lecteur PKCS#11 indisponible : le module ${modulePath} ne s'initialise pas.`, err);
-        }
-        // Someone else in this process (e.g. the PKCS#11 key store) initialised it: never finalise.
-        ownsInit = false;
-      }
-      return { lib, p11, ownsInit, users: 0 };
-    })();
-    modules.set(modulePath, entry);
-    entry.catch(() => modules.delete(modulePath));
-  }
-  const m = await entry;
-  m.users++;
-  return m;
-}
-
-function release(modulePath: string, m: LoadedModule): void {
-  m.users--;
-  if (m.users > 0) return;
-  modules.delete(modulePath);
-  try {
-    if (m.ownsInit) m.p11.C_Finalize();
-  } finally {
-    m.p11.close();
-  }
+/** The card reader's French errors for a module that does not load or initialise. */
+function moduleFailure(modulePath: string) {
+  return (what: 'load' | 'init', cause: unknown) => unavailable(what === 'load'
+    ? `Lecteur PKCS#11 indisponible : module ${modulePath} introuvable ou illisible.`
+    : `Lecteur PKCS#11 indisponible : le module ${modulePath} ne s'initialise pas.`, cause);
 }
 
 /** CK_UTF8CHAR[32] label, blank-padded as PKCS#11 wants it (pkcs11js passes the string as is). */
@@ -154,7 +103,7 @@ function paddedLabel(label: string): string {
   return label + ' '.repeat(32 - Buffer.byteLength(label));
 }
 
-function findSlot(m: LoadedModule, tokenLabel: string): { slot: Handle; serialNumber: string } {
+function findSlot(m: Pkcs11Module, tokenLabel: string): { slot: Handle; serialNumber: string } {
   const labels: string[] = [];
   for (const s of m.p11.C_GetSlotList(true)) {
     const info = m.p11.C_GetTokenInfo(s);
@@ -165,7 +114,7 @@ function findSlot(m: LoadedModule, tokenLabel: string): { slot: Handle; serialNu
   throw unavailable(`Carte absente : aucun jeton PKCS#11 « ${tokenLabel} » dans le lecteur (jetons présents : ${labels.filter(Boolean).map((l) => `« ${l} »`).join(', ') || 'aucun'}).`);
 }
 
-function find(m: LoadedModule, session: Handle, cls: number, label: string): Handle[] {
+function find(m: Pkcs11Module, session: Handle, cls: number, label: string): Handle[] {
   m.p11.C_FindObjectsInit(session, [
     { type: m.lib.CKA_CLASS, value: cls },
     { type: m.lib.CKA_LABEL, value: label },
@@ -177,7 +126,7 @@ function find(m: LoadedModule, session: Handle, cls: number, label: string): Han
   }
 }
 
-function spkiOf(m: LoadedModule, session: Handle, publicKey: Handle): Uint8Array {
+function spkiOf(m: Pkcs11Module, session: Handle, publicKey: Handle): Uint8Array {
   const [point] = m.p11.C_GetAttributeValue(session, publicKey, [{ type: m.lib.CKA_EC_POINT }]);
   let q = point!.value;
   // DER OCTET STRING around the point (PKCS#11 ≥ 2.20), or the raw point.
@@ -243,7 +192,7 @@ function noKey(slot: CardSlot): CardError {
 }
 
 /** Runs `fn` in a fresh read/write session on the token, logged in as `user` when given. */
-function withSession<T>(m: LoadedModule, slot: Handle, login: { user: number; pin: string } | null, fn: (session: Handle) => T): T {
+function withSession<T>(m: Pkcs11Module, slot: Handle, login: { user: number; pin: string } | null, fn: (session: Handle) => T): T {
   const session = m.p11.C_OpenSession(slot, m.lib.CKF_SERIAL_SESSION | m.lib.CKF_RW_SESSION);
   let loggedIn = false;
   try {
@@ -274,7 +223,7 @@ function withSession<T>(m: LoadedModule, slot: Handle, login: { user: number; pi
 export async function createPkcs11Card(input: CreatePkcs11CardInput): Promise<void> {
   checkSerial(input.serial);
   checkChipKey(input.chipKey);
-  const m = await acquire(input.modulePath);
+  const m = await acquirePkcs11Module(input.modulePath, moduleFailure(input.modulePath));
   try {
     const { slot } = findSlot(m, input.tokenLabel);
     const soPin = pkcs11SoPin(input.adminKey);
@@ -299,16 +248,16 @@ export async function createPkcs11Card(input: CreatePkcs11CardInput): Promise<vo
     };
     writeFileAtomic(input.stateFile, sealFile(header, content, input.chipKey, SEAL_INFO), { exclusive: true });
   } finally {
-    release(input.modulePath, m);
+    releasePkcs11Module(input.modulePath, m);
   }
 }
 
 class Pkcs11Card implements CardDriver {
   readonly #o: Pkcs11CardOptions;
-  readonly #m: LoadedModule;
+  readonly #m: Pkcs11Module;
   #closed = false;
 
-  constructor(options: Pkcs11CardOptions, m: LoadedModule) {
+  constructor(options: Pkcs11CardOptions, m: Pkcs11Module) {
     this.#o = options;
     this.#m = m;
   }
@@ -535,7 +484,7 @@ class Pkcs11Card implements CardDriver {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await queued(this.#o.stateFile, () => release(this.#o.modulePath, this.#m));
+    await queued(this.#o.stateFile, () => releasePkcs11Module(this.#o.modulePath, this.#m));
   }
 }
 
@@ -546,7 +495,7 @@ class Pkcs11Card implements CardDriver {
  */
 export async function openPkcs11Card(options: Pkcs11CardOptions): Promise<CardDriver> {
   checkChipKey(options.chipKey);
-  const m = await acquire(options.modulePath);
+  const m = await acquirePkcs11Module(options.modulePath, moduleFailure(options.modulePath));
   const card = new Pkcs11Card(options, m);
   try {
     await card.identity();

@@ -1,9 +1,12 @@
 // Exchange format with the card manufacturer, « cartes-fabricant » version 1 (docs/cards.md §5).
 // One JSON file per message; every message carries an HMAC-SHA256 under the exchange key shared by
 // the platform and the manufacturer, so a forged, altered or truncated file is refused whole.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { canonicalJson } from '../domain/action-signature.ts';
+import { loadHexKey } from '../cards/keys.ts';
+import { writeFileAtomic } from '../cards/chip.ts';
 
 export const EXCHANGE_FORMAT = 'cartes-fabricant';
 export const EXCHANGE_VERSION = 1;
@@ -72,13 +75,8 @@ export interface ExchangeMessage<K extends MessageKind = MessageKind> {
   mac: string;
 }
 
-/** Sorted-key JSON: the bytes the MAC covers do not depend on how a writer orders keys. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  return `{${Object.keys(obj).filter((k) => obj[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
-}
+/** Sorted-key JSON (the same as for action signatures): the bytes the MAC covers do not depend on how a writer orders keys. */
+export { canonicalJson };
 
 function macOf(key: Buffer, body: Omit<ExchangeMessage, 'mac'>): string {
   return createHmac('sha256', key).update(`${EXCHANGE_FORMAT}-mac-v1\n`).update(canonicalJson(body)).digest('hex');
@@ -185,15 +183,10 @@ export function messageFileName(m: Pick<ExchangeMessage, 'createdAt' | 'kind' | 
   return `${m.createdAt.replace(/[-:.]/g, '').replace('T', '-').slice(0, 15)}-${m.kind}-${m.id}.json`;
 }
 
-/** Writes a message durably and atomically (temp + fsync + rename): a reader never sees half a file. */
+/** Writes a message durably and atomically (temp + fsync + rename + fsync of the folder): a reader never sees half a file. */
 export function writeMessage(dir: string, message: ExchangeMessage): string {
-  mkdirSync(dir, { recursive: true });
   const name = messageFileName(message);
-  const tmp = join(dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
-  writeFileSync(tmp, JSON.stringify(message, null, 1));
-  const fd = openSync(tmp, 'r');
-  try { fsyncSync(fd); } finally { closeSync(fd); }
-  renameSync(tmp, join(dir, name));
+  writeFileAtomic(join(dir, name), Buffer.from(JSON.stringify(message, null, 1)));
   return name;
 }
 
@@ -230,22 +223,7 @@ export class ExchangeKeyError extends Error {
 }
 
 function loadKey(dataDir: string, env: NodeJS.ProcessEnv, variable: string, fileName: string, what: string): Buffer {
-  const fromEnv = env[variable]?.trim();
-  if (fromEnv) {
-    if (!/^[0-9a-fA-F]{64}$/.test(fromEnv)) throw new ExchangeKeyError(`${variable} : ${what} invalide, 64 caractères hexadécimaux attendus.`);
-    return Buffer.from(fromEnv, 'hex');
-  }
-  const dir = join(dataDir, 'manufacturer');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, fileName);
-  try {
-    writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
-  const value = readFileSync(file, 'utf8').trim();
-  if (!/^[0-9a-fA-F]{64}$/.test(value)) throw new ExchangeKeyError(`${what} illisible dans ${file} : 64 caractères hexadécimaux attendus.`);
-  return Buffer.from(value, 'hex');
+  return loadHexKey(join(dataDir, 'manufacturer'), env, variable, fileName, what, (m) => new ExchangeKeyError(m));
 }
 
 /** Key of the MACs of exchanged files: CARTES_MANUFACTURER_KEY or <data>/manufacturer/exchange.key (0600). */

@@ -12,7 +12,7 @@
 // application and token, so a second store on an already logged-in token has its PIN checked
 // against the PIN of the first login (SHA-256, constant-time comparison).
 import { createHash, createPublicKey, randomBytes, timingSafeEqual } from 'node:crypto';
-import type * as Pkcs11js from 'pkcs11js';
+import { acquirePkcs11Module, ckr, releasePkcs11Module, type Pkcs11Module } from './pkcs11-module.ts';
 import {
   checkKeyAlgorithm,
   checkKeyLabel,
@@ -25,7 +25,15 @@ import {
   type StreamingSign,
 } from './keystore.ts';
 
-type Pkcs11Lib = typeof Pkcs11js;
+export { loadPkcs11js } from './pkcs11-module.ts';
+
+/** The key store's French errors for a module that does not load or initialise. */
+function moduleFailure(modulePath: string) {
+  return (what: 'load' | 'init', cause: unknown) => new KeyStoreError('unavailable', what === 'load'
+    ? `Module PKCS#11 introuvable ou illisible : ${modulePath} (${(cause as Error).message}).`
+    : `Module PKCS#11 ${modulePath} : initialisation impossible (${(cause as Error).message}).`, { cause });
+}
+
 type Handle = Buffer;
 
 /** DER of the OID prime256v1 (1.2.840.10045.3.1.7), the CKA_EC_PARAMS of P-256 keys. */
@@ -33,97 +41,7 @@ const P256_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex');
 /** DigestInfo prefix of SHA-256 (RFC 8017 §9.2 note 1). */
 const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
 
-let libPromise: Promise<Pkcs11Lib> | null = null;
 
-/** Loads the pkcs11js addon once; KeyStoreError 'unavailable' (French) if it cannot be loaded. */
-export function loadPkcs11js(): Promise<Pkcs11Lib> {
-  libPromise ??= import('pkcs11js').then(
-    (mod) => ((mod as unknown as { default?: Pkcs11Lib }).default ?? (mod as unknown as Pkcs11Lib)),
-    (err: unknown) => {
-      libPromise = null;
-      throw new KeyStoreError(
-        'unavailable',
-        `Module PKCS#11 indisponible : l'extension native « pkcs11js » ne se charge pas (${(err as Error).message}). ` +
-          'Relancez « npm ci » (elle se compile avec node-gyp).',
-        { cause: err },
-      );
-    },
-  );
-  return libPromise;
-}
-
-/** Name of a PKCS#11 error (`CKR_PIN_INCORRECT`…), or null for other errors. */
-function ckr(err: unknown): string | null {
-  const msg = err instanceof Error ? err.message : '';
-  const m = /^(CKR_[A-Z0-9_]+)/.exec(msg);
-  return m ? m[1]! : null;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Modules shared by the stores of this process
-
-interface TokenLogin {
-  pinDigest: Buffer;
-  sessions: number;
-}
-
-interface LoadedModule {
-  lib: Pkcs11Lib;
-  p11: Pkcs11js.PKCS11;
-  /** false when someone else in this process had initialised the module: we must not finalise it. */
-  ownsInit: boolean;
-  stores: number;
-  /** Login state per token (by label). */
-  logins: Map<string, TokenLogin>;
-}
-
-const modules = new Map<string, Promise<LoadedModule>>();
-
-async function acquireModule(modulePath: string): Promise<LoadedModule> {
-  let entry = modules.get(modulePath);
-  if (!entry) {
-    entry = (async () => {
-      const lib = await loadPkcs11js();
-      const p11 = new lib.PKCS11();
-      try {
-        p11.load(modulePath);
-      } catch (err) {
-        throw new KeyStoreError('unavailable', `Module PKCS#11 introuvable ou illisible : ${modulePath} (${(err as Error).message}).`, {
-          cause: err,
-        });
-      }
-      let ownsInit = true;
-      try {
-        p11.C_Initialize({ flags: lib.CKF_OS_LOCKING_OK });
-      } catch (err) {
-        if (ckr(err) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
-          p11.close();
-          throw new KeyStoreError('unavailable', `Module PKCS#11 ${modulePath} : initialisation impossible (${(err as Error).message}).`, {
-            cause: err,
-          });
-        }
-        ownsInit = false;
-      }
-      return { lib, p11, ownsInit, stores: 0, logins: new Map() };
-    })();
-    modules.set(modulePath, entry);
-    entry.catch(() => modules.delete(modulePath));
-  }
-  const m = await entry;
-  m.stores++;
-  return m;
-}
-
-function releaseModule(modulePath: string, m: LoadedModule): void {
-  m.stores--;
-  if (m.stores > 0) return;
-  modules.delete(modulePath);
-  try {
-    if (m.ownsInit) m.p11.C_Finalize();
-  } finally {
-    m.p11.close();
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Encodings
@@ -175,7 +93,7 @@ export class Pkcs11KeyStore implements KeyStore {
   readonly modulePath: string;
   readonly tokenLabel: string;
   readonly #pin: string;
-  #opening: Promise<{ m: LoadedModule; session: Handle; slot: Handle }> | null = null;
+  #opening: Promise<{ m: Pkcs11Module; session: Handle; slot: Handle }> | null = null;
   #closed = false;
 
   /**
@@ -190,7 +108,7 @@ export class Pkcs11KeyStore implements KeyStore {
     this.#pin = pin;
   }
 
-  #open(): Promise<{ m: LoadedModule; session: Handle; slot: Handle }> {
+  #open(): Promise<{ m: Pkcs11Module; session: Handle; slot: Handle }> {
     if (this.#closed) return Promise.reject(new KeyStoreError('unavailable', `Magasin PKCS#11 du jeton « ${this.tokenLabel} » déjà fermé.`));
     this.#opening ??= this.#doOpen().catch((err: unknown) => {
       this.#opening = null;
@@ -199,8 +117,8 @@ export class Pkcs11KeyStore implements KeyStore {
     return this.#opening;
   }
 
-  async #doOpen(): Promise<{ m: LoadedModule; session: Handle; slot: Handle }> {
-    const m = await acquireModule(this.modulePath);
+  async #doOpen(): Promise<{ m: Pkcs11Module; session: Handle; slot: Handle }> {
+    const m = await acquirePkcs11Module(this.modulePath, moduleFailure(this.modulePath));
     const { lib, p11 } = m;
     let session: Handle | null = null;
     try {
@@ -229,12 +147,12 @@ export class Pkcs11KeyStore implements KeyStore {
           // ignore
         }
       }
-      releaseModule(this.modulePath, m);
+      releasePkcs11Module(this.modulePath, m);
       throw err;
     }
   }
 
-  #login(m: LoadedModule, session: Handle): void {
+  #login(m: Pkcs11Module, session: Handle): void {
     const digest = createHash('sha256').update(`${this.tokenLabel}\0${this.#pin}`).digest();
     const wrongPin = (cause?: unknown) =>
       new KeyStoreError(
@@ -271,7 +189,7 @@ export class Pkcs11KeyStore implements KeyStore {
     const opening = this.#opening;
     this.#opening = null;
     if (!opening) return;
-    let opened: { m: LoadedModule; session: Handle };
+    let opened: { m: Pkcs11Module; session: Handle };
     try {
       opened = await opening;
     } catch {
@@ -283,11 +201,11 @@ export class Pkcs11KeyStore implements KeyStore {
     try {
       m.p11.C_CloseSession(session);
     } finally {
-      releaseModule(this.modulePath, m);
+      releasePkcs11Module(this.modulePath, m);
     }
   }
 
-  #find(m: LoadedModule, session: Handle, cls: number, keyLabel: string): Handle[] {
+  #find(m: Pkcs11Module, session: Handle, cls: number, keyLabel: string): Handle[] {
     const { p11, lib } = m;
     p11.C_FindObjectsInit(session, [
       { type: lib.CKA_CLASS, value: cls },
@@ -368,7 +286,7 @@ export class Pkcs11KeyStore implements KeyStore {
   }
 
   /** Handles of the key pair of a label (exactly one private and one public key expected). */
-  #keyPair(m: LoadedModule, session: Handle, keyLabel: string): { privateKey: Handle; publicKey: Handle } {
+  #keyPair(m: Pkcs11Module, session: Handle, keyLabel: string): { privateKey: Handle; publicKey: Handle } {
     const priv = this.#find(m, session, m.lib.CKO_PRIVATE_KEY, keyLabel);
     const pub = this.#find(m, session, m.lib.CKO_PUBLIC_KEY, keyLabel);
     if (priv.length === 0 || pub.length === 0) {

@@ -6,30 +6,17 @@ import { cancelCardRequest, createCardRequest, getCardRequest, signCardRequest }
 import { createBatch, getBatch, listBatches, SEND_ORDER_JOB, validateBatch } from '../../src/app/batches.ts';
 import { assignRole } from '../../src/app/organizations.ts';
 import { createAgent } from '../../src/app/agents.ts';
-import { AppError } from '../../src/app/errors.ts';
 import { verifyAuditChain } from '../../src/store/audit.ts';
 import { systemActor } from '../../src/app/context.ts';
 import { cancelRequestAction, createBatchAction } from '../../src/domain/card-request.ts';
 import { actorFor, agentId, forEachDatabase, openTestPlatform, orgId, type PersonActor, type TestPlatform } from '../support/platform.ts';
 import { signingKeyFor, type TestSigner } from '../support/signing.ts';
+import { fails } from '../support/errors.ts';
 
 const TOWN_MODEL = 'collectivites-2017';
 
 /** 1 → A, 27 → BA: names take letters only. */
 const letters = (n: number): string => (n < 26 ? '' : letters(Math.floor(n / 26))) + String.fromCharCode(65 + (n % 26));
-
-async function fails(promise: Promise<unknown>, code: AppError['code'], message?: RegExp): Promise<AppError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof AppError, `expected an AppError, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  if (message) assert.match(caught.message, message);
-  return caught;
-}
 
 forEachDatabase('batches of requests', (dialect) => {
   let p: TestPlatform;

@@ -8,12 +8,12 @@ import { finalizeActivation } from '../../src/app/activation.ts';
 import {
   declareLossOrTheft, destroyCard, escalateSuspension, recordDeparture, resumeCard, returnCard, revokeCard, transferAgent,
 } from '../../src/app/card-incidents.ts';
-import { AppError } from '../../src/app/errors.ts';
 import { defineHolderSecrets } from '../../src/app/holder-secrets.ts';
 import { holderUnblockResponse, identifyHolder, resetSecretQuestions } from '../../src/app/holder-access.ts';
 import { actorFor, agentId, forEachDatabase, openTestPlatform, orgId, type TestPlatform } from '../support/platform.ts';
 import { cardOnDesk } from '../support/card-fixture.ts';
 import { signingKeyFor, type TestSigner } from '../support/signing.ts';
+import { fails } from '../support/errors.ts';
 
 const SECRETS = {
   personalCode: 'Adec+2024',
@@ -23,15 +23,6 @@ const SECRETS = {
     { question: 'ecole_primaire', answer: 'Jean Jaurès' },
   ],
 };
-
-async function fails(promise: Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof AppError, String(err));
-    assert.equal(err.code, code, err.message);
-    assert.match(err.message, message);
-    return true;
-  });
-}
 
 forEachDatabase('card life', (dialect) => {
   let p: TestPlatform;

@@ -18,22 +18,10 @@ import { CONTROL_POINT_CODES } from '../../src/domain/self-assessment.ts';
 import { countRows } from '../../src/store/audit.ts';
 import { actorFor, agentId, forEachDatabase, openTestPlatform, orgId, type PersonActor, type TestPlatform } from '../support/platform.ts';
 import { signingKeyFor, type TestSigner } from '../support/signing.ts';
+import { fails } from '../support/errors.ts';
 
 const PHOTO = readFileSync(new URL('../fixtures/photo-valid.jpg', import.meta.url));
 const TOWN_MODEL = 'collectivites-2017';
-
-async function fails(promise: Promise<unknown>, code: AppError['code'], message?: RegExp): Promise<AppError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof AppError, `expected an AppError, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  if (message) assert.match(caught.message, message);
-  return caught;
-}
 
 forEachDatabase('card requests', (dialect) => {
   let p: TestPlatform;

@@ -6,7 +6,6 @@ import { after, before, it } from 'node:test';
 import {
   certificateFromHeader, createSignInChallenge, isTrustedProxy, signInWithCard, signInWithClientCertificate, type CardSignInInput,
 } from '../../src/app/card-sign-in.ts';
-import { AppError } from '../../src/app/errors.ts';
 import { acceptCertificate, issueForPublicKey, revokeCertificate, suspendCertificate } from '../../src/app/pki.ts';
 import { resolveSession } from '../../src/app/sessions.ts';
 import { systemActor, type AppContext } from '../../src/app/context.ts';
@@ -14,19 +13,12 @@ import { signInText } from '../../src/domain/card-sign-in.ts';
 import * as x509 from '../../src/pki/x509.ts';
 import { agentId, forEachDatabase, openTestPlatform, orgId, type TestPlatform } from '../support/platform.ts';
 import { ensureTestPki, signingKeyFor, type TestSigner } from '../support/signing.ts';
+import { fails } from '../support/errors.ts';
+
+const refusedSignIn = (promise: Promise<unknown>, message: RegExp) => fails(promise, 'unauthenticated', message);
 
 const ORIGIN = 'https://cartes.example.gouv.fr';
 const system = systemActor('test');
-
-async function refused(promise: Promise<unknown>, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof AppError, String(err));
-    assert.equal(err.code, 'unauthenticated');
-    assert.match(err.message, message);
-    return true;
-  });
-}
-
 
 /** An AUTH certificate (status « issued » unless accepted) for a Node key, EC P-256 or RSA 2048. */
 async function nodeAuthKey(p: TestPlatform, identifier: string, opts: { rsa?: boolean; accept?: boolean; cardId?: string } = {}): Promise<{ serial: string; der: Uint8Array; key: KeyObject }> {
@@ -105,18 +97,18 @@ forEachDatabase('card sign-in', (dialect) => {
   it('refuses a replayed, unknown, mismatched or expired challenge', async () => {
     const input = await attemptWith(martin.authCertificate, martinSigns);
     await signInWithCard(p.ctx, input, null);
-    await refused(signInWithCard(p.ctx, input, null), /déjà servi/);
-    await refused(signInWithCard(p.ctx, { ...input, challengeId: '00000000-0000-4000-8000-000000000000' }, null), /inconnu/);
+    await refusedSignIn(signInWithCard(p.ctx, input, null), /déjà servi/);
+    await refusedSignIn(signInWithCard(p.ctx, { ...input, challengeId: '00000000-0000-4000-8000-000000000000' }, null), /inconnu/);
     // The id of one challenge with the value of another: refused, and the id is spent.
     const a = await attemptWith(martin.authCertificate, martinSigns);
     const b = await attemptWith(martin.authCertificate, martinSigns);
-    await refused(signInWithCard(p.ctx, { ...b, challengeId: a.challengeId }, null), /ne correspond pas/);
-    await refused(signInWithCard(p.ctx, a, null), /déjà servi/);
+    await refusedSignIn(signInWithCard(p.ctx, { ...b, challengeId: a.challengeId }, null), /ne correspond pas/);
+    await refusedSignIn(signInWithCard(p.ctx, a, null), /déjà servi/);
     // A challenge used after its 2 minutes.
     const late = await attemptWith(martin.authCertificate, martinSigns);
     const later: AppContext = { ...p.ctx, now: () => new Date(Date.now() + 121_000) };
-    await refused(signInWithCard(later, late, null), /expiré \(validité : 2 minutes\)/);
-    await refused(signInWithCard(p.ctx, late, null), /déjà servi/);
+    await refusedSignIn(signInWithCard(later, late, null), /expiré \(validité : 2 minutes\)/);
+    await refusedSignIn(signInWithCard(p.ctx, late, null), /déjà servi/);
   });
 
   it('spends the challenge on a wrong signature: no second try', async () => {
@@ -124,13 +116,13 @@ forEachDatabase('card sign-in', (dialect) => {
     const { challengeId, challenge } = await createSignInChallenge(p.ctx);
     const good = martinSigns(signInText(challenge, ORIGIN));
     // Signed for another site's origin, then by a key that is not the certificate's.
-    await refused(signInWithCard(p.ctx, { challengeId, challenge, certificate: martin.authCertificate, signature: martinSigns(signInText(challenge, 'https://hameconnage.example')), origin: ORIGIN }, null), /signature de la carte ne correspond pas/);
-    await refused(signInWithCard(p.ctx, { challengeId, challenge, certificate: martin.authCertificate, signature: good, origin: ORIGIN }, null), /déjà servi/);
+    await refusedSignIn(signInWithCard(p.ctx, { challengeId, challenge, certificate: martin.authCertificate, signature: martinSigns(signInText(challenge, 'https://hameconnage.example')), origin: ORIGIN }, null), /signature de la carte ne correspond pas/);
+    await refusedSignIn(signInWithCard(p.ctx, { challengeId, challenge, certificate: martin.authCertificate, signature: good, origin: ORIGIN }, null), /déjà servi/);
     const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-    await refused(signInWithCard(p.ctx, await attemptWith(martin.authCertificate, (t) => signText(stranger, t)), null), /ne correspond pas/);
+    await refusedSignIn(signInWithCard(p.ctx, await attemptWith(martin.authCertificate, (t) => signText(stranger, t)), null), /ne correspond pas/);
     // The SIGN key signing with the SIGN certificate: not an authentication certificate.
-    await refused(signInWithCard(p.ctx, await attemptWith(martin.certificate, (t) => Buffer.from(martin.sign(t), 'base64')), null), /pas un certificat d'authentification/);
-    await refused(signInWithCard(p.ctx, await attemptWith(Uint8Array.of(1, 2, 3), martinSigns), null), /illisible/);
+    await refusedSignIn(signInWithCard(p.ctx, await attemptWith(martin.certificate, (t) => Buffer.from(martin.sign(t), 'base64')), null), /pas un certificat d'authentification/);
+    await refusedSignIn(signInWithCard(p.ctx, await attemptWith(Uint8Array.of(1, 2, 3), martinSigns), null), /illisible/);
     assert.equal(await count('sessions'), sessions);
   });
 
@@ -148,32 +140,32 @@ forEachDatabase('card sign-in', (dialect) => {
     });
     const forgedDer = new Uint8Array(forged.rawData);
     const leafKey = createPrivateKey({ key: Buffer.from(await webcrypto.subtle.exportKey('pkcs8', leafKeys.privateKey)), format: 'der', type: 'pkcs8' });
-    await refused(signInWithCard(p.ctx, await attemptWith(forgedDer, (t) => signText(leafKey, t)), null), /pas été émis par la plateforme/);
+    await refusedSignIn(signInWithCard(p.ctx, await attemptWith(forgedDer, (t) => signText(leafKey, t)), null), /pas été émis par la plateforme/);
     // Even written into our own table (a tampered database), the forged certificate fails the chain.
     const row = await p.store.db.selectFrom('certificates').selectAll().where('serial', '=', martin.authSerial).executeTakeFirstOrThrow();
     await p.store.db.insertInto('certificates').values({ ...row, serial: `${row.serial}ff`, der: forgedDer, sha256: createHash('sha256').update(forgedDer).digest('hex') }).execute();
-    await refused(signInWithCard(p.ctx, await attemptWith(forgedDer, (t) => signText(leafKey, t)), null), /pas signé par son autorité/);
+    await refusedSignIn(signInWithCard(p.ctx, await attemptWith(forgedDer, (t) => signText(leafKey, t)), null), /pas signé par son autorité/);
   });
 
   it('refuses certificates not accepted, suspended, revoked or expired', async () => {
     const pending = await nodeAuthKey(p, 'leroy.a77011', { accept: false });
-    await refused(signInWithCard(p.ctx, await attemptWith(pending.der, (t) => signText(pending.key, t)), null), /pas encore été accepté/);
+    await refusedSignIn(signInWithCard(p.ctx, await attemptWith(pending.der, (t) => signText(pending.key, t)), null), /pas encore été accepté/);
 
     const hugues = await nodeAuthKey(p, '2010002684dh');
     const sign = (t: string) => signText(hugues.key, t);
     await signInWithCard(p.ctx, await attemptWith(hugues.der, sign), null);
     await suspendCertificate(p.ctx, system, hugues.serial);
-    await refused(signInWithCard(p.ctx, await attemptWith(hugues.der, sign), null), /suspendu/);
+    await refusedSignIn(signInWithCard(p.ctx, await attemptWith(hugues.der, sign), null), /suspendu/);
     await revokeCertificate(p.ctx, system, hugues.serial, 'keyCompromise');
-    await refused(signInWithCard(p.ctx, await attemptWith(hugues.der, sign), null), /révoqué/);
+    await refusedSignIn(signInWithCard(p.ctx, await attemptWith(hugues.der, sign), null), /révoqué/);
 
     // Past its notAfter (the daily job has not run yet), then marked expired.
     const notAfter = (await p.store.db.selectFrom('certificates').select('not_after').where('serial', '=', martin.authSerial).executeTakeFirstOrThrow()).not_after;
     const afterwards: AppContext = { ...p.ctx, now: () => new Date(new Date(notAfter).getTime() + 60_000) };
-    await refused(signInWithCard(afterwards, await attemptWith(martin.authCertificate, martinSigns, afterwards), null), /expiré/);
+    await refusedSignIn(signInWithCard(afterwards, await attemptWith(martin.authCertificate, martinSigns, afterwards), null), /expiré/);
     const yann = await nodeAuthKey(p, '1003456789');
     await p.store.db.updateTable('certificates').set({ status: 'expired' }).where('serial', '=', yann.serial).execute();
-    await refused(signInWithCard(p.ctx, await attemptWith(yann.der, (t) => signText(yann.key, t)), null), /expiré/);
+    await refusedSignIn(signInWithCard(p.ctx, await attemptWith(yann.der, (t) => signText(yann.key, t)), null), /expiré/);
   });
 
   it('refuses a card that is not usable and an agent who is inactive', async () => {
@@ -195,12 +187,12 @@ forEachDatabase('card sign-in', (dialect) => {
     await signInWithCard(p.ctx, await attemptWith(onCard.der, sign), null);
     for (const state of ['blocked', 'suspended', 'received']) {
       await p.store.db.updateTable('cards').set({ state }).where('id', '=', cardId).execute();
-      await refused(signInWithCard(p.ctx, await attemptWith(onCard.der, sign), null), /carte qui porte ce certificat n'est pas utilisable/);
+      await refusedSignIn(signInWithCard(p.ctx, await attemptWith(onCard.der, sign), null), /carte qui porte ce certificat n'est pas utilisable/);
     }
 
     const tanguy = await nodeAuthKey(p, '1005678901');
     await p.store.db.updateTable('agents').set({ status: 'inactive' }).where('identifier', '=', '1005678901').execute();
-    await refused(signInWithCard(p.ctx, await attemptWith(tanguy.der, (t) => signText(tanguy.key, t)), null), /désactivé/);
+    await refusedSignIn(signInWithCard(p.ctx, await attemptWith(tanguy.der, (t) => signText(tanguy.key, t)), null), /désactivé/);
   });
 
   it('audits every refusal with its reason, under the certificate’s agent when known', async () => {
@@ -214,9 +206,9 @@ forEachDatabase('card sign-in', (dialect) => {
   it('TLS client certificate: same checks without a challenge', async () => {
     const opened = await signInWithClientCertificate(p.ctx, martin.authCertificate, null);
     assert.equal(opened.agentId, await agentId(p.ctx, 'martin.c77011'));
-    await refused(signInWithClientCertificate(p.ctx, martin.certificate, null), /pas un certificat d'authentification/);
+    await refusedSignIn(signInWithClientCertificate(p.ctx, martin.certificate, null), /pas un certificat d'authentification/);
     const hugues = await p.store.db.selectFrom('certificates').select('der').where('agent_id', '=', await agentId(p.ctx, '2010002684dh')).where('status', '=', 'revoked').executeTakeFirstOrThrow();
-    await refused(signInWithClientCertificate(p.ctx, hugues.der, null), /révoqué/);
+    await refusedSignIn(signInWithClientCertificate(p.ctx, hugues.der, null), /révoqué/);
     const tls = await p.store.db.selectFrom('audit_log').select('outcome').where('action', '=', 'session.tls').execute();
     assert.deepEqual(tls.map((r) => r.outcome).sort(), ['ok', 'refused', 'refused']);
   });

@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, it } from 'node:test';
-import { AppError } from '../../src/app/errors.ts';
 import { handOverCard, handoverContent, handoverView, invalidateCard, uploadIdentityCopy } from '../../src/app/handover.ts';
 import { countRows } from '../../src/store/audit.ts';
 import { actorFor, forEachDatabase, openTestPlatform, type TestPlatform } from '../support/platform.ts';
@@ -10,18 +9,10 @@ import { signingKeyFor, type TestSigner } from '../support/signing.ts';
 import { cardOnDesk } from '../support/card-fixture.ts';
 import { issueActionNonce } from '../../src/app/action-signatures.ts';
 import { canonicalAction } from '../../src/domain/action-signature.ts';
+import { fails } from '../support/errors.ts';
 
 const PDF = Buffer.from('%PDF-1.4\n% copie certifiée conforme à l’original\n');
 const JPEG = readFileSync(new URL('../fixtures/photo-valid.jpg', import.meta.url));
-
-async function fails(promise: Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof AppError, String(err));
-    assert.equal(err.code, code, err.message);
-    assert.match(err.message, message);
-    return true;
-  });
-}
 
 forEachDatabase('hand-over', (dialect) => {
   let p: TestPlatform;

@@ -6,6 +6,8 @@
 import { Alert } from '@codegouvfr/react-dsfr/Alert';
 import { Button } from '@codegouvfr/react-dsfr/Button';
 import { useRef, useState } from 'react';
+import { CARD_PROFILE_LABELS } from '../../../../src/domain/card-model.ts';
+import { STATUS_LABELS as CERTIFICATE_STATUS_LABELS } from '../../../../src/domain/certificate-status.ts';
 import { holderName } from '../../cardLabels.ts';
 import type { Card } from '../../cardsApi.ts';
 import { isCancelled, useCardAgent } from '../../components/cards/CardAgentProvider.tsx';
@@ -21,8 +23,9 @@ import { HolderIdentifyForm } from './HolderUnblockPage.tsx';
 import { useActionSigner } from '../../components/cards/useActionSigner.ts';
 import { requireOtherCard } from '../../components/life/cardCheck.ts';
 
-const PROFILE_LABELS: Record<string, string> = { auth: 'Authentification', sign: 'Signature', enc: 'Chiffrement' };
-const STATUS_LABELS: Record<string, string> = { issued: 'Émis', valid: 'Valide', suspended: 'Suspendu', expired: 'Expiré', revoked: 'Révoqué' };
+// The server's own label tables (pure domain modules).
+const PROFILE_LABELS: Record<string, string> = CARD_PROFILE_LABELS;
+const STATUS_LABELS: Record<string, string> = CERTIFICATE_STATUS_LABELS;
 
 export function RenewalPage() {
   const headingRef = usePageTitle('Renouvellement de certificat(s)');
