@@ -202,7 +202,7 @@ export async function sendExpiryNotices(ctx: AppContext): Promise<number> {
     .select(['c.serial', 'c.profile', 'c.not_after', 'a.email', 'a.first_names', 'a.last_name', 'k.serial as card_serial', 'a.organization_id'])
     .where('c.status', '=', 'valid').where('c.not_after', '<=', limit).where('c.not_after', '>', now.toISOString())
     .where('c.profile', 'in', ['auth', 'sign', 'enc'])
-    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('audit_log').select('seq').where('action', '=', 'certificate.expiry-notice').whereRef('target_id', '=', 'c.serial'))))
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('audit_log').select('seq').where('target_type', '=', 'certificate').where('action', '=', 'certificate.expiry-notice').whereRef('target_id', '=', 'c.serial'))))
     .limit(5000).execute();
   for (const c of due) {
     await ctx.store.db.transaction().execute(async (trx) => {
