@@ -26,13 +26,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sql, type Insertable } from 'kysely';
 import { openPlatform } from '../src/platform.ts';
-import { loadDemoData } from '../src/app/demo.ts';
-import { agentSearchText } from '../src/app/agents.ts';
+import { loadDemoData } from '../src/app/demo/directory.ts';
+import { agentSearchText } from '../src/app/directory/agents.ts';
 import { systemActor, type AppContext } from '../src/app/context.ts';
 import { timeOrderedId } from '../src/app/ids.ts';
 import {
   initPki, issueBatch, ISSUE_BATCH_CHUNK, listAuthorities, pkiEnvironment, type IssueForPublicKeyInput, type IssuedCertificate,
-} from '../src/app/pki.ts';
+} from '../src/app/pki/certificates.ts';
 import { checkCardCertificate } from '../src/pki/checker.ts';
 import type { PolicyOids } from '../src/pki/profiles.ts';
 import type { AgentTable } from '../src/store/schema.ts';

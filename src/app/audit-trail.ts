@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { appendAudit, type AuditEntry } from '../store/audit.ts';
 import type { AppContext, Actor } from './context.ts';
-import type { Authorization } from './authorize.ts';
+import type { Authorization } from './access/authorize.ts';
 
 export interface Change<T> {
   result: T;

@@ -1,5 +1,5 @@
 import { appendAudit } from '../store/audit.ts';
-import { actorId } from './authorize.ts';
+import { actorId } from './access/authorize.ts';
 import { AppError, type AppErrorCode } from './errors.ts';
 import type { Actor, AppContext } from './context.ts';
 

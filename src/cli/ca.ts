@@ -7,16 +7,16 @@ import { AppError } from '../app/errors.ts';
 import {
   acceptCertificate, checkAll, initPki, issueFromCsr, listAuthorities, listCertificates, pkiEnvironment,
   resumeCertificate, revokeCertificate, suspendCertificate,
-} from '../app/pki.ts';
+} from '../app/pki/certificates.ts';
 import { REASON_LABELS, REVOCATION_REASONS } from '../domain/certificate-status.ts';
 import type { Population } from '../pki/ca-init.ts';
 import { KeyStoreError } from '../pki/keystore.ts';
 import { closePkcs11Stores, pkcs11PinFromEnv, readPinFile, type Pkcs11Target } from '../pki/pkcs11-custody.ts';
 import { CARD_PROFILES } from '../pki/profiles.ts';
 import { runWithPlatform, type GlobalOptions } from './shared.ts';
-import { publishAllCrls, publishCrl } from '../app/pki-status.ts';
+import { publishAllCrls, publishCrl } from '../app/pki/publication.ts';
 import { registerPkiJobs } from '../jobs/pki-jobs.ts';
-import { OCSP_RENEW_BEFORE_DAYS, renewOcspResponders } from '../app/pki-renewal.ts';
+import { OCSP_RENEW_BEFORE_DAYS, renewOcspResponders } from '../app/pki/responder-renewal.ts';
 import { runDueJobs } from '../jobs/worker.ts';
 import type { AppContext } from '../app/context.ts';
 import type { Config } from '../config.ts';

@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import cliProgress from 'cli-progress';
-import { importAgents } from '../app/hr-import/import-agents.ts';
+import { importAgents } from '../app/directory/hr-import/import-agents.ts';
 import { systemActor } from '../app/context.ts';
 import { AppError } from '../app/errors.ts';
 import { runWithPlatform, type GlobalOptions } from './shared.ts';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pkiEnvironment } from '../app/pki.ts';
-import { loadActivationKey, processInbox, productionEnvironment, sendPendingOrders, type ProductionEnvironment } from '../app/production.ts';
+import { pkiEnvironment } from '../app/pki/certificates.ts';
+import { loadActivationKey, processInbox, productionEnvironment, sendPendingOrders, type ProductionEnvironment } from '../app/requests/production.ts';
 import type { AppContext } from '../app/context.ts';
 import { loadCardMasterKey, loadChipKey } from '../cards/keys.ts';
 import { createSimulator, type Simulator } from '../manufacturer/simulator.ts';

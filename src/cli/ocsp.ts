@@ -2,9 +2,9 @@
 // database as the platform, so several responders can run side by side at scale.
 import Fastify from 'fastify';
 import type { Command } from 'commander';
-import { pkiEnvironment } from '../app/pki.ts';
-import { openOcspSource } from '../app/pki-status.ts';
-import { pkiRoutes } from '../http/routes/pki.ts';
+import { pkiEnvironment } from '../app/pki/certificates.ts';
+import { openOcspSource } from '../app/pki/publication.ts';
+import { pkiRoutes } from '../http/routes/pki/pki.ts';
 import { errorHandler } from '../http/problem.ts';
 import { openPlatform } from '../platform.ts';
 import { reportError, type GlobalOptions } from './shared.ts';

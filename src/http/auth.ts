@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, AppContext } from '../app/context.ts';
-import { resolveServiceToken, resolveSession, type SessionInfo } from '../app/sessions.ts';
+import { resolveServiceToken, resolveSession, type SessionInfo } from '../app/access/sessions.ts';
 import { sameSecret } from '../app/secrets.ts';
 import { AppError } from '../app/errors.ts';
 

@@ -1,4 +1,4 @@
-import { escalateSuspension } from '../app/card-incidents.ts';
+import { escalateSuspension } from '../app/desk/card-incidents.ts';
 import { registerJobHandler } from './worker.ts';
 
 /** Card life jobs: a temporary loss not resolved in time becomes a revocation. */

@@ -1,5 +1,5 @@
-import type { PkiEnvironment } from '../app/pki.ts';
-import { publishCrl } from '../app/pki-status.ts';
+import type { PkiEnvironment } from '../app/pki/certificates.ts';
+import { publishCrl } from '../app/pki/publication.ts';
 import { registerJobHandler } from './worker.ts';
 
 /** CRL publication queued by revocations, suspensions and resumptions (outbox kind 'crl.publish'). */

@@ -1,5 +1,5 @@
-import { productionEnvironment, sendCodeResend, sendOrder, MANUFACTURER } from '../app/production.ts';
-import type { PkiEnvironment } from '../app/pki.ts';
+import { productionEnvironment, sendCodeResend, sendOrder, MANUFACTURER } from '../app/requests/production.ts';
+import type { PkiEnvironment } from '../app/pki/certificates.ts';
 import { registerJobHandler } from './worker.ts';
 
 /**

@@ -4,7 +4,7 @@
 // initials; then the holder without a card: identification by secrets, unblock, theft.
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { activationCodeVerifier, loadActivationKey } from '../../src/app/production.ts';
+import { activationCodeVerifier, loadActivationKey } from '../../src/app/requests/production.ts';
 import { canonicalAction } from '../../src/domain/action-signature.ts';
 import { forEachDatabase, openTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { startServer, type Client, type TestServer } from '../support/http.ts';

@@ -2,14 +2,14 @@
 // certificate passed by a reverse proxy, believed only from CARTES_TRUSTED_PROXIES.
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { revokeCertificate } from '../../src/app/pki.ts';
+import { revokeCertificate } from '../../src/app/pki/certificates.ts';
 import { systemActor } from '../../src/app/context.ts';
 import { signInText } from '../../src/domain/card-sign-in.ts';
 import { forEachDatabase, openTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { signingKeyFor, type TestSigner } from '../support/signing.ts';
-import { loadDemoPki } from '../../src/app/demo-pki.ts';
-import { cardsDir, DEMO_CARD_PINS, loadDemoCards } from '../../src/app/demo-cards.ts';
-import { pkiEnvironment } from '../../src/app/pki.ts';
+import { loadDemoPki } from '../../src/app/demo/pki.ts';
+import { cardsDir, DEMO_CARD_PINS, loadDemoCards } from '../../src/app/demo/cards.ts';
+import { pkiEnvironment } from '../../src/app/pki/certificates.ts';
 import { loadChipKey } from '../../src/cards/keys.ts';
 import { startCardAgent, type CardAgent } from '../../src/agent/server.ts';
 import { startServer, type HttpResponse, type TestServer } from '../support/http.ts';

@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { after, before, it } from 'node:test';
-import { issueActionNonce, requireActionSignature, type SignedAction } from '../../src/app/action-signatures.ts';
+import { issueActionNonce, requireActionSignature, type SignedAction } from '../../src/app/access/action-signatures.ts';
 import { AppError } from '../../src/app/errors.ts';
 import { canonicalAction } from '../../src/domain/action-signature.ts';
-import { revokeCertificate } from '../../src/app/pki.ts';
+import { revokeCertificate } from '../../src/app/pki/certificates.ts';
 import { systemActor } from '../../src/app/context.ts';
 import { actorFor, forEachDatabase, openTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { signingKeyFor, type TestSigner } from '../support/signing.ts';

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import {
   ACTIVATION_CODE_ATTEMPTS, activationAdminResponse, activationContent, activationView, completeActivation, refuseCertificates, submitActivationCode,
-} from '../../src/app/activation.ts';
-import { activationCodeVerifier, loadActivationKey } from '../../src/app/production.ts';
+} from '../../src/app/desk/activation.ts';
+import { activationCodeVerifier, loadActivationKey } from '../../src/app/requests/production.ts';
 import { AppError } from '../../src/app/errors.ts';
 import { pinFaults } from '../../src/domain/pin-policy.ts';
 import { actorFor, forEachDatabase, openTestPlatform, type TestPlatform } from '../support/platform.ts';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { getAgent, searchAgents, updateAgent } from '../../src/app/agents.ts';
-import { createOrganization, getOrganization, liftSuspension, listOrganizations, submitSelfAssessment } from '../../src/app/organizations.ts';
-import { listAudit } from '../../src/app/audit-view.ts';
+import { getAgent, searchAgents, updateAgent } from '../../src/app/directory/agents.ts';
+import { createOrganization, getOrganization, liftSuspension, listOrganizations, submitSelfAssessment } from '../../src/app/directory/organizations.ts';
+import { listAudit } from '../../src/app/control/audit-view.ts';
 import { AppError } from '../../src/app/errors.ts';
 import { CONTROL_POINT_CODES, type ControlPointAnswer } from '../../src/domain/self-assessment.ts';
 import { actorFor, agentId, forEachDatabase, openTestPlatform, orgId, type PersonActor, type TestPlatform } from '../support/platform.ts';

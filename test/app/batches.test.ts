@@ -2,10 +2,10 @@
 // a registration authority who took no part in them, the order queued for the manufacturer.
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { cancelCardRequest, createCardRequest, getCardRequest, signCardRequest } from '../../src/app/card-requests.ts';
-import { createBatch, getBatch, listBatches, SEND_ORDER_JOB, validateBatch } from '../../src/app/batches.ts';
-import { assignRole } from '../../src/app/organizations.ts';
-import { createAgent } from '../../src/app/agents.ts';
+import { cancelCardRequest, createCardRequest, getCardRequest, signCardRequest } from '../../src/app/requests/card-requests.ts';
+import { createBatch, getBatch, listBatches, SEND_ORDER_JOB, validateBatch } from '../../src/app/requests/batches.ts';
+import { assignRole } from '../../src/app/directory/organizations.ts';
+import { createAgent } from '../../src/app/directory/agents.ts';
 import { verifyAuditChain } from '../../src/store/audit.ts';
 import { systemActor } from '../../src/app/context.ts';
 import { cancelRequestAction, createBatchAction } from '../../src/domain/card-request.ts';

@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { checkAdminResponse, deriveCardAdminKey } from '../../src/cards/admin-key.ts';
 import { loadCardMasterKey } from '../../src/cards/keys.ts';
-import { finalizeActivation } from '../../src/app/activation.ts';
+import { finalizeActivation } from '../../src/app/desk/activation.ts';
 import {
   declareLossOrTheft, destroyCard, escalateSuspension, recordDeparture, resumeCard, returnCard, revokeCard, transferAgent,
-} from '../../src/app/card-incidents.ts';
-import { defineHolderSecrets } from '../../src/app/holder-secrets.ts';
-import { holderUnblockResponse, identifyHolder, resetSecretQuestions } from '../../src/app/holder-access.ts';
+} from '../../src/app/desk/card-incidents.ts';
+import { defineHolderSecrets } from '../../src/app/desk/holder-secrets.ts';
+import { holderUnblockResponse, identifyHolder, resetSecretQuestions } from '../../src/app/access/holder-access.ts';
 import { actorFor, agentId, forEachDatabase, openTestPlatform, orgId, type TestPlatform } from '../support/platform.ts';
 import { cardOnDesk } from '../support/card-fixture.ts';
 import { signingKeyFor, type TestSigner } from '../support/signing.ts';

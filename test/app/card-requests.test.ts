@@ -5,11 +5,11 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import {
   cancelCardRequest, cardPrerequisites, createCardRequest, getCardRequest, listCardRequests, recheckCardRequest, signCardRequest, updateCardRequest,
-} from '../../src/app/card-requests.ts';
-import { listCardModels } from '../../src/app/card-models.ts';
-import { billingCsv, listBilling } from '../../src/app/billing.ts';
-import { createAgent, uploadPhoto } from '../../src/app/agents.ts';
-import { addAllocationPlanEntry, liftSuspension, submitSelfAssessment } from '../../src/app/organizations.ts';
+} from '../../src/app/requests/card-requests.ts';
+import { listCardModels } from '../../src/app/requests/card-models.ts';
+import { billingCsv, listBilling } from '../../src/app/requests/billing.ts';
+import { createAgent, uploadPhoto } from '../../src/app/directory/agents.ts';
+import { addAllocationPlanEntry, liftSuspension, submitSelfAssessment } from '../../src/app/directory/organizations.ts';
 import { AppError } from '../../src/app/errors.ts';
 import { systemActor } from '../../src/app/context.ts';
 import { cancelRequestAction, signRequestAction } from '../../src/domain/card-request.ts';

@@ -5,9 +5,9 @@ import { createHash, createPrivateKey, generateKeyPairSync, sign as nodeSign, we
 import { after, before, it } from 'node:test';
 import {
   certificateFromHeader, createSignInChallenge, isTrustedProxy, signInWithCard, signInWithClientCertificate, type CardSignInInput,
-} from '../../src/app/card-sign-in.ts';
-import { acceptCertificate, issueForPublicKey, revokeCertificate, suspendCertificate } from '../../src/app/pki.ts';
-import { resolveSession } from '../../src/app/sessions.ts';
+} from '../../src/app/access/card-sign-in.ts';
+import { acceptCertificate, issueForPublicKey, revokeCertificate, suspendCertificate } from '../../src/app/pki/certificates.ts';
+import { resolveSession } from '../../src/app/access/sessions.ts';
 import { systemActor, type AppContext } from '../../src/app/context.ts';
 import { signInText } from '../../src/domain/card-sign-in.ts';
 import * as x509 from '../../src/pki/x509.ts';

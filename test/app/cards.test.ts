@@ -3,7 +3,7 @@ import { after, before, it } from 'node:test';
 import { actorFor, forEachDatabase, openTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { signingKeyFor, type TestSigner } from '../support/signing.ts';
 import { cardOnDesk } from '../support/card-fixture.ts';
-import { cardsToHandOver, receiveCard, receiveContent, resendActivationCode, resendContent } from '../../src/app/cards.ts';
+import { cardsToHandOver, receiveCard, receiveContent, resendActivationCode, resendContent } from '../../src/app/desk/cards.ts';
 
 // The card officer's desk up to reception: refusals (own card, wrong state, used code, no email).
 forEachDatabase('cards at the operator desk', (dialect) => {

@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, it } from 'node:test';
-import { handOverCard, handoverContent, handoverView, invalidateCard, uploadIdentityCopy } from '../../src/app/handover.ts';
+import { handOverCard, handoverContent, handoverView, invalidateCard, uploadIdentityCopy } from '../../src/app/desk/handover.ts';
 import { countRows } from '../../src/store/audit.ts';
 import { actorFor, forEachDatabase, openTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { signingKeyFor, type TestSigner } from '../support/signing.ts';
 import { cardOnDesk } from '../support/card-fixture.ts';
-import { issueActionNonce } from '../../src/app/action-signatures.ts';
+import { issueActionNonce } from '../../src/app/access/action-signatures.ts';
 import { canonicalAction } from '../../src/domain/action-signature.ts';
 import { fails } from '../support/errors.ts';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, it } from 'node:test';
-import { importAgents } from '../../src/app/hr-import/import-agents.ts';
-import { listImportRejects } from '../../src/app/hr-import/import-runs.ts';
+import { importAgents } from '../../src/app/directory/hr-import/import-agents.ts';
+import { listImportRejects } from '../../src/app/directory/hr-import/import-runs.ts';
 import { AppError } from '../../src/app/errors.ts';
 import { countRows } from '../../src/store/audit.ts';
 import type { ImportRunTable } from '../../src/store/schema.ts';

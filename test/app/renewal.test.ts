@@ -7,10 +7,10 @@ import { after, before, it } from 'node:test';
 import { AppError } from '../../src/app/errors.ts';
 import {
   draftCardRenewals, expireCards, proveHolderPresence, proveHolderPresenceBySecrets, renewalAdminResponse, renewalPresenceChallenge, renewalView, renewCertificate, sendExpiryNotices,
-} from '../../src/app/renewal.ts';
+} from '../../src/app/desk/renewal.ts';
 import { createHash } from 'node:crypto';
-import { defineHolderSecrets } from '../../src/app/holder-secrets.ts';
-import { identifyHolder } from '../../src/app/holder-access.ts';
+import { defineHolderSecrets } from '../../src/app/desk/holder-secrets.ts';
+import { identifyHolder } from '../../src/app/access/holder-access.ts';
 import { actorFor, forEachDatabase, openTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { ensureTestPki, signingKeyFor, type TestSigner } from '../support/signing.ts';
 import { FIXTURE_PINS, virtualCardFor } from '../support/card-fixture.ts';

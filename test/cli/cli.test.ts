@@ -4,7 +4,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openPlatform } from '../../src/platform.ts';
-import { redeemSignInLink } from '../../src/app/sessions.ts';
+import { redeemSignInLink } from '../../src/app/access/sessions.ts';
 import { countRows } from '../../src/store/audit.ts';
 import { freshPgDatabase, tempDir } from '../support/platform.ts';
 

@@ -1,6 +1,6 @@
 // A batch as card requests and batch validation leave it (state « validated », requests
 // « validated »), made directly in the database so production tests can use hundreds of holders.
-import { ensureCardModels } from '../../src/app/card-models.ts';
+import { ensureCardModels } from '../../src/app/requests/card-models.ts';
 import type { TestPlatform } from '../support/platform.ts';
 
 let counter = 0;

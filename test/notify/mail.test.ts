@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, it } from 'node:test';
 import { SMTPServer } from 'smtp-server';
-import { importAgents } from '../../src/app/hr-import/import-agents.ts';
+import { importAgents } from '../../src/app/directory/hr-import/import-agents.ts';
 import { queueMail } from '../../src/app/mail.ts';
 import { runDueJobs } from '../../src/jobs/worker.ts';
 import { claimJobs } from '../../src/jobs/queue.ts';

@@ -11,7 +11,7 @@ import { AppError } from '../../src/app/errors.ts';
 import {
   acceptCertificate, checkAll, expireCertificates, initPki, issueFromCsr, listAuthorities, listCertificates, pkiEnvironment,
   resumeCertificate, revokeCertificate, suspendCertificate, type PkiEnvironment,
-} from '../../src/app/pki.ts';
+} from '../../src/app/pki/certificates.ts';
 import { custodyDir, openRootSigner, openServiceSigner, parseKeyRef } from '../../src/pki/ca-init.ts';
 import { checkCardCertificate } from '../../src/pki/checker.ts';
 import { KeyStoreError } from '../../src/pki/keystore.ts';

@@ -11,7 +11,7 @@ import { systemActor } from '../../src/app/context.ts';
 import { AppError } from '../../src/app/errors.ts';
 import {
   checkAll, initPki, issueBatch, issueForPublicKey, listAuthorities, pkiEnvironment, type IssueForPublicKeyInput, type PkiEnvironment,
-} from '../../src/app/pki.ts';
+} from '../../src/app/pki/certificates.ts';
 import { checkCardCertificate } from '../../src/pki/checker.ts';
 import * as x509 from '../../src/pki/x509.ts';
 import { countRows, verifyAuditChain } from '../../src/store/audit.ts';

@@ -8,7 +8,7 @@ import type { CardDriver } from '../../src/cards/card.ts';
 import { loadCardMasterKey, loadChipKey } from '../../src/cards/keys.ts';
 import { openVirtualCard, personalizeVirtualCard } from '../../src/cards/virtual-card.ts';
 import { systemActor } from '../../src/app/context.ts';
-import { acceptCertificate, issueForPublicKey } from '../../src/app/pki.ts';
+import { acceptCertificate, issueForPublicKey } from '../../src/app/pki/certificates.ts';
 import type { CardState } from '../../src/domain/card-lifecycle.ts';
 import type { TestPlatform } from './platform.ts';
 import { ensureTestPki } from './signing.ts';

@@ -2,7 +2,7 @@
 // one-time link → POST /api/auth/link → session cookie + x-csrf-token on every mutating request.
 import type { FastifyInstance } from 'fastify';
 import { buildServer, type ServerOptions } from '../../src/http/server.ts';
-import { createSignInLink } from '../../src/app/sessions.ts';
+import { createSignInLink } from '../../src/app/access/sessions.ts';
 import { systemActor } from '../../src/app/context.ts';
 import type { TestPlatform } from './platform.ts';
 

@@ -2,9 +2,9 @@
 // public key gets a SIGN (and AUTH) certificate from the test platform's own PKI, accepted (valid).
 import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { systemActor, type Actor } from '../../src/app/context.ts';
-import { acceptCertificate, initPki, issueForPublicKey, pkiEnvironment, type PkiEnvironment } from '../../src/app/pki.ts';
-import { issueActionNonce, type ActionSignature, type SignedAction } from '../../src/app/action-signatures.ts';
-import { DEMO_CUSTODIAN_SECRETS } from '../../src/app/demo-pki.ts';
+import { acceptCertificate, initPki, issueForPublicKey, pkiEnvironment, type PkiEnvironment } from '../../src/app/pki/certificates.ts';
+import { issueActionNonce, type ActionSignature, type SignedAction } from '../../src/app/access/action-signatures.ts';
+import { DEMO_CUSTODIAN_SECRETS } from '../../src/app/demo/pki.ts';
 import { canonicalAction } from '../../src/domain/action-signature.ts';
 import type { TestPlatform } from './platform.ts';
 
