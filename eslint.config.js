@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'web/dist/', 'data/', '.tmp/', 'test-results/'] },
@@ -13,6 +14,7 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  prettier,
   {
     files: ['web/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },

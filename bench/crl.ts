@@ -17,7 +17,15 @@
 
 import { spawn } from 'node:child_process';
 import { createPrivateKey, webcrypto } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +60,16 @@ const d2 = (s: string, i: number): number => (s.charCodeAt(i) - 48) * 10 + (s.ch
 /** "YYMMDDHHMMSSZ" (UTCTime, as in index.txt) starting at `i`. */
 function parseUtcTime(s: string, i: number): Date {
   const yy = d2(s, i);
-  return new Date(Date.UTC(yy < 50 ? 2000 + yy : 1900 + yy, d2(s, i + 2) - 1, d2(s, i + 4), d2(s, i + 6), d2(s, i + 8), d2(s, i + 10)));
+  return new Date(
+    Date.UTC(
+      yy < 50 ? 2000 + yy : 1900 + yy,
+      d2(s, i + 2) - 1,
+      d2(s, i + 4),
+      d2(s, i + 6),
+      d2(s, i + 8),
+      d2(s, i + 10),
+    ),
+  );
 }
 
 /** Revoked entries of an OpenSSL index.txt, streamed (lines `R\texp\trevdate[,reason]\tserial\tfile\tDN`). */
@@ -109,7 +126,9 @@ async function child(dir: string): Promise<void> {
     createWriteStream(join(dir, 'ours.crl')),
   );
   const { rss, heapTotal, external, arrayBuffers } = process.memoryUsage();
-  process.stdout.write(`${JSON.stringify({ ...info, inProcessMs: performance.now() - t0, end: { rss, heapTotal, external, arrayBuffers } })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ...info, inProcessMs: performance.now() - t0, end: { rss, heapTotal, external, arrayBuffers } })}\n`,
+  );
 }
 
 const childAt = process.argv.indexOf('--child');
@@ -145,7 +164,14 @@ if (!existsSync(TIME_BIN)) {
 
 const work = mkdtempSync(join(tmpdir(), 'cartes-bench-crl-'));
 const running = new Set<ReturnType<typeof spawn>>();
-const deadline = boundRun({ work, keep: opts.keep, timeoutS: opts.timeoutS, onExit: () => { for (const c of running) c.kill('SIGKILL'); } });
+const deadline = boundRun({
+  work,
+  keep: opts.keep,
+  timeoutS: opts.timeoutS,
+  onExit: () => {
+    for (const c of running) c.kill('SIGKILL');
+  },
+});
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -243,7 +269,8 @@ async function entrySet(crlPath: string, inform: 'DER' | 'PEM'): Promise<{ count
       flush();
       serial = s.slice(15);
     } else if (s.startsWith('Revocation Date: ')) date = s.slice(17);
-    else if (serial !== null && /^[A-Z][A-Za-z ]+$/.test(s) && !s.startsWith('CRL entry') && !s.startsWith('X509v3')) reason = s;
+    else if (serial !== null && /^[A-Z][A-Za-z ]+$/.test(s) && !s.startsWith('CRL entry') && !s.startsWith('X509v3'))
+      reason = s;
     else if (s.startsWith('Signature Algorithm') || s.startsWith('Signature Value')) flush();
   };
   const r = await run(OPENSSL, ['crl', '-inform', inform, '-in', crlPath, '-text', '-noout'], {
@@ -270,14 +297,43 @@ console.log(`CRL benchmark: ${N.toLocaleString('en')} revoked entries, P-256 (wo
 //    extracted with @peculiar/x509 for our builder (in production they come from the CA record).
 writeFileSync(
   join(work, 'req.cnf'),
-  ['[req]', 'distinguished_name = dn', 'x509_extensions = v3_ca', 'prompt = no', '[dn]', 'C = FR', 'O = Cartes Agents', 'CN = AC Bench CRL',
-    '[v3_ca]', 'basicConstraints = critical, CA:true', 'keyUsage = critical, keyCertSign, cRLSign', 'subjectKeyIdentifier = hash', ''].join('\n'),
+  [
+    '[req]',
+    'distinguished_name = dn',
+    'x509_extensions = v3_ca',
+    'prompt = no',
+    '[dn]',
+    'C = FR',
+    'O = Cartes Agents',
+    'CN = AC Bench CRL',
+    '[v3_ca]',
+    'basicConstraints = critical, CA:true',
+    'keyUsage = critical, keyCertSign, cRLSign',
+    'subjectKeyIdentifier = hash',
+    '',
+  ].join('\n'),
 );
 await must(OPENSSL, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'ca.key']);
-await must(OPENSSL, ['req', '-new', '-x509', '-config', 'req.cnf', '-key', 'ca.key', '-sha256', '-days', '3650', '-out', 'ca.pem']);
+await must(OPENSSL, [
+  'req',
+  '-new',
+  '-x509',
+  '-config',
+  'req.cnf',
+  '-key',
+  'ca.key',
+  '-sha256',
+  '-days',
+  '3650',
+  '-out',
+  'ca.pem',
+]);
 {
   // @peculiar/x509 loads tsyringe, which wants a Reflect metadata API; an empty reader is enough.
-  const reflect = Reflect as unknown as Record<'getMetadata' | 'getOwnMetadata' | 'defineMetadata', (() => undefined) | undefined>;
+  const reflect = Reflect as unknown as Record<
+    'getMetadata' | 'getOwnMetadata' | 'defineMetadata',
+    (() => undefined) | undefined
+  >;
   reflect.getMetadata ??= () => undefined;
   reflect.getOwnMetadata ??= () => undefined;
   reflect.defineMetadata ??= () => undefined;
@@ -318,19 +374,42 @@ await must(OPENSSL, ['req', '-new', '-x509', '-config', 'req.cnf', '-key', 'ca.k
   writeFileSync(join(work, 'crlnumber'), '01\n');
   writeFileSync(
     join(work, 'ca.cnf'),
-    ['[ca]', 'default_ca = CA_default', '[CA_default]', `dir = ${work}`, 'database = $dir/index.txt', 'new_certs_dir = $dir',
-      'certificate = $dir/ca.pem', 'private_key = $dir/ca.key', 'crlnumber = $dir/crlnumber', 'default_md = sha256',
-      'default_crl_days = 1', 'unique_subject = no', 'crl_extensions = crl_ext', '[crl_ext]', 'authorityKeyIdentifier = keyid:always', ''].join('\n'),
+    [
+      '[ca]',
+      'default_ca = CA_default',
+      '[CA_default]',
+      `dir = ${work}`,
+      'database = $dir/index.txt',
+      'new_certs_dir = $dir',
+      'certificate = $dir/ca.pem',
+      'private_key = $dir/ca.key',
+      'crlnumber = $dir/crlnumber',
+      'default_md = sha256',
+      'default_crl_days = 1',
+      'unique_subject = no',
+      'crl_extensions = crl_ext',
+      '[crl_ext]',
+      'authorityKeyIdentifier = keyid:always',
+      '',
+    ].join('\n'),
   );
-  console.log(`  set written: index.txt ${mb(statSync(join(work, 'index.txt')).size)} in ${secs(performance.now() - t0)}`);
+  console.log(
+    `  set written: index.txt ${mb(statSync(join(work, 'index.txt')).size)} in ${secs(performance.now() - t0)}`,
+  );
 }
 
 // 3. Ours (child process), then the peer; both under /usr/bin/time -v.
 const here = fileURLToPath(import.meta.url);
 console.log('  building ours: writeCrl from index.txt …');
 const ours = await measured(process.execPath, [...process.execArgv, here, '--child', work]);
-const oursInfo = JSON.parse(ours.stdout.trim().split('\n').pop() ?? '{}') as { entries: number; size: number; inProcessMs: number };
-console.log(`    ${secs(ours.wallMs)}, peak RSS ${mb(ours.maxRss)} (in process: ${secs(oursInfo.inProcessMs)}), ${mb(oursInfo.size)}`);
+const oursInfo = JSON.parse(ours.stdout.trim().split('\n').pop() ?? '{}') as {
+  entries: number;
+  size: number;
+  inProcessMs: number;
+};
+console.log(
+  `    ${secs(ours.wallMs)}, peak RSS ${mb(ours.maxRss)} (in process: ${secs(oursInfo.inProcessMs)}), ${mb(oursInfo.size)}`,
+);
 
 console.log('  building the peer: openssl ca -gencrl …');
 const peer = await measured(OPENSSL, ['ca', '-gencrl', '-config', 'ca.cnf', '-out', 'peer.crl']);
@@ -347,7 +426,10 @@ const peerOk = await verify('peer.crl', 'PEM');
 const [oursSet, peerSet] = await Promise.all([entrySet('ours.crl', 'DER'), entrySet('peer.crl', 'PEM')]);
 const sameSet = oursSet.count === N && peerSet.count === N && oursSet.hash === peerSet.hash;
 if (!oursOk || !peerOk || !sameSet || oursInfo.entries !== N) failed = true;
-const peerDerSize = Buffer.from(readFileSync(join(work, 'peer.crl'), 'latin1').replace(/-----[^-]+-----|\s/g, ''), 'base64').length;
+const peerDerSize = Buffer.from(
+  readFileSync(join(work, 'peer.crl'), 'latin1').replace(/-----[^-]+-----|\s/g, ''),
+  'base64',
+).length;
 
 // 5. Summary.
 const ratio = ours.wallMs / peer.wallMs;
@@ -359,11 +441,25 @@ const rows: [string, string, string, string][] = [
   ['peak RSS ours', mb(ours.maxRss), `≤ ${mb(peer.maxRss)}`, status(ours.maxRss <= peer.maxRss)],
   ['peak RSS peer', mb(peer.maxRss), '', ''],
   ['CRL size (DER) ours / peer', `${mb(oursInfo.size)} / ${mb(peerDerSize)}`, '', ''],
-  ['openssl crl -verify ours / peer', `${oursOk ? 'OK' : 'FAILED'} / ${peerOk ? 'OK' : 'FAILED'}`, 'OK', oursOk ? 'PASS' : 'FAILED'],
-  ['entries read back ours / peer (same set)', `${oursSet.count} / ${peerSet.count} (${sameSet ? 'same' : 'DIFFERENT'})`, `${N}`, sameSet ? 'PASS' : 'FAILED'],
+  [
+    'openssl crl -verify ours / peer',
+    `${oursOk ? 'OK' : 'FAILED'} / ${peerOk ? 'OK' : 'FAILED'}`,
+    'OK',
+    oursOk ? 'PASS' : 'FAILED',
+  ],
+  [
+    'entries read back ours / peer (same set)',
+    `${oursSet.count} / ${peerSet.count} (${sameSet ? 'same' : 'DIFFERENT'})`,
+    `${N}`,
+    sameSet ? 'PASS' : 'FAILED',
+  ],
 ];
 console.log('');
-const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length)), Math.max(...rows.map((r) => r[2].length))];
+const w = [
+  Math.max(...rows.map((r) => r[0].length)),
+  Math.max(...rows.map((r) => r[1].length)),
+  Math.max(...rows.map((r) => r[2].length)),
+];
 for (const [a, b, c, d] of rows) console.log(`  ${a.padEnd(w[0]!)}  ${b.padStart(w[1]!)}  ${c.padEnd(w[2]!)}  ${d}`);
 clearTimeout(deadline);
 if (opts.keep) console.log(`\nKept: ${work}`);

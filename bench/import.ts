@@ -34,7 +34,8 @@ import { intOption, boundRun, fmtInt, pct } from './lib/bounds.ts';
 // ---------------------------------------------------------------------------------------------
 // Options
 
-const USAGE = 'Usage: npm run bench -- import [--rows N] [--no-sqlite] [--no-pg] [--no-ceiling] [--timeout-s S] [--keep]';
+const USAGE =
+  'Usage: npm run bench -- import [--rows N] [--no-sqlite] [--no-pg] [--no-ceiling] [--timeout-s S] [--keep]';
 const MAX_ROWS = 5_000_000;
 const TARGET_SQLITE_ROWS_S = 25_000;
 const TARGET_PG_RATIO = 0.25;
@@ -90,59 +91,326 @@ function prng(seed: number): () => number {
 }
 
 const LAST_NAMES = [
-  'Martin', 'Bernard', 'Thomas', 'Petit', 'Robert', 'Richard', 'Durand', 'Dubois', 'Moreau', 'Laurent', 'Simon', 'Michel',
-  'Lefèvre', 'Leroy', 'Roux', 'David', 'Bertrand', 'Morel', 'Fournier', 'Girard', 'Bonnet', 'Dupont', 'Lambert', 'Fontaine',
-  'Rousseau', 'Vincent', 'Müller', 'Lefebvre', 'Faure', 'André', 'Mercier', 'Blanc', 'Guérin', 'Boyer', 'Garnier', 'Chevalier',
-  'François', 'Legrand', 'Gauthier', 'Garcia', 'Perrin', 'Robin', 'Clément', 'Morin', 'Nicolas', 'Henry', 'Roussel', 'Mathieu',
-  'Gautier', 'Masson', 'Marchand', 'Duval', 'Denis', 'Dumont', 'Marie', 'Lemaire', 'Noël', 'Meyer', 'Dufour', 'Meunier',
-  'Brun', 'Blanchard', 'Giraud', 'Joly', 'Rivière', 'Lucas', 'Brunet', 'Gaillard', 'Barbier', 'Arnaud', 'Martinez', 'Gérard',
-  'Roche', 'Renard', 'Schmitt', 'Roy', 'Leroux', 'Colin', 'Vidal', 'Caron', 'Picard', 'Roger', 'Fabre', 'Aubert', 'Lemoine',
-  'Renaud', 'Dumas', 'Lacroix', 'Olivier', 'Philippe', 'Bourgeois', 'Pierre', 'Benoît', 'Rey', 'Leclerc', 'Payet', 'Rolland',
-  'Le Gall', 'Le Goff', 'Kerbrat', 'Tanguy', 'Le Floc’h', "N'Diaye", "D'Almeida", 'Saint-Martin', 'de La Fontaine', 'Hoarau',
-  'Grondin', 'Nguyen', 'Da Silva', 'Ferreira', 'Lopez', 'Gonzalez', 'Bouvier', 'Poirier', 'Charpentier', 'Hamel', 'Lebrun',
-  'Prévost', 'Carré', 'Jacquet', 'Collet', 'Besnard', 'Hervé', 'Étienne', 'Béranger', 'Lévêque', 'Thibault', 'Ménard', 'Cordier',
+  'Martin',
+  'Bernard',
+  'Thomas',
+  'Petit',
+  'Robert',
+  'Richard',
+  'Durand',
+  'Dubois',
+  'Moreau',
+  'Laurent',
+  'Simon',
+  'Michel',
+  'Lefèvre',
+  'Leroy',
+  'Roux',
+  'David',
+  'Bertrand',
+  'Morel',
+  'Fournier',
+  'Girard',
+  'Bonnet',
+  'Dupont',
+  'Lambert',
+  'Fontaine',
+  'Rousseau',
+  'Vincent',
+  'Müller',
+  'Lefebvre',
+  'Faure',
+  'André',
+  'Mercier',
+  'Blanc',
+  'Guérin',
+  'Boyer',
+  'Garnier',
+  'Chevalier',
+  'François',
+  'Legrand',
+  'Gauthier',
+  'Garcia',
+  'Perrin',
+  'Robin',
+  'Clément',
+  'Morin',
+  'Nicolas',
+  'Henry',
+  'Roussel',
+  'Mathieu',
+  'Gautier',
+  'Masson',
+  'Marchand',
+  'Duval',
+  'Denis',
+  'Dumont',
+  'Marie',
+  'Lemaire',
+  'Noël',
+  'Meyer',
+  'Dufour',
+  'Meunier',
+  'Brun',
+  'Blanchard',
+  'Giraud',
+  'Joly',
+  'Rivière',
+  'Lucas',
+  'Brunet',
+  'Gaillard',
+  'Barbier',
+  'Arnaud',
+  'Martinez',
+  'Gérard',
+  'Roche',
+  'Renard',
+  'Schmitt',
+  'Roy',
+  'Leroux',
+  'Colin',
+  'Vidal',
+  'Caron',
+  'Picard',
+  'Roger',
+  'Fabre',
+  'Aubert',
+  'Lemoine',
+  'Renaud',
+  'Dumas',
+  'Lacroix',
+  'Olivier',
+  'Philippe',
+  'Bourgeois',
+  'Pierre',
+  'Benoît',
+  'Rey',
+  'Leclerc',
+  'Payet',
+  'Rolland',
+  'Le Gall',
+  'Le Goff',
+  'Kerbrat',
+  'Tanguy',
+  'Le Floc’h',
+  "N'Diaye",
+  "D'Almeida",
+  'Saint-Martin',
+  'de La Fontaine',
+  'Hoarau',
+  'Grondin',
+  'Nguyen',
+  'Da Silva',
+  'Ferreira',
+  'Lopez',
+  'Gonzalez',
+  'Bouvier',
+  'Poirier',
+  'Charpentier',
+  'Hamel',
+  'Lebrun',
+  'Prévost',
+  'Carré',
+  'Jacquet',
+  'Collet',
+  'Besnard',
+  'Hervé',
+  'Étienne',
+  'Béranger',
+  'Lévêque',
+  'Thibault',
+  'Ménard',
+  'Cordier',
 ];
 const FEMALE_FIRST = [
-  'Camille', 'Léa', 'Manon', 'Chloé', 'Emma', 'Inès', 'Jade', 'Louise', 'Sarah', 'Clara', 'Anaïs', 'Océane', 'Julie', 'Marie',
-  'Nathalie', 'Isabelle', 'Sylvie', 'Catherine', 'Christine', 'Sophie', 'Valérie', 'Sandrine', 'Céline', 'Aurélie', 'Élodie',
-  'Hélène', 'Agathe', 'Maëlle', 'Gwenaëlle', 'Françoise', 'Brigitte', 'Josiane', 'Geneviève', 'Zoé', 'Noémie', 'Margaux',
-  'Anne-Sophie', 'Marie-Claire', 'Marie-Hélène', 'Anne',
+  'Camille',
+  'Léa',
+  'Manon',
+  'Chloé',
+  'Emma',
+  'Inès',
+  'Jade',
+  'Louise',
+  'Sarah',
+  'Clara',
+  'Anaïs',
+  'Océane',
+  'Julie',
+  'Marie',
+  'Nathalie',
+  'Isabelle',
+  'Sylvie',
+  'Catherine',
+  'Christine',
+  'Sophie',
+  'Valérie',
+  'Sandrine',
+  'Céline',
+  'Aurélie',
+  'Élodie',
+  'Hélène',
+  'Agathe',
+  'Maëlle',
+  'Gwenaëlle',
+  'Françoise',
+  'Brigitte',
+  'Josiane',
+  'Geneviève',
+  'Zoé',
+  'Noémie',
+  'Margaux',
+  'Anne-Sophie',
+  'Marie-Claire',
+  'Marie-Hélène',
+  'Anne',
 ];
 const MALE_FIRST = [
-  'Jean', 'Pierre', 'Michel', 'Philippe', 'Alain', 'Nicolas', 'Christophe', 'Patrick', 'Daniel', 'Frédéric', 'Laurent',
-  'Stéphane', 'Éric', 'Sébastien', 'Julien', 'David', 'Olivier', 'Thomas', 'Hugo', 'Lucas', 'Théo', 'Maxime', 'Antoine',
-  'Jérôme', 'François', 'Gaël', 'Loïc', 'Yann', 'Erwan', 'Hervé', 'Raphaël', 'Benoît', 'Grégoire', 'Noël', 'Joël',
-  'Jean-Pierre', 'Jean-Luc', 'Paul-Henri', 'Marc', 'Louis',
+  'Jean',
+  'Pierre',
+  'Michel',
+  'Philippe',
+  'Alain',
+  'Nicolas',
+  'Christophe',
+  'Patrick',
+  'Daniel',
+  'Frédéric',
+  'Laurent',
+  'Stéphane',
+  'Éric',
+  'Sébastien',
+  'Julien',
+  'David',
+  'Olivier',
+  'Thomas',
+  'Hugo',
+  'Lucas',
+  'Théo',
+  'Maxime',
+  'Antoine',
+  'Jérôme',
+  'François',
+  'Gaël',
+  'Loïc',
+  'Yann',
+  'Erwan',
+  'Hervé',
+  'Raphaël',
+  'Benoît',
+  'Grégoire',
+  'Noël',
+  'Joël',
+  'Jean-Pierre',
+  'Jean-Luc',
+  'Paul-Henri',
+  'Marc',
+  'Louis',
 ];
 const PLACES = [
-  'Melun', 'Meaux', 'Provins', 'Coulommiers', 'Fontainebleau', 'Nemours', 'Paris', 'Lyon', 'Marseille', 'Toulouse', 'Nice',
-  'Nantes', 'Strasbourg', 'Montpellier', 'Bordeaux', 'Lille', 'Rennes', 'Reims', 'Le Havre', 'Saint-Étienne', 'Toulon',
-  'Brest', 'Quimper', 'Lorient', 'Morlaix', 'Saint-Denis (La Réunion)', 'Fort-de-France', 'Pointe-à-Pitre', 'Besançon',
-  'Clermont-Ferrand', 'Aix-en-Provence', 'Châlons-en-Champagne', 'Évry-Courcouronnes', 'Cergy', 'Alger (Algérie)',
-  'Dakar (Sénégal)', 'Bruxelles (Belgique)',
+  'Melun',
+  'Meaux',
+  'Provins',
+  'Coulommiers',
+  'Fontainebleau',
+  'Nemours',
+  'Paris',
+  'Lyon',
+  'Marseille',
+  'Toulouse',
+  'Nice',
+  'Nantes',
+  'Strasbourg',
+  'Montpellier',
+  'Bordeaux',
+  'Lille',
+  'Rennes',
+  'Reims',
+  'Le Havre',
+  'Saint-Étienne',
+  'Toulon',
+  'Brest',
+  'Quimper',
+  'Lorient',
+  'Morlaix',
+  'Saint-Denis (La Réunion)',
+  'Fort-de-France',
+  'Pointe-à-Pitre',
+  'Besançon',
+  'Clermont-Ferrand',
+  'Aix-en-Provence',
+  'Châlons-en-Champagne',
+  'Évry-Courcouronnes',
+  'Cergy',
+  'Alger (Algérie)',
+  'Dakar (Sénégal)',
+  'Bruxelles (Belgique)',
 ];
 const DOMAINS = [
-  'mairie-aubepierre.fr', 'seine-et-marne.gouv.fr', 'interieur.gouv.fr', 'intradef.gouv.fr', 'ants.gouv.fr', 'ville-melun.fr',
-  'agglo-paris-vallee-marne.fr', 'gendarmerie.interieur.gouv.fr',
+  'mairie-aubepierre.fr',
+  'seine-et-marne.gouv.fr',
+  'interieur.gouv.fr',
+  'intradef.gouv.fr',
+  'ants.gouv.fr',
+  'ville-melun.fr',
+  'agglo-paris-vallee-marne.fr',
+  'gendarmerie.interieur.gouv.fr',
 ];
 const STREETS = [
-  'place de la Mairie', 'rue de la République', 'avenue du Général de Gaulle', 'rue Victor Hugo', 'boulevard Jean Jaurès',
-  "rue de l'Église", 'allée des Tilleuls', 'quai Hippolyte Rossignol', 'rue Saint-Étienne', 'chemin des Écoliers',
+  'place de la Mairie',
+  'rue de la République',
+  'avenue du Général de Gaulle',
+  'rue Victor Hugo',
+  'boulevard Jean Jaurès',
+  "rue de l'Église",
+  'allée des Tilleuls',
+  'quai Hippolyte Rossignol',
+  'rue Saint-Étienne',
+  'chemin des Écoliers',
 ];
-const SERVICES = ['Service état civil', 'Direction des ressources humaines', 'Bureau des titres', 'Accueil', 'Secrétariat général'];
+const SERVICES = [
+  'Service état civil',
+  'Direction des ressources humaines',
+  'Bureau des titres',
+  'Accueil',
+  'Secrétariat général',
+];
 const PROFILES = [
-  "Officier d'état civil", "Agent d'état civil", 'Responsable carte', 'Instructeur titres', 'Secrétaire de mairie',
-  'Gestionnaire RH', 'Comptable', "Agent d'accueil", 'Opérateur CIMS', 'Marin', 'Gendarme', 'Chef de bureau',
+  "Officier d'état civil",
+  "Agent d'état civil",
+  'Responsable carte',
+  'Instructeur titres',
+  'Secrétaire de mairie',
+  'Gestionnaire RH',
+  'Comptable',
+  "Agent d'accueil",
+  'Opérateur CIMS',
+  'Marin',
+  'Gendarme',
+  'Chef de bureau',
 ];
 const CIVIL_CATEGORIES = ['Catégorie A', 'Catégorie B', 'Catégorie C', 'A', 'B', 'C', ''];
 const MILITARY_CATEGORIES = ['Officier', 'Sous-officier', 'Militaire du rang'];
 const HABILITATIONS = [
-  'COMEDEC', 'COMEDEC', 'COMEDEC|ACTES', 'COMEDEC, Hélios PESV2', 'TES|SAIP', 'CHORUS, Source Solde', 'CIMS', 'CIMS|CHORUS',
-  'Hélios', 'ACTES', '',
+  'COMEDEC',
+  'COMEDEC',
+  'COMEDEC|ACTES',
+  'COMEDEC, Hélios PESV2',
+  'TES|SAIP',
+  'CHORUS, Source Solde',
+  'CIMS',
+  'CIMS|CHORUS',
+  'Hélios',
+  'ACTES',
+  '',
 ];
 
 const slug = (s: string): string =>
-  s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  s
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 const digits = (rand: () => number, n: number): string => {
   let s = '';
@@ -182,7 +450,8 @@ function feedLine(n: number, rand: () => number): string {
   const d = 1 + Math.floor(rand() * 28);
   const birth = rand() < 0.7 ? `${pad2(d)}/${pad2(mo)}/${y}` : `${y}-${pad2(mo)}-${pad2(d)}`;
   const domain = military ? 'intradef.gouv.fr' : pick(DOMAINS);
-  const email = rand() < 0.92 ? `${slug(first).replace(/-/g, '.')}.${slug(last)}${n % 7 === 0 ? '' : n % 1000}@${domain}` : '';
+  const email =
+    rand() < 0.92 ? `${slug(first).replace(/-/g, '.')}.${slug(last)}${n % 7 === 0 ? '' : n % 1000}@${domain}` : '';
   const pn = digits(rand, 8);
   const phone = pick([
     `01 ${pn.slice(0, 2)} ${pn.slice(2, 4)} ${pn.slice(4, 6)} ${pn.slice(6, 8)}`,
@@ -194,14 +463,31 @@ function feedLine(n: number, rand: () => number): string {
   const street = `${1 + Math.floor(rand() * 120)} ${pick(STREETS)}`;
   const r = rand();
   const address =
-    r < 0.05 ? `${pick(SERVICES)}; ${street}\n77720 Aubepierre-Ozouer-le-Repos` : r < 0.6 ? `${street}, 77720 Aubepierre-Ozouer-le-Repos` : '';
+    r < 0.05
+      ? `${pick(SERVICES)}; ${street}\n77720 Aubepierre-Ozouer-le-Repos`
+      : r < 0.6
+        ? `${street}, 77720 Aubepierre-Ozouer-le-Repos`
+        : '';
   const status = military ? pick(['militaire', 'Militaire']) : pick(['civil', 'civil', 'civile', '']);
   const category = military ? pick(MILITARY_CATEGORIES) : pick(CIVIL_CATEGORIES);
   const habilitations = military ? pick(['CIMS', 'CIMS|CHORUS', 'Source Solde, CIMS']) : pick(HABILITATIONS);
   const organisation = rand() < 0.25 ? '77011' : '';
   const values = [
-    identifier, kind, lastCase, first, sex, birth, pick(PLACES), email, phone, address, status, category, pick(PROFILES),
-    habilitations, organisation,
+    identifier,
+    kind,
+    lastCase,
+    first,
+    sex,
+    birth,
+    pick(PLACES),
+    email,
+    phone,
+    address,
+    status,
+    category,
+    pick(PROFILES),
+    habilitations,
+    organisation,
   ];
   return values.map(csvField).join(';');
 }
@@ -225,11 +511,25 @@ async function writeFeed(path: string, rows: number): Promise<number> {
 // ---------------------------------------------------------------------------------------------
 // Measurement
 
-type Memory = { rssStart: number; rssPeak: number; rssEnd: number; heapStart: number; heapPeak: number; heapEnd: number };
+type Memory = {
+  rssStart: number;
+  rssPeak: number;
+  rssEnd: number;
+  heapStart: number;
+  heapPeak: number;
+  heapEnd: number;
+};
 
 function sampleMemory(): { stop: () => Memory } {
   const m0 = process.memoryUsage();
-  const mem: Memory = { rssStart: m0.rss, rssPeak: m0.rss, rssEnd: m0.rss, heapStart: m0.heapUsed, heapPeak: m0.heapUsed, heapEnd: m0.heapUsed };
+  const mem: Memory = {
+    rssStart: m0.rss,
+    rssPeak: m0.rss,
+    rssEnd: m0.rss,
+    heapStart: m0.heapUsed,
+    heapPeak: m0.heapUsed,
+    heapEnd: m0.heapUsed,
+  };
   const sample = (): void => {
     const m = process.memoryUsage();
     mem.rssPeak = Math.max(mem.rssPeak, m.rss);
@@ -253,12 +553,19 @@ async function timedImport(ctx: AppContext, orgId: string, file: string, rows: n
   const sampler = sampleMemory();
   const t0 = performance.now();
   const run = await importAgents(ctx, systemActor('bench'), {
-    organizationId: orgId, format: 'csv', full: false, fileName: 'bench-import.csv', input: createReadStream(file), bytesTotal: statSync(file).size,
+    organizationId: orgId,
+    format: 'csv',
+    full: false,
+    fileName: 'bench-import.csv',
+    input: createReadStream(file),
+    bytesTotal: statSync(file).size,
   });
   const seconds = (performance.now() - t0) / 1000;
   const memory = sampler.stop();
   const rowsPerS = rows / seconds;
-  console.log(`  ${label}: ${fmtInt(rows)} rows in ${seconds.toFixed(2)} s = ${fmtInt(rowsPerS)} rows/s — ${run.message}`);
+  console.log(
+    `  ${label}: ${fmtInt(rows)} rows in ${seconds.toFixed(2)} s = ${fmtInt(rowsPerS)} rows/s — ${run.message}`,
+  );
   return { run, seconds, rowsPerS, memory };
 }
 
@@ -276,7 +583,12 @@ async function liveMemoryImport(ctx: AppContext, orgId: string, file: string, ro
   const every = Math.max(1, Math.round(rows / 2000 / 10)); // about ten points
   let batches = 0;
   const run = await importAgents(ctx, systemActor('bench'), {
-    organizationId: orgId, format: 'csv', full: false, fileName: 'bench-import.csv', input: createReadStream(file), bytesTotal: statSync(file).size,
+    organizationId: orgId,
+    format: 'csv',
+    full: false,
+    fileName: 'bench-import.csv',
+    input: createReadStream(file),
+    bytesTotal: statSync(file).size,
     // Small batches here only to get enough sampling points (progress is reported per batch).
     batchRows: 2000,
     onProgress: (p) => {
@@ -287,7 +599,8 @@ async function liveMemoryImport(ctx: AppContext, orgId: string, file: string, ro
       points.push({ rows: p.total, heap: m.heapUsed, rss: m.rss });
     },
   });
-  if (run.status !== 'done' || run.total !== rows) problems.push(`memory run: status ${run.status}, ${run.total} rows read, expected ${rows}`);
+  if (run.status !== 'done' || run.total !== rows)
+    problems.push(`memory run: status ${run.status}, ${run.total} rows read, expected ${rows}`);
   // Slope between the first point taken during the import and the last one (warm-up excluded).
   const a = points[1] ?? points[0]!;
   const b = points.at(-1)!;
@@ -297,26 +610,56 @@ async function liveMemoryImport(ctx: AppContext, orgId: string, file: string, ro
 
 const problems: string[] = [];
 
-function expectCounts(label: string, run: ImportRunTable, rows: number, expected: { inserted: number; unchanged: number }): void {
-  const got = { status: run.status, total: run.total, inserted: run.inserted, updated: run.updated, unchanged: run.unchanged, rejected: run.rejected };
-  const want = { status: 'done', total: rows, inserted: expected.inserted, updated: 0, unchanged: expected.unchanged, rejected: 0 };
-  if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`${label}: counts ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+function expectCounts(
+  label: string,
+  run: ImportRunTable,
+  rows: number,
+  expected: { inserted: number; unchanged: number },
+): void {
+  const got = {
+    status: run.status,
+    total: run.total,
+    inserted: run.inserted,
+    updated: run.updated,
+    unchanged: run.unchanged,
+    rejected: run.rejected,
+  };
+  const want = {
+    status: 'done',
+    total: rows,
+    inserted: expected.inserted,
+    updated: 0,
+    unchanged: expected.unchanged,
+    rejected: 0,
+  };
+  if (JSON.stringify(got) !== JSON.stringify(want))
+    problems.push(`${label}: counts ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
 }
 
 async function countImported(ctx: AppContext, runId: string): Promise<number> {
-  const r = await ctx.store.db.selectFrom('agents').select((eb) => eb.fn.countAll<number>().as('n')).where('last_import_id', '=', runId).executeTakeFirstOrThrow();
+  const r = await ctx.store.db
+    .selectFrom('agents')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('last_import_id', '=', runId)
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 
 async function org77011(ctx: AppContext): Promise<string> {
   await loadDemoData(ctx);
-  const org = await ctx.store.db.selectFrom('organizations').select('id').where('code', '=', '77011').executeTakeFirstOrThrow();
+  const org = await ctx.store.db
+    .selectFrom('organizations')
+    .select('id')
+    .where('code', '=', '77011')
+    .executeTakeFirstOrThrow();
   return org.id;
 }
 
 function runPsql(url: string, command: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PSQL, [url, '-X', '-v', 'ON_ERROR_STOP=1', '-q', '-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(PSQL, [url, '-X', '-v', 'ON_ERROR_STOP=1', '-q', '-c', command], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -338,21 +681,35 @@ const CEILING_BATCH = 2000;
 async function sqliteCeiling(ctx: AppContext, runId: string, rows: number): Promise<number> {
   const db = ctx.store.db;
   await sql`create table bench_stage as select * from agents where last_import_id = ${runId}`.execute(db);
-  const ddl = await sql<{ type: string; sql: string }>`select type, sql from sqlite_master where tbl_name = 'agents' and sql is not null order by type desc`.execute(db);
+  const ddl = await sql<{
+    type: string;
+    sql: string;
+  }>`select type, sql from sqlite_master where tbl_name = 'agents' and sql is not null order by type desc`.execute(db);
   for (const { type, sql: text } of ddl.rows) {
-    const twin = type === 'table'
-      ? text.replace(/^create table\s+"?agents"?/i, 'create table "bench_twin"')
-      : text.replace(/^create (unique )?index\s+"?(\w+)"?\s+on\s+"?agents"?/i, 'create $1index "bench_twin_$2" on "bench_twin"');
+    const twin =
+      type === 'table'
+        ? text.replace(/^create table\s+"?agents"?/i, 'create table "bench_twin"')
+        : text.replace(
+            /^create (unique )?index\s+"?(\w+)"?\s+on\s+"?agents"?/i,
+            'create $1index "bench_twin_$2" on "bench_twin"',
+          );
     if (twin === text) throw new Error(`cannot derive the twin table from: ${text}`);
     await sql.raw(twin).execute(db);
   }
   const t0 = performance.now();
   for (let i = 0; i < rows; i += CEILING_BATCH) {
-    await db.transaction().execute((trx) => sql`insert into bench_twin select * from bench_stage where rowid > ${i} and rowid <= ${i + CEILING_BATCH}`.execute(trx));
+    await db
+      .transaction()
+      .execute((trx) =>
+        sql`insert into bench_twin select * from bench_stage where rowid > ${i} and rowid <= ${i + CEILING_BATCH}`.execute(
+          trx,
+        ),
+      );
   }
   const seconds = (performance.now() - t0) / 1000;
   const copied = await sql<{ n: number }>`select count(*) as n from bench_twin`.execute(db);
-  if (Number(copied.rows[0]?.n) !== rows) problems.push(`SQLite ceiling: ${copied.rows[0]?.n} rows copied, expected ${rows}`);
+  if (Number(copied.rows[0]?.n) !== rows)
+    problems.push(`SQLite ceiling: ${copied.rows[0]?.n} rows copied, expected ${rows}`);
   await sql`drop table bench_twin`.execute(db);
   await sql`drop table bench_stage`.execute(db);
   return rows / seconds;
@@ -360,19 +717,36 @@ async function sqliteCeiling(ctx: AppContext, runId: string, rows: number): Prom
 
 async function pgCeiling(ctx: AppContext, runId: string, rows: number): Promise<number> {
   const db = ctx.store.db;
-  await sql`create table bench_stage as select row_number() over () as bench_n, * from agents where last_import_id = ${runId}`.execute(db);
+  await sql`create table bench_stage as select row_number() over () as bench_n, * from agents where last_import_id = ${runId}`.execute(
+    db,
+  );
   await sql`create index on bench_stage (bench_n)`.execute(db);
   await sql`create table bench_twin (like agents including all)`.execute(db);
   await sql`alter table bench_twin add foreign key (organization_id) references organizations (id)`.execute(db);
   await sql`analyze bench_stage`.execute(db);
-  const cols = sql.raw((await sql<{ c: string }>`select string_agg(quote_ident(column_name), ', ' order by ordinal_position) as c from information_schema.columns where table_name = 'agents' and table_schema = current_schema()`.execute(db)).rows[0]!.c);
+  const cols = sql.raw(
+    (
+      await sql<{
+        c: string;
+      }>`select string_agg(quote_ident(column_name), ', ' order by ordinal_position) as c from information_schema.columns where table_name = 'agents' and table_schema = current_schema()`.execute(
+        db,
+      )
+    ).rows[0]!.c,
+  );
   const t0 = performance.now();
   for (let i = 0; i < rows; i += CEILING_BATCH) {
-    await db.transaction().execute((trx) => sql`insert into bench_twin (${cols}) select ${cols} from bench_stage where bench_n > ${i} and bench_n <= ${i + CEILING_BATCH}`.execute(trx));
+    await db
+      .transaction()
+      .execute((trx) =>
+        sql`insert into bench_twin (${cols}) select ${cols} from bench_stage where bench_n > ${i} and bench_n <= ${i + CEILING_BATCH}`.execute(
+          trx,
+        ),
+      );
   }
   const seconds = (performance.now() - t0) / 1000;
   const copied = await sql<{ n: number }>`select count(*)::int as n from bench_twin`.execute(db);
-  if (Number(copied.rows[0]?.n) !== rows) problems.push(`PostgreSQL ceiling: ${copied.rows[0]?.n} rows copied, expected ${rows}`);
+  if (Number(copied.rows[0]?.n) !== rows)
+    problems.push(`PostgreSQL ceiling: ${copied.rows[0]?.n} rows copied, expected ${rows}`);
   await sql`drop table bench_twin`.execute(db);
   await sql`drop table bench_stage`.execute(db);
   return rows / seconds;
@@ -398,11 +772,15 @@ async function runSqlite(feed: string, rows: number): Promise<SqliteResult> {
   expectCounts('SQLite second import', second.run, rows, { inserted: 0, unchanged: rows });
   const live = await liveMemoryImport(lite.ctx, orgId, feed, rows);
   const pts = live.points.map((p) => `${fmtInt(p.rows)}: ${mb(p.heap)}`).join(', ');
-  console.log(`  memory run (same file, untimed, GC forced every ~10 %): live heap by rows read ${pts} → ${live.perRow.toFixed(0)} bytes kept per row`);
+  console.log(
+    `  memory run (same file, untimed, GC forced every ~10 %): live heap by rows read ${pts} → ${live.perRow.toFixed(0)} bytes kept per row`,
+  );
   let ceiling: number | null = null;
   if (opts.ceiling) {
     ceiling = await sqliteCeiling(lite.ctx, first.run.id, rows);
-    console.log(`  storage ceiling (server-side copy into a twin table, ${fmtInt(CEILING_BATCH)} rows a commit): ${fmtInt(ceiling)} rows/s`);
+    console.log(
+      `  storage ceiling (server-side copy into a twin table, ${fmtInt(CEILING_BATCH)} rows a commit): ${fmtInt(ceiling)} rows/s`,
+    );
   }
   await lite.store.close();
   cleanups.pop();
@@ -433,19 +811,26 @@ async function runPg(feed: string, rows: number): Promise<PgResult> {
   const created = await runPsql(url, `create table bare (${FEED_COLUMNS.map((c) => `${c} text`).join(', ')})`);
   if (created.code !== 0) throw new Error(`psql create table failed: ${created.out}`);
   const t0 = performance.now();
-  const copy = await runPsql(url, `\\copy bare FROM '${plain.replace(/'/g, "''")}' WITH (FORMAT csv, DELIMITER ';', HEADER true, ENCODING 'UTF8')`);
+  const copy = await runPsql(
+    url,
+    `\\copy bare FROM '${plain.replace(/'/g, "''")}' WITH (FORMAT csv, DELIMITER ';', HEADER true, ENCODING 'UTF8')`,
+  );
   const copySeconds = (performance.now() - t0) / 1000;
   if (copy.code !== 0) throw new Error(`psql \\copy failed: ${copy.out}`);
   const counted = await runPsql(url, 'select count(*) from bare');
   const copied = Number(/\d+/.exec(counted.out)?.[0] ?? NaN);
   if (copied !== rows) problems.push(`\\copy: ${copied} rows in the bare table, expected ${rows}`);
   const copyRowsPerS = rows / copySeconds;
-  console.log(`  psql \\copy into a bare table (peer): ${fmtInt(rows)} rows in ${copySeconds.toFixed(2)} s = ${fmtInt(copyRowsPerS)} rows/s`);
+  console.log(
+    `  psql \\copy into a bare table (peer): ${fmtInt(rows)} rows in ${copySeconds.toFixed(2)} s = ${fmtInt(copyRowsPerS)} rows/s`,
+  );
 
   let ceiling: number | null = null;
   if (opts.ceiling) {
     ceiling = await pgCeiling(platform.ctx, ours.run.id, rows);
-    console.log(`  storage ceiling (server-side copy into a twin table, ${fmtInt(CEILING_BATCH)} rows a commit): ${fmtInt(ceiling)} rows/s`);
+    console.log(
+      `  storage ceiling (server-side copy into a twin table, ${fmtInt(CEILING_BATCH)} rows a commit): ${fmtInt(ceiling)} rows/s`,
+    );
   }
   await platform.store.close();
   cleanups.pop();
@@ -480,36 +865,65 @@ async function main(): Promise<void> {
   const status = (ok: boolean): string => (ok ? 'PASS' : 'BELOW');
   const lines: [string, string, string, string][] = [];
   const memory = (label: string, m: Memory): void => {
-    lines.push([`${label}: RSS, heap used (sampled)`, `${mb(m.rssStart)} → peak ${mb(m.rssPeak)} (+${mb(m.rssPeak - m.rssStart)}); heap peak ${mb(m.heapPeak)}`, '', '']);
+    lines.push([
+      `${label}: RSS, heap used (sampled)`,
+      `${mb(m.rssStart)} → peak ${mb(m.rssPeak)} (+${mb(m.rssPeak - m.rssStart)}); heap peak ${mb(m.heapPeak)}`,
+      '',
+      '',
+    ]);
   };
   if (lite) {
-    lines.push(['SQLite import, first run (inserts)', `${fmtInt(lite.first.rowsPerS)} rows/s`, `≥ ${fmtInt(TARGET_SQLITE_ROWS_S)} rows/s`, status(lite.first.rowsPerS >= TARGET_SQLITE_ROWS_S)]);
+    lines.push([
+      'SQLite import, first run (inserts)',
+      `${fmtInt(lite.first.rowsPerS)} rows/s`,
+      `≥ ${fmtInt(TARGET_SQLITE_ROWS_S)} rows/s`,
+      status(lite.first.rowsPerS >= TARGET_SQLITE_ROWS_S),
+    ]);
     lines.push(['SQLite import, same file again', `${fmtInt(lite.second.rowsPerS)} rows/s`, '(all unchanged)', '']);
-    if (lite.ceiling !== null) lines.push(['SQLite storage ceiling (no client work)', `${fmtInt(lite.ceiling)} rows/s`, `import = ${pct(lite.first.rowsPerS / lite.ceiling)} of it`, '']);
+    if (lite.ceiling !== null)
+      lines.push([
+        'SQLite storage ceiling (no client work)',
+        `${fmtInt(lite.ceiling)} rows/s`,
+        `import = ${pct(lite.first.rowsPerS / lite.ceiling)} of it`,
+        '',
+      ]);
   }
   if (pgr) {
     const ratio = pgr.ours.rowsPerS / pgr.copyRowsPerS;
     lines.push(
       ['PostgreSQL import (inserts)', `${fmtInt(pgr.ours.rowsPerS)} rows/s`, '', ''],
       ['psql \\copy into a bare table (peer)', `${fmtInt(pgr.copyRowsPerS)} rows/s`, '', ''],
-      ['ratio PostgreSQL import / \\copy', pct(ratio), `≥ ${TARGET_PG_RATIO * 100} %`, status(ratio >= TARGET_PG_RATIO)],
+      [
+        'ratio PostgreSQL import / \\copy',
+        pct(ratio),
+        `≥ ${TARGET_PG_RATIO * 100} %`,
+        status(ratio >= TARGET_PG_RATIO),
+      ],
     );
     if (pgr.ceiling !== null) {
-      lines.push(['PostgreSQL storage ceiling (no client work)', `${fmtInt(pgr.ceiling)} rows/s`, `= ${pct(pgr.ceiling / pgr.copyRowsPerS)} of \\copy; import = ${pct(pgr.ours.rowsPerS / pgr.ceiling)} of it`, '']);
+      lines.push([
+        'PostgreSQL storage ceiling (no client work)',
+        `${fmtInt(pgr.ceiling)} rows/s`,
+        `= ${pct(pgr.ceiling / pgr.copyRowsPerS)} of \\copy; import = ${pct(pgr.ours.rowsPerS / pgr.ceiling)} of it`,
+        '',
+      ]);
     }
   }
   if (lite) {
     const p = lite.live.points;
     lines.push([
-      'memory: live heap kept per row (flat)', `${lite.live.perRow.toFixed(0)} B/row (${mb(p[0]!.heap)} → ${mb(p.at(-1)!.heap)} at ${fmtInt(p.at(-1)!.rows)} rows)`,
-      `≤ ${MAX_LIVE_BYTES_PER_ROW} B/row (identifiers only; feed ${Math.round(bytes / rows)} B/row)`, Number.isNaN(lite.live.perRow) ? 'n/a (too few rows)' : status(lite.live.perRow <= MAX_LIVE_BYTES_PER_ROW),
+      'memory: live heap kept per row (flat)',
+      `${lite.live.perRow.toFixed(0)} B/row (${mb(p[0]!.heap)} → ${mb(p.at(-1)!.heap)} at ${fmtInt(p.at(-1)!.rows)} rows)`,
+      `≤ ${MAX_LIVE_BYTES_PER_ROW} B/row (identifiers only; feed ${Math.round(bytes / rows)} B/row)`,
+      Number.isNaN(lite.live.perRow) ? 'n/a (too few rows)' : status(lite.live.perRow <= MAX_LIVE_BYTES_PER_ROW),
     ]);
     memory('memory, SQLite first run', lite.first.memory);
   }
   if (pgr) memory('memory, PostgreSQL run', pgr.ours.memory);
   const w = [0, 1, 2].map((i) => Math.max(...lines.map((l) => l[i]!.length)));
   console.log(`\nSummary — ${fmtInt(rows)} agents, feed ${mb(bytes)} (targets are informational)`);
-  for (const l of lines) console.log(`  ${l[0].padEnd(w[0]!)}  ${l[1].padEnd(w[1]!)}  ${l[2].padEnd(w[2]!)}  ${l[3]}`.trimEnd());
+  for (const l of lines)
+    console.log(`  ${l[0].padEnd(w[0]!)}  ${l[1].padEnd(w[1]!)}  ${l[2].padEnd(w[2]!)}  ${l[3]}`.trimEnd());
   if (!lite) console.log('  (SQLite skipped: --no-sqlite)');
   if (!pgr) console.log('  (PostgreSQL skipped: --no-pg)');
 }

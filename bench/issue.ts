@@ -31,7 +31,13 @@ import { agentSearchText } from '../src/app/directory/agents.ts';
 import { systemActor, type AppContext } from '../src/app/context.ts';
 import { timeOrderedId } from '../src/app/ids.ts';
 import {
-  initPki, issueBatch, ISSUE_BATCH_CHUNK, listAuthorities, pkiEnvironment, type IssueForPublicKeyInput, type IssuedCertificate,
+  initPki,
+  issueBatch,
+  ISSUE_BATCH_CHUNK,
+  listAuthorities,
+  pkiEnvironment,
+  type IssueForPublicKeyInput,
+  type IssuedCertificate,
 } from '../src/app/pki/certificates.ts';
 import { checkCardCertificate } from '../src/pki/checker.ts';
 import type { PolicyOids } from '../src/pki/profiles.ts';
@@ -45,13 +51,23 @@ import { printProduction, runProduction, type ProductionResult } from './lib/pro
 // ---------------------------------------------------------------------------------------------
 // Options
 
-const USAGE = 'Usage: npm run bench -- issue [--cards N] [--chunk C] [--no-sqlite] [--no-pg] [--no-production | --production-only] [--timeout-s S] [--keep]';
-const TARGET_RATIO = 0.10;
+const USAGE =
+  'Usage: npm run bench -- issue [--cards N] [--chunk C] [--no-sqlite] [--no-pg] [--no-production | --production-only] [--timeout-s S] [--keep]';
+const TARGET_RATIO = 0.1;
 const PEER_SECONDS = 2;
 const SECRETS = ['premier dépositaire du banc', 'second dépositaire du banc'];
 
 function parseArgs(argv: string[]) {
-  const opts = { cards: 10_000, chunk: ISSUE_BATCH_CHUNK, sqlite: true, pg: true, timeoutS: 1800, keep: false, issuance: true, production: true };
+  const opts = {
+    cards: 10_000,
+    chunk: ISSUE_BATCH_CHUNK,
+    sqlite: true,
+    pg: true,
+    timeoutS: 1800,
+    keep: false,
+    issuance: true,
+    production: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (min: number, max: number): number => intOption(argv, ++i, String(a), min, max, USAGE);
@@ -83,7 +99,6 @@ const problems: string[] = [];
 
 // Last resort (timeout, signal): pg-cluster stops its cluster on exit by itself.
 const deadline = boundRun({ work, keep: opts.keep, timeoutS: opts.timeoutS });
-
 
 // ---------------------------------------------------------------------------------------------
 // The cards' keys and the peer
@@ -137,7 +152,11 @@ function letters(n: number): string {
 }
 
 async function createAgents(ctx: AppContext, cards: number): Promise<string[]> {
-  const orgs = await ctx.store.db.selectFrom('organizations').select(['id', 'code']).where('code', 'in', POPULATION_ORGS).execute();
+  const orgs = await ctx.store.db
+    .selectFrom('organizations')
+    .select(['id', 'code'])
+    .where('code', 'in', POPULATION_ORGS)
+    .execute();
   const orgIds = POPULATION_ORGS.map((code) => orgs.find((o) => o.code === code)!.id);
   const now = ctx.now().toISOString();
   const identifiers: string[] = [];
@@ -148,14 +167,40 @@ async function createAgents(ctx: AppContext, cards: number): Promise<string[]> {
       identifiers.push(identifier);
       const cols = { last_name: `CARTE ${letters(i)}`, first_names: 'Camille', identifier, email: null };
       rows.push({
-        id: timeOrderedId(), organization_id: orgIds[i % orgIds.length]!, identifier, identifier_kind: 'internal', last_name: cols.last_name,
-        first_names: cols.first_names, sex: 'F', birth_date: '1980-01-01', birth_place: 'Melun', email: null, phone: null, unit_address: null,
-        staff_status: 'civil', category: null, profile: null, habilitations: '[]', status: 'active', identity_verified: 1, directory_record: 0,
-        has_photo: 0, source: 'manual', feed_fingerprint: null, last_import_id: null, search_text: agentSearchText(cols), created_at: now, updated_at: now,
+        id: timeOrderedId(),
+        organization_id: orgIds[i % orgIds.length]!,
+        identifier,
+        identifier_kind: 'internal',
+        last_name: cols.last_name,
+        first_names: cols.first_names,
+        sex: 'F',
+        birth_date: '1980-01-01',
+        birth_place: 'Melun',
+        email: null,
+        phone: null,
+        unit_address: null,
+        staff_status: 'civil',
+        category: null,
+        profile: null,
+        habilitations: '[]',
+        status: 'active',
+        identity_verified: 1,
+        directory_record: 0,
+        has_photo: 0,
+        source: 'manual',
+        feed_fingerprint: null,
+        last_import_id: null,
+        search_text: agentSearchText(cols),
+        created_at: now,
+        updated_at: now,
       });
     }
     await ctx.store.db.transaction().execute(async (trx) => {
-      for (let k = 0; k < rows.length; k += 100) await trx.insertInto('agents').values(rows.slice(k, k + 100)).execute();
+      for (let k = 0; k < rows.length; k += 100)
+        await trx
+          .insertInto('agents')
+          .values(rows.slice(k, k + 100))
+          .execute();
     });
   }
   return identifiers;
@@ -183,9 +228,28 @@ async function auditAppendCost(ctx: AppContext, sample: IssuedCertificate): Prom
     await ctx.store.db.transaction().execute(async (trx) => {
       for (let i = start; i < Math.min(AUDIT_PROBE, start + opts.chunk); i++) {
         await appendAudit(trx, ctx.store, {
-          at: ctx.now().toISOString(), actorId: 'system:bench', actorRole: 'system', organizationId: null, action: 'bench.audit-probe', outcome: 'ok',
-          targetType: 'certificate', targetId: `probe${i}`, requestId: null,
-          summary: { after: { serial: sample.serial, profile: sample.profile, ca: sample.caName, agent: 'banc000000', subjectDn: sample.subjectDn, notAfter: sample.notAfter, sha256: sample.sha256, status: 'issued', card: 'carte-0' } },
+          at: ctx.now().toISOString(),
+          actorId: 'system:bench',
+          actorRole: 'system',
+          organizationId: null,
+          action: 'bench.audit-probe',
+          outcome: 'ok',
+          targetType: 'certificate',
+          targetId: `probe${i}`,
+          requestId: null,
+          summary: {
+            after: {
+              serial: sample.serial,
+              profile: sample.profile,
+              ca: sample.caName,
+              agent: 'banc000000',
+              subjectDn: sample.subjectDn,
+              notAfter: sample.notAfter,
+              sha256: sample.sha256,
+              status: 'issued',
+              card: 'carte-0',
+            },
+          },
         });
       }
     });
@@ -204,13 +268,20 @@ async function run(label: string, target: { data: string; db: string }, keys: Ca
   await loadDemoData(ctx);
   await initPki(ctx, actor, pki, { custodianSecrets: SECRETS });
   const identifiers = await createAgents(ctx, opts.cards);
-  console.log(`  set-up (demo data, key ceremony, ${fmtInt(opts.cards)} agents): ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `  set-up (demo data, key ceremony, ${fmtInt(opts.cards)} agents): ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   const items: IssueForPublicKeyInput[] = [];
   const profiles = ['auth', 'sign', 'enc'] as const;
   for (let card = 0; card < opts.cards; card++) {
     for (let k = 0; k < 3; k++) {
-      items.push({ spki: keys.spkis[card * 3 + k]!, profile: profiles[k]!, agentIdentifier: identifiers[card]!, cardId: `carte-${card}` });
+      items.push({
+        spki: keys.spkis[card * 3 + k]!,
+        profile: profiles[k]!,
+        agentIdentifier: identifiers[card]!,
+        cardId: `carte-${card}`,
+      });
     }
   }
   const auditBefore = await countRows(ctx.store.db, 'audit_log');
@@ -219,16 +290,23 @@ async function run(label: string, target: { data: string; db: string }, keys: Ca
   const issued = await issueBatch(ctx, actor, pki, items, {
     chunk: opts.chunk,
     onProgress: (done, total) => {
-      if (done % tenth === 0 || done === total) console.log(`    ${fmtInt(done)} / ${fmtInt(total)} certificates, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      if (done % tenth === 0 || done === total)
+        console.log(
+          `    ${fmtInt(done)} / ${fmtInt(total)} certificates, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+        );
     },
   });
   const seconds = (performance.now() - t0) / 1000;
   const certsPerS = issued.length / seconds;
-  console.log(`  issueBatch: ${fmtInt(issued.length)} certificates in ${seconds.toFixed(2)} s = ${fmtInt(certsPerS)} certificates/s (chunks of ${fmtInt(opts.chunk)})`);
+  console.log(
+    `  issueBatch: ${fmtInt(issued.length)} certificates in ${seconds.toFixed(2)} s = ${fmtInt(certsPerS)} certificates/s (chunks of ${fmtInt(opts.chunk)})`,
+  );
 
   await checkRun(ctx, pki.settings.policies, issued, items.length, auditBefore, label);
   const auditUs = await auditAppendCost(ctx, issued[0]!);
-  console.log(`  audit append alone (same record shape, ${fmtInt(AUDIT_PROBE)} in chunks of ${fmtInt(opts.chunk)}): ${auditUs.toFixed(0)} µs per record = ${pct(auditUs / (1e6 / certsPerS))} of the time per certificate`);
+  console.log(
+    `  audit append alone (same record shape, ${fmtInt(AUDIT_PROBE)} in chunks of ${fmtInt(opts.chunk)}): ${auditUs.toFixed(0)} µs per record = ${pct(auditUs / (1e6 / certsPerS))} of the time per certificate`,
+  );
   const peer = rawSignaturesPerSecond();
   console.log(`  peer: raw node:crypto P-256 sign('sha256', …): ${fmtInt(peer)} signatures/s`);
   await platform.store.close();
@@ -236,17 +314,32 @@ async function run(label: string, target: { data: string; db: string }, keys: Ca
   return { label, certificates: issued.length, seconds, certsPerS, peerSigsPerS: peer, auditUs };
 }
 
-async function checkRun(ctx: AppContext, policies: PolicyOids | undefined, issued: IssuedCertificate[], expected: number, auditBefore: number, label: string): Promise<void> {
-  if (issued.length !== expected) problems.push(`${label}: ${issued.length} certificates returned, expected ${expected}`);
+async function checkRun(
+  ctx: AppContext,
+  policies: PolicyOids | undefined,
+  issued: IssuedCertificate[],
+  expected: number,
+  auditBefore: number,
+  label: string,
+): Promise<void> {
+  if (issued.length !== expected)
+    problems.push(`${label}: ${issued.length} certificates returned, expected ${expected}`);
   const stored = await countRows(ctx.store.db, 'certificates');
   if (stored !== expected) problems.push(`${label}: ${stored} certificates stored, expected ${expected}`);
-  const audits = await ctx.store.db.selectFrom('audit_log').select(sql<number>`count(*)`.as('n')).where('action', '=', 'certificate.issue').executeTakeFirstOrThrow();
-  if (Number(audits.n) !== expected) problems.push(`${label}: ${audits.n} certificate.issue audit records, expected ${expected}`);
+  const audits = await ctx.store.db
+    .selectFrom('audit_log')
+    .select(sql<number>`count(*)`.as('n'))
+    .where('action', '=', 'certificate.issue')
+    .executeTakeFirstOrThrow();
+  if (Number(audits.n) !== expected)
+    problems.push(`${label}: ${audits.n} certificate.issue audit records, expected ${expected}`);
   const auditAfter = await countRows(ctx.store.db, 'audit_log');
-  if (auditAfter - auditBefore !== expected) problems.push(`${label}: ${auditAfter - auditBefore} audit records added, expected ${expected}`);
+  if (auditAfter - auditBefore !== expected)
+    problems.push(`${label}: ${auditAfter - auditBefore} audit records added, expected ${expected}`);
   if (new Set(issued.map((c) => c.serial)).size !== issued.length) problems.push(`${label}: duplicate serials`);
   const chain = await verifyAuditChain(ctx.store);
-  if (!chain.ok) problems.push(`${label}: audit chain broken at ${chain.firstBroken?.seq}: ${chain.firstBroken?.reason}`);
+  if (!chain.ok)
+    problems.push(`${label}: audit chain broken at ${chain.firstBroken?.seq}: ${chain.firstBroken?.reason}`);
 
   // Checker on a sample, openssl verify -x509_strict on a few (one per profile and CA at least).
   const cas = new Map((await listAuthorities(ctx, systemActor('bench'))).map((c) => [c.name, c.pem]));
@@ -262,17 +355,25 @@ async function checkRun(ctx: AppContext, policies: PolicyOids | undefined, issue
   const dir = join(work, `verify-${label.replace(/\W/g, '')}`);
   mkdirSync(dir, { recursive: true });
   for (const [name, pem] of cas) writeFileSync(join(dir, `${name}.pem`), pem);
-  const sample = [0, 1, 2, 3, 4, 5, issued.length - 3, issued.length - 2, issued.length - 1].filter((i, k, a) => i >= 0 && a.indexOf(i) === k);
+  const sample = [0, 1, 2, 3, 4, 5, issued.length - 3, issued.length - 2, issued.length - 1].filter(
+    (i, k, a) => i >= 0 && a.indexOf(i) === k,
+  );
   let verified = 0;
   for (const i of sample) {
     const c = issued[i]!;
     const file = join(dir, `${i}.pem`);
     writeFileSync(file, c.pem);
-    const v = spawnSync('openssl', ['verify', '-x509_strict', '-CAfile', join(dir, 'root.pem'), '-untrusted', join(dir, `${c.caName}.pem`), file], { encoding: 'utf8' });
+    const v = spawnSync(
+      'openssl',
+      ['verify', '-x509_strict', '-CAfile', join(dir, 'root.pem'), '-untrusted', join(dir, `${c.caName}.pem`), file],
+      { encoding: 'utf8' },
+    );
     if (v.status !== 0) problems.push(`${label}: openssl verify refuses certificate ${i}: ${v.stdout}${v.stderr}`);
     else verified++;
   }
-  console.log(`  checks: ${fmtInt(stored)} stored, ${fmtInt(Number(audits.n))} audit records, serials unique, audit chain ${chain.ok ? 'OK' : 'BROKEN'}; checker on ${checked}, openssl verify -x509_strict on ${verified}/${sample.length}`);
+  console.log(
+    `  checks: ${fmtInt(stored)} stored, ${fmtInt(Number(audits.n))} audit records, serials unique, audit chain ${chain.ok ? 'OK' : 'BROKEN'}; checker on ${checked}, openssl verify -x509_strict on ${verified}/${sample.length}`,
+  );
 }
 
 async function runProductionPg(): Promise<ProductionResult> {
@@ -313,36 +414,77 @@ async function runPg(keys: CardKeys): Promise<RunResult> {
 // Main
 
 async function main(): Promise<void> {
-  console.log(`issue benchmark: ${fmtInt(opts.cards)} cards, ${fmtInt(opts.cards * 3)} certificates (node ${process.version}, work folder ${work})`);
+  console.log(
+    `issue benchmark: ${fmtInt(opts.cards)} cards, ${fmtInt(opts.cards * 3)} certificates (node ${process.version}, work folder ${work})`,
+  );
   const production: ProductionResult[] = [];
-  if (opts.production && opts.sqlite) production.push(await runProduction('SQLite', { data: join(work, 'prod-sqlite'), db: join(work, 'prod-sqlite', 'cartes.sqlite') }, opts.cards, problems));
+  if (opts.production && opts.sqlite)
+    production.push(
+      await runProduction(
+        'SQLite',
+        { data: join(work, 'prod-sqlite'), db: join(work, 'prod-sqlite', 'cartes.sqlite') },
+        opts.cards,
+        problems,
+      ),
+    );
   if (opts.production && opts.pg) production.push(await runProductionPg());
   if (!opts.issuance) {
     printProduction(production, opts.cards);
     return;
   }
   const keys = generateCardKeys(opts.cards);
-  console.log(`  card keys: ${fmtInt(keys.spkis.length)} P-256 key pairs in ${keys.seconds.toFixed(2)} s = ${fmtInt(keys.spkis.length / keys.seconds)} key pairs/s`);
+  console.log(
+    `  card keys: ${fmtInt(keys.spkis.length)} P-256 key pairs in ${keys.seconds.toFixed(2)} s = ${fmtInt(keys.spkis.length / keys.seconds)} key pairs/s`,
+  );
   const results: RunResult[] = [];
-  if (opts.sqlite) results.push(await run('SQLite', { data: join(work, 'sqlite'), db: join(work, 'sqlite', 'cartes.sqlite') }, keys));
+  if (opts.sqlite)
+    results.push(await run('SQLite', { data: join(work, 'sqlite'), db: join(work, 'sqlite', 'cartes.sqlite') }, keys));
   if (opts.pg) results.push(await runPg(keys));
 
   const lines: [string, string, string, string][] = [];
-  lines.push(['card keys (3 P-256 pairs per card, node:crypto)', `${fmtInt(keys.spkis.length / keys.seconds)} key pairs/s (${keys.seconds.toFixed(2)} s)`, '', '']);
+  lines.push([
+    'card keys (3 P-256 pairs per card, node:crypto)',
+    `${fmtInt(keys.spkis.length / keys.seconds)} key pairs/s (${keys.seconds.toFixed(2)} s)`,
+    '',
+    '',
+  ]);
   for (const r of results) {
     const ratio = r.certsPerS / r.peerSigsPerS;
     const withKeys = r.certificates / (r.seconds + keys.seconds);
     lines.push(
-      [`${r.label}: certificates/s (issuance + DB writes)`, `${fmtInt(r.certsPerS)} /s (${r.seconds.toFixed(2)} s)`, '', ''],
-      [`${r.label}: certificates/s including key generation`, `${fmtInt(withKeys)} /s (${(r.seconds + keys.seconds).toFixed(2)} s)`, '', ''],
+      [
+        `${r.label}: certificates/s (issuance + DB writes)`,
+        `${fmtInt(r.certsPerS)} /s (${r.seconds.toFixed(2)} s)`,
+        '',
+        '',
+      ],
+      [
+        `${r.label}: certificates/s including key generation`,
+        `${fmtInt(withKeys)} /s (${(r.seconds + keys.seconds).toFixed(2)} s)`,
+        '',
+        '',
+      ],
       [`${r.label}: raw P-256 signatures/s (peer, same process)`, `${fmtInt(r.peerSigsPerS)} /s`, '', ''],
-      [`${r.label}: audit append alone, per certificate`, `${r.auditUs.toFixed(0)} µs = ${pct(r.auditUs / (1e6 / r.certsPerS))} of a certificate's time`, '', ''],
-      [`${r.label}: ratio certificates / raw signatures`, pct(ratio), `≥ ${TARGET_RATIO * 100} %`, ratio >= TARGET_RATIO ? 'PASS' : 'BELOW'],
+      [
+        `${r.label}: audit append alone, per certificate`,
+        `${r.auditUs.toFixed(0)} µs = ${pct(r.auditUs / (1e6 / r.certsPerS))} of a certificate's time`,
+        '',
+        '',
+      ],
+      [
+        `${r.label}: ratio certificates / raw signatures`,
+        pct(ratio),
+        `≥ ${TARGET_RATIO * 100} %`,
+        ratio >= TARGET_RATIO ? 'PASS' : 'BELOW',
+      ],
     );
   }
   const w = [0, 1, 2].map((i) => Math.max(...lines.map((l) => l[i]!.length)));
-  console.log(`\nSummary — ${fmtInt(opts.cards)} cards, ${fmtInt(opts.cards * 3)} certificates (targets are informational)`);
-  for (const l of lines) console.log(`  ${l[0].padEnd(w[0]!)}  ${l[1].padEnd(w[1]!)}  ${l[2].padEnd(w[2]!)}  ${l[3]}`.trimEnd());
+  console.log(
+    `\nSummary — ${fmtInt(opts.cards)} cards, ${fmtInt(opts.cards * 3)} certificates (targets are informational)`,
+  );
+  for (const l of lines)
+    console.log(`  ${l[0].padEnd(w[0]!)}  ${l[1].padEnd(w[1]!)}  ${l[2].padEnd(w[2]!)}  ${l[3]}`.trimEnd());
   printProduction(production, opts.cards);
   if (!opts.sqlite) console.log('  (SQLite skipped: --no-sqlite)');
   if (!opts.pg) console.log('  (PostgreSQL skipped: --no-pg)');

@@ -19,7 +19,14 @@
 // Internal mode: `node bench/ocsp.ts --serve DIR PORT` runs our responder (used by the benchmark).
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, webcrypto, X509Certificate } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  sign as nodeSign,
+  webcrypto,
+  X509Certificate,
+} from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -34,7 +41,8 @@ import { ocspRoutes, type OcspAuthority } from '../src/pki/ocsp-http.ts';
 import { intOption } from './lib/bounds.ts';
 
 const run = promisify(execFile);
-const USAGE = 'Usage: npm run bench -- ocsp [--serials N] [--duration-s S] [--connections C] [--threads T] [--mode mix|post|get] [--semi-space-mb M] [--keep]';
+const USAGE =
+  'Usage: npm run bench -- ocsp [--serials N] [--duration-s S] [--connections C] [--threads T] [--mode mix|post|get] [--semi-space-mb M] [--keep]';
 const TARGET_RATIO = 2.5;
 const TARGET_P99_MS = 10;
 const TARGET_REVOCATION_MS = 1000;
@@ -71,13 +79,19 @@ async function serve(dir: string, port: number): Promise<void> {
     publicKeySpki: new Uint8Array(createPublicKey(key).export({ type: 'spki', format: 'der' })),
     sign: async (data) => new Uint8Array(nodeSign('sha256', data, { key, dsaEncoding: 'der' })),
   };
-  const authority: OcspAuthority = { responder: responderInfo(responderDer, signer), issuer: issuerIdentity(issuerDer) };
+  const authority: OcspAuthority = {
+    responder: responderInfo(responderDer, signer),
+    issuer: issuerIdentity(issuerDer),
+  };
   const ourIssuer = toHex(authority.issuer.hashes.sha1.keyHash);
   const table = new Map<string, CertStatusInfo>();
   for (const line of readFileSync(join(dir, 'table.tsv'), 'utf8').split('\n')) {
     if (!line) continue;
     const [serial, st, at] = line.split('\t');
-    table.set(serial!, st === 'R' ? { status: 'revoked', revokedAt: new Date(at!), reason: 'keyCompromise' } : { status: 'good' });
+    table.set(
+      serial!,
+      st === 'R' ? { status: 'revoked', revokedAt: new Date(at!), reason: 'keyCompromise' } : { status: 'good' },
+    );
   }
   const app = Fastify({ logger: false });
   // Revocations reach this cache through invalidate() (as in the app), so entries may live long; the
@@ -85,8 +99,10 @@ async function serve(dir: string, port: number): Promise<void> {
   const cache = ocspRoutes(app, {
     prefix: PREFIX,
     cache: new OcspCache({ ttlMs: 600_000 }),
-    lookup: async (issuerKeyHashHex, serialHex) => (issuerKeyHashHex === ourIssuer ? (table.get(serialHex) ?? { status: 'unknown' }) : null),
-    responderFor: async (keyHashHex, alg) => (toHex(authority.issuer.hashes[alg].keyHash) === keyHashHex ? authority : null),
+    lookup: async (issuerKeyHashHex, serialHex) =>
+      issuerKeyHashHex === ourIssuer ? (table.get(serialHex) ?? { status: 'unknown' }) : null,
+    responderFor: async (keyHashHex, alg) =>
+      toHex(authority.issuer.hashes[alg].keyHash) === keyHashHex ? authority : null,
   });
   // Control route of the benchmark: what the revocation path does (status change, then invalidation).
   app.post<{ Params: { serial: string } }>('/bench/revoke/:serial', async (req) => {
@@ -103,7 +119,15 @@ async function serve(dir: string, port: number): Promise<void> {
 // Orchestrator
 
 function parseArgs(argv: string[]) {
-  const opts = { serials: 100_000, durationS: 10, connections: 32, threads: 2, mode: 'mix', keep: false, semiSpaceMb: 32 };
+  const opts = {
+    serials: 100_000,
+    durationS: 10,
+    connections: 32,
+    threads: 2,
+    mode: 'mix',
+    keep: false,
+    semiSpaceMb: 32,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (min: number, max: number): number => intOption(argv, ++i, String(a), min, max, USAGE);
@@ -142,29 +166,58 @@ const utcTime = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(2, 14) 
 
 async function makePki(dir: string) {
   // @peculiar/x509 loads tsyringe, which wants a Reflect metadata API; its decorators only read it.
-  const reflect = Reflect as unknown as Record<'getMetadata' | 'getOwnMetadata' | 'defineMetadata', (() => undefined) | undefined>;
+  const reflect = Reflect as unknown as Record<
+    'getMetadata' | 'getOwnMetadata' | 'defineMetadata',
+    (() => undefined) | undefined
+  >;
   reflect.getMetadata ??= () => undefined;
   reflect.getOwnMetadata ??= () => undefined;
   reflect.defineMetadata ??= () => undefined;
   const x509 = await import('@peculiar/x509');
   x509.cryptoProvider.set(webcrypto as never);
   const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const gen = async () => (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const gen = async () =>
+    (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const notBefore = new Date(Date.now() - 3600_000);
   const notAfter = new Date(Date.now() + 365 * 86400_000);
   const rootKeys = await gen();
   const root = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01', name: 'CN=Bench Root CA,C=FR', notBefore, notAfter, keys: rootKeys, signingAlgorithm: ALG,
-    extensions: [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+    serialNumber: '01',
+    name: 'CN=Bench Root CA,C=FR',
+    notBefore,
+    notAfter,
+    keys: rootKeys,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    ],
   });
   const caKeys = await gen();
   const issuer = await x509.X509CertificateGenerator.create({
-    serialNumber: '02', subject: 'CN=Bench Issuing CA,C=FR', issuer: root.subject, notBefore, notAfter, publicKey: caKeys.publicKey, signingKey: rootKeys.privateKey, signingAlgorithm: ALG,
-    extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+    serialNumber: '02',
+    subject: 'CN=Bench Issuing CA,C=FR',
+    issuer: root.subject,
+    notBefore,
+    notAfter,
+    publicKey: caKeys.publicKey,
+    signingKey: rootKeys.privateKey,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    ],
   });
   const respKeys = await gen();
   const responder = await x509.X509CertificateGenerator.create({
-    serialNumber: '03', subject: 'CN=Bench OCSP Responder,C=FR', issuer: issuer.subject, notBefore, notAfter, publicKey: respKeys.publicKey, signingKey: caKeys.privateKey, signingAlgorithm: ALG,
+    serialNumber: '03',
+    subject: 'CN=Bench OCSP Responder,C=FR',
+    issuer: issuer.subject,
+    notBefore,
+    notAfter,
+    publicKey: respKeys.publicKey,
+    signingKey: caKeys.privateKey,
+    signingAlgorithm: ALG,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
@@ -176,7 +229,11 @@ async function makePki(dir: string) {
   writeFileSync(join(dir, 'root.pem'), root.toString('pem') + '\n');
   writeFileSync(join(dir, 'issuer.pem'), issuer.toString('pem') + '\n');
   writeFileSync(join(dir, 'responder.pem'), responder.toString('pem') + '\n');
-  writeFileSync(join(dir, 'responder.key'), createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  writeFileSync(
+    join(dir, 'responder.key'),
+    createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ type: 'pkcs8', format: 'pem' }),
+    { mode: 0o600 },
+  );
   return issuerIdentity(new Uint8Array(issuer.rawData));
 }
 
@@ -233,20 +290,57 @@ interface LoadResult {
   errors: number;
 }
 
-async function wrk(label: string, url: string, file: string, mode: string, prefix: string, opts: ReturnType<typeof parseArgs>, luaPath: string,
-  load: { connections?: number; close?: boolean; seq?: boolean } = {}): Promise<LoadResult> {
+async function wrk(
+  label: string,
+  url: string,
+  file: string,
+  mode: string,
+  prefix: string,
+  opts: ReturnType<typeof parseArgs>,
+  luaPath: string,
+  load: { connections?: number; close?: boolean; seq?: boolean } = {},
+): Promise<LoadResult> {
   const connections = load.connections ?? opts.connections;
   const threads = Math.min(opts.threads, connections);
-  const { stdout } = await run('wrk', [`-t${threads}`, `-c${connections}`, `-d${opts.durationS}s`, '--timeout', '5s', '-s', luaPath, url, '--', file, mode, prefix, load.close ? 'close' : 'keep-alive', load.seq ? 'seq' : 'random', String(threads)], {
-    timeout: (opts.durationS + 120) * 1000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const { stdout } = await run(
+    'wrk',
+    [
+      `-t${threads}`,
+      `-c${connections}`,
+      `-d${opts.durationS}s`,
+      '--timeout',
+      '5s',
+      '-s',
+      luaPath,
+      url,
+      '--',
+      file,
+      mode,
+      prefix,
+      load.close ? 'close' : 'keep-alive',
+      load.seq ? 'seq' : 'random',
+      String(threads),
+    ],
+    {
+      timeout: (opts.durationS + 120) * 1000,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   const line = stdout.split('\n').find((l) => l.startsWith('BENCH '));
   if (!line) throw new Error(`wrk gave no result:\n${stdout}`);
   const r = JSON.parse(line.slice(6)) as Record<string, number>;
   const errors = r['connect']! + r['read']! + r['write']! + r['status']! + r['timeout']!;
-  const res = { label, rps: r['requests']! / (r['duration_us']! / 1e6), p50Ms: r['p50_us']! / 1000, p99Ms: r['p99_us']! / 1000, requests: r['requests']!, errors };
-  console.log(`  ${label.padEnd(34)} ${res.rps.toFixed(0).padStart(7)} req/s   p50 ${res.p50Ms.toFixed(2)} ms   p99 ${res.p99Ms.toFixed(2)} ms   ${res.requests} requests, ${errors} errors`);
+  const res = {
+    label,
+    rps: r['requests']! / (r['duration_us']! / 1e6),
+    p50Ms: r['p50_us']! / 1000,
+    p99Ms: r['p99_us']! / 1000,
+    requests: r['requests']!,
+    errors,
+  };
+  console.log(
+    `  ${label.padEnd(34)} ${res.rps.toFixed(0).padStart(7)} req/s   p50 ${res.p50Ms.toFixed(2)} ms   p99 ${res.p99Ms.toFixed(2)} ms   ${res.requests} requests, ${errors} errors`,
+  );
   return res;
 }
 
@@ -254,18 +348,40 @@ async function wrk(label: string, url: string, file: string, mode: string, prefi
  * Sends one request with the openssl client (which closes its connection: an idle keep-alive
  * connection would pin one of openssl's responder children) and checks the answer with openssl.
  */
-async function check(dir: string, url: string, der: Buffer, serialHex: string, expected: string, tag: string): Promise<void> {
+async function check(
+  dir: string,
+  url: string,
+  der: Buffer,
+  serialHex: string,
+  expected: string,
+  tag: string,
+): Promise<void> {
   const req = join(dir, `check-${tag}.req`);
   const resp = join(dir, `check-${tag}.der`);
   writeFileSync(req, der);
   await run('openssl', ['ocsp', '-reqin', req, '-url', url, '-respout', resp, '-noverify'], { timeout: 15_000 });
-  const { stdout, stderr } = await run('openssl', ['ocsp', '-respin', resp, '-issuer', join(dir, 'issuer.pem'), '-serial', `0x${serialHex}`, '-CAfile', join(dir, 'root.pem'), '-verify_other', join(dir, 'issuer.pem'), '-no_nonce']);
+  const { stdout, stderr } = await run('openssl', [
+    'ocsp',
+    '-respin',
+    resp,
+    '-issuer',
+    join(dir, 'issuer.pem'),
+    '-serial',
+    `0x${serialHex}`,
+    '-CAfile',
+    join(dir, 'root.pem'),
+    '-verify_other',
+    join(dir, 'issuer.pem'),
+    '-no_nonce',
+  ]);
   const out = stdout + stderr;
-  if (!/Response verify OK/.test(out) || !new RegExp(`0x${serialHex}: ${expected}`, 'i').test(out)) throw new Error(`${tag}: unexpected answer\n${out}`);
+  if (!/Response verify OK/.test(out) || !new RegExp(`0x${serialHex}: ${expected}`, 'i').test(out))
+    throw new Error(`${tag}: unexpected answer\n${out}`);
 }
 
 function kill(child: ChildProcess | null): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
+  if (!child || child.exitCode !== null || child.signalCode !== null || child.pid === undefined)
+    return Promise.resolve();
   const exited = once(child, 'exit').then(() => undefined);
   try {
     process.kill(-child.pid, 'SIGTERM'); // its own process group (openssl -multi forks workers)
@@ -297,7 +413,9 @@ async function main(): Promise<void> {
     });
   }
   try {
-    console.log(`OCSP benchmark: ${opts.serials} serials, 10 % revoked; wrk -t${opts.threads} -c${opts.connections} -d${opts.durationS}s, requests ${opts.mode === 'mix' ? 'half GET half POST' : opts.mode.toUpperCase()}, one CertID, no nonce`);
+    console.log(
+      `OCSP benchmark: ${opts.serials} serials, 10 % revoked; wrk -t${opts.threads} -c${opts.connections} -d${opts.durationS}s, requests ${opts.mode === 'mix' ? 'half GET half POST' : opts.mode.toUpperCase()}, one CertID, no nonce`,
+    );
     console.log(`  temp folder ${dir}`);
     const issuer = await makePki(dir);
     const { nameHash, keyHash } = issuer.hashes.sha1;
@@ -317,9 +435,11 @@ async function main(): Promise<void> {
       const s = b.toString('hex');
       serials.push(s);
       const revoked = i % 10 === 3;
-      index.push(revoked
-        ? `R\t${expiry}\t${utcTime(revokedAt)},keyCompromise\t${s.toUpperCase()}\tunknown\t/CN=Agent ${i}`
-        : `V\t${expiry}\t\t${s.toUpperCase()}\tunknown\t/CN=Agent ${i}`);
+      index.push(
+        revoked
+          ? `R\t${expiry}\t${utcTime(revokedAt)},keyCompromise\t${s.toUpperCase()}\tunknown\t/CN=Agent ${i}`
+          : `V\t${expiry}\t\t${s.toUpperCase()}\tunknown\t/CN=Agent ${i}`,
+      );
       table.push(`${s}\t${revoked ? 'R' : 'V'}\t${revokedAt.toISOString()}`);
       const der = ocspRequest(nameHash, keyHash, s);
       reqs.push(`${der.toString('hex')}\t${encodeURIComponent(der.toString('base64'))}`);
@@ -337,17 +457,43 @@ async function main(): Promise<void> {
     const revokedSerial = serials[3]!;
 
     // Peer: openssl ocsp -multi 2.
-    console.log('\nPeer: openssl ocsp -index index.txt -rsigner responder.pem -rkey responder.key -CA issuer.pem -multi 2 -nmin 60');
+    console.log(
+      '\nPeer: openssl ocsp -index index.txt -rsigner responder.pem -rkey responder.key -CA issuer.pem -multi 2 -nmin 60',
+    );
     const peerPort = await freePort();
-    const peer = spawn('openssl', ['ocsp', '-index', join(dir, 'index.txt'), '-port', String(peerPort), '-rsigner', join(dir, 'responder.pem'),
-      '-rkey', join(dir, 'responder.key'), '-CA', join(dir, 'issuer.pem'), '-multi', '2', '-nmin', '60', '-ignore_err'], { // not detached: with -multi, openssl makes its own process group (setpgid fails for a session leader)
-      stdio: ['ignore', 'pipe', 'pipe'] });
+    const peer = spawn(
+      'openssl',
+      [
+        'ocsp',
+        '-index',
+        join(dir, 'index.txt'),
+        '-port',
+        String(peerPort),
+        '-rsigner',
+        join(dir, 'responder.pem'),
+        '-rkey',
+        join(dir, 'responder.key'),
+        '-CA',
+        join(dir, 'issuer.pem'),
+        '-multi',
+        '2',
+        '-nmin',
+        '60',
+        '-ignore_err',
+      ],
+      {
+        // not detached: with -multi, openssl makes its own process group (setpgid fails for a session leader)
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     children.push(peer);
     let peerErr = '';
     let peerOut = '';
     peer.stdout?.on('data', (d: Buffer) => (peerOut += d.toString()));
     peer.stderr?.on('data', (d: Buffer) => (peerErr += d.toString()));
-    peer.on('exit', (code) => { if (code) console.error(`openssl ocsp exited (${code}): ${peerErr}`); });
+    peer.on('exit', (code) => {
+      if (code) console.error(`openssl ocsp exited (${code}): ${peerErr}`);
+    });
     const peerUrl = `http://127.0.0.1:${peerPort}`;
     // Ready when it prints ACCEPT, plus time to fork its children (probing the port with a bare
     // connection upsets openssl's children: the responder then answers nothing).
@@ -358,18 +504,38 @@ async function main(): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 500));
     await check(dir, `${peerUrl}/`, ocspRequest(nameHash, keyHash, goodSerial), goodSerial, 'good', 'peer-good');
-    await check(dir, `${peerUrl}/`, ocspRequest(nameHash, keyHash, revokedSerial), revokedSerial, 'revoked', 'peer-revoked');
+    await check(
+      dir,
+      `${peerUrl}/`,
+      ocspRequest(nameHash, keyHash, revokedSerial),
+      revokedSerial,
+      'revoked',
+      'peer-revoked',
+    );
     // openssl's responder children serve one connection at a time and keep it while the client keeps it
     // alive: more keep-alive connections than children starve the others (0 requests with wrk -c32), and
     // with Connection: close under load it stopped answering. So it gets one keep-alive connection per
     // child, its best case (lowest latency, no queueing); ours gets --connections.
-    const peerRes = await wrk('openssl -multi 2, 2 connections', peerUrl, join(dir, 'reqs.txt'), opts.mode, '', opts, luaPath, { connections: 2 });
+    const peerRes = await wrk(
+      'openssl -multi 2, 2 connections',
+      peerUrl,
+      join(dir, 'reqs.txt'),
+      opts.mode,
+      '',
+      opts,
+      luaPath,
+      { connections: 2 },
+    );
     await kill(peer);
 
     // Ours.
     console.log(`\nOurs: Fastify + ocspRoutes, one Node process (--max-semi-space-size=${opts.semiSpaceMb})`);
     const ourPort = await freePort();
-    const ours = spawn(process.execPath, [`--max-semi-space-size=${opts.semiSpaceMb}`, fileURLToPath(import.meta.url), '--serve', dir, String(ourPort)], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+    const ours = spawn(
+      process.execPath,
+      [`--max-semi-space-size=${opts.semiSpaceMb}`, fileURLToPath(import.meta.url), '--serve', dir, String(ourPort)],
+      { detached: true, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     children.push(ours);
     let out = '';
     ours.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -380,22 +546,60 @@ async function main(): Promise<void> {
     }
     const base = `http://127.0.0.1:${ourPort}`;
     const ourUrl = `${base}${PREFIX}`;
-    const stats = async () => (await (await fetch(`${base}/bench/stats`)).json()) as { hits: number; misses: number; size: number };
-    await check(dir, ourUrl, ocspRequest(nameHash, keyHash, revokedSerial, randomBytes(16)), revokedSerial, 'revoked', 'ours-revoked');
-    await check(dir, ourUrl, ocspRequest(nameHash, keyHash, goodSerial, randomBytes(16)), goodSerial, 'good', 'ours-good');
+    const stats = async () =>
+      (await (await fetch(`${base}/bench/stats`)).json()) as { hits: number; misses: number; size: number };
+    await check(
+      dir,
+      ourUrl,
+      ocspRequest(nameHash, keyHash, revokedSerial, randomBytes(16)),
+      revokedSerial,
+      'revoked',
+      'ours-revoked',
+    );
+    await check(
+      dir,
+      ourUrl,
+      ocspRequest(nameHash, keyHash, goodSerial, randomBytes(16)),
+      goodSerial,
+      'good',
+      'ours-good',
+    );
     const cold = await wrk('ours, cold cache', base, join(dir, 'reqs.txt'), opts.mode, PREFIX, opts, luaPath);
     const s1 = await stats();
     // RFC 5019 responders pre-produce their responses: a pass over the serials in order (each thread
     // its share) fills the cache; the warm run then measures the steady state.
     // Long enough to go through all serials at the cold rate (a setup step, not a measured figure).
-    const presignS = Math.min(120, Math.max(opts.durationS, Math.ceil((1.3 * opts.serials) / Math.max(1000, cold.rps))));
-    const presign = await wrk(`ours, pre-signing pass (in order, ${presignS} s)`, base, join(dir, 'reqs.txt'), opts.mode, PREFIX, { ...opts, durationS: presignS }, luaPath, { seq: true });
+    const presignS = Math.min(
+      120,
+      Math.max(opts.durationS, Math.ceil((1.3 * opts.serials) / Math.max(1000, cold.rps))),
+    );
+    const presign = await wrk(
+      `ours, pre-signing pass (in order, ${presignS} s)`,
+      base,
+      join(dir, 'reqs.txt'),
+      opts.mode,
+      PREFIX,
+      { ...opts, durationS: presignS },
+      luaPath,
+      { seq: true },
+    );
     const sp = await stats();
     const warm = await wrk('ours, warm cache', base, join(dir, 'reqs.txt'), opts.mode, PREFIX, opts, luaPath);
     const s2 = await stats();
-    const nonce = await wrk('ours, nonce in every request', base, join(dir, 'reqs-nonce.txt'), opts.mode, PREFIX, opts, luaPath);
-    const hitRate = (a: { hits: number; misses: number }, b = { hits: 0, misses: 0 }) => (100 * (a.hits - b.hits)) / Math.max(1, a.hits - b.hits + a.misses - b.misses);
-    console.log(`  cache: cold run ${hitRate(s1).toFixed(0)} % hits, pre-signing pass ${hitRate(sp, s1).toFixed(0)} %, warm run ${hitRate(s2, sp).toFixed(0)} % hits, ${s2.size} entries`);
+    const nonce = await wrk(
+      'ours, nonce in every request',
+      base,
+      join(dir, 'reqs-nonce.txt'),
+      opts.mode,
+      PREFIX,
+      opts,
+      luaPath,
+    );
+    const hitRate = (a: { hits: number; misses: number }, b = { hits: 0, misses: 0 }) =>
+      (100 * (a.hits - b.hits)) / Math.max(1, a.hits - b.hits + a.misses - b.misses);
+    console.log(
+      `  cache: cold run ${hitRate(s1).toFixed(0)} % hits, pre-signing pass ${hitRate(sp, s1).toFixed(0)} %, warm run ${hitRate(s2, sp).toFixed(0)} % hits, ${s2.size} entries`,
+    );
 
     // Revocation delay: status change + invalidation (what the revocation path does), then a GET.
     const getUrl = `${ourUrl}/${encodeURIComponent(ocspRequest(nameHash, keyHash, goodSerial).toString('base64'))}`;
@@ -406,10 +610,24 @@ async function main(): Promise<void> {
     const after = Buffer.from(await (await fetch(getUrl)).arrayBuffer());
     const revocationMs = performance.now() - r1;
     writeFileSync(join(dir, 'check-revocation.der'), after);
-    const { stdout: rv, stderr: rve } = await run('openssl', ['ocsp', '-respin', join(dir, 'check-revocation.der'), '-issuer', join(dir, 'issuer.pem'), '-serial', `0x${goodSerial}`,
-      '-CAfile', join(dir, 'root.pem'), '-verify_other', join(dir, 'issuer.pem'), '-no_nonce']);
+    const { stdout: rv, stderr: rve } = await run('openssl', [
+      'ocsp',
+      '-respin',
+      join(dir, 'check-revocation.der'),
+      '-issuer',
+      join(dir, 'issuer.pem'),
+      '-serial',
+      `0x${goodSerial}`,
+      '-CAfile',
+      join(dir, 'root.pem'),
+      '-verify_other',
+      join(dir, 'issuer.pem'),
+      '-no_nonce',
+    ]);
     const revokedSeen = /: revoked/.test(rv) && /Response verify OK/.test(rv + rve) && !before.equals(after);
-    console.log(`  revocation: API call ${(r1 - r0).toFixed(1)} ms, then revoked in OCSP after ${revocationMs.toFixed(1)} ms (${revokedSeen ? 'checked with openssl' : 'NOT SEEN'})`);
+    console.log(
+      `  revocation: API call ${(r1 - r0).toFixed(1)} ms, then revoked in OCSP after ${revocationMs.toFixed(1)} ms (${revokedSeen ? 'checked with openssl' : 'NOT SEEN'})`,
+    );
     await kill(ours);
 
     // Summary.
@@ -419,10 +637,20 @@ async function main(): Promise<void> {
     console.log('\n| figure | value | target | |\n|---|---|---|---|');
     row(`peer: ${peerRes.label}`, `${peerRes.rps.toFixed(0)} req/s, p99 ${peerRes.p99Ms.toFixed(2)} ms`, '—');
     for (const r of [warm, cold, nonce]) {
-      row(`${r.label}`, `${r.rps.toFixed(0)} req/s = **${(r.rps / peerRes.rps).toFixed(2)}×** the peer`, `≥ ${TARGET_RATIO}×`, r.rps >= TARGET_RATIO * peerRes.rps);
+      row(
+        `${r.label}`,
+        `${r.rps.toFixed(0)} req/s = **${(r.rps / peerRes.rps).toFixed(2)}×** the peer`,
+        `≥ ${TARGET_RATIO}×`,
+        r.rps >= TARGET_RATIO * peerRes.rps,
+      );
       row(`${r.label}: p99`, `${r.p99Ms.toFixed(2)} ms`, `≤ ${TARGET_P99_MS} ms`, r.p99Ms <= TARGET_P99_MS);
     }
-    row('revocation visible in OCSP after the call returns', `${revocationMs.toFixed(1)} ms`, `≤ ${TARGET_REVOCATION_MS} ms`, revokedSeen && revocationMs <= TARGET_REVOCATION_MS);
+    row(
+      'revocation visible in OCSP after the call returns',
+      `${revocationMs.toFixed(1)} ms`,
+      `≤ ${TARGET_REVOCATION_MS} ms`,
+      revokedSeen && revocationMs <= TARGET_REVOCATION_MS,
+    );
     const errors = peerRes.errors + presign.errors + cold.errors + warm.errors + nonce.errors;
     if (errors > 0) console.log(`\nwrk reported ${errors} errors (see the lines above).`);
     if (!revokedSeen) process.exitCode = 1;

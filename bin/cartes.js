@@ -12,7 +12,9 @@ if (major >= 24) {
 } else {
   const pinned = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
   if (!existsSync(pinned)) {
-    console.error(`Cartes Agents demande Node 24 (trouvé ${process.version}) : lancez « npm install » dans le dossier du projet.`);
+    console.error(
+      `Cartes Agents demande Node 24 (trouvé ${process.version}) : lancez « npm install » dans le dossier du projet.`,
+    );
     process.exit(1);
   }
   const r = spawnSync(pinned, [main, ...process.argv.slice(2)], { stdio: 'inherit' });

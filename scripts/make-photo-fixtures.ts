@@ -11,7 +11,11 @@ import { checkPhoto, PHOTO_HEIGHT, PHOTO_WIDTH } from '../src/domain/photo.ts';
 type Rgb = readonly [number, number, number];
 
 const clamp = (v: number): number => Math.max(0, Math.min(255, Math.round(v)));
-const mix = (a: Rgb, b: Rgb, t: number): Rgb => [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
+const mix = (a: Rgb, b: Rgb, t: number): Rgb => [
+  a[0] + (b[0] - a[0]) * t,
+  a[1] + (b[1] - a[1]) * t,
+  a[2] + (b[2] - a[2]) * t,
+];
 /** Soft inside-ness of an ellipse: 1 inside, 0 outside, ~1.5 px anti-aliased edge. */
 function ellipse(x: number, y: number, cx: number, cy: number, rx: number, ry: number): number {
   const d = Math.hypot((x - cx) / rx, (y - cy) / ry);

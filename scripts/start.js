@@ -11,11 +11,19 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const node = process.execPath;
 if (!existsSync(`${root}/web/dist/index.html`) && existsSync(`${root}/web/vite.config.ts`)) {
   console.log('Construction du portail web (première exécution)…');
-  const r = spawnSync(node, [`${root}/node_modules/vite/bin/vite.js`, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(
+    node,
+    [`${root}/node_modules/vite/bin/vite.js`, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'],
+    { cwd: root, stdio: 'inherit' },
+  );
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 // A console for a person, not a log collector: warnings only unless asked otherwise.
 const env = { ...process.env, CARTES_LOG_LEVEL: process.env.CARTES_LOG_LEVEL ?? 'warn' };
-const child = spawn(node, [`${root}/src/cli/main.ts`, 'serve', '--demo', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env });
+const child = spawn(node, [`${root}/src/cli/main.ts`, 'serve', '--demo', ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+  env,
+});
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code) => process.exit(code ?? 0));

@@ -86,7 +86,11 @@ function testFiles() {
   return filters.length === 0 ? all : all.filter((f) => filters.some((s) => f.includes(s)));
 }
 
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+for (const [sig, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+]) {
   process.on(sig, () => {
     current?.kill('SIGTERM');
     process.exitCode = code;
@@ -95,7 +99,9 @@ for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) 
 
 const files = testFiles();
 if (files.length === 0) {
-  console.error(filters.length ? `no test file matches ${filters.map((f) => `"${f}"`).join(', ')}` : 'no test files found');
+  console.error(
+    filters.length ? `no test file matches ${filters.map((f) => `"${f}"`).join(', ')}` : 'no test files found',
+  );
   process.exit(1);
 }
 
@@ -103,7 +109,6 @@ let cluster = null;
 let exitCode = 0;
 let summary = null;
 try {
-
   await step('system dependencies', () => ensureSystemDeps({ log }));
 
   await step('typecheck', async () => {
@@ -114,7 +119,11 @@ try {
   });
 
   if (['eslint.config.js', 'eslint.config.mjs', 'eslint.config.ts'].some((f) => existsSync(f))) {
-    await step('lint', () => exec(node, [binScript('eslint', 'eslint'), '.']));
+    await step('lint', async () => {
+      const code = await exec(node, [binScript('eslint', 'eslint'), '.']);
+      // The formatter's check is part of the lint step (README: `npm run format` fixes it).
+      return code !== 0 ? code : exec(node, [binScript('prettier', 'prettier'), '--check', '--log-level', 'warn', '.']);
+    });
   } else {
     console.log('\n(no eslint.config.js: lint skipped)');
   }

@@ -53,23 +53,50 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const db = /^postgres(ql)?:\/\//.test(dbRaw) || dbRaw === ':memory:' || isAbsolute(dbRaw) ? dbRaw : resolve(dbRaw);
   const portRaw = overrides.port ?? pick('CARTES_PORT', 'port') ?? '3000';
   const port = Number(portRaw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) errors.push(`CARTES_PORT : port invalide « ${portRaw} » (0 à 65535).`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    errors.push(`CARTES_PORT : port invalide « ${portRaw} » (0 à 65535).`);
   const host = overrides.host ?? pick('CARTES_HOST', 'host') ?? '127.0.0.1';
   const branding = pick('CARTES_BRANDING', 'branding') ?? 'state';
-  if (branding !== 'state' && branding !== 'neutral') errors.push(`CARTES_BRANDING : « ${branding} » inconnu (state ou neutral).`);
+  if (branding !== 'state' && branding !== 'neutral')
+    errors.push(`CARTES_BRANDING : « ${branding} » inconnu (state ou neutral).`);
   const smtpUrl = pick('CARTES_SMTP_URL', 'smtpUrl') ?? null;
-  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) errors.push('CARTES_SMTP_URL : adresse SMTP invalide (smtp://hôte:port ou smtps://…).');
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl))
+    errors.push('CARTES_SMTP_URL : adresse SMTP invalide (smtp://hôte:port ou smtps://…).');
   const mailFrom = pick('CARTES_MAIL_FROM', 'mailFrom') ?? 'Cartes Agents <ne-pas-repondre@cartes-agents.localhost>';
   const logLevel = pick('CARTES_LOG_LEVEL', 'logLevel') ?? 'info';
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) errors.push(`CARTES_LOG_LEVEL : niveau « ${logLevel} » inconnu.`);
-  const trustedProxies = (pick('CARTES_TRUSTED_PROXIES', 'trustedProxies') ?? '').split(',').map((a) => a.trim()).filter(Boolean);
-  for (const a of trustedProxies) if (!isIP(a)) errors.push(`CARTES_TRUSTED_PROXIES : « ${a} » n'est pas une adresse IP.`);
-  const tlsClientCertHeader = (pick('CARTES_TLS_CLIENT_CERT_HEADER', 'tlsClientCertHeader') ?? 'x-ssl-client-cert').toLowerCase();
-  if (!/^[a-z0-9-]+$/.test(tlsClientCertHeader)) errors.push(`CARTES_TLS_CLIENT_CERT_HEADER : nom d'en-tête invalide « ${tlsClientCertHeader} ».`);
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel))
+    errors.push(`CARTES_LOG_LEVEL : niveau « ${logLevel} » inconnu.`);
+  const trustedProxies = (pick('CARTES_TRUSTED_PROXIES', 'trustedProxies') ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+  for (const a of trustedProxies)
+    if (!isIP(a)) errors.push(`CARTES_TRUSTED_PROXIES : « ${a} » n'est pas une adresse IP.`);
+  const tlsClientCertHeader = (
+    pick('CARTES_TLS_CLIENT_CERT_HEADER', 'tlsClientCertHeader') ?? 'x-ssl-client-cert'
+  ).toLowerCase();
+  if (!/^[a-z0-9-]+$/.test(tlsClientCertHeader))
+    errors.push(`CARTES_TLS_CLIENT_CERT_HEADER : nom d'en-tête invalide « ${tlsClientCertHeader} ».`);
   const agentPortRaw = pick('CARTES_AGENT_PORT', 'agentPort') ?? '7391';
   const agentPort = Number(agentPortRaw);
-  if (!Number.isInteger(agentPort) || agentPort < 0 || agentPort > 65535) errors.push(`CARTES_AGENT_PORT : port invalide « ${agentPortRaw} » (0 à 65535).`);
+  if (!Number.isInteger(agentPort) || agentPort < 0 || agentPort > 65535)
+    errors.push(`CARTES_AGENT_PORT : port invalide « ${agentPortRaw} » (0 à 65535).`);
   if (errors.length) throw new ConfigError(`Configuration invalide :\n  - ${errors.join('\n  - ')}`);
-  const publicUrl = pick('CARTES_PUBLIC_URL', 'publicUrl') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  return { dataDir, db, host, port, publicUrl, branding: branding as Config['branding'], smtpUrl, mailFrom, mailDir: join(dataDir, 'mails'), logLevel, trustedProxies, tlsClientCertHeader, agentPort };
+  const publicUrl =
+    pick('CARTES_PUBLIC_URL', 'publicUrl') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  return {
+    dataDir,
+    db,
+    host,
+    port,
+    publicUrl,
+    branding: branding as Config['branding'],
+    smtpUrl,
+    mailFrom,
+    mailDir: join(dataDir, 'mails'),
+    logLevel,
+    trustedProxies,
+    tlsClientCertHeader,
+    agentPort,
+  };
 }

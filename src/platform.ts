@@ -7,7 +7,10 @@ import { createMailer } from './notify/mailer.ts';
 import { makeContext, type AppContext } from './app/context.ts';
 
 /** Opens the configured database, applies migrations and wires the application context. */
-export async function openPlatform(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Promise<{ config: Config; store: Store; ctx: AppContext }> {
+export async function openPlatform(
+  overrides: ConfigOverrides = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ config: Config; store: Store; ctx: AppContext }> {
   const config = loadConfig(overrides, env);
   mkdirSync(config.dataDir, { recursive: true });
   const { key, createdFile } = auditKey(config.dataDir, env);
@@ -16,8 +19,13 @@ export async function openPlatform(overrides: ConfigOverrides = {}, env: NodeJS.
     await migrate(store);
     // A new key on a chain sealed with another one would raise false alarms and reseal the head:
     // happens when --db points at a database whose data folder (and audit.key) is elsewhere.
-    const head = createdFile ? await store.db.selectFrom('audit_head').select('mac').where('id', '=', 1).executeTakeFirst() : undefined;
-    if (head?.mac) throw new ConfigError(`Clé de scellement du journal d'audit introuvable (${createdFile}) alors que ce journal est déjà scellé : indiquez le dossier de données de cette base (--data ou CARTES_DATA) ou CARTES_AUDIT_KEY.`);
+    const head = createdFile
+      ? await store.db.selectFrom('audit_head').select('mac').where('id', '=', 1).executeTakeFirst()
+      : undefined;
+    if (head?.mac)
+      throw new ConfigError(
+        `Clé de scellement du journal d'audit introuvable (${createdFile}) alors que ce journal est déjà scellé : indiquez le dossier de données de cette base (--data ou CARTES_DATA) ou CARTES_AUDIT_KEY.`,
+      );
   } catch (err) {
     await store.close();
     if (createdFile) rmSync(createdFile, { force: true });

@@ -39,7 +39,10 @@ function usedClassNames(srcDir: string, dsfrDir: string): Set<string> {
   // react-dsfr components reference a few icons themselves (display settings, breadcrumb...).
   // Skip the vendored DSFR, the TS sources and the generated list of every class name.
   const skip = (p: string) =>
-    p === join(dsfrDir, 'dsfr') || p === join(dsfrDir, 'src') || p === join(dsfrDir, 'bin') || p.endsWith('generatedFromCss');
+    p === join(dsfrDir, 'dsfr') ||
+    p === join(dsfrDir, 'src') ||
+    p === join(dsfrDir, 'bin') ||
+    p.endsWith('generatedFromCss');
   for (const file of walk(dsfrDir, skip)) if (file.endsWith('.js')) scan(file);
   return found;
 }

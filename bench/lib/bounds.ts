@@ -21,7 +21,10 @@ export function boundRun(opts: { work: string; keep: boolean; timeoutS: number; 
     opts.onExit?.();
     if (!opts.keep) rmSync(opts.work, { recursive: true, force: true });
   });
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     process.once(sig, () => {
       console.error(`\n${sig}: stopping.`);
       process.exit(code);

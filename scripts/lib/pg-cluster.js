@@ -1,6 +1,15 @@
 // Throw-away PostgreSQL cluster for tests: temp folder, random port, non-root user.
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  appendFileSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,7 +35,9 @@ function findPgBin() {
   }
   const initdb = which('initdb');
   if (initdb && which('pg_ctl')) return dirname(initdb);
-  throw new Error('PostgreSQL binaries not found (looked in /usr/lib/postgresql/*/bin and PATH); apt-get install postgresql-15');
+  throw new Error(
+    'PostgreSQL binaries not found (looked in /usr/lib/postgresql/*/bin and PATH); apt-get install postgresql-15',
+  );
 }
 
 /** [file, argv] running cmd as PG_USER when we are root (postgres refuses root). */
@@ -67,9 +78,13 @@ function idOf(flag) {
 function ensurePgUser(log) {
   if (idOf('-u') !== null) return;
   log(`creating system user ${PG_USER}`);
-  const r = spawnSync(which('useradd') ?? 'useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', PG_USER], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    which('useradd') ?? 'useradd',
+    ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', PG_USER],
+    {
+      encoding: 'utf8',
+    },
+  );
   // Another process may have created it at the same time: only the end state matters.
   if (idOf('-u') === null) throw new Error(`useradd ${PG_USER} failed: ${r.stderr || r.error}`);
 }
@@ -109,7 +124,11 @@ function installExitHooks() {
   process.on('exit', () => {
     for (const c of live) c.stopSync();
   });
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ]) {
     process.on(sig, () => {
       for (const c of live) c.stopSync();
       process.exit(code);
@@ -214,7 +233,9 @@ export async function startPgCluster({ log = console.log } = {}) {
       } catch (err) {
         const pgLog = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
         if (attempt >= 3 || !/could not bind|address already in use/i.test(pgLog)) {
-          throw new Error(`${err instanceof Error ? err.message : err}\n--- postgres.log ---\n${pgLog}`, { cause: err });
+          throw new Error(`${err instanceof Error ? err.message : err}\n--- postgres.log ---\n${pgLog}`, {
+            cause: err,
+          });
         }
         log(`port ${port} taken, retrying`);
       }

@@ -18,4 +18,9 @@ export function findSoftHsmModule(): Promise<string | null>;
  * Create and initialise a SoftHSM2 token in a fresh temporary folder (or, with `dir`, in the folder
  * of a previous call) and point SOFTHSM2_CONF at it for this process. Call before loading the module.
  */
-export function initSoftHsmToken(options: { label: string; soPin: string; userPin: string; dir?: string }): Promise<SoftHsmToken>;
+export function initSoftHsmToken(options: {
+  label: string;
+  soPin: string;
+  userPin: string;
+  dir?: string;
+}): Promise<SoftHsmToken>;

@@ -67,7 +67,9 @@ export async function initSoftHsmToken({ label, soPin, userPin, dir: existingDir
   }
   const env = { ...process.env, SOFTHSM2_CONF: configFile };
   try {
-    await execFileAsync(util, ['--init-token', '--free', '--label', label, '--so-pin', soPin, '--pin', userPin], { env });
+    await execFileAsync(util, ['--init-token', '--free', '--label', label, '--so-pin', soPin, '--pin', userPin], {
+      env,
+    });
   } catch (err) {
     if (!existingDir) await rm(dir, { recursive: true, force: true });
     const e = /** @type {{ stderr?: string, message: string }} */ (err);

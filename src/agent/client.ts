@@ -76,9 +76,17 @@ export class CardAgentClient {
     if (method === 'POST') headers['content-type'] = 'application/json';
     let res: Response;
     try {
-      res = await fetch(this.url + path, { method, headers, body: method === 'POST' ? JSON.stringify(body ?? {}) : undefined });
+      res = await fetch(this.url + path, {
+        method,
+        headers,
+        body: method === 'POST' ? JSON.stringify(body ?? {}) : undefined,
+      });
     } catch (err) {
-      throw new CardAgentError('unreachable', `Agent de carte injoignable à ${this.url} : est-il démarré (« cartes agent ») ? (${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message})`, 0);
+      throw new CardAgentError(
+        'unreachable',
+        `Agent de carte injoignable à ${this.url} : est-il démarré (« cartes agent ») ? (${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message})`,
+        0,
+      );
     }
     const text = await res.text();
     let json: unknown;
@@ -89,7 +97,12 @@ export class CardAgentClient {
     }
     if (!res.ok) {
       const e = (json ?? {}) as { code?: string; message?: string; triesLeft?: number };
-      throw new CardAgentError(e.code ?? `http_${res.status}`, e.message ?? `L'agent de carte a répondu ${res.status}.`, res.status, e.triesLeft ?? null);
+      throw new CardAgentError(
+        e.code ?? `http_${res.status}`,
+        e.message ?? `L'agent de carte a répondu ${res.status}.`,
+        res.status,
+        e.triesLeft ?? null,
+      );
     }
     return json as T;
   }
@@ -115,7 +128,10 @@ export class CardAgentClient {
   }
 
   async card(reader = VIRTUAL_READER): Promise<CardDetails> {
-    type Wire = Omit<CardDetails, 'certificates' | 'publicKeys'> & { certificates: { slot: CardSlot; der: string }[]; publicKeys: { slot: CardSlot; spki: string }[] };
+    type Wire = Omit<CardDetails, 'certificates' | 'publicKeys'> & {
+      certificates: { slot: CardSlot; der: string }[];
+      publicKeys: { slot: CardSlot; spki: string }[];
+    };
     const c = await this.#call<Wire>('GET', `${this.#reader(reader)}/card`);
     return {
       ...c,
@@ -135,8 +151,15 @@ export class CardAgentClient {
   /** Signs `data` (bytes, or a string taken as UTF-8) with the slot's key after its PIN. */
   async sign(reader: string, slot: CardSlot, data: Uint8Array | string, pin: string): Promise<CardSignatureResult> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    const r = await this.#call<{ signature: string; certificate: string | null }>('POST', `${this.#reader(reader)}/sign`, { slot, data: b64(bytes), pin });
-    return { signature: Buffer.from(r.signature, 'base64'), certificate: r.certificate ? Buffer.from(r.certificate, 'base64') : null };
+    const r = await this.#call<{ signature: string; certificate: string | null }>(
+      'POST',
+      `${this.#reader(reader)}/sign`,
+      { slot, data: b64(bytes), pin },
+    );
+    return {
+      signature: Buffer.from(r.signature, 'base64'),
+      certificate: r.certificate ? Buffer.from(r.certificate, 'base64') : null,
+    };
   }
 
   async adminChallenge(reader: string): Promise<Buffer> {

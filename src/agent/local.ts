@@ -49,7 +49,11 @@ export function removeLocalFiles(dataDir: string, adminToken: string): void {
 export class LocalAgentError extends Error {}
 
 /** Address and admin token of the agent running on this data folder. */
-export function readLocalAgent(dataDir: string, env: NodeJS.ProcessEnv = process.env, port?: number): { url: string; adminToken: string } {
+export function readLocalAgent(
+  dataDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+  port?: number,
+): { url: string; adminToken: string } {
   let adminToken: string;
   try {
     adminToken = readFileSync(adminTokenPath(dataDir), 'utf8').trim();

@@ -54,7 +54,11 @@ export class Pairing {
       this.#failures += 1;
       if (this.locked) throw lockedError();
       const left = PAIRING_MAX_FAILURES - this.#failures;
-      throw new AgentError('pairing_wrong', `Code d'appairage erroné : encore ${left} essai${left > 1 ? 's' : ''}.`, left);
+      throw new AgentError(
+        'pairing_wrong',
+        `Code d'appairage erroné : encore ${left} essai${left > 1 ? 's' : ''}.`,
+        left,
+      );
     }
     const token = newToken();
     this.#tokens.add(digest(token).toString('hex'));

@@ -43,7 +43,12 @@ export class Pkcs11Reader extends Reader {
     if (this.#card) return this.#card;
     const stateFile = pkcs11StateFile(this.#options.stateDir, this.tokenLabel);
     try {
-      const driver = await openPkcs11Card({ modulePath: this.#options.module, tokenLabel: this.tokenLabel, stateFile, chipKey: this.#options.chipKey });
+      const driver = await openPkcs11Card({
+        modulePath: this.#options.module,
+        tokenLabel: this.tokenLabel,
+        stateFile,
+        chipKey: this.#options.chipKey,
+      });
       let holder: string | null = null;
       try {
         holder = readHeader(readFileSync(stateFile), PKCS11_CARD_FORMAT)?.holder ?? null;
@@ -53,7 +58,10 @@ export class Pkcs11Reader extends Reader {
       this.#card = { driver, holder, file: null };
       this.#problem = null;
     } catch (err) {
-      this.#problem = err instanceof CardError ? describe(err) : { code: 'unreadable', message: `Jeton PKCS#11 « ${this.tokenLabel} » illisible.` };
+      this.#problem =
+        err instanceof CardError
+          ? describe(err)
+          : { code: 'unreadable', message: `Jeton PKCS#11 « ${this.tokenLabel} » illisible.` };
     }
     return this.#card;
   }
@@ -71,17 +79,30 @@ export class Pkcs11Reader extends Reader {
 
 /** Labels of the tokens present, read through the process's module registry (shared with the card driver). */
 export async function listTokenLabels(modulePath: string): Promise<string[]> {
-  const m = await acquirePkcs11Module(modulePath, (what, cause) => new Error(what === 'load'
-    ? `Module PKCS#11 introuvable ou illisible : ${modulePath}.`
-    : `Module PKCS#11 ${modulePath} : initialisation impossible.`, { cause }));
+  const m = await acquirePkcs11Module(
+    modulePath,
+    (what, cause) =>
+      new Error(
+        what === 'load'
+          ? `Module PKCS#11 introuvable ou illisible : ${modulePath}.`
+          : `Module PKCS#11 ${modulePath} : initialisation impossible.`,
+        { cause },
+      ),
+  );
   try {
-    return m.p11.C_GetSlotList(true).map((slot) => m.p11.C_GetTokenInfo(slot).label.trim()).filter((label) => label !== '');
+    return m.p11
+      .C_GetSlotList(true)
+      .map((slot) => m.p11.C_GetTokenInfo(slot).label.trim())
+      .filter((label) => label !== '');
   } finally {
     releasePkcs11Module(modulePath, m);
   }
 }
 
-export async function openPkcs11Readers(options: Pkcs11ReaderOptions, log: (line: string) => void): Promise<Pkcs11Reader[]> {
+export async function openPkcs11Readers(
+  options: Pkcs11ReaderOptions,
+  log: (line: string) => void,
+): Promise<Pkcs11Reader[]> {
   const labels = await listTokenLabels(options.module);
   if (labels.length === 0) log(`Aucun jeton dans les lecteurs PKCS#11 (${options.module}).`);
   return [...new Set(labels)].sort().map((label) => new Pkcs11Reader(label, options));

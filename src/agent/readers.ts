@@ -65,7 +65,8 @@ export abstract class Reader {
   withCard<T>(work: (card: InsertedCard) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
       const card = await this.load();
-      if (!card) throw new AgentError('no_card', this.problem()?.message ?? `Aucune carte dans le lecteur « ${this.name} ».`);
+      if (!card)
+        throw new AgentError('no_card', this.problem()?.message ?? `Aucune carte dans le lecteur « ${this.name} ».`);
       return work(card);
     });
   }
@@ -97,7 +98,10 @@ export abstract class Reader {
 
 export function describe(err: unknown): { code: string; message: string } {
   const e = err as { code?: unknown; message?: unknown };
-  return { code: typeof e.code === 'string' ? e.code : 'unreadable', message: typeof e.message === 'string' ? e.message : 'Carte illisible.' };
+  return {
+    code: typeof e.code === 'string' ? e.code : 'unreadable',
+    message: typeof e.message === 'string' ? e.message : 'Carte illisible.',
+  };
 }
 
 /** A card file name: no folder part, no "..", nothing hidden, reasonable characters only. */
@@ -165,13 +169,19 @@ export class VirtualReader extends Reader {
     checkCardFileName(file);
     return this.exclusive(async () => {
       if (this.#card) {
-        throw new AgentError('reader_busy', `Une carte est déjà dans le lecteur « ${this.name} » : retirez-la avant d'en insérer une autre.`);
+        throw new AgentError(
+          'reader_busy',
+          `Une carte est déjà dans le lecteur « ${this.name} » : retirez-la avant d'en insérer une autre.`,
+        );
       }
       const path = join(this.cardsDir, file);
       // A regular file of the folder itself: a symbolic link could point anywhere.
       const header = isRegularFile(path) ? readVirtualCardHeader(path) : null;
       if (!header) {
-        throw new AgentError('file_unknown', `Aucune carte virtuelle « ${file} » dans le dossier des cartes de l'agent.`);
+        throw new AgentError(
+          'file_unknown',
+          `Aucune carte virtuelle « ${file} » dans le dossier des cartes de l'agent.`,
+        );
       }
       const driver = await openVirtualCard(path, this.#chipKey);
       this.#card = { driver, holder: header.holder, file };

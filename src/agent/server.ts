@@ -57,37 +57,64 @@ const schemas = {
   reader: Type.Object({ reader: Type.String({ minLength: 1, maxLength: 100 }) }),
   pair: Type.Object({ code: Type.String({ minLength: 1, maxLength: 20 }) }, { additionalProperties: false }),
   insert: Type.Object({ file: Type.String({ minLength: 1, maxLength: 300 }) }, { additionalProperties: false }),
-  verifyPin: Type.Object({ pin: Type.Union(PIN_KINDS.map((p) => Type.Literal(p))), value: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
-  changePin: Type.Object({
-    pin: Type.Union(PIN_KINDS.map((p) => Type.Literal(p))), oldValue: Type.String({ maxLength: 64 }), newValue: Type.String({ maxLength: 64 }),
-  }, { additionalProperties: false }),
-  sign: Type.Object({
-    slot: Type.Union(CARD_SLOTS.map((s) => Type.Literal(s))),
-    data: Type.String({ pattern: B64, maxLength: Math.ceil(MAX_SIGN_BYTES / 3) * 4 }),
-    pin: Type.String({ maxLength: 64 }),
-  }, { additionalProperties: false }),
-  setPin: Type.Object({
-    pin: Type.Union(PIN_KINDS.map((p) => Type.Literal(p))), response: Type.String({ pattern: B64, minLength: 1, maxLength: 200 }), newValue: Type.String({ maxLength: 64 }),
-  }, { additionalProperties: false }),
-  generateKey: Type.Object({
-    slot: Type.Union(CARD_SLOTS.map((x) => Type.Literal(x))), response: Type.String({ pattern: B64, minLength: 1, maxLength: 200 }),
-  }, { additionalProperties: false }),
-  writeCertificate: Type.Object({
-    slot: Type.Union(CARD_SLOTS.map((x) => Type.Literal(x))), der: Type.String({ pattern: B64, minLength: 1, maxLength: 16_384 }), response: Type.String({ pattern: B64, minLength: 1, maxLength: 200 }),
-  }, { additionalProperties: false }),
+  verifyPin: Type.Object(
+    { pin: Type.Union(PIN_KINDS.map((p) => Type.Literal(p))), value: Type.String({ maxLength: 64 }) },
+    { additionalProperties: false },
+  ),
+  changePin: Type.Object(
+    {
+      pin: Type.Union(PIN_KINDS.map((p) => Type.Literal(p))),
+      oldValue: Type.String({ maxLength: 64 }),
+      newValue: Type.String({ maxLength: 64 }),
+    },
+    { additionalProperties: false },
+  ),
+  sign: Type.Object(
+    {
+      slot: Type.Union(CARD_SLOTS.map((s) => Type.Literal(s))),
+      data: Type.String({ pattern: B64, maxLength: Math.ceil(MAX_SIGN_BYTES / 3) * 4 }),
+      pin: Type.String({ maxLength: 64 }),
+    },
+    { additionalProperties: false },
+  ),
+  setPin: Type.Object(
+    {
+      pin: Type.Union(PIN_KINDS.map((p) => Type.Literal(p))),
+      response: Type.String({ pattern: B64, minLength: 1, maxLength: 200 }),
+      newValue: Type.String({ maxLength: 64 }),
+    },
+    { additionalProperties: false },
+  ),
+  generateKey: Type.Object(
+    {
+      slot: Type.Union(CARD_SLOTS.map((x) => Type.Literal(x))),
+      response: Type.String({ pattern: B64, minLength: 1, maxLength: 200 }),
+    },
+    { additionalProperties: false },
+  ),
+  writeCertificate: Type.Object(
+    {
+      slot: Type.Union(CARD_SLOTS.map((x) => Type.Literal(x))),
+      der: Type.String({ pattern: B64, minLength: 1, maxLength: 16_384 }),
+      response: Type.String({ pattern: B64, minLength: 1, maxLength: 200 }),
+    },
+    { additionalProperties: false },
+  ),
 };
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 
 export async function startCardAgent(options: CardAgentOptions): Promise<CardAgent> {
   const host = options.host ?? '127.0.0.1';
-  if (!LOOPBACK.has(host)) throw new Error(`L'agent de carte n'écoute que sur la boucle locale (127.0.0.1), pas sur « ${host} ».`);
+  if (!LOOPBACK.has(host))
+    throw new Error(`L'agent de carte n'écoute que sur la boucle locale (127.0.0.1), pas sur « ${host} ».`);
   const portalOrigin = new URL(options.portalOrigin).origin;
   // A portal on this very machine is the same whether the browser says 127.0.0.1 or localhost.
   const portalOrigins = new Set([portalOrigin]);
   const portalUrl = new URL(portalOrigin);
   if (['127.0.0.1', 'localhost', '[::1]'].includes(portalUrl.hostname)) {
-    for (const h of ['127.0.0.1', 'localhost', '[::1]']) portalOrigins.add(`${portalUrl.protocol}//${h}${portalUrl.port ? `:${portalUrl.port}` : ''}`);
+    for (const h of ['127.0.0.1', 'localhost', '[::1]'])
+      portalOrigins.add(`${portalUrl.protocol}//${h}${portalUrl.port ? `:${portalUrl.port}` : ''}`);
   }
   const cardsDir = resolve(options.cardsDir);
   mkdirSync(cardsDir, { recursive: true, mode: 0o700 });
@@ -99,7 +126,9 @@ export async function startCardAgent(options: CardAgentOptions): Promise<CardAge
   const readers: Reader[] = [virtual];
   if (options.pkcs11) {
     const { module, stateDir } = options.pkcs11;
-    readers.push(...(await openPkcs11Readers({ module, stateDir: resolve(stateDir ?? cardsDir), chipKey: options.chipKey }, log)));
+    readers.push(
+      ...(await openPkcs11Readers({ module, stateDir: resolve(stateDir ?? cardsDir), chipKey: options.chipKey }, log)),
+    );
   }
   const byName = new Map(readers.map((r) => [r.name, r]));
 
@@ -119,7 +148,11 @@ export async function startCardAgent(options: CardAgentOptions): Promise<CardAge
   };
 
   // No type coercion: `{ "code": 123456 }` is refused, not turned into a string.
-  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 256 * 1024, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
+  const app: FastifyInstance = Fastify({
+    logger: false,
+    bodyLimit: 256 * 1024,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+  });
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   // No text/plain parser: a cross-site "simple" POST gets 415 before reaching a route.
   app.removeAllContentTypeParsers();
@@ -135,12 +168,18 @@ export async function startCardAgent(options: CardAgentOptions): Promise<CardAge
   app.addHook('onRequest', async (request, reply) => {
     // A page reached through DNS rebinding sends its own host name: refuse anything but loopback.
     if (!allowedHosts.has((request.headers.host ?? '').toLowerCase())) {
-      throw new AgentError('host_refused', "Requête refusée : l'agent de carte ne répond qu'à l'adresse 127.0.0.1 ou localhost.");
+      throw new AgentError(
+        'host_refused',
+        "Requête refusée : l'agent de carte ne répond qu'à l'adresse 127.0.0.1 ou localhost.",
+      );
     }
     const origin = request.headers.origin;
     if (origin !== undefined) {
       if (!portalOrigins.has(origin)) {
-        throw new AgentError('origin_refused', `Origine refusée : « ${origin.slice(0, 200)} » n'est pas le portail autorisé à utiliser cet agent de carte.`);
+        throw new AgentError(
+          'origin_refused',
+          `Origine refusée : « ${origin.slice(0, 200)} » n'est pas le portail autorisé à utiliser cet agent de carte.`,
+        );
       }
       void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
       if (request.method === 'OPTIONS') {
@@ -149,14 +188,18 @@ export async function startCardAgent(options: CardAgentOptions): Promise<CardAge
           .header('access-control-allow-headers', 'authorization, content-type')
           .header('access-control-max-age', '600');
         // Chrome's Private Network Access: a public page asking a loopback service.
-        if (request.headers['access-control-request-private-network'] === 'true') void reply.header('access-control-allow-private-network', 'true');
+        if (request.headers['access-control-request-private-network'] === 'true')
+          void reply.header('access-control-allow-private-network', 'true');
         return reply.code(204).send();
       }
     }
     const admin = request.headers[ADMIN_HEADER];
     if (admin !== undefined) {
       if (typeof admin !== 'string' || !sameSecret(admin, adminToken)) {
-        throw new AgentError('unauthorized', "Jeton d'administration de l'agent de carte refusé : relisez <data>/agent/admin.token (l'agent a-t-il redémarré ?).");
+        throw new AgentError(
+          'unauthorized',
+          "Jeton d'administration de l'agent de carte refusé : relisez <data>/agent/admin.token (l'agent a-t-il redémarré ?).",
+        );
       }
       admins.add(request);
       return;
@@ -171,7 +214,10 @@ export async function startCardAgent(options: CardAgentOptions): Promise<CardAge
     const auth = request.headers.authorization;
     const token = typeof auth === 'string' && /^Bearer /i.test(auth) ? auth.slice(7).trim() : '';
     if (!token || !pairing.accepts(token)) {
-      throw new AgentError('unauthorized', "Agent de carte non appairé : saisissez le code d'appairage affiché par l'agent de carte.");
+      throw new AgentError(
+        'unauthorized',
+        "Agent de carte non appairé : saisissez le code d'appairage affiché par l'agent de carte.",
+      );
     }
   });
 
@@ -180,7 +226,9 @@ export async function startCardAgent(options: CardAgentOptions): Promise<CardAge
   });
 
   app.setErrorHandler((error: FastifyError | Error, _request, reply) => sendError(reply, error, log));
-  app.setNotFoundHandler((_request, reply) => sendError(reply, new AgentError('not_found', "Adresse inconnue de l'agent de carte."), log));
+  app.setNotFoundHandler((_request, reply) =>
+    sendError(reply, new AgentError('not_found', "Adresse inconnue de l'agent de carte."), log),
+  );
 
   const reader = (name: string): Reader => {
     const r = byName.get(name);
@@ -189,7 +237,11 @@ export async function startCardAgent(options: CardAgentOptions): Promise<CardAge
   };
   const virtualReader = (name: string): VirtualReader => {
     const r = reader(name);
-    if (!(r instanceof VirtualReader)) throw new AgentError('reader_fixed', `Le lecteur « ${name} » ne prend pas de carte virtuelle : sa carte est le jeton PKCS#11 lui-même.`);
+    if (!(r instanceof VirtualReader))
+      throw new AgentError(
+        'reader_fixed',
+        `Le lecteur « ${name} » ne prend pas de carte virtuelle : sa carte est le jeton PKCS#11 lui-même.`,
+      );
     return r;
   };
   type ReaderParams = { reader: string };
@@ -201,13 +253,18 @@ export async function startCardAgent(options: CardAgentOptions): Promise<CardAge
       log('Portail appairé.');
       return { token };
     } catch (err) {
-      if (err instanceof AgentError && err.code === 'pairing_locked') log(`Appairage bloqué : obtenez un nouveau code avec « cartes agent pairing-code ».`);
+      if (err instanceof AgentError && err.code === 'pairing_locked')
+        log(`Appairage bloqué : obtenez un nouveau code avec « cartes agent pairing-code ».`);
       throw err;
     }
   });
 
   app.post('/pairing-code', async (request) => {
-    if (!admins.has(request)) throw new AgentError('admin_only', "Seule la ligne de commande locale peut demander un nouveau code d'appairage.");
+    if (!admins.has(request))
+      throw new AgentError(
+        'admin_only',
+        "Seule la ligne de commande locale peut demander un nouveau code d'appairage.",
+      );
     const code = pairing.renew();
     log(`Nouveau code d'appairage : ${code}`);
     return { code };
@@ -248,22 +305,33 @@ export async function startCardAgent(options: CardAgentOptions): Promise<CardAge
     });
   });
 
-  app.post('/readers/:reader/verify-pin', { schema: { params: schemas.reader, body: schemas.verifyPin } }, async (request) => {
-    const { pin, value } = request.body as { pin: PinKind; value: string };
-    await reader((request.params as ReaderParams).reader).withCard((card) => card.driver.verifyPin(pin, value));
-    return { ok: true };
-  });
+  app.post(
+    '/readers/:reader/verify-pin',
+    { schema: { params: schemas.reader, body: schemas.verifyPin } },
+    async (request) => {
+      const { pin, value } = request.body as { pin: PinKind; value: string };
+      await reader((request.params as ReaderParams).reader).withCard((card) => card.driver.verifyPin(pin, value));
+      return { ok: true };
+    },
+  );
 
-  app.post('/readers/:reader/change-pin', { schema: { params: schemas.reader, body: schemas.changePin } }, async (request) => {
-    const { pin, oldValue, newValue } = request.body as { pin: PinKind; oldValue: string; newValue: string };
-    await reader((request.params as ReaderParams).reader).withCard((card) => card.driver.changePin(pin, oldValue, newValue));
-    return { ok: true };
-  });
+  app.post(
+    '/readers/:reader/change-pin',
+    { schema: { params: schemas.reader, body: schemas.changePin } },
+    async (request) => {
+      const { pin, oldValue, newValue } = request.body as { pin: PinKind; oldValue: string; newValue: string };
+      await reader((request.params as ReaderParams).reader).withCard((card) =>
+        card.driver.changePin(pin, oldValue, newValue),
+      );
+      return { ok: true };
+    },
+  );
 
   app.post('/readers/:reader/sign', { schema: { params: schemas.reader, body: schemas.sign } }, async (request) => {
     const { slot, data, pin } = request.body as { slot: CardSlot; data: string; pin: string };
     const bytes = Buffer.from(data, 'base64');
-    if (bytes.length > MAX_SIGN_BYTES) throw new AgentError('invalid', `Données à signer trop longues (${MAX_SIGN_BYTES} octets au plus).`);
+    if (bytes.length > MAX_SIGN_BYTES)
+      throw new AgentError('invalid', `Données à signer trop longues (${MAX_SIGN_BYTES} octets au plus).`);
     return reader((request.params as ReaderParams).reader).withCard(async (card) => {
       const signature = await card.driver.sign(slot, bytes, pin);
       const certificate = await card.driver.readCertificate(slot).catch(() => null);
@@ -272,37 +340,58 @@ export async function startCardAgent(options: CardAgentOptions): Promise<CardAge
   });
 
   app.post('/readers/:reader/admin/challenge', { schema: { params: schemas.reader } }, async (request) => {
-    const challenge = await reader((request.params as ReaderParams).reader).withCard((card) => card.driver.adminChallenge());
+    const challenge = await reader((request.params as ReaderParams).reader).withCard((card) =>
+      card.driver.adminChallenge(),
+    );
     return { challenge: b64(challenge) };
   });
 
   // Certificate renewal: a new key in an occupied slot, then its certificate, each under a server response.
-  app.post('/readers/:reader/admin/generate-key', { schema: { params: schemas.reader, body: schemas.generateKey } }, async (request) => {
-    const { slot, response } = request.body as { slot: CardSlot; response: string };
-    return reader((request.params as ReaderParams).reader).withCard(async (card) => {
-      const spki = await card.driver.generateKeyPair(slot, Buffer.from(response, 'base64'));
-      return { spki: b64(spki), attestation: b64(await card.driver.keyAttestation(slot)) };
-    });
-  });
+  app.post(
+    '/readers/:reader/admin/generate-key',
+    { schema: { params: schemas.reader, body: schemas.generateKey } },
+    async (request) => {
+      const { slot, response } = request.body as { slot: CardSlot; response: string };
+      return reader((request.params as ReaderParams).reader).withCard(async (card) => {
+        const spki = await card.driver.generateKeyPair(slot, Buffer.from(response, 'base64'));
+        return { spki: b64(spki), attestation: b64(await card.driver.keyAttestation(slot)) };
+      });
+    },
+  );
 
-  app.post('/readers/:reader/admin/write-certificate', { schema: { params: schemas.reader, body: schemas.writeCertificate } }, async (request) => {
-    const { slot, der, response } = request.body as { slot: CardSlot; der: string; response: string };
-    await reader((request.params as ReaderParams).reader).withCard((card) => card.driver.writeCertificate(slot, Buffer.from(der, 'base64'), Buffer.from(response, 'base64')));
-    return { ok: true };
-  });
+  app.post(
+    '/readers/:reader/admin/write-certificate',
+    { schema: { params: schemas.reader, body: schemas.writeCertificate } },
+    async (request) => {
+      const { slot, der, response } = request.body as { slot: CardSlot; der: string; response: string };
+      await reader((request.params as ReaderParams).reader).withCard((card) =>
+        card.driver.writeCertificate(slot, Buffer.from(der, 'base64'), Buffer.from(response, 'base64')),
+      );
+      return { ok: true };
+    },
+  );
 
-  app.post('/readers/:reader/admin/set-pin', { schema: { params: schemas.reader, body: schemas.setPin } }, async (request) => {
-    const { pin, response, newValue } = request.body as { pin: PinKind; response: string; newValue: string };
-    await reader((request.params as ReaderParams).reader).withCard((card) => card.driver.setPinWithAdmin(pin, Buffer.from(response, 'base64'), newValue));
-    return { ok: true };
-  });
+  app.post(
+    '/readers/:reader/admin/set-pin',
+    { schema: { params: schemas.reader, body: schemas.setPin } },
+    async (request) => {
+      const { pin, response, newValue } = request.body as { pin: PinKind; response: string; newValue: string };
+      await reader((request.params as ReaderParams).reader).withCard((card) =>
+        card.driver.setPinWithAdmin(pin, Buffer.from(response, 'base64'), newValue),
+      );
+      return { ok: true };
+    },
+  );
 
   try {
     await app.listen({ host, port: options.port ?? DEFAULT_AGENT_PORT });
   } catch (err) {
     await Promise.all(readers.map((r) => r.close()));
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new Error(`Le port ${options.port ?? DEFAULT_AGENT_PORT} est déjà utilisé : un agent de carte tourne-t-il déjà ? (autre port : --port)`, { cause: err });
+      throw new Error(
+        `Le port ${options.port ?? DEFAULT_AGENT_PORT} est déjà utilisé : un agent de carte tourne-t-il déjà ? (autre port : --port)`,
+        { cause: err },
+      );
     }
     throw err;
   }
@@ -337,13 +426,24 @@ function sendError(reply: FastifyReply, error: unknown, log: (line: string) => v
   }
   const fe = error as FastifyError;
   if (fe.validation) {
-    const fields = fe.validation.map((v) => (v.instancePath || String((v.params as { missingProperty?: string }).missingProperty ?? '')).replace(/^\//, '')).filter(Boolean);
-    return reply.code(400).send({ code: 'invalid', message: `Requête invalide${fields.length ? ` : vérifiez ${[...new Set(fields)].join(', ')}` : ''}.` });
+    const fields = fe.validation
+      .map((v) =>
+        (v.instancePath || String((v.params as { missingProperty?: string }).missingProperty ?? '')).replace(/^\//, ''),
+      )
+      .filter(Boolean);
+    return reply.code(400).send({
+      code: 'invalid',
+      message: `Requête invalide${fields.length ? ` : vérifiez ${[...new Set(fields)].join(', ')}` : ''}.`,
+    });
   }
   const status = fe.statusCode ?? 500;
   if (status === 413) return reply.code(413).send({ code: 'invalid', message: 'Requête trop volumineuse.' });
-  if (status === 415) return reply.code(415).send({ code: 'invalid', message: 'Type de contenu non pris en charge : envoyez du JSON (application/json).' });
-  if (status >= 400 && status < 500) return reply.code(400).send({ code: 'invalid', message: "Requête invalide : le corps n'est pas un JSON valide." });
+  if (status === 415)
+    return reply
+      .code(415)
+      .send({ code: 'invalid', message: 'Type de contenu non pris en charge : envoyez du JSON (application/json).' });
+  if (status >= 400 && status < 500)
+    return reply.code(400).send({ code: 'invalid', message: "Requête invalide : le corps n'est pas un JSON valide." });
   // Never the request: its body may hold a PIN.
   log(`Erreur interne : ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   const { body } = errorResponse(error);

@@ -13,7 +13,13 @@ export interface Change<T> {
 }
 
 /** The audit record of a successful change (for writers that append several in one transaction). */
-export function auditEntry(ctx: AppContext, actor: Actor, auth: Authorization, action: string, change: Omit<Change<unknown>, 'result'>): AuditEntry {
+export function auditEntry(
+  ctx: AppContext,
+  actor: Actor,
+  auth: Authorization,
+  action: string,
+  change: Omit<Change<unknown>, 'result'>,
+): AuditEntry {
   return {
     at: ctx.now().toISOString(),
     actorId: auth.actorId,

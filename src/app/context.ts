@@ -13,7 +13,14 @@ export interface RoleGrant {
 /** Who is acting: a signed-in person with role grants, a service account, or the system itself. */
 export type Actor =
   | { kind: 'person'; agentId: string; displayName: string; grants: RoleGrant[]; requestId: string | null }
-  | { kind: 'service'; tokenId: string; name: string; organizationId: string; scopes: string[]; requestId: string | null }
+  | {
+      kind: 'service';
+      tokenId: string;
+      name: string;
+      organizationId: string;
+      scopes: string[];
+      requestId: string | null;
+    }
   | { kind: 'system'; name: string; requestId: string | null };
 
 export interface AppContext {
@@ -24,7 +31,12 @@ export interface AppContext {
   newId: () => string;
 }
 
-export function makeContext(store: Store, mailer: Mailer, dataDir: string, now: () => Date = () => new Date()): AppContext {
+export function makeContext(
+  store: Store,
+  mailer: Mailer,
+  dataDir: string,
+  now: () => Date = () => new Date(),
+): AppContext {
   return { store, mailer, dataDir, now, newId: randomUUID };
 }
 

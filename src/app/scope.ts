@@ -5,5 +5,8 @@ export function pathUnder(roots: string[] | null, column: string): RawBuilder<bo
   if (roots === null) return sql<boolean>`1 = 1`;
   if (roots.length === 0) return sql<boolean>`1 = 0`;
   const ref = sql.ref(column);
-  return sql<boolean>`(${sql.join(roots.map((r) => sql`${ref} like ${`%/${r}/%`}`), sql` or `)})`;
+  return sql<boolean>`(${sql.join(
+    roots.map((r) => sql`${ref} like ${`%/${r}/%`}`),
+    sql` or `,
+  )})`;
 }

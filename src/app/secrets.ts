@@ -20,12 +20,27 @@ export function sameSecret(a: string, b: string): boolean {
 // OWASP minimum (19 MiB, 2 passes, 1 lane) and a 16-byte salt, in a PHC-like string.
 const ARGON2 = { memory: 19_456, passes: 2, parallelism: 1, tagLength: 32 } as const;
 
-function argon2id(message: string, salt: Buffer, p: { memory: number; passes: number; parallelism: number }): Promise<Buffer> {
+function argon2id(
+  message: string,
+  salt: Buffer,
+  p: { memory: number; passes: number; parallelism: number },
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    argon2('argon2id', { message, nonce: salt, parallelism: p.parallelism, tagLength: ARGON2.tagLength, memory: p.memory, passes: p.passes }, (err, key) => {
-      if (err) reject(err);
-      else resolve(key);
-    });
+    argon2(
+      'argon2id',
+      {
+        message,
+        nonce: salt,
+        parallelism: p.parallelism,
+        tagLength: ARGON2.tagLength,
+        memory: p.memory,
+        passes: p.passes,
+      },
+      (err, key) => {
+        if (err) reject(err);
+        else resolve(key);
+      },
+    );
   });
 }
 
@@ -39,6 +54,10 @@ export async function verifyHumanSecret(secret: string, stored: string): Promise
   const m = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/.exec(stored);
   if (!m) return false;
   const expected = Buffer.from(m[5]!, 'base64url');
-  const tag = await argon2id(secret, Buffer.from(m[4]!, 'base64url'), { memory: Number(m[1]), passes: Number(m[2]), parallelism: Number(m[3]) });
+  const tag = await argon2id(secret, Buffer.from(m[4]!, 'base64url'), {
+    memory: Number(m[1]),
+    passes: Number(m[2]),
+    parallelism: Number(m[3]),
+  });
   return tag.length === expected.length && timingSafeEqual(tag, expected);
 }

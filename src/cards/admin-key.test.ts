@@ -18,11 +18,20 @@ test('adminResponse is HMAC-SHA256(cardKey, challenge ‖ operation) and binds b
   const key = deriveCardAdminKey(master, '1240001062');
   const challenge = randomBytes(16);
   const r = adminResponse(key, challenge, 'reset-pin:auth');
-  assert.deepEqual(r, createHmac('sha256', key).update(Buffer.concat([challenge, Buffer.from('reset-pin:auth')])).digest());
+  assert.deepEqual(
+    r,
+    createHmac('sha256', key)
+      .update(Buffer.concat([challenge, Buffer.from('reset-pin:auth')]))
+      .digest(),
+  );
   assert.ok(checkAdminResponse(key, challenge, 'reset-pin:auth', r));
   assert.equal(checkAdminResponse(key, challenge, 'reset-pin:sign', r), false, 'another operation');
   assert.equal(checkAdminResponse(key, randomBytes(16), 'reset-pin:auth', r), false, 'another challenge');
-  assert.equal(checkAdminResponse(deriveCardAdminKey(master, '1240001063'), challenge, 'reset-pin:auth', r), false, 'another card');
+  assert.equal(
+    checkAdminResponse(deriveCardAdminKey(master, '1240001063'), challenge, 'reset-pin:auth', r),
+    false,
+    'another card',
+  );
   assert.equal(checkAdminResponse(key, challenge, 'reset-pin:auth', r.subarray(0, 31)), false, 'truncated');
 });
 

@@ -6,7 +6,7 @@ import type { AdminOperation } from './card.ts';
 
 /** HMAC-SHA256(master, "cartes-card-admin|" + serial): the administration key of one card. */
 export function deriveCardAdminKey(master: Buffer, serial: string): Buffer {
-  if (master.length < 32) throw new Error("Clé maîtresse des cartes trop courte : 32 octets au moins.");
+  if (master.length < 32) throw new Error('Clé maîtresse des cartes trop courte : 32 octets au moins.');
   return createHmac('sha256', master).update(`cartes-card-admin|${serial}`).digest();
 }
 
@@ -27,7 +27,12 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** True when `response` is the right answer to `challenge` for `operation` (constant time). */
-export function checkAdminResponse(cardKey: Buffer, challenge: Uint8Array, operation: AdminOperation, response: Uint8Array): boolean {
+export function checkAdminResponse(
+  cardKey: Buffer,
+  challenge: Uint8Array,
+  operation: AdminOperation,
+  response: Uint8Array,
+): boolean {
   return constantTimeEqual(adminResponse(cardKey, challenge, operation), response);
 }
 
@@ -51,6 +56,12 @@ export function keyAttestation(cardKey: Buffer, serial: string, slot: string, sp
   return createHmac('sha256', cardKey).update(`cartes-key-attestation|${serial}|${slot}|${digest}`).digest();
 }
 
-export function checkKeyAttestation(cardKey: Buffer, serial: string, slot: string, spki: Uint8Array, attestation: Uint8Array): boolean {
+export function checkKeyAttestation(
+  cardKey: Buffer,
+  serial: string,
+  slot: string,
+  spki: Uint8Array,
+  attestation: Uint8Array,
+): boolean {
   return constantTimeEqual(keyAttestation(cardKey, serial, slot, spki), attestation);
 }

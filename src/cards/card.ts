@@ -51,7 +51,17 @@ export interface CardIdentity {
  * never does, so the card agent cannot perform them alone.
  */
 // 'replace-key:<slot>' renews the key of that occupied slot (certificate renewal); 'personalize' only fills empty slots.
-export const ADMIN_OPERATIONS = ['set-pin:auth', 'set-pin:sign', 'reset-pin:auth', 'reset-pin:sign', 'terminate', 'personalize', 'replace-key:auth', 'replace-key:sign', 'replace-key:enc'] as const;
+export const ADMIN_OPERATIONS = [
+  'set-pin:auth',
+  'set-pin:sign',
+  'reset-pin:auth',
+  'reset-pin:sign',
+  'terminate',
+  'personalize',
+  'replace-key:auth',
+  'replace-key:sign',
+  'replace-key:enc',
+] as const;
 export type AdminOperation = (typeof ADMIN_OPERATIONS)[number];
 
 export interface CardDriver {

@@ -7,7 +7,18 @@
 // changing a byte of either makes the file unreadable. Writes are atomic (temp file in the same
 // folder, fsync, rename), so a reader never sees half a card.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, scryptSync } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { checkAdminResponse, constantTimeEqual } from './admin-key.ts';
 import {
@@ -25,7 +36,11 @@ import {
 /** Wrong administration responses in a row before the card's administration key is blocked for good. */
 export const ADMIN_TRIES = 3;
 
-export const SLOT_LABELS: Record<CardSlot, string> = { auth: 'authentification', sign: 'signature', enc: 'chiffrement' };
+export const SLOT_LABELS: Record<CardSlot, string> = {
+  auth: 'authentification',
+  sign: 'signature',
+  enc: 'chiffrement',
+};
 
 const SERIAL = /^\d{10}$/;
 
@@ -60,7 +75,12 @@ export function sealFile(header: SealedHeader, content: unknown, chipKey: Buffer
   const data = Buffer.concat([cipher.update(JSON.stringify(content), 'utf8'), cipher.final()]);
   const file = {
     ...header,
-    sealed: { alg: 'A256GCM', iv: iv.toString('base64'), data: data.toString('base64'), tag: cipher.getAuthTag().toString('base64') },
+    sealed: {
+      alg: 'A256GCM',
+      iv: iv.toString('base64'),
+      data: data.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+    },
   };
   return Buffer.from(JSON.stringify(file, null, 1) + '\n', 'utf8');
 }
@@ -84,15 +104,25 @@ export function readHeader(bytes: Buffer, format: string): SealedHeader | null {
   return { format, version: 1, serial: o['serial'], model: o['model'], holder: o['holder'] as string | null };
 }
 
-export function openFile<T>(bytes: Buffer, format: string, chipKey: Buffer, info: string): { header: SealedHeader; content: T } {
+export function openFile<T>(
+  bytes: Buffer,
+  format: string,
+  chipKey: Buffer,
+  info: string,
+): { header: SealedHeader; content: T } {
   const header = readHeader(bytes, format);
   if (!header) throw unreadable("ce fichier n'est pas une carte de ce type ou son en-tête est abîmé.");
-  const sealed = (JSON.parse(bytes.toString('utf8')) as { sealed?: { iv?: unknown; data?: unknown; tag?: unknown } }).sealed;
+  const sealed = (JSON.parse(bytes.toString('utf8')) as { sealed?: { iv?: unknown; data?: unknown; tag?: unknown } })
+    .sealed;
   if (!sealed || typeof sealed.iv !== 'string' || typeof sealed.data !== 'string' || typeof sealed.tag !== 'string') {
     throw unreadable('contenu scellé absent.');
   }
   try {
-    const decipher = createDecipheriv('aes-256-gcm', sealKey(chipKey, header.serial, info), Buffer.from(sealed.iv, 'base64'));
+    const decipher = createDecipheriv(
+      'aes-256-gcm',
+      sealKey(chipKey, header.serial, info),
+      Buffer.from(sealed.iv, 'base64'),
+    );
     decipher.setAAD(headerAad(header));
     decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
     const clear = Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]);
@@ -107,7 +137,11 @@ export function openFile<T>(bytes: Buffer, format: string, chipKey: Buffer, info
  * `exclusive`, which refuses to replace an existing file), then fsync of the folder.
  * `durable: false` skips the fsyncs (bulk production; the caller syncs at the end).
  */
-export function writeFileAtomic(file: string, data: Buffer, options: { durable?: boolean; exclusive?: boolean } = {}): void {
+export function writeFileAtomic(
+  file: string,
+  data: Buffer,
+  options: { durable?: boolean; exclusive?: boolean } = {},
+): void {
   const durable = options.durable ?? true;
   const dir = dirname(file);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -132,7 +166,8 @@ export function writeFileAtomic(file: string, data: Buffer, options: { durable?:
     } catch {
       // already gone
     }
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`Une carte existe déjà à cet emplacement : ${file}.`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new Error(`Une carte existe déjà à cet emplacement : ${file}.`, { cause: err });
     throw err;
   }
   if (durable) {
@@ -149,7 +184,8 @@ export function readCardBytes(file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw unreadable(`fichier introuvable (${basename(file)}) : la carte a été retirée ?`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw unreadable(`fichier introuvable (${basename(file)}) : la carte a été retirée ?`);
     throw err;
   }
 }
@@ -180,7 +216,8 @@ async function lockFile(file: string): Promise<() => void> {
       };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw unreadable(`dossier introuvable (${basename(dirname(file))}) : la carte a été retirée ?`);
+      if (code === 'ENOENT')
+        throw unreadable(`dossier introuvable (${basename(dirname(file))}) : la carte a été retirée ?`);
       if (code !== 'EEXIST') throw err;
     }
     try {
@@ -188,7 +225,8 @@ async function lockFile(file: string): Promise<() => void> {
     } catch {
       // released meanwhile
     }
-    if (Date.now() > deadline) throw new CardError('unreadable', 'Carte occupée : une autre opération est en cours, réessayez.');
+    if (Date.now() > deadline)
+      throw new CardError('unreadable', 'Carte occupée : une autre opération est en cours, réessayez.');
     await sleep(5 + Math.random() * 10);
   }
 }
@@ -241,7 +279,13 @@ export interface ChipCore {
 
 export function newChipCore(adminKey: Buffer): ChipCore {
   const pin = (): PinRecord => ({ hash: null, salt: null, triesLeft: PIN_TRIES });
-  return { terminated: false, adminKey: adminKey.toString('base64'), adminTriesLeft: ADMIN_TRIES, challenge: null, pins: { auth: pin(), sign: pin() } };
+  return {
+    terminated: false,
+    adminKey: adminKey.toString('base64'),
+    adminTriesLeft: ADMIN_TRIES,
+    challenge: null,
+    pins: { auth: pin(), sign: pin() },
+  };
 }
 
 // A 4-digit PIN has 10,000 values: the hash only keeps it out of sight; the try counter and the
@@ -260,11 +304,16 @@ export function checkPinFormat(value: unknown): asserts value is string {
 
 export function setPinRecord(core: ChipCore, kind: PinKind, value: string): void {
   const salt = randomBytes(16);
-  core.pins[kind] = { hash: pinHash(value, salt).toString('base64'), salt: salt.toString('base64'), triesLeft: PIN_TRIES };
+  core.pins[kind] = {
+    hash: pinHash(value, salt).toString('base64'),
+    salt: salt.toString('base64'),
+    triesLeft: PIN_TRIES,
+  };
 }
 
 export function assertAlive(core: ChipCore): void {
-  if (core.terminated) throw new CardError('terminated', 'Cette carte est désactivée définitivement : elle refuse toute opération.');
+  if (core.terminated)
+    throw new CardError('terminated', 'Cette carte est désactivée définitivement : elle refuse toute opération.');
 }
 
 function triesText(n: number): string {
@@ -280,7 +329,10 @@ export function verifyPinRecord(core: ChipCore, kind: PinKind, value: string): v
   const rec = core.pins[kind];
   const label = PIN_LABELS[kind];
   if (rec.hash === null || rec.salt === null) {
-    throw new CardError('pin_not_set', `Le code ${label} n'est pas encore défini : la carte doit d'abord être activée.`);
+    throw new CardError(
+      'pin_not_set',
+      `Le code ${label} n'est pas encore défini : la carte doit d'abord être activée.`,
+    );
   }
   if (rec.triesLeft <= 0) throw new CardError('pin_blocked', `Le code ${label} est bloqué après trois erreurs.`, 0);
   if (constantTimeEqual(pinHash(value, Buffer.from(rec.salt, 'base64')), Buffer.from(rec.hash, 'base64'))) {
@@ -288,7 +340,8 @@ export function verifyPinRecord(core: ChipCore, kind: PinKind, value: string): v
     return;
   }
   rec.triesLeft -= 1;
-  if (rec.triesLeft <= 0) throw new CardError('pin_blocked', `Code PIN erroné : le code ${label} est bloqué après trois erreurs.`, 0);
+  if (rec.triesLeft <= 0)
+    throw new CardError('pin_blocked', `Code PIN erroné : le code ${label} est bloqué après trois erreurs.`, 0);
   throw new CardError('pin_wrong', `Code PIN erroné : ${triesText(rec.triesLeft)}.`, rec.triesLeft);
 }
 
@@ -322,14 +375,23 @@ export function consumeAdmin(core: ChipCore, operation: AdminOperation, response
   assertAlive(core);
   if (core.adminKey === null || core.adminTriesLeft <= 0) {
     core.challenge = null;
-    throw new CardError('admin_refused', "Opération d'administration refusée : la clé d'administration de la carte est bloquée.");
+    throw new CardError(
+      'admin_refused',
+      "Opération d'administration refusée : la clé d'administration de la carte est bloquée.",
+    );
   }
   const challenge = core.challenge;
   core.challenge = null;
   if (challenge === null) {
-    throw new CardError('admin_refused', "Opération d'administration refusée : aucun défi en cours (un défi ne sert qu'une fois).");
+    throw new CardError(
+      'admin_refused',
+      "Opération d'administration refusée : aucun défi en cours (un défi ne sert qu'une fois).",
+    );
   }
-  if (!(response instanceof Uint8Array) || !checkAdminResponse(Buffer.from(core.adminKey, 'base64'), Buffer.from(challenge, 'base64'), operation, response)) {
+  if (
+    !(response instanceof Uint8Array) ||
+    !checkAdminResponse(Buffer.from(core.adminKey, 'base64'), Buffer.from(challenge, 'base64'), operation, response)
+  ) {
     core.adminTriesLeft -= 1;
     const left = core.adminTriesLeft;
     throw new CardError(

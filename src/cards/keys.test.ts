@@ -37,10 +37,22 @@ test('the environment wins (64 hex) and writes no file', (t) => {
 
 test('malformed values are refused in French', (t) => {
   const dir = tempDir(t);
-  assert.throws(() => loadCardMasterKey(dir, { CARTES_CARD_MASTER_KEY: 'abc' }), (e: unknown) =>
-    e instanceof CardKeyError && /^CARTES_CARD_MASTER_KEY : clé maîtresse des cartes invalide, 64 caractères hexadécimaux attendus/.test(e.message));
-  assert.throws(() => loadChipKey(dir, { CARTES_CARD_CHIP_KEY: 'zz'.repeat(32) }), /CARTES_CARD_CHIP_KEY : clé de puce invalide/);
+  assert.throws(
+    () => loadCardMasterKey(dir, { CARTES_CARD_MASTER_KEY: 'abc' }),
+    (e: unknown) =>
+      e instanceof CardKeyError &&
+      /^CARTES_CARD_MASTER_KEY : clé maîtresse des cartes invalide, 64 caractères hexadécimaux attendus/.test(
+        e.message,
+      ),
+  );
+  assert.throws(
+    () => loadChipKey(dir, { CARTES_CARD_CHIP_KEY: 'zz'.repeat(32) }),
+    /CARTES_CARD_CHIP_KEY : clé de puce invalide/,
+  );
   loadChipKey(dir, {});
   writeFileSync(join(dir, 'cards', 'chip.key'), 'pas une clé\n');
-  assert.throws(() => loadChipKey(dir, {}), (e: unknown) => e instanceof CardKeyError && /clé de puce illisible dans .*chip\.key/.test(e.message));
+  assert.throws(
+    () => loadChipKey(dir, {}),
+    (e: unknown) => e instanceof CardKeyError && /clé de puce illisible dans .*chip\.key/.test(e.message),
+  );
 });

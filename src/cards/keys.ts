@@ -17,12 +17,21 @@ const HEX64 = /^[0-9a-fA-F]{64}$/;
  * on first use, never overwritten); `error` builds the caller's French error. Shared by the card
  * keys and the manufacturer's exchange and activation keys.
  */
-export function loadHexKey(dir: string, env: NodeJS.ProcessEnv, variable: string, fileName: string, what: string, error: (message: string) => Error = (m) => new CardKeyError(m)): Buffer {
+export function loadHexKey(
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  variable: string,
+  fileName: string,
+  what: string,
+  error: (message: string) => Error = (m) => new CardKeyError(m),
+): Buffer {
   const fromEnv = env[variable];
   if (fromEnv !== undefined && fromEnv !== '') {
     const value = fromEnv.trim();
     if (!HEX64.test(value)) {
-      throw error(`${variable} : ${what} invalide, 64 caractères hexadécimaux attendus (32 octets), reçu ${value.length} caractère(s).`);
+      throw error(
+        `${variable} : ${what} invalide, 64 caractères hexadécimaux attendus (32 octets), reçu ${value.length} caractère(s).`,
+      );
     }
     return Buffer.from(value, 'hex');
   }
@@ -36,7 +45,9 @@ export function loadHexKey(dir: string, env: NodeJS.ProcessEnv, variable: string
   }
   const value = readFileSync(file, 'utf8').trim();
   if (!HEX64.test(value)) {
-    throw error(`${what} illisible dans ${file} : 64 caractères hexadécimaux attendus. Restaurez le fichier depuis une sauvegarde (le remplacer rend inutilisable ce qu'il protège).`);
+    throw error(
+      `${what} illisible dans ${file} : 64 caractères hexadécimaux attendus. Restaurez le fichier depuis une sauvegarde (le remplacer rend inutilisable ce qu'il protège).`,
+    );
   }
   return Buffer.from(value, 'hex');
 }

@@ -19,7 +19,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ecdsaRawToDer } from '../pki/keystore-pkcs11.ts';
 import { acquirePkcs11Module, ckr, releasePkcs11Module, type Pkcs11Module } from '../pki/pkcs11-module.ts';
 import { keyAttestation, pkcs11SoPin } from './admin-key.ts';
-import { CARD_SLOTS, CardError, pinForSlot, type CardDriver, type CardIdentity, type CardSlot, type PinKind } from './card.ts';
+import {
+  CARD_SLOTS,
+  CardError,
+  pinForSlot,
+  type CardDriver,
+  type CardIdentity,
+  type CardSlot,
+  type PinKind,
+} from './card.ts';
 import {
   assertAlive,
   changePinRecord,
@@ -92,9 +100,13 @@ function unavailable(message: string, cause?: unknown): CardError {
 
 /** The card reader's French errors for a module that does not load or initialise. */
 function moduleFailure(modulePath: string) {
-  return (what: 'load' | 'init', cause: unknown) => unavailable(what === 'load'
-    ? `Lecteur PKCS#11 indisponible : module ${modulePath} introuvable ou illisible.`
-    : `Lecteur PKCS#11 indisponible : le module ${modulePath} ne s'initialise pas.`, cause);
+  return (what: 'load' | 'init', cause: unknown) =>
+    unavailable(
+      what === 'load'
+        ? `Lecteur PKCS#11 indisponible : module ${modulePath} introuvable ou illisible.`
+        : `Lecteur PKCS#11 indisponible : le module ${modulePath} ne s'initialise pas.`,
+      cause,
+    );
 }
 
 /** CK_UTF8CHAR[32] label, blank-padded as PKCS#11 wants it (pkcs11js passes the string as is). */
@@ -111,7 +123,14 @@ function findSlot(m: Pkcs11Module, tokenLabel: string): { slot: Handle; serialNu
     labels.push(label);
     if (label === tokenLabel) return { slot: s, serialNumber: info.serialNumber.trim() };
   }
-  throw unavailable(`Carte absente : aucun jeton PKCS#11 « ${tokenLabel} » dans le lecteur (jetons présents : ${labels.filter(Boolean).map((l) => `« ${l} »`).join(', ') || 'aucun'}).`);
+  throw unavailable(
+    `Carte absente : aucun jeton PKCS#11 « ${tokenLabel} » dans le lecteur (jetons présents : ${
+      labels
+        .filter(Boolean)
+        .map((l) => `« ${l} »`)
+        .join(', ') || 'aucun'
+    }).`,
+  );
 }
 
 function find(m: Pkcs11Module, session: Handle, cls: number, label: string): Handle[] {
@@ -131,7 +150,8 @@ function spkiOf(m: Pkcs11Module, session: Handle, publicKey: Handle): Uint8Array
   let q = point!.value;
   // DER OCTET STRING around the point (PKCS#11 ≥ 2.20), or the raw point.
   if (q.length === 67 && q[0] === 0x04 && q[1] === 65) q = q.subarray(2);
-  if (q.length !== 65 || q[0] !== 0x04) throw new CardError('unsupported', 'Clé publique du jeton inattendue (point P-256 non compressé attendu).');
+  if (q.length !== 65 || q[0] !== 0x04)
+    throw new CardError('unsupported', 'Clé publique du jeton inattendue (point P-256 non compressé attendu).');
   return new Uint8Array(Buffer.concat([P256_SPKI_PREFIX, q]));
 }
 
@@ -184,7 +204,8 @@ function checkChipKey(chipKey: Buffer): void {
 }
 
 function checkSlot(slot: CardSlot): void {
-  if (!(CARD_SLOTS as readonly string[]).includes(slot)) throw new CardError('unsupported', `Emplacement de clé inconnu : « ${String(slot)} ».`);
+  if (!(CARD_SLOTS as readonly string[]).includes(slot))
+    throw new CardError('unsupported', `Emplacement de clé inconnu : « ${String(slot)} ».`);
 }
 
 function noKey(slot: CardSlot): CardError {
@@ -192,7 +213,12 @@ function noKey(slot: CardSlot): CardError {
 }
 
 /** Runs `fn` in a fresh read/write session on the token, logged in as `user` when given. */
-function withSession<T>(m: Pkcs11Module, slot: Handle, login: { user: number; pin: string } | null, fn: (session: Handle) => T): T {
+function withSession<T>(
+  m: Pkcs11Module,
+  slot: Handle,
+  login: { user: number; pin: string } | null,
+  fn: (session: Handle) => T,
+): T {
   const session = m.p11.C_OpenSession(slot, m.lib.CKF_SERIAL_SESSION | m.lib.CKF_RW_SESSION);
   let loggedIn = false;
   try {
@@ -231,13 +257,23 @@ export async function createPkcs11Card(input: CreatePkcs11CardInput): Promise<vo
       m.p11.C_InitToken(slot, soPin, paddedLabel(input.tokenLabel));
     } catch (err) {
       const code = ckr(err);
-      if (code === 'CKR_PIN_INCORRECT') throw new CardError('admin_refused', `Le jeton « ${input.tokenLabel} » n'a pas été préparé avec la clé d'administration de la carte ${input.serial}.`);
+      if (code === 'CKR_PIN_INCORRECT')
+        throw new CardError(
+          'admin_refused',
+          `Le jeton « ${input.tokenLabel} » n'a pas été préparé avec la clé d'administration de la carte ${input.serial}.`,
+        );
       throw err;
     }
     const userSecret = randomBytes(16).toString('hex');
     withSession(m, slot, { user: m.lib.CKU_SO, pin: soPin }, (session) => m.p11.C_InitPIN(session, userSecret));
     const { serialNumber } = findSlot(m, input.tokenLabel);
-    const header: SealedHeader = { format: PKCS11_CARD_FORMAT, version: 1, serial: input.serial, model: input.model, holder: input.holder ?? null };
+    const header: SealedHeader = {
+      format: PKCS11_CARD_FORMAT,
+      version: 1,
+      serial: input.serial,
+      model: input.model,
+      holder: input.holder ?? null,
+    };
     const content: CompanionContent = {
       v: 1,
       serial: input.serial,
@@ -264,12 +300,18 @@ class Pkcs11Card implements CardDriver {
 
   #read(): { header: SealedHeader; content: CompanionContent; slot: Handle } {
     if (this.#closed) throw new CardError('unreadable', 'Carte retirée du lecteur.');
-    const { header, content } = openFile<CompanionContent>(readCardBytes(this.#o.stateFile), PKCS11_CARD_FORMAT, this.#o.chipKey, SEAL_INFO);
+    const { header, content } = openFile<CompanionContent>(
+      readCardBytes(this.#o.stateFile),
+      PKCS11_CARD_FORMAT,
+      this.#o.chipKey,
+      SEAL_INFO,
+    );
     if (content.v !== 1 || content.serial !== header.serial || content.tokenLabel !== this.#o.tokenLabel) {
       throw new CardError('unreadable', "Carte illisible : l'enregistrement ne correspond pas à ce jeton.");
     }
     const { slot, serialNumber } = findSlot(this.#m, this.#o.tokenLabel);
-    if (!content.terminated && serialNumber !== content.tokenSerial) throw new CardError('unreadable', "Carte illisible : l'enregistrement ne correspond pas à ce jeton.");
+    if (!content.terminated && serialNumber !== content.tokenSerial)
+      throw new CardError('unreadable', "Carte illisible : l'enregistrement ne correspond pas à ce jeton.");
     return { header, content, slot };
   }
 
@@ -279,7 +321,8 @@ class Pkcs11Card implements CardDriver {
       const { header, content, slot } = this.#read();
       const before = JSON.stringify(content);
       const save = () => {
-        if (JSON.stringify(content) !== before) writeFileAtomic(this.#o.stateFile, sealFile(header, content, this.#o.chipKey, SEAL_INFO));
+        if (JSON.stringify(content) !== before)
+          writeFileAtomic(this.#o.stateFile, sealFile(header, content, this.#o.chipKey, SEAL_INFO));
       };
       let result: T;
       try {
@@ -354,7 +397,9 @@ class Pkcs11Card implements CardDriver {
       checkSlot(slot);
       const { lib, p11 } = this.#m;
       return withSession(this.#m, tokenSlot, this.#user(c), (session) => {
-        const old = [lib.CKO_PUBLIC_KEY, lib.CKO_PRIVATE_KEY, lib.CKO_CERTIFICATE].flatMap((cls) => find(this.#m, session, cls, slot));
+        const old = [lib.CKO_PUBLIC_KEY, lib.CKO_PRIVATE_KEY, lib.CKO_CERTIFICATE].flatMap((cls) =>
+          find(this.#m, session, cls, slot),
+        );
         const replacing = old.length > 0;
         consumeAdmin(c, replacing ? `replace-key:${slot}` : 'personalize', response);
         for (const handle of old) p11.C_DestroyObject(session, handle);
@@ -457,7 +502,12 @@ class Pkcs11Card implements CardDriver {
       assertAlive(c);
       checkSlot(slot);
       const { lib, p11 } = this.#m;
-      const hasKey = withSession(this.#m, tokenSlot, null, (session) => find(this.#m, session, lib.CKO_PUBLIC_KEY, slot).length > 0);
+      const hasKey = withSession(
+        this.#m,
+        tokenSlot,
+        null,
+        (session) => find(this.#m, session, lib.CKO_PUBLIC_KEY, slot).length > 0,
+      );
       if (!hasKey) throw noKey(slot);
       verifyPinRecord(c, pinForSlot(slot), pinValue);
       const digest = createHash('sha256').update(data).digest();
@@ -475,7 +525,11 @@ class Pkcs11Card implements CardDriver {
       const adminKey = c.adminKey;
       consumeAdmin(c, 'terminate', response);
       // Erase the token: every key and certificate goes, the user PIN is no longer initialised.
-      this.#m.p11.C_InitToken(tokenSlot, pkcs11SoPin(Buffer.from(adminKey!, 'base64')), paddedLabel(this.#o.tokenLabel));
+      this.#m.p11.C_InitToken(
+        tokenSlot,
+        pkcs11SoPin(Buffer.from(adminKey!, 'base64')),
+        paddedLabel(this.#o.tokenLabel),
+      );
       eraseCore(c);
       c.userSecret = '';
     });

@@ -9,7 +9,13 @@ import { promisify } from 'node:util';
 import { openssl } from '../../test/support/openssl.ts';
 import { adminResponse, deriveCardAdminKey } from './admin-key.ts';
 import { CardError, type AdminOperation, type CardDriver, type CardErrorCode } from './card.ts';
-import { createVirtualCard, openVirtualCard, personalizeVirtualCard, readVirtualCardHeader, VirtualCardBuilder } from './virtual-card.ts';
+import {
+  createVirtualCard,
+  openVirtualCard,
+  personalizeVirtualCard,
+  readVirtualCardHeader,
+  VirtualCardBuilder,
+} from './virtual-card.ts';
 
 const master = randomBytes(32);
 const chipKey = randomBytes(32);
@@ -37,14 +43,26 @@ function isCardError(code: CardErrorCode, message?: RegExp, triesLeft?: number |
 }
 
 /** A personalised card (AUTH, SIGN, ENC keys and certificates), PINs set to auth/sign. */
-async function activeCard(pins = { auth: '1357', sign: '2468' }): Promise<{ card: CardDriver; file: string; serial: string; spki: Record<string, Uint8Array> }> {
+async function activeCard(
+  pins = { auth: '1357', sign: '2468' },
+): Promise<{ card: CardDriver; file: string; serial: string; spki: Record<string, Uint8Array> }> {
   const serial = newSerial();
   const file = join(dir, `${serial}.carte`);
-  const builder = VirtualCardBuilder.create({ file, chipKey, serial, model: 'cims-agent', adminKey: deriveCardAdminKey(master, serial), holder: 'Camille Martin' });
+  const builder = VirtualCardBuilder.create({
+    file,
+    chipKey,
+    serial,
+    model: 'cims-agent',
+    adminKey: deriveCardAdminKey(master, serial),
+    holder: 'Camille Martin',
+  });
   const spki: Record<string, Uint8Array> = {};
   for (const slot of ['auth', 'sign', 'enc'] as const) {
     spki[slot] = builder.generateKeyPair(slot);
-    builder.writeCertificate(slot, Buffer.from(`30030201${slot === 'auth' ? '01' : slot === 'sign' ? '02' : '03'}`, 'hex'));
+    builder.writeCertificate(
+      slot,
+      Buffer.from(`30030201${slot === 'auth' ? '01' : slot === 'sign' ? '02' : '03'}`, 'hex'),
+    );
   }
   await builder.save();
   const card = await openVirtualCard(file, chipKey);
@@ -57,7 +75,14 @@ describe('virtual card', () => {
   test('a blank card: header readable without the chip key, nothing else', async () => {
     const serial = newSerial();
     const file = join(dir, `${serial}.carte`);
-    await createVirtualCard({ file, chipKey, serial, model: 'etat-agent', adminKey: deriveCardAdminKey(master, serial), holder: 'Lou Bernard' });
+    await createVirtualCard({
+      file,
+      chipKey,
+      serial,
+      model: 'etat-agent',
+      adminKey: deriveCardAdminKey(master, serial),
+      holder: 'Lou Bernard',
+    });
     assert.deepEqual(readVirtualCardHeader(file), { serial, model: 'etat-agent', holder: 'Lou Bernard' });
     assert.equal(readVirtualCardHeader(join(dir, 'absent')), null);
     const card = await openVirtualCard(file, chipKey);
@@ -73,18 +98,33 @@ describe('virtual card', () => {
     });
     assert.equal(await card.publicKey('auth'), null);
     assert.equal(await card.readCertificate('auth'), null);
-    await assert.rejects(createVirtualCard({ file, chipKey, serial, model: 'etat-agent', adminKey: deriveCardAdminKey(master, serial) }), /existe déjà/);
-    await assert.rejects(createVirtualCard({ file: join(dir, 'x'), chipKey, serial: '12', model: 'etat-agent', adminKey: master }), /Numéro de carte invalide/);
+    await assert.rejects(
+      createVirtualCard({ file, chipKey, serial, model: 'etat-agent', adminKey: deriveCardAdminKey(master, serial) }),
+      /existe déjà/,
+    );
+    await assert.rejects(
+      createVirtualCard({ file: join(dir, 'x'), chipKey, serial: '12', model: 'etat-agent', adminKey: master }),
+      /Numéro de carte invalide/,
+    );
     // Personalisation on the card itself, under the administration key.
     const spki = await card.generateKeyPair('auth', await respond(card, serial, 'personalize'));
     assert.deepEqual(await card.publicKey('auth'), spki);
-    assert.equal(createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).asymmetricKeyDetails?.namedCurve, 'prime256v1');
+    assert.equal(
+      createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).asymmetricKeyDetails?.namedCurve,
+      'prime256v1',
+    );
     // An occupied slot needs the renewal operation: 'personalize' is refused, 'replace-key' renews the key.
-    await assert.rejects(card.generateKeyPair('auth', await respond(card, serial, 'personalize')), isCardError('admin_refused'));
+    await assert.rejects(
+      card.generateKeyPair('auth', await respond(card, serial, 'personalize')),
+      isCardError('admin_refused'),
+    );
     const renewed = await card.generateKeyPair('auth', await respond(card, serial, 'replace-key:auth'));
     assert.notDeepEqual(renewed, spki);
     assert.deepEqual(await card.publicKey('auth'), renewed);
-    await assert.rejects(card.writeCertificate('sign', Buffer.from('3000', 'hex'), await respond(card, serial, 'personalize')), isCardError('no_key'));
+    await assert.rejects(
+      card.writeCertificate('sign', Buffer.from('3000', 'hex'), await respond(card, serial, 'personalize')),
+      isCardError('no_key'),
+    );
     await card.writeCertificate('auth', Buffer.from('300100', 'hex'), await respond(card, serial, 'personalize'));
     assert.deepEqual(await card.readCertificate('auth'), new Uint8Array([0x30, 0x01, 0x00]));
     assert.equal((await card.identity()).chipState, 'transport');
@@ -95,7 +135,14 @@ describe('virtual card', () => {
   test('the builder hands out public keys only and saves once', async () => {
     const serial = newSerial();
     const file = join(dir, `${serial}.carte`);
-    const builder = VirtualCardBuilder.create({ file, chipKey, serial, model: 'collectivites-2017', adminKey: deriveCardAdminKey(master, serial), holder: null });
+    const builder = VirtualCardBuilder.create({
+      file,
+      chipKey,
+      serial,
+      model: 'collectivites-2017',
+      adminKey: deriveCardAdminKey(master, serial),
+      holder: null,
+    });
     const auth = builder.generateKeyPair('auth');
     assert.throws(() => builder.generateKeyPair('auth'), isCardError('slot_taken'));
     assert.throws(() => builder.writeCertificate('sign', Buffer.from('3000', 'hex')), isCardError('no_key'));
@@ -109,7 +156,11 @@ describe('virtual card', () => {
     assert.equal(id.chipState, 'transport');
     assert.deepEqual(id.keys, ['auth']);
     assert.deepEqual(await card.publicKey('auth'), auth);
-    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temp file left');
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+      [],
+      'no temp file left',
+    );
   });
 
   test('personalizeVirtualCard: keys, certificates for their SPKIs, one write', async () => {
@@ -117,7 +168,13 @@ describe('virtual card', () => {
     const file = join(dir, `${serial}.carte`);
     const seen: string[] = [];
     const spkis = await personalizeVirtualCard({
-      file, chipKey, serial, model: 'collectivites-2017', adminKey: deriveCardAdminKey(master, serial), holder: 'Ana Roux', slots: ['auth', 'sign'],
+      file,
+      chipKey,
+      serial,
+      model: 'collectivites-2017',
+      adminKey: deriveCardAdminKey(master, serial),
+      holder: 'Ana Roux',
+      slots: ['auth', 'sign'],
       certify: (slot, spki) => {
         seen.push(slot);
         return Buffer.concat([Buffer.from([0x30, spki.length]), spki]);
@@ -135,31 +192,61 @@ describe('virtual card', () => {
   test('PINs: not set, format, wrong counts down, blocked at 0, success resets, unblock under admin', async () => {
     const serial = newSerial();
     const file = join(dir, `${serial}.carte`);
-    const b = VirtualCardBuilder.create({ file, chipKey, serial, model: 'cims-agent', adminKey: deriveCardAdminKey(master, serial) });
+    const b = VirtualCardBuilder.create({
+      file,
+      chipKey,
+      serial,
+      model: 'cims-agent',
+      adminKey: deriveCardAdminKey(master, serial),
+    });
     b.generateKeyPair('auth');
     await b.save();
     const card = await openVirtualCard(file, chipKey);
-    await assert.rejects(card.verifyPin('auth', '1234'), isCardError('pin_not_set', /Le code PIN Global n'est pas encore défini/));
+    await assert.rejects(
+      card.verifyPin('auth', '1234'),
+      isCardError('pin_not_set', /Le code PIN Global n'est pas encore défini/),
+    );
     await assert.rejects(card.sign('auth', Buffer.from('x'), '1234'), isCardError('pin_not_set'));
     // Activation: the response must be for 'set-pin' while the PIN is not set.
-    await assert.rejects(card.setPinWithAdmin('auth', await respond(card, serial, 'reset-pin:auth'), '1357'), isCardError('admin_refused'));
+    await assert.rejects(
+      card.setPinWithAdmin('auth', await respond(card, serial, 'reset-pin:auth'), '1357'),
+      isCardError('admin_refused'),
+    );
     assert.equal((await card.identity()).adminTriesLeft, 2, 'the wrong response counted');
-    await assert.rejects(card.setPinWithAdmin('auth', await respond(card, serial, 'set-pin:auth'), '13579'), isCardError('pin_format', /4 chiffres/));
+    await assert.rejects(
+      card.setPinWithAdmin('auth', await respond(card, serial, 'set-pin:auth'), '13579'),
+      isCardError('pin_format', /4 chiffres/),
+    );
     await card.setPinWithAdmin('auth', await respond(card, serial, 'set-pin:auth'), '1357');
     assert.equal((await card.identity()).adminTriesLeft, 3, 'a right response resets the admin counter');
 
     for (const bad of ['12345', '123', 'abcd', '', '١٢٣٤']) {
-      await assert.rejects(card.verifyPin('auth', bad), isCardError('pin_format', /Le code PIN doit comporter exactement 4 chiffres/));
+      await assert.rejects(
+        card.verifyPin('auth', bad),
+        isCardError('pin_format', /Le code PIN doit comporter exactement 4 chiffres/),
+      );
     }
     assert.equal((await card.identity()).pins.auth.triesLeft, 3, 'format errors do not count');
 
-    await assert.rejects(card.verifyPin('auth', '0000'), isCardError('pin_wrong', /^Code PIN erroné : il reste 2 essais\.$/, 2));
+    await assert.rejects(
+      card.verifyPin('auth', '0000'),
+      isCardError('pin_wrong', /^Code PIN erroné : il reste 2 essais\.$/, 2),
+    );
     await card.verifyPin('auth', '1357');
     assert.equal((await card.identity()).pins.auth.triesLeft, 3, 'success resets');
     await assert.rejects(card.verifyPin('auth', '0000'), isCardError('pin_wrong', /il reste 2 essais/, 2));
-    await assert.rejects(card.verifyPin('auth', '0001'), isCardError('pin_wrong', /^Code PIN erroné : il reste 1 essai\.$/, 1));
-    await assert.rejects(card.verifyPin('auth', '0002'), isCardError('pin_blocked', /^Code PIN erroné : le code PIN Global est bloqué après trois erreurs\.$/, 0));
-    await assert.rejects(card.verifyPin('auth', '1357'), isCardError('pin_blocked', /^Le code PIN Global est bloqué après trois erreurs\.$/));
+    await assert.rejects(
+      card.verifyPin('auth', '0001'),
+      isCardError('pin_wrong', /^Code PIN erroné : il reste 1 essai\.$/, 1),
+    );
+    await assert.rejects(
+      card.verifyPin('auth', '0002'),
+      isCardError('pin_blocked', /^Code PIN erroné : le code PIN Global est bloqué après trois erreurs\.$/, 0),
+    );
+    await assert.rejects(
+      card.verifyPin('auth', '1357'),
+      isCardError('pin_blocked', /^Le code PIN Global est bloqué après trois erreurs\.$/),
+    );
     await assert.rejects(card.changePin('auth', '1357', '9999'), isCardError('pin_blocked'));
     assert.deepEqual((await card.identity()).pins.auth, { set: true, triesLeft: 0, blocked: true });
 
@@ -168,7 +255,10 @@ describe('virtual card', () => {
     assert.equal((await again.identity()).pins.auth.blocked, true);
 
     // Unblock: 'reset-pin' now, 'set-pin' refused.
-    await assert.rejects(card.setPinWithAdmin('auth', await respond(card, serial, 'set-pin:auth'), '2468'), isCardError('admin_refused'));
+    await assert.rejects(
+      card.setPinWithAdmin('auth', await respond(card, serial, 'set-pin:auth'), '2468'),
+      isCardError('admin_refused'),
+    );
     await card.setPinWithAdmin('auth', await respond(card, serial, 'reset-pin:auth'), '2468');
     assert.deepEqual((await card.identity()).pins.auth, { set: true, triesLeft: 3, blocked: false });
     await assert.rejects(card.verifyPin('auth', '1357'), isCardError('pin_wrong'));
@@ -186,7 +276,11 @@ describe('virtual card', () => {
     const { card, spki } = await activeCard();
     assert.equal((await card.identity()).chipState, 'active');
     const data = Buffer.from(`cartes-connexion-v1\n${randomBytes(32).toString('base64')}\nhttps://cartes.example`);
-    for (const [slot, pin] of [['auth', '1357'], ['enc', '1357'], ['sign', '2468']] as const) {
+    for (const [slot, pin] of [
+      ['auth', '1357'],
+      ['enc', '1357'],
+      ['sign', '2468'],
+    ] as const) {
       const sig = await card.sign(slot, data, pin);
       assert.equal(sig[0], 0x30, 'DER SEQUENCE');
       const pub = createPublicKey({ key: Buffer.from(spki[slot]!), format: 'der', type: 'spki' });
@@ -196,7 +290,15 @@ describe('virtual card', () => {
       writeFileSync(join(dir, `${tag}.pub`), pub.export({ format: 'pem', type: 'spki' }));
       writeFileSync(join(dir, `${tag}.sig`), sig);
       writeFileSync(join(dir, `${tag}.dat`), data);
-      const r = await openssl(['dgst', '-sha256', '-verify', join(dir, `${tag}.pub`), '-signature', join(dir, `${tag}.sig`), join(dir, `${tag}.dat`)]);
+      const r = await openssl([
+        'dgst',
+        '-sha256',
+        '-verify',
+        join(dir, `${tag}.pub`),
+        '-signature',
+        join(dir, `${tag}.sig`),
+        join(dir, `${tag}.dat`),
+      ]);
       assert.equal(r.status, 0, r.out);
       assert.match(r.out, /Verified OK/);
     }
@@ -212,13 +314,22 @@ describe('virtual card', () => {
   test('a card without a key in the slot refuses to sign before asking for the PIN', async () => {
     const serial = newSerial();
     const file = join(dir, `${serial}.carte`);
-    const b = VirtualCardBuilder.create({ file, chipKey, serial, model: 'etat-agent', adminKey: deriveCardAdminKey(master, serial) });
+    const b = VirtualCardBuilder.create({
+      file,
+      chipKey,
+      serial,
+      model: 'etat-agent',
+      adminKey: deriveCardAdminKey(master, serial),
+    });
     b.generateKeyPair('auth');
     b.generateKeyPair('sign');
     await b.save();
     const card = await openVirtualCard(file, chipKey);
     await card.setPinWithAdmin('auth', await respond(card, serial, 'set-pin:auth'), '1111');
-    await assert.rejects(card.sign('enc', Buffer.from('x'), '0000'), isCardError('no_key', /Aucune clé dans l'emplacement « chiffrement »/));
+    await assert.rejects(
+      card.sign('enc', Buffer.from('x'), '0000'),
+      isCardError('no_key', /Aucune clé dans l'emplacement « chiffrement »/),
+    );
     assert.equal((await card.identity()).pins.auth.triesLeft, 3);
   });
 
@@ -226,25 +337,43 @@ describe('virtual card', () => {
     const { card, serial } = await activeCard();
     const key = deriveCardAdminKey(master, serial);
     // No challenge yet.
-    await assert.rejects(card.setPinWithAdmin('auth', adminResponse(key, randomBytes(16), 'reset-pin:auth'), '1111'), isCardError('admin_refused', /aucun défi en cours/));
+    await assert.rejects(
+      card.setPinWithAdmin('auth', adminResponse(key, randomBytes(16), 'reset-pin:auth'), '1111'),
+      isCardError('admin_refused', /aucun défi en cours/),
+    );
     // Replay: the same response a second time.
     const challenge = await card.adminChallenge();
     const response = adminResponse(key, challenge, 'reset-pin:sign');
     await card.setPinWithAdmin('sign', response, '1111');
-    await assert.rejects(card.setPinWithAdmin('sign', response, '2222'), isCardError('admin_refused', /aucun défi en cours/));
+    await assert.rejects(
+      card.setPinWithAdmin('sign', response, '2222'),
+      isCardError('admin_refused', /aucun défi en cours/),
+    );
     await card.verifyPin('sign', '1111');
     // A challenge is consumed by a wrong answer: the right answer afterwards is refused.
     const c2 = await card.adminChallenge();
-    await assert.rejects(card.setPinWithAdmin('sign', adminResponse(key, c2, 'terminate'), '2222'), isCardError('admin_refused', /incorrecte \(encore 2 essais/));
-    await assert.rejects(card.setPinWithAdmin('sign', adminResponse(key, c2, 'reset-pin:sign'), '2222'), isCardError('admin_refused', /aucun défi/));
+    await assert.rejects(
+      card.setPinWithAdmin('sign', adminResponse(key, c2, 'terminate'), '2222'),
+      isCardError('admin_refused', /incorrecte \(encore 2 essais/),
+    );
+    await assert.rejects(
+      card.setPinWithAdmin('sign', adminResponse(key, c2, 'reset-pin:sign'), '2222'),
+      isCardError('admin_refused', /aucun défi/),
+    );
     // A newer challenge replaces the older one.
     const old = await card.adminChallenge();
     await card.adminChallenge();
     await assert.rejects(card.terminate(adminResponse(key, old, 'terminate')), isCardError('admin_refused'));
     // Another card's key.
-    await assert.rejects(card.terminate(await respond(card, newSerial(), 'terminate')), isCardError('admin_refused', /maintenant bloquée/));
+    await assert.rejects(
+      card.terminate(await respond(card, newSerial(), 'terminate')),
+      isCardError('admin_refused', /maintenant bloquée/),
+    );
     assert.equal((await card.identity()).adminTriesLeft, 0);
-    await assert.rejects(card.terminate(await respond(card, serial, 'terminate')), isCardError('admin_refused', /clé d'administration de la carte est bloquée/));
+    await assert.rejects(
+      card.terminate(await respond(card, serial, 'terminate')),
+      isCardError('admin_refused', /clé d'administration de la carte est bloquée/),
+    );
     // The holder's PINs still work.
     await card.verifyPin('auth', '1357');
     assert.equal((await card.identity()).chipState, 'active');
@@ -330,9 +459,21 @@ describe('virtual card', () => {
     const { file } = await activeCard();
     const a = await openVirtualCard(file, chipKey);
     const b = await openVirtualCard(file, chipKey);
-    const results = await Promise.allSettled([a.verifyPin('sign', '0000'), b.verifyPin('sign', '0001'), a.verifyPin('sign', '0002'), b.verifyPin('sign', '2468')]);
-    assert.deepEqual(results.map((r) => (r.status === 'rejected' ? (r.reason as CardError).code : 'ok')), ['pin_wrong', 'pin_wrong', 'pin_blocked', 'pin_blocked']);
-    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp') || f.endsWith('.lock')), [], 'no temp or lock file left');
+    const results = await Promise.allSettled([
+      a.verifyPin('sign', '0000'),
+      b.verifyPin('sign', '0001'),
+      a.verifyPin('sign', '0002'),
+      b.verifyPin('sign', '2468'),
+    ]);
+    assert.deepEqual(
+      results.map((r) => (r.status === 'rejected' ? (r.reason as CardError).code : 'ok')),
+      ['pin_wrong', 'pin_wrong', 'pin_blocked', 'pin_blocked'],
+    );
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith('.tmp') || f.endsWith('.lock')),
+      [],
+      'no temp or lock file left',
+    );
   });
 
   test('two processes on one card: both wrong PINs count (lock file around read-modify-write)', async () => {
@@ -345,7 +486,10 @@ describe('virtual card', () => {
       await new Promise((r) => setTimeout(r, Math.max(0, Number(at) - Date.now())));
       try { await card.verifyPin('sign', '0000'); } catch (e) { console.log(e.code); }`;
     const at = String(Date.now() + 1500);
-    const run = () => promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, file, chipKey.toString('hex'), at], { encoding: 'utf8' });
+    const run = () =>
+      promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, file, chipKey.toString('hex'), at], {
+        encoding: 'utf8',
+      });
     const outs = await Promise.all([run(), run()]);
     assert.deepEqual(outs.map((o) => o.stdout.trim()).sort(), ['pin_wrong', 'pin_wrong']);
     assert.equal((await card.identity()).pins.sign.triesLeft, 1, 'no lost update');

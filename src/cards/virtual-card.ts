@@ -8,7 +8,15 @@
 // holds the chip key and an old copy).
 import { createPrivateKey, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CARD_SLOTS, CardError, pinForSlot, type CardDriver, type CardIdentity, type CardSlot, type PinKind } from './card.ts';
+import {
+  CARD_SLOTS,
+  CardError,
+  pinForSlot,
+  type CardDriver,
+  type CardIdentity,
+  type CardSlot,
+  type PinKind,
+} from './card.ts';
 import { constantTimeEqual, keyAttestation } from './admin-key.ts';
 import {
   assertAlive,
@@ -88,11 +96,13 @@ function noKey(slot: CardSlot): CardError {
 }
 
 function checkSlot(slot: CardSlot): void {
-  if (!(CARD_SLOTS as readonly string[]).includes(slot)) throw new CardError('unsupported', `Emplacement de clé inconnu : « ${String(slot)} ».`);
+  if (!(CARD_SLOTS as readonly string[]).includes(slot))
+    throw new CardError('unsupported', `Emplacement de clé inconnu : « ${String(slot)} ».`);
 }
 
 function checkDer(der: Uint8Array): void {
-  if (!(der instanceof Uint8Array) || der.length < 2 || der[0] !== 0x30) throw new CardError('unsupported', "Certificat refusé : ce n'est pas un certificat X.509 au format DER.");
+  if (!(der instanceof Uint8Array) || der.length < 2 || der[0] !== 0x30)
+    throw new CardError('unsupported', "Certificat refusé : ce n'est pas un certificat X.509 au format DER.");
 }
 
 /**
@@ -113,7 +123,13 @@ export class VirtualCardBuilder {
     if (!input.model.trim()) throw new Error('Modèle de carte manquant.');
     this.#file = input.file;
     this.#chipKey = input.chipKey;
-    this.#header = { format: VIRTUAL_CARD_FORMAT, version: 1, serial: input.serial, model: input.model, holder: input.holder ?? null };
+    this.#header = {
+      format: VIRTUAL_CARD_FORMAT,
+      version: 1,
+      serial: input.serial,
+      model: input.model,
+      holder: input.holder ?? null,
+    };
     this.#content = { v: 1, serial: input.serial, ...newChipCore(input.adminKey), keys: {}, certificates: {} };
   }
 
@@ -129,13 +145,25 @@ export class VirtualCardBuilder {
   static reopen(input: { file: string; chipKey: Buffer; adminKey: Buffer }): VirtualCardBuilder {
     const opened = openFile<VirtualContent>(readCardBytes(input.file), VIRTUAL_CARD_FORMAT, input.chipKey, SEAL_INFO);
     const c = opened.content;
-    if (c.v !== 1 || c.serial !== opened.header.serial) throw new CardError('unreadable', 'Carte illisible : contenu incohérent.');
+    if (c.v !== 1 || c.serial !== opened.header.serial)
+      throw new CardError('unreadable', 'Carte illisible : contenu incohérent.');
     assertAlive(c);
     if (c.adminKey === null || !constantTimeEqual(Buffer.from(c.adminKey, 'base64'), input.adminKey)) {
-      throw new CardError('admin_refused', "Opération d'administration refusée : ce n'est pas la clé d'administration de cette carte.");
+      throw new CardError(
+        'admin_refused',
+        "Opération d'administration refusée : ce n'est pas la clé d'administration de cette carte.",
+      );
     }
-    if (c.pins.auth.hash !== null || c.pins.sign.hash !== null) throw new CardError('admin_refused', 'Carte déjà activée : elle ne se personnalise plus en atelier.');
-    const builder = new VirtualCardBuilder({ file: input.file, chipKey: input.chipKey, serial: opened.header.serial, model: opened.header.model, adminKey: input.adminKey, holder: opened.header.holder });
+    if (c.pins.auth.hash !== null || c.pins.sign.hash !== null)
+      throw new CardError('admin_refused', 'Carte déjà activée : elle ne se personnalise plus en atelier.');
+    const builder = new VirtualCardBuilder({
+      file: input.file,
+      chipKey: input.chipKey,
+      serial: opened.header.serial,
+      model: opened.header.model,
+      adminKey: input.adminKey,
+      holder: opened.header.holder,
+    });
     Object.assign(builder.#content, c);
     builder.#reopened = true;
     return builder;
@@ -154,7 +182,8 @@ export class VirtualCardBuilder {
   /** Generates the slot's P-256 key pair inside the card object; returns its SPKI (DER). */
   generateKeyPair(slot: CardSlot): Uint8Array {
     checkSlot(slot);
-    if (this.#content.keys[slot]) throw new CardError('slot_taken', `L'emplacement « ${SLOT_LABELS[slot]} » contient déjà une clé.`);
+    if (this.#content.keys[slot])
+      throw new CardError('slot_taken', `L'emplacement « ${SLOT_LABELS[slot]} » contient déjà une clé.`);
     const key = slotKeyPair();
     this.#content.keys[slot] = key;
     return bytes(key.spki);
@@ -173,7 +202,10 @@ export class VirtualCardBuilder {
    */
   async save(options: { durable?: boolean } = {}): Promise<void> {
     if (this.#saved) throw new Error(`Carte ${this.#header.serial} déjà enregistrée.`);
-    writeFileAtomic(this.#file, sealFile(this.#header, this.#content, this.#chipKey, SEAL_INFO), { durable: options.durable ?? true, exclusive: !this.#reopened });
+    writeFileAtomic(this.#file, sealFile(this.#header, this.#content, this.#chipKey, SEAL_INFO), {
+      durable: options.durable ?? true,
+      exclusive: !this.#reopened,
+    });
     this.#saved = true;
   }
 }
@@ -187,7 +219,9 @@ export interface PersonalizeVirtualCardInput extends CreateVirtualCardInput {
 }
 
 /** A card in transport state in one write: key pairs, certificates, no PIN. Returns the SPKIs. */
-export async function personalizeVirtualCard(input: PersonalizeVirtualCardInput): Promise<Partial<Record<CardSlot, Uint8Array>>> {
+export async function personalizeVirtualCard(
+  input: PersonalizeVirtualCardInput,
+): Promise<Partial<Record<CardSlot, Uint8Array>>> {
   const builder = VirtualCardBuilder.create(input);
   const spkis: Partial<Record<CardSlot, Uint8Array>> = {};
   for (const slot of input.slots) {
@@ -229,7 +263,8 @@ class VirtualCard implements CardDriver {
   #read(): { header: SealedHeader; content: VirtualContent } {
     if (this.#closed) throw new CardError('unreadable', 'Carte retirée du lecteur.');
     const opened = openFile<VirtualContent>(readCardBytes(this.#file), VIRTUAL_CARD_FORMAT, this.#chipKey, SEAL_INFO);
-    if (opened.content.v !== 1 || opened.content.serial !== opened.header.serial) throw new CardError('unreadable', 'Carte illisible : contenu incohérent.');
+    if (opened.content.v !== 1 || opened.content.serial !== opened.header.serial)
+      throw new CardError('unreadable', 'Carte illisible : contenu incohérent.');
     return opened;
   }
 
@@ -239,7 +274,8 @@ class VirtualCard implements CardDriver {
       const { header, content } = this.#read();
       const before = JSON.stringify(content);
       const save = () => {
-        if (JSON.stringify(content) !== before) writeFileAtomic(this.#file, sealFile(header, content, this.#chipKey, SEAL_INFO));
+        if (JSON.stringify(content) !== before)
+          writeFileAtomic(this.#file, sealFile(header, content, this.#chipKey, SEAL_INFO));
       };
       let result: T;
       try {
@@ -377,4 +413,3 @@ export async function openVirtualCard(file: string, chipKey: Buffer): Promise<Ca
   await card.identity();
   return card;
 }
-

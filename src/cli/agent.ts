@@ -19,12 +19,22 @@ interface ServeOptions {
   pkcs11StateDir?: string;
 }
 
-const CHIP_STATES: Record<string, string> = { blank: 'vierge', transport: 'transport (PIN non définis)', active: 'active', terminated: 'détruite' };
+const CHIP_STATES: Record<string, string> = {
+  blank: 'vierge',
+  transport: 'transport (PIN non définis)',
+  active: 'active',
+  terminated: 'détruite',
+};
 const KINDS: Record<string, string> = { virtual: 'virtuel', pkcs11: 'PKCS#11' };
 
 function fail(err: unknown): void {
   process.exitCode = 1;
-  if (err instanceof CardAgentError || err instanceof LocalAgentError || err instanceof ConfigError || err instanceof CardKeyError) {
+  if (
+    err instanceof CardAgentError ||
+    err instanceof LocalAgentError ||
+    err instanceof ConfigError ||
+    err instanceof CardKeyError
+  ) {
     console.error(`Erreur : ${err.message}`);
     return;
   }
@@ -45,12 +55,24 @@ export function readerLine(r: ReaderStatus): string {
     const p = c.pins[k];
     return `${PIN_LABELS[k]} ${!p.set ? 'non défini' : p.blocked ? 'bloqué' : `${p.triesLeft} essai${p.triesLeft > 1 ? 's' : ''}`}`;
   }).join(', ');
-  return head + [`carte ${c.serial}`, c.model, c.holder ?? 'titulaire non indiqué', CHIP_STATES[c.chipState] ?? c.chipState, pins]
-    .join(' — ') + (c.file ? ` [${c.file}]` : '');
+  return (
+    head +
+    [
+      `carte ${c.serial}`,
+      c.model,
+      c.holder ?? 'titulaire non indiqué',
+      CHIP_STATES[c.chipState] ?? c.chipState,
+      pins,
+    ].join(' — ') +
+    (c.file ? ` [${c.file}]` : '')
+  );
 }
 
 export function statusLines(url: string, s: StatusResponse): string[] {
-  return [`Agent de carte : ${url} (état n° ${s.version}, ${new Date(s.changedAt).toLocaleString('fr-FR')})`, ...s.readers.map(readerLine)];
+  return [
+    `Agent de carte : ${url} (état n° ${s.version}, ${new Date(s.changedAt).toLocaleString('fr-FR')})`,
+    ...s.readers.map(readerLine),
+  ];
 }
 
 export function registerAgentCommands(program: Command): void {
@@ -58,15 +80,21 @@ export function registerAgentCommands(program: Command): void {
   const dataDir = () => loadConfig({ data: global().data }).dataDir;
   const client = (opts: { port?: number }) => CardAgentClient.local(dataDir(), process.env, opts.port);
 
-  const agent = program.command('agent').description('agent de carte du poste de travail : lecteurs, carte virtuelle, appairage du portail');
+  const agent = program
+    .command('agent')
+    .description('agent de carte du poste de travail : lecteurs, carte virtuelle, appairage du portail');
 
-  agent.command('serve', { isDefault: true })
+  agent
+    .command('serve', { isDefault: true })
     .description("démarre l'agent de carte sur 127.0.0.1 et affiche le code d'appairage (commande par défaut)")
     .option('--port <n>', "port d'écoute (défaut : $CARTES_AGENT_PORT ou 7391)", port)
     .option('--portal-origin <origine>', 'seule origine web servie (défaut : origine de $CARTES_PUBLIC_URL)')
     .option('--cards-dir <dossier>', 'dossier des cartes virtuelles (défaut : <data>/cards)')
     .option('--pkcs11-module <chemin>', 'module PKCS#11 (.so) : un lecteur par jeton présent')
-    .option('--pkcs11-state-dir <dossier>', 'dossier des dossiers compagnons des jetons « <libellé>.pkcs11 » (défaut : dossier des cartes)')
+    .option(
+      '--pkcs11-state-dir <dossier>',
+      'dossier des dossiers compagnons des jetons « <libellé>.pkcs11 » (défaut : dossier des cartes)',
+    )
     .action(async (opts: ServeOptions) => {
       try {
         const config = loadConfig({ data: global().data });
@@ -74,7 +102,9 @@ export function registerAgentCommands(program: Command): void {
         try {
           portalOrigin = new URL(opts.portalOrigin ?? config.publicUrl).origin;
         } catch {
-          throw new Error(`origine du portail invalide : « ${opts.portalOrigin ?? config.publicUrl} » (ex. https://cartes.exemple.gouv.fr).`);
+          throw new Error(
+            `origine du portail invalide : « ${opts.portalOrigin ?? config.publicUrl} » (ex. https://cartes.exemple.gouv.fr).`,
+          );
         }
         const cardsDir = resolve(opts.cardsDir ?? join(config.dataDir, 'cards'));
         const started = await startCardAgent({
@@ -82,7 +112,14 @@ export function registerAgentCommands(program: Command): void {
           portalOrigin,
           cardsDir,
           chipKey: loadChipKey(config.dataDir),
-          ...(opts.pkcs11Module ? { pkcs11: { module: opts.pkcs11Module, ...(opts.pkcs11StateDir ? { stateDir: resolve(opts.pkcs11StateDir) } : {}) } } : {}),
+          ...(opts.pkcs11Module
+            ? {
+                pkcs11: {
+                  module: opts.pkcs11Module,
+                  ...(opts.pkcs11StateDir ? { stateDir: resolve(opts.pkcs11StateDir) } : {}),
+                },
+              }
+            : {}),
           dataDir: config.dataDir,
           log: (line) => console.log(`${new Date().toLocaleTimeString('fr-FR')} ${line}`),
         });
@@ -101,7 +138,8 @@ export function registerAgentCommands(program: Command): void {
       }
     });
 
-  agent.command('insert')
+  agent
+    .command('insert')
     .description("insère une carte virtuelle (fichier du dossier des cartes de l'agent) dans le lecteur virtuel")
     .argument('<fichier>', 'nom du fichier de la carte (sans chemin)')
     .option('--port <n>', "port de l'agent (défaut : celui de l'agent démarré sur ce dossier de données)", port)
@@ -115,7 +153,8 @@ export function registerAgentCommands(program: Command): void {
       }
     });
 
-  agent.command('remove')
+  agent
+    .command('remove')
     .description('retire la carte du lecteur virtuel')
     .option('--port <n>', "port de l'agent (défaut : celui de l'agent démarré sur ce dossier de données)", port)
     .action(async (opts: { port?: number }) => {
@@ -127,7 +166,8 @@ export function registerAgentCommands(program: Command): void {
       }
     });
 
-  agent.command('status')
+  agent
+    .command('status')
     .description("affiche les lecteurs de l'agent et les cartes insérées")
     .option('--port <n>', "port de l'agent (défaut : celui de l'agent démarré sur ce dossier de données)", port)
     .option('--json', 'sortie JSON')
@@ -141,7 +181,8 @@ export function registerAgentCommands(program: Command): void {
       }
     });
 
-  agent.command('pairing-code')
+  agent
+    .command('pairing-code')
     .description("fait afficher un nouveau code d'appairage (débloque l'appairage après 5 codes erronés)")
     .option('--port <n>', "port de l'agent (défaut : celui de l'agent démarré sur ce dossier de données)", port)
     .action(async (opts: { port?: number }) => {

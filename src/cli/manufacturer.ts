@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pkiEnvironment } from '../app/pki/certificates.ts';
-import { loadActivationKey, processInbox, productionEnvironment, sendPendingOrders, type ProductionEnvironment } from '../app/requests/production.ts';
+import {
+  loadActivationKey,
+  processInbox,
+  productionEnvironment,
+  sendPendingOrders,
+  type ProductionEnvironment,
+} from '../app/requests/production.ts';
 import type { AppContext } from '../app/context.ts';
 import { loadCardMasterKey, loadChipKey } from '../cards/keys.ts';
 import { createSimulator, type Simulator } from '../manufacturer/simulator.ts';
@@ -12,8 +18,13 @@ import { runWithPlatform, type GlobalOptions } from './shared.ts';
 /** The simulated manufacturer of this installation (shares its chip, master and exchange keys). */
 export function localSimulator(ctx: AppContext, env: ProductionEnvironment, log: (line: string) => void): Simulator {
   return createSimulator({
-    dataDir: ctx.dataDir, exchangeKey: env.exchangeKey, activationKey: loadActivationKey(ctx.dataDir),
-    chipKey: loadChipKey(ctx.dataDir), masterKey: loadCardMasterKey(ctx.dataDir), mailer: ctx.mailer, log,
+    dataDir: ctx.dataDir,
+    exchangeKey: env.exchangeKey,
+    activationKey: loadActivationKey(ctx.dataDir),
+    chipKey: loadChipKey(ctx.dataDir),
+    masterKey: loadCardMasterKey(ctx.dataDir),
+    mailer: ctx.mailer,
+    log,
   });
 }
 
@@ -21,7 +32,12 @@ export function localSimulator(ctx: AppContext, env: ProductionEnvironment, log:
  * One round of production: queued outbox jobs, orders of validated batches, the manufacturer's
  * turn, then the platform reads its answers; repeated while something moves. Returns what moved.
  */
-export async function productionRound(ctx: AppContext, env: ProductionEnvironment, simulator: Simulator, log: (line: string) => void): Promise<number> {
+export async function productionRound(
+  ctx: AppContext,
+  env: ProductionEnvironment,
+  simulator: Simulator,
+  log: (line: string) => void,
+): Promise<number> {
   let total = 0;
   for (;;) {
     let moved = await runDueJobs(ctx);
@@ -38,23 +54,30 @@ export async function productionRound(ctx: AppContext, env: ProductionEnvironmen
 
 export function registerManufacturerCommands(program: Command): void {
   const cmd = program.command('manufacturer').description('fabricant des cartes (simulateur) et échanges avec lui');
-  cmd.command('run')
+  cmd
+    .command('run')
     .description('fait tourner le fabricant simulé et traite ses messages (commandes, production, expédition)')
     .option('--once', "s'arrête quand il n'y a plus rien à faire")
-    .action((opts: { once?: boolean }) => runWithPlatform(program.opts<GlobalOptions>(), async ({ ctx, config }) => {
-      const pki = pkiEnvironment(config);
-      registerProductionJobs(pki);
-      const env = productionEnvironment(ctx.dataDir, pki);
-      const log = (line: string) => console.log(line);
-      const simulator = localSimulator(ctx, env, log);
-      let stop = false;
-      process.once('SIGINT', () => { stop = true; });
-      process.once('SIGTERM', () => { stop = true; });
-      do {
-        await productionRound(ctx, env, simulator, log);
-        if (opts.once) break;
-        await sleep(2000);
-      } while (!stop);
-      console.log('Fabricant : plus rien à traiter.');
-    }));
+    .action((opts: { once?: boolean }) =>
+      runWithPlatform(program.opts<GlobalOptions>(), async ({ ctx, config }) => {
+        const pki = pkiEnvironment(config);
+        registerProductionJobs(pki);
+        const env = productionEnvironment(ctx.dataDir, pki);
+        const log = (line: string) => console.log(line);
+        const simulator = localSimulator(ctx, env, log);
+        let stop = false;
+        process.once('SIGINT', () => {
+          stop = true;
+        });
+        process.once('SIGTERM', () => {
+          stop = true;
+        });
+        do {
+          await productionRound(ctx, env, simulator, log);
+          if (opts.once) break;
+          await sleep(2000);
+        } while (!stop);
+        console.log('Fabricant : plus rien à traiter.');
+      }),
+    );
 }

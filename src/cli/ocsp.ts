@@ -11,7 +11,8 @@ import { reportError, type GlobalOptions } from './shared.ts';
 
 export function registerOcspCommands(program: Command): void {
   const ocsp = program.command('ocsp').description('répondeur OCSP');
-  ocsp.command('serve')
+  ocsp
+    .command('serve')
     .description('démarre un répondeur OCSP seul (avec les CRL et certificats d’AC) sur la même base')
     .option('--port <n>', "port d'écoute (défaut : 3001)", (v) => Number(v))
     .option('--host <adresse>', "adresse d'écoute (défaut : 127.0.0.1)")
@@ -34,7 +35,9 @@ export function registerOcspCommands(program: Command): void {
       pkiRoutes(app, ctx, { env, ocsp: source, publicOnly: true });
       await app.listen({ port: opts.port ?? 3001, host: opts.host ?? '127.0.0.1' });
       const address = app.server.address();
-      console.log(`Répondeur OCSP démarré : http://${opts.host ?? '127.0.0.1'}:${typeof address === 'object' && address ? address.port : opts.port}/pki/ocsp`);
+      console.log(
+        `Répondeur OCSP démarré : http://${opts.host ?? '127.0.0.1'}:${typeof address === 'object' && address ? address.port : opts.port}/pki/ocsp`,
+      );
       const stop = async () => {
         source.stop();
         await app.close();

@@ -19,7 +19,10 @@ import { startCardAgent, type CardAgent } from '../agent/server.ts';
 import { loadChipKey } from '../cards/keys.ts';
 import { reportError, type GlobalOptions } from './shared.ts';
 
-export async function serveCommand(global: GlobalOptions, opts: { port?: number; host?: string; demo?: boolean; agent?: boolean }): Promise<void> {
+export async function serveCommand(
+  global: GlobalOptions,
+  opts: { port?: number; host?: string; demo?: boolean; agent?: boolean },
+): Promise<void> {
   let platform;
   try {
     platform = await openPlatform({ data: global.data, db: global.db, port: opts.port, host: opts.host });
@@ -42,8 +45,12 @@ export async function serveCommand(global: GlobalOptions, opts: { port?: number;
   // The simulated manufacturer answers orders every 5 seconds (a real one is reached by files too).
   const production = productionEnvironment(ctx.dataDir, pki);
   const simulator = localSimulator(ctx, production, (line) => app.log.info(line));
-  const manufacturerCron = new Cron('*/5 * * * * *', { protect: true }, () => productionRound(ctx, production, simulator, (line) => app.log.info(line))
-    .then(() => undefined, (err: unknown) => app.log.error({ err }, 'manufacturer')));
+  const manufacturerCron = new Cron('*/5 * * * * *', { protect: true }, () =>
+    productionRound(ctx, production, simulator, (line) => app.log.info(line)).then(
+      () => undefined,
+      (err: unknown) => app.log.error({ err }, 'manufacturer'),
+    ),
+  );
   registerCardJobs();
   const worker = startWorker(ctx);
   // CRLs are valid 24 h: republish every hour the ones older than 12 h (and at start).
@@ -52,21 +59,36 @@ export async function serveCommand(global: GlobalOptions, opts: { port?: number;
   void refresh();
   const crlCron = new Cron('0 * * * *', { protect: true }, refresh);
   // OCSP responder certificates last 30 days: renew daily those expiring within 10 days (and at start).
-  const renewOcsp = () => renewOcspResponders(ctx, pki)
-    .then((done) => { for (const r of done) app.log.info({ ca: r.caName, serial: r.renewed.serial, notAfter: r.renewed.notAfter }, 'OCSP responder renewed'); })
-    .catch((err: unknown) => app.log.error({ err }, 'OCSP renewal'));
+  const renewOcsp = () =>
+    renewOcspResponders(ctx, pki)
+      .then((done) => {
+        for (const r of done)
+          app.log.info(
+            { ca: r.caName, serial: r.renewed.serial, notAfter: r.renewed.notAfter },
+            'OCSP responder renewed',
+          );
+      })
+      .catch((err: unknown) => app.log.error({ err }, 'OCSP renewal'));
   void renewOcsp();
   const ocspCron = new Cron('20 3 * * *', { protect: true, timezone: 'Europe/Paris' }, renewOcsp);
   // Certificates past their notAfter become « expired », daily.
-  const expire = () => expireCertificates(ctx, systemActor('expiry'))
-    .then((serials) => { if (serials.length) app.log.info({ count: serials.length }, 'certificates expired'); })
-    .catch((err: unknown) => app.log.error({ err }, 'certificate expiry'));
+  const expire = () =>
+    expireCertificates(ctx, systemActor('expiry'))
+      .then((serials) => {
+        if (serials.length) app.log.info({ count: serials.length }, 'certificates expired');
+      })
+      .catch((err: unknown) => app.log.error({ err }, 'certificate expiry'));
   const expireCron = new Cron('10 3 * * *', { protect: true, timezone: 'Europe/Paris' }, expire);
   // Cards at 6 years expire, their renewal requests are drafted 60 days before; holders hear 30 days
   // before a certificate expires (DOMAIN.md "Validity").
-  const cardLife = () => expireCards(ctx).then(() => draftCardRenewals(ctx)).then(() => sendExpiryNotices(ctx))
-    .then((mailed) => { if (mailed) app.log.info({ mailed }, 'certificate expiry notices'); })
-    .catch((err: unknown) => app.log.error({ err }, 'card expiry and notices'));
+  const cardLife = () =>
+    expireCards(ctx)
+      .then(() => draftCardRenewals(ctx))
+      .then(() => sendExpiryNotices(ctx))
+      .then((mailed) => {
+        if (mailed) app.log.info({ mailed }, 'certificate expiry notices');
+      })
+      .catch((err: unknown) => app.log.error({ err }, 'card expiry and notices'));
   const cardLifeCron = new Cron('30 3 * * *', { protect: true, timezone: 'Europe/Paris' }, cardLife);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -76,26 +98,49 @@ export async function serveCommand(global: GlobalOptions, opts: { port?: number;
   let agent: CardAgent | null = null;
   if (opts.demo || opts.agent) {
     try {
-      agent = await startCardAgent({ host: '127.0.0.1', port: config.agentPort, portalOrigin: new URL(url).origin, cardsDir: cardsDir(config.dataDir), chipKey: loadChipKey(config.dataDir), dataDir: config.dataDir });
+      agent = await startCardAgent({
+        host: '127.0.0.1',
+        port: config.agentPort,
+        portalOrigin: new URL(url).origin,
+        cardsDir: cardsDir(config.dataDir),
+        chipKey: loadChipKey(config.dataDir),
+        dataDir: config.dataDir,
+      });
     } catch (err) {
-      console.error(`Agent de carte non démarré (port ${config.agentPort}) : ${(err as Error).message}. Un autre agent tourne peut-être déjà (« npx cartes agent status ») ; sinon choisissez un autre port avec CARTES_AGENT_PORT.`);
+      console.error(
+        `Agent de carte non démarré (port ${config.agentPort}) : ${(err as Error).message}. Un autre agent tourne peut-être déjà (« npx cartes agent status ») ; sinon choisissez un autre port avec CARTES_AGENT_PORT.`,
+      );
     }
   }
   console.log(`\nCartes Agents est démarré : ${url}`);
   console.log(`Base : ${store.location}`);
   console.log(`Documentation de l'API : ${url}/api/docs`);
-  console.log(`IGC : certificats d'AC ${url}/pki/ca/<nom>.cer, CRL ${url}/pki/crl/<nom>.crl, OCSP ${url}/pki/ocsp (AC émettrices : collectivites, etat, armees).`);
-  if (demoPki) console.log(`IGC de démonstration créée ; secrets des deux dépositaires (démonstration uniquement) : « ${DEMO_CUSTODIAN_SECRETS.join(' » et « ')} ».`);
-  if (agent) console.log(`Agent de carte : ${agent.url} — code d'appairage : ${agent.pairingCode} (à saisir dans le portail à la première connexion).`);
+  console.log(
+    `IGC : certificats d'AC ${url}/pki/ca/<nom>.cer, CRL ${url}/pki/crl/<nom>.crl, OCSP ${url}/pki/ocsp (AC émettrices : collectivites, etat, armees).`,
+  );
+  if (demoPki)
+    console.log(
+      `IGC de démonstration créée ; secrets des deux dépositaires (démonstration uniquement) : « ${DEMO_CUSTODIAN_SECRETS.join(' » et « ')} ».`,
+    );
+  if (agent)
+    console.log(
+      `Agent de carte : ${agent.url} — code d'appairage : ${agent.pairingCode} (à saisir dans le portail à la première connexion).`,
+    );
   if (demoCards.length) {
     console.log('');
     for (const line of demoCardsNotice(demoCards)) console.log(line);
-    console.log(`Pour vous connecter avec une carte : insérez-la dans le lecteur virtuel depuis le portail (« Se connecter avec ma carte »), ou : npx cartes agent insert ${demoCards[0]!.file}`);
+    console.log(
+      `Pour vous connecter avec une carte : insérez-la dans le lecteur virtuel depuis le portail (« Se connecter avec ma carte »), ou : npx cartes agent insert ${demoCards[0]!.file}`,
+    );
     console.log('puis saisissez le PIN Global. Sans carte, en secours :');
   }
-  console.log('Pour vous connecter, créez un lien à usage unique (10 minutes), par exemple pour l\'administratrice nationale :');
+  console.log(
+    "Pour vous connecter, créez un lien à usage unique (10 minutes), par exemple pour l'administratrice nationale :",
+  );
   console.log('  npx cartes admin sign-in-link --person admin.national');
-  console.log('Autres comptes de démonstration : martin.c77011 (opératrice, mairie), lefebvre.s77 (préfecture), 1002345678 (opérateur, Brest), controle.interne, auditeur.externe.\n');
+  console.log(
+    'Autres comptes de démonstration : martin.c77011 (opératrice, mairie), lefebvre.s77 (préfecture), 1002345678 (opérateur, Brest), controle.interne, auditeur.externe.\n',
+  );
   const stop = async () => {
     crlCron.stop();
     ocspCron.stop();

@@ -11,7 +11,10 @@ export interface GlobalOptions {
 }
 
 /** Opens the platform, runs a command, closes; errors become one French line and exit code 1. */
-export async function runWithPlatform(global: GlobalOptions, work: (p: { config: Config; store: Store; ctx: AppContext }) => Promise<void>): Promise<void> {
+export async function runWithPlatform(
+  global: GlobalOptions,
+  work: (p: { config: Config; store: Store; ctx: AppContext }) => Promise<void>,
+): Promise<void> {
   let platform;
   try {
     platform = await openPlatform({ data: global.data, db: global.db });
@@ -33,7 +36,8 @@ export function reportError(err: unknown): void {
   // Key store errors (wrong PIN, missing key, PKCS#11 module unavailable) carry a French message too.
   if (err instanceof ConfigError || err instanceof AppError || err instanceof KeyStoreError) {
     console.error(`Erreur : ${err.message}`);
-    if (err instanceof AppError) for (const e of err.errors) console.error(`  - ${e.line ? `ligne ${e.line}, ` : ''}${e.field} : ${e.reason}`);
+    if (err instanceof AppError)
+      for (const e of err.errors) console.error(`  - ${e.line ? `ligne ${e.line}, ` : ''}${e.field} : ${e.reason}`);
     return;
   }
   const code = (err as { code?: string }).code;
@@ -41,5 +45,5 @@ export function reportError(err: unknown): void {
     console.error('Erreur : base PostgreSQL injoignable (connexion refusée). Vérifiez CARTES_DB.');
     return;
   }
-  console.error(`Erreur inattendue : ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  console.error(`Erreur inattendue : ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
 }

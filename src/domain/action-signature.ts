@@ -30,5 +30,8 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function canonicalAction(a: ActionToSign): string {
-  return ACTION_SIGNATURE_PREFIX + canonicalJson({ action: a.action, content: a.content ?? null, nonce: a.nonce, target: a.target });
+  return (
+    ACTION_SIGNATURE_PREFIX +
+    canonicalJson({ action: a.action, content: a.content ?? null, nonce: a.nonce, target: a.target })
+  );
 }

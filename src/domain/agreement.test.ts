@@ -5,7 +5,12 @@ import { addMonths, addYears, isIsoDate, frenchDate } from './dates.ts';
 
 test('an agreement runs 6 years from signature, then renews tacitly by 6-year periods', () => {
   const a = { signedOn: '2021-03-15', suspended: false, noticeGivenOn: null };
-  assert.deepEqual(agreementView(a, '2026-11-25'), { state: 'active', currentPeriodEndsOn: '2027-03-15', renewals: 0, terminationEffectiveOn: null });
+  assert.deepEqual(agreementView(a, '2026-11-25'), {
+    state: 'active',
+    currentPeriodEndsOn: '2027-03-15',
+    renewals: 0,
+    terminationEffectiveOn: null,
+  });
   assert.equal(agreementView(a, '2027-03-14').currentPeriodEndsOn, '2027-03-15');
   const renewed = agreementView(a, '2027-03-15');
   assert.equal(renewed.renewals, 1);
@@ -22,8 +27,14 @@ test('notice ends the agreement 3 months later', () => {
 });
 
 test('before signature, and suspended', () => {
-  assert.equal(agreementView({ signedOn: '2030-01-01', suspended: false, noticeGivenOn: null }, '2026-01-01').state, 'not_started');
-  assert.equal(agreementView({ signedOn: '2020-01-01', suspended: true, noticeGivenOn: null }, '2026-01-01').state, 'suspended');
+  assert.equal(
+    agreementView({ signedOn: '2030-01-01', suspended: false, noticeGivenOn: null }, '2026-01-01').state,
+    'not_started',
+  );
+  assert.equal(
+    agreementView({ signedOn: '2020-01-01', suspended: true, noticeGivenOn: null }, '2026-01-01').state,
+    'suspended',
+  );
 });
 
 test('calendar helpers clamp month ends and reject impossible dates', () => {

@@ -28,12 +28,12 @@ export function attestationParagraphs(f: AttestationFacts): string[] {
   const list = certs.length === 1 ? certs[0] : `${certs.slice(0, -1).join(', ')} et ${certs[certs.length - 1]}`;
   return [
     `Je soussigné(e) ${f.holderName} né(e) le ${frenchDate(f.birthDate)} atteste avoir reçu de ${f.operatorName}, autorité d'enregistrement qui signe cette attestation, la carte numéro ${f.cardSerial} dotée ${list}.`,
-    'Je reconnais être informé que cette carte est personnelle et que mes codes d\'authentification et de signature sont confidentiels. En conséquence, je m\'engage à ne pas les divulguer.',
-    'Je m\'engage également à ne pas prêter ma carte et à ne pas la laisser sans surveillance.',
-    'Je m\'engage à respecter l\'usage (authentification ou signature électronique) pour lequel cette carte peut être utilisée.',
-    'Je m\'engage à n\'utiliser cette carte qu\'avec les matériels et les logiciels conformes aux exigences définies par l\'ANTS.',
+    "Je reconnais être informé que cette carte est personnelle et que mes codes d'authentification et de signature sont confidentiels. En conséquence, je m'engage à ne pas les divulguer.",
+    "Je m'engage également à ne pas prêter ma carte et à ne pas la laisser sans surveillance.",
+    "Je m'engage à respecter l'usage (authentification ou signature électronique) pour lequel cette carte peut être utilisée.",
+    "Je m'engage à n'utiliser cette carte qu'avec les matériels et les logiciels conformes aux exigences définies par l'ANTS.",
     `En cas de perte ou vol de ma carte je m'engage à en faire la déclaration sur le site prévu à cet effet ${f.declarationUrl} dès la découverte du vol ou de la perte.`,
-    'Afin de profiter pleinement des fonctionnalités du portail et afin de finaliser l\'initialisation de vos données, veuillez penser à vous connecter au portail. En cas de blocage de votre code PIN ou afin de déclarer la perte ou le vol de votre carte, vous aurez besoin de deux informations pour vous authentifier : organisation et identifiant.',
+    "Afin de profiter pleinement des fonctionnalités du portail et afin de finaliser l'initialisation de vos données, veuillez penser à vous connecter au portail. En cas de blocage de votre code PIN ou afin de déclarer la perte ou le vol de votre carte, vous aurez besoin de deux informations pour vous authentifier : organisation et identifiant.",
     `- Organisation : ${f.organizationLogin}`,
     `- Identifiant : ${f.identifierLogin}.`,
   ];

@@ -22,8 +22,19 @@ export interface AuditContent {
 
 export function auditHash(prevHash: string, r: AuditContent): string {
   const canonical = JSON.stringify([
-    r.seq, r.at, r.actor_id, r.actor_role, r.organization_id, r.action, r.outcome,
-    r.target_type, r.target_id, r.request_id, r.summary, r.evidence, prevHash,
+    r.seq,
+    r.at,
+    r.actor_id,
+    r.actor_role,
+    r.organization_id,
+    r.action,
+    r.outcome,
+    r.target_type,
+    r.target_id,
+    r.request_id,
+    r.summary,
+    r.evidence,
+    prevHash,
   ]);
   return createHash('sha256').update(canonical).digest('hex');
 }
@@ -31,9 +42,15 @@ export function auditHash(prevHash: string, r: AuditContent): string {
 export type ChainBreak = { seq: number; reason: string };
 
 /** Checks one record against its predecessor; returns the French reason of a break or null. */
-export function checkLink(expectedSeq: number, prevHash: string, r: AuditContent & { prev_hash: string; hash: string }): string | null {
-  if (r.seq !== expectedSeq) return `numéro attendu ${expectedSeq}, trouvé ${r.seq} (enregistrement supprimé ou déplacé)`;
-  if (r.prev_hash !== prevHash) return "l'empreinte précédente ne correspond pas (enregistrement supprimé, inséré ou déplacé)";
+export function checkLink(
+  expectedSeq: number,
+  prevHash: string,
+  r: AuditContent & { prev_hash: string; hash: string },
+): string | null {
+  if (r.seq !== expectedSeq)
+    return `numéro attendu ${expectedSeq}, trouvé ${r.seq} (enregistrement supprimé ou déplacé)`;
+  if (r.prev_hash !== prevHash)
+    return "l'empreinte précédente ne correspond pas (enregistrement supprimé, inséré ou déplacé)";
   if (auditHash(prevHash, r) !== r.hash) return "l'empreinte ne correspond pas au contenu (enregistrement modifié)";
   return null;
 }

@@ -11,7 +11,8 @@ test('a destroyed card goes nowhere, and every state has a French label in refus
 
 test('the order path of DOMAIN.md is allowed step by step and cannot skip the hand-over', () => {
   const path = ['ordered', 'in_production', 'shipped', 'received', 'handed_over', 'activated', 'active'] as const;
-  for (let i = 1; i < path.length; i++) assert.equal(canMove(path[i - 1]!, path[i]!), true, `${path[i - 1]} → ${path[i]}`);
+  for (let i = 1; i < path.length; i++)
+    assert.equal(canMove(path[i - 1]!, path[i]!), true, `${path[i - 1]} → ${path[i]}`);
   assert.equal(canMove('received', 'activated'), false);
   assert.equal(canMove('shipped', 'handed_over'), false);
   assert.equal(canMove('revoked', 'active'), false);

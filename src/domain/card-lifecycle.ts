@@ -1,8 +1,20 @@
 // Life of a card ("support") on the platform, as DOMAIN.md draws it. Pure: no clock, no I/O.
 
 export const CARD_STATES = [
-  'ordered', 'in_production', 'shipped', 'received', 'handed_over', 'activated', 'active',
-  'blocked', 'suspended', 'invalidated', 'revoked', 'returned', 'destroyed', 'expired',
+  'ordered',
+  'in_production',
+  'shipped',
+  'received',
+  'handed_over',
+  'activated',
+  'active',
+  'blocked',
+  'suspended',
+  'invalidated',
+  'revoked',
+  'returned',
+  'destroyed',
+  'expired',
 ] as const;
 export type CardState = (typeof CARD_STATES)[number];
 
@@ -49,13 +61,26 @@ export function canMove(from: CardState, to: CardState): boolean {
 }
 
 /** The next state, or a French reason why the move is not allowed. */
-export function moveCard(from: CardState, to: CardState): { ok: true; state: CardState } | { ok: false; reason: string } {
+export function moveCard(
+  from: CardState,
+  to: CardState,
+): { ok: true; state: CardState } | { ok: false; reason: string } {
   if (canMove(from, to)) return { ok: true, state: to };
-  return { ok: false, reason: `Une carte « ${CARD_STATE_LABELS[from]} » ne peut pas passer à l'état « ${CARD_STATE_LABELS[to]} ».` };
+  return {
+    ok: false,
+    reason: `Une carte « ${CARD_STATE_LABELS[from]} » ne peut pas passer à l'état « ${CARD_STATE_LABELS[to]} ».`,
+  };
 }
 
 /** States in which a card is "in progress" for its holder: a new order for the same model waits. */
-export const CARD_IN_PROGRESS: readonly CardState[] = ['ordered', 'in_production', 'shipped', 'received', 'handed_over', 'activated'];
+export const CARD_IN_PROGRESS: readonly CardState[] = [
+  'ordered',
+  'in_production',
+  'shipped',
+  'received',
+  'handed_over',
+  'activated',
+];
 
 /** States in which the holder may sign in with the card (its certificates must be valid too). */
 export const CARD_USABLE: readonly CardState[] = ['activated', 'active'];

@@ -1,15 +1,42 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  allHold, BILLED_CARD_CENTS, batchNumber, canMoveRequest, checkKindReason, eligibilityRule, evaluatePrerequisites, formatEuros,
-  municipalProfileEntitled, populationFor, PREREQUISITE_CODES, quotaDecision, quotaWindowStart, requestNumber, signRequestAction,
-  type PrerequisiteCode, type PrerequisiteFacts,
+  allHold,
+  BILLED_CARD_CENTS,
+  batchNumber,
+  canMoveRequest,
+  checkKindReason,
+  eligibilityRule,
+  evaluatePrerequisites,
+  formatEuros,
+  municipalProfileEntitled,
+  populationFor,
+  PREREQUISITE_CODES,
+  quotaDecision,
+  quotaWindowStart,
+  requestNumber,
+  signRequestAction,
+  type PrerequisiteCode,
+  type PrerequisiteFacts,
 } from './card-request.ts';
 
 const HOLDS: PrerequisiteFacts = {
-  rule: 'agreement', agentActive: true, inAllocationPlan: false, planYear: 2026, agreementState: 'active', profile: "Officier d'état civil",
-  isDelegateOrMayor: false, identityVerified: true, unitAddress: null, organizationAddress: '1 place de la Mairie, 77720 Aubepierre',
-  hasPhoto: true, directoryRecord: true, otherRequest: null, cardInProgress: null, trustedRolesSuspended: false, actorTakesOver: false,
+  rule: 'agreement',
+  agentActive: true,
+  inAllocationPlan: false,
+  planYear: 2026,
+  agreementState: 'active',
+  profile: "Officier d'état civil",
+  isDelegateOrMayor: false,
+  identityVerified: true,
+  unitAddress: null,
+  organizationAddress: '1 place de la Mairie, 77720 Aubepierre',
+  hasPhoto: true,
+  directoryRecord: true,
+  otherRequest: null,
+  cardInProgress: null,
+  trustedRolesSuspended: false,
+  actorTakesOver: false,
 };
 
 function failing(f: Partial<PrerequisiteFacts>): Record<string, string> {
@@ -20,7 +47,10 @@ function failing(f: Partial<PrerequisiteFacts>): Record<string, string> {
 
 test('every prerequisite is listed, in order, with a French label; all hold for a civil status officer of a town under agreement', () => {
   const list = evaluatePrerequisites(HOLDS);
-  assert.deepEqual(list.map((p) => p.code), [...PREREQUISITE_CODES]);
+  assert.deepEqual(
+    list.map((p) => p.code),
+    [...PREREQUISITE_CODES],
+  );
   assert.ok(list.every((p) => p.ok && p.reason === null && p.label.length > 5));
   assert.equal(allHold(list), true);
 });
@@ -32,13 +62,25 @@ test('each prerequisite fails alone with its own French reason', () => {
     ['eligibility', { agreementState: 'terminated' }, /convention d'adhésion de la commune n'est pas en vigueur/],
     ['eligibility', { agreementState: 'suspended' }, /pas en vigueur/],
     ['eligibility', { profile: 'Agent technique' }, /profil de l'agent n'ouvre pas droit/],
-    ['eligibility', { rule: 'allocation_plan', inAllocationPlan: false, planYear: 2027 }, /plan annuel de dotation 2027/],
+    [
+      'eligibility',
+      { rule: 'allocation_plan', inAllocationPlan: false, planYear: 2027 },
+      /plan annuel de dotation 2027/,
+    ],
     ['identity', { identityVerified: false }, /données d'identité .* n'ont pas été vérifiées/],
     ['unit_address', { unitAddress: ' ', organizationAddress: null }, /adresse postale/],
     ['photo', { hasPhoto: false }, /photo d'identité conforme/],
     ['directory_record', { directoryRecord: false }, /fiche annuaire/],
-    ['no_card_in_progress', { otherRequest: { number: 'D-2026-000004', state: 'signed' } }, /autre demande est en cours pour ce modèle \(D-2026-000004, « Signée »\)/],
-    ['no_card_in_progress', { cardInProgress: { serial: '0123456789', stateLabel: 'Expédiée' } }, /carte de ce modèle est déjà en cours .*0123456789.*Expédiée/],
+    [
+      'no_card_in_progress',
+      { otherRequest: { number: 'D-2026-000004', state: 'signed' } },
+      /autre demande est en cours pour ce modèle \(D-2026-000004, « Signée »\)/,
+    ],
+    [
+      'no_card_in_progress',
+      { cardInProgress: { serial: '0123456789', stateLabel: 'Expédiée' } },
+      /carte de ce modèle est déjà en cours .*0123456789.*Expédiée/,
+    ],
     ['trusted_roles', { trustedRolesSuspended: true }, /suspendus .*l'autorité d'enregistrement de rattachement/],
   ];
   for (const [code, facts, reason] of cases) {
@@ -62,8 +104,10 @@ test('eligibility follows the organisation: allocation plan for units, agreement
 });
 
 test('entitled municipal profiles ignore case, accents and apostrophes', () => {
-  for (const p of ["Officier d'état civil", 'AGENT D’ETAT CIVIL', 'agent d etat civil', 'Officier de recueil', 'Maire']) assert.equal(municipalProfileEntitled(p), true, p);
-  for (const p of ['Agent technique', 'Secrétaire', '', null, 'Officier de police']) assert.equal(municipalProfileEntitled(p), false, String(p));
+  for (const p of ["Officier d'état civil", 'AGENT D’ETAT CIVIL', 'agent d etat civil', 'Officier de recueil', 'Maire'])
+    assert.equal(municipalProfileEntitled(p), true, p);
+  for (const p of ['Agent technique', 'Secrétaire', '', null, 'Officier de police'])
+    assert.equal(municipalProfileEntitled(p), false, String(p));
 });
 
 test('the free quota: one card per agent per 6 years; billed beyond, and after loss, theft, breakage or forgotten PIN; free for a defect', () => {
@@ -92,7 +136,10 @@ test('kinds and their reasons', () => {
   assert.equal(checkKindReason('replacement', 'forgotten_pin'), null);
   assert.equal(checkKindReason('other', null)?.field, 'kind');
   assert.match(checkKindReason('renewal', 'loss')!.reason, /expiration ou changement de statut/);
-  assert.match(checkKindReason('replacement', null)!.reason, /dysfonctionnement, perte, vol, casse ou oubli du code PIN/);
+  assert.match(
+    checkKindReason('replacement', null)!.reason,
+    /dysfonctionnement, perte, vol, casse ou oubli du code PIN/,
+  );
   assert.equal(checkKindReason('first_issue', 'loss')?.field, 'reason');
 });
 
@@ -103,8 +150,21 @@ test('numbers, amounts and populations', () => {
   assert.equal(formatEuros(-3000), '-30,00');
   assert.equal(formatEuros(5), '0,05');
   assert.equal(formatEuros(123456), '1234,56');
-  assert.equal(populationFor([{ code: 'ANTS', kind: 'agency' }, { code: 'PREF77', kind: 'prefecture' }, { code: '77011', kind: 'municipality' }]), 'collectivites');
-  assert.equal(populationFor([{ code: 'MINARM', kind: 'ministry' }, { code: 'SCA', kind: 'directorate' }]), 'armees');
+  assert.equal(
+    populationFor([
+      { code: 'ANTS', kind: 'agency' },
+      { code: 'PREF77', kind: 'prefecture' },
+      { code: '77011', kind: 'municipality' },
+    ]),
+    'collectivites',
+  );
+  assert.equal(
+    populationFor([
+      { code: 'MINARM', kind: 'ministry' },
+      { code: 'SCA', kind: 'directorate' },
+    ]),
+    'armees',
+  );
   assert.equal(populationFor([{ code: 'X', kind: 'unit' }]), 'armees');
   assert.equal(populationFor([{ code: 'PREF77', kind: 'prefecture' }]), 'etat');
 });
@@ -117,7 +177,17 @@ test('request states: signed only from complete, cancelled until the batch is va
 });
 
 test('the signed content of a request carries its price: a changed price needs a new signature', () => {
-  const r = { id: 'r1', number: 'D-2026-000001', agentId: 'a', modelId: 'm', kind: 'first_issue', reason: null, replacesCardId: null, billing: 'free', priceCents: 0 };
+  const r = {
+    id: 'r1',
+    number: 'D-2026-000001',
+    agentId: 'a',
+    modelId: 'm',
+    kind: 'first_issue',
+    reason: null,
+    replacesCardId: null,
+    billing: 'free',
+    priceCents: 0,
+  };
   const a = signRequestAction(r);
   assert.equal(a.action, 'card-request.sign');
   assert.equal(a.target, 'r1');

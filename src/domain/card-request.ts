@@ -1,6 +1,16 @@
 // Card requests and batches of requests: states as DOMAIN.md names them. Pure.
 
-export const REQUEST_STATES = ['draft', 'complete', 'signed', 'in_batch', 'validated', 'sent', 'fulfilled', 'rejected', 'cancelled'] as const;
+export const REQUEST_STATES = [
+  'draft',
+  'complete',
+  'signed',
+  'in_batch',
+  'validated',
+  'sent',
+  'fulfilled',
+  'rejected',
+  'cancelled',
+] as const;
 export type RequestState = (typeof REQUEST_STATES)[number];
 
 export const REQUEST_STATE_LABELS: Record<RequestState, string> = {
@@ -25,7 +35,15 @@ export const REQUEST_KIND_LABELS: Record<RequestKind, string> = {
   instant: 'Support instantané',
 };
 
-export const BATCH_STATES = ['open', 'validated', 'sent', 'acknowledged', 'in_production', 'closed', 'rejected'] as const;
+export const BATCH_STATES = [
+  'open',
+  'validated',
+  'sent',
+  'acknowledged',
+  'in_production',
+  'closed',
+  'rejected',
+] as const;
 export type BatchState = (typeof BATCH_STATES)[number];
 
 export const BATCH_STATE_LABELS: Record<BatchState, string> = {
@@ -54,9 +72,15 @@ export function canMoveRequest(from: RequestState, to: RequestState): boolean {
   return NEXT_REQUEST[from].includes(to);
 }
 
-export function moveRequest(from: RequestState, to: RequestState): { ok: true; state: RequestState } | { ok: false; reason: string } {
+export function moveRequest(
+  from: RequestState,
+  to: RequestState,
+): { ok: true; state: RequestState } | { ok: false; reason: string } {
   if (canMoveRequest(from, to)) return { ok: true, state: to };
-  return { ok: false, reason: `Une demande « ${REQUEST_STATE_LABELS[from]} » ne peut pas passer à l'état « ${REQUEST_STATE_LABELS[to]} ».` };
+  return {
+    ok: false,
+    reason: `Une demande « ${REQUEST_STATE_LABELS[from]} » ne peut pas passer à l'état « ${REQUEST_STATE_LABELS[to]} ».`,
+  };
 }
 
 /** Requests that still hold the agent's place: a second request for the same model is refused. */
@@ -89,13 +113,26 @@ export function isRequestKind(value: string): value is RequestKind {
 }
 
 /** French problem with the kind/reason pair, or null when it is well-formed. */
-export function checkKindReason(kind: string, reason: string | null | undefined): { field: string; reason: string } | null {
-  if (!isRequestKind(kind)) return { field: 'kind', reason: 'Type de demande inconnu (première demande, renouvellement, remplacement ou support instantané).' };
+export function checkKindReason(
+  kind: string,
+  reason: string | null | undefined,
+): { field: string; reason: string } | null {
+  if (!isRequestKind(kind))
+    return {
+      field: 'kind',
+      reason: 'Type de demande inconnu (première demande, renouvellement, remplacement ou support instantané).',
+    };
   if (kind === 'renewal' && !(RENEWAL_REASONS as readonly string[]).includes(reason ?? '')) {
-    return { field: 'reason', reason: 'Un renouvellement indique son motif : carte arrivée à expiration ou changement de statut.' };
+    return {
+      field: 'reason',
+      reason: 'Un renouvellement indique son motif : carte arrivée à expiration ou changement de statut.',
+    };
   }
   if (kind === 'replacement' && !(REPLACEMENT_REASONS as readonly string[]).includes(reason ?? '')) {
-    return { field: 'reason', reason: 'Un remplacement indique son motif : dysfonctionnement, perte, vol, casse ou oubli du code PIN.' };
+    return {
+      field: 'reason',
+      reason: 'Un remplacement indique son motif : dysfonctionnement, perte, vol, casse ou oubli du code PIN.',
+    };
   }
   if ((kind === 'first_issue' || kind === 'instant') && reason) {
     return { field: 'reason', reason: "Une première demande ou un support instantané n'a pas de motif." };
@@ -106,7 +143,15 @@ export function checkKindReason(kind: string, reason: string | null | undefined)
 // ---------------------------------------------------------------------------------------------
 // Prerequisites of an order (000 CIMS, 002 ASSCAP, 004 convention), shown one by one.
 
-export const PREREQUISITE_CODES = ['eligibility', 'identity', 'unit_address', 'photo', 'directory_record', 'no_card_in_progress', 'trusted_roles'] as const;
+export const PREREQUISITE_CODES = [
+  'eligibility',
+  'identity',
+  'unit_address',
+  'photo',
+  'directory_record',
+  'no_card_in_progress',
+  'trusted_roles',
+] as const;
 export type PrerequisiteCode = (typeof PREREQUISITE_CODES)[number];
 
 export const PREREQUISITE_LABELS: Record<PrerequisiteCode, string> = {
@@ -159,7 +204,11 @@ export interface PrerequisiteFacts {
 /** Profiles of 004 entitled to a card in a municipality (COMEDEC: officers and agents of civil status; TES: intake/hand-over agents). */
 export function municipalProfileEntitled(profile: string | null): boolean {
   const p = (profile ?? '').normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/[’']/g, ' ');
-  return /\b(officier|agent)s? d\s?etat civil\b/.test(p) || /\b(officier|agent)s? de (recueil|remise)\b/.test(p) || /\bmaire\b/.test(p);
+  return (
+    /\b(officier|agent)s? d\s?etat civil\b/.test(p) ||
+    /\b(officier|agent)s? de (recueil|remise)\b/.test(p) ||
+    /\bmaire\b/.test(p)
+  );
 }
 
 const AGREEMENT_IN_FORCE = new Set(['active', 'notice']);
@@ -175,7 +224,8 @@ function eligibility(f: PrerequisiteFacts): string | null {
   }
   if (f.rule === 'agreement') {
     if (f.agreementState === null) return "La commune n'a pas signé de convention d'adhésion.";
-    if (!AGREEMENT_IN_FORCE.has(f.agreementState)) return "La convention d'adhésion de la commune n'est pas en vigueur.";
+    if (!AGREEMENT_IN_FORCE.has(f.agreementState))
+      return "La convention d'adhésion de la commune n'est pas en vigueur.";
     if (!f.isDelegateOrMayor && !municipalProfileEntitled(f.profile)) {
       return "Le profil de l'agent n'ouvre pas droit à la carte (officier ou agent d'état civil, maire ou délégataire désigné dans la convention).";
     }
@@ -187,16 +237,42 @@ function eligibility(f: PrerequisiteFacts): string | null {
 export function evaluatePrerequisites(f: PrerequisiteFacts): Prerequisite[] {
   const other = f.otherRequest
     ? `Une autre demande est en cours pour ce modèle (${f.otherRequest.number}, « ${REQUEST_STATE_LABELS[f.otherRequest.state]} »).`
-    : f.cardInProgress ? `Une carte de ce modèle est déjà en cours pour l'agent (n° ${f.cardInProgress.serial}, « ${f.cardInProgress.stateLabel} »).` : null;
+    : f.cardInProgress
+      ? `Une carte de ce modèle est déjà en cours pour l'agent (n° ${f.cardInProgress.serial}, « ${f.cardInProgress.stateLabel} »).`
+      : null;
   return [
     item('eligibility', eligibility(f)),
-    item('identity', f.identityVerified ? null : "Les données d'identité (nom, prénoms, sexe, date et lieu de naissance) n'ont pas été vérifiées par rapport au titre d'identité."),
-    item('unit_address', (f.unitAddress ?? '').trim() || (f.organizationAddress ?? '').trim() ? null : "Ni l'agent ni son organisation n'ont d'adresse postale : la carte ne peut pas être expédiée."),
-    item('photo', f.hasPhoto ? null : "Aucune photo d'identité conforme (JPEG 283 × 378 pixels, 300 dpi, 30 Ko au plus) n'a été déposée."),
-    item('directory_record', f.directoryRecord ? null : "L'agent n'a pas de fiche annuaire (AGAEC / Annudef) portant les mêmes données d'identité."),
+    item(
+      'identity',
+      f.identityVerified
+        ? null
+        : "Les données d'identité (nom, prénoms, sexe, date et lieu de naissance) n'ont pas été vérifiées par rapport au titre d'identité.",
+    ),
+    item(
+      'unit_address',
+      (f.unitAddress ?? '').trim() || (f.organizationAddress ?? '').trim()
+        ? null
+        : "Ni l'agent ni son organisation n'ont d'adresse postale : la carte ne peut pas être expédiée.",
+    ),
+    item(
+      'photo',
+      f.hasPhoto
+        ? null
+        : "Aucune photo d'identité conforme (JPEG 283 × 378 pixels, 300 dpi, 30 Ko au plus) n'a été déposée.",
+    ),
+    item(
+      'directory_record',
+      f.directoryRecord
+        ? null
+        : "L'agent n'a pas de fiche annuaire (AGAEC / Annudef) portant les mêmes données d'identité.",
+    ),
     item('no_card_in_progress', other),
-    item('trusted_roles', !f.trustedRolesSuspended || f.actorTakesOver ? null
-      : "Les rôles de confiance de l'organisation sont suspendus (non-conformité majeure) : la commande doit être passée par l'autorité d'enregistrement de rattachement."),
+    item(
+      'trusted_roles',
+      !f.trustedRolesSuspended || f.actorTakesOver
+        ? null
+        : "Les rôles de confiance de l'organisation sont suspendus (non-conformité majeure) : la commande doit être passée par l'autorité d'enregistrement de rattachement.",
+    ),
   ];
 }
 
@@ -231,15 +307,27 @@ export interface QuotaDecision {
 
 export function quotaDecision(q: QuotaFacts): QuotaDecision {
   if (q.kind === 'replacement' && BILLED_REPLACEMENT_REASONS.includes(q.reason as RequestReason)) {
-    return { billing: 'billed', priceCents: BILLED_CARD_CENTS, reason: `Remplacement après ${REQUEST_REASON_LABELS[q.reason as RequestReason].toLowerCase()} : 30 € HT par carte.` };
+    return {
+      billing: 'billed',
+      priceCents: BILLED_CARD_CENTS,
+      reason: `Remplacement après ${REQUEST_REASON_LABELS[q.reason as RequestReason].toLowerCase()} : 30 € HT par carte.`,
+    };
   }
   if (q.kind === 'replacement' && q.reason === 'malfunction') {
     return { billing: 'free', priceCents: 0, reason: 'Remplacement gratuit en cas de défectuosité de la carte.' };
   }
   if (q.freeCardsInWindow > 0) {
-    return { billing: 'billed', priceCents: BILLED_CARD_CENTS, reason: `Contingent gratuit épuisé (une carte par agent et par période de ${FREE_QUOTA_YEARS} ans dans l'organisation) : 30 € HT par carte.` };
+    return {
+      billing: 'billed',
+      priceCents: BILLED_CARD_CENTS,
+      reason: `Contingent gratuit épuisé (une carte par agent et par période de ${FREE_QUOTA_YEARS} ans dans l'organisation) : 30 € HT par carte.`,
+    };
   }
-  return { billing: 'free', priceCents: 0, reason: `Dans le contingent gratuit (une carte par agent et par période de ${FREE_QUOTA_YEARS} ans dans l'organisation).` };
+  return {
+    billing: 'free',
+    priceCents: 0,
+    reason: `Dans le contingent gratuit (une carte par agent et par période de ${FREE_QUOTA_YEARS} ans dans l'organisation).`,
+  };
 }
 
 /** Start of the quota window: `FREE_QUOTA_YEARS` years before `nowIso` (same instant, UTC). */
@@ -268,7 +356,9 @@ export function batchNumber(year: number, n: number): string {
 }
 
 /** Which population's card models (issuing CA) suit an organisation, from its ancestry (itself included). */
-export function populationFor(ancestry: readonly { code: string; kind: string }[]): 'armees' | 'collectivites' | 'etat' {
+export function populationFor(
+  ancestry: readonly { code: string; kind: string }[],
+): 'armees' | 'collectivites' | 'etat' {
   if (ancestry.some((o) => o.code === 'MINARM' || o.kind === 'unit')) return 'armees';
   if (ancestry.some((o) => o.kind === 'municipality')) return 'collectivites';
   return 'etat';
@@ -299,8 +389,18 @@ export interface SignableRequest {
 
 export function signRequestAction(r: SignableRequest) {
   return {
-    action: 'card-request.sign', target: r.id,
-    content: { number: r.number, agentId: r.agentId, modelId: r.modelId, kind: r.kind, reason: r.reason, replacesCardId: r.replacesCardId, billing: r.billing, priceCents: r.priceCents },
+    action: 'card-request.sign',
+    target: r.id,
+    content: {
+      number: r.number,
+      agentId: r.agentId,
+      modelId: r.modelId,
+      kind: r.kind,
+      reason: r.reason,
+      replacesCardId: r.replacesCardId,
+      billing: r.billing,
+      priceCents: r.priceCents,
+    },
   };
 }
 

@@ -2,8 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  isGood, publishedStatus, REVOCATION_REASONS, transition,
-  type CertificateEvent, type CertificateState,
+  isGood,
+  publishedStatus,
+  REVOCATION_REASONS,
+  transition,
+  type CertificateEvent,
+  type CertificateState,
 } from './certificate-status.ts';
 
 const event: fc.Arbitrary<CertificateEvent> = fc.oneof(
@@ -36,25 +40,28 @@ describe('certificate status', () => {
   });
 
   it('never makes a revoked certificate good again, whatever the sequence of operations', () => {
-    fc.assert(fc.property(fc.array(event, { maxLength: 40 }), (events) => {
-      let state = issued;
-      let revoked = false;
-      for (const e of events) {
-        const r = transition(state, e);
-        if (revoked) {
-          assert.equal(r.ok, false);
-          continue;
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 40 }), (events) => {
+        let state = issued;
+        let revoked = false;
+        for (const e of events) {
+          const r = transition(state, e);
+          if (revoked) {
+            assert.equal(r.ok, false);
+            continue;
+          }
+          if (r.ok) state = r.state;
+          if (state.status === 'revoked') revoked = true;
+          // A refused operation leaves the state as it was; a suspended one is never good.
+          if (state.status === 'suspended') assert.equal(isGood(state), false);
         }
-        if (r.ok) state = r.state;
-        if (state.status === 'revoked') revoked = true;
-        // A refused operation leaves the state as it was; a suspended one is never good.
-        if (state.status === 'suspended') assert.equal(isGood(state), false);
-      }
-      if (revoked) {
-        assert.equal(state.status, 'revoked');
-        assert.equal(isGood(state), false);
-        assert.equal(publishedStatus(state), 'revoked');
-      }
-    }), { numRuns: 2000 });
+        if (revoked) {
+          assert.equal(state.status, 'revoked');
+          assert.equal(isGood(state), false);
+          assert.equal(publishedStatus(state), 'revoked');
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -20,15 +20,29 @@ export const STATUS_LABELS: Record<CertificateStatus, string> = {
 
 /** RFC 5280 CRLReason names (5.3.1) that a revocation may carry; code 7 is unused and removeFromCRL is not a revocation. */
 export const REVOCATION_REASONS = [
-  'unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded',
-  'cessationOfOperation', 'certificateHold', 'privilegeWithdrawn', 'aACompromise',
+  'unspecified',
+  'keyCompromise',
+  'cACompromise',
+  'affiliationChanged',
+  'superseded',
+  'cessationOfOperation',
+  'certificateHold',
+  'privilegeWithdrawn',
+  'aACompromise',
 ] as const;
 export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 
 /** CRLReason code of each name (RFC 5280, 5.3.1). */
 export const REASON_CODES: Record<RevocationReason, number> = {
-  unspecified: 0, keyCompromise: 1, cACompromise: 2, affiliationChanged: 3, superseded: 4,
-  cessationOfOperation: 5, certificateHold: 6, privilegeWithdrawn: 9, aACompromise: 10,
+  unspecified: 0,
+  keyCompromise: 1,
+  cACompromise: 2,
+  affiliationChanged: 3,
+  superseded: 4,
+  cessationOfOperation: 5,
+  certificateHold: 6,
+  privilegeWithdrawn: 9,
+  aACompromise: 10,
 };
 
 export const REASON_LABELS: Record<RevocationReason, string> = {
@@ -63,7 +77,10 @@ export interface CertificateState {
 export type Transition = { ok: true; state: CertificateState } | { ok: false; message: string };
 
 const refuse = (message: string): Transition => ({ ok: false, message });
-const to = (status: CertificateStatus, reason: RevocationReason | null = null): Transition => ({ ok: true, state: { status, reason } });
+const to = (status: CertificateStatus, reason: RevocationReason | null = null): Transition => ({
+  ok: true,
+  state: { status, reason },
+});
 
 /** The state after `event`, or the French reason it is refused. */
 export function transition(state: CertificateState, event: CertificateEvent): Transition {
@@ -72,14 +89,19 @@ export function transition(state: CertificateState, event: CertificateEvent): Tr
   if (s === 'expired') return refuse('Ce certificat est expiré : son statut ne change plus.');
   switch (event.kind) {
     case 'accept':
-      return s === 'issued' ? to('valid') : refuse("Seul un certificat émis, en attente d'acceptation, peut être accepté.");
+      return s === 'issued'
+        ? to('valid')
+        : refuse("Seul un certificat émis, en attente d'acceptation, peut être accepté.");
     case 'suspend':
       if (s === 'suspended') return refuse('Ce certificat est déjà suspendu.');
-      return s === 'valid' ? to('suspended', 'certificateHold') : refuse("Seul un certificat valide peut être suspendu.");
+      return s === 'valid'
+        ? to('suspended', 'certificateHold')
+        : refuse('Seul un certificat valide peut être suspendu.');
     case 'resume':
-      return s === 'suspended' ? to('valid') : refuse("Seul un certificat suspendu peut être réactivé.");
+      return s === 'suspended' ? to('valid') : refuse('Seul un certificat suspendu peut être réactivé.');
     case 'revoke':
-      if (event.reason === 'certificateHold') return refuse('La suspension (certificateHold) se demande comme une suspension, pas comme une révocation.');
+      if (event.reason === 'certificateHold')
+        return refuse('La suspension (certificateHold) se demande comme une suspension, pas comme une révocation.');
       return to('revoked', event.reason);
     case 'expire':
       return s === 'valid' || s === 'suspended' || s === 'issued' ? to('expired') : refuse('Transition impossible.');

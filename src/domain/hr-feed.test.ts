@@ -138,7 +138,17 @@ describe('checkHeader', () => {
   });
 
   it('accepts the English header', () => {
-    const r = checkHeader(['identifier', 'last_name', 'first_names', 'sex', 'birth_date', 'birth_place', 'phone', 'unit_address', 'category']);
+    const r = checkHeader([
+      'identifier',
+      'last_name',
+      'first_names',
+      'sex',
+      'birth_date',
+      'birth_place',
+      'phone',
+      'unit_address',
+      'category',
+    ]);
     assert.equal(r.ok, true);
   });
 
@@ -211,7 +221,14 @@ describe('validateFeedRow', () => {
 
   it('only needs the required fields, with defaults', () => {
     const r = validateFeedRow(
-      { identifiant: 'a1', nom: 'Martin', prenoms: 'Léa', sexe: 'F', date_naissance: '1990-05-04', lieu_naissance: 'Lyon' },
+      {
+        identifiant: 'a1',
+        nom: 'Martin',
+        prenoms: 'Léa',
+        sexe: 'F',
+        date_naissance: '1990-05-04',
+        lieu_naissance: 'Lyon',
+      },
       opts,
     );
     assert.deepEqual(r, {
@@ -262,7 +279,17 @@ describe('validateFeedRow', () => {
     });
     assert.deepEqual(
       errors.map((e) => e.field),
-      ['identifiant', 'nom', 'sexe', 'date_naissance', 'courriel', 'telephone', 'statut', 'habilitations', 'organisation'],
+      [
+        'identifiant',
+        'nom',
+        'sexe',
+        'date_naissance',
+        'courriel',
+        'telephone',
+        'statut',
+        'habilitations',
+        'organisation',
+      ],
     );
   });
 
@@ -301,7 +328,8 @@ describe('validateFeedRow', () => {
       rejects({ identifiant: 'a'.repeat(65) }, 'identifiant', /64 caractères au maximum \(65 reçus\)/);
       assert.equal(valid({ identifiant: 'A'.repeat(64) }).identifier, 'A'.repeat(64));
       assert.equal(valid({ identifiant: 'ag.01_x-2' }).identifier, 'ag.01_x-2');
-      for (const id of ['a b', 'héloïse', 'a/b', 'a;b', 'a@b']) rejects({ identifiant: id }, 'identifiant', /caractères autorisés/);
+      for (const id of ['a b', 'héloïse', 'a/b', 'a;b', 'a@b'])
+        rejects({ identifiant: id }, 'identifiant', /caractères autorisés/);
     });
 
     it('defaults to internal and accepts interne / internal, case-insensitively', () => {
@@ -438,12 +466,28 @@ describe('validateFeedRow', () => {
   describe('courriel', () => {
     it('is optional and lower-cased', () => {
       assert.equal(valid({ courriel: undefined }).email, null);
-      assert.equal(valid({ courriel: ' Hugues.DILINDIEN@Mairie-Aubepierre.FR ' }).email, 'hugues.dilindien@mairie-aubepierre.fr');
+      assert.equal(
+        valid({ courriel: ' Hugues.DILINDIEN@Mairie-Aubepierre.FR ' }).email,
+        'hugues.dilindien@mairie-aubepierre.fr',
+      );
       assert.equal(valid({ courriel: 'jean+carte@dgfip.finances.gouv.fr' }).email, 'jean+carte@dgfip.finances.gouv.fr');
     });
 
     it('rejects malformed addresses', () => {
-      for (const e of ['hugues', 'a@b', 'a b@c.fr', 'a@@c.fr', '.a@c.fr', 'a..b@c.fr', 'a.@c.fr', 'a@-c.fr', 'a@c.fr.', 'a@c..fr', 'é@c.fr', `${'a'.repeat(65)}@c.fr`]) {
+      for (const e of [
+        'hugues',
+        'a@b',
+        'a b@c.fr',
+        'a@@c.fr',
+        '.a@c.fr',
+        'a..b@c.fr',
+        'a.@c.fr',
+        'a@-c.fr',
+        'a@c.fr.',
+        'a@c..fr',
+        'é@c.fr',
+        `${'a'.repeat(65)}@c.fr`,
+      ]) {
         rejects({ courriel: e }, 'courriel', /adresse électronique invalide/);
       }
     });
@@ -451,7 +495,15 @@ describe('validateFeedRow', () => {
 
   describe('telephone', () => {
     it('normalises French numbers to +33 followed by 9 digits', () => {
-      for (const t of ['01 99 00 12 34', '01.99.00.12.34', '01-99-00-12-34', '0199001234', '+33 1 99 00 12 34', '+33 (0)1 99 00 12 34', '0033 1 99 00 12 34']) {
+      for (const t of [
+        '01 99 00 12 34',
+        '01.99.00.12.34',
+        '01-99-00-12-34',
+        '0199001234',
+        '+33 1 99 00 12 34',
+        '+33 (0)1 99 00 12 34',
+        '0033 1 99 00 12 34',
+      ]) {
         assert.equal(valid({ telephone: t }).phone, '+33199001234', t);
       }
       assert.equal(valid({ telephone: '06 39 98 12 34' }).phone, '+33639981234');
@@ -462,7 +514,15 @@ describe('validateFeedRow', () => {
     });
 
     it('rejects other values', () => {
-      for (const t of ['12', '01 99 00 12', '01 99 00 12 34 5', '+33 1 99 00 12', '+33 0 99 00 12 34', 'pas de téléphone', '00 00 00 00 00']) {
+      for (const t of [
+        '12',
+        '01 99 00 12',
+        '01 99 00 12 34 5',
+        '+33 1 99 00 12',
+        '+33 0 99 00 12 34',
+        'pas de téléphone',
+        '00 00 00 00 00',
+      ]) {
         rejects({ telephone: t }, 'telephone', /numéro invalide/);
       }
     });
@@ -483,11 +543,17 @@ describe('validateFeedRow', () => {
 
   describe('habilitations', () => {
     it('normalises known applications to their codes, deduplicated, in canonical order', () => {
-      assert.deepEqual(valid({ habilitations: 'Source Solde|comedec, Hélios/PES V2' }).habilitations, ['COMEDEC', 'HELIOS', 'SOURCE_SOLDE']);
+      assert.deepEqual(valid({ habilitations: 'Source Solde|comedec, Hélios/PES V2' }).habilitations, [
+        'COMEDEC',
+        'HELIOS',
+        'SOURCE_SOLDE',
+      ]);
       assert.deepEqual(valid({ habilitations: 'PES V2' }).habilitations, ['HELIOS']);
       assert.deepEqual(valid({ habilitations: 'Hélios|HELIOS|helios' }).habilitations, ['HELIOS']);
       assert.deepEqual(valid({ habilitations: 'source_solde' }).habilitations, ['SOURCE_SOLDE']);
-      assert.deepEqual(valid({ habilitations: [...HABILITATION_CODES].reverse().join('|') }).habilitations, [...HABILITATION_CODES]);
+      assert.deepEqual(valid({ habilitations: [...HABILITATION_CODES].reverse().join('|') }).habilitations, [
+        ...HABILITATION_CODES,
+      ]);
     });
 
     it('is empty when absent, ignoring empty items', () => {
@@ -516,7 +582,9 @@ describe('validateFeedRow', () => {
   describe('free text fields', () => {
     it('adresse_unite keeps line breaks (normalised to \\n), other fields refuse them', () => {
       assert.equal(
-        valid({ adresse_unite: 'Préfecture du Rhône;  bureau des titres\r\n\r\n 106 rue Pierre Corneille \r\n69003 Lyon' }).unitAddress,
+        valid({
+          adresse_unite: 'Préfecture du Rhône;  bureau des titres\r\n\r\n 106 rue Pierre Corneille \r\n69003 Lyon',
+        }).unitAddress,
         'Préfecture du Rhône; bureau des titres\n106 rue Pierre Corneille\n69003 Lyon',
       );
       rejects({ adresse_unite: 'a'.repeat(501) }, 'adresse_unite', /500 caractères/);
@@ -538,7 +606,9 @@ describe('recordFingerprint', () => {
   });
 
   it('does not depend on the order of properties or of habilitations', () => {
-    const reordered = Object.fromEntries(Object.entries({ ...HUGUES_RECORD, habilitations: ['TES', 'COMEDEC'] }).reverse());
+    const reordered = Object.fromEntries(
+      Object.entries({ ...HUGUES_RECORD, habilitations: ['TES', 'COMEDEC'] }).reverse(),
+    );
     assert.equal(
       recordFingerprint(reordered as AgentFeedRecord),
       recordFingerprint({ ...HUGUES_RECORD, habilitations: ['COMEDEC', 'TES'] }),
@@ -571,7 +641,10 @@ describe('recordFingerprint', () => {
       seen.add(f);
     }
     // null and the string "null" differ
-    assert.notEqual(recordFingerprint({ ...HUGUES_RECORD, category: null }), recordFingerprint({ ...HUGUES_RECORD, category: 'null' }));
+    assert.notEqual(
+      recordFingerprint({ ...HUGUES_RECORD, category: null }),
+      recordFingerprint({ ...HUGUES_RECORD, category: 'null' }),
+    );
   });
 });
 
@@ -580,9 +653,25 @@ describe('properties', () => {
     fc.string({ maxLength: 40 }),
     fc.string({ unit: 'grapheme', maxLength: 40 }),
     fc.string({ unit: 'binary', maxLength: 40 }),
-    fc.constantFrom('', ' ', 'F', 'm', '01/01/1970', '1970-01-01', '29/02/2000', 'COMEDEC|Hélios', 'nid', 'alliance', '+33 1 99 00 12 34', '\uFFFD'),
+    fc.constantFrom(
+      '',
+      ' ',
+      'F',
+      'm',
+      '01/01/1970',
+      '1970-01-01',
+      '29/02/2000',
+      'COMEDEC|Hélios',
+      'nid',
+      'alliance',
+      '+33 1 99 00 12 34',
+      '\uFFFD',
+    ),
   );
-  const columnKey = fc.oneof(fc.constantFrom(...FEED_COLUMNS, 'last_name', 'Prénoms', '__proto__', 'constructor'), fc.string({ maxLength: 12 }));
+  const columnKey = fc.oneof(
+    fc.constantFrom(...FEED_COLUMNS, 'last_name', 'Prénoms', '__proto__', 'constructor'),
+    fc.string({ maxLength: 12 }),
+  );
   const anyRow = fc.dictionary(columnKey, fc.option(anyText, { nil: undefined }), { maxKeys: 20 });
   const anyDay = fc
     .date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2100-12-31T00:00:00Z'), noInvalidDate: true })
@@ -623,9 +712,9 @@ describe('properties', () => {
   it('normalisation is idempotent: a record fed back as a row gives the same record', () => {
     const letters = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzéèêëàâîïôöùûüçœæÉÈÀÇ'.split(''));
     const word = fc.string({ unit: letters, minLength: 1, maxLength: 8 });
-    const name = fc.array(word, { minLength: 1, maxLength: 3 }).chain((ws) =>
-      fc.constantFrom(' ', '-', "'", '’', '  ').map((sep) => ws.join(sep)),
-    );
+    const name = fc
+      .array(word, { minLength: 1, maxLength: 3 })
+      .chain((ws) => fc.constantFrom(' ', '-', "'", '’', '  ').map((sep) => ws.join(sep)));
     const row = fc.record({
       identifiant: fc.stringMatching(/^\d{10}$/),
       type_identifiant: fc.constantFrom('nid', 'alliance', 'interne', 'Interne'),

@@ -115,8 +115,15 @@ export function resolveColumnName(name: string): FeedColumn | null {
   // Called for every key of every row: the few names a feed uses are resolved once.
   const cached = columnNameCache.get(name);
   if (cached !== undefined) return cached;
-  const key = stripAccents(name).trim().toLowerCase().replace(/[\s-]+/g, '_');
-  const col = CANONICAL.has(key) ? (key as FeedColumn) : Object.hasOwn(FEED_COLUMN_ALIASES, key) ? (FEED_COLUMN_ALIASES[key] ?? null) : null;
+  const key = stripAccents(name)
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
+  const col = CANONICAL.has(key)
+    ? (key as FeedColumn)
+    : Object.hasOwn(FEED_COLUMN_ALIASES, key)
+      ? (FEED_COLUMN_ALIASES[key] ?? null)
+      : null;
   if (columnNameCache.size < COLUMN_NAME_CACHE_SIZE) columnNameCache.set(name, col);
   return col;
 }
@@ -258,7 +265,9 @@ function normalizePhone(s: string): string | null {
 }
 
 function normalizeHabilitation(label: string): HabilitationCode | null {
-  const key = stripAccents(label).toUpperCase().replace(/[^A-Z0-9]/g, '');
+  const key = stripAccents(label)
+    .toUpperCase()
+    .replace(/[^A-Z0-9]/g, '');
   return HABILITATION_LABELS.get(key) ?? null;
 }
 
@@ -325,7 +334,10 @@ export function validateFeedRow(
     if (v === undefined) return null;
     let ok = maxLength(col, v, max);
     if (CONTROL_RE.test(v) || (!multiline && LINE_FEED_RE.test(v))) {
-      err(col, multiline ? 'caractères de contrôle interdits' : 'caractères de contrôle ou retours à la ligne interdits');
+      err(
+        col,
+        multiline ? 'caractères de contrôle interdits' : 'caractères de contrôle ou retours à la ligne interdits',
+      );
       ok = false;
     }
     if (!ok) return null;
@@ -351,7 +363,8 @@ export function validateFeedRow(
   const kindRaw = get('type_identifiant');
   if (kindRaw !== undefined) {
     const k = fold(kindRaw);
-    identifierKind = k === 'nid' ? 'nid' : k === 'alliance' ? 'alliance' : k === 'interne' || k === 'internal' ? 'internal' : null;
+    identifierKind =
+      k === 'nid' ? 'nid' : k === 'alliance' ? 'alliance' : k === 'interne' || k === 'internal' ? 'internal' : null;
     if (identifierKind === null) {
       err('type_identifiant', `valeur ${quoteFr(kindRaw)} inconnue (valeurs admises : nid, alliance, interne)`);
     }
@@ -393,10 +406,12 @@ export function validateFeedRow(
   const dateRaw = required('date_naissance');
   if (dateRaw !== undefined) {
     const p = parseDate(dateRaw);
-    if (p === 'format') err('date_naissance', `format de date invalide ${quoteFr(dateRaw)} (attendu : JJ/MM/AAAA ou AAAA-MM-JJ)`);
+    if (p === 'format')
+      err('date_naissance', `format de date invalide ${quoteFr(dateRaw)} (attendu : JJ/MM/AAAA ou AAAA-MM-JJ)`);
     else if (p === 'calendar') err('date_naissance', `date inexistante ${quoteFr(dateRaw)}`);
     else if (p.y < MIN_BIRTH_YEAR) err('date_naissance', `année antérieure à ${MIN_BIRTH_YEAR}`);
-    else if (dateKey(p) > dateKey(today)) err('date_naissance', `date postérieure à la date du jour (${options.today})`);
+    else if (dateKey(p) > dateKey(today))
+      err('date_naissance', `date postérieure à la date du jour (${options.today})`);
     else if (dateKey({ ...p, y: p.y + MIN_AGE_YEARS }) > dateKey(today)) {
       err('date_naissance', `l’agent doit avoir au moins ${MIN_AGE_YEARS} ans`);
     } else birthDate = isoDate(p);
@@ -437,7 +452,8 @@ export function validateFeedRow(
   if (statusRaw !== undefined) {
     const s = fold(statusRaw);
     staffStatus = s === 'civil' || s === 'civile' ? 'civil' : s === 'militaire' || s === 'military' ? 'military' : null;
-    if (staffStatus === null) err('statut', `valeur ${quoteFr(statusRaw)} inconnue (valeurs admises : civil, militaire)`);
+    if (staffStatus === null)
+      err('statut', `valeur ${quoteFr(statusRaw)} inconnue (valeurs admises : civil, militaire)`);
   }
 
   // habilitations

@@ -176,7 +176,14 @@ describe('checkPhoto — valid photos', () => {
 
   test('a jpeg-js image of 283 × 378 at 300 dpi passes, Buffer input too', () => {
     const photo = withDpi(base, 300);
-    assert.deepEqual(checkPhoto(photo), { ok: true, width: 283, height: 378, dpiX: 300, dpiY: 300, size: photo.length });
+    assert.deepEqual(checkPhoto(photo), {
+      ok: true,
+      width: 283,
+      height: 378,
+      dpiX: 300,
+      dpiY: 300,
+      size: photo.length,
+    });
     assert.equal(checkPhoto(Buffer.from(photo)).ok, true);
   });
 
@@ -225,15 +232,88 @@ describe('checkPhoto — dimensions', () => {
     // SOI, APP0 JFIF 300 dpi, a DHT (C4, not a frame header) with misleading bytes, SOF2, SOS,
     // entropy data with stuffed bytes (FF 00), fill bytes and a restart marker, EOI.
     const file = new Uint8Array([
-      0xff, 0xd8,
-      0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x02, 0x01, 0x01, 0x2c, 0x01, 0x2c, 0x00, 0x00,
-      0xff, 0xc4, 0x00, 0x08, 0x00, 0x00, 0x10, 0x00, 0x10, 0x01,
-      0xff, 0xc2, 0x00, 0x0b, 0x08, 0x01, 0x7a, 0x01, 0x1b, 0x01, 0x01, 0x11, 0x00,
-      0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3f, 0x00,
-      0x12, 0xff, 0x00, 0x34, 0xff, 0xd0, 0x56, 0xff, 0x00,
-      0xff, 0xc4, 0x00, 0x04, 0x00, 0x00, // a second DHT between progressive scans
-      0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3f, 0x00,
-      0x78, 0xff, 0xff, 0xd9,
+      0xff,
+      0xd8,
+      0xff,
+      0xe0,
+      0x00,
+      0x10,
+      0x4a,
+      0x46,
+      0x49,
+      0x46,
+      0x00,
+      0x01,
+      0x02,
+      0x01,
+      0x01,
+      0x2c,
+      0x01,
+      0x2c,
+      0x00,
+      0x00,
+      0xff,
+      0xc4,
+      0x00,
+      0x08,
+      0x00,
+      0x00,
+      0x10,
+      0x00,
+      0x10,
+      0x01,
+      0xff,
+      0xc2,
+      0x00,
+      0x0b,
+      0x08,
+      0x01,
+      0x7a,
+      0x01,
+      0x1b,
+      0x01,
+      0x01,
+      0x11,
+      0x00,
+      0xff,
+      0xda,
+      0x00,
+      0x08,
+      0x01,
+      0x01,
+      0x00,
+      0x00,
+      0x3f,
+      0x00,
+      0x12,
+      0xff,
+      0x00,
+      0x34,
+      0xff,
+      0xd0,
+      0x56,
+      0xff,
+      0x00,
+      0xff,
+      0xc4,
+      0x00,
+      0x04,
+      0x00,
+      0x00, // a second DHT between progressive scans
+      0xff,
+      0xda,
+      0x00,
+      0x08,
+      0x01,
+      0x01,
+      0x00,
+      0x00,
+      0x3f,
+      0x00,
+      0x78,
+      0xff,
+      0xff,
+      0xd9,
     ]);
     assert.deepEqual(checkPhoto(file), { ok: true, width: 283, height: 378, dpiX: 300, dpiY: 300, size: file.length });
   });
@@ -292,18 +372,34 @@ describe('checkPhoto — EXIF resolution', () => {
   for (const order of ['II', 'MM'] as const) {
     test(`${order}: EXIF 300 dpi used when JFIF has units 0`, () => {
       const photo = insertAfterApp0(base, exifSegment({ order, x: [300, 1], y: [300, 1], unit: 2 }));
-      assert.deepEqual(checkPhoto(photo), { ok: true, width: 283, height: 378, dpiX: 300, dpiY: 300, size: photo.length });
+      assert.deepEqual(checkPhoto(photo), {
+        ok: true,
+        width: 283,
+        height: 378,
+        dpiX: 300,
+        dpiY: 300,
+        size: photo.length,
+      });
     });
 
     test(`${order}: EXIF-only file (no JFIF APP0)`, () => {
       const photo = replaceApp0(base, exifSegment({ order, x: [3000, 10], y: [3000, 10], unit: 2 }));
       assert.equal(photo[3], 0xe1);
-      assert.deepEqual(checkPhoto(photo), { ok: true, width: 283, height: 378, dpiX: 300, dpiY: 300, size: photo.length });
+      assert.deepEqual(checkPhoto(photo), {
+        ok: true,
+        width: 283,
+        height: 378,
+        dpiX: 300,
+        dpiY: 300,
+        size: photo.length,
+      });
     });
 
     test(`${order}: EXIF 72 dpi is rejected`, () => {
       const photo = replaceApp0(base, exifSegment({ order, x: [72, 1], y: [72, 1], unit: 2 }));
-      assert.deepEqual(messages(checkPhoto(photo)), ['La photo doit avoir une résolution de 300 dpi (reçue : 72 dpi).']);
+      assert.deepEqual(messages(checkPhoto(photo)), [
+        'La photo doit avoir une résolution de 300 dpi (reçue : 72 dpi).',
+      ]);
     });
 
     test(`${order}: EXIF ResolutionUnit absent defaults to inches`, () => {
@@ -375,8 +471,8 @@ describe('checkPhoto — several failures at once', () => {
 
 describe('checkPhoto — not a JPEG, corrupt, truncated', () => {
   const png = new Uint8Array([
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x01, 0x1b, 0x00, 0x00, 0x01, 0x7a, 0x08, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x01,
+    0x1b, 0x00, 0x00, 0x01, 0x7a, 0x08, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
   ]);
 
   test('PNG bytes are not a JPEG', () => {
@@ -407,7 +503,9 @@ describe('checkPhoto — not a JPEG, corrupt, truncated', () => {
 
   test('a truncated file says so', () => {
     const result = checkPhoto(validFixture.subarray(0, 5000));
-    assert.deepEqual(messages(result), ['Le fichier JPEG est illisible, corrompu ou tronqué (fin de fichier inattendue).']);
+    assert.deepEqual(messages(result), [
+      'Le fichier JPEG est illisible, corrompu ou tronqué (fin de fichier inattendue).',
+    ]);
   });
 
   test('a large truncated file reports corrupt and too large, not dimensions', () => {
@@ -417,7 +515,9 @@ describe('checkPhoto — not a JPEG, corrupt, truncated', () => {
 
   const segments = (...bytes: number[][]): Uint8Array => new Uint8Array(bytes.flat());
   const SOI = [0xff, 0xd8];
-  const JFIF300 = [0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x02, 0x01, 0x01, 0x2c, 0x01, 0x2c, 0x00, 0x00];
+  const JFIF300 = [
+    0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x02, 0x01, 0x01, 0x2c, 0x01, 0x2c, 0x00, 0x00,
+  ];
   const SOF0 = [0xff, 0xc0, 0x00, 0x0b, 0x08, 0x01, 0x7a, 0x01, 0x1b, 0x01, 0x01, 0x11, 0x00];
   const SOS = [0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3f, 0x00, 0x12, 0x34];
   const EOI = [0xff, 0xd9];
@@ -434,9 +534,15 @@ describe('checkPhoto — not a JPEG, corrupt, truncated', () => {
     ['segment longer than the file', segments(SOI, [0xff, 0xe0, 0x7f, 0xff, 0x00], SOF0, SOS, EOI)],
     ['garbage between segments', segments(SOI, JFIF300, [0x00, 0x00], SOF0, SOS, EOI)],
     ['second SOI', segments(SOI, JFIF300, SOI, SOF0, SOS, EOI)],
-    ['zero width', segments(SOI, JFIF300, [0xff, 0xc0, 0x00, 0x0b, 0x08, 0x01, 0x7a, 0x00, 0x00, 0x01, 0x01, 0x11, 0x00], SOS, EOI)],
+    [
+      'zero width',
+      segments(SOI, JFIF300, [0xff, 0xc0, 0x00, 0x0b, 0x08, 0x01, 0x7a, 0x00, 0x00, 0x01, 0x01, 0x11, 0x00], SOS, EOI),
+    ],
     ['frame header too short', segments(SOI, JFIF300, [0xff, 0xc0, 0x00, 0x06, 0x08, 0x01, 0x7a, 0x01], SOS, EOI)],
-    ['frame header with more components than bytes', segments(SOI, JFIF300, [0xff, 0xc0, 0x00, 0x0b, 0x08, 0x01, 0x7a, 0x01, 0x1b, 0x03, 0x01, 0x11, 0x00], SOS, EOI)],
+    [
+      'frame header with more components than bytes',
+      segments(SOI, JFIF300, [0xff, 0xc0, 0x00, 0x0b, 0x08, 0x01, 0x7a, 0x01, 0x1b, 0x03, 0x01, 0x11, 0x00], SOS, EOI),
+    ],
     ['only fill bytes after SOI', concat(new Uint8Array(SOI), new Uint8Array(20_000).fill(0xff))],
     ['scan data never ends', concat(segments(SOI, JFIF300, SOF0, SOS), new Uint8Array(20_000).fill(0x00))],
   ] as const) {
@@ -504,10 +610,16 @@ describe('checkPhoto — properties', () => {
     // The first ~700 bytes hold APP0, DQT, SOF0, DHT and SOS: mutate there more densely.
     fc.assert(
       fc.property(
-        fc.array(fc.record({ at: fc.nat({ max: 700 }), value: fc.constantFrom(0x00, 0x01, 0xff, 0xd8, 0xd9, 0xda, 0xc0, 0xe0, 0xe1, 0x7f, 0xfe) }), {
-          minLength: 1,
-          maxLength: 8,
-        }),
+        fc.array(
+          fc.record({
+            at: fc.nat({ max: 700 }),
+            value: fc.constantFrom(0x00, 0x01, 0xff, 0xd8, 0xd9, 0xda, 0xc0, 0xe0, 0xe1, 0x7f, 0xfe),
+          }),
+          {
+            minLength: 1,
+            maxLength: 8,
+          },
+        ),
         (writes) => {
           const bytes = Uint8Array.from(validFixture);
           for (const { at, value } of writes) bytes[at] = value;

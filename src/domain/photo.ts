@@ -62,7 +62,8 @@ export function checkPhoto(bytes: Uint8Array): PhotoCheck {
     } else {
       errors.push({
         code: 'not_jpeg',
-        message: size === 0 ? "Le fichier est vide : ce n'est pas une image JPEG." : "Le fichier n'est pas une image JPEG.",
+        message:
+          size === 0 ? "Le fichier est vide : ce n'est pas une image JPEG." : "Le fichier n'est pas une image JPEG.",
       });
     }
     if (tooLarge) errors.push(tooLarge);

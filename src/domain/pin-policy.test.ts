@@ -28,10 +28,17 @@ test('the birth-date combinations of 5 June 1980 include the examples of the gui
 });
 
 test('any accepted PIN is four digits, not a run, not a year and not made of the birth date', () => {
-  fc.assert(fc.property(fc.stringMatching(/^\d{4}$/), (pin) => {
-    if (pinFaults(pin, pin, BORN).length > 0) return true;
-    return !/^(19|20)/.test(pin) && !birthDateCombinations(BORN).has(pin) && !['0123', '1234', '3210', '4321', '6789', '9876'].includes(pin);
-  }), { numRuns: 2000 });
+  fc.assert(
+    fc.property(fc.stringMatching(/^\d{4}$/), (pin) => {
+      if (pinFaults(pin, pin, BORN).length > 0) return true;
+      return (
+        !/^(19|20)/.test(pin) &&
+        !birthDateCombinations(BORN).has(pin) &&
+        !['0123', '1234', '3210', '4321', '6789', '9876'].includes(pin)
+      );
+    }),
+    { numRuns: 2000 },
+  );
 });
 
 test('personal code: 8 characters, both cases, one special character', () => {
@@ -42,7 +49,11 @@ test('personal code: 8 characters, both cases, one special character', () => {
 });
 
 test('three different known questions with answers', () => {
-  const ok = [{ question: 'ville_naissance_mere', answer: 'Noir' }, { question: 'premier_animal', answer: 'Rex' }, { question: 'ecole_primaire', answer: 'Jaurès' }];
+  const ok = [
+    { question: 'ville_naissance_mere', answer: 'Noir' },
+    { question: 'premier_animal', answer: 'Rex' },
+    { question: 'ecole_primaire', answer: 'Jaurès' },
+  ];
   assert.deepEqual(secretAnswersFaults(ok), []);
   assert.equal(secretAnswersFaults(ok.slice(0, 2)).length, 1);
   assert.match(secretAnswersFaults([ok[0]!, ok[0]!, ok[2]!]).join(), /déjà choisie/);

@@ -20,7 +20,15 @@ export function birthDateCombinations(birthDate: string): Set<string> {
   if (!m) return out;
   const [, yyyy, mm, dd] = m as unknown as [string, string, string, string];
   const yy = yyyy.slice(2);
-  for (const [a, b] of [[dd, mm], [mm, dd], [mm, yy], [yy, mm], [dd, yy], [yy, dd]] as const) out.add(a + b);
+  for (const [a, b] of [
+    [dd, mm],
+    [mm, dd],
+    [mm, yy],
+    [yy, mm],
+    [dd, yy],
+    [yy, dd],
+  ] as const)
+    out.add(a + b);
   out.add(yyyy);
   return out;
 }
@@ -32,11 +40,21 @@ export function pinFaults(pin: string, confirmation: string, birthDate: string):
     faults.push({ code: 'format', message: 'Le code PIN doit comporter exactement 4 chiffres.' });
     return faults;
   }
-  if (pin !== confirmation) faults.push({ code: 'mismatch', message: 'Les deux saisies du code PIN doivent être identiques.' });
-  if (RUNS.has(pin)) faults.push({ code: 'run', message: 'Le code PIN ne doit pas comporter une suite de chiffres (par exemple 1234 ou 4321).' });
-  if (/^(19|20)\d\d$/.test(pin)) faults.push({ code: 'year', message: 'Le code PIN ne doit pas être une année (par exemple 1980 ou 2010).' });
+  if (pin !== confirmation)
+    faults.push({ code: 'mismatch', message: 'Les deux saisies du code PIN doivent être identiques.' });
+  if (RUNS.has(pin))
+    faults.push({
+      code: 'run',
+      message: 'Le code PIN ne doit pas comporter une suite de chiffres (par exemple 1234 ou 4321).',
+    });
+  if (/^(19|20)\d\d$/.test(pin))
+    faults.push({ code: 'year', message: 'Le code PIN ne doit pas être une année (par exemple 1980 ou 2010).' });
   if (birthDateCombinations(birthDate).has(pin)) {
-    faults.push({ code: 'birth_date', message: 'Le code PIN ne doit pas reprendre une partie de votre date de naissance (par exemple 0506 ou 0680 si vous êtes né un 5 juin 1980).' });
+    faults.push({
+      code: 'birth_date',
+      message:
+        'Le code PIN ne doit pas reprendre une partie de votre date de naissance (par exemple 0506 ou 0680 si vous êtes né un 5 juin 1980).',
+    });
   }
   return faults;
 }
@@ -45,8 +63,12 @@ export function pinFaults(pin: string, confirmation: string, birthDate: string):
 export function personalCodeFaults(code: string): string[] {
   const faults: string[] = [];
   if ([...code].length < 8) faults.push('Le code personnel doit comporter au moins 8 caractères.');
-  if (!/\p{Ll}/u.test(code) || !/\p{Lu}/u.test(code)) faults.push('Le code personnel doit comporter des minuscules et des majuscules.');
-  if (!/[^\p{L}\p{N}\s]/u.test(code)) faults.push('Le code personnel doit comporter au moins un caractère spécial (point d’exclamation, d’interrogation, barre oblique…).');
+  if (!/\p{Ll}/u.test(code) || !/\p{Lu}/u.test(code))
+    faults.push('Le code personnel doit comporter des minuscules et des majuscules.');
+  if (!/[^\p{L}\p{N}\s]/u.test(code))
+    faults.push(
+      'Le code personnel doit comporter au moins un caractère spécial (point d’exclamation, d’interrogation, barre oblique…).',
+    );
   if ([...code].length > 128) faults.push('Le code personnel est trop long (128 caractères au plus).');
   return faults;
 }

@@ -28,12 +28,24 @@ test('SIREN check digit (Luhn) and municipality fields', () => {
   assert.equal(isValidSiren('217700103'), true);
   assert.equal(isValidSiren('217700104'), false);
   assert.equal(isValidSiren('21770010'), false);
-  assert.deepEqual(checkOrganization({ code: '77011', kind: 'municipality', name: 'Aubepierre-Ozouer-le-Repos', inseeCode: '77011', siren: '217700103' }), []);
+  assert.deepEqual(
+    checkOrganization({
+      code: '77011',
+      kind: 'municipality',
+      name: 'Aubepierre-Ozouer-le-Repos',
+      inseeCode: '77011',
+      siren: '217700103',
+    }),
+    [],
+  );
   const errs = checkOrganization({ code: 'bad code!', kind: 'castle', name: ' ', inseeCode: '7701', siren: '123' });
   assert.deepEqual(errs.map((e) => e.field).sort(), ['code', 'kind', 'name', 'siren']);
   const town = checkOrganization({ code: 'X', kind: 'municipality', name: 'X', inseeCode: '7701', siren: '123' });
   assert.deepEqual(town.map((e) => e.field).sort(), ['inseeCode', 'siren']);
-  assert.deepEqual(checkOrganization({ code: '2A004', kind: 'municipality', name: 'Ajaccio', inseeCode: '2A004', siren: '212000046' }), []);
+  assert.deepEqual(
+    checkOrganization({ code: '2A004', kind: 'municipality', name: 'Ajaccio', inseeCode: '2A004', siren: '212000046' }),
+    [],
+  );
 });
 
 test('materialised paths express subtrees', () => {
@@ -54,7 +66,20 @@ test('permissions: the auditor reads but never writes; only the admin assigns ro
 });
 
 test('audit links: a changed field, a wrong predecessor or a wrong number breaks the chain', () => {
-  const r = { seq: 1, at: '2026-01-01T00:00:00.000Z', actor_id: 'x', actor_role: 'admin', organization_id: null, action: 'a', outcome: 'ok', target_type: null, target_id: null, request_id: null, summary: '{}', evidence: '[]' };
+  const r = {
+    seq: 1,
+    at: '2026-01-01T00:00:00.000Z',
+    actor_id: 'x',
+    actor_role: 'admin',
+    organization_id: null,
+    action: 'a',
+    outcome: 'ok',
+    target_type: null,
+    target_id: null,
+    request_id: null,
+    summary: '{}',
+    evidence: '[]',
+  };
   const hash = auditHash(GENESIS_HASH, r);
   const rec = { ...r, prev_hash: GENESIS_HASH, hash };
   assert.equal(checkLink(1, GENESIS_HASH, rec), null);

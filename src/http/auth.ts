@@ -23,7 +23,7 @@ export function authHook(ctx: AppContext) {
     const authz = request.headers.authorization;
     if (authz?.startsWith('Bearer ')) {
       request.actor = await resolveServiceToken(ctx, authz.slice(7).trim(), request.id);
-      if (!request.actor) throw new AppError('unauthenticated', "Jeton de compte de service inconnu ou révoqué.");
+      if (!request.actor) throw new AppError('unauthenticated', 'Jeton de compte de service inconnu ou révoqué.');
       return;
     }
     const sid = request.cookies[SESSION_COOKIE];

@@ -43,11 +43,20 @@ export interface ServerOptions {
 
 export async function buildServer(ctx: AppContext, config: Config, opts: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger === false ? false : {
-      level: typeof opts.logger === 'object' ? opts.logger.level : config.logLevel,
-      // Sign-in links carry their secret in the query string: never write it to the logs.
-      serializers: { req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: redactUrl(req.url), id: req.id }) },
-    },
+    logger:
+      opts.logger === false
+        ? false
+        : {
+            level: typeof opts.logger === 'object' ? opts.logger.level : config.logLevel,
+            // Sign-in links carry their secret in the query string: never write it to the logs.
+            serializers: {
+              req: (req: { method: string; url: string; id: string }) => ({
+                method: req.method,
+                url: redactUrl(req.url),
+                id: req.id,
+              }),
+            },
+          },
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: 1024 * 1024,
@@ -65,8 +74,16 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
-        defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'],
-        fontSrc: ["'self'", 'data:'], connectSrc: ["'self'", cardAgentOrigin(process.env, config.agentPort)], frameAncestors: ["'none'"], formAction: ["'self'"], objectSrc: ["'none'"], baseUri: ["'self'"],
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'", cardAgentOrigin(process.env, config.agentPort)],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
         upgradeInsecureRequests: null,
       },
     },
@@ -75,20 +92,39 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     hsts: config.publicUrl.startsWith('https://'),
   });
   await app.register(rateLimit, {
-    max: opts.rateLimitPerMinute ?? 1200, timeWindow: '1 minute',
-    errorResponseBuilder: (_req, c) => ({ statusCode: 429, message: `Trop de requêtes : réessayez dans ${Math.ceil(c.ttl / 1000)} s.` }),
+    max: opts.rateLimitPerMinute ?? 1200,
+    timeWindow: '1 minute',
+    errorResponseBuilder: (_req, c) => ({
+      statusCode: 429,
+      message: `Trop de requêtes : réessayez dans ${Math.ceil(c.ttl / 1000)} s.`,
+    }),
   });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Cartes Agents — API', version: '0.1.0', description: 'API de gestion des cartes agents : annuaire, organisations, import SIRH, audit.' },
-      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'cartes_session' }, service: { type: 'http', scheme: 'bearer' } } },
+      info: {
+        title: 'Cartes Agents — API',
+        version: '0.1.0',
+        description: 'API de gestion des cartes agents : annuaire, organisations, import SIRH, audit.',
+      },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'cartes_session' },
+          service: { type: 'http', scheme: 'bearer' },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
 
   // Raw bodies: JPEG photos as a buffer, HR feeds as a stream (never buffered whole).
   app.addContentTypeParser('image/jpeg', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  for (const type of ['text/csv', 'application/x-ndjson', 'application/jsonl', 'application/octet-stream', 'text/plain']) {
+  for (const type of [
+    'text/csv',
+    'application/x-ndjson',
+    'application/jsonl',
+    'application/octet-stream',
+    'text/plain',
+  ]) {
     app.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
   }
 
@@ -104,7 +140,11 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   cardRequestRoutes(app, ctx);
   // PKI: CA certificates, CRLs and OCSP answer from this process too (and `cartes ocsp serve` alone).
   const pkiEnv = pkiEnvironment(config);
-  const hasCa = await ctx.store.db.selectFrom('certification_authorities').select('id').where('kind', '=', 'issuing').executeTakeFirst();
+  const hasCa = await ctx.store.db
+    .selectFrom('certification_authorities')
+    .select('id')
+    .where('kind', '=', 'issuing')
+    .executeTakeFirst();
   const ocsp = hasCa ? await openOcspSource(ctx, pkiEnv) : null;
   if (ocsp) app.addHook('onClose', async () => ocsp.stop());
   pkiRoutes(app, ctx, { env: pkiEnv, ocsp });
@@ -116,13 +156,22 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   const hasWeb = existsSync(WEB_DIST);
   if (hasWeb) {
     await app.register(fastifyStatic, {
-      root: WEB_DIST, prefix: '/', wildcard: false, index: ['index.html'],
+      root: WEB_DIST,
+      prefix: '/',
+      wildcard: false,
+      index: ['index.html'],
       // Built asset names carry a content hash: cache them for good; always revalidate the page.
-      setHeaders: (res, path) => { void res.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'); },
+      setHeaders: (res, path) => {
+        void res.header(
+          'cache-control',
+          path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+        );
+      },
     });
   }
   app.setNotFoundHandler((request, reply) => {
-    if (request.url.startsWith('/api/') || request.method !== 'GET' || !hasWeb) return sendProblem(reply, 404, 'Ressource introuvable.');
+    if (request.url.startsWith('/api/') || request.method !== 'GET' || !hasWeb)
+      return sendProblem(reply, 404, 'Ressource introuvable.');
     return reply.type('text/html').sendFile('index.html');
   });
   return app;

@@ -6,7 +6,11 @@ import { registerJobHandler } from './worker.ts';
 export function registerPkiJobs(pki: PkiEnvironment): void {
   registerJobHandler('crl.publish', async (ctx, payload) => {
     const { caId } = payload as { caId: string };
-    const ca = await ctx.store.db.selectFrom('certification_authorities').select('name').where('id', '=', caId).executeTakeFirst();
+    const ca = await ctx.store.db
+      .selectFrom('certification_authorities')
+      .select('name')
+      .where('id', '=', caId)
+      .executeTakeFirst();
     if (ca) await publishCrl(ctx, pki, ca.name);
   });
 }

@@ -8,9 +8,18 @@ import { registerJobHandler } from './worker.ts';
  */
 export function registerProductionJobs(pki: PkiEnvironment): void {
   registerJobHandler('manufacturer.send-order', async (ctx, payload) => {
-    await sendOrder(ctx, MANUFACTURER, productionEnvironment(ctx.dataDir, pki), (payload as { batchId: string }).batchId);
+    await sendOrder(
+      ctx,
+      MANUFACTURER,
+      productionEnvironment(ctx.dataDir, pki),
+      (payload as { batchId: string }).batchId,
+    );
   });
   registerJobHandler('manufacturer.code-resend', async (ctx, payload) => {
-    await sendCodeResend(ctx, productionEnvironment(ctx.dataDir, pki), payload as { messageId: string; cardId: string; channel: 'post' | 'email' });
+    await sendCodeResend(
+      ctx,
+      productionEnvironment(ctx.dataDir, pki),
+      payload as { messageId: string; cardId: string; channel: 'post' | 'email' },
+    );
   });
 }

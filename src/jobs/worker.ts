@@ -25,7 +25,14 @@ export async function runDueJobs(ctx: AppContext, owner: string = randomUUID(), 
       await handler(ctx, job.payload);
       await completeJob(ctx.store, job.id, owner, ctx.now());
     } catch (err) {
-      await failJob(ctx.store, job.id, owner, ctx.now(), err instanceof Error ? err.message : String(err), job.attempts);
+      await failJob(
+        ctx.store,
+        job.id,
+        owner,
+        ctx.now(),
+        err instanceof Error ? err.message : String(err),
+        job.attempts,
+      );
     }
   }
   return jobs.length;
@@ -36,7 +43,10 @@ export function startWorker(ctx: AppContext): { stop: () => Promise<void> } {
   const owner = randomUUID();
   let running: Promise<void> = Promise.resolve();
   const cron = new Cron('*/2 * * * * *', { protect: true }, () => {
-    running = runDueJobs(ctx, owner).then(() => undefined, () => undefined);
+    running = runDueJobs(ctx, owner).then(
+      () => undefined,
+      () => undefined,
+    );
     return running;
   });
   return {

@@ -30,8 +30,16 @@ export const KIND_LABELS: Record<MessageKind, string> = {
   'code-resent': "Code d'activation renvoyé",
 };
 
-export interface DnPartItem { type: string; value: string }
-export interface Address { name: string; addressLine: string; postalCode: string; city: string }
+export interface DnPartItem {
+  type: string;
+  value: string;
+}
+export interface Address {
+  name: string;
+  addressLine: string;
+  postalCode: string;
+  city: string;
+}
 
 export interface OrderItem {
   requestId: string;
@@ -46,12 +54,37 @@ export interface OrderItem {
   /** Where the activation-code letter goes: the holder, at their unit. */
   letterTo: { name: string; unit: string; address: string };
 }
-export interface RejectionItem { requestId: string; reason: string }
-export interface ProductionItem { requestId: string; serial: string; keys: { slot: string; spki: string }[] }
-export interface CertificatesItem { requestId: string; serial: string; certificates: { slot: string; der: string }[] }
-export interface ShippingItem { requestId: string; serial: string; activationVerifier: string; letterReference: string }
-export interface CodeResendItem { serial: string; channel: 'post' | 'email'; email: string | null }
-export interface CodeResentItem { serial: string; channel: 'post' | 'email'; activationVerifier: string; letterReference: string | null }
+export interface RejectionItem {
+  requestId: string;
+  reason: string;
+}
+export interface ProductionItem {
+  requestId: string;
+  serial: string;
+  keys: { slot: string; spki: string }[];
+}
+export interface CertificatesItem {
+  requestId: string;
+  serial: string;
+  certificates: { slot: string; der: string }[];
+}
+export interface ShippingItem {
+  requestId: string;
+  serial: string;
+  activationVerifier: string;
+  letterReference: string;
+}
+export interface CodeResendItem {
+  serial: string;
+  channel: 'post' | 'email';
+  email: string | null;
+}
+export interface CodeResentItem {
+  serial: string;
+  channel: 'post' | 'email';
+  activationVerifier: string;
+  letterReference: string | null;
+}
 
 export interface ItemsOf {
   order: OrderItem;
@@ -83,12 +116,17 @@ function macOf(key: Buffer, body: Omit<ExchangeMessage, 'mac'>): string {
 }
 
 /** A complete message with its MAC. */
-export function sealMessage<K extends MessageKind>(key: Buffer, body: { id: string; kind: K; batchNumber: string; createdAt: string; items: ItemsOf[K][] }): ExchangeMessage<K> {
+export function sealMessage<K extends MessageKind>(
+  key: Buffer,
+  body: { id: string; kind: K; batchNumber: string; createdAt: string; items: ItemsOf[K][] },
+): ExchangeMessage<K> {
   const unsigned = { format: EXCHANGE_FORMAT, version: EXCHANGE_VERSION, ...body } as const;
   return { ...unsigned, mac: macOf(key, unsigned as Omit<ExchangeMessage, 'mac'>) };
 }
 
-export type ParseResult = { ok: true; message: ExchangeMessage } | { ok: false; reason: string; id: string | null; kind: string | null; batchNumber: string | null };
+export type ParseResult =
+  | { ok: true; message: ExchangeMessage }
+  | { ok: false; reason: string; id: string | null; kind: string | null; batchNumber: string | null };
 
 const isStr = (v: unknown, max = 2000): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -105,9 +143,19 @@ function itemFault(kind: MessageKind, item: unknown): string | null {
     case 'order': {
       const h = item['holder'];
       if (!isStr(item['requestId']) || !isStr(item['requestNumber'])) return 'demande non identifiée';
-      if (!isObj(h) || !isStr(h['identifier']) || !isStr(h['lastName']) || typeof h['hasPhoto'] !== 'boolean') return 'porteur incomplet';
-      if (!Array.isArray(item['subject']) || !item['subject'].every((p) => isObj(p) && isStr(p['type'], 8) && isStr(p['value'], 200))) return 'DN incomplet';
-      if (!isStr(item['model']) || !Array.isArray(item['profiles']) || !item['profiles'].every((p) => p === 'auth' || p === 'sign' || p === 'enc')) return 'modèle ou profils invalides';
+      if (!isObj(h) || !isStr(h['identifier']) || !isStr(h['lastName']) || typeof h['hasPhoto'] !== 'boolean')
+        return 'porteur incomplet';
+      if (
+        !Array.isArray(item['subject']) ||
+        !item['subject'].every((p) => isObj(p) && isStr(p['type'], 8) && isStr(p['value'], 200))
+      )
+        return 'DN incomplet';
+      if (
+        !isStr(item['model']) ||
+        !Array.isArray(item['profiles']) ||
+        !item['profiles'].every((p) => p === 'auth' || p === 'sign' || p === 'enc')
+      )
+        return 'modèle ou profils invalides';
       if (!isObj(item['shipTo']) || !isObj(item['letterTo'])) return 'adresse manquante';
       return null;
     }
@@ -119,24 +167,36 @@ function itemFault(kind: MessageKind, item: unknown): string | null {
       if (!isStr(item['requestId']) || !serialOk) return 'demande ou numéro de carte invalide (10 chiffres)';
       const keys = item['keys'];
       if (!Array.isArray(keys) || keys.length === 0 || keys.length > 3) return 'clés publiques manquantes';
-      if (!keys.every((k) => isObj(k) && (k['slot'] === 'auth' || k['slot'] === 'sign' || k['slot'] === 'enc') && isB64(k['spki']))) return 'clé publique illisible';
+      if (
+        !keys.every(
+          (k) => isObj(k) && (k['slot'] === 'auth' || k['slot'] === 'sign' || k['slot'] === 'enc') && isB64(k['spki']),
+        )
+      )
+        return 'clé publique illisible';
       return null;
     }
     case 'certificates': {
       if (!isStr(item['requestId']) || !serialOk) return 'demande ou numéro de carte invalide';
       const certs = item['certificates'];
-      if (!Array.isArray(certs) || !certs.every((c) => isObj(c) && isStr(c['slot'], 8) && isB64(c['der']))) return 'certificats illisibles';
+      if (!Array.isArray(certs) || !certs.every((c) => isObj(c) && isStr(c['slot'], 8) && isB64(c['der'])))
+        return 'certificats illisibles';
       return null;
     }
     case 'shipping':
       if (!isStr(item['requestId']) || !serialOk) return 'demande ou numéro de carte invalide';
-      if (!isStr(item['activationVerifier']) || !HEX64.test(item['activationVerifier'])) return 'vérificateur du code d’activation invalide';
+      if (!isStr(item['activationVerifier']) || !HEX64.test(item['activationVerifier']))
+        return 'vérificateur du code d’activation invalide';
       return isStr(item['letterReference'], 200) ? null : 'référence du courrier manquante';
     case 'code-resend':
-      return serialOk && (item['channel'] === 'post' || item['channel'] === 'email') ? null : 'numéro de carte ou canal invalide';
+      return serialOk && (item['channel'] === 'post' || item['channel'] === 'email')
+        ? null
+        : 'numéro de carte ou canal invalide';
     case 'code-resent':
-      if (!serialOk || (item['channel'] !== 'post' && item['channel'] !== 'email')) return 'numéro de carte ou canal invalide';
-      return isStr(item['activationVerifier']) && HEX64.test(item['activationVerifier']) ? null : 'vérificateur du code d’activation invalide';
+      if (!serialOk || (item['channel'] !== 'post' && item['channel'] !== 'email'))
+        return 'numéro de carte ou canal invalide';
+      return isStr(item['activationVerifier']) && HEX64.test(item['activationVerifier'])
+        ? null
+        : 'vérificateur du code d’activation invalide';
   }
 }
 
@@ -149,21 +209,41 @@ export function parseMessage(text: string, key: Buffer, accepted: readonly Messa
   try {
     raw = JSON.parse(text);
   } catch {
-    return { ok: false, reason: 'Fichier illisible : JSON invalide ou tronqué.', id: null, kind: null, batchNumber: null };
+    return {
+      ok: false,
+      reason: 'Fichier illisible : JSON invalide ou tronqué.',
+      id: null,
+      kind: null,
+      batchNumber: null,
+    };
   }
-  if (!isObj(raw)) return { ok: false, reason: 'Fichier illisible : un objet JSON est attendu.', id: null, kind: null, batchNumber: null };
+  if (!isObj(raw))
+    return {
+      ok: false,
+      reason: 'Fichier illisible : un objet JSON est attendu.',
+      id: null,
+      kind: null,
+      batchNumber: null,
+    };
   const id = isStr(raw['id'], 200) ? raw['id'] : null;
   const kind = isStr(raw['kind'], 40) ? raw['kind'] : null;
   const batchNumber = isStr(raw['batchNumber'], 100) ? raw['batchNumber'] : null;
   const refuse = (reason: string): ParseResult => ({ ok: false, reason, id, kind, batchNumber });
-  if (raw['format'] !== EXCHANGE_FORMAT) return refuse(`Format inconnu : « ${String(raw['format'])} » (« ${EXCHANGE_FORMAT} » attendu).`);
-  if (raw['version'] !== EXCHANGE_VERSION) return refuse(`Version ${String(raw['version'])} du format non prise en charge (version ${EXCHANGE_VERSION} attendue).`);
+  if (raw['format'] !== EXCHANGE_FORMAT)
+    return refuse(`Format inconnu : « ${String(raw['format'])} » (« ${EXCHANGE_FORMAT} » attendu).`);
+  if (raw['version'] !== EXCHANGE_VERSION)
+    return refuse(
+      `Version ${String(raw['version'])} du format non prise en charge (version ${EXCHANGE_VERSION} attendue).`,
+    );
   if (!id || !/^[A-Za-z0-9._-]+$/.test(id)) return refuse('Message sans identifiant valide.');
-  if (!kind || !(accepted as readonly string[]).includes(kind)) return refuse(`Type de message inattendu : « ${String(raw['kind'])} ».`);
+  if (!kind || !(accepted as readonly string[]).includes(kind))
+    return refuse(`Type de message inattendu : « ${String(raw['kind'])} ».`);
   if (!batchNumber) return refuse('Message sans numéro de lot.');
-  if (!isStr(raw['createdAt'], 40) || Number.isNaN(Date.parse(raw['createdAt']))) return refuse('Date de création du message invalide.');
+  if (!isStr(raw['createdAt'], 40) || Number.isNaN(Date.parse(raw['createdAt'])))
+    return refuse('Date de création du message invalide.');
   if (!Array.isArray(raw['items'])) return refuse('Message sans liste d’éléments.');
-  if (!isStr(raw['mac'], 128) || !/^[0-9a-f]{64}$/.test(String(raw['mac']))) return refuse('Message sans code d’authentification (mac) valide : 64 chiffres hexadécimaux minuscules attendus.');
+  if (!isStr(raw['mac'], 128) || !/^[0-9a-f]{64}$/.test(String(raw['mac'])))
+    return refuse('Message sans code d’authentification (mac) valide : 64 chiffres hexadécimaux minuscules attendus.');
   const { mac, ...body } = raw;
   const expected = Buffer.from(macOf(key, body as Omit<ExchangeMessage, 'mac'>), 'hex');
   const given = Buffer.from(String(mac), 'hex');
@@ -211,7 +291,12 @@ export function activationCodeVerifier(key: Buffer, serial: string, code: string
 // ---------------------------------------------------------------------------------------------
 // Folders and keys
 
-export interface ExchangeFolders { root: string; outbox: string; inbox: string; letters: string }
+export interface ExchangeFolders {
+  root: string;
+  outbox: string;
+  inbox: string;
+  letters: string;
+}
 
 export function exchangeFolders(dataDir: string): ExchangeFolders {
   const root = join(dataDir, 'manufacturer');

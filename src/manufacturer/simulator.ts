@@ -14,8 +14,17 @@ import { findCardModel } from '../domain/card-model.ts';
 import { activationLetterPdf } from '../notify/letters.ts';
 import type { Mailer } from '../notify/mailer.ts';
 import {
-  activationCodeVerifier, exchangeFolders, OUT_KINDS, parseMessage, sealMessage, writeMessage,
-  type CodeResentItem, type ExchangeMessage, type OrderItem, type ProductionItem, type ShippingItem,
+  activationCodeVerifier,
+  exchangeFolders,
+  OUT_KINDS,
+  parseMessage,
+  sealMessage,
+  writeMessage,
+  type CodeResentItem,
+  type ExchangeMessage,
+  type OrderItem,
+  type ProductionItem,
+  type ShippingItem,
 } from './format.ts';
 
 export interface SimulatorOptions {
@@ -40,7 +49,8 @@ export const REJECT_MARKER = 'REFUS-FABRICANT';
 /** The simulator's rule: no photo, or the marker in the holder's name. */
 export function defaultRejection(item: OrderItem): string | null {
   if (!item.holder.hasPhoto) return 'Photo refusée par le fabricant : photo absente.';
-  if (item.holder.lastName.toUpperCase().includes(REJECT_MARKER)) return 'Photo refusée par le fabricant : photo non conforme à la norme ICAO.';
+  if (item.holder.lastName.toUpperCase().includes(REJECT_MARKER))
+    return 'Photo refusée par le fabricant : photo non conforme à la norme ICAO.';
   return null;
 }
 
@@ -71,7 +81,12 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
 
   const loadState = (): SimulatorState => {
     try {
-      return { handled: [], orders: {}, letters: {}, ...(JSON.parse(readFileSync(stateFile, 'utf8')) as Partial<SimulatorState>) };
+      return {
+        handled: [],
+        orders: {},
+        letters: {},
+        ...(JSON.parse(readFileSync(stateFile, 'utf8')) as Partial<SimulatorState>),
+      };
     } catch {
       return { handled: [], orders: {}, letters: {} };
     }
@@ -82,8 +97,16 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     writeFileSync(tmp, JSON.stringify(s));
     renameSync(tmp, stateFile);
   };
-  const send = <K extends ExchangeMessage['kind']>(kind: K, id: string, batchNumber: string, items: ExchangeMessage<K>['items']) => {
-    writeMessage(folders.inbox, sealMessage(opts.exchangeKey, { id, kind, batchNumber, createdAt: now().toISOString(), items }));
+  const send = <K extends ExchangeMessage['kind']>(
+    kind: K,
+    id: string,
+    batchNumber: string,
+    items: ExchangeMessage<K>['items'],
+  ) => {
+    writeMessage(
+      folders.inbox,
+      sealMessage(opts.exchangeKey, { id, kind, batchNumber, createdAt: now().toISOString(), items }),
+    );
   };
   const adminKey = (serial: string) => deriveCardAdminKey(opts.masterKey, serial);
 
@@ -103,7 +126,8 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     let max = 0;
     if (!existsSync(workshop)) return 0;
     for (const f of readdirSync(workshop).filter((n) => n.endsWith('.journal'))) {
-      for (const serial of readJournal(join(workshop, f)).values()) max = Math.max(max, Number(serial.slice(SERIAL_PREFIX.length)));
+      for (const serial of readJournal(join(workshop, f)).values())
+        max = Math.max(max, Number(serial.slice(SERIAL_PREFIX.length)));
     }
     // A torn last line may hold a number given to a card file already: skip past any file too.
     for (const dir of [workshop, desk]) {
@@ -118,8 +142,15 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
 
   async function handleOrder(msg: ExchangeMessage<'order'>, state: SimulatorState, fileName: string): Promise<void> {
     state.orders[msg.batchNumber] = fileName;
-    send('acknowledgement', `ar-${msg.id}`, msg.batchNumber, msg.items.map((i) => ({ requestId: i.requestId })));
-    const refused = msg.items.map((i) => ({ requestId: i.requestId, reason: reject(i) })).filter((r): r is { requestId: string; reason: string } => r.reason !== null);
+    send(
+      'acknowledgement',
+      `ar-${msg.id}`,
+      msg.batchNumber,
+      msg.items.map((i) => ({ requestId: i.requestId })),
+    );
+    const refused = msg.items
+      .map((i) => ({ requestId: i.requestId, reason: reject(i) }))
+      .filter((r): r is { requestId: string; reason: string } => r.reason !== null);
     if (refused.length) send('rejection', `rejet-${msg.id}`, msg.batchNumber, refused);
     const refusedIds = new Set(refused.map((r) => r.requestId));
     mkdirSync(workshop, { recursive: true, mode: 0o700 });
@@ -147,8 +178,16 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
         }
         await card.close();
       } else {
-        const builder = VirtualCardBuilder.create({ file, chipKey: opts.chipKey, serial, model: item.model, adminKey: adminKey(serial), holder: item.letterTo.name });
-        for (const slot of item.profiles as CardSlot[]) keys.push({ slot, spki: Buffer.from(builder.generateKeyPair(slot)).toString('base64') });
+        const builder = VirtualCardBuilder.create({
+          file,
+          chipKey: opts.chipKey,
+          serial,
+          model: item.model,
+          adminKey: adminKey(serial),
+          holder: item.letterTo.name,
+        });
+        for (const slot of item.profiles as CardSlot[])
+          keys.push({ slot, spki: Buffer.from(builder.generateKeyPair(slot)).toString('base64') });
         // Not fsynced one by one: a killed process loses nothing the kernel holds (bulk production).
         await builder.save({ durable: false });
       }
@@ -165,14 +204,26 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     return new Map(order.items.map((i) => [i.requestId, i]));
   }
 
-  async function printLetter(state: SimulatorState, order: OrderItem, serial: string, resent: boolean): Promise<{ code: string; reference: string }> {
+  async function printLetter(
+    state: SimulatorState,
+    order: OrderItem,
+    serial: string,
+    resent: boolean,
+  ): Promise<{ code: string; reference: string }> {
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     const n = (state.letters[serial] ?? 0) + 1;
     state.letters[serial] = n;
     const reference = `CS-${serial}-${n}`;
     const pdf = await activationLetterPdf({
-      holderName: order.letterTo.name, unit: order.letterTo.unit, address: order.letterTo.address, serial, code,
-      modelLabel: findCardModel(order.model)?.label ?? order.model, reference, date: now(), resent,
+      holderName: order.letterTo.name,
+      unit: order.letterTo.unit,
+      address: order.letterTo.address,
+      serial,
+      code,
+      modelLabel: findCardModel(order.model)?.label ?? order.model,
+      reference,
+      date: now(),
+      resent,
     });
     mkdirSync(folders.letters, { recursive: true });
     writeFileSync(join(folders.letters, `${serial}.pdf`), pdf);
@@ -202,7 +253,12 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       if (changed) await card.save({ durable: false });
       const { code, reference } = await printLetter(state, order, item.serial, false);
       if (file === inWorkshop) renameSync(inWorkshop, onDesk);
-      shipped.push({ requestId: item.requestId, serial: item.serial, activationVerifier: activationCodeVerifier(opts.activationKey, item.serial, code), letterReference: reference });
+      shipped.push({
+        requestId: item.requestId,
+        serial: item.serial,
+        activationVerifier: activationCodeVerifier(opts.activationKey, item.serial, code),
+        letterReference: reference,
+      });
     }
     send('shipping', `expedition-${msg.id}`, msg.batchNumber, shipped);
     log(`Lot ${msg.batchNumber} : ${shipped.length} carte(s) expédiée(s), courriers des codes d'activation postés.`);
@@ -218,18 +274,37 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       if (!order) throw new Error(`carte ${item.serial} inconnue du fabricant`);
       if (item.channel === 'post') {
         const { code, reference } = await printLetter(state, order, item.serial, true);
-        out.push({ serial: item.serial, channel: 'post', activationVerifier: activationCodeVerifier(opts.activationKey, item.serial, code), letterReference: reference });
+        out.push({
+          serial: item.serial,
+          channel: 'post',
+          activationVerifier: activationCodeVerifier(opts.activationKey, item.serial, code),
+          letterReference: reference,
+        });
       } else {
         if (!item.email) throw new Error(`carte ${item.serial} : adresse de messagerie absente`);
         const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
         await opts.mailer.deliver({
-          id: randomUUID(), to: item.email, subject: `Nouveau code d'activation de votre carte n° ${item.serial}`,
-          text: [`Bonjour ${order.letterTo.name},`, '', `Votre nouveau code d'activation à usage unique pour la carte n° ${item.serial} est : ${code}`, '',
+          id: randomUUID(),
+          to: item.email,
+          subject: `Nouveau code d'activation de votre carte n° ${item.serial}`,
+          text: [
+            `Bonjour ${order.letterTo.name},`,
+            '',
+            `Votre nouveau code d'activation à usage unique pour la carte n° ${item.serial} est : ${code}`,
+            '',
             'Ce code remplace le précédent, qui ne peut plus être utilisé.',
             'Présentez-vous à votre responsable carte avec votre pièce d’identité : vous saisirez vous-même ce code lors de l’activation.',
-            'Ne le communiquez à personne.', '', 'Le fabricant des cartes'].join('\n'),
+            'Ne le communiquez à personne.',
+            '',
+            'Le fabricant des cartes',
+          ].join('\n'),
         });
-        out.push({ serial: item.serial, channel: 'email', activationVerifier: activationCodeVerifier(opts.activationKey, item.serial, code), letterReference: null });
+        out.push({
+          serial: item.serial,
+          channel: 'email',
+          activationVerifier: activationCodeVerifier(opts.activationKey, item.serial, code),
+          letterReference: null,
+        });
       }
     }
     send('code-resent', `renvoi-${msg.id}`, msg.batchNumber, out);
@@ -241,7 +316,9 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       const state = loadState();
       const handled = new Set(state.handled);
       let count = 0;
-      for (const name of readdirSync(folders.outbox).filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort()) {
+      for (const name of readdirSync(folders.outbox)
+        .filter((n) => n.endsWith('.json') && !n.startsWith('.'))
+        .sort()) {
         const parsed = parseMessage(readFileSync(join(folders.outbox, name), 'utf8'), opts.exchangeKey, OUT_KINDS);
         if (!parsed.ok) {
           if (!handled.has(`refus:${name}`)) {

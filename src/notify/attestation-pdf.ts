@@ -7,13 +7,21 @@ export interface AttestationDocument {
   paragraphs: string[];
   cardSerial: string;
   modelLabel: string;
-  certificates: { label: string; rgsLevel: string; serial: string; notBefore: string; notAfter: string; usages: string }[];
+  certificates: {
+    label: string;
+    rgsLevel: string;
+    serial: string;
+    notBefore: string;
+    notAfter: string;
+    usages: string;
+  }[];
   dn: string | null;
   date: Date;
 }
 
 // Standard PDF fonts speak WinAnsi only.
-const winAnsi = (s: string) => s.replace(/[\u202f\u00a0]/g, ' ').replace(/[^\n\u0020-\u00ff\u2019\u2018\u201c\u201d\u2013\u2014\u2022\u20ac]/g, '?');
+const winAnsi = (s: string) =>
+  s.replace(/[\u202f\u00a0]/g, ' ').replace(/[^\n\u0020-\u00ff\u2019\u2018\u201c\u201d\u2013\u2014\u2022\u20ac]/g, '?');
 
 function wrap(text: string, font: PDFFont, size: number, width: number): string[] {
   const lines: string[] = [];
@@ -56,12 +64,21 @@ export async function attestationPdf(a: AttestationDocument): Promise<Uint8Array
   if (a.dn) write(`DN : ${a.dn}`, { size: 9 });
   write('Je certifie avoir reçu le support de type carte pour le(s) certificat(s) suivant(s) :', { gap: 4 });
   for (const c of a.certificates) {
-    write(`${c.label} — niveau RGS ${c.rgsLevel} — n° ${c.serial} — du ${frDate(c.notBefore)} au ${frDate(c.notAfter)} — ${c.usages}`, { size: 9, x: 75, gap: 2 });
+    write(
+      `${c.label} — niveau RGS ${c.rgsLevel} — n° ${c.serial} — du ${frDate(c.notBefore)} au ${frDate(c.notAfter)} — ${c.usages}`,
+      { size: 9, x: 75, gap: 2 },
+    );
   }
   y -= 10;
   for (const p of a.paragraphs) write(p, { gap: 8 });
   y -= 10;
-  write(`Fait le ${a.date.toLocaleDateString('fr-FR', { timeZone: 'Europe/Paris', day: 'numeric', month: 'long', year: 'numeric' })}.`, { gap: 4 });
-  write('Signature électronique de l’opérateur et acceptation du porteur enregistrées dans le journal d’audit de la plateforme.', { size: 8 });
+  write(
+    `Fait le ${a.date.toLocaleDateString('fr-FR', { timeZone: 'Europe/Paris', day: 'numeric', month: 'long', year: 'numeric' })}.`,
+    { gap: 4 },
+  );
+  write(
+    'Signature électronique de l’opérateur et acceptation du porteur enregistrées dans le journal d’audit de la plateforme.',
+    { size: 8 },
+  );
   return doc.save();
 }

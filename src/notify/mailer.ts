@@ -28,7 +28,13 @@ export function createMailer(cfg: MailConfig): Mailer {
     return {
       transport: 'smtp',
       async deliver(m) {
-        await transporter.sendMail({ from: cfg.from, to: m.to, subject: m.subject, text: m.text, messageId: `<${m.id}@cartes-agents>` });
+        await transporter.sendMail({
+          from: cfg.from,
+          to: m.to,
+          subject: m.subject,
+          text: m.text,
+          messageId: `<${m.id}@cartes-agents>`,
+        });
         return { fileName: null };
       },
     };
@@ -37,7 +43,13 @@ export function createMailer(cfg: MailConfig): Mailer {
   return {
     transport: 'file',
     async deliver(m) {
-      const info = await streamer.sendMail({ from: cfg.from, to: m.to, subject: m.subject, text: m.text, messageId: `<${m.id}@cartes-agents>` });
+      const info = await streamer.sendMail({
+        from: cfg.from,
+        to: m.to,
+        subject: m.subject,
+        text: m.text,
+        messageId: `<${m.id}@cartes-agents>`,
+      });
       await mkdir(cfg.mailDir, { recursive: true });
       const fileName = `${m.id}.eml`;
       await writeFile(join(cfg.mailDir, fileName), info.message as Buffer);

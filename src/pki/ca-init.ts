@@ -20,8 +20,15 @@ import { deriveDualControlKey, DUAL_CONTROL_MIN_LENGTH, FileKeyStore, newDualCon
 import type { KeyAlgorithm, KeyRef, KeyStore, Signer } from './keystore.ts';
 import { pkcs11Store, type Pkcs11Target } from './pkcs11-custody.ts';
 import {
-  addDays, addYears, caCertificate, ocspResponderCertificate, randomSerial, wholeSeconds,
-  type DnPart, type IssuerRef, type PkiSettings,
+  addDays,
+  addYears,
+  caCertificate,
+  ocspResponderCertificate,
+  randomSerial,
+  wholeSeconds,
+  type DnPart,
+  type IssuerRef,
+  type PkiSettings,
 } from './profiles.ts';
 
 export type Custody = 'dual-control' | 'service';
@@ -79,12 +86,17 @@ export function loadServiceKek(dataDir: string, env: NodeJS.ProcessEnv = process
 
 /** French faults of the custodians' secrets (two, distinct, each ≥ 12 characters); empty when fine. */
 export function custodianSecretFaults(secrets: readonly string[]): string[] {
-  if (secrets.length !== 2) return [`Le double contrôle exige exactement deux secrets de dépositaires (reçu : ${secrets.length}).`];
+  if (secrets.length !== 2)
+    return [`Le double contrôle exige exactement deux secrets de dépositaires (reçu : ${secrets.length}).`];
   const faults: string[] = [];
   secrets.forEach((s, i) => {
-    if ([...s.normalize('NFC')].length < DUAL_CONTROL_MIN_LENGTH) faults.push(`Le secret du ${i === 0 ? 'premier' : 'second'} dépositaire est trop court : ${DUAL_CONTROL_MIN_LENGTH} caractères au moins.`);
+    if ([...s.normalize('NFC')].length < DUAL_CONTROL_MIN_LENGTH)
+      faults.push(
+        `Le secret du ${i === 0 ? 'premier' : 'second'} dépositaire est trop court : ${DUAL_CONTROL_MIN_LENGTH} caractères au moins.`,
+      );
   });
-  if (secrets[0]!.normalize('NFC') === secrets[1]!.normalize('NFC')) faults.push('Les deux dépositaires ont donné le même secret : le double contrôle exige deux secrets différents.');
+  if (secrets[0]!.normalize('NFC') === secrets[1]!.normalize('NFC'))
+    faults.push('Les deux dépositaires ont donné le même secret : le double contrôle exige deux secrets différents.');
   return faults;
 }
 
@@ -94,7 +106,10 @@ export function populationFaults(populations: readonly Population[]): string[] {
   if (populations.length === 0) faults.push('Au moins une population (AC émettrice) est nécessaire.');
   const seen = new Set<string>();
   for (const p of populations) {
-    if (!/^[a-z][a-z0-9-]{1,30}$/.test(p.name) || p.name === 'root' || p.name.endsWith('-ocsp')) faults.push(`Nom d'AC invalide : « ${p.name} » (minuscules, chiffres, tirets ; ni « root » ni suffixe « -ocsp »).`);
+    if (!/^[a-z][a-z0-9-]{1,30}$/.test(p.name) || p.name === 'root' || p.name.endsWith('-ocsp'))
+      faults.push(
+        `Nom d'AC invalide : « ${p.name} » (minuscules, chiffres, tirets ; ni « root » ni suffixe « -ocsp »).`,
+      );
     if (!p.label.trim() || p.label.length > 100) faults.push(`Libellé de l'AC « ${p.name} » vide ou trop long.`);
     if (seen.has(p.name)) faults.push(`AC « ${p.name} » en double.`);
     seen.add(p.name);
@@ -104,7 +119,13 @@ export function populationFaults(populations: readonly Population[]): string[] {
 
 function storedRef(ref: KeyRef, custody: Custody, salt?: Buffer): StoredKeyRef {
   if (ref.store !== 'file') return { ...ref, custody };
-  return { store: 'file', path: basename(ref.path), algorithm: ref.algorithm, custody, ...(salt ? { salt: salt.toString('base64') } : {}) };
+  return {
+    store: 'file',
+    path: basename(ref.path),
+    algorithm: ref.algorithm,
+    custody,
+    ...(salt ? { salt: salt.toString('base64') } : {}),
+  };
 }
 
 export function parseKeyRef(json: string): StoredKeyRef {
@@ -117,14 +138,17 @@ export function parseKeyRef(json: string): StoredKeyRef {
  */
 export async function openServiceSigner(dataDir: string, keyRefJson: string, kek: Buffer): Promise<Signer> {
   const ref = parseKeyRef(keyRefJson);
-  if (ref.custody !== 'service') throw new KekError('Cette clé est sous double contrôle : les secrets des deux dépositaires sont nécessaires.');
+  if (ref.custody !== 'service')
+    throw new KekError('Cette clé est sous double contrôle : les secrets des deux dépositaires sont nécessaires.');
   if (ref.store === 'pkcs11') return pkcs11Store(ref.module, ref.tokenLabel).signer(ref);
   return new FileKeyStore(custodyDir(dataDir, 'service'), kek).signer(ref);
 }
 
 /** The store of new service keys: the PKCS#11 token when given, else the encrypted files. */
 function serviceStore(dataDir: string, kek: Buffer, pkcs11: Pkcs11Target | undefined): KeyStore {
-  return pkcs11 ? pkcs11Store(pkcs11.module, pkcs11.tokenLabel, pkcs11.pin) : new FileKeyStore(custodyDir(dataDir, 'service'), kek);
+  return pkcs11
+    ? pkcs11Store(pkcs11.module, pkcs11.tokenLabel, pkcs11.pin)
+    : new FileKeyStore(custodyDir(dataDir, 'service'), kek);
 }
 
 /** Where the service key of an existing authority is (to put its renewed keys in the same place). */
@@ -134,7 +158,11 @@ export function pkcs11TargetOf(keyRefJson: string): Pkcs11Target | undefined {
 }
 
 /** Opens the root CA key: needs both custodians' secrets (in the order of the ceremony). */
-export async function openRootSigner(dataDir: string, keyRefJson: string, secrets: readonly [string, string]): Promise<Signer> {
+export async function openRootSigner(
+  dataDir: string,
+  keyRefJson: string,
+  secrets: readonly [string, string],
+): Promise<Signer> {
   const ref = parseKeyRef(keyRefJson);
   if (ref.custody !== 'dual-control' || !ref.salt) throw new KekError("Cette clé n'est pas sous double contrôle.");
   const secret = deriveDualControlKey(secrets[0], secrets[1], Buffer.from(ref.salt, 'base64'));
@@ -154,10 +182,21 @@ export interface CreatedAuthority {
   signer: Signer;
 }
 
-const dn = (cn: string): DnPart[] => [{ type: 'C', value: 'FR' }, { type: 'O', value: PKI_ORGANIZATION }, { type: 'CN', value: cn }];
+const dn = (cn: string): DnPart[] => [
+  { type: 'C', value: 'FR' },
+  { type: 'O', value: PKI_ORGANIZATION },
+  { type: 'CN', value: cn },
+];
 
 /** Root CA: a key under dual control and a self-signed certificate (20 years, pathLen 1). */
-export async function createRootAuthority(p: { dataDir: string; id: string; secrets: readonly [string, string]; now: Date; settings: PkiSettings; algorithm?: KeyAlgorithm }): Promise<CreatedAuthority> {
+export async function createRootAuthority(p: {
+  dataDir: string;
+  id: string;
+  secrets: readonly [string, string];
+  now: Date;
+  settings: PkiSettings;
+  algorithm?: KeyAlgorithm;
+}): Promise<CreatedAuthority> {
   const salt = newDualControlSalt();
   const secret = deriveDualControlKey(p.secrets[0], p.secrets[1], salt);
   const store = new FileKeyStore(custodyDir(p.dataDir, 'dual-control'), secret);
@@ -167,12 +206,34 @@ export async function createRootAuthority(p: { dataDir: string; id: string; secr
   const subject = dn(`AC Racine ${PKI_ORGANIZATION}`);
   const notBefore = wholeSeconds(p.now);
   const notAfter = addYears(notBefore, ROOT_VALIDITY_YEARS);
-  const der = await caCertificate({ serial: randomSerial(), subject, notBefore, notAfter, pathLength: 1, spki: signer.publicKeySpki, issuer: null, settings: p.settings }, signer);
+  const der = await caCertificate(
+    {
+      serial: randomSerial(),
+      subject,
+      notBefore,
+      notAfter,
+      pathLength: 1,
+      spki: signer.publicKeySpki,
+      issuer: null,
+      settings: p.settings,
+    },
+    signer,
+  );
   return { subject, der, keyRef: storedRef(ref, 'dual-control', salt), notBefore, notAfter, signer };
 }
 
 /** Issuing CA of a population: service key, certificate signed by the root (10 years, pathLen 0). */
-export async function createIssuingAuthority(p: { dataDir: string; id: string; kek: Buffer; population: Population; root: IssuerRef; now: Date; settings: PkiSettings; algorithm?: KeyAlgorithm; pkcs11?: Pkcs11Target | undefined }): Promise<CreatedAuthority> {
+export async function createIssuingAuthority(p: {
+  dataDir: string;
+  id: string;
+  kek: Buffer;
+  population: Population;
+  root: IssuerRef;
+  now: Date;
+  settings: PkiSettings;
+  algorithm?: KeyAlgorithm;
+  pkcs11?: Pkcs11Target | undefined;
+}): Promise<CreatedAuthority> {
   const store = serviceStore(p.dataDir, p.kek, p.pkcs11);
   const ref = await store.generate(`${p.population.name}-${p.id}`, p.algorithm ?? 'ecdsa-p256');
   const signer = await store.signer(ref);
@@ -180,12 +241,31 @@ export async function createIssuingAuthority(p: { dataDir: string; id: string; k
   const notBefore = wholeSeconds(p.now);
   const full = addYears(notBefore, ISSUING_VALIDITY_YEARS);
   const notAfter = full.getTime() > p.root.certificate.notAfter.getTime() ? p.root.certificate.notAfter : full;
-  const der = await caCertificate({ serial: randomSerial(), subject, notBefore, notAfter, pathLength: 0, spki: signer.publicKeySpki, issuer: p.root, settings: p.settings });
+  const der = await caCertificate({
+    serial: randomSerial(),
+    subject,
+    notBefore,
+    notAfter,
+    pathLength: 0,
+    spki: signer.publicKeySpki,
+    issuer: p.root,
+    settings: p.settings,
+  });
   return { subject, der, keyRef: storedRef(ref, 'service'), notBefore, notAfter, signer };
 }
 
 /** OCSP responder of an issuing CA: service key, certificate for 30 days (OCSPSigning, ocsp-nocheck). */
-export async function createOcspResponder(p: { dataDir: string; id: string; kek: Buffer; population: Population; issuing: IssuerRef; now: Date; settings: PkiSettings; algorithm?: KeyAlgorithm; pkcs11?: Pkcs11Target | undefined }): Promise<CreatedAuthority> {
+export async function createOcspResponder(p: {
+  dataDir: string;
+  id: string;
+  kek: Buffer;
+  population: Population;
+  issuing: IssuerRef;
+  now: Date;
+  settings: PkiSettings;
+  algorithm?: KeyAlgorithm;
+  pkcs11?: Pkcs11Target | undefined;
+}): Promise<CreatedAuthority> {
   const store = serviceStore(p.dataDir, p.kek, p.pkcs11);
   const ref = await store.generate(`${p.population.name}-ocsp-${p.id}`, p.algorithm ?? 'ecdsa-p256');
   const signer = await store.signer(ref);
@@ -193,7 +273,15 @@ export async function createOcspResponder(p: { dataDir: string; id: string; kek:
   const notBefore = wholeSeconds(p.now);
   const full = addDays(notBefore, OCSP_VALIDITY_DAYS);
   const notAfter = full.getTime() > p.issuing.certificate.notAfter.getTime() ? p.issuing.certificate.notAfter : full;
-  const der = await ocspResponderCertificate({ serial: randomSerial(), subject, notBefore, notAfter, spki: signer.publicKeySpki, issuer: p.issuing, settings: p.settings });
+  const der = await ocspResponderCertificate({
+    serial: randomSerial(),
+    subject,
+    notBefore,
+    notAfter,
+    spki: signer.publicKeySpki,
+    issuer: p.issuing,
+    settings: p.settings,
+  });
   return { subject, der, keyRef: storedRef(ref, 'service'), notBefore, notAfter, signer };
 }
 

@@ -11,7 +11,15 @@ import { checkCardCertificate } from './checker.ts';
 import { keyObjectSigner } from './keystore-file.ts';
 import type { KeyAlgorithm, Signer } from './keystore.ts';
 import {
-  buildName, caCertificate, cardCertificate, CARD_PROFILES, publicKeyKind, randomSerial, type DnPart, type IssuerRef, type PkiSettings,
+  buildName,
+  caCertificate,
+  cardCertificate,
+  CARD_PROFILES,
+  publicKeyKind,
+  randomSerial,
+  type DnPart,
+  type IssuerRef,
+  type PkiSettings,
 } from './profiles.ts';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as x509 from './x509.ts';
@@ -35,9 +43,10 @@ function memoSigner(inner: Signer): Signer {
 }
 
 function newSigner(algorithm: KeyAlgorithm): Signer {
-  const { privateKey } = algorithm === 'ecdsa-p256'
-    ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-    : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey } =
+    algorithm === 'ecdsa-p256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : generateKeyPairSync('rsa', { modulusLength: 2048 });
   return memoSigner(keyObjectSigner(privateKey, algorithm));
 }
 
@@ -45,28 +54,63 @@ const settings: PkiSettings = { publicUrl: 'https://cartes.example.gouv.fr/' };
 
 async function issuingCa(algorithm: KeyAlgorithm): Promise<IssuerRef> {
   const rootSigner = newSigner(algorithm);
-  const rootSubject: DnPart[] = [{ type: 'C', value: 'FR' }, { type: 'O', value: 'Ministère de test' }, { type: 'CN', value: 'AC racine de test' }];
-  const rootDer = await caCertificate({
-    serial: randomSerial(), subject: rootSubject, notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2070-01-01T00:00:00Z'),
-    pathLength: 1, spki: rootSigner.publicKeySpki, issuer: null, settings,
-  }, rootSigner);
+  const rootSubject: DnPart[] = [
+    { type: 'C', value: 'FR' },
+    { type: 'O', value: 'Ministère de test' },
+    { type: 'CN', value: 'AC racine de test' },
+  ];
+  const rootDer = await caCertificate(
+    {
+      serial: randomSerial(),
+      subject: rootSubject,
+      notBefore: new Date('2020-01-01T00:00:00Z'),
+      notAfter: new Date('2070-01-01T00:00:00Z'),
+      pathLength: 1,
+      spki: rootSigner.publicKeySpki,
+      issuer: null,
+      settings,
+    },
+    rootSigner,
+  );
   const root: IssuerRef = { name: 'root', certificate: new x509.X509Certificate(rootDer), signer: rootSigner };
   const signer = newSigner(algorithm);
   const der = await caCertificate({
-    serial: randomSerial(), subject: [{ type: 'C', value: 'FR' }, { type: 'O', value: 'Ministère de test' }, { type: 'CN', value: `AC émettrice ${algorithm}` }],
-    notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2060-01-01T00:00:00Z'), pathLength: 0, spki: signer.publicKeySpki, issuer: root, settings,
+    serial: randomSerial(),
+    subject: [
+      { type: 'C', value: 'FR' },
+      { type: 'O', value: 'Ministère de test' },
+      { type: 'CN', value: `AC émettrice ${algorithm}` },
+    ],
+    notBefore: new Date('2020-01-01T00:00:00Z'),
+    notAfter: new Date('2060-01-01T00:00:00Z'),
+    pathLength: 0,
+    spki: signer.publicKeySpki,
+    issuer: root,
+    settings,
   });
   return { name: `ac-${algorithm}`, certificate: new x509.X509Certificate(der), signer };
 }
 
 function subjectKey(kind: 'ec' | 'rsa'): Uint8Array {
-  const { publicKey } = kind === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { publicKey } =
+    kind === 'ec'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : generateKeyPairSync('rsa', { modulusLength: 2048 });
   return new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
 }
 
 const SUBJECTS: DnPart[][] = [
-  [{ type: 'C', value: 'FR' }, { type: 'O', value: 'Commune de Melun' }, { type: 'OU', value: '0002 217702885' }, { type: 'CN', value: 'Camille DUPONT banc000001' }],
-  [{ type: 'C', value: 'FR' }, { type: 'O', value: 'Préfecture de Seine-et-Marne — « services »' }, { type: 'CN', value: 'Élodie LE GOFF-D\'ARC 1234567890123' }],
+  [
+    { type: 'C', value: 'FR' },
+    { type: 'O', value: 'Commune de Melun' },
+    { type: 'OU', value: '0002 217702885' },
+    { type: 'CN', value: 'Camille DUPONT banc000001' },
+  ],
+  [
+    { type: 'C', value: 'FR' },
+    { type: 'O', value: 'Préfecture de Seine-et-Marne — « services »' },
+    { type: 'CN', value: "Élodie LE GOFF-D'ARC 1234567890123" },
+  ],
 ];
 
 const VALIDITIES: { notBefore: Date; notAfter: Date }[] = [
@@ -94,13 +138,28 @@ describe('fast card certificate builder', () => {
       for (const profile of CARD_PROFILES) {
         for (const kind of ['ec', 'rsa'] as const) {
           for (const [k, subject] of SUBJECTS.entries()) {
-            const validity = VALIDITIES[(n++) % VALIDITIES.length]!;
-            const input = { serial: randomSerial(), profile, subject, ...validity, spki: subjectKey(kind), issuer, settings };
+            const validity = VALIDITIES[n++ % VALIDITIES.length]!;
+            const input = {
+              serial: randomSerial(),
+              profile,
+              subject,
+              ...validity,
+              spki: subjectKey(kind),
+              issuer,
+              settings,
+            };
             const reference = await cardCertificate(input);
             const fast = await fastCardCertificate(input);
-            assert.equal(Buffer.from(fast.der).toString('hex'), Buffer.from(reference).toString('hex'), `${profile} ${kind} subject ${k}`);
+            assert.equal(
+              Buffer.from(fast.der).toString('hex'),
+              Buffer.from(reference).toString('hex'),
+              `${profile} ${kind} subject ${k}`,
+            );
             assert.ok(signatureVerifies(fast.tbs, fast.signature, issuer.certificate));
-            assert.deepEqual(await checkCardCertificate(fast.der, profile, issuer.certificate, { now: validity.notBefore }), []);
+            assert.deepEqual(
+              await checkCardCertificate(fast.der, profile, issuer.certificate, { now: validity.notBefore }),
+              [],
+            );
           }
         }
       }
@@ -111,7 +170,13 @@ describe('fast card certificate builder', () => {
     const issuer = await issuingCa('ecdsa-p256');
     const other = await issuingCa('ecdsa-p256');
     const input = {
-      serial: randomSerial(), profile: 'auth' as const, subject: SUBJECTS[0]!, ...VALIDITIES[0]!, spki: subjectKey('ec'), issuer: { ...issuer, signer: other.signer }, settings,
+      serial: randomSerial(),
+      profile: 'auth' as const,
+      subject: SUBJECTS[0]!,
+      ...VALIDITIES[0]!,
+      spki: subjectKey('ec'),
+      issuer: { ...issuer, signer: other.signer },
+      settings,
     };
     const fast = await fastCardCertificate(input);
     assert.equal(signatureVerifies(fast.tbs, fast.signature, issuer.certificate), false);

@@ -20,7 +20,10 @@ const OID_RSA_ENCRYPTION_CONTENT = Buffer.from('2a864886f70d010101', 'hex');
 const VERSION_V3 = Uint8Array.of(0xa0, 0x03, TAG.INTEGER, 0x01, 0x02);
 
 const DN_OID_DER: Record<DnPart['type'], Uint8Array> = {
-  C: oid('2.5.4.6'), O: oid('2.5.4.10'), OU: oid('2.5.4.11'), CN: oid('2.5.4.3'),
+  C: oid('2.5.4.6'),
+  O: oid('2.5.4.10'),
+  OU: oid('2.5.4.11'),
+  CN: oid('2.5.4.3'),
 };
 const SKI_OID = oid('2.5.29.14');
 
@@ -33,7 +36,8 @@ export interface SpkiParts {
 
 /** Reads SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING }. */
 export function readSpki(spki: Uint8Array): SpkiParts {
-  if (spki[0] !== TAG.SEQUENCE || readTlvSize(spki, 0) !== spki.length) throw new RangeError('SubjectPublicKeyInfo: one DER SEQUENCE expected');
+  if (spki[0] !== TAG.SEQUENCE || readTlvSize(spki, 0) !== spki.length)
+    throw new RangeError('SubjectPublicKeyInfo: one DER SEQUENCE expected');
   const body = contentStart(spki, 0);
   if (spki[body] !== TAG.SEQUENCE) throw new RangeError('SubjectPublicKeyInfo: AlgorithmIdentifier expected');
   const algEnd = body + readTlvSize(spki, body);
@@ -41,10 +45,19 @@ export function readSpki(spki: Uint8Array): SpkiParts {
   let kind: PublicKeyKind = 'other';
   if (spki[algBody] === TAG.OID) {
     const oidEnd = algBody + readTlvSize(spki, algBody);
-    const content = Buffer.from(spki.buffer, spki.byteOffset + contentStart(spki, algBody), oidEnd - contentStart(spki, algBody));
-    kind = content.equals(OID_EC_PUBLIC_KEY_CONTENT) ? 'ec' : content.equals(OID_RSA_ENCRYPTION_CONTENT) ? 'rsa' : 'other';
+    const content = Buffer.from(
+      spki.buffer,
+      spki.byteOffset + contentStart(spki, algBody),
+      oidEnd - contentStart(spki, algBody),
+    );
+    kind = content.equals(OID_EC_PUBLIC_KEY_CONTENT)
+      ? 'ec'
+      : content.equals(OID_RSA_ENCRYPTION_CONTENT)
+        ? 'rsa'
+        : 'other';
   }
-  if (spki[algEnd] !== TAG.BIT_STRING) throw new RangeError('SubjectPublicKeyInfo: subjectPublicKey BIT STRING expected');
+  if (spki[algEnd] !== TAG.BIT_STRING)
+    throw new RangeError('SubjectPublicKeyInfo: subjectPublicKey BIT STRING expected');
   const bitsEnd = algEnd + readTlvSize(spki, algEnd);
   if (bitsEnd !== spki.length) throw new RangeError('SubjectPublicKeyInfo: trailing bytes');
   const bitsBody = contentStart(spki, algEnd);
@@ -60,17 +73,27 @@ function contentStart(bytes: Uint8Array, offset: number): number {
 
 /** Name ::= SEQUENCE OF SET OF AttributeTypeAndValue, one attribute per RDN; C PrintableString, the rest UTF8String. */
 export function nameDer(parts: readonly DnPart[]): Uint8Array {
-  return sequence(...parts.map((p) => tlv(TAG.SET, sequence(
-    DN_OID_DER[p.type],
-    tlv(p.type === 'C' ? TAG.PRINTABLE_STRING : TAG.UTF8_STRING, new Uint8Array(Buffer.from(p.value, 'utf8'))),
-  ))));
+  return sequence(
+    ...parts.map((p) =>
+      tlv(
+        TAG.SET,
+        sequence(
+          DN_OID_DER[p.type],
+          tlv(p.type === 'C' ? TAG.PRINTABLE_STRING : TAG.UTF8_STRING, new Uint8Array(Buffer.from(p.value, 'utf8'))),
+        ),
+      ),
+    ),
+  );
 }
 
 /**
  * AUTH, SIGN or ENC certificate of a card, the same bytes as `cardCertificate` for the same input.
  * Returns the certificate DER and the TBS bytes signed.
  */
-export async function fastCardCertificate(input: CardCertificateInput, spkiParts: SpkiParts = readSpki(input.spki)): Promise<{ der: Uint8Array; tbs: Uint8Array; signature: Uint8Array }> {
+export async function fastCardCertificate(
+  input: CardCertificateInput,
+  spkiParts: SpkiParts = readSpki(input.spki),
+): Promise<{ der: Uint8Array; tbs: Uint8Array; signature: Uint8Array }> {
   const signer = input.issuer.signer;
   const fixed = cardFixedDer(input.issuer, input.profile, spkiParts.kind, input.settings);
   const keyId = new Uint8Array(createHash('sha1').update(spkiParts.keyBits).digest());

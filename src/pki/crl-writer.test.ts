@@ -8,14 +8,25 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as asn1js from 'asn1js';
 import fc from 'fast-check';
-import { buildCrl, encodeSerial, writeCrl, type CrlOptions, type CrlSigner, type RevocationReason, type RevokedEntry } from './crl-writer.ts';
+import {
+  buildCrl,
+  encodeSerial,
+  writeCrl,
+  type CrlOptions,
+  type CrlSigner,
+  type RevocationReason,
+  type RevokedEntry,
+} from './crl-writer.ts';
 import { encodeLength, header, integerFromBigInt, integerFromHex, oid, readTlvSize, time } from './der.ts';
 import { keyObjectSigner } from './keystore-file.ts';
 import type { KeyAlgorithm, Signer } from './keystore.ts';
 
 // @peculiar/x509 loads tsyringe, which insists on a Reflect metadata API (reflect-metadata is not a
 // dependency). Its decorators only read metadata, so an empty reader is enough; x509 is imported after it.
-const reflect = Reflect as unknown as Record<'getMetadata' | 'getOwnMetadata' | 'defineMetadata', (() => undefined) | undefined>;
+const reflect = Reflect as unknown as Record<
+  'getMetadata' | 'getOwnMetadata' | 'defineMetadata',
+  (() => undefined) | undefined
+>;
 reflect.getMetadata ??= () => undefined;
 reflect.getOwnMetadata ??= () => undefined;
 reflect.defineMetadata ??= () => undefined;
@@ -121,7 +132,15 @@ describe('der', () => {
   });
 
   test('OIDs decode with asn1js', () => {
-    for (const o of ['1.2.840.10045.4.3.2', '1.2.840.113549.1.1.11', '2.5.29.21', '2.5.29.35', '0.9.2342.19200300.100.1.25', '2.999.3', '1.3.6.1.4.1.311.21.7']) {
+    for (const o of [
+      '1.2.840.10045.4.3.2',
+      '1.2.840.113549.1.1.11',
+      '2.5.29.21',
+      '2.5.29.35',
+      '0.9.2342.19200300.100.1.25',
+      '2.999.3',
+      '1.3.6.1.4.1.311.21.7',
+    ]) {
       const { result } = asn1js.fromBER(oid(o));
       assert.ok(result instanceof asn1js.ObjectIdentifier);
       assert.equal(result.getValue(), o);
@@ -145,15 +164,18 @@ describe('der', () => {
 
   test('property: times decode with asn1js to the same second', () => {
     fc.assert(
-      fc.property(fc.date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2200-12-31T23:59:59Z'), noInvalidDate: true }), (d) => {
-        const der = time(d);
-        const { offset, result } = asn1js.fromBER(der);
-        assert.equal(offset, der.length);
-        const y = d.getUTCFullYear();
-        if (y >= 1950 && y <= 2049) assert.ok(result instanceof asn1js.UTCTime);
-        else assert.ok(result instanceof asn1js.GeneralizedTime);
-        assert.equal((result as asn1js.UTCTime).toDate().getTime(), Math.floor(d.getTime() / 1000) * 1000);
-      }),
+      fc.property(
+        fc.date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2200-12-31T23:59:59Z'), noInvalidDate: true }),
+        (d) => {
+          const der = time(d);
+          const { offset, result } = asn1js.fromBER(der);
+          assert.equal(offset, der.length);
+          const y = d.getUTCFullYear();
+          if (y >= 1950 && y <= 2049) assert.ok(result instanceof asn1js.UTCTime);
+          else assert.ok(result instanceof asn1js.GeneralizedTime);
+          assert.equal((result as asn1js.UTCTime).toDate().getTime(), Math.floor(d.getTime() / 1000) * 1000);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -194,7 +216,10 @@ async function makeCa(algorithm: KeyAlgorithm, name: string): Promise<TestCa> {
     ],
   });
   const pkcs8 = new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const signer = keyObjectSigner(createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }), algorithm);
+  const signer = keyObjectSigner(
+    createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }),
+    algorithm,
+  );
   const ski = Buffer.from(cert.getExtension(x509.SubjectKeyIdentifierExtension)!.keyId, 'hex');
   const pemPath = join(dir, `${algorithm}-ca.pem`);
   writeFileSync(pemPath, cert.toString('pem'));
@@ -236,7 +261,12 @@ async function opensslText(path: string): Promise<string> {
 /** Checks the CRL-level fields printed by openssl: version, algorithm, issuer, dates, extensions. */
 function checkCrlText(text: string, ca: TestCa, crlNumber: bigint): void {
   assert.match(text, /Version 2 \(0x1\)/);
-  assert.match(text, ca.algorithm === 'ecdsa-p256' ? /Signature Algorithm: ecdsa-with-SHA256/ : /Signature Algorithm: sha256WithRSAEncryption/);
+  assert.match(
+    text,
+    ca.algorithm === 'ecdsa-p256'
+      ? /Signature Algorithm: ecdsa-with-SHA256/
+      : /Signature Algorithm: sha256WithRSAEncryption/,
+  );
   assert.match(text, /Issuer: CN ?= ?AC Test (EC|RSA), O ?= ?Cartes Agents Test, C ?= ?FR\n/);
   assert.match(text, /Last Update: Nov 25 10:00:00 2026 GMT/);
   assert.match(text, /Next Update: Nov 26 10:00:00 2026 GMT/);
@@ -246,14 +276,19 @@ function checkCrlText(text: string, ca: TestCa, crlNumber: bigint): void {
   assert.ok(crlNumberLine, text);
   // openssl prints small numbers in decimal, large ones in hex ("0x…" or "AB:CD:…" depending on the version).
   const printed = crlNumberLine[1]!;
-  const value = printed.startsWith('0x') ? BigInt(printed) : printed.includes(':') ? BigInt(`0x${printed.replace(/:/g, '')}`) : BigInt(printed);
+  const value = printed.startsWith('0x')
+    ? BigInt(printed)
+    : printed.includes(':')
+      ? BigInt(`0x${printed.replace(/:/g, '')}`)
+      : BigInt(printed);
   assert.equal(value, crlNumber);
 }
 
 /** Serial → reason text, as printed by `openssl crl -text` (serials in upper-case hex, no leading zeros beyond a byte). */
 function parseOpensslEntries(text: string): Map<string, { date: string; reason: string | null }> {
   const out = new Map<string, { date: string; reason: string | null }>();
-  const re = /Serial Number: ([0-9A-F]+)\n\s+Revocation Date: ([^\n]+)\n(?:\s+CRL entry extensions:\n\s+X509v3 CRL Reason Code:\s*\n\s+([A-Za-z ]+)\n)?/g;
+  const re =
+    /Serial Number: ([0-9A-F]+)\n\s+Revocation Date: ([^\n]+)\n(?:\s+CRL entry extensions:\n\s+X509v3 CRL Reason Code:\s*\n\s+([A-Za-z ]+)\n)?/g;
   for (const m of text.matchAll(re)) out.set(m[1]!, { date: m[2]!, reason: m[3]?.trim() ?? null });
   return out;
 }
@@ -310,7 +345,11 @@ describe('crl-writer', () => {
   });
 
   test('one entry, keyCompromise', async () => {
-    const der = await buildCrl(options(ec, [{ serialHex: '1a2b3c', revokedAt: new Date('2026-11-20T08:30:00Z'), reason: 'keyCompromise' }], { crlNumber: 1n }));
+    const der = await buildCrl(
+      options(ec, [{ serialHex: '1a2b3c', revokedAt: new Date('2026-11-20T08:30:00Z'), reason: 'keyCompromise' }], {
+        crlNumber: 1n,
+      }),
+    );
     const path = save(der);
     await opensslVerifies(path, ec);
     const text = await opensslText(path);
@@ -358,14 +397,19 @@ describe('crl-writer', () => {
 
   test('every reason code a full CRL may carry is printed by openssl; RSA CA signs sha256WithRSAEncryption', async () => {
     const reasons = (Object.keys(OPENSSL_REASON) as RevocationReason[]).filter((r) => r !== 'removeFromCRL');
-    const entries = reasons.map((reason, i) => ({ serialHex: (0x1000 + i).toString(16), revokedAt: new Date(Date.UTC(2026, 10, 1 + i)), reason }));
+    const entries = reasons.map((reason, i) => ({
+      serialHex: (0x1000 + i).toString(16),
+      revokedAt: new Date(Date.UTC(2026, 10, 1 + i)),
+      reason,
+    }));
     const der = await buildCrl(options(rsa, entries));
     const path = save(der);
     await opensslVerifies(path, rsa);
     const text = await opensslText(path);
     checkCrlText(text, rsa, 42n);
     const got = parseOpensslEntries(text);
-    for (const e of entries) assert.equal(got.get(opensslSerial(e.serialHex))?.reason, OPENSSL_REASON[e.reason], e.reason);
+    for (const e of entries)
+      assert.equal(got.get(opensslSerial(e.serialHex))?.reason, OPENSSL_REASON[e.reason], e.reason);
     const crl = new x509.X509Crl(der);
     assert.deepEqual(
       crl.entries.map((e) => e.reason),
@@ -376,7 +420,14 @@ describe('crl-writer', () => {
 
   test('20,000 entries from an async source, streamed to a file: openssl verifies and lists them all', async () => {
     const N = 20_000;
-    const reasons: (RevocationReason | undefined)[] = [undefined, 'keyCompromise', 'superseded', 'certificateHold', 'cessationOfOperation', 'affiliationChanged'];
+    const reasons: (RevocationReason | undefined)[] = [
+      undefined,
+      'keyCompromise',
+      'superseded',
+      'certificateHold',
+      'cessationOfOperation',
+      'affiliationChanged',
+    ];
     const entryAt = (i: number): RevokedEntry => {
       // 16-byte serials, some with the top bit set (pad), some with leading zero bytes (stripped).
       const serialHex = (i % 7 === 0 ? '00' : i % 5 === 0 ? 'f0' : '4a') + i.toString(16).padStart(30, '0');
@@ -416,7 +467,11 @@ describe('crl-writer', () => {
   });
 
   test('a Signer without createSign gets the same TBS, signed in one piece', async () => {
-    const entries = Array.from({ length: 50 }, (_, i) => ({ serialHex: (i + 1).toString(16), revokedAt: new Date('2026-11-01T00:00:00Z'), reason: 'superseded' as const }));
+    const entries = Array.from({ length: 50 }, (_, i) => ({
+      serialHex: (i + 1).toString(16),
+      revokedAt: new Date('2026-11-01T00:00:00Z'),
+      reason: 'superseded' as const,
+    }));
     const oneShot: CrlSigner = { algorithm: ec.signer.algorithm, sign: (d) => ec.signer.sign(d) };
     const a = await buildCrl(options(ec, entries));
     const b = await buildCrl(options(ec, entries, { signer: oneShot }));
@@ -436,7 +491,10 @@ describe('crl-writer', () => {
       await assert.rejects(writeCrl(options(ec, entries, extra), out), why);
       assert.equal(out.bytesWritten, 0);
       // Wait for the file stream to settle (its open may still be pending) before the folder goes.
-      await new Promise<void>((r) => { out.once('close', () => r()); out.destroy(); });
+      await new Promise<void>((r) => {
+        out.once('close', () => r());
+        out.destroy();
+      });
       return path;
     };
     const at = new Date('2026-11-01T00:00:00Z');
@@ -444,8 +502,12 @@ describe('crl-writer', () => {
     await bad(/empty hexadecimal serial/, [{ serialHex: '', revokedAt: at }]);
     await bad(/invalid date/, [{ serialHex: '01', revokedAt: new Date(NaN) }]);
     await bad(/delta CRLs only/, [{ serialHex: '01', revokedAt: at, reason: 'removeFromCRL' }]);
-    await bad(/unknown revocation reason/, [{ serialHex: '01', revokedAt: at, reason: 'nonsense' as RevocationReason }]);
-    await bad(/unknown revocation reason/, [{ serialHex: '01', revokedAt: at, reason: 'toString' as RevocationReason }]);
+    await bad(/unknown revocation reason/, [
+      { serialHex: '01', revokedAt: at, reason: 'nonsense' as RevocationReason },
+    ]);
+    await bad(/unknown revocation reason/, [
+      { serialHex: '01', revokedAt: at, reason: 'toString' as RevocationReason },
+    ]);
     await bad(/longer than 64 octets/, [{ serialHex: 'ab'.repeat(65), revokedAt: at }]);
     await bad(/nextUpdate must be later/, [], { nextUpdate: new Date('2026-11-25T10:00:00Z') });
     await bad(/crlNumber/, [], { crlNumber: -1n });

@@ -150,7 +150,8 @@ const REASON_EXTENSIONS: readonly (Uint8Array | null)[] = (() => {
 
 function reasonExtension(reason: RevocationReason | undefined): Uint8Array | null {
   if (reason === undefined || reason === 'unspecified') return null;
-  if (reason === 'removeFromCRL') throw new Error('removeFromCRL is for delta CRLs only (RFC 5280 §5.3.1), not in a full CRL');
+  if (reason === 'removeFromCRL')
+    throw new Error('removeFromCRL is for delta CRLs only (RFC 5280 §5.3.1), not in a full CRL');
   const ext = Object.hasOwn(REASON_CODES, reason) ? REASON_EXTENSIONS[REASON_CODES[reason]] : undefined;
   if (!ext) throw new Error(`unknown revocation reason ${JSON.stringify(reason)}`);
   return ext;
@@ -174,8 +175,10 @@ class EntryChunks {
     const serial = e.serialHex;
     if (typeof serial !== 'string') throw new TypeError(`entry ${this.count}: serialHex must be a string`);
     const intSize = integerFromHexSize(serial);
-    if (intSize > 2 + MAX_SERIAL_OCTETS) throw new RangeError(`entry ${this.count}: serial ${serial} longer than ${MAX_SERIAL_OCTETS} octets`);
-    if (!(e.revokedAt instanceof Date)) throw new TypeError(`entry ${this.count} (serial ${serial}): revokedAt must be a Date`);
+    if (intSize > 2 + MAX_SERIAL_OCTETS)
+      throw new RangeError(`entry ${this.count}: serial ${serial} longer than ${MAX_SERIAL_OCTETS} octets`);
+    if (!(e.revokedAt instanceof Date))
+      throw new TypeError(`entry ${this.count} (serial ${serial}): revokedAt must be a Date`);
     const ext = reasonExtension(e.reason);
     const contentLength = intSize + timeSize(e.revokedAt) + (ext === null ? 0 : ext.length); // < 128: short form
     if (this.off + MAX_ENTRY_SIZE > this.buf.length) this.flush(true);
@@ -216,10 +219,17 @@ function extension(oidDotted: string, value: Uint8Array): Uint8Array {
 }
 
 function checkOptions(opts: CrlOptions): void {
-  if (!(opts.issuer instanceof Uint8Array) || opts.issuer[0] !== TAG.SEQUENCE || readTlvSize(opts.issuer) !== opts.issuer.length) {
+  if (
+    !(opts.issuer instanceof Uint8Array) ||
+    opts.issuer[0] !== TAG.SEQUENCE ||
+    readTlvSize(opts.issuer) !== opts.issuer.length
+  ) {
     throw new Error('issuer must be exactly one DER Name (SEQUENCE)');
   }
-  for (const [name, d] of [['thisUpdate', opts.thisUpdate], ['nextUpdate', opts.nextUpdate]] as const) {
+  for (const [name, d] of [
+    ['thisUpdate', opts.thisUpdate],
+    ['nextUpdate', opts.nextUpdate],
+  ] as const) {
     if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new Error(`${name} must be a valid Date`);
   }
   if (Math.floor(opts.nextUpdate.getTime() / 1000) <= Math.floor(opts.thisUpdate.getTime() / 1000)) {
@@ -232,7 +242,8 @@ function checkOptions(opts: CrlOptions): void {
     throw new Error('authorityKeyIdentifier must be non-empty bytes');
   }
   const cs = opts.chunkSize;
-  if (cs !== undefined && (!Number.isInteger(cs) || cs < 4096 || cs > 1 << 30)) throw new Error('chunkSize must be an integer from 4096 to 2^30');
+  if (cs !== undefined && (!Number.isInteger(cs) || cs < 4096 || cs > 1 << 30))
+    throw new Error('chunkSize must be an integer from 4096 to 2^30');
 }
 
 /** Encodes and signs the CRL; returns its parts in order (no big copy). */

@@ -50,7 +50,8 @@ export function contextPrimitive(n: number): number {
 const MAX_LENGTH = 2 ** 48 - 1;
 
 function checkLength(length: number): void {
-  if (!Number.isSafeInteger(length) || length < 0 || length > MAX_LENGTH) throw new RangeError(`invalid DER length ${length}`);
+  if (!Number.isSafeInteger(length) || length < 0 || length > MAX_LENGTH)
+    throw new RangeError(`invalid DER length ${length}`);
 }
 
 /** Number of bytes of the DER length field for a content of `length` bytes (short form below 128). */
@@ -158,7 +159,8 @@ export function boolean(value: boolean): Uint8Array {
 
 /** ENUMERATED of a small non-negative value (0..127, e.g. a CRL reason code). */
 export function enumerated(value: number): Uint8Array {
-  if (!Number.isInteger(value) || value < 0 || value > 127) throw new RangeError(`ENUMERATED ${value} out of range 0..127`);
+  if (!Number.isInteger(value) || value < 0 || value > 127)
+    throw new RangeError(`ENUMERATED ${value} out of range 0..127`);
   return Uint8Array.of(TAG.ENUMERATED, 1, value);
 }
 
@@ -176,7 +178,10 @@ for (let i = 0; i < 6; i++) {
 function hexDigit(hex: string, i: number): number {
   const c = hex.charCodeAt(i);
   const v = c < 128 ? (HEX[c] as number) : -1;
-  if (v < 0) throw new SyntaxError(`not a hexadecimal serial: ${JSON.stringify(hex.length > 80 ? `${hex.slice(0, 80)}…` : hex)}`);
+  if (v < 0)
+    throw new SyntaxError(
+      `not a hexadecimal serial: ${JSON.stringify(hex.length > 80 ? `${hex.slice(0, 80)}…` : hex)}`,
+    );
   return v;
 }
 
@@ -248,7 +253,8 @@ export function oid(dotted: string): Uint8Array {
     return BigInt(p);
   });
   const [a0, a1] = arcs;
-  if (a0 === undefined || a1 === undefined || a0 > 2n || (a0 < 2n && a1 > 39n)) throw new SyntaxError(`invalid OID ${JSON.stringify(dotted)}`);
+  if (a0 === undefined || a1 === undefined || a0 > 2n || (a0 < 2n && a1 > 39n))
+    throw new SyntaxError(`invalid OID ${JSON.stringify(dotted)}`);
   const subids = [a0 * 40n + a1, ...arcs.slice(2)];
   const content: number[] = [];
   for (const sub of subids) {

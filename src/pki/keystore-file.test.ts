@@ -6,12 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import {
-  deriveDualControlKey,
-  FileKeyStore,
-  keyFilePassphrase,
-  newDualControlSalt,
-} from './keystore-file.ts';
+import { deriveDualControlKey, FileKeyStore, keyFilePassphrase, newDualControlSalt } from './keystore-file.ts';
 import { KeyStoreError, type KeyAlgorithm, type KeyRef, type Signer } from './keystore.ts';
 
 const execFileAsync = promisify(execFile);
@@ -171,7 +166,10 @@ describe('FileKeyStore', () => {
     const store = new FileKeyStore(join(dir, 'checks'), SECRET);
     const ref = await store.generate('root', 'ecdsa-p256');
     const before = readFileSync(join(dir, 'checks', 'root.key.pem'), 'utf8');
-    await assert.rejects(store.generate('root', 'ecdsa-p256'), (e: unknown) => e instanceof KeyStoreError && e.code === 'exists');
+    await assert.rejects(
+      store.generate('root', 'ecdsa-p256'),
+      (e: unknown) => e instanceof KeyStoreError && e.code === 'exists',
+    );
     assert.equal(readFileSync(join(dir, 'checks', 'root.key.pem'), 'utf8'), before);
 
     for (const label of ['', '../evil', 'a/b', '.hidden', 'x'.repeat(65)]) {
@@ -235,7 +233,10 @@ describe('deriveDualControlKey', () => {
     const salt = newDualControlSalt();
     assert.throws(() => deriveDualControlKey(A, A, salt), /même secret/);
     assert.throws(() => deriveDualControlKey(A, A.normalize('NFD'), salt), /même secret/);
-    assert.throws(() => deriveDualControlKey('court', B, salt), /premier dépositaire est trop court : 12 caractères au moins/);
+    assert.throws(
+      () => deriveDualControlKey('court', B, salt),
+      /premier dépositaire est trop court : 12 caractères au moins/,
+    );
     assert.throws(() => deriveDualControlKey(A, 'onze-chars!', salt), /second dépositaire est trop court/);
     // 12 characters (with accents: counted as characters, not bytes) is enough.
     assert.equal(deriveDualControlKey('éééééééééééé', B, salt).length, 32);
@@ -257,7 +258,10 @@ describe('deriveDualControlKey', () => {
       [B, A],
     ] as const) {
       const k = deriveDualControlKey(a, b, salt);
-      await assert.rejects(new FileKeyStore(join(dir, 'root'), k).signer(ref), /Secret incorrect : impossible d'ouvrir la clé/);
+      await assert.rejects(
+        new FileKeyStore(join(dir, 'root'), k).signer(ref),
+        /Secret incorrect : impossible d'ouvrir la clé/,
+      );
     }
     // Nor does one secret used directly as the store secret.
     await assert.rejects(new FileKeyStore(join(dir, 'root'), Buffer.from(A)).signer(ref), /Secret incorrect/);

@@ -86,7 +86,10 @@ function parseKeyFile(path: string, text: string): { header: KeyFileHeader; pem:
     throw new KeyStoreError('invalid', `Fichier de clé illisible : ${path} (en-tête JSON invalide).`, { cause: err });
   }
   if (header.v !== 1 || header.kdf !== 'scrypt') throw invalid('version ou dérivation inconnue');
-  if (![header.N, header.r, header.p].every((n) => Number.isSafeInteger(n) && n > 0) || typeof header.salt !== 'string') {
+  if (
+    ![header.N, header.r, header.p].every((n) => Number.isSafeInteger(n) && n > 0) ||
+    typeof header.salt !== 'string'
+  ) {
     throw invalid('paramètres de dérivation invalides');
   }
   checkKeyAlgorithm(header.algorithm);
@@ -103,8 +106,12 @@ function checkKeyMatches(key: KeyObject, algorithm: KeyAlgorithm, where: string)
       ? key.asymmetricKeyType === 'ec' && d.namedCurve === 'prime256v1'
       : key.asymmetricKeyType === 'rsa' && d.modulusLength === (algorithm === 'rsa-2048' ? 2048 : 3072);
   if (!ok) {
-    const actual = key.asymmetricKeyType === 'ec' ? `EC ${d.namedCurve}` : `${key.asymmetricKeyType} ${d.modulusLength ?? ''}`;
-    throw new KeyStoreError('invalid', `La clé ${where} n'est pas de l'algorithme attendu ${algorithm} (trouvé : ${actual.trim()}).`);
+    const actual =
+      key.asymmetricKeyType === 'ec' ? `EC ${d.namedCurve}` : `${key.asymmetricKeyType} ${d.modulusLength ?? ''}`;
+    throw new KeyStoreError(
+      'invalid',
+      `La clé ${where} n'est pas de l'algorithme attendu ${algorithm} (trouvé : ${actual.trim()}).`,
+    );
   }
 }
 
@@ -127,7 +134,10 @@ export function keyObjectSigner(privateKey: KeyObject, algorithm: KeyAlgorithm):
     },
     createSign(): StreamingSign {
       const s = createSign('sha256');
-      return onceStreamingSign((chunk) => s.update(chunk), () => new Uint8Array(s.sign(privateKey)));
+      return onceStreamingSign(
+        (chunk) => s.update(chunk),
+        () => new Uint8Array(s.sign(privateKey)),
+      );
     },
   };
 }
@@ -159,8 +169,17 @@ export class FileKeyStore implements KeyStore {
     checkKeyAlgorithm(algorithm);
     const path = this.pathFor(label);
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const header: KeyFileHeader = { v: 1, algorithm, kdf: 'scrypt', ...SCRYPT, salt: randomBytes(16).toString('base64') };
-    const [privateKey, passphrase] = await Promise.all([generatePrivateKey(algorithm), filePassphrase(this.#secret, header)]);
+    const header: KeyFileHeader = {
+      v: 1,
+      algorithm,
+      kdf: 'scrypt',
+      ...SCRYPT,
+      salt: randomBytes(16).toString('base64'),
+    };
+    const [privateKey, passphrase] = await Promise.all([
+      generatePrivateKey(algorithm),
+      filePassphrase(this.#secret, header),
+    ]);
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase });
     const text = `${HEADER_PREFIX}${JSON.stringify(header)}\n${pem}`;
     try {
@@ -177,7 +196,8 @@ export class FileKeyStore implements KeyStore {
   }
 
   async signer(ref: KeyRef): Promise<Signer> {
-    if (ref.store !== 'file') throw new KeyStoreError('invalid', `Référence de clé « ${ref.store} » donnée au magasin de fichiers.`);
+    if (ref.store !== 'file')
+      throw new KeyStoreError('invalid', `Référence de clé « ${ref.store} » donnée au magasin de fichiers.`);
     checkKeyAlgorithm(ref.algorithm);
     const path = isAbsolute(ref.path) ? ref.path : resolve(this.dir, ref.path);
     let text: string;
@@ -191,7 +211,10 @@ export class FileKeyStore implements KeyStore {
     }
     const { header, pem } = parseKeyFile(path, text);
     if (header.algorithm !== ref.algorithm) {
-      throw new KeyStoreError('invalid', `La clé ${path} est ${header.algorithm}, la référence annonce ${ref.algorithm}.`);
+      throw new KeyStoreError(
+        'invalid',
+        `La clé ${path} est ${header.algorithm}, la référence annonce ${ref.algorithm}.`,
+      );
     }
     const passphrase = await filePassphrase(this.#secret, header);
     let privateKey: KeyObject;
@@ -234,13 +257,22 @@ export const DUAL_CONTROL_SALT_LENGTH = 32;
 export function deriveDualControlKey(secretA: string, secretB: string, salt: Buffer): Buffer {
   const a = secretA.normalize('NFC');
   const b = secretB.normalize('NFC');
-  for (const [who, s] of [['premier', a], ['second', b]] as const) {
+  for (const [who, s] of [
+    ['premier', a],
+    ['second', b],
+  ] as const) {
     if ([...s].length < DUAL_CONTROL_MIN_LENGTH) {
-      throw new KeyStoreError('invalid', `Le secret du ${who} dépositaire est trop court : ${DUAL_CONTROL_MIN_LENGTH} caractères au moins.`);
+      throw new KeyStoreError(
+        'invalid',
+        `Le secret du ${who} dépositaire est trop court : ${DUAL_CONTROL_MIN_LENGTH} caractères au moins.`,
+      );
     }
   }
   if (a === b) {
-    throw new KeyStoreError('invalid', 'Les deux dépositaires ont donné le même secret : le double contrôle exige deux secrets différents.');
+    throw new KeyStoreError(
+      'invalid',
+      'Les deux dépositaires ont donné le même secret : le double contrôle exige deux secrets différents.',
+    );
   }
   if (!Buffer.isBuffer(salt) || salt.length !== DUAL_CONTROL_SALT_LENGTH) {
     throw new KeyStoreError('invalid', `Le sel du double contrôle doit faire ${DUAL_CONTROL_SALT_LENGTH} octets.`);
@@ -262,7 +294,10 @@ export function newDualControlSalt(): Buffer {
   return randomBytes(DUAL_CONTROL_SALT_LENGTH);
 }
 
-
-function scryptSyncKey(secret: string, salt: Buffer, opts: { N: number; r: number; p: number; maxmem: number }): Buffer {
+function scryptSyncKey(
+  secret: string,
+  salt: Buffer,
+  opts: { N: number; r: number; p: number; maxmem: number },
+): Buffer {
   return scryptSync(Buffer.from(secret, 'utf8'), salt, 32, opts);
 }

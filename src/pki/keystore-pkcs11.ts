@@ -29,9 +29,14 @@ export { loadPkcs11js } from './pkcs11-module.ts';
 
 /** The key store's French errors for a module that does not load or initialise. */
 function moduleFailure(modulePath: string) {
-  return (what: 'load' | 'init', cause: unknown) => new KeyStoreError('unavailable', what === 'load'
-    ? `Module PKCS#11 introuvable ou illisible : ${modulePath} (${(cause as Error).message}).`
-    : `Module PKCS#11 ${modulePath} : initialisation impossible (${(cause as Error).message}).`, { cause });
+  return (what: 'load' | 'init', cause: unknown) =>
+    new KeyStoreError(
+      'unavailable',
+      what === 'load'
+        ? `Module PKCS#11 introuvable ou illisible : ${modulePath} (${(cause as Error).message}).`
+        : `Module PKCS#11 ${modulePath} : initialisation impossible (${(cause as Error).message}).`,
+      { cause },
+    );
 }
 
 type Handle = Buffer;
@@ -40,8 +45,6 @@ type Handle = Buffer;
 const P256_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex');
 /** DigestInfo prefix of SHA-256 (RFC 8017 §9.2 note 1). */
 const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
-
-
 
 // ---------------------------------------------------------------------------------------------
 // Encodings
@@ -63,7 +66,8 @@ function derUnsignedInteger(bytes: Buffer): Buffer {
 
 /** ECDSA raw signature r||s (PKCS#11) → DER SEQUENCE { INTEGER r, INTEGER s } (X.509). */
 export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
-  if (raw.length === 0 || raw.length % 2 !== 0) throw new Error(`signature ECDSA brute de longueur invalide : ${raw.length}`);
+  if (raw.length === 0 || raw.length % 2 !== 0)
+    throw new Error(`signature ECDSA brute de longueur invalide : ${raw.length}`);
   const half = raw.length / 2;
   const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const body = Buffer.concat([derUnsignedInteger(buf.subarray(0, half)), derUnsignedInteger(buf.subarray(half))]);
@@ -109,7 +113,10 @@ export class Pkcs11KeyStore implements KeyStore {
   }
 
   #open(): Promise<{ m: Pkcs11Module; session: Handle; slot: Handle }> {
-    if (this.#closed) return Promise.reject(new KeyStoreError('unavailable', `Magasin PKCS#11 du jeton « ${this.tokenLabel} » déjà fermé.`));
+    if (this.#closed)
+      return Promise.reject(
+        new KeyStoreError('unavailable', `Magasin PKCS#11 du jeton « ${this.tokenLabel} » déjà fermé.`),
+      );
     this.#opening ??= this.#doOpen().catch((err: unknown) => {
       this.#opening = null;
       throw err;
@@ -133,7 +140,12 @@ export class Pkcs11KeyStore implements KeyStore {
       if (!slot) {
         throw new KeyStoreError(
           'not_found',
-          `Jeton PKCS#11 « ${this.tokenLabel} » introuvable dans ${this.modulePath} (jetons présents : ${labels.filter(Boolean).map((l) => `« ${l} »`).join(', ') || 'aucun'}).`,
+          `Jeton PKCS#11 « ${this.tokenLabel} » introuvable dans ${this.modulePath} (jetons présents : ${
+            labels
+              .filter(Boolean)
+              .map((l) => `« ${l} »`)
+              .join(', ') || 'aucun'
+          }).`,
         );
       }
       session = p11.C_OpenSession(slot, lib.CKF_SERIAL_SESSION | lib.CKF_RW_SESSION);
@@ -172,9 +184,13 @@ export class Pkcs11KeyStore implements KeyStore {
       const code = ckr(err);
       if (code === 'CKR_PIN_INCORRECT' || code === 'CKR_PIN_LEN_RANGE') throw wrongPin(err);
       if (code === 'CKR_PIN_LOCKED') {
-        throw new KeyStoreError('wrong_secret', `PIN bloqué : le jeton PKCS#11 « ${this.tokenLabel} » refuse toute connexion (trop d'essais).`, {
-          cause: err,
-        });
+        throw new KeyStoreError(
+          'wrong_secret',
+          `PIN bloqué : le jeton PKCS#11 « ${this.tokenLabel} » refuse toute connexion (trop d'essais).`,
+          {
+            cause: err,
+          },
+        );
       }
       // Logged in by another user of the module in this process: the PIN cannot be checked again.
       if (code !== 'CKR_USER_ALREADY_LOGGED_IN') throw err;
@@ -226,7 +242,10 @@ export class Pkcs11KeyStore implements KeyStore {
     // A session of its own: generation runs on a worker thread (async) while signing may go on.
     const session = p11.C_OpenSession(slot, lib.CKF_SERIAL_SESSION | lib.CKF_RW_SESSION);
     try {
-      if (this.#find(m, session, lib.CKO_PRIVATE_KEY, label).length > 0 || this.#find(m, session, lib.CKO_PUBLIC_KEY, label).length > 0) {
+      if (
+        this.#find(m, session, lib.CKO_PRIVATE_KEY, label).length > 0 ||
+        this.#find(m, session, lib.CKO_PUBLIC_KEY, label).length > 0
+      ) {
         throw new KeyStoreError('exists', `Une clé « ${label} » existe déjà sur le jeton « ${this.tokenLabel} ».`);
       }
       const id = randomBytes(16);
@@ -268,9 +287,13 @@ export class Pkcs11KeyStore implements KeyStore {
       await p11.C_GenerateKeyPairAsync(session, mechanism, publicTemplate, privateTemplate);
     } catch (err) {
       if (err instanceof KeyStoreError) throw err;
-      throw new KeyStoreError('invalid', `Génération de la clé « ${label} » (${algorithm}) impossible sur le jeton « ${this.tokenLabel} » : ${(err as Error).message}.`, {
-        cause: err,
-      });
+      throw new KeyStoreError(
+        'invalid',
+        `Génération de la clé « ${label} » (${algorithm}) impossible sur le jeton « ${this.tokenLabel} » : ${(err as Error).message}.`,
+        {
+          cause: err,
+        },
+      );
     } finally {
       p11.C_CloseSession(session);
     }
@@ -278,10 +301,14 @@ export class Pkcs11KeyStore implements KeyStore {
   }
 
   #checkRef(ref: KeyRef): asserts ref is Extract<KeyRef, { store: 'pkcs11' }> {
-    if (ref.store !== 'pkcs11') throw new KeyStoreError('invalid', `Référence de clé « ${ref.store} » donnée au magasin PKCS#11.`);
+    if (ref.store !== 'pkcs11')
+      throw new KeyStoreError('invalid', `Référence de clé « ${ref.store} » donnée au magasin PKCS#11.`);
     checkKeyAlgorithm(ref.algorithm);
     if (ref.tokenLabel !== this.tokenLabel) {
-      throw new KeyStoreError('invalid', `La clé « ${ref.keyLabel} » est sur le jeton « ${ref.tokenLabel} », pas sur « ${this.tokenLabel} ».`);
+      throw new KeyStoreError(
+        'invalid',
+        `La clé « ${ref.keyLabel} » est sur le jeton « ${ref.tokenLabel} », pas sur « ${this.tokenLabel} ».`,
+      );
     }
   }
 
@@ -290,10 +317,16 @@ export class Pkcs11KeyStore implements KeyStore {
     const priv = this.#find(m, session, m.lib.CKO_PRIVATE_KEY, keyLabel);
     const pub = this.#find(m, session, m.lib.CKO_PUBLIC_KEY, keyLabel);
     if (priv.length === 0 || pub.length === 0) {
-      throw new KeyStoreError('not_found', `Clé « ${keyLabel} » introuvable sur le jeton PKCS#11 « ${this.tokenLabel} ».`);
+      throw new KeyStoreError(
+        'not_found',
+        `Clé « ${keyLabel} » introuvable sur le jeton PKCS#11 « ${this.tokenLabel} ».`,
+      );
     }
     if (priv.length > 1 || pub.length > 1) {
-      throw new KeyStoreError('invalid', `Plusieurs clés « ${keyLabel} » sur le jeton PKCS#11 « ${this.tokenLabel} » : libellé ambigu.`);
+      throw new KeyStoreError(
+        'invalid',
+        `Plusieurs clés « ${keyLabel} » sur le jeton PKCS#11 « ${this.tokenLabel} » : libellé ambigu.`,
+      );
     }
     return { privateKey: priv[0]!, publicKey: pub[0]! };
   }
@@ -304,16 +337,37 @@ export class Pkcs11KeyStore implements KeyStore {
     const { m, session } = await this.#open();
     const { lib, p11 } = m;
     const { privateKey } = this.#keyPair(m, session, ref.keyLabel);
-    const types = [lib.CKA_TOKEN, lib.CKA_PRIVATE, lib.CKA_SENSITIVE, lib.CKA_EXTRACTABLE, lib.CKA_ALWAYS_SENSITIVE, lib.CKA_NEVER_EXTRACTABLE];
-    const values = p11.C_GetAttributeValue(session, privateKey, types.map((type) => ({ type })));
+    const types = [
+      lib.CKA_TOKEN,
+      lib.CKA_PRIVATE,
+      lib.CKA_SENSITIVE,
+      lib.CKA_EXTRACTABLE,
+      lib.CKA_ALWAYS_SENSITIVE,
+      lib.CKA_NEVER_EXTRACTABLE,
+    ];
+    const values = p11.C_GetAttributeValue(
+      session,
+      privateKey,
+      types.map((type) => ({ type })),
+    );
     const flag = (i: number) => values[i]!.value.length > 0 && values[i]!.value[0] !== 0;
-    return { token: flag(0), private: flag(1), sensitive: flag(2), extractable: flag(3), alwaysSensitive: flag(4), neverExtractable: flag(5) };
+    return {
+      token: flag(0),
+      private: flag(1),
+      sensitive: flag(2),
+      extractable: flag(3),
+      alwaysSensitive: flag(4),
+      neverExtractable: flag(5),
+    };
   }
 
   async signer(ref: KeyRef): Promise<Signer> {
     this.#checkRef(ref);
     if (ref.module !== this.modulePath) {
-      throw new KeyStoreError('invalid', `La clé « ${ref.keyLabel} » relève du module ${ref.module}, pas de ${this.modulePath}.`);
+      throw new KeyStoreError(
+        'invalid',
+        `La clé « ${ref.keyLabel} » relève du module ${ref.module}, pas de ${this.modulePath}.`,
+      );
     }
     const { m, session } = await this.#open();
     const { lib, p11 } = m;
@@ -325,20 +379,34 @@ export class Pkcs11KeyStore implements KeyStore {
     const [keyType] = p11.C_GetAttributeValue(session, privateKey, [{ type: lib.CKA_KEY_TYPE }]);
     const actualType = keyType!.value.readUIntLE(0, Math.min(keyType!.value.length, 6));
     const mismatch = (what: string) =>
-      new KeyStoreError('invalid', `La clé « ${ref.keyLabel} » du jeton « ${this.tokenLabel} » n'est pas ${algorithm} (${what}).`);
+      new KeyStoreError(
+        'invalid',
+        `La clé « ${ref.keyLabel} » du jeton « ${this.tokenLabel} » n'est pas ${algorithm} (${what}).`,
+      );
     let spki: Buffer;
     let signatureLength: number;
     if (isEc) {
       if (actualType !== lib.CKK_EC) throw mismatch('type de clé');
-      const [params, point] = p11.C_GetAttributeValue(session, publicKey, [{ type: lib.CKA_EC_PARAMS }, { type: lib.CKA_EC_POINT }]);
+      const [params, point] = p11.C_GetAttributeValue(session, publicKey, [
+        { type: lib.CKA_EC_PARAMS },
+        { type: lib.CKA_EC_POINT },
+      ]);
       if (!params!.value.equals(P256_PARAMS)) throw mismatch('courbe');
       const q = ecPointFromAttribute(point!.value);
-      const jwk = { kty: 'EC', crv: 'P-256', x: q.subarray(1, 33).toString('base64url'), y: q.subarray(33, 65).toString('base64url') };
+      const jwk = {
+        kty: 'EC',
+        crv: 'P-256',
+        x: q.subarray(1, 33).toString('base64url'),
+        y: q.subarray(33, 65).toString('base64url'),
+      };
       spki = createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'der' });
       signatureLength = 64;
     } else {
       if (actualType !== lib.CKK_RSA) throw mismatch('type de clé');
-      const [n, e] = p11.C_GetAttributeValue(session, publicKey, [{ type: lib.CKA_MODULUS }, { type: lib.CKA_PUBLIC_EXPONENT }]);
+      const [n, e] = p11.C_GetAttributeValue(session, publicKey, [
+        { type: lib.CKA_MODULUS },
+        { type: lib.CKA_PUBLIC_EXPONENT },
+      ]);
       const modulus = n!.value;
       let bits = modulus.length * 8;
       for (let i = 0; i < modulus.length && modulus[i] === 0; i++) bits -= 8;
@@ -349,7 +417,8 @@ export class Pkcs11KeyStore implements KeyStore {
     }
 
     const closedCheck = () => {
-      if (this.#closed) throw new KeyStoreError('unavailable', `Magasin PKCS#11 du jeton « ${this.tokenLabel} » fermé.`);
+      if (this.#closed)
+        throw new KeyStoreError('unavailable', `Magasin PKCS#11 du jeton « ${this.tokenLabel} » fermé.`);
     };
     // Each signature is SignInit + Sign in one synchronous step: no interleaving on the session.
     const signOnToken = (mechanism: number, input: Buffer): Buffer => {
@@ -372,7 +441,10 @@ export class Pkcs11KeyStore implements KeyStore {
       },
       createSign(): StreamingSign {
         const hash = createHash('sha256');
-        return onceStreamingSign((chunk) => hash.update(chunk), () => signDigest(hash.digest()));
+        return onceStreamingSign(
+          (chunk) => hash.update(chunk),
+          () => signDigest(hash.digest()),
+        );
       },
     };
   }

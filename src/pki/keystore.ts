@@ -91,6 +91,9 @@ export function checkKeyLabel(label: string): void {
 
 export function checkKeyAlgorithm(algorithm: string): asserts algorithm is KeyAlgorithm {
   if (!(KEY_ALGORITHMS as readonly string[]).includes(algorithm)) {
-    throw new KeyStoreError('invalid', `Algorithme de clé inconnu : « ${algorithm} » (possibles : ${KEY_ALGORITHMS.join(', ')}).`);
+    throw new KeyStoreError(
+      'invalid',
+      `Algorithme de clé inconnu : « ${algorithm} » (possibles : ${KEY_ALGORITHMS.join(', ')}).`,
+    );
   }
 }

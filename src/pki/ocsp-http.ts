@@ -112,9 +112,15 @@ export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspC
       if (!isOcspHashName(r.hashAlgorithm)) return { der: errorResponse('unauthorized') };
       const alg = r.hashAlgorithm;
       const a = await authorityFor(toHex(r.issuerKeyHash), alg);
-      if (!a || !sameBytes(a.issuer.hashes[alg].nameHash, r.issuerNameHash)) return { der: errorResponse('unauthorized') };
-      if (authority && !sameBytes(authority.responder.keyHash, a.responder.keyHash)) return { der: errorResponse('unauthorized') };
-      if (authority && authority.issuer !== a.issuer && !sameBytes(authority.issuer.hashes.sha1.keyHash, a.issuer.hashes.sha1.keyHash)) {
+      if (!a || !sameBytes(a.issuer.hashes[alg].nameHash, r.issuerNameHash))
+        return { der: errorResponse('unauthorized') };
+      if (authority && !sameBytes(authority.responder.keyHash, a.responder.keyHash))
+        return { der: errorResponse('unauthorized') };
+      if (
+        authority &&
+        authority.issuer !== a.issuer &&
+        !sameBytes(authority.issuer.hashes.sha1.keyHash, a.issuer.hashes.sha1.keyHash)
+      ) {
         return { der: errorResponse('unauthorized') };
       }
       authority = a;
@@ -185,12 +191,20 @@ export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspC
 
   function refuse(reply: FastifyReply, code: number, status: OcspErrorStatus = 'malformedRequest') {
     const der = errorResponse(status);
-    return reply.code(code).header('content-type', RESPONSE_TYPE).header('cache-control', 'no-cache, no-store').send(Buffer.from(der));
+    return reply
+      .code(code)
+      .header('content-type', RESPONSE_TYPE)
+      .header('cache-control', 'no-cache, no-store')
+      .send(Buffer.from(der));
   }
 
   app.register(async (scope) => {
     // Raw DER bodies for this scope only.
-    scope.addContentTypeParser(REQUEST_TYPE, { parseAs: 'buffer', bodyLimit: OCSP_MAX_REQUEST_BYTES }, (_req, body, done) => done(null, body));
+    scope.addContentTypeParser(
+      REQUEST_TYPE,
+      { parseAs: 'buffer', bodyLimit: OCSP_MAX_REQUEST_BYTES },
+      (_req, body, done) => done(null, body),
+    );
     scope.setErrorHandler((err: { statusCode?: number }, request, reply) => {
       const code = err.statusCode;
       if (code === 413) return refuse(reply, 413);

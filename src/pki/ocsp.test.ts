@@ -34,7 +34,10 @@ import { ocspRoutes, type OcspAuthority } from './ocsp-http.ts';
 
 // @peculiar/x509 loads tsyringe, which insists on a Reflect metadata API (reflect-metadata is not a
 // dependency). Its decorators only read metadata, so an empty reader is enough; x509 is imported after it.
-const reflect = Reflect as unknown as Record<'getMetadata' | 'getOwnMetadata' | 'defineMetadata', (() => undefined) | undefined>;
+const reflect = Reflect as unknown as Record<
+  'getMetadata' | 'getOwnMetadata' | 'defineMetadata',
+  (() => undefined) | undefined
+>;
 reflect.getMetadata ??= () => undefined;
 reflect.getOwnMetadata ??= () => undefined;
 reflect.defineMetadata ??= () => undefined;
@@ -53,7 +56,11 @@ async function keys(): Promise<CryptoKeyPair> {
 }
 
 async function signerOf(pair: CryptoKeyPair): Promise<Signer> {
-  const key: KeyObject = createPrivateKey({ key: Buffer.from(await webcrypto.subtle.exportKey('pkcs8', pair.privateKey)), format: 'der', type: 'pkcs8' });
+  const key: KeyObject = createPrivateKey({
+    key: Buffer.from(await webcrypto.subtle.exportKey('pkcs8', pair.privateKey)),
+    format: 'der',
+    type: 'pkcs8',
+  });
   const spki = new Uint8Array(await webcrypto.subtle.exportKey('spki', pair.publicKey));
   return {
     algorithm: 'ecdsa-p256',
@@ -81,7 +88,12 @@ async function makePki(): Promise<Pki> {
   const notAfter = new Date(Date.now() + 365 * 86400_000);
   const rootKeys = await keys();
   const root = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01', name: 'CN=Test Root CA,O=Cartes Agents Test,C=FR', notBefore, notAfter, keys: rootKeys, signingAlgorithm: ALG,
+    serialNumber: '01',
+    name: 'CN=Test Root CA,O=Cartes Agents Test,C=FR',
+    notBefore,
+    notAfter,
+    keys: rootKeys,
+    signingAlgorithm: ALG,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
@@ -90,8 +102,14 @@ async function makePki(): Promise<Pki> {
   });
   const caKeys = await keys();
   const issuer = await x509.X509CertificateGenerator.create({
-    serialNumber: '02', subject: 'CN=Test Issuing CA,O=Cartes Agents Test,C=FR', issuer: root.subject, notBefore, notAfter,
-    publicKey: caKeys.publicKey, signingKey: rootKeys.privateKey, signingAlgorithm: ALG,
+    serialNumber: '02',
+    subject: 'CN=Test Issuing CA,O=Cartes Agents Test,C=FR',
+    issuer: root.subject,
+    notBefore,
+    notAfter,
+    publicKey: caKeys.publicKey,
+    signingKey: rootKeys.privateKey,
+    signingAlgorithm: ALG,
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
@@ -101,8 +119,14 @@ async function makePki(): Promise<Pki> {
   });
   const respKeys = await keys();
   const responder = await x509.X509CertificateGenerator.create({
-    serialNumber: '03', subject: 'CN=Test OCSP Responder,O=Cartes Agents Test,C=FR', issuer: issuer.subject, notBefore, notAfter,
-    publicKey: respKeys.publicKey, signingKey: caKeys.privateKey, signingAlgorithm: ALG,
+    serialNumber: '03',
+    subject: 'CN=Test OCSP Responder,O=Cartes Agents Test,C=FR',
+    issuer: issuer.subject,
+    notBefore,
+    notAfter,
+    publicKey: respKeys.publicKey,
+    signingKey: caKeys.privateKey,
+    signingAlgorithm: ALG,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
@@ -114,15 +138,23 @@ async function makePki(): Promise<Pki> {
   const leaves: X509Certificate[] = [];
   for (const [i, serial] of ['1001', '1002', '7fa3c2e9d1'].entries()) {
     const k = await keys();
-    leaves.push(await x509.X509CertificateGenerator.create({
-      serialNumber: serial, subject: `CN=Agent ${i + 1},O=Cartes Agents Test,C=FR`, issuer: issuer.subject, notBefore, notAfter,
-      publicKey: k.publicKey, signingKey: caKeys.privateKey, signingAlgorithm: ALG,
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
-      ],
-    }));
+    leaves.push(
+      await x509.X509CertificateGenerator.create({
+        serialNumber: serial,
+        subject: `CN=Agent ${i + 1},O=Cartes Agents Test,C=FR`,
+        issuer: issuer.subject,
+        notBefore,
+        notAfter,
+        publicKey: k.publicKey,
+        signingKey: caKeys.privateKey,
+        signingAlgorithm: ALG,
+        extensions: [
+          new x509.BasicConstraintsExtension(false, undefined, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+          await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
+        ],
+      }),
+    );
   }
   const f = (name: string) => join(dir, name);
   writeFileSync(f('root.pem'), pem(root));
@@ -189,22 +221,48 @@ describe('OCSP responder (openssl ocsp as client)', () => {
     if (pki) rmSync(pki.dir, { recursive: true, force: true });
   });
 
-  const verifyArgs = () => ['-issuer', pki.f('issuer.pem'), '-CAfile', pki.f('root.pem'), '-verify_other', pki.f('issuer.pem')];
+  const verifyArgs = () => [
+    '-issuer',
+    pki.f('issuer.pem'),
+    '-CAfile',
+    pki.f('root.pem'),
+    '-verify_other',
+    pki.f('issuer.pem'),
+  ];
 
   test('good, revoked (time, keyCompromise) and unknown in one request, nonce echoed, signature verified', async () => {
-    const out = await ocspClient([...verifyArgs(), '-cert', pki.f('leaf1.pem'), '-cert', pki.f('leaf2.pem'), '-cert', pki.f('leaf3.pem'), '-url', url, '-resp_text']);
+    const out = await ocspClient([
+      ...verifyArgs(),
+      '-cert',
+      pki.f('leaf1.pem'),
+      '-cert',
+      pki.f('leaf2.pem'),
+      '-cert',
+      pki.f('leaf3.pem'),
+      '-url',
+      url,
+      '-resp_text',
+    ]);
     assert.match(out, /Response verify OK/, out);
     assert.doesNotMatch(out, /Nonce Verify error|WARNING: no nonce|EXIT:/, out);
     assert.match(out, /OCSP Nonce:/, out);
     assert.match(out, /leaf1\.pem: good/, out);
-    assert.match(out, /leaf2\.pem: revoked[\s\S]*Reason: keyCompromise[\s\S]*Revocation Time: Mar 14 09:26:53 2026 GMT/, out);
+    assert.match(
+      out,
+      /leaf2\.pem: revoked[\s\S]*Reason: keyCompromise[\s\S]*Revocation Time: Mar 14 09:26:53 2026 GMT/,
+      out,
+    );
     assert.match(out, /leaf3\.pem: unknown/, out);
     assert.match(out, /Responder Id: [0-9A-F]{40}/, out); // byKey
     assert.match(out, /OCSP Signing/, out); // responder certificate included
   });
 
   test('each status alone, with and without nonce; SHA-256 CertIDs', async () => {
-    for (const [leaf, expected] of [['leaf1.pem', 'good'], ['leaf2.pem', 'revoked'], ['leaf3.pem', 'unknown']] as const) {
+    for (const [leaf, expected] of [
+      ['leaf1.pem', 'good'],
+      ['leaf2.pem', 'revoked'],
+      ['leaf3.pem', 'unknown'],
+    ] as const) {
       for (const extra of [[], ['-no_nonce'], ['-sha256'], ['-sha256', '-no_nonce']]) {
         const out = await ocspClient([...verifyArgs(), ...extra, '-cert', pki.f(leaf), '-url', url]);
         assert.match(out, /Response verify OK/, `${leaf} ${extra.join(' ')}: ${out}`);
@@ -218,7 +276,8 @@ describe('OCSP responder (openssl ocsp as client)', () => {
     const req = pki.f('nononce.req');
     await ocspClient(['-issuer', pki.f('issuer.pem'), '-cert', pki.f('leaf1.pem'), '-no_nonce', '-reqout', req]);
     const der = readFileSync(req);
-    const post = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: der });
+    const post = () =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: der });
     const first = Buffer.from(await (await post()).arrayBuffer());
     const before = lookups.length;
     const hits = cache.hits;
@@ -247,7 +306,14 @@ describe('OCSP responder (openssl ocsp as client)', () => {
     const etag = res.headers.get('etag');
     assert.ok(etag);
     writeFileSync(pki.f('get.resp'), Buffer.from(await res.arrayBuffer()));
-    const out = await ocspClient([...verifyArgs(), '-cert', pki.f('leaf2.pem'), '-respin', pki.f('get.resp'), '-resp_text']);
+    const out = await ocspClient([
+      ...verifyArgs(),
+      '-cert',
+      pki.f('leaf2.pem'),
+      '-respin',
+      pki.f('get.resp'),
+      '-resp_text',
+    ]);
     assert.match(out, /Response verify OK/, out);
     assert.match(out, /leaf2\.pem: revoked[\s\S]*Reason: keyCompromise/, out);
     // Next Update present and equal to thisUpdate + 1 h
@@ -275,15 +341,38 @@ describe('OCSP responder (openssl ocsp as client)', () => {
     // A status read before an invalidation cannot be cached after it.
     const epoch = cache.epoch;
     cache.invalidate(leaf.serialNumber);
-    assert.equal(cache.set('00', leaf.serialNumber, { der: new Uint8Array(1), thisUpdate: new Date(), nextUpdate: new Date(Date.now() + 3600_000) }, epoch), null);
+    assert.equal(
+      cache.set(
+        '00',
+        leaf.serialNumber,
+        { der: new Uint8Array(1), thisUpdate: new Date(), nextUpdate: new Date(Date.now() + 3600_000) },
+        epoch,
+      ),
+      null,
+    );
     statuses.set(leaf.serialNumber, { status: 'good' }); // (test table only; the app never reinstates)
     cache.invalidate(leaf.serialNumber);
   });
 
   test('a cached answer is not given to a request with the same key hash but another issuer name hash', async () => {
-    await ocspClient(['-issuer', pki.f('issuer.pem'), '-cert', pki.f('leaf3.pem'), '-no_nonce', '-reqout', pki.f('name.req')]);
+    await ocspClient([
+      '-issuer',
+      pki.f('issuer.pem'),
+      '-cert',
+      pki.f('leaf3.pem'),
+      '-no_nonce',
+      '-reqout',
+      pki.f('name.req'),
+    ]);
     const der = readFileSync(pki.f('name.req'));
-    const post = async (body: Uint8Array) => responseStatusOf(new Uint8Array(await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body })).arrayBuffer()));
+    const post = async (body: Uint8Array) =>
+      responseStatusOf(
+        new Uint8Array(
+          await (
+            await fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body })
+          ).arrayBuffer(),
+        ),
+      );
     assert.equal(await post(der), 'successful'); // cached now
     const nameHash = Buffer.from(pki.authority.issuer.hashes.sha1.nameHash);
     const at = der.indexOf(nameHash);
@@ -295,7 +384,16 @@ describe('OCSP responder (openssl ocsp as client)', () => {
 
   test('issuer not served here → unauthorized', async () => {
     // Root as "issuer" of the issuing CA: the root is not served by this responder.
-    const out = await ocspClient(['-issuer', pki.f('root.pem'), '-cert', pki.f('issuer.pem'), '-url', url, '-CAfile', pki.f('root.pem')]);
+    const out = await ocspClient([
+      '-issuer',
+      pki.f('root.pem'),
+      '-cert',
+      pki.f('issuer.pem'),
+      '-url',
+      url,
+      '-CAfile',
+      pki.f('root.pem'),
+    ]);
     assert.match(out, /Responder Error: unauthorized \(6\)/, out);
   });
 
@@ -365,10 +463,18 @@ function schemaView(der: Uint8Array) {
 function ourView(der: Uint8Array) {
   const r = parseOcspRequest(der);
   assert.ok(r.ok);
-  const oids: Record<string, string> = { sha1: '1.3.14.3.2.26', sha256: '2.16.840.1.101.3.4.2.1', sha384: '2.16.840.1.101.3.4.2.2', sha512: '2.16.840.1.101.3.4.2.3' };
+  const oids: Record<string, string> = {
+    sha1: '1.3.14.3.2.26',
+    sha256: '2.16.840.1.101.3.4.2.1',
+    sha384: '2.16.840.1.101.3.4.2.2',
+    sha512: '2.16.840.1.101.3.4.2.3',
+  };
   return {
     requests: r.requests.map((q) => ({
-      issuerNameHash: toHex(q.issuerNameHash), issuerKeyHash: toHex(q.issuerKeyHash), serialHex: q.serialHex, oid: oids[q.hashAlgorithm] ?? q.hashAlgorithm,
+      issuerNameHash: toHex(q.issuerNameHash),
+      issuerKeyHash: toHex(q.issuerKeyHash),
+      serialHex: q.serialHex,
+      oid: oids[q.hashAlgorithm] ?? q.hashAlgorithm,
     })),
     nonce: r.nonce ? toHex(r.nonce) : undefined,
   };
@@ -385,11 +491,23 @@ describe('OCSP core', () => {
 
   test('parses an openssl request: CertIDs, serials as @peculiar/x509 prints them, nonce', async () => {
     const req = pki.f('multi.req');
-    await ocspClient(['-issuer', pki.f('issuer.pem'), '-cert', pki.f('leaf1.pem'), '-cert', pki.f('leaf3.pem'), '-reqout', req]);
+    await ocspClient([
+      '-issuer',
+      pki.f('issuer.pem'),
+      '-cert',
+      pki.f('leaf1.pem'),
+      '-cert',
+      pki.f('leaf3.pem'),
+      '-reqout',
+      req,
+    ]);
     const parsed = parseOcspRequest(readFileSync(req));
     assert.ok(parsed.ok);
     assert.equal(parsed.requests.length, 2);
-    assert.deepEqual(parsed.requests.map((r) => r.serialHex), [pki.leaves[0]!.serialNumber, pki.leaves[2]!.serialNumber]);
+    assert.deepEqual(
+      parsed.requests.map((r) => r.serialHex),
+      [pki.leaves[0]!.serialNumber, pki.leaves[2]!.serialNumber],
+    );
     for (const r of parsed.requests) {
       assert.equal(r.hashAlgorithm, 'sha1');
       assert.deepEqual(r.issuerKeyHash, pki.authority.issuer.hashes.sha1.keyHash);
@@ -398,14 +516,32 @@ describe('OCSP core', () => {
     assert.ok(parsed.nonce && parsed.nonce.length >= 16);
     assert.deepEqual(ourView(readFileSync(req)), schemaView(readFileSync(req)));
     for (const alg of ['sha256', 'sha512']) {
-      await ocspClient(['-issuer', pki.f('issuer.pem'), `-${alg}`, '-cert', pki.f('leaf2.pem'), '-serial', '0x00ff', '-reqout', pki.f(`${alg}.req`)]);
+      await ocspClient([
+        '-issuer',
+        pki.f('issuer.pem'),
+        `-${alg}`,
+        '-cert',
+        pki.f('leaf2.pem'),
+        '-serial',
+        '0x00ff',
+        '-reqout',
+        pki.f(`${alg}.req`),
+      ]);
       assert.deepEqual(ourView(readFileSync(pki.f(`${alg}.req`))), schemaView(readFileSync(pki.f(`${alg}.req`))));
     }
   });
 
   test('issuer hashes agree with openssl (SHA-1 and SHA-256 CertIDs)', async () => {
     for (const alg of ['sha1', 'sha256'] as const) {
-      const out = await ocspClient(['-issuer', pki.f('issuer.pem'), `-${alg}`, '-cert', pki.f('leaf1.pem'), '-no_nonce', '-req_text']);
+      const out = await ocspClient([
+        '-issuer',
+        pki.f('issuer.pem'),
+        `-${alg}`,
+        '-cert',
+        pki.f('leaf1.pem'),
+        '-no_nonce',
+        '-req_text',
+      ]);
       const h = pki.authority.issuer.hashes[alg];
       assert.match(out, new RegExp(`Issuer Name Hash: ${toHex(h.nameHash).toUpperCase()}`), out);
       assert.match(out, new RegExp(`Issuer Key Hash: ${toHex(h.keyHash).toUpperCase()}`), out);
@@ -442,7 +578,11 @@ describe('OCSP core', () => {
   test('cache: expiry before nextUpdate, invalidation across issuer hashes, bounded size', () => {
     const c = new OcspCache({ maxEntries: 3, ttlMs: 10_000, marginMs: 1_000 });
     const now = 1_000_000;
-    const v = (nextIn: number) => ({ der: Uint8Array.of(1), thisUpdate: new Date(now), nextUpdate: new Date(now + nextIn) });
+    const v = (nextIn: number) => ({
+      der: Uint8Array.of(1),
+      thisUpdate: new Date(now),
+      nextUpdate: new Date(now + nextIn),
+    });
     assert.equal(c.set('aa', '01', v(500), c.epoch, now), null); // would expire before nextUpdate − margin
     assert.ok(c.set('aa', '01', v(5_000), c.epoch, now));
     assert.ok(c.get('aa', '01', now + 3_999));
@@ -464,19 +604,47 @@ describe('OCSP core', () => {
   test('buildOcspResponse output is accepted by openssl (respin), including a leading-zero serial', async () => {
     const issuer: IssuerIdentity = pki.authority.issuer;
     const der = await buildOcspResponse({
-      responder: pki.authority.responder, issuer,
-      statuses: [{ serialHex: '00ff01', status: 'revoked', revokedAt: new Date('2026-01-02T03:04:05Z'), reason: 'superseded' }],
-      thisUpdate: new Date(Date.now() - 1000), nextUpdate: new Date(Date.now() + 600_000),
+      responder: pki.authority.responder,
+      issuer,
+      statuses: [
+        { serialHex: '00ff01', status: 'revoked', revokedAt: new Date('2026-01-02T03:04:05Z'), reason: 'superseded' },
+      ],
+      thisUpdate: new Date(Date.now() - 1000),
+      nextUpdate: new Date(Date.now() + 600_000),
     });
     writeFileSync(pki.f('built.resp'), der);
-    const out = await ocspClient(['-respin', pki.f('built.resp'), '-issuer', pki.f('issuer.pem'), '-serial', '0xff01',
-      '-CAfile', pki.f('root.pem'), '-verify_other', pki.f('issuer.pem'), '-resp_text']);
+    const out = await ocspClient([
+      '-respin',
+      pki.f('built.resp'),
+      '-issuer',
+      pki.f('issuer.pem'),
+      '-serial',
+      '0xff01',
+      '-CAfile',
+      pki.f('root.pem'),
+      '-verify_other',
+      pki.f('issuer.pem'),
+      '-resp_text',
+    ]);
     assert.match(out, /Response verify OK/, out);
-    assert.match(out, /0xff01: revoked[\s\S]*Reason: superseded[\s\S]*Revocation Time: Jan {2}2 03:04:05 2026 GMT/, out);
+    assert.match(
+      out,
+      /0xff01: revoked[\s\S]*Reason: superseded[\s\S]*Revocation Time: Jan {2}2 03:04:05 2026 GMT/,
+      out,
+    );
   });
 
   test('fuzz: parseOcspRequest never throws (random bytes and mutations of a valid request)', async () => {
-    await ocspClient(['-issuer', pki.f('issuer.pem'), '-cert', pki.f('leaf1.pem'), '-cert', pki.f('leaf2.pem'), '-reqout', pki.f('fuzz.req')]);
+    await ocspClient([
+      '-issuer',
+      pki.f('issuer.pem'),
+      '-cert',
+      pki.f('leaf1.pem'),
+      '-cert',
+      pki.f('leaf2.pem'),
+      '-reqout',
+      pki.f('fuzz.req'),
+    ]);
     const valid = new Uint8Array(readFileSync(pki.f('fuzz.req')));
     assert.ok(parseOcspRequest(valid).ok);
     fc.assert(
@@ -488,18 +656,22 @@ describe('OCSP core', () => {
     );
     let accepted = 0;
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat(valid.length), (edits, cut) => {
-        const m = valid.slice(0, Math.max(cut, 1));
-        for (const [i, b] of edits) if (i < m.length) m[i] = b;
-        const r = parseOcspRequest(m);
-        assert.ok(r.ok === true || r.status === 'malformedRequest');
-        if (r.ok) {
-          for (const q of r.requests) assert.match(q.serialHex, /^[0-9a-f]+$/);
-          // What we accept, the schema parser reads the same way.
-          assert.deepEqual(ourView(m), schemaView(m));
-          accepted++;
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+        fc.nat(valid.length),
+        (edits, cut) => {
+          const m = valid.slice(0, Math.max(cut, 1));
+          for (const [i, b] of edits) if (i < m.length) m[i] = b;
+          const r = parseOcspRequest(m);
+          assert.ok(r.ok === true || r.status === 'malformedRequest');
+          if (r.ok) {
+            for (const q of r.requests) assert.match(q.serialHex, /^[0-9a-f]+$/);
+            // What we accept, the schema parser reads the same way.
+            assert.deepEqual(ourView(m), schemaView(m));
+            accepted++;
+          }
+        },
+      ),
       { numRuns: 3000 },
     );
     assert.ok(accepted > 0); // some mutations stay valid (hash and serial bytes)

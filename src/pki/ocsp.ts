@@ -20,8 +20,16 @@ export type OcspHashName = 'sha1' | 'sha256' | 'sha384' | 'sha512';
 export type OcspErrorStatus = 'malformedRequest' | 'internalError' | 'tryLater' | 'sigRequired' | 'unauthorized';
 export type CertStatusValue = 'good' | 'revoked' | 'unknown';
 export type RevocationReason =
-  | 'unspecified' | 'keyCompromise' | 'cACompromise' | 'affiliationChanged' | 'superseded'
-  | 'cessationOfOperation' | 'certificateHold' | 'removeFromCRL' | 'privilegeWithdrawn' | 'aACompromise';
+  | 'unspecified'
+  | 'keyCompromise'
+  | 'cACompromise'
+  | 'affiliationChanged'
+  | 'superseded'
+  | 'cessationOfOperation'
+  | 'certificateHold'
+  | 'removeFromCRL'
+  | 'privilegeWithdrawn'
+  | 'aACompromise';
 
 /** One certificate asked about (a CertID of the request). */
 export interface OcspCertRequest {
@@ -33,8 +41,7 @@ export interface OcspCertRequest {
 }
 
 export type ParsedOcspRequest =
-  | { ok: true; requests: OcspCertRequest[]; nonce?: Uint8Array }
-  | { ok: false; status: 'malformedRequest' };
+  { ok: true; requests: OcspCertRequest[]; nonce?: Uint8Array } | { ok: false; status: 'malformedRequest' };
 
 /** Status of one certificate, as the certificate table knows it. */
 export interface CertStatusInfo {
@@ -93,12 +100,25 @@ export function isOcspHashName(name: string): name is OcspHashName {
 }
 
 const REASON_CODES: Record<RevocationReason, number> = {
-  unspecified: 0, keyCompromise: 1, cACompromise: 2, affiliationChanged: 3, superseded: 4,
-  cessationOfOperation: 5, certificateHold: 6, removeFromCRL: 8, privilegeWithdrawn: 9, aACompromise: 10,
+  unspecified: 0,
+  keyCompromise: 1,
+  cACompromise: 2,
+  affiliationChanged: 3,
+  superseded: 4,
+  cessationOfOperation: 5,
+  certificateHold: 6,
+  removeFromCRL: 8,
+  privilegeWithdrawn: 9,
+  aACompromise: 10,
 };
 
 const RESPONSE_STATUS_CODES: Record<'successful' | OcspErrorStatus, number> = {
-  successful: 0, malformedRequest: 1, internalError: 2, tryLater: 3, sigRequired: 5, unauthorized: 6,
+  successful: 0,
+  malformedRequest: 1,
+  internalError: 2,
+  tryLater: 3,
+  sigRequired: 5,
+  unauthorized: 6,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -109,7 +129,8 @@ export function toHex(bytes: Uint8Array): string {
 }
 
 function fromHex(hex: string): Uint8Array {
-  if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) throw new Error(`bad hex serial "${hex}"`);
+  if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex))
+    throw new Error(`bad hex serial "${hex}"`);
   return Buffer.from(hex, 'hex');
 }
 
@@ -132,7 +153,8 @@ function readTlv(buf: Uint8Array, pos: number, limit = buf.length): Tlv {
   const tag = buf[pos]!;
   if ((tag & 0x1f) === 0x1f) throw new Error('high tag numbers not supported');
   // DER: universal SEQUENCE/SET are constructed, every other universal type is primitive.
-  if ((tag & 0xc0) === 0 && ((tag & 0x20) !== 0) !== ((tag & 0x1f) === 0x10 || (tag & 0x1f) === 0x11)) throw new Error('bad constructed bit');
+  if ((tag & 0xc0) === 0 && ((tag & 0x20) !== 0) !== ((tag & 0x1f) === 0x10 || (tag & 0x1f) === 0x11))
+    throw new Error('bad constructed bit');
   let len = buf[pos + 1]!;
   let p = pos + 2;
   if (len & 0x80) {
@@ -228,7 +250,9 @@ function signatureAlgorithm(signer: Signer): Uint8Array {
 // Requests
 
 const OID_NONCE_CONTENT = toHex(encodeOid(id_pkix_ocsp_nonce).subarray(2));
-const HASH_BY_OID_CONTENT = new Map<string, OcspHashName>(OCSP_HASHES.map((h) => [toHex(encodeOid(HASH_OIDS[h]).subarray(2)), h]));
+const HASH_BY_OID_CONTENT = new Map<string, OcspHashName>(
+  OCSP_HASHES.map((h) => [toHex(encodeOid(HASH_OIDS[h]).subarray(2)), h]),
+);
 
 function decodeOid(buf: Uint8Array, t: Tlv): string {
   const arcs: number[] = [];
@@ -403,7 +427,8 @@ export function spkiKeyHash(spkiDer: Uint8Array): Uint8Array {
 /** Responder identity from its certificate and signer. Checks that they hold the same key. */
 export function responderInfo(certDer: Uint8Array, signer: Signer): ResponderInfo {
   const keyHash = hash('sha1', certParts(certDer).publicKeyBits);
-  if (toHex(keyHash) !== toHex(spkiKeyHash(signer.publicKeySpki))) throw new Error('the OCSP responder certificate does not match its key');
+  if (toHex(keyHash) !== toHex(spkiKeyHash(signer.publicKeySpki)))
+    throw new Error('the OCSP responder certificate does not match its key');
   return { certDer, signer, keyHash };
 }
 
@@ -447,7 +472,13 @@ export async function buildOcspResponse(input: BuildOcspResponseInput): Promise<
   const singles = statuses.map((s) => {
     const alg = s.hashAlgorithm ?? 'sha1';
     const h = issuer.hashes[alg];
-    const certId = tlv(0x30, HASH_ALG_IDS.get(alg)!, tlv(0x04, h.nameHash), tlv(0x04, h.keyHash), tlv(0x02, fromHex(s.serialHex)));
+    const certId = tlv(
+      0x30,
+      HASH_ALG_IDS.get(alg)!,
+      tlv(0x04, h.nameHash),
+      tlv(0x04, h.keyHash),
+      tlv(0x02, fromHex(s.serialHex)),
+    );
     return tlv(0x30, certId, certStatus(s), thisUpdateDer, nextUpdateDer);
   });
   const dataParts = [
@@ -549,7 +580,13 @@ export class OcspCache {
    * Stores a response and returns the stored entry; returns null (and stores nothing) if an invalidation
    * happened since `epoch` was read, or if the response would already be too close to its nextUpdate.
    */
-  set(issuerKeyHashHex: string, serialHex: string, value: Omit<CachedOcspResponse, 'etag'>, epoch: number, now = Date.now()): CachedOcspResponse | null {
+  set(
+    issuerKeyHashHex: string,
+    serialHex: string,
+    value: Omit<CachedOcspResponse, 'etag'>,
+    epoch: number,
+    now = Date.now(),
+  ): CachedOcspResponse | null {
     if (epoch !== this.epochValue) return null;
     const expiresAt = Math.min(now + this.ttlMs, value.nextUpdate.getTime() - this.marginMs);
     if (expiresAt <= now) return null;

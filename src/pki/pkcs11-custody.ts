@@ -46,12 +46,20 @@ const keyOf = (module: string, tokenLabel: string) => `${module}\0${tokenLabel}`
  * The process's key store for a module and token. PIN: the one given, else the environment's, else
  * the one already used for this token in this process.
  */
-export function pkcs11Store(module: string, tokenLabel: string, pin?: string, env: NodeJS.ProcessEnv = process.env): Pkcs11KeyStore {
+export function pkcs11Store(
+  module: string,
+  tokenLabel: string,
+  pin?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Pkcs11KeyStore {
   const k = keyOf(module, tokenLabel);
   const known = stores.get(k);
   const wanted = pin ?? pkcs11PinFromEnv(env) ?? known?.pin;
   if (!wanted) {
-    throw new KeyStoreError('invalid', `PIN du jeton PKCS#11 « ${tokenLabel} » inconnu : définissez CARTES_PKCS11_PIN ou CARTES_PKCS11_PIN_FILE (fichier du PIN).`);
+    throw new KeyStoreError(
+      'invalid',
+      `PIN du jeton PKCS#11 « ${tokenLabel} » inconnu : définissez CARTES_PKCS11_PIN ou CARTES_PKCS11_PIN_FILE (fichier du PIN).`,
+    );
   }
   if (known && known.pin === wanted) return known.store;
   // A previous store of this token stays open: signers opened from it (OCSP responders) keep working.

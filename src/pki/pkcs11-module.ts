@@ -27,7 +27,7 @@ let libPromise: Promise<Pkcs11Lib> | null = null;
 /** Loads the pkcs11js addon once; KeyStoreError 'unavailable' (French) if it cannot be loaded. */
 export function loadPkcs11js(): Promise<Pkcs11Lib> {
   libPromise ??= import('pkcs11js').then(
-    (mod) => ((mod as unknown as { default?: Pkcs11Lib }).default ?? (mod as unknown as Pkcs11Lib)),
+    (mod) => (mod as unknown as { default?: Pkcs11Lib }).default ?? (mod as unknown as Pkcs11Lib),
     (err: unknown) => {
       libPromise = null;
       throw new KeyStoreError(
@@ -47,7 +47,10 @@ const modules = new Map<string, Promise<Pkcs11Module>>();
  * The module at `modulePath`, loaded and initialised once; `fail` turns a load or initialisation
  * error into the caller's own French error (key store or card reader).
  */
-export async function acquirePkcs11Module(modulePath: string, fail: (what: 'load' | 'init', cause: unknown) => Error): Promise<Pkcs11Module> {
+export async function acquirePkcs11Module(
+  modulePath: string,
+  fail: (what: 'load' | 'init', cause: unknown) => Error,
+): Promise<Pkcs11Module> {
   let entry = modules.get(modulePath);
   if (!entry) {
     entry = (async () => {

@@ -68,15 +68,22 @@ export interface DnPart {
 }
 
 const DN_OIDS: Record<DnPart['type'], string> = { C: '2.5.4.6', O: '2.5.4.10', OU: '2.5.4.11', CN: '2.5.4.3' };
-const DN_NAMES: Record<string, DnPart['type']> = Object.fromEntries(Object.entries(DN_OIDS).map(([k, v]) => [v, k as DnPart['type']]));
+const DN_NAMES: Record<string, DnPart['type']> = Object.fromEntries(
+  Object.entries(DN_OIDS).map(([k, v]) => [v, k as DnPart['type']]),
+);
 
 export function buildName(parts: DnPart[]): asn1.Name {
-  return new asn1.Name(parts.map((p) => new asn1.RelativeDistinguishedName([
-    new asn1.AttributeTypeAndValue({
-      type: DN_OIDS[p.type],
-      value: new asn1.AttributeValue(p.type === 'C' ? { printableString: p.value } : { utf8String: p.value }),
-    }),
-  ])));
+  return new asn1.Name(
+    parts.map(
+      (p) =>
+        new asn1.RelativeDistinguishedName([
+          new asn1.AttributeTypeAndValue({
+            type: DN_OIDS[p.type],
+            value: new asn1.AttributeValue(p.type === 'C' ? { printableString: p.value } : { utf8String: p.value }),
+          }),
+        ]),
+    ),
+  );
 }
 
 /** "C=FR, O=…, OU=…, CN=…" as shown to people and stored in the database. */
@@ -90,17 +97,31 @@ export function readName(name: asn1.Name): { type: string; value: string; encodi
   for (const rdn of name) {
     for (const atv of rdn) {
       const v = atv.value;
-      const encoding = v.printableString !== undefined ? 'printableString' : v.utf8String !== undefined ? 'utf8String' : 'other';
-      out.push({ type: DN_NAMES[atv.type] ?? atv.type, value: v.printableString ?? v.utf8String ?? v.toString(), encoding });
+      const encoding =
+        v.printableString !== undefined ? 'printableString' : v.utf8String !== undefined ? 'utf8String' : 'other';
+      out.push({
+        type: DN_NAMES[atv.type] ?? atv.type,
+        value: v.printableString ?? v.utf8String ?? v.toString(),
+        encoding,
+      });
     }
   }
   return out;
 }
 
 /** The subject of a card certificate: C=FR, O=<organisation>, OU=0002 <SIREN>, CN=<First LAST> <identifier>. */
-export function agentSubject(a: { organizationName: string; siren: string | null; firstNames: string; lastName: string; identifier: string }): DnPart[] {
+export function agentSubject(a: {
+  organizationName: string;
+  siren: string | null;
+  firstNames: string;
+  lastName: string;
+  identifier: string;
+}): DnPart[] {
   const first = a.firstNames.trim().split(/\s+/)[0] ?? a.firstNames;
-  const parts: DnPart[] = [{ type: 'C', value: 'FR' }, { type: 'O', value: a.organizationName }];
+  const parts: DnPart[] = [
+    { type: 'C', value: 'FR' },
+    { type: 'O', value: a.organizationName },
+  ];
   if (a.siren) parts.push({ type: 'OU', value: `0002 ${a.siren}` });
   parts.push({ type: 'CN', value: `${first} ${a.lastName.toUpperCase()} ${a.identifier}` });
   return parts;
@@ -125,7 +146,7 @@ export function publicKeyKind(spki: Uint8Array): PublicKeyKind {
 /** 16 random bytes, positive and minimally encoded (first byte 0x01–0x7f). */
 export function randomSerial(): Uint8Array {
   const b = new Uint8Array(randomBytes(16));
-  b[0] = (b[0]! & 0x7f) || 0x01;
+  b[0] = b[0]! & 0x7f || 0x01;
   return b;
 }
 
@@ -167,7 +188,9 @@ function akiExt(issuerKeyId: Uint8Array): asn1.Extension {
   return new asn1.Extension({
     extnID: asn1.id_ce_authorityKeyIdentifier,
     critical: false,
-    extnValue: new OctetString(AsnConvert.serialize(new asn1.AuthorityKeyIdentifier({ keyIdentifier: new asn1.KeyIdentifier(issuerKeyId) }))),
+    extnValue: new OctetString(
+      AsnConvert.serialize(new asn1.AuthorityKeyIdentifier({ keyIdentifier: new asn1.KeyIdentifier(issuerKeyId) })),
+    ),
   });
 }
 
@@ -195,7 +218,9 @@ export interface IssuerRef {
 
 function issuerKeyId(issuer: IssuerRef): Uint8Array {
   const ski = issuer.certificate.getExtension(x509.SubjectKeyIdentifierExtension);
-  return ski ? new Uint8Array(Buffer.from(ski.keyId, 'hex')) : keyIdentifier(new Uint8Array(issuer.certificate.publicKey.rawData));
+  return ski
+    ? new Uint8Array(Buffer.from(ski.keyId, 'hex'))
+    : keyIdentifier(new Uint8Array(issuer.certificate.publicKey.rawData));
 }
 
 function issuerName(issuer: IssuerRef): asn1.Name {
@@ -308,7 +333,11 @@ export async function ocspResponderCertificate(input: OcspResponderInput): Promi
     ext(new x509.BasicConstraintsExtension(false, undefined, true)),
     ext(new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)),
     ext(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.ocspSigning], false)),
-    new asn1.Extension({ extnID: OID_OCSP_NOCHECK, critical: false, extnValue: new OctetString(new Uint8Array([0x05, 0x00]).buffer) }),
+    new asn1.Extension({
+      extnID: OID_OCSP_NOCHECK,
+      critical: false,
+      extnValue: new OctetString(new Uint8Array([0x05, 0x00]).buffer),
+    }),
     skiExt(keyIdentifier(input.spki)),
     akiExt(issuerKeyId(input.issuer)),
     ext(new x509.CertificatePolicyExtension([policies.ocsp], false)),
@@ -360,7 +389,12 @@ export interface CardFixedDer {
  * uses (so both paths give the same bytes); cached with them per issuer certificate, profile, key
  * type and settings.
  */
-export function cardFixedDer(issuer: IssuerRef, profile: CardProfile, kind: PublicKeyKind, settings: PkiSettings): CardFixedDer {
+export function cardFixedDer(
+  issuer: IssuerRef,
+  profile: CardProfile,
+  kind: PublicKeyKind,
+  settings: PkiSettings,
+): CardFixedDer {
   const fixed = cardExtensions(issuer, profile, kind, settings);
   if (!fixed.der) {
     const der = (value: object): Uint8Array => new Uint8Array(AsnConvert.serialize(value));
@@ -377,7 +411,12 @@ export function cardFixedDer(issuer: IssuerRef, profile: CardProfile, kind: Publ
 /** The extensions that do not depend on the subject's key, built once per issuer certificate, profile, key type and settings (batches). */
 const CARD_EXTENSIONS = new WeakMap<x509.X509Certificate, Map<string, CardExtensions>>();
 
-function cardExtensions(issuer: IssuerRef, profile: CardProfile, kind: PublicKeyKind, settings: PkiSettings): CardExtensions {
+function cardExtensions(
+  issuer: IssuerRef,
+  profile: CardProfile,
+  kind: PublicKeyKind,
+  settings: PkiSettings,
+): CardExtensions {
   const policies = settings.policies ?? DEFAULT_POLICY_OIDS;
   const key = JSON.stringify([issuer.name, profile, kind, settings.publicUrl, policies[profile]]);
   let byKey = CARD_EXTENSIONS.get(issuer.certificate);

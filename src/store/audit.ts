@@ -23,7 +23,11 @@ export function headMac(key: Buffer | null, seq: number, hash: string): string {
 }
 
 /** Appends one record to the chain. Must run inside the transaction that makes the change. */
-export async function appendAudit(trx: Transaction<Database> | Kysely<Database>, store: Pick<Store, 'dialect' | 'auditKey'>, e: AuditEntry): Promise<number> {
+export async function appendAudit(
+  trx: Transaction<Database> | Kysely<Database>,
+  store: Pick<Store, 'dialect' | 'auditKey'>,
+  e: AuditEntry,
+): Promise<number> {
   return (await appendAuditBatch(trx, store, [e]))[0]!;
 }
 
@@ -31,13 +35,18 @@ export async function appendAudit(trx: Transaction<Database> | Kysely<Database>,
  * Appends several records, chained in order, with one read and one update of the head and
  * multi-row inserts (a batch of certificates keeps one record each without one round trip each).
  */
-export async function appendAuditBatch(trx: Transaction<Database> | Kysely<Database>, store: Pick<Store, 'dialect' | 'auditKey'>, entries: AuditEntry[]): Promise<number[]> {
+export async function appendAuditBatch(
+  trx: Transaction<Database> | Kysely<Database>,
+  store: Pick<Store, 'dialect' | 'auditKey'>,
+  entries: AuditEntry[],
+): Promise<number[]> {
   if (entries.length === 0) return [];
   const dialect: Dialect = store.dialect;
   // The head row is the chain's lock: on PostgreSQL FOR UPDATE serialises concurrent writers;
   // SQLite transactions are already serialised (begin immediate).
   const headQuery = trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1);
-  const head = dialect === 'postgres' ? await headQuery.forUpdate().executeTakeFirst() : await headQuery.executeTakeFirst();
+  const head =
+    dialect === 'postgres' ? await headQuery.forUpdate().executeTakeFirst() : await headQuery.executeTakeFirst();
   let prevHash = head?.hash ?? GENESIS_HASH;
   let seq = head?.seq ?? 0;
   const rows = entries.map((e) => {
@@ -61,7 +70,11 @@ export async function appendAuditBatch(trx: Transaction<Database> | Kysely<Datab
     return row;
   });
   // 14 columns × 200 rows stays far below both databases' bound-parameter limits.
-  for (let i = 0; i < rows.length; i += 200) await trx.insertInto('audit_log').values(rows.slice(i, i + 200)).execute();
+  for (let i = 0; i < rows.length; i += 200)
+    await trx
+      .insertInto('audit_log')
+      .values(rows.slice(i, i + 200))
+      .execute();
   const mac = headMac(store.auditKey, seq, prevHash);
   if (head) {
     await trx.updateTable('audit_head').set({ seq, hash: prevHash, mac }).where('id', '=', 1).execute();
@@ -79,11 +92,22 @@ export interface AuditVerification {
 }
 
 /** Walks the whole chain in pages; reports the first broken record. */
-export async function verifyAuditChain(store: Store, onProgress?: (checked: number) => void): Promise<AuditVerification> {
+export async function verifyAuditChain(
+  store: Store,
+  onProgress?: (checked: number) => void,
+): Promise<AuditVerification> {
   const { db } = store;
   const head = await db.selectFrom('audit_head').select(['seq', 'hash', 'mac']).where('id', '=', 1).executeTakeFirst();
   if (head && store.auditKey && !sameHex(head.mac, headMac(store.auditKey, head.seq, head.hash))) {
-    return { ok: false, checked: 0, headSeq: head.seq, firstBroken: { seq: head.seq, reason: "le sceau de la tête de chaîne est invalide (fin du journal tronquée puis tête réécrite)" } };
+    return {
+      ok: false,
+      checked: 0,
+      headSeq: head.seq,
+      firstBroken: {
+        seq: head.seq,
+        reason: 'le sceau de la tête de chaîne est invalide (fin du journal tronquée puis tête réécrite)',
+      },
+    };
   }
   let prevHash = GENESIS_HASH;
   let expected = 1;
@@ -91,7 +115,13 @@ export async function verifyAuditChain(store: Store, onProgress?: (checked: numb
   const pageSize = 5000;
   let lastSeq = 0;
   for (;;) {
-    const rows = await db.selectFrom('audit_log').selectAll().where('seq', '>', lastSeq).orderBy('seq').limit(pageSize).execute();
+    const rows = await db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('seq', '>', lastSeq)
+      .orderBy('seq')
+      .limit(pageSize)
+      .execute();
     for (const r of rows) {
       const reason = checkLink(expected, prevHash, r);
       if (reason) return { ok: false, checked, headSeq: head?.seq ?? 0, firstBroken: { seq: expected, reason } };
@@ -105,7 +135,15 @@ export async function verifyAuditChain(store: Store, onProgress?: (checked: numb
   }
   const headSeq = head?.seq ?? 0;
   if (headSeq !== checked || (head && head.hash !== prevHash)) {
-    return { ok: false, checked, headSeq, firstBroken: { seq: checked + 1, reason: `la tête de chaîne annonce ${headSeq} enregistrements, ${checked} trouvés (fin du journal tronquée ou modifiée)` } };
+    return {
+      ok: false,
+      checked,
+      headSeq,
+      firstBroken: {
+        seq: checked + 1,
+        reason: `la tête de chaîne annonce ${headSeq} enregistrements, ${checked} trouvés (fin du journal tronquée ou modifiée)`,
+      },
+    };
   }
   return { ok: true, checked, headSeq, firstBroken: null };
 }
@@ -117,6 +155,9 @@ function sameHex(a: string, b: string): boolean {
 }
 
 export async function countRows(db: Kysely<Database>, table: keyof Database): Promise<number> {
-  const r = await db.selectFrom(table).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+  const r = await db
+    .selectFrom(table)
+    .select(sql<number>`count(*)`.as('n'))
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }

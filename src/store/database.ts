@@ -44,7 +44,13 @@ export function openStore(target: string, opts: { poolSize?: number; auditKey?: 
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const url = new URL(target);
     url.password = '';
-    return { db, dialect: 'postgres', location: url.toString(), auditKey: opts.auditKey ?? null, close: () => db.destroy() };
+    return {
+      db,
+      dialect: 'postgres',
+      location: url.toString(),
+      auditKey: opts.auditKey ?? null,
+      close: () => db.destroy(),
+    };
   }
   if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true });
   const database = new NodeSqliteDatabase(target);

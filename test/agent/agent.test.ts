@@ -4,7 +4,16 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, verify as nodeVerify, webcrypto, X509Certificate, createPublicKey } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +47,14 @@ before(async () => {
   cardsDir = join(dataDir, 'cards');
   chipKey = loadChipKey(dataDir, {});
   caKeys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
-  agent = await startCardAgent({ port: 0, portalOrigin: ORIGIN, cardsDir, chipKey, dataDir, log: (line) => logs.push(line) });
+  agent = await startCardAgent({
+    port: 0,
+    portalOrigin: ORIGIN,
+    cardsDir,
+    chipKey,
+    dataDir,
+    log: (line) => logs.push(line),
+  });
 });
 
 after(async () => {
@@ -55,7 +71,11 @@ interface Answer {
   json: Record<string, unknown> | null;
 }
 
-async function call(method: string, path: string, opts: { origin?: string | null; token?: string; admin?: string; body?: unknown; raw?: string; type?: string } = {}): Promise<Answer> {
+async function call(
+  method: string,
+  path: string,
+  opts: { origin?: string | null; token?: string; admin?: string; body?: unknown; raw?: string; type?: string } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = {};
   const origin = opts.origin === undefined ? ORIGIN : opts.origin;
   if (origin) headers['origin'] = origin;
@@ -68,22 +88,42 @@ async function call(method: string, path: string, opts: { origin?: string | null
   }
   const res = await fetch(agent.url + path, { method, headers, body });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) as Record<string, unknown> : null };
+  return {
+    status: res.status,
+    headers: res.headers,
+    json: text ? (JSON.parse(text) as Record<string, unknown>) : null,
+  };
 }
 
 let serialCounter = 0;
 
 /** A personalised card file (AUTH and SIGN keys, certificates from a test CA), PINs not set yet. */
-async function makeCard(file: string, holder: string, dir = cardsDir, key = chipKey): Promise<{ file: string; serial: string; certificates: Record<string, Uint8Array> }> {
+async function makeCard(
+  file: string,
+  holder: string,
+  dir = cardsDir,
+  key = chipKey,
+): Promise<{ file: string; serial: string; certificates: Record<string, Uint8Array> }> {
   serialCounter++;
   const serial = `7391${String(serialCounter).padStart(6, '0')}`;
-  const builder = VirtualCardBuilder.create({ file: join(dir, file), chipKey: key, serial, model: 'cims-agent', adminKey: deriveCardAdminKey(master, serial), holder });
+  const builder = VirtualCardBuilder.create({
+    file: join(dir, file),
+    chipKey: key,
+    serial,
+    model: 'cims-agent',
+    adminKey: deriveCardAdminKey(master, serial),
+    holder,
+  });
   const certificates: Record<string, Uint8Array> = {};
   for (const slot of ['auth', 'sign'] as const) {
     const spki = builder.generateKeyPair(slot);
-    const publicKey = await webcrypto.subtle.importKey('spki', spki, { name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']);
+    const publicKey = await webcrypto.subtle.importKey('spki', spki, { name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'verify',
+    ]);
     const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: randomBytes(8).toString('hex').replace(/^[89a-f]/, '1'),
+      serialNumber: randomBytes(8)
+        .toString('hex')
+        .replace(/^[89a-f]/, '1'),
       subject: `CN=${holder} (${slot})`,
       issuer: 'CN=AC de test',
       notBefore: new Date(Date.now() - 60_000),
@@ -104,12 +144,29 @@ async function paired(): Promise<CardAgentClient> {
 }
 
 /** Activation as the server would drive it: a response to the card's challenge under its admin key. */
-async function setPin(client: CardAgentClient, serial: string, pin: PinKind, value: string, operation: 'set-pin' | 'reset-pin' = 'set-pin'): Promise<void> {
+async function setPin(
+  client: CardAgentClient,
+  serial: string,
+  pin: PinKind,
+  value: string,
+  operation: 'set-pin' | 'reset-pin' = 'set-pin',
+): Promise<void> {
   const challenge = await client.adminChallenge(R);
-  await client.adminSetPin(R, pin, adminResponse(deriveCardAdminKey(master, serial), challenge, `${operation}:${pin}`), value);
+  await client.adminSetPin(
+    R,
+    pin,
+    adminResponse(deriveCardAdminKey(master, serial), challenge, `${operation}:${pin}`),
+    value,
+  );
 }
 
-async function rejectsWith(p: Promise<unknown>, status: number, code: string, message?: RegExp, triesLeft?: number | null): Promise<void> {
+async function rejectsWith(
+  p: Promise<unknown>,
+  status: number,
+  code: string,
+  message?: RegExp,
+  triesLeft?: number | null,
+): Promise<void> {
   await assert.rejects(p, (err: unknown) => {
     assert.ok(err instanceof CardAgentError, String(err));
     assert.equal(err.status, status, err.message);
@@ -130,9 +187,15 @@ describe('card agent: access', () => {
   it('listens on 127.0.0.1 only and refuses other bind addresses', async () => {
     assert.match(agent.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.match(agent.pairingCode, /^\d{6}$/);
-    await assert.rejects(startCardAgent({ host: '0.0.0.0', port: 0, portalOrigin: ORIGIN, cardsDir, chipKey }), /boucle locale/);
+    await assert.rejects(
+      startCardAgent({ host: '0.0.0.0', port: 0, portalOrigin: ORIGIN, cardsDir, chipKey }),
+      /boucle locale/,
+    );
     const port = Number(new URL(agent.url).port);
-    await assert.rejects(startCardAgent({ port, portalOrigin: ORIGIN, cardsDir, chipKey }), /Le port \d+ est déjà utilisé/);
+    await assert.rejects(
+      startCardAgent({ port, portalOrigin: ORIGIN, cardsDir, chipKey }),
+      /Le port \d+ est déjà utilisé/,
+    );
   });
 
   it('writes the admin token 0600 for the local CLI', () => {
@@ -148,12 +211,27 @@ describe('card agent: access', () => {
     assert.match(pre.headers.get('access-control-allow-headers') ?? '', /authorization/);
     assert.match(pre.headers.get('access-control-allow-methods') ?? '', /POST/);
 
-    const res = await fetch(agent.url + '/status', { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-private-network': 'true' } });
+    const res = await fetch(agent.url + '/status', {
+      method: 'OPTIONS',
+      headers: { origin: ORIGIN, 'access-control-request-private-network': 'true' },
+    });
     assert.equal(res.headers.get('access-control-allow-private-network'), 'true');
 
-    for (const origin of ['https://evil.example', 'https://cartes.test.gouv.fr.evil.example', 'null', 'http://cartes.test.gouv.fr']) {
-      for (const [method, path] of [['OPTIONS', '/status'], ['GET', '/status'], ['POST', '/pair']] as const) {
-        const r = await call(method, path, { origin, ...(method === 'POST' ? { body: { code: agent.pairingCode } } : {}) });
+    for (const origin of [
+      'https://evil.example',
+      'https://cartes.test.gouv.fr.evil.example',
+      'null',
+      'http://cartes.test.gouv.fr',
+    ]) {
+      for (const [method, path] of [
+        ['OPTIONS', '/status'],
+        ['GET', '/status'],
+        ['POST', '/pair'],
+      ] as const) {
+        const r = await call(method, path, {
+          origin,
+          ...(method === 'POST' ? { body: { code: agent.pairingCode } } : {}),
+        });
         assert.equal(r.status, 403, `${origin} ${method} ${path}`);
         assert.equal(r.json?.['code'], 'origin_refused');
         assert.match(String(r.json?.['message']), /Origine refusée/);
@@ -163,7 +241,12 @@ describe('card agent: access', () => {
     // A portal on this machine is the same page under 127.0.0.1 and localhost, never another port.
     const local = await startCardAgent({ port: 0, portalOrigin: 'http://127.0.0.1:3000', cardsDir, chipKey });
     try {
-      for (const [origin, status] of [['http://localhost:3000', 204], ['http://127.0.0.1:3000', 204], ['http://localhost:3001', 403], ['https://localhost:3000', 403]] as const) {
+      for (const [origin, status] of [
+        ['http://localhost:3000', 204],
+        ['http://127.0.0.1:3000', 204],
+        ['http://localhost:3001', 403],
+        ['https://localhost:3000', 403],
+      ] as const) {
         const r = await fetch(local.url + '/status', { method: 'OPTIONS', headers: { origin } });
         assert.equal(r.status, status, origin);
         assert.equal(r.headers.get('access-control-allow-origin'), status === 204 ? origin : null);
@@ -184,25 +267,41 @@ describe('card agent: access', () => {
   it('refuses a foreign Host header (DNS rebinding)', async () => {
     const port = new URL(agent.url).port;
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/status', headers: { host: `evil.example:${port}`, [ADMIN_HEADER]: agent.adminToken } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/status',
+          headers: { host: `evil.example:${port}`, [ADMIN_HEADER]: agent.adminToken },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end();
     });
     assert.equal(status, 403);
-    const ok = await fetch(agent.url.replace('127.0.0.1', 'localhost') + '/status', { headers: { [ADMIN_HEADER]: agent.adminToken } }).catch(() => null);
+    const ok = await fetch(agent.url.replace('127.0.0.1', 'localhost') + '/status', {
+      headers: { [ADMIN_HEADER]: agent.adminToken },
+    }).catch(() => null);
     if (ok) assert.equal(ok.status, 200); // localhost may resolve to ::1 only on some hosts: then there is nothing to check
   });
 
   it('needs the bearer token from pairing on every route but /pair', async () => {
     const routes: [string, string, unknown?][] = [
-      ['GET', '/status'], ['GET', '/cards'], ['POST', `/readers/${R}/insert`, { file: 'x.carte' }], ['POST', `/readers/${R}/remove`],
-      ['GET', `/readers/${R}/card`], ['POST', `/readers/${R}/verify-pin`, { pin: 'auth', value: '1234' }],
+      ['GET', '/status'],
+      ['GET', '/cards'],
+      ['POST', `/readers/${R}/insert`, { file: 'x.carte' }],
+      ['POST', `/readers/${R}/remove`],
+      ['GET', `/readers/${R}/card`],
+      ['POST', `/readers/${R}/verify-pin`, { pin: 'auth', value: '1234' }],
       ['POST', `/readers/${R}/change-pin`, { pin: 'auth', oldValue: '1234', newValue: '4321' }],
-      ['POST', `/readers/${R}/sign`, { slot: 'auth', data: 'AA==', pin: '1234' }], ['POST', `/readers/${R}/admin/challenge`],
-      ['POST', `/readers/${R}/admin/set-pin`, { pin: 'auth', response: 'AA==', newValue: '1234' }], ['POST', '/pairing-code'],
+      ['POST', `/readers/${R}/sign`, { slot: 'auth', data: 'AA==', pin: '1234' }],
+      ['POST', `/readers/${R}/admin/challenge`],
+      ['POST', `/readers/${R}/admin/set-pin`, { pin: 'auth', response: 'AA==', newValue: '1234' }],
+      ['POST', '/pairing-code'],
     ];
     for (const [method, path, body] of routes) {
       for (const token of [undefined, 'faux-jeton', randomBytes(32).toString('base64url')]) {
@@ -296,20 +395,38 @@ describe('card agent: virtual reader and card', () => {
 
   it('lists the card files of its folder only', async () => {
     const cards = await client.cards();
-    assert.deepEqual(cards, [{ file: 'camille.carte', serial: card.serial, model: 'cims-agent', holder: 'Camille Martin' }]);
+    assert.deepEqual(cards, [
+      { file: 'camille.carte', serial: card.serial, model: 'cims-agent', holder: 'Camille Martin' },
+    ]);
   });
 
   it('an empty reader: status shows it, card operations say so (409)', async () => {
     const s = await client.status();
     assert.deepEqual(s.readers, [{ name: R, kind: 'virtual', card: null }]);
-    await rejectsWith(client.verifyPin(R, 'auth', '1234'), 409, 'no_card', /^Aucune carte dans le lecteur « virtuel »\.$/);
+    await rejectsWith(
+      client.verifyPin(R, 'auth', '1234'),
+      409,
+      'no_card',
+      /^Aucune carte dans le lecteur « virtuel »\.$/,
+    );
     await rejectsWith(client.sign(R, 'auth', 'x', '1234'), 409, 'no_card');
     await rejectsWith(client.card(R), 409, 'no_card');
     await rejectsWith(client.card('lecteur-2'), 404, 'reader_unknown', /Lecteur inconnu/);
   });
 
   it('refuses anything but a file name of its card folder', async () => {
-    const bad = ['../data/cards/camille.carte', '..', '/etc/passwd', join(cardsDir, 'camille.carte'), 'sous/dossier.carte', '.cache', 'a\\..\\b', '..carte', 'c:\\x', 'camille.carte/'];
+    const bad = [
+      '../data/cards/camille.carte',
+      '..',
+      '/etc/passwd',
+      join(cardsDir, 'camille.carte'),
+      'sous/dossier.carte',
+      '.cache',
+      'a\\..\\b',
+      '..carte',
+      'c:\\x',
+      'camille.carte/',
+    ];
     for (const file of bad) await rejectsWith(client.insert(file), 400, 'file_name', /Nom de fichier refusé/);
     await rejectsWith(client.insert(''), 400, 'invalid');
     await rejectsWith(client.insert('absente.carte'), 404, 'file_unknown', /Aucune carte virtuelle « absente\.carte »/);
@@ -353,7 +470,10 @@ describe('card agent: virtual reader and card', () => {
     const details = await client.card(R);
     assert.equal(details.serial, card.serial);
     assert.equal(details.holder, 'Camille Martin');
-    assert.deepEqual(details.certificates.map((x) => x.slot), ['auth', 'sign']);
+    assert.deepEqual(
+      details.certificates.map((x) => x.slot),
+      ['auth', 'sign'],
+    );
     assert.deepEqual(new Uint8Array(details.certificates[0]!.der), card.certificates['auth']);
     for (const k of details.publicKeys) {
       const cert = new X509Certificate(details.certificates.find((x) => x.slot === k.slot)!.der);
@@ -385,7 +505,8 @@ describe('card agent: virtual reader and card', () => {
     const s = await client.status();
     versions.push(s.version);
     assert.deepEqual(s.readers[0]!.card!.pins.auth, { set: true, triesLeft: 0, blocked: true });
-    for (let i = 1; i < versions.length; i++) assert.ok(versions[i]! > versions[i - 1]!, `version moves with the counters: ${versions.join(' → ')}`);
+    for (let i = 1; i < versions.length; i++)
+      assert.ok(versions[i]! > versions[i - 1]!, `version moves with the counters: ${versions.join(' → ')}`);
     // Blocked: even the right PIN is refused, and signing with AUTH too.
     await rejectsWith(client.verifyPin(R, 'auth', '1234'), 423, 'pin_blocked');
     await rejectsWith(client.sign(R, 'auth', 'x', '1234'), 423, 'pin_blocked');
@@ -411,7 +532,11 @@ describe('card agent: virtual reader and card', () => {
     assert.ok(verifies(auth.certificate!, Buffer.from(text, 'utf8'), auth.signature));
     assert.ok(!verifies(card.certificates['sign']!, Buffer.from(text, 'utf8'), auth.signature), 'not the SIGN key');
     // The certificate is from our test CA.
-    const caPublic = createPublicKey({ key: Buffer.from(await webcrypto.subtle.exportKey('spki', caKeys.publicKey)), format: 'der', type: 'spki' });
+    const caPublic = createPublicKey({
+      key: Buffer.from(await webcrypto.subtle.exportKey('spki', caKeys.publicKey)),
+      format: 'der',
+      type: 'spki',
+    });
     assert.ok(new X509Certificate(auth.certificate!).verify(caPublic));
 
     const data = randomBytes(5000);
@@ -425,10 +550,15 @@ describe('card agent: virtual reader and card', () => {
 
   it('one card operation at a time: parallel wrong PINs cannot outrun the counter', async () => {
     await client.verifyPin(R, 'sign', '8765');
-    const results = await Promise.allSettled(['0000', '0001', '0002', '0003', '0004'].map((v) => client.verifyPin(R, 'sign', v)));
+    const results = await Promise.allSettled(
+      ['0000', '0001', '0002', '0003', '0004'].map((v) => client.verifyPin(R, 'sign', v)),
+    );
     const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as CardAgentError).code : 'ok'));
     assert.deepEqual(codes.filter((c) => c === 'pin_wrong').length, 2, codes.join());
-    assert.ok(codes.every((c) => c === 'pin_wrong' || c === 'pin_blocked'), codes.join());
+    assert.ok(
+      codes.every((c) => c === 'pin_wrong' || c === 'pin_blocked'),
+      codes.join(),
+    );
     assert.equal((await client.status()).readers[0]!.card!.pins.sign.blocked, true);
   });
 
@@ -448,7 +578,8 @@ describe('card agent: virtual reader and card', () => {
   it('never writes a PIN or a request body in its log', () => {
     const joined = logs.join('\n');
     assert.ok(logs.some((l) => l.includes('POST /readers/virtuel/verify-pin → 403')));
-    for (const secret of ['1234', '5678', '8765', '2468', 'cartes-connexion-v1', '"value"', '"pin"']) assert.ok(!joined.includes(secret), secret);
+    for (const secret of ['1234', '5678', '8765', '2468', 'cartes-connexion-v1', '"value"', '"pin"'])
+      assert.ok(!joined.includes(secret), secret);
   });
 });
 
@@ -463,7 +594,11 @@ interface Run {
 
 function cartes(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SHIM, ...args], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SHIM, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -489,7 +624,9 @@ describe('cartes agent (command line)', () => {
     mkdirSync(join(data, 'cards'), { recursive: true });
     card = await makeCard('dominique.carte', 'Dominique Petit', join(data, 'cards'), loadChipKey(data, {}));
     server = spawn(process.execPath, [SHIM, '--data', data, 'agent', '--port', '0', '--portal-origin', ORIGIN], {
-      cwd: ROOT, env: { PATH: process.env['PATH'] ?? '' }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     let err = '';
@@ -529,19 +666,29 @@ describe('cartes agent (command line)', () => {
 
   it('serve prints the address and a pairing code that pairs the portal', async () => {
     const client = await CardAgentClient.pair(url, code, ORIGIN);
-    assert.deepEqual((await client.status()).readers.map((r) => r.name), [R]);
+    assert.deepEqual(
+      (await client.status()).readers.map((r) => r.name),
+      [R],
+    );
   });
 
   it('insert, status, remove through the admin token', async () => {
     const inserted = await cartes(['--data', data, 'agent', 'insert', 'dominique.carte']);
     assert.equal(inserted.code, 0, inserted.stderr);
-    assert.match(inserted.stdout, new RegExp(`Carte insérée\\. Lecteur « virtuel » \\(virtuel\\) : carte ${card.serial} — cims-agent — Dominique Petit`));
+    assert.match(
+      inserted.stdout,
+      new RegExp(
+        `Carte insérée\\. Lecteur « virtuel » \\(virtuel\\) : carte ${card.serial} — cims-agent — Dominique Petit`,
+      ),
+    );
 
     const status = await cartes(['--data', data, 'agent', 'status']);
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, new RegExp(`^Agent de carte : ${url.replace(/\./g, '\\.')} `));
     assert.match(status.stdout, /PIN Global non défini, PIN Propre non défini \[dominique\.carte\]/);
-    const json = JSON.parse((await cartes(['--data', data, 'agent', 'status', '--json'])).stdout) as { readers: { card: { serial: string; holder: string } | null }[] };
+    const json = JSON.parse((await cartes(['--data', data, 'agent', 'status', '--json'])).stdout) as {
+      readers: { card: { serial: string; holder: string } | null }[];
+    };
     assert.equal(json.readers[0]!.card!.serial, card.serial);
     assert.equal(json.readers[0]!.card!.holder, 'Dominique Petit');
 

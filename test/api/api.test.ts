@@ -19,7 +19,10 @@ const FIXTURES = new URL('../fixtures/', import.meta.url);
 const SAMPLE = readFileSync(new URL('hr-feed-sample.csv', FIXTURES));
 const PHOTO_VALID = readFileSync(new URL('photo-valid.jpg', FIXTURES));
 const PHOTO_WRONG_SIZE = readFileSync(new URL('photo-wrong-size.jpg', FIXTURES));
-const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4ef0000000049454e44ae426082', 'hex');
+const PNG = Buffer.from(
+  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4ef0000000049454e44ae426082',
+  'hex',
+);
 const DOCS = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
 
 /** Every `METHOD /api/...` route written in docs/api.md (query strings dropped). */
@@ -101,7 +104,11 @@ forEachDatabase('HTTP API', (dialect) => {
 
     it('an expired link is refused', async () => {
       const token = await auth.linkToken('martin.c77011');
-      const moved = await p.store.db.updateTable('sign_in_links').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('token_hash', '=', hashSecret(token)).executeTakeFirst();
+      const moved = await p.store.db
+        .updateTable('sign_in_links')
+        .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+        .where('token_hash', '=', hashSecret(token))
+        .executeTakeFirst();
       assert.equal(Number(moved.numUpdatedRows), 1);
       assertProblem(await auth.request('POST', '/api/auth/link', { token }), 401, /a expiré \(validité : 10 minutes\)/);
     });
@@ -116,7 +123,13 @@ forEachDatabase('HTTP API', (dialect) => {
       assert.ok(!s.json.permissions.includes('agent.write') && !s.json.permissions.includes('audit.read'));
       assert.equal(s.json.person.identifier, 'martin.c77011');
       assert.equal(s.json.csrfToken, client.csrfToken);
-      assert.deepEqual(s.json.roles.map((r: { role: string; organizationId: string }) => [r.role, r.organizationId]).sort(), [['holder', town], ['operator', town]]);
+      assert.deepEqual(
+        s.json.roles.map((r: { role: string; organizationId: string }) => [r.role, r.organizationId]).sort(),
+        [
+          ['holder', town],
+          ['operator', town],
+        ],
+      );
       assertProblem(await auth.request('GET', '/api/session'), 401, /pas connecté/);
       const out = await client.post('/api/auth/logout');
       assert.equal(out.status, 204);
@@ -127,7 +140,8 @@ forEachDatabase('HTTP API', (dialect) => {
       const limited = await startServer(p);
       try {
         const statuses: number[] = [];
-        for (let i = 0; i < 10; i++) statuses.push((await limited.request('POST', '/api/auth/link', { token: `inconnu-${i}-xxxxxxxx` })).status);
+        for (let i = 0; i < 10; i++)
+          statuses.push((await limited.request('POST', '/api/auth/link', { token: `inconnu-${i}-xxxxxxxx` })).status);
         assert.deepEqual(statuses, Array(10).fill(401));
         const eleventh = await limited.request('POST', '/api/auth/link', { token: 'inconnu-11-xxxxxxxx' });
         assertProblem(eleventh, 429, /Trop de requêtes/);
@@ -142,13 +156,32 @@ forEachDatabase('HTTP API', (dialect) => {
   describe('protocol', () => {
     it('rejects a mutating request without the CSRF token, changing nothing', async () => {
       const before = (await admin.get(`/api/agents/${leroy}`)).json.phone;
-      assertProblem(await admin.patch(`/api/agents/${leroy}`, { phone: '01 60 99 99 99' }, { csrf: false }), 403, /CSRF/);
-      assertProblem(await admin.patch(`/api/agents/${leroy}`, { phone: '01 60 99 99 99' }, { csrf: false, headers: { 'x-csrf-token': 'faux' } }), 403, /CSRF/);
+      assertProblem(
+        await admin.patch(`/api/agents/${leroy}`, { phone: '01 60 99 99 99' }, { csrf: false }),
+        403,
+        /CSRF/,
+      );
+      assertProblem(
+        await admin.patch(
+          `/api/agents/${leroy}`,
+          { phone: '01 60 99 99 99' },
+          { csrf: false, headers: { 'x-csrf-token': 'faux' } },
+        ),
+        403,
+        /CSRF/,
+      );
       assert.equal((await admin.get(`/api/agents/${leroy}`)).json.phone, before);
       assertProblem(await admin.post(`/api/agents/${leroy}/deactivate`, undefined, { csrf: false }), 403, /CSRF/);
       assert.equal((await admin.get(`/api/agents/${leroy}`)).json.status, 'active');
       // A CSRF token from another session does not do either.
-      assertProblem(await admin.post(`/api/agents/${leroy}/deactivate`, undefined, { csrf: false, headers: { 'x-csrf-token': operator.csrfToken } }), 403, /CSRF/);
+      assertProblem(
+        await admin.post(`/api/agents/${leroy}/deactivate`, undefined, {
+          csrf: false,
+          headers: { 'x-csrf-token': operator.csrfToken },
+        }),
+        403,
+        /CSRF/,
+      );
       assert.equal((await admin.get(`/api/agents/${leroy}`)).json.status, 'active');
       const ok = await admin.patch(`/api/agents/${leroy}`, { phone: '01 60 99 99 99' });
       assert.equal(ok.status, 200, ok.text);
@@ -159,22 +192,54 @@ forEachDatabase('HTTP API', (dialect) => {
       assertProblem(await server.request('GET', '/api/agents'), 401, /Vous devez être connecté\./);
       assertProblem(await admin.get('/api/agents/00000000-0000-0000-0000-000000000000'), 404, /^Agent introuvable\.$/);
       assertProblem(await admin.get('/api/nexiste-pas'), 404, /^Ressource introuvable\.$/);
-      assertProblem(await admin.patch(`/api/agents/${leroy}`, undefined, { raw: '{"phone": ', contentType: 'application/json' }), 400, /n'est pas un JSON valide/);
+      assertProblem(
+        await admin.patch(`/api/agents/${leroy}`, undefined, { raw: '{"phone": ', contentType: 'application/json' }),
+        400,
+        /n'est pas un JSON valide/,
+      );
       const unknown = await admin.patch(`/api/agents/${leroy}`, { phone: '01 60 00 00 00', salaire: 3000 });
       assertProblem(unknown, 400, /requête est invalide/);
-      assert.ok(unknown.json.errors.some((e: { reason: string }) => e.reason === 'champ inconnu : salaire'), JSON.stringify(unknown.json.errors));
-      assertProblem(await admin.patch(`/api/agents/${leroy}`, undefined, { raw: '<phone>1</phone>', contentType: 'application/xml' }), 415, /Type de contenu non pris en charge/);
+      assert.ok(
+        unknown.json.errors.some((e: { reason: string }) => e.reason === 'champ inconnu : salaire'),
+        JSON.stringify(unknown.json.errors),
+      );
+      assertProblem(
+        await admin.patch(`/api/agents/${leroy}`, undefined, {
+          raw: '<phone>1</phone>',
+          contentType: 'application/xml',
+        }),
+        415,
+        /Type de contenu non pris en charge/,
+      );
       const badQuery = await admin.get('/api/agents?pageSize=1000');
       assertProblem(badQuery, 400);
       assert.match(badQuery.json.errors[0].reason, /valeur maximale : 100/);
-      const invalid = await ra.post('/api/agents', { organizationId: town, identifier: 'x', identifierKind: 'internal', lastName: 'Durand', firstNames: 'Léa', sex: 'F', birthDate: '1990-01-01', birthPlace: 'Melun', staffStatus: 'civil', email: 'pas-une-adresse' });
+      const invalid = await ra.post('/api/agents', {
+        organizationId: town,
+        identifier: 'x',
+        identifierKind: 'internal',
+        lastName: 'Durand',
+        firstNames: 'Léa',
+        sex: 'F',
+        birthDate: '1990-01-01',
+        birthPlace: 'Melun',
+        staffStatus: 'civil',
+        email: 'pas-une-adresse',
+      });
       assertProblem(invalid, 422, /fiche de l'agent contient des erreurs/);
     });
 
     it('sends the security headers', async () => {
-      for (const res of [await server.request('GET', '/api/config'), await server.request('GET', '/api/session'), await admin.get('/api/organizations')]) {
+      for (const res of [
+        await server.request('GET', '/api/config'),
+        await server.request('GET', '/api/session'),
+        await admin.get('/api/organizations'),
+      ]) {
         const csp = res.headers.get('content-security-policy') ?? '';
-        const scriptSrc = csp.split(';').map((d) => d.trim()).find((d) => d.startsWith('script-src'));
+        const scriptSrc = csp
+          .split(';')
+          .map((d) => d.trim())
+          .find((d) => d.startsWith('script-src'));
         assert.ok(scriptSrc, csp);
         assert.doesNotMatch(scriptSrc, /unsafe-inline|unsafe-eval/);
         assert.match(csp, /default-src 'self'/);
@@ -222,11 +287,25 @@ forEachDatabase('HTTP API', (dialect) => {
       const past = await admin.get(`/api/agents?pageSize=5&page=${Math.ceil(total / 5) + 1}`);
       assert.deepEqual(past.json.items, []);
       const keys = Object.keys(first.json.items[0]).sort();
-      assert.deepEqual(keys, ['birthDate', 'email', 'firstNames', 'hasPhoto', 'id', 'identifier', 'lastName', 'organizationId', 'organizationName', 'status']);
+      assert.deepEqual(keys, [
+        'birthDate',
+        'email',
+        'firstNames',
+        'hasPhoto',
+        'id',
+        'identifier',
+        'lastName',
+        'organizationId',
+        'organizationName',
+        'status',
+      ]);
     });
 
     it('searches names, identifiers and emails ignoring accents and case', async () => {
-      const names = async (client: Client, q: string) => (await client.get(`/api/agents?q=${encodeURIComponent(q)}`)).json.items.map((a: { lastName: string }) => a.lastName).sort();
+      const names = async (client: Client, q: string) =>
+        (await client.get(`/api/agents?q=${encodeURIComponent(q)}`)).json.items
+          .map((a: { lastName: string }) => a.lastName)
+          .sort();
       assert.deepEqual(await names(admin, 'dilindien'), ['DILINDIEN']);
       assert.deepEqual(await names(admin, 'Hugues'), ['DILINDIEN']);
       assert.deepEqual(await names(admin, 'HUGUËS'), ['DILINDIEN']);
@@ -243,29 +322,56 @@ forEachDatabase('HTTP API', (dialect) => {
     });
 
     it('creates and edits agents, with French field errors', async () => {
-      const body = { organizationId: town, identifier: 'durand.l77011', identifierKind: 'internal', lastName: 'Durand', firstNames: 'Léa', sex: 'F', birthDate: '31/02/1990', birthPlace: 'Melun', staffStatus: 'civil', email: 'lea@' };
+      const body = {
+        organizationId: town,
+        identifier: 'durand.l77011',
+        identifierKind: 'internal',
+        lastName: 'Durand',
+        firstNames: 'Léa',
+        sex: 'F',
+        birthDate: '31/02/1990',
+        birthPlace: 'Melun',
+        staffStatus: 'civil',
+        email: 'lea@',
+      };
       const bad = await ra.post('/api/agents', body);
       assertProblem(bad, 422);
-      const fields = Object.fromEntries(bad.json.errors.map((e: { field: string; reason: string }) => [e.field, e.reason]));
+      const fields = Object.fromEntries(
+        bad.json.errors.map((e: { field: string; reason: string }) => [e.field, e.reason]),
+      );
       assert.deepEqual(Object.keys(fields).sort(), ['birthDate', 'email']);
       assert.match(fields['birthDate'], /date inexistante/);
       assert.match(fields['email'], /adresse électronique invalide/);
       assert.equal((await admin.get('/api/agents?q=durand.l77011')).json.total, 0, 'nothing created');
 
-      const created = await ra.post('/api/agents', { ...body, birthDate: '1990-02-28', email: 'lea.durand@mairie-aubepierre.fr' });
+      const created = await ra.post('/api/agents', {
+        ...body,
+        birthDate: '1990-02-28',
+        email: 'lea.durand@mairie-aubepierre.fr',
+      });
       assert.equal(created.status, 201, created.text);
       assert.equal(created.json.lastName, 'DURAND');
       assert.equal(created.json.source, 'manual');
       assert.equal(created.json.organizationId, town);
       const id = created.json.id as string;
-      assertProblem(await ra.post('/api/agents', { ...body, birthDate: '1990-02-28', email: null }), 409, /déjà attribué/);
-      assertProblem(await operator.post('/api/agents', { ...body, identifier: 'autre.77', birthDate: '1990-02-28', email: null }), 403);
+      assertProblem(
+        await ra.post('/api/agents', { ...body, birthDate: '1990-02-28', email: null }),
+        409,
+        /déjà attribué/,
+      );
+      assertProblem(
+        await operator.post('/api/agents', { ...body, identifier: 'autre.77', birthDate: '1990-02-28', email: null }),
+        403,
+      );
 
       // The operator may change contact details only.
       assertProblem(await operator.patch(`/api/agents/${id}`, { lastName: 'Dupont' }), 403, /droits nécessaires/);
       const badPhone = await operator.patch(`/api/agents/${id}`, { phone: 'abc' });
       assertProblem(badPhone, 422);
-      assert.deepEqual(badPhone.json.errors.map((e: { field: string }) => e.field), ['phone']);
+      assert.deepEqual(
+        badPhone.json.errors.map((e: { field: string }) => e.field),
+        ['phone'],
+      );
       const phone = await operator.patch(`/api/agents/${id}`, { phone: '01 60 12 34 56' });
       assert.equal(phone.status, 200, phone.text);
       assert.equal(phone.json.phone, '+33160123456');
@@ -276,7 +382,10 @@ forEachDatabase('HTTP API', (dialect) => {
 
     it('accepts a conforming photo and returns the same bytes; refuses the others with French reasons', async () => {
       assertProblem(await admin.get(`/api/agents/${leroy}/photo`), 404, /pas de photo/);
-      const up = await operator.put(`/api/agents/${leroy}/photo`, undefined, { raw: PHOTO_VALID, contentType: 'image/jpeg' });
+      const up = await operator.put(`/api/agents/${leroy}/photo`, undefined, {
+        raw: PHOTO_VALID,
+        contentType: 'image/jpeg',
+      });
       assert.equal(up.status, 200, up.text);
       assert.deepEqual(up.json, { ok: true, width: 283, height: 378, size: PHOTO_VALID.length });
       const back = await admin.get(`/api/agents/${leroy}/photo`);
@@ -285,22 +394,40 @@ forEachDatabase('HTTP API', (dialect) => {
       assert.ok(back.bytes.equals(PHOTO_VALID), 'same bytes');
       assert.equal((await admin.get(`/api/agents/${leroy}`)).json.hasPhoto, true);
 
-      const wrong = await operator.put(`/api/agents/${leroy}/photo`, undefined, { raw: PHOTO_WRONG_SIZE, contentType: 'image/jpeg' });
+      const wrong = await operator.put(`/api/agents/${leroy}/photo`, undefined, {
+        raw: PHOTO_WRONG_SIZE,
+        contentType: 'image/jpeg',
+      });
       assertProblem(wrong, 422, /n'est pas conforme/);
       assert.ok(wrong.json.errors.length >= 1);
       assert.ok(wrong.json.errors.every((e: { field: string }) => e.field === 'photo'));
-      assert.ok(wrong.json.errors.some((e: { reason: string }) => /^La photo doit mesurer exactement 283 × 378 pixels \(reçue : \d+ × \d+\)\.$/.test(e.reason)), JSON.stringify(wrong.json.errors));
+      assert.ok(
+        wrong.json.errors.some((e: { reason: string }) =>
+          /^La photo doit mesurer exactement 283 × 378 pixels \(reçue : \d+ × \d+\)\.$/.test(e.reason),
+        ),
+        JSON.stringify(wrong.json.errors),
+      );
 
       const png = await operator.put(`/api/agents/${leroy}/photo`, undefined, { raw: PNG, contentType: 'image/jpeg' });
       assertProblem(png, 422);
-      assert.deepEqual(png.json.errors.map((e: { reason: string }) => e.reason), ["Le fichier n'est pas une image JPEG."]);
-      assert.ok((await admin.get(`/api/agents/${leroy}/photo`)).bytes.equals(PHOTO_VALID), 'refused uploads left the photo alone');
+      assert.deepEqual(
+        png.json.errors.map((e: { reason: string }) => e.reason),
+        ["Le fichier n'est pas une image JPEG."],
+      );
+      assert.ok(
+        (await admin.get(`/api/agents/${leroy}/photo`)).bytes.equals(PHOTO_VALID),
+        'refused uploads left the photo alone',
+      );
     });
   });
 
   describe('HR feed import', () => {
     it('imports a CSV body and serves its rejects and report', async () => {
-      const res = await ra.post(`/api/imports?organizationId=${town}&format=csv&fileName=hr-feed-sample.csv`, undefined, { raw: SAMPLE, contentType: 'text/csv' });
+      const res = await ra.post(
+        `/api/imports?organizationId=${town}&format=csv&fileName=hr-feed-sample.csv`,
+        undefined,
+        { raw: SAMPLE, contentType: 'text/csv' },
+      );
       assert.equal(res.status, 201, res.text);
       const run = res.json;
       assert.equal(run.status, 'done');
@@ -318,15 +445,27 @@ forEachDatabase('HTTP API', (dialect) => {
       assert.equal(rejects.status, 200);
       assert.equal(rejects.json.total, 4);
       assert.equal(rejects.json.items.length, 2);
-      assert.deepEqual(rejects.json.items.map((r: { line: number }) => r.line), [8, 10]);
+      assert.deepEqual(
+        rejects.json.items.map((r: { line: number }) => r.line),
+        [8, 10],
+      );
       const page2 = await ra.get(`/api/imports/${run.id}/rejects?pageSize=2&page=2`);
-      assert.deepEqual(page2.json.items.map((r: { line: number; field: string }) => [r.line, r.field]), [[12, 'courriel'], [12, 'habilitations']]);
+      assert.deepEqual(
+        page2.json.items.map((r: { line: number; field: string }) => [r.line, r.field]),
+        [
+          [12, 'courriel'],
+          [12, 'habilitations'],
+        ],
+      );
 
       const report = await ra.get(`/api/imports/${run.id}/report.csv`);
       assert.equal(report.status, 200);
       assert.match(report.headers.get('content-type') ?? '', /^text\/csv/);
       assert.match(report.headers.get('content-disposition') ?? '', /attachment/);
-      const lines = report.text.replace(/^\uFEFF/, '').trim().split('\n');
+      const lines = report.text
+        .replace(/^\uFEFF/, '')
+        .trim()
+        .split('\n');
       assert.equal(lines[0], 'ligne;champ;motif');
       assert.equal(lines.length, 5);
       assert.match(lines[1]!, /^8;date_naissance;date inexistante/);
@@ -334,36 +473,78 @@ forEachDatabase('HTTP API', (dialect) => {
 
     it('refuses a file that is not a feed with a single French detail', async () => {
       const before = await countRows(p.store.db, 'agents');
-      const res = await ra.post(`/api/imports?organizationId=${town}`, undefined, { raw: PHOTO_VALID, contentType: 'application/octet-stream' });
+      const res = await ra.post(`/api/imports?organizationId=${town}`, undefined, {
+        raw: PHOTO_VALID,
+        contentType: 'application/octet-stream',
+      });
       assertProblem(res, 422, /binaires|n.est pas|encod/);
       assert.equal(res.json.errors, undefined);
       assert.equal(await countRows(p.store.db, 'agents'), before);
     });
 
     it('lets a service account upload the feed of its organisation with a bearer token, until revoked', async () => {
-      const made = await admin.post('/api/service-tokens', { name: 'SIRH de la mairie', organizationId: town, scopes: ['hr_import'] });
+      const made = await admin.post('/api/service-tokens', {
+        name: 'SIRH de la mairie',
+        organizationId: town,
+        scopes: ['hr_import'],
+      });
       assert.equal(made.status, 201, made.text);
       const { id, token } = made.json as { id: string; token: string };
       assert.ok(token.length > 40);
       const listed = await admin.get('/api/service-tokens');
       const entry = listed.json.items.find((t: { id: string }) => t.id === id);
-      assert.deepEqual({ ...entry, createdAt: undefined }, { id, name: 'SIRH de la mairie', organizationId: town, scopes: ['hr_import'], createdAt: undefined, revokedAt: null });
+      assert.deepEqual(
+        { ...entry, createdAt: undefined },
+        {
+          id,
+          name: 'SIRH de la mairie',
+          organizationId: town,
+          scopes: ['hr_import'],
+          createdAt: undefined,
+          revokedAt: null,
+        },
+      );
       assert.ok(!listed.text.includes(token), 'the token is shown only once');
-      assertProblem(await admin.post('/api/service-tokens', { name: 'x', organizationId: town, scopes: ['tout'] }), 422, /Portée inconnue/);
+      assertProblem(
+        await admin.post('/api/service-tokens', { name: 'x', organizationId: town, scopes: ['tout'] }),
+        422,
+        /Portée inconnue/,
+      );
 
       const bearer = { authorization: `Bearer ${token}` };
-      const ok = await server.request('POST', `/api/imports?organizationId=${town}&fileName=service.csv`, undefined, { raw: SAMPLE, contentType: 'text/csv', headers: bearer });
+      const ok = await server.request('POST', `/api/imports?organizationId=${town}&fileName=service.csv`, undefined, {
+        raw: SAMPLE,
+        contentType: 'text/csv',
+        headers: bearer,
+      });
       assert.equal(ok.status, 201, ok.text);
       assert.equal(ok.json.fileName, 'service.csv');
       assert.equal(ok.json.total, 12);
-      const elsewhere = await server.request('POST', `/api/imports?organizationId=${brest}`, undefined, { raw: SAMPLE, contentType: 'text/csv', headers: bearer });
+      const elsewhere = await server.request('POST', `/api/imports?organizationId=${brest}`, undefined, {
+        raw: SAMPLE,
+        contentType: 'text/csv',
+        headers: bearer,
+      });
       assertProblem(elsewhere, 403, /périmètre/);
-      assertProblem(await server.request('GET', `/api/agents/${leroy}`, undefined, { headers: bearer }), 403, /droits nécessaires/);
+      assertProblem(
+        await server.request('GET', `/api/agents/${leroy}`, undefined, { headers: bearer }),
+        403,
+        /droits nécessaires/,
+      );
 
       assert.equal((await admin.delete(`/api/service-tokens/${id}`)).status, 204);
-      const revoked = await server.request('POST', `/api/imports?organizationId=${town}`, undefined, { raw: SAMPLE, contentType: 'text/csv', headers: bearer });
+      const revoked = await server.request('POST', `/api/imports?organizationId=${town}`, undefined, {
+        raw: SAMPLE,
+        contentType: 'text/csv',
+        headers: bearer,
+      });
       assertProblem(revoked, 401, /inconnu ou révoqué/);
-      assertProblem(await server.request('GET', '/api/session', undefined, { headers: { authorization: 'Bearer cat_nimporte.quoi' } }), 401);
+      assertProblem(
+        await server.request('GET', '/api/session', undefined, {
+          headers: { authorization: 'Bearer cat_nimporte.quoi' },
+        }),
+        401,
+      );
     });
   });
 
@@ -386,7 +567,10 @@ forEachDatabase('HTTP API', (dialect) => {
 
   describe('scope on every route', () => {
     // The town operator (martin.c77011) aims every documented route at Brest or other organisations.
-    type Row = { route: string; call: () => Promise<HttpResponse>; expect: 403 | 404 } | { route: string; list: () => Promise<HttpResponse>; ids: () => string[] } | { route: string; unscoped: string };
+    type Row =
+      | { route: string; call: () => Promise<HttpResponse>; expect: 403 | 404 }
+      | { route: string; list: () => Promise<HttpResponse>; ids: () => string[] }
+      | { route: string; unscoped: string };
     let brestRun: string;
     let brestRole: string;
     let brestToken: string;
@@ -401,57 +585,214 @@ forEachDatabase('HTTP API', (dialect) => {
     before(async () => {
       // A certificate of a Brest agent, so that the certificate routes have something to refuse.
       const pki = pkiEnvironment(p.config, {});
-      await initPki(p.ctx, systemActor('test'), pki, { custodianSecrets: ['premier secret du dépositaire', 'second secret du dépositaire'] });
+      await initPki(p.ctx, systemActor('test'), pki, {
+        custodianSecrets: ['premier secret du dépositaire', 'second secret du dépositaire'],
+      });
       const csrDir = mkdtempSync(join(tmpdir(), 'cartes-api-csr-'));
-      const made = spawnSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(csrDir, 'k.pem'), '-subj', '/CN=x', '-out', join(csrDir, 'r.csr')]);
+      const made = spawnSync('openssl', [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        join(csrDir, 'k.pem'),
+        '-subj',
+        '/CN=x',
+        '-out',
+        join(csrDir, 'r.csr'),
+      ]);
       assert.equal(made.status, 0);
       brestCsr = readFileSync(join(csrDir, 'r.csr'), 'utf8');
       rmSync(csrDir, { recursive: true, force: true });
-      brestSerial = (await issueFromCsr(p.ctx, systemActor('test'), pki, { csr: brestCsr, profile: 'auth', agentIdentifier: '1002345678' })).serial;
-      const feed = Buffer.from('identifiant;nom;prenoms;sexe;date_naissance;lieu_naissance\nbrest-9;Morvan;Loïc;M;01/01/1980;Brest\nbrest-10;Bad;Name;X;01/01/1980;Brest\n');
-      brestRun = (await importAgents(p.ctx, systemActor('test'), { organizationId: brest, format: 'csv', full: false, fileName: 'brest.csv', input: Readable.from([feed]), bytesTotal: feed.length })).id;
-      brestRole = (await p.store.db.selectFrom('role_assignments').select('id').where('organization_id', '=', brest).where('role', '=', 'operator').executeTakeFirstOrThrow()).id;
-      brestToken = (await createServiceToken(p.ctx, systemActor('test'), { name: 'SIRH Brest', organizationId: brest, scopes: ['hr_import'] })).id;
-      townAssessment = (await p.store.db.selectFrom('self_assessments').select('id').where('organization_id', '=', town).executeTakeFirstOrThrow()).id;
+      brestSerial = (
+        await issueFromCsr(p.ctx, systemActor('test'), pki, {
+          csr: brestCsr,
+          profile: 'auth',
+          agentIdentifier: '1002345678',
+        })
+      ).serial;
+      const feed = Buffer.from(
+        'identifiant;nom;prenoms;sexe;date_naissance;lieu_naissance\nbrest-9;Morvan;Loïc;M;01/01/1980;Brest\nbrest-10;Bad;Name;X;01/01/1980;Brest\n',
+      );
+      brestRun = (
+        await importAgents(p.ctx, systemActor('test'), {
+          organizationId: brest,
+          format: 'csv',
+          full: false,
+          fileName: 'brest.csv',
+          input: Readable.from([feed]),
+          bytesTotal: feed.length,
+        })
+      ).id;
+      brestRole = (
+        await p.store.db
+          .selectFrom('role_assignments')
+          .select('id')
+          .where('organization_id', '=', brest)
+          .where('role', '=', 'operator')
+          .executeTakeFirstOrThrow()
+      ).id;
+      brestToken = (
+        await createServiceToken(p.ctx, systemActor('test'), {
+          name: 'SIRH Brest',
+          organizationId: brest,
+          scopes: ['hr_import'],
+        })
+      ).id;
+      townAssessment = (
+        await p.store.db
+          .selectFrom('self_assessments')
+          .select('id')
+          .where('organization_id', '=', town)
+          .executeTakeFirstOrThrow()
+      ).id;
       // Mails exist once an import by a person has finished; the refusal comes before the lookup anyway.
       mailId = (await p.store.db.selectFrom('mails').select('id').executeTakeFirst())?.id ?? p.ctx.newId();
     });
 
     before(async () => {
       // A Brest card request in a batch, billed, so that the request, batch and billing routes have something to refuse.
-      const model = (await p.store.db.selectFrom('card_models').select('id').where('code', '=', 'cims-agent').executeTakeFirstOrThrow()).id;
+      const model = (
+        await p.store.db
+          .selectFrom('card_models')
+          .select('id')
+          .where('code', '=', 'cims-agent')
+          .executeTakeFirstOrThrow()
+      ).id;
       const now = new Date().toISOString();
       brestOrder = { request: p.ctx.newId(), number: 'D-2000-999999', batch: p.ctx.newId(), billing: p.ctx.newId() };
-      await p.store.db.insertInto('request_batches').values({ id: brestOrder.batch, number: 'L-2000-9999', organization_id: brest, state: 'open', created_by: null, validated_by: null, validated_at: null, sent_at: null, acknowledged_at: null, closed_at: null, created_at: now, updated_at: now }).execute();
-      await p.store.db.insertInto('card_requests').values({
-        id: brestOrder.request, number: brestOrder.number, agent_id: brestAgent, organization_id: brest, model_id: model, kind: 'replacement', reason: 'loss', state: 'in_batch',
-        billing: 'billed', price_cents: 3000, batch_id: brestOrder.batch, replaces_card_id: null, card_id: null, created_by: null, signed_by: null, signed_at: now,
-        rejection_reason: null, created_at: now, updated_at: now, billing_reason: null, prerequisites: null, cancelled_by: null, cancelled_at: null, cancel_reason: null,
-      }).execute();
-      await p.store.db.insertInto('billing_entries').values({ id: brestOrder.billing, organization_id: brest, request_id: brestOrder.request, agent_id: brestAgent, label: 'Remplacement (perte)', amount_cents: 3000, created_at: now }).execute();
+      await p.store.db
+        .insertInto('request_batches')
+        .values({
+          id: brestOrder.batch,
+          number: 'L-2000-9999',
+          organization_id: brest,
+          state: 'open',
+          created_by: null,
+          validated_by: null,
+          validated_at: null,
+          sent_at: null,
+          acknowledged_at: null,
+          closed_at: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      await p.store.db
+        .insertInto('card_requests')
+        .values({
+          id: brestOrder.request,
+          number: brestOrder.number,
+          agent_id: brestAgent,
+          organization_id: brest,
+          model_id: model,
+          kind: 'replacement',
+          reason: 'loss',
+          state: 'in_batch',
+          billing: 'billed',
+          price_cents: 3000,
+          batch_id: brestOrder.batch,
+          replaces_card_id: null,
+          card_id: null,
+          created_by: null,
+          signed_by: null,
+          signed_at: now,
+          rejection_reason: null,
+          created_at: now,
+          updated_at: now,
+          billing_reason: null,
+          prerequisites: null,
+          cancelled_by: null,
+          cancelled_at: null,
+          cancel_reason: null,
+        })
+        .execute();
+      await p.store.db
+        .insertInto('billing_entries')
+        .values({
+          id: brestOrder.billing,
+          organization_id: brest,
+          request_id: brestOrder.request,
+          agent_id: brestAgent,
+          label: 'Remplacement (perte)',
+          amount_cents: 3000,
+          created_at: now,
+        })
+        .execute();
     });
 
     before(async () => {
       // A Brest card shipped to the Brest desk, so that the card routes have something to refuse.
-      const model = (await p.store.db.selectFrom('card_models').select('id').where('code', '=', 'cims-agent').executeTakeFirstOrThrow()).id;
+      const model = (
+        await p.store.db
+          .selectFrom('card_models')
+          .select('id')
+          .where('code', '=', 'cims-agent')
+          .executeTakeFirstOrThrow()
+      ).id;
       const now = new Date().toISOString();
       brestCard = { id: p.ctx.newId(), serial: '1249999001' };
-      await p.store.db.insertInto('cards').values({
-        id: brestCard.id, serial: brestCard.serial, model_id: model, agent_id: brestAgent, organization_id: brest, operator_organization_id: brest,
-        request_id: null, batch_id: null, state: 'shipped', state_changed_at: now, letter_state: 'sent', letter_sent_at: now, activation_code_hash: null,
-        activation_code_attempts: 0, activation_code_used_at: null, file_name: null, produced_at: now, shipped_at: now, received_at: null, received_by: null,
-        expires_at: null, created_at: now, updated_at: now,
-      }).execute();
+      await p.store.db
+        .insertInto('cards')
+        .values({
+          id: brestCard.id,
+          serial: brestCard.serial,
+          model_id: model,
+          agent_id: brestAgent,
+          organization_id: brest,
+          operator_organization_id: brest,
+          request_id: null,
+          batch_id: null,
+          state: 'shipped',
+          state_changed_at: now,
+          letter_state: 'sent',
+          letter_sent_at: now,
+          activation_code_hash: null,
+          activation_code_attempts: 0,
+          activation_code_used_at: null,
+          file_name: null,
+          produced_at: now,
+          shipped_at: now,
+          received_at: null,
+          received_by: null,
+          expires_at: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
       brestDocument = p.ctx.newId();
-      await p.store.db.insertInto('card_documents').values({
-        id: brestDocument, card_id: brestCard.id, kind: 'identity_copy', file_name: 'piece.pdf', content_type: 'application/pdf',
-        bytes: Buffer.from('%PDF-1.4\n'), sha256: '0'.repeat(64), uploaded_by: null, created_at: now,
-      }).execute();
+      await p.store.db
+        .insertInto('card_documents')
+        .values({
+          id: brestDocument,
+          card_id: brestCard.id,
+          kind: 'identity_copy',
+          file_name: 'piece.pdf',
+          content_type: 'application/pdf',
+          bytes: Buffer.from('%PDF-1.4\n'),
+          sha256: '0'.repeat(64),
+          uploaded_by: null,
+          created_at: now,
+        })
+        .execute();
     });
 
     it('never lets the town operator reach Brest (table of every documented route)', async () => {
       const brestIds = () => [brest, brestAgent, brestRun];
-      const newAgent = { organizationId: brest, identifier: 'intrus-1', identifierKind: 'internal', lastName: 'Intrus', firstNames: 'Paul', sex: 'M', birthDate: '1980-01-01', birthPlace: 'Brest', staffStatus: 'civil' };
+      const newAgent = {
+        organizationId: brest,
+        identifier: 'intrus-1',
+        identifierKind: 'internal',
+        lastName: 'Intrus',
+        firstNames: 'Paul',
+        sex: 'M',
+        birthDate: '1980-01-01',
+        birthPlace: 'Brest',
+        staffStatus: 'civil',
+      };
       const csv = { raw: SAMPLE, contentType: 'text/csv' };
       const fakeSignature = { nonce: 'n'.repeat(20), signature: 'A'.repeat(20), certificate: 'A'.repeat(20) };
       const jpeg = { raw: PHOTO_VALID, contentType: 'image/jpeg' };
@@ -467,99 +808,465 @@ forEachDatabase('HTTP API', (dialect) => {
         { route: 'POST /api/signatures/nonce', unscoped: 'a nonce for the caller’s own signature' },
         { route: 'GET /api/organizations', list: () => operator.get('/api/organizations'), ids: brestIds },
         { route: 'GET /api/organizations/:id', call: () => operator.get(`/api/organizations/${brest}`), expect: 403 },
-        { route: 'POST /api/organizations', call: () => operator.post('/api/organizations', { code: 'BREST-2', kind: 'unit', name: 'Annexe', parentId: brest }), expect: 403 },
-        { route: 'PATCH /api/organizations/:id', call: () => operator.patch(`/api/organizations/${brest}`, { name: 'Base piratée' }), expect: 403 },
-        { route: 'PUT /api/organizations/:id/agreement', call: () => operator.put(`/api/organizations/${brest}/agreement`, { signedOn: '2026-01-01', mayorName: 'X', delegateIds: [brestAgent] }), expect: 403 },
-        { route: 'POST /api/organizations/:id/agreement/notice', call: () => operator.post(`/api/organizations/${brest}/agreement/notice`, { givenOn: '2026-01-01' }), expect: 403 },
-        { route: 'POST /api/organizations/:id/self-assessments', call: () => operator.post(`/api/organizations/${brest}/self-assessments`, { assessedOn: '2026-01-01', answers: allConform() }), expect: 403 },
-        { route: 'POST /api/organizations/:id/self-assessments/:sid/lift', call: () => operator.post(`/api/organizations/${brest}/self-assessments/${townAssessment}/lift`), expect: 403 },
-        { route: 'GET /api/organizations/:id/allocation-plan', call: () => operator.get(`/api/organizations/${brest}/allocation-plan?year=2026`), expect: 403 },
-        { route: 'POST /api/organizations/:id/allocation-plan', call: () => operator.post(`/api/organizations/${brest}/allocation-plan`, { agentId: brestAgent, year: 2027 }), expect: 403 },
-        { route: 'GET /api/agents', list: () => operator.get(`/api/agents?organizationId=${brest}&pageSize=100`), ids: brestIds },
+        {
+          route: 'POST /api/organizations',
+          call: () =>
+            operator.post('/api/organizations', { code: 'BREST-2', kind: 'unit', name: 'Annexe', parentId: brest }),
+          expect: 403,
+        },
+        {
+          route: 'PATCH /api/organizations/:id',
+          call: () => operator.patch(`/api/organizations/${brest}`, { name: 'Base piratée' }),
+          expect: 403,
+        },
+        {
+          route: 'PUT /api/organizations/:id/agreement',
+          call: () =>
+            operator.put(`/api/organizations/${brest}/agreement`, {
+              signedOn: '2026-01-01',
+              mayorName: 'X',
+              delegateIds: [brestAgent],
+            }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/organizations/:id/agreement/notice',
+          call: () => operator.post(`/api/organizations/${brest}/agreement/notice`, { givenOn: '2026-01-01' }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/organizations/:id/self-assessments',
+          call: () =>
+            operator.post(`/api/organizations/${brest}/self-assessments`, {
+              assessedOn: '2026-01-01',
+              answers: allConform(),
+            }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/organizations/:id/self-assessments/:sid/lift',
+          call: () => operator.post(`/api/organizations/${brest}/self-assessments/${townAssessment}/lift`),
+          expect: 403,
+        },
+        {
+          route: 'GET /api/organizations/:id/allocation-plan',
+          call: () => operator.get(`/api/organizations/${brest}/allocation-plan?year=2026`),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/organizations/:id/allocation-plan',
+          call: () => operator.post(`/api/organizations/${brest}/allocation-plan`, { agentId: brestAgent, year: 2027 }),
+          expect: 403,
+        },
+        {
+          route: 'GET /api/agents',
+          list: () => operator.get(`/api/agents?organizationId=${brest}&pageSize=100`),
+          ids: brestIds,
+        },
         { route: 'GET /api/agents/:id', call: () => operator.get(`/api/agents/${brestAgent}`), expect: 403 },
         { route: 'POST /api/agents', call: () => operator.post('/api/agents', newAgent), expect: 403 },
-        { route: 'PATCH /api/agents/:id', call: () => operator.patch(`/api/agents/${brestAgent}`, { phone: '02 98 00 00 00' }), expect: 403 },
-        { route: 'POST /api/agents/:id/deactivate', call: () => operator.post(`/api/agents/${brestAgent}/deactivate`), expect: 403 },
-        { route: 'POST /api/agents/:id/reactivate', call: () => operator.post(`/api/agents/${brestAgent}/reactivate`), expect: 403 },
+        {
+          route: 'PATCH /api/agents/:id',
+          call: () => operator.patch(`/api/agents/${brestAgent}`, { phone: '02 98 00 00 00' }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/agents/:id/deactivate',
+          call: () => operator.post(`/api/agents/${brestAgent}/deactivate`),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/agents/:id/reactivate',
+          call: () => operator.post(`/api/agents/${brestAgent}/reactivate`),
+          expect: 403,
+        },
         { route: 'DELETE /api/agents/:id', call: () => operator.delete(`/api/agents/${brestAgent}`), expect: 403 },
-        { route: 'PUT /api/agents/:id/photo', call: () => operator.put(`/api/agents/${brestAgent}/photo`, undefined, jpeg), expect: 403 },
-        { route: 'GET /api/agents/:id/photo', call: () => operator.get(`/api/agents/${brestAgent}/photo`), expect: 403 },
-        { route: 'POST /api/imports', call: () => operator.post(`/api/imports?organizationId=${brest}`, undefined, csv), expect: 403 },
+        {
+          route: 'PUT /api/agents/:id/photo',
+          call: () => operator.put(`/api/agents/${brestAgent}/photo`, undefined, jpeg),
+          expect: 403,
+        },
+        {
+          route: 'GET /api/agents/:id/photo',
+          call: () => operator.get(`/api/agents/${brestAgent}/photo`),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/imports',
+          call: () => operator.post(`/api/imports?organizationId=${brest}`, undefined, csv),
+          expect: 403,
+        },
         { route: 'GET /api/imports', list: () => operator.get(`/api/imports?organizationId=${brest}`), ids: brestIds },
         { route: 'GET /api/imports/:id', call: () => operator.get(`/api/imports/${brestRun}`), expect: 403 },
-        { route: 'GET /api/imports/:id/rejects', call: () => operator.get(`/api/imports/${brestRun}/rejects`), expect: 403 },
-        { route: 'GET /api/imports/:id/report.csv', call: () => operator.get(`/api/imports/${brestRun}/report.csv`), expect: 403 },
+        {
+          route: 'GET /api/imports/:id/rejects',
+          call: () => operator.get(`/api/imports/${brestRun}/rejects`),
+          expect: 403,
+        },
+        {
+          route: 'GET /api/imports/:id/report.csv',
+          call: () => operator.get(`/api/imports/${brestRun}/report.csv`),
+          expect: 403,
+        },
         { route: 'GET /api/audit', call: () => operator.get(`/api/audit?targetId=${brestAgent}`), expect: 403 },
         { route: 'POST /api/audit/verify', call: () => operator.post('/api/audit/verify'), expect: 403 },
         { route: 'GET /api/mails', call: () => operator.get('/api/mails'), expect: 403 },
         { route: 'GET /api/mails/:id', call: () => operator.get(`/api/mails/${mailId}`), expect: 403 },
-        { route: 'POST /api/role-assignments', call: () => operator.post('/api/role-assignments', { agentId: brestAgent, role: 'operator', organizationId: brest }), expect: 403 },
-        { route: 'DELETE /api/role-assignments/:id', call: () => operator.delete(`/api/role-assignments/${brestRole}`), expect: 403 },
+        {
+          route: 'POST /api/role-assignments',
+          call: () =>
+            operator.post('/api/role-assignments', { agentId: brestAgent, role: 'operator', organizationId: brest }),
+          expect: 403,
+        },
+        {
+          route: 'DELETE /api/role-assignments/:id',
+          call: () => operator.delete(`/api/role-assignments/${brestRole}`),
+          expect: 403,
+        },
         { route: 'GET /api/service-tokens', call: () => operator.get('/api/service-tokens'), expect: 403 },
-        { route: 'POST /api/service-tokens', call: () => operator.post('/api/service-tokens', { name: 'pirate', organizationId: brest, scopes: ['hr_import'] }), expect: 403 },
-        { route: 'DELETE /api/service-tokens/:id', call: () => operator.delete(`/api/service-tokens/${brestToken}`), expect: 403 },
+        {
+          route: 'POST /api/service-tokens',
+          call: () =>
+            operator.post('/api/service-tokens', { name: 'pirate', organizationId: brest, scopes: ['hr_import'] }),
+          expect: 403,
+        },
+        {
+          route: 'DELETE /api/service-tokens/:id',
+          call: () => operator.delete(`/api/service-tokens/${brestToken}`),
+          expect: 403,
+        },
         { route: 'GET /api/pki/authorities', unscoped: 'public CA certificates' },
-        { route: 'GET /api/certificates', list: () => operator.get('/api/certificates'), ids: () => [brestSerial, brestAgent] },
-        { route: 'POST /api/certificates', call: () => operator.post('/api/certificates', { csr: brestCsr, profile: 'sign', agentIdentifier: '1002345678' }), expect: 403 },
-        { route: 'POST /api/certificates/:serial/accept', call: () => operator.post(`/api/certificates/${brestSerial}/accept`), expect: 403 },
-        { route: 'POST /api/certificates/:serial/suspend', call: () => operator.post(`/api/certificates/${brestSerial}/suspend`), expect: 403 },
-        { route: 'POST /api/certificates/:serial/resume', call: () => operator.post(`/api/certificates/${brestSerial}/resume`), expect: 403 },
-        { route: 'POST /api/certificates/:serial/revoke', call: () => operator.post(`/api/certificates/${brestSerial}/revoke`, { reason: 'keyCompromise' }), expect: 403 },
+        {
+          route: 'GET /api/certificates',
+          list: () => operator.get('/api/certificates'),
+          ids: () => [brestSerial, brestAgent],
+        },
+        {
+          route: 'POST /api/certificates',
+          call: () =>
+            operator.post('/api/certificates', { csr: brestCsr, profile: 'sign', agentIdentifier: '1002345678' }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/certificates/:serial/accept',
+          call: () => operator.post(`/api/certificates/${brestSerial}/accept`),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/certificates/:serial/suspend',
+          call: () => operator.post(`/api/certificates/${brestSerial}/suspend`),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/certificates/:serial/resume',
+          call: () => operator.post(`/api/certificates/${brestSerial}/resume`),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/certificates/:serial/revoke',
+          call: () => operator.post(`/api/certificates/${brestSerial}/revoke`, { reason: 'keyCompromise' }),
+          expect: 403,
+        },
         { route: 'GET /api/card-models', unscoped: 'reference data' },
-        { route: 'GET /api/agents/:id/card-prerequisites', call: () => operator.get(`/api/agents/${brestAgent}/card-prerequisites?modelId=cims-agent`), expect: 403 },
-        { route: 'POST /api/card-requests', call: () => operator.post('/api/card-requests', { agentId: brestAgent, modelId: 'cims-agent', kind: 'first_issue' }), expect: 403 },
-        { route: 'GET /api/card-requests', list: () => operator.get(`/api/card-requests?organizationId=${brest}&pageSize=100`), ids: () => [brestOrder.request, brestOrder.number, brestAgent] },
-        { route: 'GET /api/card-requests/:id', call: () => operator.get(`/api/card-requests/${brestOrder.request}`), expect: 403 },
-        { route: 'PATCH /api/card-requests/:id', call: () => operator.patch(`/api/card-requests/${brestOrder.request}`, { kind: 'instant' }), expect: 403 },
-        { route: 'POST /api/card-requests/:id/recheck', call: () => operator.post(`/api/card-requests/${brestOrder.request}/recheck`), expect: 403 },
-        { route: 'POST /api/card-requests/:id/sign', call: () => operator.post(`/api/card-requests/${brestOrder.request}/sign`, { signature: fakeSignature }), expect: 403 },
-        { route: 'POST /api/card-requests/:id/cancel', call: () => operator.post(`/api/card-requests/${brestOrder.request}/cancel`, { reason: 'intrusion', signature: fakeSignature }), expect: 403 },
-        { route: 'POST /api/batches', call: () => operator.post('/api/batches', { requestIds: [brestOrder.request], signature: fakeSignature }), expect: 403 },
-        { route: 'GET /api/batches', list: () => operator.get(`/api/batches?organizationId=${brest}&pageSize=100`), ids: () => [brestOrder.batch, 'L-2000-9999'] },
+        {
+          route: 'GET /api/agents/:id/card-prerequisites',
+          call: () => operator.get(`/api/agents/${brestAgent}/card-prerequisites?modelId=cims-agent`),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/card-requests',
+          call: () =>
+            operator.post('/api/card-requests', { agentId: brestAgent, modelId: 'cims-agent', kind: 'first_issue' }),
+          expect: 403,
+        },
+        {
+          route: 'GET /api/card-requests',
+          list: () => operator.get(`/api/card-requests?organizationId=${brest}&pageSize=100`),
+          ids: () => [brestOrder.request, brestOrder.number, brestAgent],
+        },
+        {
+          route: 'GET /api/card-requests/:id',
+          call: () => operator.get(`/api/card-requests/${brestOrder.request}`),
+          expect: 403,
+        },
+        {
+          route: 'PATCH /api/card-requests/:id',
+          call: () => operator.patch(`/api/card-requests/${brestOrder.request}`, { kind: 'instant' }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/card-requests/:id/recheck',
+          call: () => operator.post(`/api/card-requests/${brestOrder.request}/recheck`),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/card-requests/:id/sign',
+          call: () => operator.post(`/api/card-requests/${brestOrder.request}/sign`, { signature: fakeSignature }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/card-requests/:id/cancel',
+          call: () =>
+            operator.post(`/api/card-requests/${brestOrder.request}/cancel`, {
+              reason: 'intrusion',
+              signature: fakeSignature,
+            }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/batches',
+          call: () => operator.post('/api/batches', { requestIds: [brestOrder.request], signature: fakeSignature }),
+          expect: 403,
+        },
+        {
+          route: 'GET /api/batches',
+          list: () => operator.get(`/api/batches?organizationId=${brest}&pageSize=100`),
+          ids: () => [brestOrder.batch, 'L-2000-9999'],
+        },
         { route: 'GET /api/batches/:id', call: () => operator.get(`/api/batches/${brestOrder.batch}`), expect: 403 },
-        { route: 'POST /api/batches/:id/validate', call: () => operator.post(`/api/batches/${brestOrder.batch}/validate`, { signature: fakeSignature }), expect: 403 },
-        { route: 'GET /api/billing', list: () => operator.get(`/api/billing?organizationId=${brest}`), ids: () => [brestOrder.billing, brestOrder.request, brestOrder.number] },
-        { route: 'GET /api/billing.csv', list: () => operator.get(`/api/billing.csv?organizationId=${brest}`), ids: () => [brestOrder.number, 'Base navale de Brest'] },
-        { route: 'POST /api/batches/:id/send', call: () => operator.post(`/api/batches/${brestOrder.batch}/send`), expect: 403 },
-        { route: 'GET /api/production', list: () => operator.get(`/api/production?batchId=${brestOrder.batch}`), ids: () => [brestOrder.batch, 'L-2000-9999'] },
-        { route: 'GET /api/cards', list: () => operator.get(`/api/cards?organizationId=${brest}&pageSize=200`), ids: () => [brestCard.id, brestCard.serial] },
-        { route: 'GET /api/cards/to-hand-over', list: () => operator.get(`/api/cards/to-hand-over?q=${brestCard.serial}`), ids: () => [brestCard.id, brestCard.serial] },
+        {
+          route: 'POST /api/batches/:id/validate',
+          call: () => operator.post(`/api/batches/${brestOrder.batch}/validate`, { signature: fakeSignature }),
+          expect: 403,
+        },
+        {
+          route: 'GET /api/billing',
+          list: () => operator.get(`/api/billing?organizationId=${brest}`),
+          ids: () => [brestOrder.billing, brestOrder.request, brestOrder.number],
+        },
+        {
+          route: 'GET /api/billing.csv',
+          list: () => operator.get(`/api/billing.csv?organizationId=${brest}`),
+          ids: () => [brestOrder.number, 'Base navale de Brest'],
+        },
+        {
+          route: 'POST /api/batches/:id/send',
+          call: () => operator.post(`/api/batches/${brestOrder.batch}/send`),
+          expect: 403,
+        },
+        {
+          route: 'GET /api/production',
+          list: () => operator.get(`/api/production?batchId=${brestOrder.batch}`),
+          ids: () => [brestOrder.batch, 'L-2000-9999'],
+        },
+        {
+          route: 'GET /api/cards',
+          list: () => operator.get(`/api/cards?organizationId=${brest}&pageSize=200`),
+          ids: () => [brestCard.id, brestCard.serial],
+        },
+        {
+          route: 'GET /api/cards/to-hand-over',
+          list: () => operator.get(`/api/cards/to-hand-over?q=${brestCard.serial}`),
+          ids: () => [brestCard.id, brestCard.serial],
+        },
         { route: 'GET /api/cards/:id', call: () => operator.get(`/api/cards/${brestCard.id}`), expect: 403 },
-        { route: 'POST /api/cards/:id/receive', call: () => operator.post(`/api/cards/${brestCard.id}/receive`, { signature: fakeSignature }), expect: 403 },
-        { route: 'POST /api/cards/:id/resend-code', call: () => operator.post(`/api/cards/${brestCard.id}/resend-code`, { channel: 'post', signature: fakeSignature }), expect: 403 },
-        { route: 'GET /api/holders', list: () => operator.get('/api/holders?pageSize=200'), ids: () => [brestAgent, brestCard.serial] },
-        { route: 'GET /api/cards/:id/handover', call: () => operator.get(`/api/cards/${brestCard.id}/handover`), expect: 403 },
-        { route: 'PUT /api/cards/:id/identity-copy', call: () => operator.put(`/api/cards/${brestCard.id}/identity-copy?fileName=x.pdf`, undefined, { raw: Buffer.from('%PDF-1.4\n'), contentType: 'application/pdf' }), expect: 403 },
-        { route: 'POST /api/cards/:id/handover', call: () => operator.post(`/api/cards/${brestCard.id}/handover`, { identityDocumentType: 'passport', identityDocumentNumber: '22AZ25916', signature: fakeSignature }), expect: 403 },
-        { route: 'POST /api/cards/:id/invalidate', call: () => operator.post(`/api/cards/${brestCard.id}/invalidate`, { reason: 'intrusion', signature: fakeSignature }), expect: 403 },
-        { route: 'GET /api/cards/:id/activation', call: () => operator.get(`/api/cards/${brestCard.id}/activation`), expect: 403 },
-        { route: 'GET /api/cards/:id/attestation.pdf', call: () => operator.get(`/api/cards/${brestCard.id}/attestation.pdf`), expect: 403 },
-        { route: 'POST /api/cards/:id/activation/refuse', call: () => operator.post(`/api/cards/${brestCard.id}/activation/refuse`, { signature: fakeSignature }), expect: 403 },
-        { route: 'POST /api/cards/:id/activation/code', call: () => operator.post(`/api/cards/${brestCard.id}/activation/code`, { code: '123456' }), expect: 403 },
-        { route: 'POST /api/cards/:id/activation/admin-response', call: () => operator.post(`/api/cards/${brestCard.id}/activation/admin-response`, { operation: 'set-pin:auth', challenge: Buffer.alloc(16).toString('base64') }), expect: 403 },
-        { route: 'GET /api/cards/:id/activation/content', call: () => operator.get(`/api/cards/${brestCard.id}/activation/content`), expect: 403 },
-        { route: 'POST /api/cards/:id/activation/complete', call: () => operator.post(`/api/cards/${brestCard.id}/activation/complete`, { signature: fakeSignature }), expect: 403 },
-        { route: 'POST /api/cards/:id/finalize', call: () => operator.post(`/api/cards/${brestCard.id}/finalize`, { signature: fakeSignature }), expect: 403 },
-        { route: 'POST /api/cards/:id/unblock-response', call: () => operator.post(`/api/cards/${brestCard.id}/unblock-response`, { operation: 'reset-pin:auth', challenge: Buffer.alloc(16).toString('base64'), signature: fakeSignature }), expect: 403 },
-        { route: 'POST /api/cards/:id/revoke', call: () => operator.post(`/api/cards/${brestCard.id}/revoke`, { reason: 'lost', signature: fakeSignature }), expect: 403 },
-        { route: 'POST /api/cards/:id/resume', call: () => operator.post(`/api/cards/${brestCard.id}/resume`, { signature: fakeSignature }), expect: 403 },
-        { route: 'POST /api/cards/:id/return', call: () => operator.post(`/api/cards/${brestCard.id}/return`, { signature: fakeSignature }), expect: 403 },
-        { route: 'POST /api/cards/:id/destroy', call: () => operator.post(`/api/cards/${brestCard.id}/destroy`, { method: 'shredder', signature: fakeSignature }), expect: 403 },
-        { route: 'GET /api/cards/:id/documents', call: () => operator.get(`/api/cards/${brestCard.id}/documents`), expect: 403 },
-        { route: 'GET /api/cards/:id/documents/:documentId', call: () => operator.get(`/api/cards/${brestCard.id}/documents/${brestDocument}`), expect: 403 },
-        { route: 'GET /api/cards/:id/renewal', call: () => operator.get(`/api/cards/${brestCard.id}/renewal`), expect: 403 },
-        { route: 'POST /api/cards/:id/renewal/presence-challenge', call: () => operator.post(`/api/cards/${brestCard.id}/renewal/presence-challenge`), expect: 403 },
-        { route: 'POST /api/cards/:id/renewal/presence', call: () => operator.post(`/api/cards/${brestCard.id}/renewal/presence`, { challengeId: 'x', challenge: 'y', signature: 'z', certificate: 'w' }), expect: 403 },
-        { route: 'POST /api/cards/:id/renewal/presence-secrets', call: () => operator.post(`/api/cards/${brestCard.id}/renewal/presence-secrets`, { holderAccess: 'x'.repeat(43) }), expect: 403 },
-        { route: 'POST /api/cards/:id/renewal/admin-response', call: () => operator.post(`/api/cards/${brestCard.id}/renewal/admin-response`, { operation: 'personalize', challenge: Buffer.alloc(16).toString('base64') }), expect: 403 },
-        { route: 'POST /api/cards/:id/renewal/issue', call: () => operator.post(`/api/cards/${brestCard.id}/renewal/issue`, { profile: 'auth', spki: 'AAAA', attestation: 'AAAA', signature: fakeSignature }), expect: 403 },
-        { route: 'POST /api/agents/:id/reset-secrets', call: () => operator.post(`/api/agents/${brestAgent}/reset-secrets`, { signature: fakeSignature }), expect: 403 },
-        { route: 'POST /api/agents/:id/departure', call: () => operator.post(`/api/agents/${brestAgent}/departure`, { reason: 'retirement', signature: fakeSignature }), expect: 403 },
-        { route: 'POST /api/agents/:id/transfer', call: () => operator.post(`/api/agents/${brestAgent}/transfer`, { toOrganizationId: brest, habilitations: [], signature: fakeSignature }), expect: 403 },
+        {
+          route: 'POST /api/cards/:id/receive',
+          call: () => operator.post(`/api/cards/${brestCard.id}/receive`, { signature: fakeSignature }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/cards/:id/resend-code',
+          call: () =>
+            operator.post(`/api/cards/${brestCard.id}/resend-code`, { channel: 'post', signature: fakeSignature }),
+          expect: 403,
+        },
+        {
+          route: 'GET /api/holders',
+          list: () => operator.get('/api/holders?pageSize=200'),
+          ids: () => [brestAgent, brestCard.serial],
+        },
+        {
+          route: 'GET /api/cards/:id/handover',
+          call: () => operator.get(`/api/cards/${brestCard.id}/handover`),
+          expect: 403,
+        },
+        {
+          route: 'PUT /api/cards/:id/identity-copy',
+          call: () =>
+            operator.put(`/api/cards/${brestCard.id}/identity-copy?fileName=x.pdf`, undefined, {
+              raw: Buffer.from('%PDF-1.4\n'),
+              contentType: 'application/pdf',
+            }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/cards/:id/handover',
+          call: () =>
+            operator.post(`/api/cards/${brestCard.id}/handover`, {
+              identityDocumentType: 'passport',
+              identityDocumentNumber: '22AZ25916',
+              signature: fakeSignature,
+            }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/cards/:id/invalidate',
+          call: () =>
+            operator.post(`/api/cards/${brestCard.id}/invalidate`, { reason: 'intrusion', signature: fakeSignature }),
+          expect: 403,
+        },
+        {
+          route: 'GET /api/cards/:id/activation',
+          call: () => operator.get(`/api/cards/${brestCard.id}/activation`),
+          expect: 403,
+        },
+        {
+          route: 'GET /api/cards/:id/attestation.pdf',
+          call: () => operator.get(`/api/cards/${brestCard.id}/attestation.pdf`),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/cards/:id/activation/refuse',
+          call: () => operator.post(`/api/cards/${brestCard.id}/activation/refuse`, { signature: fakeSignature }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/cards/:id/activation/code',
+          call: () => operator.post(`/api/cards/${brestCard.id}/activation/code`, { code: '123456' }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/cards/:id/activation/admin-response',
+          call: () =>
+            operator.post(`/api/cards/${brestCard.id}/activation/admin-response`, {
+              operation: 'set-pin:auth',
+              challenge: Buffer.alloc(16).toString('base64'),
+            }),
+          expect: 403,
+        },
+        {
+          route: 'GET /api/cards/:id/activation/content',
+          call: () => operator.get(`/api/cards/${brestCard.id}/activation/content`),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/cards/:id/activation/complete',
+          call: () => operator.post(`/api/cards/${brestCard.id}/activation/complete`, { signature: fakeSignature }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/cards/:id/finalize',
+          call: () => operator.post(`/api/cards/${brestCard.id}/finalize`, { signature: fakeSignature }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/cards/:id/unblock-response',
+          call: () =>
+            operator.post(`/api/cards/${brestCard.id}/unblock-response`, {
+              operation: 'reset-pin:auth',
+              challenge: Buffer.alloc(16).toString('base64'),
+              signature: fakeSignature,
+            }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/cards/:id/revoke',
+          call: () => operator.post(`/api/cards/${brestCard.id}/revoke`, { reason: 'lost', signature: fakeSignature }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/cards/:id/resume',
+          call: () => operator.post(`/api/cards/${brestCard.id}/resume`, { signature: fakeSignature }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/cards/:id/return',
+          call: () => operator.post(`/api/cards/${brestCard.id}/return`, { signature: fakeSignature }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/cards/:id/destroy',
+          call: () =>
+            operator.post(`/api/cards/${brestCard.id}/destroy`, { method: 'shredder', signature: fakeSignature }),
+          expect: 403,
+        },
+        {
+          route: 'GET /api/cards/:id/documents',
+          call: () => operator.get(`/api/cards/${brestCard.id}/documents`),
+          expect: 403,
+        },
+        {
+          route: 'GET /api/cards/:id/documents/:documentId',
+          call: () => operator.get(`/api/cards/${brestCard.id}/documents/${brestDocument}`),
+          expect: 403,
+        },
+        {
+          route: 'GET /api/cards/:id/renewal',
+          call: () => operator.get(`/api/cards/${brestCard.id}/renewal`),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/cards/:id/renewal/presence-challenge',
+          call: () => operator.post(`/api/cards/${brestCard.id}/renewal/presence-challenge`),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/cards/:id/renewal/presence',
+          call: () =>
+            operator.post(`/api/cards/${brestCard.id}/renewal/presence`, {
+              challengeId: 'x',
+              challenge: 'y',
+              signature: 'z',
+              certificate: 'w',
+            }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/cards/:id/renewal/presence-secrets',
+          call: () =>
+            operator.post(`/api/cards/${brestCard.id}/renewal/presence-secrets`, { holderAccess: 'x'.repeat(43) }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/cards/:id/renewal/admin-response',
+          call: () =>
+            operator.post(`/api/cards/${brestCard.id}/renewal/admin-response`, {
+              operation: 'personalize',
+              challenge: Buffer.alloc(16).toString('base64'),
+            }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/cards/:id/renewal/issue',
+          call: () =>
+            operator.post(`/api/cards/${brestCard.id}/renewal/issue`, {
+              profile: 'auth',
+              spki: 'AAAA',
+              attestation: 'AAAA',
+              signature: fakeSignature,
+            }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/agents/:id/reset-secrets',
+          call: () => operator.post(`/api/agents/${brestAgent}/reset-secrets`, { signature: fakeSignature }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/agents/:id/departure',
+          call: () =>
+            operator.post(`/api/agents/${brestAgent}/departure`, { reason: 'retirement', signature: fakeSignature }),
+          expect: 403,
+        },
+        {
+          route: 'POST /api/agents/:id/transfer',
+          call: () =>
+            operator.post(`/api/agents/${brestAgent}/transfer`, {
+              toOrganizationId: brest,
+              habilitations: [],
+              signature: fakeSignature,
+            }),
+          expect: 403,
+        },
         { route: 'GET /api/me/cards', unscoped: 'the caller’s own cards' },
         { route: 'GET /api/me/secret-questions', unscoped: 'reference data' },
         { route: 'POST /api/me/secrets', unscoped: 'the caller’s own secrets' },
-        { route: 'POST /api/me/cards/:id/declare', call: () => operator.post(`/api/me/cards/${brestCard.id}/declare`, { kind: 'loss' }), expect: 403 },
+        {
+          route: 'POST /api/me/cards/:id/declare',
+          call: () => operator.post(`/api/me/cards/${brestCard.id}/declare`, { kind: 'loss' }),
+          expect: 403,
+        },
         { route: 'POST /api/holder-access', unscoped: 'identification of a holder by secrets' },
         { route: 'GET /api/holder-access/cards', unscoped: 'the identified holder’s own cards' },
         { route: 'POST /api/holder-access/unblock-response', unscoped: 'the identified holder’s own card' },
@@ -569,7 +1276,12 @@ forEachDatabase('HTTP API', (dialect) => {
       // The table covers exactly the routes of the API contract.
       assert.deepEqual(rows.map((r) => r.route).sort(), documentedRoutes());
 
-      const brestBefore = await p.store.db.selectFrom('agents').selectAll().where('organization_id', '=', brest).orderBy('id').execute();
+      const brestBefore = await p.store.db
+        .selectFrom('agents')
+        .selectAll()
+        .where('organization_id', '=', brest)
+        .orderBy('id')
+        .execute();
       const auditBefore = await countRows(p.store.db, 'audit_log');
       const failures: string[] = [];
       let denied = 0;
@@ -577,27 +1289,57 @@ forEachDatabase('HTTP API', (dialect) => {
         if ('unscoped' in row) continue;
         if ('call' in row) {
           const res = await row.call();
-          if (res.status !== row.expect || !/problem\+json/.test(res.headers.get('content-type') ?? '') || typeof res.json?.detail !== 'string') {
+          if (
+            res.status !== row.expect ||
+            !/problem\+json/.test(res.headers.get('content-type') ?? '') ||
+            typeof res.json?.detail !== 'string'
+          ) {
             failures.push(`${row.route} → ${res.status} ${res.text.slice(0, 120)}`);
           } else denied++;
         } else {
           const res = await row.list();
           const foreign = row.ids().filter((id) => res.text.includes(id));
-          if (res.status !== 200 || foreign.length) failures.push(`${row.route} → ${res.status}, Brest ids in the answer: ${foreign.join(', ')}`);
+          if (res.status !== 200 || foreign.length)
+            failures.push(`${row.route} → ${res.status}, Brest ids in the answer: ${foreign.join(', ')}`);
         }
       }
       assert.deepEqual(failures, []);
 
       // Nothing changed in Brest, and each refusal left a trace.
-      const brestAfter = await p.store.db.selectFrom('agents').selectAll().where('organization_id', '=', brest).orderBy('id').execute();
-      assert.deepEqual(brestAfter.map((a) => ({ ...a })), brestBefore.map((a) => ({ ...a })));
-      const role = await p.store.db.selectFrom('role_assignments').select('revoked_at').where('id', '=', brestRole).executeTakeFirstOrThrow();
+      const brestAfter = await p.store.db
+        .selectFrom('agents')
+        .selectAll()
+        .where('organization_id', '=', brest)
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        brestAfter.map((a) => ({ ...a })),
+        brestBefore.map((a) => ({ ...a })),
+      );
+      const role = await p.store.db
+        .selectFrom('role_assignments')
+        .select('revoked_at')
+        .where('id', '=', brestRole)
+        .executeTakeFirstOrThrow();
       assert.equal(role.revoked_at, null);
-      const tok = await p.store.db.selectFrom('service_tokens').select('revoked_at').where('id', '=', brestToken).executeTakeFirstOrThrow();
+      const tok = await p.store.db
+        .selectFrom('service_tokens')
+        .select('revoked_at')
+        .where('id', '=', brestToken)
+        .executeTakeFirstOrThrow();
       assert.equal(tok.revoked_at, null);
-      const org = await p.store.db.selectFrom('organizations').select('name').where('id', '=', brest).executeTakeFirstOrThrow();
+      const org = await p.store.db
+        .selectFrom('organizations')
+        .select('name')
+        .where('id', '=', brest)
+        .executeTakeFirstOrThrow();
       assert.equal(org.name, 'Base navale de Brest');
-      const refusals = await p.store.db.selectFrom('audit_log').select(['action', 'actor_id']).where('seq', '>', auditBefore).where('outcome', '=', 'refused').execute();
+      const refusals = await p.store.db
+        .selectFrom('audit_log')
+        .select(['action', 'actor_id'])
+        .where('seq', '>', auditBefore)
+        .where('outcome', '=', 'refused')
+        .execute();
       assert.equal(refusals.length, denied, 'one refused audit record per denied request');
       const martin = await agentId(p.ctx, 'martin.c77011');
       assert.ok(refusals.every((r) => r.actor_id === martin));

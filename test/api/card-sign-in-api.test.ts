@@ -21,7 +21,12 @@ function assertProblem(res: HttpResponse, status: number, detail: RegExp): void 
   assert.equal(res.headers.getSetCookie().length, 0, 'no cookie on a refusal');
 }
 
-const pemHeader = (der: Uint8Array) => encodeURIComponent(`-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`);
+const pemHeader = (der: Uint8Array) =>
+  encodeURIComponent(
+    `-----BEGIN CERTIFICATE-----\n${Buffer.from(der)
+      .toString('base64')
+      .replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`,
+  );
 
 forEachDatabase('card sign-in API', (dialect) => {
   let p: TestPlatform;
@@ -47,11 +52,19 @@ forEachDatabase('card sign-in API', (dialect) => {
     await p?.close();
   });
 
-  async function cardSignIn(s: TestServer, signer: TestSigner, opts: { origin?: string } = {}): Promise<{ res: HttpResponse; body: Record<string, string> }> {
+  async function cardSignIn(
+    s: TestServer,
+    signer: TestSigner,
+    opts: { origin?: string } = {},
+  ): Promise<{ res: HttpResponse; body: Record<string, string> }> {
     const c = await s.request('POST', '/api/session/card/challenge');
     assert.equal(c.status, 200, c.text);
     assert.equal(c.json.origin, origin);
-    const body = { challengeId: c.json.challengeId as string, certificate: Buffer.from(signer.authCertificate).toString('base64'), signature: signer.signAuth(signInText(c.json.challenge, opts.origin ?? origin)) };
+    const body = {
+      challengeId: c.json.challengeId as string,
+      certificate: Buffer.from(signer.authCertificate).toString('base64'),
+      signature: signer.signAuth(signInText(c.json.challenge, opts.origin ?? origin)),
+    };
     return { res: await s.request('POST', '/api/session/card', body), body };
   }
 
@@ -72,30 +85,76 @@ forEachDatabase('card sign-in API', (dialect) => {
   });
 
   it('refuses a signature made for another origin, a revoked certificate, and malformed bodies', async () => {
-    assertProblem((await cardSignIn(server, martin, { origin: 'https://hameconnage.example' })).res, 401, /signature de la carte ne correspond pas/);
+    assertProblem(
+      (await cardSignIn(server, martin, { origin: 'https://hameconnage.example' })).res,
+      401,
+      /signature de la carte ne correspond pas/,
+    );
     const c = await server.request('POST', '/api/session/card/challenge');
-    const bad = await server.request('POST', '/api/session/card', { challengeId: c.json.challengeId, certificate: 'pas du base64 !', signature: 'AAAA' });
+    const bad = await server.request('POST', '/api/session/card', {
+      challengeId: c.json.challengeId,
+      certificate: 'pas du base64 !',
+      signature: 'AAAA',
+    });
     assert.equal(bad.status >= 400 && bad.status < 500, true);
-    const extra = await server.request('POST', '/api/session/card', { challengeId: c.json.challengeId, certificate: 'AAAA', signature: 'AAAA', agentId: 'x' });
+    const extra = await server.request('POST', '/api/session/card', {
+      challengeId: c.json.challengeId,
+      certificate: 'AAAA',
+      signature: 'AAAA',
+      agentId: 'x',
+    });
     assert.equal(extra.status >= 400 && extra.status < 500, true);
     await revokeCertificate(p.ctx, systemActor('test'), hugues.authSerial, 'keyCompromise');
     assertProblem((await cardSignIn(server, hugues)).res, 401, /révoqué/);
   });
 
   it('TLS: a trusted proxy’s header opens a session', async () => {
-    const res = await server.request('POST', '/api/session/tls', undefined, { headers: { 'x-ssl-client-cert': pemHeader(martin.authCertificate) } });
+    const res = await server.request('POST', '/api/session/tls', undefined, {
+      headers: { 'x-ssl-client-cert': pemHeader(martin.authCertificate) },
+    });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.person.identifier, 'martin.c77011');
     assert.ok(res.headers.getSetCookie().some((c) => c.startsWith('cartes_session=')));
-    assertProblem(await server.request('POST', '/api/session/tls', undefined, { headers: { 'x-ssl-client-cert': pemHeader(hugues.authCertificate) } }), 401, /révoqué/);
-    assertProblem(await server.request('POST', '/api/session/tls', undefined, { headers: { 'x-ssl-client-cert': pemHeader(martin.certificate) } }), 401, /pas un certificat d'authentification/);
+    assertProblem(
+      await server.request('POST', '/api/session/tls', undefined, {
+        headers: { 'x-ssl-client-cert': pemHeader(hugues.authCertificate) },
+      }),
+      401,
+      /révoqué/,
+    );
+    assertProblem(
+      await server.request('POST', '/api/session/tls', undefined, {
+        headers: { 'x-ssl-client-cert': pemHeader(martin.certificate) },
+      }),
+      401,
+      /pas un certificat d'authentification/,
+    );
     assertProblem(await server.request('POST', '/api/session/tls'), 401, /Aucun certificat client/);
   });
 
   it('TLS: the same header from an address not in CARTES_TRUSTED_PROXIES is refused and audited', async () => {
-    const before = (await p.store.db.selectFrom('audit_log').select('seq').where('action', '=', 'session.tls').where('outcome', '=', 'refused').execute()).length;
-    assertProblem(await untrusted.request('POST', '/api/session/tls', undefined, { headers: { 'x-ssl-client-cert': pemHeader(martin.authCertificate) } }), 401, /mandataire inverse de confiance/);
-    const after = await p.store.db.selectFrom('audit_log').select(['summary']).where('action', '=', 'session.tls').where('outcome', '=', 'refused').orderBy('seq').execute();
+    const before = (
+      await p.store.db
+        .selectFrom('audit_log')
+        .select('seq')
+        .where('action', '=', 'session.tls')
+        .where('outcome', '=', 'refused')
+        .execute()
+    ).length;
+    assertProblem(
+      await untrusted.request('POST', '/api/session/tls', undefined, {
+        headers: { 'x-ssl-client-cert': pemHeader(martin.authCertificate) },
+      }),
+      401,
+      /mandataire inverse de confiance/,
+    );
+    const after = await p.store.db
+      .selectFrom('audit_log')
+      .select(['summary'])
+      .where('action', '=', 'session.tls')
+      .where('outcome', '=', 'refused')
+      .orderBy('seq')
+      .execute();
     assert.equal(after.length, before + 1);
     assert.match(String(after.at(-1)!.summary), /127\.0\.0\.1/);
   });
@@ -105,14 +164,28 @@ forEachDatabase('card sign-in API', (dialect) => {
     for (const path of ['/api/session/card/challenge', '/api/session/card', '/api/session/tls']) {
       assert.ok(spec.json.paths[path]?.post?.summary, `${path} documented`);
     }
-    assert.deepEqual(Object.keys(spec.json.paths['/api/session/card'].post.requestBody.content['application/json'].schema.properties).sort(), ['certificate', 'challenge', 'challengeId', 'signature']);
+    assert.deepEqual(
+      Object.keys(
+        spec.json.paths['/api/session/card'].post.requestBody.content['application/json'].schema.properties,
+      ).sort(),
+      ['certificate', 'challenge', 'challengeId', 'signature'],
+    );
   });
 
   it('limits card sign-in attempts to 10 a minute', async () => {
     const limited = await startServer(p);
     try {
       const statuses: number[] = [];
-      for (let i = 0; i < 11; i++) statuses.push((await limited.request('POST', '/api/session/card', { challengeId: 'inconnu', certificate: 'AAAA', signature: 'AAAA' })).status);
+      for (let i = 0; i < 11; i++)
+        statuses.push(
+          (
+            await limited.request('POST', '/api/session/card', {
+              challengeId: 'inconnu',
+              certificate: 'AAAA',
+              signature: 'AAAA',
+            })
+          ).status,
+        );
       assert.deepEqual(statuses.slice(0, 10), Array(10).fill(401));
       assert.equal(statuses[10], 429);
     } finally {
@@ -132,7 +205,13 @@ forEachDatabase('card sign-in through the card agent with a demo card', (dialect
     await loadDemoPki(p.ctx, pki);
     await loadDemoCards(p.ctx, pki, {});
     server = await startServer(p);
-    agent = await startCardAgent({ host: '127.0.0.1', port: 0, portalOrigin: p.config.publicUrl, cardsDir: cardsDir(p.dataDir), chipKey: loadChipKey(p.dataDir, {}) });
+    agent = await startCardAgent({
+      host: '127.0.0.1',
+      port: 0,
+      portalOrigin: p.config.publicUrl,
+      cardsDir: cardsDir(p.dataDir),
+      chipKey: loadChipKey(p.dataDir, {}),
+    });
   });
   after(async () => {
     await agent?.close();
@@ -144,18 +223,31 @@ forEachDatabase('card sign-in through the card agent with a demo card', (dialect
     const origin = new URL(p.config.publicUrl).origin;
     const call = async (path: string, body: unknown, token?: string) => {
       const res = await fetch(agent.url + path, {
-        method: 'POST', body: JSON.stringify(body),
+        method: 'POST',
+        body: JSON.stringify(body),
         headers: { origin, 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       });
-      const json = await res.json() as Record<string, string>;
+      const json = (await res.json()) as Record<string, string>;
       assert.equal(res.status, 200, JSON.stringify(json));
       return json;
     };
     const { token } = await call('/pair', { code: agent.pairingCode });
     await call('/readers/virtuel/insert', { file: 'demo-martin.c77011.carte' }, token);
     const c = await server.request('POST', '/api/session/card/challenge');
-    const signed = await call('/readers/virtuel/sign', { slot: 'auth', data: Buffer.from(signInText(c.json.challenge, c.json.origin)).toString('base64'), pin: DEMO_CARD_PINS.auth }, token);
-    const res = await server.request('POST', '/api/session/card', { challengeId: c.json.challengeId, certificate: signed.certificate, signature: signed.signature });
+    const signed = await call(
+      '/readers/virtuel/sign',
+      {
+        slot: 'auth',
+        data: Buffer.from(signInText(c.json.challenge, c.json.origin)).toString('base64'),
+        pin: DEMO_CARD_PINS.auth,
+      },
+      token,
+    );
+    const res = await server.request('POST', '/api/session/card', {
+      challengeId: c.json.challengeId,
+      certificate: signed.certificate,
+      signature: signed.signature,
+    });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.person.identifier, 'martin.c77011');
     assert.ok(res.headers.getSetCookie().some((x) => x.startsWith('cartes_session=')));

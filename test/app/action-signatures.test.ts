@@ -10,7 +10,11 @@ import { systemActor } from '../../src/app/context.ts';
 import { actorFor, forEachDatabase, openTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { signingKeyFor, type TestSigner } from '../support/signing.ts';
 
-const ACTION: SignedAction = { action: 'card-request.sign', target: 'demande-1', content: { kind: 'first_issue', model: 'collectivites-2017' } };
+const ACTION: SignedAction = {
+  action: 'card-request.sign',
+  target: 'demande-1',
+  content: { kind: 'first_issue', model: 'collectivites-2017' },
+};
 
 async function refused(promise: Promise<unknown>, message: RegExp): Promise<void> {
   await assert.rejects(promise, (err: unknown) => {
@@ -32,7 +36,15 @@ forEachDatabase('action signatures', (dialect) => {
   });
   after(() => p?.close());
 
-  const refusals = async () => (await p.store.db.selectFrom('audit_log').select('seq').where('outcome', '=', 'refused').where('action', 'like', 'signature.%').execute()).length;
+  const refusals = async () =>
+    (
+      await p.store.db
+        .selectFrom('audit_log')
+        .select('seq')
+        .where('outcome', '=', 'refused')
+        .where('action', 'like', 'signature.%')
+        .execute()
+    ).length;
 
   it('accepts the operator’s own signature of the exact content and returns it as evidence', async () => {
     const actor = await actorFor(p.ctx, 'martin.c77011');
@@ -50,21 +62,56 @@ forEachDatabase('action signatures', (dialect) => {
     await requireActionSignature(p.ctx, actor, ACTION, signed);
     await refused(requireActionSignature(p.ctx, actor, ACTION, signed), /rejouée/);
     const forContent = await martin.signAction(actor, ACTION);
-    await refused(requireActionSignature(p.ctx, actor, { ...ACTION, content: { kind: 'replacement', model: 'collectivites-2017' } }, forContent), /ne correspond pas/);
+    await refused(
+      requireActionSignature(
+        p.ctx,
+        actor,
+        { ...ACTION, content: { kind: 'replacement', model: 'collectivites-2017' } },
+        forContent,
+      ),
+      /ne correspond pas/,
+    );
     const foreignNonce = await lefebvre.signAction(other, ACTION);
     await refused(requireActionSignature(p.ctx, actor, ACTION, { ...foreignNonce }), /rejouée|inconnue/);
     // Martin's nonce signed by Sophie's card: not his certificate.
     const { nonce } = await issueActionNonce(p.ctx, actor);
-    await refused(requireActionSignature(p.ctx, actor, ACTION, { nonce, signature: lefebvre.sign(canonicalAction({ ...ACTION, nonce })), certificate: Buffer.from(lefebvre.certificate).toString('base64') }), /pas le vôtre/);
+    await refused(
+      requireActionSignature(p.ctx, actor, ACTION, {
+        nonce,
+        signature: lefebvre.sign(canonicalAction({ ...ACTION, nonce })),
+        certificate: Buffer.from(lefebvre.certificate).toString('base64'),
+      }),
+      /pas le vôtre/,
+    );
     // An AUTH certificate cannot sign an action.
     const n2 = (await issueActionNonce(p.ctx, actor)).nonce;
-    await refused(requireActionSignature(p.ctx, actor, ACTION, { nonce: n2, signature: martin.signAuth(canonicalAction({ ...ACTION, nonce: n2 })), certificate: Buffer.from(martin.authCertificate).toString('base64') }), /pas un certificat de signature/);
+    await refused(
+      requireActionSignature(p.ctx, actor, ACTION, {
+        nonce: n2,
+        signature: martin.signAuth(canonicalAction({ ...ACTION, nonce: n2 })),
+        certificate: Buffer.from(martin.authCertificate).toString('base64'),
+      }),
+      /pas un certificat de signature/,
+    );
     // A key the platform never certified, with a self-made certificate: unknown.
     const n3 = (await issueActionNonce(p.ctx, actor)).nonce;
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const sig = nodeSign('sha256', Buffer.from(canonicalAction({ ...ACTION, nonce: n3 })), { key: privateKey, dsaEncoding: 'der' }).toString('base64');
-    await refused(requireActionSignature(p.ctx, actor, ACTION, { nonce: n3, signature: sig, certificate: Buffer.from(martin.certificate).toString('base64') }), /ne correspond pas/);
-    await refused(requireActionSignature(p.ctx, actor, ACTION, null), /confirmée avec votre carte \(code PIN de signature\)/);
+    const sig = nodeSign('sha256', Buffer.from(canonicalAction({ ...ACTION, nonce: n3 })), {
+      key: privateKey,
+      dsaEncoding: 'der',
+    }).toString('base64');
+    await refused(
+      requireActionSignature(p.ctx, actor, ACTION, {
+        nonce: n3,
+        signature: sig,
+        certificate: Buffer.from(martin.certificate).toString('base64'),
+      }),
+      /ne correspond pas/,
+    );
+    await refused(
+      requireActionSignature(p.ctx, actor, ACTION, null),
+      /confirmée avec votre carte \(code PIN de signature\)/,
+    );
     assert.equal(await refusals(), before + 6);
   });
 

@@ -1,13 +1,28 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { getAgent, searchAgents, updateAgent } from '../../src/app/directory/agents.ts';
-import { createOrganization, getOrganization, liftSuspension, listOrganizations, submitSelfAssessment } from '../../src/app/directory/organizations.ts';
+import {
+  createOrganization,
+  getOrganization,
+  liftSuspension,
+  listOrganizations,
+  submitSelfAssessment,
+} from '../../src/app/directory/organizations.ts';
 import { listAudit } from '../../src/app/control/audit-view.ts';
 import { AppError } from '../../src/app/errors.ts';
 import { CONTROL_POINT_CODES, type ControlPointAnswer } from '../../src/domain/self-assessment.ts';
-import { actorFor, agentId, forEachDatabase, openTestPlatform, orgId, type PersonActor, type TestPlatform } from '../support/platform.ts';
+import {
+  actorFor,
+  agentId,
+  forEachDatabase,
+  openTestPlatform,
+  orgId,
+  type PersonActor,
+  type TestPlatform,
+} from '../support/platform.ts';
 
-const SUSPENDED = /rôles de confiance de cette organisation sont suspendus \(non-conformité majeure\).*autorité d'enregistrement de rattachement/;
+const SUSPENDED =
+  /rôles de confiance de cette organisation sont suspendus \(non-conformité majeure\).*autorité d'enregistrement de rattachement/;
 
 function answers(overrides: Record<string, ControlPointAnswer> = {}): Record<string, ControlPointAnswer> {
   return { ...Object.fromEntries(CONTROL_POINT_CODES.map((c) => [c, { conform: true }])), ...overrides };
@@ -94,8 +109,13 @@ forEachDatabase('authorization', (dialect) => {
     // A town outside the prefecture's subtree but attached to it as registration authority.
     const ants = await orgId(p.ctx, 'ANTS');
     const attached = await createOrganization(p.ctx, admin, {
-      code: 'ATTACHED77', kind: 'municipality', name: 'Commune rattachée', parentId: ants, registrationAuthorityId: pref,
-      inseeCode: '77999', siren: '217700103',
+      code: 'ATTACHED77',
+      kind: 'municipality',
+      name: 'Commune rattachée',
+      parentId: ants,
+      registrationAuthorityId: pref,
+      inseeCode: '77999',
+      siren: '217700103',
     });
     assert.equal((await getOrganization(p.ctx, ra77, attached.id)).code, 'ATTACHED77');
     assert.ok((await listOrganizations(p.ctx, ra77)).items.some((o) => o.id === attached.id));
@@ -114,7 +134,10 @@ forEachDatabase('authorization', (dialect) => {
   });
 
   it('a person who only holds a card cannot search the directory, only read their own record', async () => {
-    assert.deepEqual(holder.grants.map((g) => g.role), ['holder']);
+    assert.deepEqual(
+      holder.grants.map((g) => g.role),
+      ['holder'],
+    );
     const res = await searchAgents(p.ctx, holder, {});
     assert.equal(res.total, 0);
     assert.deepEqual(res.items, []);
@@ -124,11 +147,28 @@ forEachDatabase('authorization', (dialect) => {
   });
 
   it('an operator cannot flag a non-conformity as major (only a control can); a minor one is recorded', async () => {
-    const before = await p.ctx.store.db.selectFrom('self_assessments').select('id').where('organization_id', '=', town).execute();
-    await refused(submitSelfAssessment(p.ctx, operator, town, { assessedOn: '2026-01-10', answers: answers({ 'M3.1': { conform: false, major: true } }) }), /droits nécessaires/);
-    const after = await p.ctx.store.db.selectFrom('self_assessments').select('id').where('organization_id', '=', town).execute();
+    const before = await p.ctx.store.db
+      .selectFrom('self_assessments')
+      .select('id')
+      .where('organization_id', '=', town)
+      .execute();
+    await refused(
+      submitSelfAssessment(p.ctx, operator, town, {
+        assessedOn: '2026-01-10',
+        answers: answers({ 'M3.1': { conform: false, major: true } }),
+      }),
+      /droits nécessaires/,
+    );
+    const after = await p.ctx.store.db
+      .selectFrom('self_assessments')
+      .select('id')
+      .where('organization_id', '=', town)
+      .execute();
     assert.equal(after.length, before.length, 'nothing recorded');
-    const minor = await submitSelfAssessment(p.ctx, operator, town, { assessedOn: '2026-01-10', answers: answers({ 'M3.1': { conform: false, comment: 'antivirus expiré' } }) });
+    const minor = await submitSelfAssessment(p.ctx, operator, town, {
+      assessedOn: '2026-01-10',
+      answers: answers({ 'M3.1': { conform: false, comment: 'antivirus expiré' } }),
+    });
     assert.equal(minor.result, 'minor');
     assert.equal((await getOrganization(p.ctx, operator, town)).trustedRolesSuspended, false);
   });
@@ -137,7 +177,10 @@ forEachDatabase('authorization', (dialect) => {
     const phone = (n: number) => `01 60 00 00 0${n}`;
     assert.equal((await updateAgent(p.ctx, operator, townAgent, { phone: phone(1) })).phone, '+33160000001');
 
-    const major = await submitSelfAssessment(p.ctx, admin, town, { assessedOn: '2026-02-01', answers: answers({ 'M2.1': { conform: false, major: true, comment: 'session administrateur partagée' } }) });
+    const major = await submitSelfAssessment(p.ctx, admin, town, {
+      assessedOn: '2026-02-01',
+      answers: answers({ 'M2.1': { conform: false, major: true, comment: 'session administrateur partagée' } }),
+    });
     assert.equal(major.result, 'major');
     assert.equal((await getOrganization(p.ctx, admin, town)).trustedRolesSuspended, true);
 
@@ -159,7 +202,10 @@ forEachDatabase('authorization', (dialect) => {
   });
 
   it('only the admin may lift a suspension', async () => {
-    const major = await submitSelfAssessment(p.ctx, admin, town, { assessedOn: '2026-03-01', answers: answers({ 'M5.1': { conform: false, major: true } }) });
+    const major = await submitSelfAssessment(p.ctx, admin, town, {
+      assessedOn: '2026-03-01',
+      answers: answers({ 'M5.1': { conform: false, major: true } }),
+    });
     await refused(liftSuspension(p.ctx, ra77, town, major.id));
     await refused(liftSuspension(p.ctx, operator, town, major.id));
     assert.equal((await getOrganization(p.ctx, admin, town)).trustedRolesSuspended, true);

@@ -1,12 +1,29 @@
 // Card sign-in: a fresh challenge signed by the card's AUTH key, checked against our PKI, the card
 // and the agent; and the TLS client certificate a trusted reverse proxy passes on.
 import assert from 'node:assert/strict';
-import { createHash, createPrivateKey, generateKeyPairSync, sign as nodeSign, webcrypto, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  generateKeyPairSync,
+  sign as nodeSign,
+  webcrypto,
+  type KeyObject,
+} from 'node:crypto';
 import { after, before, it } from 'node:test';
 import {
-  certificateFromHeader, createSignInChallenge, isTrustedProxy, signInWithCard, signInWithClientCertificate, type CardSignInInput,
+  certificateFromHeader,
+  createSignInChallenge,
+  isTrustedProxy,
+  signInWithCard,
+  signInWithClientCertificate,
+  type CardSignInInput,
 } from '../../src/app/access/card-sign-in.ts';
-import { acceptCertificate, issueForPublicKey, revokeCertificate, suspendCertificate } from '../../src/app/pki/certificates.ts';
+import {
+  acceptCertificate,
+  issueForPublicKey,
+  revokeCertificate,
+  suspendCertificate,
+} from '../../src/app/pki/certificates.ts';
 import { resolveSession } from '../../src/app/access/sessions.ts';
 import { systemActor, type AppContext } from '../../src/app/context.ts';
 import { signInText } from '../../src/domain/card-sign-in.ts';
@@ -21,17 +38,32 @@ const ORIGIN = 'https://cartes.example.gouv.fr';
 const system = systemActor('test');
 
 /** An AUTH certificate (status « issued » unless accepted) for a Node key, EC P-256 or RSA 2048. */
-async function nodeAuthKey(p: TestPlatform, identifier: string, opts: { rsa?: boolean; accept?: boolean; cardId?: string } = {}): Promise<{ serial: string; der: Uint8Array; key: KeyObject }> {
+async function nodeAuthKey(
+  p: TestPlatform,
+  identifier: string,
+  opts: { rsa?: boolean; accept?: boolean; cardId?: string } = {},
+): Promise<{ serial: string; der: Uint8Array; key: KeyObject }> {
   const pki = await ensureTestPki(p);
-  const pair = opts.rsa ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const pair = opts.rsa
+    ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+    : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const spki = new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' }));
-  const issued = await issueForPublicKey(p.ctx, system, pki, { spki, profile: 'auth', agentIdentifier: identifier, cardId: opts.cardId ?? null });
+  const issued = await issueForPublicKey(p.ctx, system, pki, {
+    spki,
+    profile: 'auth',
+    agentIdentifier: identifier,
+    cardId: opts.cardId ?? null,
+  });
   if (opts.accept ?? true) await acceptCertificate(p.ctx, system, issued.serial);
   return { serial: issued.serial, der: issued.der, key: pair.privateKey };
 }
 
 function signText(key: KeyObject, text: string): Uint8Array {
-  return nodeSign('sha256', Buffer.from(text, 'utf8'), key.asymmetricKeyType === 'ec' ? { key, dsaEncoding: 'der' } : key);
+  return nodeSign(
+    'sha256',
+    Buffer.from(text, 'utf8'),
+    key.asymmetricKeyType === 'ec' ? { key, dsaEncoding: 'der' } : key,
+  );
 }
 
 forEachDatabase('card sign-in', (dialect) => {
@@ -45,13 +77,32 @@ forEachDatabase('card sign-in', (dialect) => {
   after(() => p?.close());
 
   /** A fresh challenge and the input the page would send, signed with `sign`. */
-  async function attemptWith(certificate: Uint8Array, sign: (text: string) => Uint8Array, ctx: AppContext = p.ctx): Promise<CardSignInInput> {
+  async function attemptWith(
+    certificate: Uint8Array,
+    sign: (text: string) => Uint8Array,
+    ctx: AppContext = p.ctx,
+  ): Promise<CardSignInInput> {
     const { challengeId, challenge } = await createSignInChallenge(ctx);
     return { challengeId, challenge, certificate, signature: sign(signInText(challenge, ORIGIN)), origin: ORIGIN };
   }
   const martinSigns = (text: string) => Buffer.from(martin.signAuth(text), 'base64');
-  const count = async (table: 'sessions' | 'audit_log') => Number((await p.store.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-  const audits = (outcome: string) => p.store.db.selectFrom('audit_log').select(['action', 'summary', 'actor_id']).where('action', '=', 'session.card').where('outcome', '=', outcome).orderBy('seq').execute();
+  const count = async (table: 'sessions' | 'audit_log') =>
+    Number(
+      (
+        await p.store.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  const audits = (outcome: string) =>
+    p.store.db
+      .selectFrom('audit_log')
+      .select(['action', 'summary', 'actor_id'])
+      .where('action', '=', 'session.card')
+      .where('outcome', '=', outcome)
+      .orderBy('seq')
+      .execute();
 
   it('builds the signed text the page replicates', () => {
     assert.equal(signInText('AAAA', 'https://x.fr'), 'cartes-connexion-v1\nAAAA\nhttps://x.fr');
@@ -60,7 +111,11 @@ forEachDatabase('card sign-in', (dialect) => {
   it('gives out 32-byte single-use challenges stored hashed, valid 2 minutes', async () => {
     const c = await createSignInChallenge(p.ctx);
     assert.equal(Buffer.from(c.challenge, 'base64').length, 32);
-    const row = await p.store.db.selectFrom('challenges').selectAll().where('value_hash', '=', createHash('sha256').update(c.challenge).digest('hex')).executeTakeFirstOrThrow();
+    const row = await p.store.db
+      .selectFrom('challenges')
+      .selectAll()
+      .where('value_hash', '=', createHash('sha256').update(c.challenge).digest('hex'))
+      .executeTakeFirstOrThrow();
     assert.equal(row.purpose, 'sign_in');
     assert.equal(row.used_at, null);
     const stored = JSON.stringify(await p.store.db.selectFrom('challenges').selectAll().execute());
@@ -69,7 +124,10 @@ forEachDatabase('card sign-in', (dialect) => {
     // Challenges expired for more than a day are purged when new ones are given out.
     const nextWeek: AppContext = { ...p.ctx, now: () => new Date(Date.now() + 7 * 86_400_000) };
     await createSignInChallenge(nextWeek);
-    assert.equal(await p.store.db.selectFrom('challenges').select('id').where('id', '=', row.id).executeTakeFirst(), undefined);
+    assert.equal(
+      await p.store.db.selectFrom('challenges').select('id').where('id', '=', row.id).executeTakeFirst(),
+      undefined,
+    );
   });
 
   it('opens a session for the card holder and audits it', async () => {
@@ -98,7 +156,10 @@ forEachDatabase('card sign-in', (dialect) => {
     const input = await attemptWith(martin.authCertificate, martinSigns);
     await signInWithCard(p.ctx, input, null);
     await refusedSignIn(signInWithCard(p.ctx, input, null), /déjà servi/);
-    await refusedSignIn(signInWithCard(p.ctx, { ...input, challengeId: '00000000-0000-4000-8000-000000000000' }, null), /inconnu/);
+    await refusedSignIn(
+      signInWithCard(p.ctx, { ...input, challengeId: '00000000-0000-4000-8000-000000000000' }, null),
+      /inconnu/,
+    );
     // The id of one challenge with the value of another: refused, and the id is spent.
     const a = await attemptWith(martin.authCertificate, martinSigns);
     const b = await attemptWith(martin.authCertificate, martinSigns);
@@ -116,40 +177,104 @@ forEachDatabase('card sign-in', (dialect) => {
     const { challengeId, challenge } = await createSignInChallenge(p.ctx);
     const good = martinSigns(signInText(challenge, ORIGIN));
     // Signed for another site's origin, then by a key that is not the certificate's.
-    await refusedSignIn(signInWithCard(p.ctx, { challengeId, challenge, certificate: martin.authCertificate, signature: martinSigns(signInText(challenge, 'https://hameconnage.example')), origin: ORIGIN }, null), /signature de la carte ne correspond pas/);
-    await refusedSignIn(signInWithCard(p.ctx, { challengeId, challenge, certificate: martin.authCertificate, signature: good, origin: ORIGIN }, null), /déjà servi/);
+    await refusedSignIn(
+      signInWithCard(
+        p.ctx,
+        {
+          challengeId,
+          challenge,
+          certificate: martin.authCertificate,
+          signature: martinSigns(signInText(challenge, 'https://hameconnage.example')),
+          origin: ORIGIN,
+        },
+        null,
+      ),
+      /signature de la carte ne correspond pas/,
+    );
+    await refusedSignIn(
+      signInWithCard(
+        p.ctx,
+        { challengeId, challenge, certificate: martin.authCertificate, signature: good, origin: ORIGIN },
+        null,
+      ),
+      /déjà servi/,
+    );
     const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-    await refusedSignIn(signInWithCard(p.ctx, await attemptWith(martin.authCertificate, (t) => signText(stranger, t)), null), /ne correspond pas/);
+    await refusedSignIn(
+      signInWithCard(p.ctx, await attemptWith(martin.authCertificate, (t) => signText(stranger, t)), null),
+      /ne correspond pas/,
+    );
     // The SIGN key signing with the SIGN certificate: not an authentication certificate.
-    await refusedSignIn(signInWithCard(p.ctx, await attemptWith(martin.certificate, (t) => Buffer.from(martin.sign(t), 'base64')), null), /pas un certificat d'authentification/);
-    await refusedSignIn(signInWithCard(p.ctx, await attemptWith(Uint8Array.of(1, 2, 3), martinSigns), null), /illisible/);
+    await refusedSignIn(
+      signInWithCard(p.ctx, await attemptWith(martin.certificate, (t) => Buffer.from(martin.sign(t), 'base64')), null),
+      /pas un certificat d'authentification/,
+    );
+    await refusedSignIn(
+      signInWithCard(p.ctx, await attemptWith(Uint8Array.of(1, 2, 3), martinSigns), null),
+      /illisible/,
+    );
     assert.equal(await count('sessions'), sessions);
   });
 
   it('refuses a certificate another CA made with our issuing CA’s name, and a recorded certificate whose chain is broken', async () => {
-    const issuing = await p.store.db.selectFrom('certification_authorities').select(['certificate_der']).where('kind', '=', 'issuing').executeTakeFirstOrThrow();
+    const issuing = await p.store.db
+      .selectFrom('certification_authorities')
+      .select(['certificate_der'])
+      .where('kind', '=', 'issuing')
+      .executeTakeFirstOrThrow();
     const ourCa = new x509.X509Certificate(new Uint8Array(issuing.certificate_der));
     const genuine = new x509.X509Certificate(martin.authCertificate);
     const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-    const caKeys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair;
-    const leafKeys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair;
+    const caKeys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+    const leafKeys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
     const forged = await x509.X509CertificateGenerator.create({
-      serialNumber: genuine.serialNumber, subject: genuine.subject, issuer: ourCa.subject, notBefore: genuine.notBefore, notAfter: genuine.notAfter,
-      publicKey: leafKeys.publicKey, signingKey: caKeys.privateKey, signingAlgorithm: alg,
+      serialNumber: genuine.serialNumber,
+      subject: genuine.subject,
+      issuer: ourCa.subject,
+      notBefore: genuine.notBefore,
+      notAfter: genuine.notAfter,
+      publicKey: leafKeys.publicKey,
+      signingKey: caKeys.privateKey,
+      signingAlgorithm: alg,
       extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)],
     });
     const forgedDer = new Uint8Array(forged.rawData);
-    const leafKey = createPrivateKey({ key: Buffer.from(await webcrypto.subtle.exportKey('pkcs8', leafKeys.privateKey)), format: 'der', type: 'pkcs8' });
-    await refusedSignIn(signInWithCard(p.ctx, await attemptWith(forgedDer, (t) => signText(leafKey, t)), null), /pas été émis par la plateforme/);
+    const leafKey = createPrivateKey({
+      key: Buffer.from(await webcrypto.subtle.exportKey('pkcs8', leafKeys.privateKey)),
+      format: 'der',
+      type: 'pkcs8',
+    });
+    await refusedSignIn(
+      signInWithCard(p.ctx, await attemptWith(forgedDer, (t) => signText(leafKey, t)), null),
+      /pas été émis par la plateforme/,
+    );
     // Even written into our own table (a tampered database), the forged certificate fails the chain.
-    const row = await p.store.db.selectFrom('certificates').selectAll().where('serial', '=', martin.authSerial).executeTakeFirstOrThrow();
-    await p.store.db.insertInto('certificates').values({ ...row, serial: `${row.serial}ff`, der: forgedDer, sha256: createHash('sha256').update(forgedDer).digest('hex') }).execute();
-    await refusedSignIn(signInWithCard(p.ctx, await attemptWith(forgedDer, (t) => signText(leafKey, t)), null), /pas signé par son autorité/);
+    const row = await p.store.db
+      .selectFrom('certificates')
+      .selectAll()
+      .where('serial', '=', martin.authSerial)
+      .executeTakeFirstOrThrow();
+    await p.store.db
+      .insertInto('certificates')
+      .values({
+        ...row,
+        serial: `${row.serial}ff`,
+        der: forgedDer,
+        sha256: createHash('sha256').update(forgedDer).digest('hex'),
+      })
+      .execute();
+    await refusedSignIn(
+      signInWithCard(p.ctx, await attemptWith(forgedDer, (t) => signText(leafKey, t)), null),
+      /pas signé par son autorité/,
+    );
   });
 
   it('refuses certificates not accepted, suspended, revoked or expired', async () => {
     const pending = await nodeAuthKey(p, 'leroy.a77011', { accept: false });
-    await refusedSignIn(signInWithCard(p.ctx, await attemptWith(pending.der, (t) => signText(pending.key, t)), null), /pas encore été accepté/);
+    await refusedSignIn(
+      signInWithCard(p.ctx, await attemptWith(pending.der, (t) => signText(pending.key, t)), null),
+      /pas encore été accepté/,
+    );
 
     const hugues = await nodeAuthKey(p, '2010002684dh');
     const sign = (t: string) => signText(hugues.key, t);
@@ -160,12 +285,24 @@ forEachDatabase('card sign-in', (dialect) => {
     await refusedSignIn(signInWithCard(p.ctx, await attemptWith(hugues.der, sign), null), /révoqué/);
 
     // Past its notAfter (the daily job has not run yet), then marked expired.
-    const notAfter = (await p.store.db.selectFrom('certificates').select('not_after').where('serial', '=', martin.authSerial).executeTakeFirstOrThrow()).not_after;
+    const notAfter = (
+      await p.store.db
+        .selectFrom('certificates')
+        .select('not_after')
+        .where('serial', '=', martin.authSerial)
+        .executeTakeFirstOrThrow()
+    ).not_after;
     const afterwards: AppContext = { ...p.ctx, now: () => new Date(new Date(notAfter).getTime() + 60_000) };
-    await refusedSignIn(signInWithCard(afterwards, await attemptWith(martin.authCertificate, martinSigns, afterwards), null), /expiré/);
+    await refusedSignIn(
+      signInWithCard(afterwards, await attemptWith(martin.authCertificate, martinSigns, afterwards), null),
+      /expiré/,
+    );
     const yann = await nodeAuthKey(p, '1003456789');
     await p.store.db.updateTable('certificates').set({ status: 'expired' }).where('serial', '=', yann.serial).execute();
-    await refusedSignIn(signInWithCard(p.ctx, await attemptWith(yann.der, (t) => signText(yann.key, t)), null), /expiré/);
+    await refusedSignIn(
+      signInWithCard(p.ctx, await attemptWith(yann.der, (t) => signText(yann.key, t)), null),
+      /expiré/,
+    );
   });
 
   it('refuses a card that is not usable and an agent who is inactive', async () => {
@@ -175,24 +312,55 @@ forEachDatabase('card sign-in', (dialect) => {
     let model = await p.store.db.selectFrom('card_models').select('id').executeTakeFirst();
     if (!model) {
       model = { id: 'modele-test' };
-      await p.store.db.insertInto('card_models').values({ id: model.id, code: 'test-modele', label: 'Modèle de test', population: 'armees', kind: 'personalizable', profiles: '["auth","sign"]', card_years: 6, status: 'active', created_at: now }).execute();
+      await p.store.db
+        .insertInto('card_models')
+        .values({
+          id: model.id,
+          code: 'test-modele',
+          label: 'Modèle de test',
+          population: 'armees',
+          kind: 'personalizable',
+          profiles: '["auth","sign"]',
+          card_years: 6,
+          status: 'active',
+          created_at: now,
+        })
+        .execute();
     }
     const cardId = 'carte-test-kerbrat';
-    await p.store.db.insertInto('cards').values({
-      id: cardId, serial: '9900000001', model_id: model.id, agent_id: kerbrat, organization_id: brest, operator_organization_id: brest,
-      state: 'active', state_changed_at: now, activation_code_attempts: 0, created_at: now, updated_at: now,
-    }).execute();
+    await p.store.db
+      .insertInto('cards')
+      .values({
+        id: cardId,
+        serial: '9900000001',
+        model_id: model.id,
+        agent_id: kerbrat,
+        organization_id: brest,
+        operator_organization_id: brest,
+        state: 'active',
+        state_changed_at: now,
+        activation_code_attempts: 0,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
     const onCard = await nodeAuthKey(p, '1004567890', { cardId });
     const sign = (t: string) => signText(onCard.key, t);
     await signInWithCard(p.ctx, await attemptWith(onCard.der, sign), null);
     for (const state of ['blocked', 'suspended', 'received']) {
       await p.store.db.updateTable('cards').set({ state }).where('id', '=', cardId).execute();
-      await refusedSignIn(signInWithCard(p.ctx, await attemptWith(onCard.der, sign), null), /carte qui porte ce certificat n'est pas utilisable/);
+      await refusedSignIn(
+        signInWithCard(p.ctx, await attemptWith(onCard.der, sign), null),
+        /carte qui porte ce certificat n'est pas utilisable/,
+      );
     }
 
     const tanguy = await nodeAuthKey(p, '1005678901');
     await p.store.db.updateTable('agents').set({ status: 'inactive' }).where('identifier', '=', '1005678901').execute();
-    await refusedSignIn(signInWithCard(p.ctx, await attemptWith(tanguy.der, (t) => signText(tanguy.key, t)), null), /désactivé/);
+    await refusedSignIn(
+      signInWithCard(p.ctx, await attemptWith(tanguy.der, (t) => signText(tanguy.key, t)), null),
+      /désactivé/,
+    );
   });
 
   it('audits every refusal with its reason, under the certificate’s agent when known', async () => {
@@ -206,10 +374,22 @@ forEachDatabase('card sign-in', (dialect) => {
   it('TLS client certificate: same checks without a challenge', async () => {
     const opened = await signInWithClientCertificate(p.ctx, martin.authCertificate, null);
     assert.equal(opened.agentId, await agentId(p.ctx, 'martin.c77011'));
-    await refusedSignIn(signInWithClientCertificate(p.ctx, martin.certificate, null), /pas un certificat d'authentification/);
-    const hugues = await p.store.db.selectFrom('certificates').select('der').where('agent_id', '=', await agentId(p.ctx, '2010002684dh')).where('status', '=', 'revoked').executeTakeFirstOrThrow();
+    await refusedSignIn(
+      signInWithClientCertificate(p.ctx, martin.certificate, null),
+      /pas un certificat d'authentification/,
+    );
+    const hugues = await p.store.db
+      .selectFrom('certificates')
+      .select('der')
+      .where('agent_id', '=', await agentId(p.ctx, '2010002684dh'))
+      .where('status', '=', 'revoked')
+      .executeTakeFirstOrThrow();
     await refusedSignIn(signInWithClientCertificate(p.ctx, hugues.der, null), /révoqué/);
-    const tls = await p.store.db.selectFrom('audit_log').select('outcome').where('action', '=', 'session.tls').execute();
+    const tls = await p.store.db
+      .selectFrom('audit_log')
+      .select('outcome')
+      .where('action', '=', 'session.tls')
+      .execute();
     assert.deepEqual(tls.map((r) => r.outcome).sort(), ['ok', 'refused', 'refused']);
   });
 });

@@ -18,7 +18,10 @@ import { pinFaults } from '../../src/domain/pin-policy.ts';
 import { forEachDatabase, openTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { openssl } from '../support/openssl.ts';
 
-const pem = (der: Uint8Array) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
+const pem = (der: Uint8Array) =>
+  `-----BEGIN CERTIFICATE-----\n${Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
 
 forEachDatabase('demo cards', (dialect) => {
   let p: TestPlatform;
@@ -34,23 +37,63 @@ forEachDatabase('demo cards', (dialect) => {
   });
   after(() => p?.close());
 
-  const count = async (table: 'cards' | 'certificates' | 'audit_log') => Number((await p.store.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const count = async (table: 'cards' | 'certificates' | 'audit_log') =>
+    Number(
+      (
+        await p.store.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   it('creates one active card per demo holder, with its file in <data>/cards', async () => {
     assert.equal(first.created, DEMO_CARD_HOLDERS.length);
-    assert.deepEqual(first.cards.map((c) => c.file).sort(), DEMO_CARD_HOLDERS.map((h) => `demo-${h.identifier}.carte`).sort());
-    assert.deepEqual(readdirSync(cardsDir()).filter((f) => f.endsWith('.carte')).sort(), first.cards.map((c) => c.file).sort());
-    const rows = await p.store.db.selectFrom('cards as c').innerJoin('agents as a', 'a.id', 'c.agent_id').innerJoin('card_models as m', 'm.id', 'c.model_id')
-      .select(['c.id', 'c.state', 'c.file_name', 'c.serial', 'c.organization_id', 'a.identifier', 'a.organization_id as agent_org', 'm.code', 'm.population', 'm.profiles']).execute();
+    assert.deepEqual(
+      first.cards.map((c) => c.file).sort(),
+      DEMO_CARD_HOLDERS.map((h) => `demo-${h.identifier}.carte`).sort(),
+    );
+    assert.deepEqual(
+      readdirSync(cardsDir())
+        .filter((f) => f.endsWith('.carte'))
+        .sort(),
+      first.cards.map((c) => c.file).sort(),
+    );
+    const rows = await p.store.db
+      .selectFrom('cards as c')
+      .innerJoin('agents as a', 'a.id', 'c.agent_id')
+      .innerJoin('card_models as m', 'm.id', 'c.model_id')
+      .select([
+        'c.id',
+        'c.state',
+        'c.file_name',
+        'c.serial',
+        'c.organization_id',
+        'a.identifier',
+        'a.organization_id as agent_org',
+        'm.code',
+        'm.population',
+        'm.profiles',
+      ])
+      .execute();
     assert.equal(rows.length, DEMO_CARD_HOLDERS.length);
     for (const r of rows) {
       assert.equal(r.state, 'active');
       assert.ok(CARD_USABLE.includes(r.state as CardState));
       assert.equal(r.file_name, `demo-${r.identifier}.carte`);
       assert.equal(r.organization_id, r.agent_org);
-      const certs = await p.store.db.selectFrom('certificates as c').innerJoin('certification_authorities as ca', 'ca.id', 'c.ca_id')
-        .select(['c.profile', 'c.status', 'ca.name']).where('c.card_id', '=', r.id).orderBy('c.profile').execute();
-      assert.deepEqual(certs.map((c) => c.profile), (JSON.parse(r.profiles) as string[]).sort(), r.identifier);
+      const certs = await p.store.db
+        .selectFrom('certificates as c')
+        .innerJoin('certification_authorities as ca', 'ca.id', 'c.ca_id')
+        .select(['c.profile', 'c.status', 'ca.name'])
+        .where('c.card_id', '=', r.id)
+        .orderBy('c.profile')
+        .execute();
+      assert.deepEqual(
+        certs.map((c) => c.profile),
+        (JSON.parse(r.profiles) as string[]).sort(),
+        r.identifier,
+      );
       for (const c of certs) {
         assert.equal(c.status, 'valid');
         assert.equal(c.name, r.population, `${r.identifier}: certificate from the CA of the model's population`);
@@ -63,8 +106,13 @@ forEachDatabase('demo cards', (dialect) => {
 
   it('the demo PINs respect the PIN rules for every holder', async () => {
     for (const h of DEMO_CARD_HOLDERS) {
-      const { birth_date } = await p.store.db.selectFrom('agents').select('birth_date').where('identifier', '=', h.identifier).executeTakeFirstOrThrow();
-      for (const pin of Object.values(DEMO_CARD_PINS)) assert.deepEqual(pinFaults(pin, pin, birth_date), [], `${pin} for ${h.identifier}`);
+      const { birth_date } = await p.store.db
+        .selectFrom('agents')
+        .select('birth_date')
+        .where('identifier', '=', h.identifier)
+        .executeTakeFirstOrThrow();
+      for (const pin of Object.values(DEMO_CARD_PINS))
+        assert.deepEqual(pinFaults(pin, pin, birth_date), [], `${pin} for ${h.identifier}`);
     }
     assert.notEqual(DEMO_CARD_PINS.auth, DEMO_CARD_PINS.sign);
   });
@@ -98,31 +146,52 @@ forEachDatabase('demo cards', (dialect) => {
         const cert = new X509Certificate(Buffer.from((await card.readCertificate('sign'))!));
         const data = Buffer.from('bon pour accord');
         const sig = await card.sign('sign', data, DEMO_CARD_PINS.sign);
-        assert.ok((await import('node:crypto')).verify('sha256', data, { key: cert.publicKey, dsaEncoding: 'der' }, sig));
+        assert.ok(
+          (await import('node:crypto')).verify('sha256', data, { key: cert.publicKey, dsaEncoding: 'der' }, sig),
+        );
       } finally {
         await card.close();
       }
     }
     const card = await openVirtualCard(first.cards[0]!.path, chipKey);
-    await assert.rejects(card.verifyPin('auth', '0000'), (err: unknown) => err instanceof CardError && err.code === 'pin_wrong' && err.triesLeft === 2);
+    await assert.rejects(
+      card.verifyPin('auth', '0000'),
+      (err: unknown) => err instanceof CardError && err.code === 'pin_wrong' && err.triesLeft === 2,
+    );
     await card.verifyPin('auth', DEMO_CARD_PINS.auth); // back to 3 tries
     assert.equal((await card.identity()).pins.auth.triesLeft, 3);
     await card.close();
   });
 
   it('the certificates chain to the demo root with openssl verify', async () => {
-    const cas = await p.store.db.selectFrom('certification_authorities').select(['name', 'kind', 'certificate_der']).execute();
+    const cas = await p.store.db
+      .selectFrom('certification_authorities')
+      .select(['name', 'kind', 'certificate_der'])
+      .execute();
     const root = cas.find((c) => c.kind === 'root')!;
     const dir = p.dataDir;
     writeFileSync(join(dir, 'root.pem'), pem(root.certificate_der));
-    writeFileSync(join(dir, 'issuing.pem'), cas.filter((c) => c.kind === 'issuing').map((c) => pem(c.certificate_der)).join(''));
+    writeFileSync(
+      join(dir, 'issuing.pem'),
+      cas
+        .filter((c) => c.kind === 'issuing')
+        .map((c) => pem(c.certificate_der))
+        .join(''),
+    );
     const chipKey = loadChipKey(p.dataDir, {});
     for (const c of first.cards) {
       const card = await openVirtualCard(c.path, chipKey);
       const der = (await card.readCertificate('auth'))!;
       await card.close();
       writeFileSync(join(dir, 'leaf.pem'), pem(der));
-      const r = await openssl(['verify', '-CAfile', join(dir, 'root.pem'), '-untrusted', join(dir, 'issuing.pem'), join(dir, 'leaf.pem')]);
+      const r = await openssl([
+        'verify',
+        '-CAfile',
+        join(dir, 'root.pem'),
+        '-untrusted',
+        join(dir, 'issuing.pem'),
+        join(dir, 'leaf.pem'),
+      ]);
       assert.equal(r.status, 0, r.out);
       assert.match(r.out, /leaf\.pem: OK/);
     }
@@ -138,12 +207,19 @@ forEachDatabase('demo cards', (dialect) => {
       const signature = await card.sign('auth', Buffer.from(signInText(challenge, origin)), DEMO_CARD_PINS.auth);
       const certificate = (await card.readCertificate('auth'))!;
       const opened = await signInWithCard(p.ctx, { challengeId, certificate, signature, origin }, null);
-      const agent = await p.store.db.selectFrom('agents').select('identifier').where('id', '=', opened.agentId).executeTakeFirstOrThrow();
+      const agent = await p.store.db
+        .selectFrom('agents')
+        .select('identifier')
+        .where('id', '=', opened.agentId)
+        .executeTakeFirstOrThrow();
       assert.equal(agent.identifier, 'lefebvre.s77');
       // The SIGN key cannot stand in for the AUTH certificate.
       const again = await createSignInChallenge(p.ctx);
       const wrongKey = await card.sign('sign', Buffer.from(signInText(again.challenge, origin)), DEMO_CARD_PINS.sign);
-      await assert.rejects(signInWithCard(p.ctx, { challengeId: again.challengeId, certificate, signature: wrongKey, origin }, null), /ne correspond pas/);
+      await assert.rejects(
+        signInWithCard(p.ctx, { challengeId: again.challengeId, certificate, signature: wrongKey, origin }, null),
+        /ne correspond pas/,
+      );
     } finally {
       await card.close();
     }

@@ -5,6 +5,13 @@ import { test } from 'node:test';
 import { keepsCardOnDeparture } from '../../src/app/desk/card-incidents.ts';
 
 test('generals and general controllers of the 2nd section and reservists keep their card; others give it back', () => {
-  for (const c of ['Général de 2e section', 'deuxième section des officiers généraux', 'Contrôleur général, 2ème section', 'Réserviste opérationnel']) assert.equal(keepsCardOnDeparture(c), true, c);
-  for (const c of ['Officier', 'Général', 'Sous-officier', '2e section', null]) assert.equal(keepsCardOnDeparture(c), false, String(c));
+  for (const c of [
+    'Général de 2e section',
+    'deuxième section des officiers généraux',
+    'Contrôleur général, 2ème section',
+    'Réserviste opérationnel',
+  ])
+    assert.equal(keepsCardOnDeparture(c), true, c);
+  for (const c of ['Officier', 'Général', 'Sous-officier', '2e section', null])
+    assert.equal(keepsCardOnDeparture(c), false, String(c));
 });

@@ -9,13 +9,27 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { initSoftHsmToken, type SoftHsmToken } from '../../scripts/lib/softhsm.js';
 import { adminResponse, deriveCardAdminKey, pkcs11SoPin } from '../../src/cards/admin-key.ts';
-import { CardError, type AdminOperation, type CardDriver, type CardErrorCode, type CardSlot } from '../../src/cards/card.ts';
+import {
+  CardError,
+  type AdminOperation,
+  type CardDriver,
+  type CardErrorCode,
+  type CardSlot,
+} from '../../src/cards/card.ts';
 import { openFile } from '../../src/cards/chip.ts';
-import { createPkcs11Card, openPkcs11Card, PKCS11_CARD_FORMAT, type Pkcs11CardOptions } from '../../src/cards/pkcs11-card.ts';
+import {
+  createPkcs11Card,
+  openPkcs11Card,
+  PKCS11_CARD_FORMAT,
+  type Pkcs11CardOptions,
+} from '../../src/cards/pkcs11-card.ts';
 import { openssl } from '../support/openssl.ts';
 
 // @peculiar/x509 loads tsyringe, which wants a Reflect metadata API: an empty reader is enough.
-const reflect = Reflect as unknown as Record<'getMetadata' | 'getOwnMetadata' | 'defineMetadata', (() => undefined) | undefined>;
+const reflect = Reflect as unknown as Record<
+  'getMetadata' | 'getOwnMetadata' | 'defineMetadata',
+  (() => undefined) | undefined
+>;
 reflect.getMetadata ??= () => undefined;
 reflect.getOwnMetadata ??= () => undefined;
 reflect.defineMetadata ??= () => undefined;
@@ -30,14 +44,28 @@ let tokens: SoftHsmToken;
 const cards: CardDriver[] = [];
 
 function options(name: Name | 'x'): Pkcs11CardOptions {
-  return { modulePath: tokens.modulePath, tokenLabel: `carte-${name}`, stateFile: join(tokens.dir, `carte-${name}.pkcs11.json`), chipKey };
+  return {
+    modulePath: tokens.modulePath,
+    tokenLabel: `carte-${name}`,
+    stateFile: join(tokens.dir, `carte-${name}.pkcs11.json`),
+    chipKey,
+  };
 }
 
 before(async () => {
   // Every token exists before the module is loaded: SoftHSM reads its token list at C_Initialize.
-  tokens = await initSoftHsmToken({ label: 'carte-a', soPin: pkcs11SoPin(deriveCardAdminKey(master, SERIALS.a)), userPin: '0000' });
+  tokens = await initSoftHsmToken({
+    label: 'carte-a',
+    soPin: pkcs11SoPin(deriveCardAdminKey(master, SERIALS.a)),
+    userPin: '0000',
+  });
   for (const name of ['b', 'c', 'd'] as const) {
-    await initSoftHsmToken({ label: `carte-${name}`, soPin: pkcs11SoPin(deriveCardAdminKey(master, SERIALS[name])), userPin: '0000', dir: tokens.dir });
+    await initSoftHsmToken({
+      label: `carte-${name}`,
+      soPin: pkcs11SoPin(deriveCardAdminKey(master, SERIALS[name])),
+      userPin: '0000',
+      dir: tokens.dir,
+    });
   }
   await initSoftHsmToken({ label: 'carte-x', soPin: '12345678', userPin: '0000', dir: tokens.dir });
 });
@@ -48,7 +76,13 @@ after(async () => {
 
 async function make(name: Name): Promise<CardDriver> {
   const serial = SERIALS[name];
-  await createPkcs11Card({ ...options(name), serial, model: 'cims-agent', adminKey: deriveCardAdminKey(master, serial), holder: `Porteur ${name}` });
+  await createPkcs11Card({
+    ...options(name),
+    serial,
+    model: 'cims-agent',
+    adminKey: deriveCardAdminKey(master, serial),
+    holder: `Porteur ${name}`,
+  });
   const card = await openPkcs11Card(options(name));
   cards.push(card);
   return card;
@@ -86,11 +120,19 @@ async function certificateFor(spki: Uint8Array, cn: string): Promise<Uint8Array>
   return new Uint8Array(cert.rawData);
 }
 
-async function personalize(card: CardDriver, serial: string, slots: readonly CardSlot[]): Promise<Record<string, Uint8Array>> {
+async function personalize(
+  card: CardDriver,
+  serial: string,
+  slots: readonly CardSlot[],
+): Promise<Record<string, Uint8Array>> {
   const spki: Record<string, Uint8Array> = {};
   for (const slot of slots) {
     spki[slot] = await card.generateKeyPair(slot, await respond(card, serial, 'personalize'));
-    await card.writeCertificate(slot, await certificateFor(spki[slot]!, `Porteur ${slot}`), await respond(card, serial, 'personalize'));
+    await card.writeCertificate(
+      slot,
+      await certificateFor(spki[slot]!, `Porteur ${slot}`),
+      await respond(card, serial, 'personalize'),
+    );
   }
   return spki;
 }
@@ -103,7 +145,10 @@ async function activate(card: CardDriver, serial: string, auth = '1357', sign = 
 async function opensslVerifies(spki: Uint8Array, data: Uint8Array, sig: Uint8Array): Promise<boolean> {
   const tag = randomBytes(4).toString('hex');
   const f = (ext: string) => join(tokens.dir, `${tag}.${ext}`);
-  writeFileSync(f('pub'), createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }));
+  writeFileSync(
+    f('pub'),
+    createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }),
+  );
   writeFileSync(f('sig'), sig);
   writeFileSync(f('dat'), data);
   const r = await openssl(['dgst', '-sha256', '-verify', f('pub'), '-signature', f('sig'), f('dat')]);
@@ -112,18 +157,32 @@ async function opensslVerifies(spki: Uint8Array, data: Uint8Array, sig: Uint8Arr
 
 /** The token's user PIN, read from the sealed companion record with the chip key (tests only). */
 function userSecret(name: Name): string {
-  return openFile<{ userSecret: string }>(readFileSync(options(name).stateFile), PKCS11_CARD_FORMAT, chipKey, 'cartes-pkcs11-card').content.userSecret;
+  return openFile<{ userSecret: string }>(
+    readFileSync(options(name).stateFile),
+    PKCS11_CARD_FORMAT,
+    chipKey,
+    'cartes-pkcs11-card',
+  ).content.userSecret;
 }
 
 async function pkcs11Tool(name: Name, args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync('pkcs11-tool', ['--module', tokens.modulePath, '--token-label', `carte-${name}`, ...args], { encoding: 'utf8' });
+  const { stdout } = await execFileAsync(
+    'pkcs11-tool',
+    ['--module', tokens.modulePath, '--token-label', `carte-${name}`, ...args],
+    { encoding: 'utf8' },
+  );
   return stdout;
 }
 
 describe('PKCS#11 card on SoftHSM2', () => {
   test('a token prepared for another card key is refused', async () => {
     await assert.rejects(
-      createPkcs11Card({ ...options('x'), serial: '1240002999', model: 'cims-agent', adminKey: deriveCardAdminKey(master, '1240002999') }),
+      createPkcs11Card({
+        ...options('x'),
+        serial: '1240002999',
+        model: 'cims-agent',
+        adminKey: deriveCardAdminKey(master, '1240002999'),
+      }),
       isCardError('admin_refused', /n'a pas été préparé avec la clé d'administration de la carte 1240002999/),
     );
     await assert.rejects(openPkcs11Card(options('x')), isCardError('unreadable', /introuvable/));
@@ -138,7 +197,10 @@ describe('PKCS#11 card on SoftHSM2', () => {
     assert.equal(blank.driver, 'pkcs11');
     assert.deepEqual(blank.keys, []);
     const spki = await personalize(card, serial, ['auth', 'sign', 'enc']);
-    await assert.rejects(card.generateKeyPair('auth', await respond(card, serial, 'personalize')), isCardError('admin_refused'));
+    await assert.rejects(
+      card.generateKeyPair('auth', await respond(card, serial, 'personalize')),
+      isCardError('admin_refused'),
+    );
     const transport = await card.identity();
     assert.equal(transport.chipState, 'transport');
     assert.deepEqual(transport.keys, ['auth', 'sign', 'enc']);
@@ -152,7 +214,11 @@ describe('PKCS#11 card on SoftHSM2', () => {
     await activate(card, serial);
     assert.equal((await card.identity()).chipState, 'active');
     const data = Buffer.from(`cartes-action-v1\n${randomBytes(24).toString('base64')}`);
-    for (const [slot, pin] of [['auth', '1357'], ['enc', '1357'], ['sign', '2468']] as const) {
+    for (const [slot, pin] of [
+      ['auth', '1357'],
+      ['enc', '1357'],
+      ['sign', '2468'],
+    ] as const) {
       const sig = await card.sign(slot, data, pin);
       assert.equal(sig[0], 0x30);
       const pub = createPublicKey({ key: Buffer.from(spki[slot]!), format: 'der', type: 'spki' });
@@ -176,18 +242,30 @@ describe('PKCS#11 card on SoftHSM2', () => {
     const card = await make('b');
     await personalize(card, serial, ['auth', 'sign']);
     await assert.rejects(card.verifyPin('sign', '2468'), isCardError('pin_not_set', /PIN Propre/));
-    await assert.rejects(card.setPinWithAdmin('auth', await respond(card, serial, 'reset-pin:auth'), '1357'), isCardError('admin_refused'));
+    await assert.rejects(
+      card.setPinWithAdmin('auth', await respond(card, serial, 'reset-pin:auth'), '1357'),
+      isCardError('admin_refused'),
+    );
     await activate(card, serial);
     await assert.rejects(card.verifyPin('auth', '13a7'), isCardError('pin_format'));
-    await assert.rejects(card.sign('sign', Buffer.from('x'), '1357'), isCardError('pin_wrong', /^Code PIN erroné : il reste 2 essais\.$/, 2));
+    await assert.rejects(
+      card.sign('sign', Buffer.from('x'), '1357'),
+      isCardError('pin_wrong', /^Code PIN erroné : il reste 2 essais\.$/, 2),
+    );
     await card.sign('sign', Buffer.from('x'), '2468');
     assert.equal((await card.identity()).pins.sign.triesLeft, 3, 'success resets');
     await assert.rejects(card.verifyPin('sign', '0000'), isCardError('pin_wrong', undefined, 2));
     await assert.rejects(card.verifyPin('sign', '0001'), isCardError('pin_wrong', /il reste 1 essai\./, 1));
-    await assert.rejects(card.verifyPin('sign', '0002'), isCardError('pin_blocked', /PIN Propre est bloqué après trois erreurs/, 0));
+    await assert.rejects(
+      card.verifyPin('sign', '0002'),
+      isCardError('pin_blocked', /PIN Propre est bloqué après trois erreurs/, 0),
+    );
     await assert.rejects(card.sign('sign', Buffer.from('x'), '2468'), isCardError('pin_blocked'));
     // The PIN Global is untouched and still signs with AUTH.
-    assert.deepEqual((await card.identity()).pins, { auth: { set: true, triesLeft: 3, blocked: false }, sign: { set: true, triesLeft: 0, blocked: true } });
+    assert.deepEqual((await card.identity()).pins, {
+      auth: { set: true, triesLeft: 3, blocked: false },
+      sign: { set: true, triesLeft: 0, blocked: true },
+    });
     await card.sign('auth', Buffer.from('x'), '1357');
     await assert.rejects(card.sign('enc', Buffer.from('x'), '1357'), isCardError('no_key'));
     // Unblock under the administration key.
@@ -201,7 +279,13 @@ describe('PKCS#11 card on SoftHSM2', () => {
     cards.push(again);
     assert.equal((await again.identity()).pins.auth.triesLeft, 3);
     const raw = readFileSync(options('b').stateFile);
-    for (const needle of ['"7531"', '"8642"', userSecret('b'), deriveCardAdminKey(master, serial).toString('base64'), 'triesLeft']) {
+    for (const needle of [
+      '"7531"',
+      '"8642"',
+      userSecret('b'),
+      deriveCardAdminKey(master, serial).toString('base64'),
+      'triesLeft',
+    ]) {
       assert.equal(raw.indexOf(needle), -1, `${needle} in the companion record`);
     }
   });
@@ -214,11 +298,23 @@ describe('PKCS#11 card on SoftHSM2', () => {
     const r1 = adminResponse(key, c1, 'personalize');
     await card.generateKeyPair('auth', r1);
     await assert.rejects(card.generateKeyPair('sign', r1), isCardError('admin_refused', /aucun défi en cours/));
-    await assert.rejects(card.generateKeyPair('sign', await respond(card, SERIALS.d, 'personalize')), isCardError('admin_refused', /encore 2 essais/));
-    await assert.rejects(card.generateKeyPair('sign', await respond(card, serial, 'terminate')), isCardError('admin_refused', /encore 1 essai /));
+    await assert.rejects(
+      card.generateKeyPair('sign', await respond(card, SERIALS.d, 'personalize')),
+      isCardError('admin_refused', /encore 2 essais/),
+    );
+    await assert.rejects(
+      card.generateKeyPair('sign', await respond(card, serial, 'terminate')),
+      isCardError('admin_refused', /encore 1 essai /),
+    );
     assert.deepEqual((await card.identity()).keys, ['auth'], 'nothing generated on refusal');
-    await assert.rejects(card.generateKeyPair('sign', adminResponse(key, await card.adminChallenge(), 'set-pin:auth')), isCardError('admin_refused', /maintenant bloquée/));
-    await assert.rejects(card.generateKeyPair('sign', await respond(card, serial, 'personalize')), isCardError('admin_refused', /est bloquée/));
+    await assert.rejects(
+      card.generateKeyPair('sign', adminResponse(key, await card.adminChallenge(), 'set-pin:auth')),
+      isCardError('admin_refused', /maintenant bloquée/),
+    );
+    await assert.rejects(
+      card.generateKeyPair('sign', await respond(card, serial, 'personalize')),
+      isCardError('admin_refused', /est bloquée/),
+    );
     assert.equal((await card.identity()).adminTriesLeft, 0);
   });
 
@@ -229,7 +325,10 @@ describe('PKCS#11 card on SoftHSM2', () => {
     await assert.rejects(openPkcs11Card(options('d')), isCardError('unreadable'));
     writeFileSync(options('d').stateFile, recordA);
     await assert.rejects(openPkcs11Card(options('d')), isCardError('unreadable', /ne correspond pas à ce jeton/));
-    await assert.rejects(openPkcs11Card({ ...options('a'), chipKey: randomBytes(32) }), isCardError('unreadable', /autre clé de puce/));
+    await assert.rejects(
+      openPkcs11Card({ ...options('a'), chipKey: randomBytes(32) }),
+      isCardError('unreadable', /autre clé de puce/),
+    );
   });
 
   test('terminate erases the token; the card refuses everything but identity', async () => {
@@ -254,6 +353,9 @@ describe('PKCS#11 card on SoftHSM2', () => {
     await assert.rejects(card.terminate(Buffer.alloc(32)), refused);
     // The token itself holds nothing any more and the old user PIN is gone.
     assert.doesNotMatch(await pkcs11Tool('d', ['--list-objects']), /Public Key Object|Certificate Object/);
-    await assert.rejects(pkcs11Tool('d', ['--login', '--pin', secret, '--list-objects']), /CKR_USER_PIN_NOT_INITIALIZED|CKR_PIN_INCORRECT/);
+    await assert.rejects(
+      pkcs11Tool('d', ['--login', '--pin', secret, '--list-objects']),
+      /CKR_USER_PIN_NOT_INITIALIZED|CKR_PIN_INCORRECT/,
+    );
   });
 });

@@ -22,7 +22,11 @@ interface Run {
 /** Runs a command with a clean environment (no CARTES_* from the caller). */
 function run(file: string, args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, {
+      cwd,
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -37,7 +41,8 @@ function run(file: string, args: string[], env: Record<string, string> = {}, cwd
   });
 }
 
-const cartes = (args: string[], env?: Record<string, string>, cwd?: string) => run(process.execPath, [MAIN, ...args], env, cwd);
+const cartes = (args: string[], env?: Record<string, string>, cwd?: string) =>
+  run(process.execPath, [MAIN, ...args], env, cwd);
 
 /** A `node` found on PATH that is not the Node 24 running this test (the system one, e.g. v20). */
 function systemNode(): { path: string; major: number } | null {
@@ -119,7 +124,8 @@ describe('cartes CLI', () => {
     const first = await cartes(['--data', data, 'demo', 'pki']);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /IGC de démonstration créée/);
-    for (const ca of ['collectivites', 'etat', 'armees']) assert.ok(existsSync(join(data, 'pki', 'crl', `${ca}.crl`)), ca);
+    for (const ca of ['collectivites', 'etat', 'armees'])
+      assert.ok(existsSync(join(data, 'pki', 'crl', `${ca}.crl`)), ca);
     const second = await cartes(['--data', data, 'demo', 'pki']);
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /existe déjà/);
@@ -136,12 +142,18 @@ describe('cartes CLI', () => {
     const { ctx, store } = await openPlatform({ data }, {});
     try {
       const session = await redeemSignInLink(ctx, m[2]!, null);
-      const admin = await store.db.selectFrom('agents').select('id').where('identifier', '=', 'admin.national').executeTakeFirstOrThrow();
+      const admin = await store.db
+        .selectFrom('agents')
+        .select('id')
+        .where('identifier', '=', 'admin.national')
+        .executeTakeFirstOrThrow();
       assert.equal(session.agentId, admin.id);
     } finally {
       await store.close();
     }
-    const withUrl = await cartes(['--data', data, 'admin', 'sign-in-link', '--person', 'admin.national'], { CARTES_PUBLIC_URL: 'https://cartes.example.gouv.fr' });
+    const withUrl = await cartes(['--data', data, 'admin', 'sign-in-link', '--person', 'admin.national'], {
+      CARTES_PUBLIC_URL: 'https://cartes.example.gouv.fr',
+    });
     assert.match(withUrl.stdout, /^https:\/\/cartes\.example\.gouv\.fr\/connexion\?jeton=/);
   });
 
@@ -159,14 +171,20 @@ describe('cartes CLI', () => {
     const r = await cartes(['--data', data, 'import', 'agents', SAMPLE, '--org', '77011']);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split('\n');
-    assert.equal(lines[0], '12 ligne(s) lue(s) : 8 créé(s), 1 modifié(s), 0 inchangé(s), 3 ligne(s) rejetée(s), 0 désactivé(s).');
+    assert.equal(
+      lines[0],
+      '12 ligne(s) lue(s) : 8 créé(s), 1 modifié(s), 0 inchangé(s), 3 ligne(s) rejetée(s), 0 désactivé(s).',
+    );
     assert.equal(lines[1], 'Lignes rejetées (20 premières) :');
     assert.match(r.stdout, /ligne 8, date_naissance : date inexistante « 31\/02\/1990 »/);
     assert.match(r.stdout, /ligne 12, courriel : adresse électronique invalide/);
     assert.match(r.stdout, /Rapport complet : portail, rubrique « Import du flux SIRH » \(import [0-9a-f-]{36}\)\./);
     const again = await cartes(['--data', data, 'import', 'agents', SAMPLE, '--org', '77011']);
     assert.equal(again.code, 0);
-    assert.match(again.stdout, /^12 ligne\(s\) lue\(s\) : 0 créé\(s\), 0 modifié\(s\), 9 inchangé\(s\), 3 ligne\(s\) rejetée\(s\)/);
+    assert.match(
+      again.stdout,
+      /^12 ligne\(s\) lue\(s\) : 0 créé\(s\), 0 modifié\(s\), 9 inchangé\(s\), 3 ligne\(s\) rejetée\(s\)/,
+    );
 
     const unknownOrg = await cartes(['--data', data, 'import', 'agents', SAMPLE, '--org', 'NULLEPART']);
     assert.equal(unknownOrg.code, 1);
@@ -188,7 +206,10 @@ describe('cartes CLI', () => {
     try {
       const r = await cartes(['--db', join(data, 'cartes.sqlite'), 'verify-audit'], {}, elsewhere);
       assert.equal(r.code, 1, r.stdout + r.stderr);
-      assert.match(r.stderr, /^Erreur : Clé de scellement du journal d'audit introuvable \(.*audit\.key\) alors que ce journal est déjà scellé : indiquez le dossier de données de cette base/);
+      assert.match(
+        r.stderr,
+        /^Erreur : Clé de scellement du journal d'audit introuvable \(.*audit\.key\) alors que ce journal est déjà scellé : indiquez le dossier de données de cette base/,
+      );
       assert.equal(existsSync(join(elsewhere, 'data', 'audit.key')), false, 'no stray key left behind');
       const load = await cartes(['--db', join(data, 'cartes.sqlite'), 'demo', 'load'], {}, elsewhere);
       assert.equal(load.code, 1, 'nothing is written under a foreign key either');
@@ -202,8 +223,14 @@ describe('cartes CLI', () => {
   it('refuses an invalid configuration with "Configuration invalide" and exit code 1', async () => {
     const r = await cartes(['--data', data, 'serve'], { CARTES_PORT: 'abc' });
     assert.equal(r.code, 1, r.stdout);
-    assert.match(r.stderr, /^Erreur : Configuration invalide :\n {2}- CARTES_PORT : port invalide « abc » \(0 à 65535\)\./);
-    const several = await cartes(['--data', data, 'migrate'], { CARTES_BRANDING: 'rose', CARTES_SMTP_URL: 'http://mail' });
+    assert.match(
+      r.stderr,
+      /^Erreur : Configuration invalide :\n {2}- CARTES_PORT : port invalide « abc » \(0 à 65535\)\./,
+    );
+    const several = await cartes(['--data', data, 'migrate'], {
+      CARTES_BRANDING: 'rose',
+      CARTES_SMTP_URL: 'http://mail',
+    });
     assert.equal(several.code, 1);
     assert.match(several.stderr, /Configuration invalide/);
     assert.match(several.stderr, /CARTES_BRANDING : « rose » inconnu/);
@@ -222,7 +249,15 @@ describe('cartes CLI', () => {
       const load = await run(sys.path, [SHIM, '--data', shimData, 'demo', 'load']);
       assert.equal(load.code, 0, load.stderr);
       assert.match(load.stdout, /Données de démonstration chargées/);
-      const bad = await run(sys.path, [SHIM, '--data', shimData, 'admin', 'sign-in-link', '--person', 'personne.inconnue']);
+      const bad = await run(sys.path, [
+        SHIM,
+        '--data',
+        shimData,
+        'admin',
+        'sign-in-link',
+        '--person',
+        'personne.inconnue',
+      ]);
       assert.equal(bad.code, 1, 'the exit code of the Node 24 process is passed through');
       // The same shim run by Node 24 itself imports the CLI directly.
       const direct = await run(process.execPath, [SHIM, '--data', shimData, 'verify-audit']);

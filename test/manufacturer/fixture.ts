@@ -25,36 +25,96 @@ export interface FixtureBatch {
 
 /** Extra holders in an organisation (with photo unless told), for big batches. */
 export async function addHolders(p: TestPlatform, orgCode: string, count: number, prefix = 'prod'): Promise<string[]> {
-  const org = await p.store.db.selectFrom('organizations').select('id').where('code', '=', orgCode).executeTakeFirstOrThrow();
+  const org = await p.store.db
+    .selectFrom('organizations')
+    .select('id')
+    .where('code', '=', orgCode)
+    .executeTakeFirstOrThrow();
   const now = p.ctx.now().toISOString();
   const ids: string[] = [];
   const rows = Array.from({ length: count }, (_, i) => {
     const identifier = `${prefix}-${process.pid}-${++counter}-${i}`;
     ids.push(identifier);
     return {
-      id: p.ctx.newId(), organization_id: org.id, identifier, identifier_kind: 'internal', last_name: `Porteur ${letters(i)}`, first_names: 'Test',
-      sex: 'F', birth_date: '1985-01-01', birth_place: 'Brest', email: `${identifier}@exemple.fr`, phone: null, unit_address: null,
-      staff_status: 'civil', category: null, profile: null, habilitations: '[]', status: 'active', identity_verified: 1, directory_record: 1,
-      has_photo: 1, source: 'manual', feed_fingerprint: null, last_import_id: null, search_text: `porteur ${letters(i).toLowerCase()} test ${identifier}`, created_at: now, updated_at: now,
+      id: p.ctx.newId(),
+      organization_id: org.id,
+      identifier,
+      identifier_kind: 'internal',
+      last_name: `Porteur ${letters(i)}`,
+      first_names: 'Test',
+      sex: 'F',
+      birth_date: '1985-01-01',
+      birth_place: 'Brest',
+      email: `${identifier}@exemple.fr`,
+      phone: null,
+      unit_address: null,
+      staff_status: 'civil',
+      category: null,
+      profile: null,
+      habilitations: '[]',
+      status: 'active',
+      identity_verified: 1,
+      directory_record: 1,
+      has_photo: 1,
+      source: 'manual',
+      feed_fingerprint: null,
+      last_import_id: null,
+      search_text: `porteur ${letters(i).toLowerCase()} test ${identifier}`,
+      created_at: now,
+      updated_at: now,
     };
   });
-  for (let i = 0; i < rows.length; i += 50) await p.store.db.insertInto('agents').values(rows.slice(i, i + 50)).execute();
+  for (let i = 0; i < rows.length; i += 50)
+    await p.store.db
+      .insertInto('agents')
+      .values(rows.slice(i, i + 50))
+      .execute();
   return ids;
 }
 
-export async function validatedBatch(p: TestPlatform, orgCode: string, identifiers: string[], modelCode = 'cims-agent'): Promise<FixtureBatch> {
+export async function validatedBatch(
+  p: TestPlatform,
+  orgCode: string,
+  identifiers: string[],
+  modelCode = 'cims-agent',
+): Promise<FixtureBatch> {
   await ensureCardModels(p.ctx);
-  const model = await p.store.db.selectFrom('card_models').select('id').where('code', '=', modelCode).executeTakeFirstOrThrow();
-  const org = await p.store.db.selectFrom('organizations').select('id').where('code', '=', orgCode).executeTakeFirstOrThrow();
-  const agents = await p.store.db.selectFrom('agents').select(['id', 'identifier', 'organization_id']).where('identifier', 'in', identifiers).execute();
+  const model = await p.store.db
+    .selectFrom('card_models')
+    .select('id')
+    .where('code', '=', modelCode)
+    .executeTakeFirstOrThrow();
+  const org = await p.store.db
+    .selectFrom('organizations')
+    .select('id')
+    .where('code', '=', orgCode)
+    .executeTakeFirstOrThrow();
+  const agents = await p.store.db
+    .selectFrom('agents')
+    .select(['id', 'identifier', 'organization_id'])
+    .where('identifier', 'in', identifiers)
+    .execute();
   const now = p.ctx.now().toISOString();
   const batchId = p.ctx.newId();
   const n = ++counter;
   const number = `L-T${process.pid}-${n}`;
-  await p.store.db.insertInto('request_batches').values({
-    id: batchId, number, organization_id: org.id, state: 'validated', created_by: null, validated_by: null, validated_at: now,
-    sent_at: null, acknowledged_at: null, closed_at: null, created_at: now, updated_at: now,
-  }).execute();
+  await p.store.db
+    .insertInto('request_batches')
+    .values({
+      id: batchId,
+      number,
+      organization_id: org.id,
+      state: 'validated',
+      created_by: null,
+      validated_by: null,
+      validated_at: now,
+      sent_at: null,
+      acknowledged_at: null,
+      closed_at: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
   const byIdentifier = new Map<string, string>();
   const rows = identifiers.map((identifier, i) => {
     const agent = agents.find((a) => a.identifier === identifier);
@@ -62,12 +122,32 @@ export async function validatedBatch(p: TestPlatform, orgCode: string, identifie
     const id = p.ctx.newId();
     byIdentifier.set(identifier, id);
     return {
-      id, number: `D-T${process.pid}-${n}-${i}`, agent_id: agent.id, organization_id: agent.organization_id, model_id: model.id, kind: 'first_issue',
-      reason: null, state: 'validated', billing: 'free', price_cents: 0, batch_id: batchId, replaces_card_id: null, card_id: null,
-      created_by: null, signed_by: null, signed_at: now, rejection_reason: null, created_at: now, updated_at: now,
+      id,
+      number: `D-T${process.pid}-${n}-${i}`,
+      agent_id: agent.id,
+      organization_id: agent.organization_id,
+      model_id: model.id,
+      kind: 'first_issue',
+      reason: null,
+      state: 'validated',
+      billing: 'free',
+      price_cents: 0,
+      batch_id: batchId,
+      replaces_card_id: null,
+      card_id: null,
+      created_by: null,
+      signed_by: null,
+      signed_at: now,
+      rejection_reason: null,
+      created_at: now,
+      updated_at: now,
     };
   });
-  for (let i = 0; i < rows.length; i += 50) await p.store.db.insertInto('card_requests').values(rows.slice(i, i + 50)).execute();
+  for (let i = 0; i < rows.length; i += 50)
+    await p.store.db
+      .insertInto('card_requests')
+      .values(rows.slice(i, i + 50))
+      .execute();
   return { batchId, number, requestIds: rows.map((r) => r.id), byIdentifier };
 }
 
@@ -84,7 +164,8 @@ export async function pdfText(bytes: Uint8Array): Promise<string> {
     } catch {
       content = m[1]!;
     }
-    for (const h of content.matchAll(/<([0-9A-Fa-f]+)>\s*Tj/g)) out.push(Buffer.from(h[1]!, 'hex').toString('latin1').replace(/\x92/g, '\u2019').replace(/\x95/g, '\u2022'));
+    for (const h of content.matchAll(/<([0-9A-Fa-f]+)>\s*Tj/g))
+      out.push(Buffer.from(h[1]!, 'hex').toString('latin1').replace(/\x92/g, '\u2019').replace(/\x95/g, '\u2022'));
   }
   return out.join('\n');
 }

@@ -6,15 +6,35 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  activationCodeVerifier, canonicalJson, IN_KINDS, loadExchangeKey, OUT_KINDS, parseMessage, sealMessage, writeMessage,
+  activationCodeVerifier,
+  canonicalJson,
+  IN_KINDS,
+  loadExchangeKey,
+  OUT_KINDS,
+  parseMessage,
+  sealMessage,
+  writeMessage,
 } from '../../src/manufacturer/format.ts';
 
 const key = randomBytes(32);
 const spki = Buffer.alloc(91, 1).toString('base64');
-const production = () => sealMessage(key, {
-  id: 'production-1', kind: 'production', batchNumber: 'L-2026-0001', createdAt: '2026-11-25T10:00:00.000Z',
-  items: [{ requestId: 'r1', serial: '1240000001', keys: [{ slot: 'auth', spki }, { slot: 'sign', spki }] }],
-});
+const production = () =>
+  sealMessage(key, {
+    id: 'production-1',
+    kind: 'production',
+    batchNumber: 'L-2026-0001',
+    createdAt: '2026-11-25T10:00:00.000Z',
+    items: [
+      {
+        requestId: 'r1',
+        serial: '1240000001',
+        keys: [
+          { slot: 'auth', spki },
+          { slot: 'sign', spki },
+        ],
+      },
+    ],
+  });
 
 describe('exchange format cartes-fabricant v1', () => {
   it('seals and reads back a message; key order does not matter', () => {
@@ -35,21 +55,36 @@ describe('exchange format cartes-fabricant v1', () => {
 
   it('refuses any change of one character of a sealed message (fuzz)', () => {
     const text = JSON.stringify(production());
-    fc.assert(fc.property(fc.integer({ min: 0, max: text.length - 1 }), fc.integer({ min: 32, max: 126 }), (at, code) => {
-      const ch = String.fromCharCode(code);
-      fc.pre(text[at] !== ch);
-      const changed = text.slice(0, at) + ch + text.slice(at + 1);
-      const r = parseMessage(changed, key, IN_KINDS);
-      // Only a change JSON does not see (whitespace outside strings) may keep the same message.
-      if (r.ok) assert.deepEqual(JSON.parse(changed), JSON.parse(text));
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: text.length - 1 }), fc.integer({ min: 32, max: 126 }), (at, code) => {
+        const ch = String.fromCharCode(code);
+        fc.pre(text[at] !== ch);
+        const changed = text.slice(0, at) + ch + text.slice(at + 1);
+        const r = parseMessage(changed, key, IN_KINDS);
+        // Only a change JSON does not see (whitespace outside strings) may keep the same message.
+        if (r.ok) assert.deepEqual(JSON.parse(changed), JSON.parse(text));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('checks the items of each kind, in French', () => {
-    const bad = sealMessage(key, { id: 'p2', kind: 'production', batchNumber: 'L', createdAt: '2026-11-25T10:00:00.000Z', items: [{ requestId: 'r1', serial: '12', keys: [] }] });
-    assert.match((parseMessage(JSON.stringify(bad), key, IN_KINDS) as { reason: string }).reason, /Élément n° 1 invalide : demande ou numéro de carte invalide/);
+    const bad = sealMessage(key, {
+      id: 'p2',
+      kind: 'production',
+      batchNumber: 'L',
+      createdAt: '2026-11-25T10:00:00.000Z',
+      items: [{ requestId: 'r1', serial: '12', keys: [] }],
+    });
+    assert.match(
+      (parseMessage(JSON.stringify(bad), key, IN_KINDS) as { reason: string }).reason,
+      /Élément n° 1 invalide : demande ou numéro de carte invalide/,
+    );
     const v2 = { ...production(), version: 2 };
-    assert.match((parseMessage(JSON.stringify(v2), key, IN_KINDS) as { reason: string }).reason, /Version 2 du format non prise en charge/);
+    assert.match(
+      (parseMessage(JSON.stringify(v2), key, IN_KINDS) as { reason: string }).reason,
+      /Version 2 du format non prise en charge/,
+    );
   });
 
   it('writes messages atomically and keeps the exchange key in a 0600 file', () => {
@@ -61,7 +96,10 @@ describe('exchange format cartes-fabricant v1', () => {
       const k1 = loadExchangeKey(dir, {});
       assert.deepEqual(loadExchangeKey(dir, {}), k1);
       assert.equal(statSync(join(dir, 'manufacturer', 'exchange.key')).mode & 0o777, 0o600);
-      assert.deepEqual(loadExchangeKey(dir, { CARTES_MANUFACTURER_KEY: 'ab'.repeat(32) }), Buffer.from('ab'.repeat(32), 'hex'));
+      assert.deepEqual(
+        loadExchangeKey(dir, { CARTES_MANUFACTURER_KEY: 'ab'.repeat(32) }),
+        Buffer.from('ab'.repeat(32), 'hex'),
+      );
       assert.throws(() => loadExchangeKey(dir, { CARTES_MANUFACTURER_KEY: 'court' }), /64 caractères hexadécimaux/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -25,7 +25,10 @@ interface Received {
 async function startSmtp(port = 0): Promise<{ port: number; received: Received[]; close: () => Promise<void> }> {
   const received: Received[] = [];
   const server = new SMTPServer({
-    authOptional: true, secure: false, disabledCommands: ['STARTTLS'], logger: false,
+    authOptional: true,
+    secure: false,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
     onData(stream, session, callback) {
       const parts: Buffer[] = [];
       stream.on('data', (c: Buffer) => parts.push(c));
@@ -65,11 +68,20 @@ function header(raw: string, name: string): string {
   const head = raw.split(/\r?\n\r?\n/)[0]!.replace(/\r?\n[ \t]+/g, ' ');
   const line = head.split(/\r?\n/).find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
   if (!line) return '';
-  return line.slice(name.length + 1).trim()
+  return line
+    .slice(name.length + 1)
+    .trim()
     .replace(/\?=\s+=\?/g, '?==?')
-    .replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_m, _charset: string, enc: string, text: string) => enc.toUpperCase() === 'B'
-      ? Buffer.from(text, 'base64').toString('utf8')
-      : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8'));
+    .replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_m, _charset: string, enc: string, text: string) =>
+      enc.toUpperCase() === 'B'
+        ? Buffer.from(text, 'base64').toString('utf8')
+        : Buffer.from(
+            text
+              .replace(/_/g, ' ')
+              .replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16))),
+            'latin1',
+          ).toString('utf8'),
+    );
 }
 
 const SUBJECT = 'Import du flux SIRH « hr-feed-sample.csv » terminé';
@@ -81,13 +93,21 @@ forEachDatabase('mail', (dialect) => {
     while (cleanups.length) await cleanups.pop()!();
   });
   async function platform(smtpPort: number | null): Promise<TestPlatform> {
-    const p = await openTestPlatform(dialect, { env: smtpPort ? { CARTES_SMTP_URL: `smtp://127.0.0.1:${smtpPort}` } : {} });
+    const p = await openTestPlatform(dialect, {
+      env: smtpPort ? { CARTES_SMTP_URL: `smtp://127.0.0.1:${smtpPort}` } : {},
+    });
     cleanups.push(() => p.close());
     return p;
   }
-  const importSample = async (p: TestPlatform) => importAgents(p.ctx, await actorFor(p.ctx, 'lefebvre.s77'), {
-    organizationId: await orgId(p.ctx, '77011'), format: 'csv', full: false, fileName: 'hr-feed-sample.csv', input: Readable.from([SAMPLE]), bytesTotal: SAMPLE.length,
-  });
+  const importSample = async (p: TestPlatform) =>
+    importAgents(p.ctx, await actorFor(p.ctx, 'lefebvre.s77'), {
+      organizationId: await orgId(p.ctx, '77011'),
+      format: 'csv',
+      full: false,
+      fileName: 'hr-feed-sample.csv',
+      input: Readable.from([SAMPLE]),
+      bytesTotal: SAMPLE.length,
+    });
 
   it('sends the end-of-import mail through the SMTP server, once', async () => {
     const smtp = await startSmtp();
@@ -97,7 +117,10 @@ forEachDatabase('mail', (dialect) => {
 
     const run = await importSample(p);
     const mail = await p.store.db.selectFrom('mails').selectAll().executeTakeFirstOrThrow();
-    assert.deepEqual([mail.status, mail.transport, mail.recipient, mail.subject], ['queued', 'smtp', LEFEBVRE, SUBJECT]);
+    assert.deepEqual(
+      [mail.status, mail.transport, mail.recipient, mail.subject],
+      ['queued', 'smtp', LEFEBVRE, SUBJECT],
+    );
     assert.equal(smtp.received.length, 0, 'nothing is sent before the worker runs');
 
     assert.equal(await runDueJobs(p.ctx), 1);
@@ -122,16 +145,27 @@ forEachDatabase('mail', (dialect) => {
 
   it('queues no mail when the import is refused (the mail is part of the transaction)', async () => {
     const p = await platform(null);
-    await assert.rejects(importAgents(p.ctx, await actorFor(p.ctx, 'lefebvre.s77'), {
-      organizationId: await orgId(p.ctx, '77011'), format: 'csv', full: false, fileName: 'x.csv', input: Readable.from([Buffer.from([0, 1, 2, 3])]), bytesTotal: 4,
-    }), (err: unknown) => err instanceof AppError && err.code === 'invalid');
+    await assert.rejects(
+      importAgents(p.ctx, await actorFor(p.ctx, 'lefebvre.s77'), {
+        organizationId: await orgId(p.ctx, '77011'),
+        format: 'csv',
+        full: false,
+        fileName: 'x.csv',
+        input: Readable.from([Buffer.from([0, 1, 2, 3])]),
+        bytesTotal: 4,
+      }),
+      (err: unknown) => err instanceof AppError && err.code === 'invalid',
+    );
     assert.equal(await countRows(p.store.db, 'mails'), 0);
     assert.equal(await countRows(p.store.db, 'jobs'), 0);
     // A rolled-back transaction takes its queued mail with it.
-    await assert.rejects(p.store.db.transaction().execute(async (trx) => {
-      await queueMail(p.ctx, trx, { to: 'a@example.fr', subject: 'Annulé', text: 'x' });
-      throw new Error('rollback');
-    }), /rollback/);
+    await assert.rejects(
+      p.store.db.transaction().execute(async (trx) => {
+        await queueMail(p.ctx, trx, { to: 'a@example.fr', subject: 'Annulé', text: 'x' });
+        throw new Error('rollback');
+      }),
+      /rollback/,
+    );
     assert.equal(await countRows(p.store.db, 'mails'), 0);
     assert.equal(await countRows(p.store.db, 'jobs'), 0);
   });
@@ -139,7 +173,13 @@ forEachDatabase('mail', (dialect) => {
   it('without SMTP, writes each mail as an .eml file in <data>/mails', async () => {
     const p = await platform(null);
     assert.equal(p.config.smtpUrl, null);
-    const id = await p.store.db.transaction().execute((trx) => queueMail(p.ctx, trx, { to: 'hugues.dilindien@mairie-aubepierre.fr', subject: 'Votre carte est prête à être remise', text: 'Bonjour,\n\nVotre carte agent est disponible en mairie.\n' }));
+    const id = await p.store.db.transaction().execute((trx) =>
+      queueMail(p.ctx, trx, {
+        to: 'hugues.dilindien@mairie-aubepierre.fr',
+        subject: 'Votre carte est prête à être remise',
+        text: 'Bonjour,\n\nVotre carte agent est disponible en mairie.\n',
+      }),
+    );
     const file = join(p.dataDir, 'mails', `${id}.eml`);
     assert.equal(existsSync(file), false);
     assert.equal(await runDueJobs(p.ctx), 1);
@@ -182,7 +222,11 @@ forEachDatabase('mail', (dialect) => {
 
   it('takes over a job whose worker died once its lease has run out', async () => {
     const p = await platform(null);
-    const id = await p.store.db.transaction().execute((trx) => queueMail(p.ctx, trx, { to: 'agathe.leroy@mairie-aubepierre.fr', subject: 'Rappel', text: 'x' }));
+    const id = await p.store.db
+      .transaction()
+      .execute((trx) =>
+        queueMail(p.ctx, trx, { to: 'agathe.leroy@mairie-aubepierre.fr', subject: 'Rappel', text: 'x' }),
+      );
     const claimed = await claimJobs(p.store, 'worker-crashed', p.ctx.now(), 60_000, 10);
     assert.equal(claimed.length, 1);
     assert.equal(await runDueJobs(p.ctx), 0, 'leased to the crashed worker');

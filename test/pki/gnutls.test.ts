@@ -5,7 +5,13 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import { initPki, issueFromCsr, listAuthorities, pkiEnvironment, type PkiEnvironment } from '../../src/app/pki/certificates.ts';
+import {
+  initPki,
+  issueFromCsr,
+  listAuthorities,
+  pkiEnvironment,
+  type PkiEnvironment,
+} from '../../src/app/pki/certificates.ts';
 import { toPem } from '../../src/pki/profiles.ts';
 import { actorFor, forEachDatabase, openTestPlatform, tempDir, type TestPlatform } from '../support/platform.ts';
 
@@ -29,7 +35,9 @@ forEachDatabase('GnuTLS certtool interoperability', (dialect) => {
     pki = pkiEnvironment({ publicUrl: 'https://cartes.example.gouv.fr', dataDir: p.dataDir }, {});
     dir = tempDir('gnutls');
     const admin = await actorFor(p.ctx, 'admin.national');
-    await initPki(p.ctx, admin, pki, { custodianSecrets: ['premier secret du dépositaire', 'second secret du dépositaire'] });
+    await initPki(p.ctx, admin, pki, {
+      custodianSecrets: ['premier secret du dépositaire', 'second secret du dépositaire'],
+    });
     for (const a of await listAuthorities(p.ctx, admin)) {
       pems[a.name] = a.pem;
       writeFileSync(join(dir, `${a.name}.pem`), a.pem);
@@ -43,9 +51,27 @@ forEachDatabase('GnuTLS certtool interoperability', (dialect) => {
   const issue = async (profile: 'auth' | 'sign' | 'enc'): Promise<{ pem: string; caName: string }> => {
     const key = join(dir, `${profile}.key`);
     const csr = join(dir, `${profile}.csr`);
-    const made = run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-subj', '/CN=x', '-out', csr]);
+    const made = run('openssl', [
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      '-subj',
+      '/CN=x',
+      '-out',
+      csr,
+    ]);
     assert.equal(made.status, 0, made.out);
-    const c = await issueFromCsr(p.ctx, await actorFor(p.ctx, 'admin.national'), pki, { csr: readFileSync(csr, 'utf8'), profile, agentIdentifier: HUGUES });
+    const c = await issueFromCsr(p.ctx, await actorFor(p.ctx, 'admin.national'), pki, {
+      csr: readFileSync(csr, 'utf8'),
+      profile,
+      agentIdentifier: HUGUES,
+    });
     return { pem: c.pem, caName: c.caName };
   };
 
@@ -67,7 +93,26 @@ forEachDatabase('GnuTLS certtool interoperability', (dialect) => {
 
       // Another root as trust anchor: refused.
       const other = join(dir, 'other-root');
-      assert.equal(run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${other}.key`, '-subj', '/C=FR/O=Cartes Agents/CN=AC Racine Cartes Agents', '-days', '30', '-out', `${other}.pem`]).status, 0);
+      assert.equal(
+        run('openssl', [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          `${other}.key`,
+          '-subj',
+          '/C=FR/O=Cartes Agents/CN=AC Racine Cartes Agents',
+          '-days',
+          '30',
+          '-out',
+          `${other}.pem`,
+        ]).status,
+        0,
+      );
       const foreign = certtool(['--verify', '--load-ca-certificate', `${other}.pem`, '--infile', partial]);
       assert.notEqual(foreign.status, 0, foreign.out);
     });

@@ -44,8 +44,17 @@ function nodeVerifies(spki: Uint8Array, data: Uint8Array, signature: Uint8Array)
 async function exportPublicKeyWithPkcs11Tool(keyLabel: string): Promise<string> {
   const out = join(token.dir, `pub-${keyLabel}.der`);
   const r = await run('pkcs11-tool', [
-    '--module', token.modulePath, '--token-label', token.tokenLabel,
-    '--read-object', '--type', 'pubkey', '--label', keyLabel, '-o', out,
+    '--module',
+    token.modulePath,
+    '--token-label',
+    token.tokenLabel,
+    '--read-object',
+    '--type',
+    'pubkey',
+    '--label',
+    keyLabel,
+    '-o',
+    out,
   ]);
   assert.equal(r.code, 0, r.stderr);
   return out;
@@ -91,7 +100,13 @@ describe('Pkcs11KeyStore on SoftHSM2', () => {
 
       test('generate on the token; signatures verify with node:crypto and with openssl against the key exported by pkcs11-tool', async () => {
         ref = await store.generate(keyLabel, algorithm);
-        assert.deepEqual(ref, { store: 'pkcs11', module: token.modulePath, tokenLabel: 'cartes-test', keyLabel, algorithm });
+        assert.deepEqual(ref, {
+          store: 'pkcs11',
+          module: token.modulePath,
+          tokenLabel: 'cartes-test',
+          keyLabel,
+          algorithm,
+        });
         signer = await store.signer(ref);
         assert.equal(signer.algorithm, algorithm);
 
@@ -141,9 +156,15 @@ describe('Pkcs11KeyStore on SoftHSM2', () => {
           raw.C_FindObjectsFinal(session);
           assert.equal(handles.length, 1, 'the store is logged in: the private key is visible');
           const secretPart = algorithm === 'ecdsa-p256' ? lib.CKA_VALUE : lib.CKA_PRIVATE_EXPONENT;
-          assert.throws(() => raw.C_GetAttributeValue(session, handles[0]!, [{ type: secretPart }]), /CKR_ATTRIBUTE_SENSITIVE/);
+          assert.throws(
+            () => raw.C_GetAttributeValue(session, handles[0]!, [{ type: secretPart }]),
+            /CKR_ATTRIBUTE_SENSITIVE/,
+          );
           // Nor can it be wrapped out (CKA_EXTRACTABLE false): C_SetAttributeValue cannot turn it back on.
-          assert.throws(() => raw.C_SetAttributeValue(session, handles[0]!, [{ type: lib.CKA_EXTRACTABLE, value: true }]), /CKR_/);
+          assert.throws(
+            () => raw.C_SetAttributeValue(session, handles[0]!, [{ type: lib.CKA_EXTRACTABLE, value: true }]),
+            /CKR_/,
+          );
         } finally {
           raw.C_CloseSession(session);
           raw.close(); // no C_Finalize: the store owns the initialisation
@@ -151,8 +172,18 @@ describe('Pkcs11KeyStore on SoftHSM2', () => {
 
         // OpenSC's view of the key.
         const list = await run('pkcs11-tool', [
-          '--module', token.modulePath, '--token-label', token.tokenLabel, '--login', '--pin', USER_PIN,
-          '--list-objects', '--type', 'privkey', '--label', keyLabel,
+          '--module',
+          token.modulePath,
+          '--token-label',
+          token.tokenLabel,
+          '--login',
+          '--pin',
+          USER_PIN,
+          '--list-objects',
+          '--type',
+          'privkey',
+          '--label',
+          keyLabel,
         ]);
         assert.equal(list.code, 0, list.stderr);
         assert.match(list.stdout, /Access:\s+sensitive, always sensitive, never extractable, local/);
@@ -195,12 +226,25 @@ describe('Pkcs11KeyStore on SoftHSM2', () => {
   });
 
   test('while the token is logged in, a second store with a wrong PIN is still refused', async () => {
-    await store.signer({ store: 'pkcs11', module: token.modulePath, tokenLabel: token.tokenLabel, keyLabel: 'ca-ecdsa-p256', algorithm: 'ecdsa-p256' });
+    await store.signer({
+      store: 'pkcs11',
+      module: token.modulePath,
+      tokenLabel: token.tokenLabel,
+      keyLabel: 'ca-ecdsa-p256',
+      algorithm: 'ecdsa-p256',
+    });
     const wrong = new Pkcs11KeyStore(token.modulePath, token.tokenLabel, USER_PIN + '0');
     try {
       await assert.rejects(
-        wrong.signer({ store: 'pkcs11', module: token.modulePath, tokenLabel: token.tokenLabel, keyLabel: 'ca-ecdsa-p256', algorithm: 'ecdsa-p256' }),
-        (err: unknown) => err instanceof KeyStoreError && err.code === 'wrong_secret' && /^PIN incorrect/.test(err.message),
+        wrong.signer({
+          store: 'pkcs11',
+          module: token.modulePath,
+          tokenLabel: token.tokenLabel,
+          keyLabel: 'ca-ecdsa-p256',
+          algorithm: 'ecdsa-p256',
+        }),
+        (err: unknown) =>
+          err instanceof KeyStoreError && err.code === 'wrong_secret' && /^PIN incorrect/.test(err.message),
       );
     } finally {
       await wrong.close();
@@ -208,31 +252,57 @@ describe('Pkcs11KeyStore on SoftHSM2', () => {
   });
 
   test('existing labels, unknown keys, tokens and mismatched references are refused in French', async () => {
-    await assert.rejects(store.generate('ca-ecdsa-p256', 'ecdsa-p256'), (e: unknown) => e instanceof KeyStoreError && e.code === 'exists');
+    await assert.rejects(
+      store.generate('ca-ecdsa-p256', 'ecdsa-p256'),
+      (e: unknown) => e instanceof KeyStoreError && e.code === 'exists',
+    );
     const base = { store: 'pkcs11', module: token.modulePath, tokenLabel: token.tokenLabel } as const;
     await assert.rejects(
       store.signer({ ...base, keyLabel: 'absent', algorithm: 'ecdsa-p256' }),
-      (e: unknown) => e instanceof KeyStoreError && e.code === 'not_found' && /Clé « absent » introuvable/.test(e.message),
+      (e: unknown) =>
+        e instanceof KeyStoreError && e.code === 'not_found' && /Clé « absent » introuvable/.test(e.message),
     );
-    await assert.rejects(store.signer({ ...base, keyLabel: 'ca-ecdsa-p256', algorithm: 'rsa-2048' }), /n'est pas rsa-2048/);
-    await assert.rejects(store.signer({ ...base, keyLabel: 'ca-rsa-2048', algorithm: 'rsa-3072' }), /n'est pas rsa-3072 \(module de 2048 bits\)/);
-    await assert.rejects(store.signer({ ...base, tokenLabel: 'autre', keyLabel: 'k', algorithm: 'ecdsa-p256' }), /est sur le jeton « autre »/);
+    await assert.rejects(
+      store.signer({ ...base, keyLabel: 'ca-ecdsa-p256', algorithm: 'rsa-2048' }),
+      /n'est pas rsa-2048/,
+    );
+    await assert.rejects(
+      store.signer({ ...base, keyLabel: 'ca-rsa-2048', algorithm: 'rsa-3072' }),
+      /n'est pas rsa-3072 \(module de 2048 bits\)/,
+    );
+    await assert.rejects(
+      store.signer({ ...base, tokenLabel: 'autre', keyLabel: 'k', algorithm: 'ecdsa-p256' }),
+      /est sur le jeton « autre »/,
+    );
     await assert.rejects(store.signer({ store: 'file', path: '/x', algorithm: 'ecdsa-p256' }), /magasin PKCS#11/);
     await assert.rejects(store.generate('../x', 'ecdsa-p256'), /Libellé de clé invalide/);
 
     const noToken = new Pkcs11KeyStore(token.modulePath, 'absent', USER_PIN);
-    await assert.rejects(noToken.generate('k', 'ecdsa-p256'), (e: unknown) =>
-      e instanceof KeyStoreError && e.code === 'not_found' && /Jeton PKCS#11 « absent » introuvable .*« cartes-test »/.test(e.message),
+    await assert.rejects(
+      noToken.generate('k', 'ecdsa-p256'),
+      (e: unknown) =>
+        e instanceof KeyStoreError &&
+        e.code === 'not_found' &&
+        /Jeton PKCS#11 « absent » introuvable .*« cartes-test »/.test(e.message),
     );
     await noToken.close();
     const noModule = new Pkcs11KeyStore(join(token.dir, 'absent.so'), token.tokenLabel, USER_PIN);
-    await assert.rejects(noModule.generate('k', 'ecdsa-p256'), (e: unknown) => e instanceof KeyStoreError && e.code === 'unavailable');
+    await assert.rejects(
+      noModule.generate('k', 'ecdsa-p256'),
+      (e: unknown) => e instanceof KeyStoreError && e.code === 'unavailable',
+    );
     await noModule.close();
   });
 
   test('a closed store refuses to sign', async () => {
     const s = new Pkcs11KeyStore(token.modulePath, token.tokenLabel, USER_PIN);
-    const signer = await s.signer({ store: 'pkcs11', module: token.modulePath, tokenLabel: token.tokenLabel, keyLabel: 'ca-rsa-2048', algorithm: 'rsa-2048' });
+    const signer = await s.signer({
+      store: 'pkcs11',
+      module: token.modulePath,
+      tokenLabel: token.tokenLabel,
+      keyLabel: 'ca-rsa-2048',
+      algorithm: 'rsa-2048',
+    });
     await s.close();
     await s.close();
     await assert.rejects(signer.sign(Buffer.from('x')), /fermé/);
@@ -256,7 +326,10 @@ describe('ecdsaRawToDer', () => {
     const r = Buffer.alloc(32);
     r[31] = 0x7f;
     const s = Buffer.alloc(32, 0xff);
-    assert.deepEqual(Buffer.from(ecdsaRawToDer(Buffer.concat([r, s]))).toString('hex'), '3026' + '02017f' + '022100' + 'ff'.repeat(32));
+    assert.deepEqual(
+      Buffer.from(ecdsaRawToDer(Buffer.concat([r, s]))).toString('hex'),
+      '3026' + '02017f' + '022100' + 'ff'.repeat(32),
+    );
     assert.throws(() => ecdsaRawToDer(Buffer.alloc(63)), /longueur invalide/);
   });
 });

@@ -14,7 +14,6 @@ import { issuerIdentity, toHex } from '../../src/pki/ocsp.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { openssl } from '../support/openssl.ts';
 
-
 forEachDatabase('OCSP responder renewal', (dialect) => {
   let p: TestPlatform;
   let pki: PkiEnvironment;
@@ -25,17 +24,41 @@ forEachDatabase('OCSP responder renewal', (dialect) => {
     p = await openTestPlatform(dialect);
     dir = mkdtempSync(join(tmpdir(), 'cartes-renew-'));
     pki = pkiEnvironment(p.config, {});
-    await initPki(p.ctx, await actorFor(p.ctx, 'admin.national'), pki, { custodianSecrets: ['premier secret du dépositaire', 'second secret du dépositaire'] });
+    await initPki(p.ctx, await actorFor(p.ctx, 'admin.national'), pki, {
+      custodianSecrets: ['premier secret du dépositaire', 'second secret du dépositaire'],
+    });
     server = await startServer(p);
     for (const name of ['root', 'collectivites']) {
       const res = await fetch(`${server.baseUrl}/pki/ca/${name}.cer`);
       assert.equal(res.status, 200);
       writeFileSync(join(dir, `${name}.der`), Buffer.from(await res.arrayBuffer()));
-      assert.equal((await openssl(['x509', '-inform', 'DER', '-in', join(dir, `${name}.der`), '-out', join(dir, `${name}.pem`)])).status, 0);
+      assert.equal(
+        (await openssl(['x509', '-inform', 'DER', '-in', join(dir, `${name}.der`), '-out', join(dir, `${name}.pem`)]))
+          .status,
+        0,
+      );
     }
-    const made = await openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'a.key'), '-subj', '/CN=x', '-out', join(dir, 'a.csr')]);
+    const made = await openssl([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(dir, 'a.key'),
+      '-subj',
+      '/CN=x',
+      '-out',
+      join(dir, 'a.csr'),
+    ]);
     assert.equal(made.status, 0, made.out);
-    const c = await issueFromCsr(p.ctx, await actorFor(p.ctx, 'admin.national'), pki, { csr: readFileSync(join(dir, 'a.csr'), 'utf8'), profile: 'auth', agentIdentifier: '2010002684dh' });
+    const c = await issueFromCsr(p.ctx, await actorFor(p.ctx, 'admin.national'), pki, {
+      csr: readFileSync(join(dir, 'a.csr'), 'utf8'),
+      profile: 'auth',
+      agentIdentifier: '2010002684dh',
+    });
     writeFileSync(join(dir, 'a.pem'), c.pem);
   });
   after(async () => {
@@ -44,11 +67,31 @@ forEachDatabase('OCSP responder renewal', (dialect) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const responders = () => p.store.db.selectFrom('certification_authorities').select(['id', 'name', 'status', 'certificate_der', 'not_after', 'parent_id'])
-    .where('kind', '=', 'ocsp').orderBy('created_at').orderBy('name').execute();
+  const responders = () =>
+    p.store.db
+      .selectFrom('certification_authorities')
+      .select(['id', 'name', 'status', 'certificate_der', 'not_after', 'parent_id'])
+      .where('kind', '=', 'ocsp')
+      .orderBy('created_at')
+      .orderBy('name')
+      .execute();
   /** openssl ocsp against the server; the response is kept to see which responder signed it. */
-  const ocsp = (at: Date) => openssl(['ocsp', '-issuer', join(dir, 'collectivites.pem'), '-cert', join(dir, 'a.pem'), '-url', `${server.baseUrl}/pki/ocsp`,
-    '-CAfile', join(dir, 'root.pem'), '-attime', String(Math.floor(at.getTime() / 1000)), '-respout', join(dir, 'resp.der')]);
+  const ocsp = (at: Date) =>
+    openssl([
+      'ocsp',
+      '-issuer',
+      join(dir, 'collectivites.pem'),
+      '-cert',
+      join(dir, 'a.pem'),
+      '-url',
+      `${server.baseUrl}/pki/ocsp`,
+      '-CAfile',
+      join(dir, 'root.pem'),
+      '-attime',
+      String(Math.floor(at.getTime() / 1000)),
+      '-respout',
+      join(dir, 'resp.der'),
+    ]);
 
   it('renews nothing while the responders are fresh', async () => {
     assert.deepEqual(await renewOcspResponders(p.ctx, pki), []);
@@ -63,9 +106,16 @@ forEachDatabase('OCSP responder renewal', (dialect) => {
     const oldCollectivites = before.find((r) => r.name === 'collectivites-ocsp')!;
     // A source opened before the renewal (like another responder of this process) follows it too.
     const other = await openOcspSource(p.ctx, pki);
-    const issuing = await p.store.db.selectFrom('certification_authorities').select('certificate_der').where('name', '=', 'collectivites').executeTakeFirstOrThrow();
+    const issuing = await p.store.db
+      .selectFrom('certification_authorities')
+      .select('certificate_der')
+      .where('name', '=', 'collectivites')
+      .executeTakeFirstOrThrow();
     const keyHash = toHex(issuerIdentity(issuing.certificate_der).hashes.sha1.keyHash);
-    assert.deepEqual(Buffer.from((await other.responderFor(keyHash, 'sha1'))!.responder.certDer), Buffer.from(oldCollectivites.certificate_der));
+    assert.deepEqual(
+      Buffer.from((await other.responderFor(keyHash, 'sha1'))!.responder.certDer),
+      Buffer.from(oldCollectivites.certificate_der),
+    );
 
     const future = new Date(p.ctx.now().getTime() + 25 * 86_400_000);
     const later: AppContext = { ...p.ctx, now: () => future };
@@ -85,12 +135,19 @@ forEachDatabase('OCSP responder renewal', (dialect) => {
     assert.notEqual(renewed.id, oldCollectivites.id);
     assert.ok(new Date(renewed.not_after).getTime() - future.getTime() >= 29 * 86_400_000);
 
-    const audit = await p.store.db.selectFrom('audit_log').select(['action', 'target_id', 'outcome']).where('action', '=', 'pki.ocsp.renew').execute();
+    const audit = await p.store.db
+      .selectFrom('audit_log')
+      .select(['action', 'target_id', 'outcome'])
+      .where('action', '=', 'pki.ocsp.renew')
+      .execute();
     assert.equal(audit.length, 3);
     assert.ok(audit.some((a) => a.target_id === renewed.id && a.outcome === 'ok'));
 
     // The in-process sources were reloaded: the running server and the other source use the new responder.
-    assert.deepEqual(Buffer.from((await other.responderFor(keyHash, 'sha1'))!.responder.certDer), Buffer.from(renewed.certificate_der));
+    assert.deepEqual(
+      Buffer.from((await other.responderFor(keyHash, 'sha1'))!.responder.certDer),
+      Buffer.from(renewed.certificate_der),
+    );
     other.stop();
     // The new responder's certificate starts 25 days from now: openssl checks the chain at that date.
     const answer = await ocsp(future);
@@ -98,7 +155,10 @@ forEachDatabase('OCSP responder renewal', (dialect) => {
     assert.match(answer.out, /Response verify OK/);
     assert.match(answer.out, /a\.pem: good/);
     const resp = readFileSync(join(dir, 'resp.der'));
-    assert.ok(resp.indexOf(Buffer.from(renewed.certificate_der)) >= 0, 'signed by the new responder (its certificate is in the response)');
+    assert.ok(
+      resp.indexOf(Buffer.from(renewed.certificate_der)) >= 0,
+      'signed by the new responder (its certificate is in the response)',
+    );
     assert.equal(resp.indexOf(Buffer.from(oldCollectivites.certificate_der)), -1);
 
     // Nothing left to renew the same day.
@@ -108,16 +168,35 @@ forEachDatabase('OCSP responder renewal', (dialect) => {
   it('a responder process reloads on its timer', async () => {
     const source = await openOcspSource(p.ctx, pki, { reloadMs: 50 });
     try {
-      const issuing = await p.store.db.selectFrom('certification_authorities').select('certificate_der').where('name', '=', 'etat').executeTakeFirstOrThrow();
+      const issuing = await p.store.db
+        .selectFrom('certification_authorities')
+        .select('certificate_der')
+        .where('name', '=', 'etat')
+        .executeTakeFirstOrThrow();
       const keyHash = toHex(issuerIdentity(issuing.certificate_der).hashes.sha1.keyHash);
-      const current = await p.store.db.selectFrom('certification_authorities').select(['id', 'certificate_der']).where('name', '=', 'etat-ocsp').executeTakeFirstOrThrow();
-      assert.deepEqual(Buffer.from((await source.responderFor(keyHash, 'sha1'))!.responder.certDer), Buffer.from(current.certificate_der));
+      const current = await p.store.db
+        .selectFrom('certification_authorities')
+        .select(['id', 'certificate_der'])
+        .where('name', '=', 'etat-ocsp')
+        .executeTakeFirstOrThrow();
+      assert.deepEqual(
+        Buffer.from((await source.responderFor(keyHash, 'sha1'))!.responder.certDer),
+        Buffer.from(current.certificate_der),
+      );
       // Renewed 50 days later, as if by another process: only the timer tells this source.
       // (A store object of its own: the in-process reload only reaches sources of the same store.)
-      const later: AppContext = { ...p.ctx, store: { ...p.ctx.store }, now: () => new Date(Date.now() + 50 * 86_400_000) };
+      const later: AppContext = {
+        ...p.ctx,
+        store: { ...p.ctx.store },
+        now: () => new Date(Date.now() + 50 * 86_400_000),
+      };
       const done = await renewOcspResponders(later, pki);
       assert.equal(done.length, 3);
-      const renewed = await p.store.db.selectFrom('certification_authorities').select('certificate_der').where('name', '=', 'etat-ocsp').executeTakeFirstOrThrow();
+      const renewed = await p.store.db
+        .selectFrom('certification_authorities')
+        .select('certificate_der')
+        .where('name', '=', 'etat-ocsp')
+        .executeTakeFirstOrThrow();
       let der = Buffer.alloc(0);
       for (let i = 0; i < 40; i++) {
         der = Buffer.from((await source.responderFor(keyHash, 'sha1'))!.responder.certDer);

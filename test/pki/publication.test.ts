@@ -6,12 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forEachDatabase, openTestPlatform, actorFor, type TestPlatform } from '../support/platform.ts';
 import { startServer, type TestServer } from '../support/http.ts';
-import { initPki, issueFromCsr, pkiEnvironment, revokeCertificate, type PkiEnvironment } from '../../src/app/pki/certificates.ts';
+import {
+  initPki,
+  issueFromCsr,
+  pkiEnvironment,
+  revokeCertificate,
+  type PkiEnvironment,
+} from '../../src/app/pki/certificates.ts';
 import { publishCrl } from '../../src/app/pki/publication.ts';
 import { registerPkiJobs } from '../../src/jobs/pki-jobs.ts';
 import { runDueJobs } from '../../src/jobs/worker.ts';
 import { openssl } from '../support/openssl.ts';
-
 
 forEachDatabase('CRL and OCSP publication', (dialect) => {
   let p: TestPlatform;
@@ -23,20 +28,61 @@ forEachDatabase('CRL and OCSP publication', (dialect) => {
   const issue = async (name: string): Promise<string> => {
     const key = join(dir, `${name}.key`);
     const csr = join(dir, `${name}.csr`);
-    const made = await openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-subj', '/CN=x', '-out', csr]);
+    const made = await openssl([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      '-subj',
+      '/CN=x',
+      '-out',
+      csr,
+    ]);
     assert.equal(made.status, 0, made.out);
     const admin = await actorFor(p.ctx, 'admin.national');
-    const c = await issueFromCsr(p.ctx, admin, pki, { csr: readFileSync(csr, 'utf8'), profile: 'auth', agentIdentifier: '2010002684dh' });
+    const c = await issueFromCsr(p.ctx, admin, pki, {
+      csr: readFileSync(csr, 'utf8'),
+      profile: 'auth',
+      agentIdentifier: '2010002684dh',
+    });
     writeFileSync(join(dir, `${name}.pem`), c.pem);
     return c.serial;
   };
-  const ocsp = (name: string, extra: string[] = []) => openssl(['ocsp', '-issuer', join(dir, 'collectivites.pem'), '-cert', join(dir, `${name}.pem`), '-url', `${server.baseUrl}/pki/ocsp`, '-CAfile', join(dir, 'root.pem'), ...extra]);
+  const ocsp = (name: string, extra: string[] = []) =>
+    openssl([
+      'ocsp',
+      '-issuer',
+      join(dir, 'collectivites.pem'),
+      '-cert',
+      join(dir, `${name}.pem`),
+      '-url',
+      `${server.baseUrl}/pki/ocsp`,
+      '-CAfile',
+      join(dir, 'root.pem'),
+      ...extra,
+    ]);
   const crlText = async () => {
     const res = await fetch(`${server.baseUrl}/pki/crl/collectivites.crl`);
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'application/pkix-crl');
     writeFileSync(join(dir, 'c.crl'), Buffer.from(await res.arrayBuffer()));
-    const r = await openssl(['crl', '-inform', 'DER', '-in', join(dir, 'c.crl'), '-CAfile', join(dir, 'chain.pem'), '-verify', '-noout', '-text']);
+    const r = await openssl([
+      'crl',
+      '-inform',
+      'DER',
+      '-in',
+      join(dir, 'c.crl'),
+      '-CAfile',
+      join(dir, 'chain.pem'),
+      '-verify',
+      '-noout',
+      '-text',
+    ]);
     assert.equal(r.status, 0, r.out);
     assert.match(r.out, /verify OK/);
     return r.out;
@@ -46,14 +92,20 @@ forEachDatabase('CRL and OCSP publication', (dialect) => {
     p = await openTestPlatform(dialect);
     dir = mkdtempSync(join(tmpdir(), 'cartes-pub-'));
     pki = pkiEnvironment(p.config, {});
-    await initPki(p.ctx, await actorFor(p.ctx, 'admin.national'), pki, { custodianSecrets: ['premier secret du dépositaire', 'second secret du dépositaire'] });
+    await initPki(p.ctx, await actorFor(p.ctx, 'admin.national'), pki, {
+      custodianSecrets: ['premier secret du dépositaire', 'second secret du dépositaire'],
+    });
     registerPkiJobs(pki);
     server = await startServer(p);
     for (const name of ['root', 'collectivites']) {
       const res = await fetch(`${server.baseUrl}/pki/ca/${name}.cer`);
       assert.equal(res.status, 200);
       writeFileSync(join(dir, `${name}.der`), Buffer.from(await res.arrayBuffer()));
-      assert.equal((await openssl(['x509', '-inform', 'DER', '-in', join(dir, `${name}.der`), '-out', join(dir, `${name}.pem`)])).status, 0);
+      assert.equal(
+        (await openssl(['x509', '-inform', 'DER', '-in', join(dir, `${name}.der`), '-out', join(dir, `${name}.pem`)]))
+          .status,
+        0,
+      );
       certs[name] = readFileSync(join(dir, `${name}.pem`), 'utf8');
     }
     writeFileSync(join(dir, 'chain.pem'), certs['collectivites']! + certs['root']!);
@@ -81,7 +133,17 @@ forEachDatabase('CRL and OCSP publication', (dialect) => {
     assert.match((await ocsp('a', ['-no_nonce'])).out, /a\.pem: revoked/);
 
     // A serial the CA never issued: same issuer, certificate made by hand with another serial.
-    const bogus = await openssl(['ocsp', '-issuer', join(dir, 'collectivites.pem'), '-serial', '0x0123456789abcdef', '-url', `${server.baseUrl}/pki/ocsp`, '-CAfile', join(dir, 'root.pem')]);
+    const bogus = await openssl([
+      'ocsp',
+      '-issuer',
+      join(dir, 'collectivites.pem'),
+      '-serial',
+      '0x0123456789abcdef',
+      '-url',
+      `${server.baseUrl}/pki/ocsp`,
+      '-CAfile',
+      join(dir, 'root.pem'),
+    ]);
     assert.match(bogus.out, /unknown/);
   });
 
@@ -93,7 +155,9 @@ forEachDatabase('CRL and OCSP publication', (dialect) => {
     assert.equal((await admin.post(`/api/certificates/${b}/suspend`, {})).status, 200);
     assert.equal((await admin.post(`/api/certificates/${c}/revoke`, { reason: 'affiliationChanged' })).status, 200);
     // The outbox job republishes the CRL after each change.
-    while ((await runDueJobs(p.ctx)) > 0) { /* drain */ }
+    while ((await runDueJobs(p.ctx)) > 0) {
+      /* drain */
+    }
     let text = await crlText();
     assert.match(text, new RegExp(b.toUpperCase()));
     assert.match(text, /Certificate Hold/);
@@ -102,7 +166,9 @@ forEachDatabase('CRL and OCSP publication', (dialect) => {
     assert.match((await ocsp('b')).out, /b\.pem: revoked/);
 
     assert.equal((await admin.post(`/api/certificates/${b}/resume`, {})).status, 200);
-    while ((await runDueJobs(p.ctx)) > 0) { /* drain */ }
+    while ((await runDueJobs(p.ctx)) > 0) {
+      /* drain */
+    }
     text = await crlText();
     assert.doesNotMatch(text, new RegExp(b.toUpperCase()));
     assert.match(text, new RegExp(c.toUpperCase()));

@@ -13,7 +13,11 @@ const NODE = process.execPath;
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [join(ROOT, 'src', 'cli', 'main.ts'), ...args], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NODE, [join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -40,7 +44,9 @@ forEachDatabase('audit chain', (dialect) => {
   });
 
   const verify = (): Promise<AuditVerification> => verifyAuditChain(p.store);
-  const row = async (seq: number): Promise<AuditTable> => ({ ...(await p.store.db.selectFrom('audit_log').selectAll().where('seq', '=', seq).executeTakeFirstOrThrow()) });
+  const row = async (seq: number): Promise<AuditTable> => ({
+    ...(await p.store.db.selectFrom('audit_log').selectAll().where('seq', '=', seq).executeTakeFirstOrThrow()),
+  });
   const reinsert = async (r: AuditTable): Promise<void> => {
     await p.store.db.insertInto('audit_log').values(r).execute();
   };
@@ -66,7 +72,10 @@ forEachDatabase('audit chain', (dialect) => {
     assert.ok(n > 30, `demo data writes a real chain (${n} records)`);
     await assertIntact('after demo load');
     const seqs = await p.store.db.selectFrom('audit_log').select('seq').orderBy('seq').execute();
-    assert.deepEqual(seqs.map((r) => r.seq), Array.from({ length: n }, (_, i) => i + 1));
+    assert.deepEqual(
+      seqs.map((r) => r.seq),
+      Array.from({ length: n }, (_, i) => i + 1),
+    );
     const head = await p.store.db.selectFrom('audit_head').select(['seq', 'hash']).executeTakeFirstOrThrow();
     assert.equal(head.hash, (await row(n)).hash);
   });
@@ -85,10 +94,19 @@ forEachDatabase('audit chain', (dialect) => {
     const k = Math.floor(n / 2) + 1;
     const original = await row(k);
     const edits: [string, () => Promise<unknown>][] = [
-      ['outcome', () => sql`update audit_log set outcome = ${original.outcome === 'ok' ? 'refused' : 'ok'} where seq = ${k}`.execute(p.store.db)],
+      [
+        'outcome',
+        () =>
+          sql`update audit_log set outcome = ${original.outcome === 'ok' ? 'refused' : 'ok'} where seq = ${k}`.execute(
+            p.store.db,
+          ),
+      ],
       ['actor', () => sql`update audit_log set actor_id = ${'someone-else'} where seq = ${k}`.execute(p.store.db)],
       ['time', () => sql`update audit_log set at = ${'2000-01-01T00:00:00.000Z'} where seq = ${k}`.execute(p.store.db)],
-      ['evidence', () => sql`update audit_log set evidence = ${'["piece-ajoutee"]'} where seq = ${k}`.execute(p.store.db)],
+      [
+        'evidence',
+        () => sql`update audit_log set evidence = ${'["piece-ajoutee"]'} where seq = ${k}`.execute(p.store.db),
+      ],
     ];
     for (const [field, edit] of edits) {
       await edit();
@@ -112,7 +130,12 @@ forEachDatabase('audit chain', (dialect) => {
   });
 
   it('detects reordering (two records swap their numbers) at the first of the two', async () => {
-    const pairs: [number, number][] = [[1, 2], [Math.floor(n / 2), Math.floor(n / 2) + 1], [n - 1, n], [3, n - 2]];
+    const pairs: [number, number][] = [
+      [1, 2],
+      [Math.floor(n / 2), Math.floor(n / 2) + 1],
+      [n - 1, n],
+      [3, n - 2],
+    ];
     for (const [a, b] of pairs) {
       await sql`update audit_log set seq = ${-1} where seq = ${a}`.execute(p.store.db);
       await sql`update audit_log set seq = ${a} where seq = ${b}`.execute(p.store.db);
@@ -127,11 +150,21 @@ forEachDatabase('audit chain', (dialect) => {
 
   it('detects a truncated tail (last records removed, head left alone)', async () => {
     for (const drop of [1, 3]) {
-      const saved = await p.store.db.selectFrom('audit_log').selectAll().where('seq', '>', n - drop).orderBy('seq').execute();
+      const saved = await p.store.db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('seq', '>', n - drop)
+        .orderBy('seq')
+        .execute();
       assert.equal(saved.length, drop);
       await sql`delete from audit_log where seq > ${n - drop}`.execute(p.store.db);
       const v = await verify();
-      assertBrokenAt(v, n - drop + 1, /tête de chaîne annonce \d+ enregistrements, \d+ trouvés/, `truncation of ${drop} record(s)`);
+      assertBrokenAt(
+        v,
+        n - drop + 1,
+        /tête de chaîne annonce \d+ enregistrements, \d+ trouvés/,
+        `truncation of ${drop} record(s)`,
+      );
       assert.equal(v.checked, n - drop);
       for (const r of saved) await reinsert({ ...r });
     }
@@ -148,14 +181,18 @@ forEachDatabase('audit chain', (dialect) => {
       // Without the key, a forger can leave the old seal, blank it, or seal with a key of their own.
       const forgedMacs = [head.mac, '', headMac(Buffer.alloc(32, 7), n - 1, previous.hash)];
       for (const mac of forgedMacs) {
-        await sql`update audit_head set seq = ${n - 1}, hash = ${previous.hash}, mac = ${mac} where id = 1`.execute(p.store.db);
+        await sql`update audit_head set seq = ${n - 1}, hash = ${previous.hash}, mac = ${mac} where id = 1`.execute(
+          p.store.db,
+        );
         const v = await verify();
         assert.equal(v.ok, false, `forged head with mac « ${mac.slice(0, 8)}… » detected`);
         assert.equal(v.firstBroken?.seq, n - 1);
         assert.match(v.firstBroken?.reason ?? '', /sceau de la tête de chaîne est invalide/);
       }
     } finally {
-      await sql`update audit_head set seq = ${head.seq}, hash = ${head.hash}, mac = ${head.mac} where id = 1`.execute(p.store.db);
+      await sql`update audit_head set seq = ${head.seq}, hash = ${head.hash}, mac = ${head.mac} where id = 1`.execute(
+        p.store.db,
+      );
       await reinsert(last);
     }
     await assertIntact('after restoring the head and the last record');
@@ -166,11 +203,15 @@ forEachDatabase('audit chain', (dialect) => {
       const original = await row(k);
       const forged = { ...original, summary: '{"falsifie":true}' };
       forged.hash = auditHash(original.prev_hash, forged);
-      await sql`update audit_log set summary = ${forged.summary}, hash = ${forged.hash} where seq = ${k}`.execute(p.store.db);
+      await sql`update audit_log set summary = ${forged.summary}, hash = ${forged.hash} where seq = ${k}`.execute(
+        p.store.db,
+      );
       const v = await verify();
       if (k < n) assertBrokenAt(v, k + 1, /empreinte précédente/, `forged record ${k}`);
       else assertBrokenAt(v, n + 1, /tête de chaîne/, 'forged last record (head hash differs)');
-      await sql`update audit_log set summary = ${original.summary}, hash = ${original.hash} where seq = ${k}`.execute(p.store.db);
+      await sql`update audit_log set summary = ${original.summary}, hash = ${original.hash} where seq = ${k}`.execute(
+        p.store.db,
+      );
     }
     await assertIntact('after undoing the forgeries');
   });
@@ -187,7 +228,12 @@ forEachDatabase('audit chain', (dialect) => {
     try {
       const bad = await runCli(args);
       assert.equal(bad.code, 2, bad.stdout + bad.stderr);
-      assert.match(bad.stderr, new RegExp(`Journal d'audit ALTÉRÉ : premier enregistrement en défaut n° ${k} — l'empreinte ne correspond pas au contenu \\(enregistrement modifié\\)\\.`));
+      assert.match(
+        bad.stderr,
+        new RegExp(
+          `Journal d'audit ALTÉRÉ : premier enregistrement en défaut n° ${k} — l'empreinte ne correspond pas au contenu \\(enregistrement modifié\\)\\.`,
+        ),
+      );
       assert.equal(bad.stdout, '');
     } finally {
       await sql`update audit_log set summary = ${before.summary} where seq = ${k}`.execute(p.store.db);

@@ -23,35 +23,82 @@ export interface FixtureCard {
 }
 
 async function fixtureModel(p: TestPlatform): Promise<string> {
-  const found = await p.store.db.selectFrom('card_models').select('id').where('code', '=', 'collectivites-2017').executeTakeFirst();
+  const found = await p.store.db
+    .selectFrom('card_models')
+    .select('id')
+    .where('code', '=', 'collectivites-2017')
+    .executeTakeFirst();
   if (found) return found.id;
   const id = p.ctx.newId();
-  await p.store.db.insertInto('card_models').values({
-    id, code: 'collectivites-2017', label: 'Carte pour les agents des collectivités territoriales 2017-2020', population: 'collectivites',
-    kind: 'personalizable', profiles: JSON.stringify(['auth', 'sign']), card_years: 6, status: 'active', created_at: new Date().toISOString(),
-  }).execute();
+  await p.store.db
+    .insertInto('card_models')
+    .values({
+      id,
+      code: 'collectivites-2017',
+      label: 'Carte pour les agents des collectivités territoriales 2017-2020',
+      population: 'collectivites',
+      kind: 'personalizable',
+      profiles: JSON.stringify(['auth', 'sign']),
+      card_years: 6,
+      status: 'active',
+      created_at: new Date().toISOString(),
+    })
+    .execute();
   return id;
 }
 
 /** A card of `identifier`, shipped to the holder's own organisation, in `state` (default received). */
-export async function cardOnDesk(p: TestPlatform, identifier: string, state: CardState = 'received'): Promise<FixtureCard> {
+export async function cardOnDesk(
+  p: TestPlatform,
+  identifier: string,
+  state: CardState = 'received',
+): Promise<FixtureCard> {
   const pki = await ensureTestPki(p);
-  const agent = await p.store.db.selectFrom('agents').select(['id', 'organization_id']).where('identifier', '=', identifier).executeTakeFirstOrThrow();
+  const agent = await p.store.db
+    .selectFrom('agents')
+    .select(['id', 'organization_id'])
+    .where('identifier', '=', identifier)
+    .executeTakeFirstOrThrow();
   const modelId = await fixtureModel(p);
   const cardId = p.ctx.newId();
   const serial = `199${String(process.pid % 10000).padStart(4, '0')}${String(++counter).padStart(3, '0')}`;
   const now = p.ctx.now().toISOString();
-  await p.store.db.insertInto('cards').values({
-    id: cardId, serial, model_id: modelId, agent_id: agent.id, organization_id: agent.organization_id, operator_organization_id: agent.organization_id,
-    request_id: null, batch_id: null, state, state_changed_at: now, letter_state: 'sent', letter_sent_at: now,
-    activation_code_hash: null, activation_code_attempts: 0, activation_code_used_at: null, file_name: null,
-    produced_at: now, shipped_at: now, received_at: state === 'received' ? now : null, received_by: null, expires_at: null, created_at: now, updated_at: now,
-  }).execute();
+  await p.store.db
+    .insertInto('cards')
+    .values({
+      id: cardId,
+      serial,
+      model_id: modelId,
+      agent_id: agent.id,
+      organization_id: agent.organization_id,
+      operator_organization_id: agent.organization_id,
+      request_id: null,
+      batch_id: null,
+      state,
+      state_changed_at: now,
+      letter_state: 'sent',
+      letter_sent_at: now,
+      activation_code_hash: null,
+      activation_code_attempts: 0,
+      activation_code_used_at: null,
+      file_name: null,
+      produced_at: now,
+      shipped_at: now,
+      received_at: state === 'received' ? now : null,
+      received_by: null,
+      expires_at: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
   const certificates: FixtureCard['certificates'] = [];
   for (const profile of ['auth', 'sign'] as const) {
     const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const issued = await issueForPublicKey(p.ctx, systemActor('fabricant'), pki, {
-      spki: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })), profile, agentIdentifier: identifier, cardId,
+      spki: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })),
+      profile,
+      agentIdentifier: identifier,
+      cardId,
     });
     certificates.push({ profile, serial: issued.serial, der: issued.der, privateKey });
   }
@@ -72,20 +119,50 @@ export interface FixtureVirtualCard {
  * A real virtual card of `identifier` (keys generated inside, certificates from the test PKI),
  * recorded in `state`; with `activated`, its certificates are valid and both PINs set.
  */
-export async function virtualCardFor(p: TestPlatform, identifier: string, opts: { state?: CardState; activated?: boolean } = {}): Promise<FixtureVirtualCard> {
+export async function virtualCardFor(
+  p: TestPlatform,
+  identifier: string,
+  opts: { state?: CardState; activated?: boolean } = {},
+): Promise<FixtureVirtualCard> {
   const pki = await ensureTestPki(p);
-  const agent = await p.store.db.selectFrom('agents').select(['id', 'organization_id']).where('identifier', '=', identifier).executeTakeFirstOrThrow();
+  const agent = await p.store.db
+    .selectFrom('agents')
+    .select(['id', 'organization_id'])
+    .where('identifier', '=', identifier)
+    .executeTakeFirstOrThrow();
   const modelId = await fixtureModel(p);
   const cardId = p.ctx.newId();
   const serial = `198${String(process.pid % 10000).padStart(4, '0')}${String(++counter).padStart(3, '0')}`;
   const now = p.ctx.now().toISOString();
   const state = opts.state ?? 'active';
-  await p.store.db.insertInto('cards').values({
-    id: cardId, serial, model_id: modelId, agent_id: agent.id, organization_id: agent.organization_id, operator_organization_id: agent.organization_id,
-    request_id: null, batch_id: null, state, state_changed_at: now, letter_state: 'sent', letter_sent_at: now,
-    activation_code_hash: null, activation_code_attempts: 0, activation_code_used_at: null, file_name: `${serial}.carte`,
-    produced_at: now, shipped_at: now, received_at: now, received_by: null, expires_at: new Date(Date.now() + 6 * 365 * 86_400_000).toISOString(), created_at: now, updated_at: now,
-  }).execute();
+  await p.store.db
+    .insertInto('cards')
+    .values({
+      id: cardId,
+      serial,
+      model_id: modelId,
+      agent_id: agent.id,
+      organization_id: agent.organization_id,
+      operator_organization_id: agent.organization_id,
+      request_id: null,
+      batch_id: null,
+      state,
+      state_changed_at: now,
+      letter_state: 'sent',
+      letter_sent_at: now,
+      activation_code_hash: null,
+      activation_code_attempts: 0,
+      activation_code_used_at: null,
+      file_name: `${serial}.carte`,
+      produced_at: now,
+      shipped_at: now,
+      received_at: now,
+      received_by: null,
+      expires_at: new Date(Date.now() + 6 * 365 * 86_400_000).toISOString(),
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
   const chipKey = loadChipKey(p.dataDir, {});
   const adminKey = deriveCardAdminKey(loadCardMasterKey(p.dataDir, {}), serial);
   const dir = join(p.dataDir, 'cards');
@@ -94,9 +171,21 @@ export async function virtualCardFor(p: TestPlatform, identifier: string, opts: 
   const system = systemActor('fabricant');
   const serials: string[] = [];
   await personalizeVirtualCard({
-    file, chipKey, serial, model: 'collectivites-2017', adminKey, holder: identifier, slots: ['auth', 'sign'], durable: false,
+    file,
+    chipKey,
+    serial,
+    model: 'collectivites-2017',
+    adminKey,
+    holder: identifier,
+    slots: ['auth', 'sign'],
+    durable: false,
     certify: async (slot, spki) => {
-      const issued = await issueForPublicKey(p.ctx, system, pki, { spki, profile: slot, agentIdentifier: identifier, cardId });
+      const issued = await issueForPublicKey(p.ctx, system, pki, {
+        spki,
+        profile: slot,
+        agentIdentifier: identifier,
+        cardId,
+      });
       serials.push(issued.serial);
       return issued.der;
     },

@@ -61,7 +61,12 @@ export async function startServer(p: TestPlatform, opts: ServerOptions = {}): Pr
   if (!address || typeof address !== 'object') throw new Error('server address unknown');
   const baseUrl = `http://127.0.0.1:${address.port}`;
 
-  const request = async (method: string, path: string, body?: unknown, o: RequestOptions = {}): Promise<HttpResponse> => {
+  const request = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    o: RequestOptions = {},
+  ): Promise<HttpResponse> => {
     const headers: Record<string, string> = { ...o.headers };
     let payload: string | Uint8Array | undefined;
     if (o.raw !== undefined) {
@@ -79,7 +84,8 @@ export async function startServer(p: TestPlatform, opts: ServerOptions = {}): Pr
     return { status: res.status, headers: res.headers, json, text, bytes };
   };
 
-  const linkToken = async (identifier: string): Promise<string> => (await createSignInLink(p.ctx, systemActor('test'), identifier)).token;
+  const linkToken = async (identifier: string): Promise<string> =>
+    (await createSignInLink(p.ctx, systemActor('test'), identifier)).token;
 
   const signIn = async (identifier: string): Promise<Client> => {
     const token = await linkToken(identifier);
@@ -89,13 +95,17 @@ export async function startServer(p: TestPlatform, opts: ServerOptions = {}): Pr
     if (!setCookie) throw new Error('no session cookie set');
     const cookie = setCookie.split(';')[0]!;
     const csrfToken = res.json.csrfToken as string;
-    const send = (method: string) => (path: string, body?: unknown, o: RequestOptions = {}) => {
-      const headers: Record<string, string> = { cookie, ...o.headers };
-      if (UNSAFE.has(method) && (o.csrf ?? true)) headers['x-csrf-token'] = csrfToken;
-      return request(method, path, body, { ...o, headers });
-    };
+    const send =
+      (method: string) =>
+      (path: string, body?: unknown, o: RequestOptions = {}) => {
+        const headers: Record<string, string> = { cookie, ...o.headers };
+        if (UNSAFE.has(method) && (o.csrf ?? true)) headers['x-csrf-token'] = csrfToken;
+        return request(method, path, body, { ...o, headers });
+      };
     return {
-      session: res.json, csrfToken, cookie,
+      session: res.json,
+      csrfToken,
+      cookie,
       get: (path, o) => send('GET')(path, undefined, o),
       post: send('POST'),
       put: send('PUT'),

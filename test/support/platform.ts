@@ -57,7 +57,10 @@ let counter = 0;
 /** A fresh, empty PostgreSQL database with a name unique across concurrent test processes. */
 export async function freshPgDatabase(label: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = await pgServerUrl();
-  const name = `t_${label.replace(/[^a-z0-9]/gi, '').slice(0, 16).toLowerCase()}_${process.pid}_${++counter}_${Math.random().toString(36).slice(2, 8)}`;
+  const name = `t_${label
+    .replace(/[^a-z0-9]/gi, '')
+    .slice(0, 16)
+    .toLowerCase()}_${process.pid}_${++counter}_${Math.random().toString(36).slice(2, 8)}`;
   const url = await createDatabase(base, name);
   return {
     url,
@@ -123,11 +126,20 @@ export async function openTestPlatform(dialect: Dialect, opts: TestPlatformOptio
 
 /** The person with this identifier, acting with the roles they hold now. */
 export async function actorFor(ctx: AppContext, identifier: string): Promise<PersonActor> {
-  const agent = await ctx.store.db.selectFrom('agents').select(['id', 'first_names', 'last_name'])
-    .where('identifier', '=', identifier).executeTakeFirst();
+  const agent = await ctx.store.db
+    .selectFrom('agents')
+    .select(['id', 'first_names', 'last_name'])
+    .where('identifier', '=', identifier)
+    .executeTakeFirst();
   if (!agent) throw new Error(`test setup: no agent with identifier ${identifier}`);
   const grants = await loadGrants(ctx, agent.id);
-  return { kind: 'person', agentId: agent.id, displayName: `${agent.first_names} ${agent.last_name}`, grants, requestId: null };
+  return {
+    kind: 'person',
+    agentId: agent.id,
+    displayName: `${agent.first_names} ${agent.last_name}`,
+    grants,
+    requestId: null,
+  };
 }
 
 export async function orgId(ctx: AppContext, code: string): Promise<string> {
@@ -137,7 +149,11 @@ export async function orgId(ctx: AppContext, code: string): Promise<string> {
 }
 
 export async function agentId(ctx: AppContext, identifier: string): Promise<string> {
-  const row = await ctx.store.db.selectFrom('agents').select('id').where('identifier', '=', identifier).executeTakeFirst();
+  const row = await ctx.store.db
+    .selectFrom('agents')
+    .select('id')
+    .where('identifier', '=', identifier)
+    .executeTakeFirst();
   if (!row) throw new Error(`test setup: no agent with identifier ${identifier}`);
   return row.id;
 }

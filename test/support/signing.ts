@@ -2,7 +2,13 @@
 // public key gets a SIGN (and AUTH) certificate from the test platform's own PKI, accepted (valid).
 import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { systemActor, type Actor } from '../../src/app/context.ts';
-import { acceptCertificate, initPki, issueForPublicKey, pkiEnvironment, type PkiEnvironment } from '../../src/app/pki/certificates.ts';
+import {
+  acceptCertificate,
+  initPki,
+  issueForPublicKey,
+  pkiEnvironment,
+  type PkiEnvironment,
+} from '../../src/app/pki/certificates.ts';
 import { issueActionNonce, type ActionSignature, type SignedAction } from '../../src/app/access/action-signatures.ts';
 import { DEMO_CUSTODIAN_SECRETS } from '../../src/app/demo/pki.ts';
 import { canonicalAction } from '../../src/domain/action-signature.ts';
@@ -46,13 +52,22 @@ function signWith(key: KeyObject, text: string): string {
 }
 
 /** Gives the agent `identifier` valid AUTH and SIGN certificates for Node-held keys. */
-export async function signingKeyFor(p: TestPlatform, identifier: string, opts: { cardId?: string | null } = {}): Promise<TestSigner> {
+export async function signingKeyFor(
+  p: TestPlatform,
+  identifier: string,
+  opts: { cardId?: string | null } = {},
+): Promise<TestSigner> {
   const pki = await ensureTestPki(p);
   const system = systemActor('test');
   const issue = async (profile: 'auth' | 'sign') => {
     const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
-    const issued = await issueForPublicKey(p.ctx, system, pki, { spki, profile, agentIdentifier: identifier, cardId: opts.cardId ?? null });
+    const issued = await issueForPublicKey(p.ctx, system, pki, {
+      spki,
+      profile,
+      agentIdentifier: identifier,
+      cardId: opts.cardId ?? null,
+    });
     await acceptCertificate(p.ctx, system, issued.serial);
     return { serial: issued.serial, der: issued.der, privateKey };
   };

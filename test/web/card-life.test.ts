@@ -74,7 +74,11 @@ function freePort(): Promise<number> {
 
 async function expectAccessible(page: Page, label: string): Promise<void> {
   await page.waitForLoadState('networkidle').catch(() => {});
-  await page.getByText('Chargement…').first().waitFor({ state: 'detached' }).catch(() => {});
+  await page
+    .getByText('Chargement…')
+    .first()
+    .waitFor({ state: 'detached' })
+    .catch(() => {});
   // Dialogs fade in and out: check once no transition runs and closed dialogs are hidden.
   await page.waitForFunction(() => {
     const w = globalThis as unknown as {
@@ -90,7 +94,15 @@ async function expectAccessible(page: Page, label: string): Promise<void> {
     );
   });
   const { violations } = await new AxeBuilder({ page }).analyze();
-  const report = violations.map((v) => `${v.id} (${v.impact}) ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(' | ')}`).join('\n  ');
+  const report = violations
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}) ${v.help}: ${v.nodes
+          .map((n) => n.target.join(' '))
+          .slice(0, 5)
+          .join(' | ')}`,
+    )
+    .join('\n  ');
   assert.equal(violations.length, 0, `${label} (${page.url()}) — violations axe :\n  ${report}`);
 }
 
@@ -149,18 +161,30 @@ async function signOut(page: Page): Promise<void> {
 }
 
 async function cardState(): Promise<string> {
-  const row = await platform.store.db.selectFrom('cards').select('state').where('id', '=', card.cardId).executeTakeFirstOrThrow();
+  const row = await platform.store.db
+    .selectFrom('cards')
+    .select('state')
+    .where('id', '=', card.cardId)
+    .executeTakeFirstOrThrow();
   return row.state;
 }
 
 /** `openssl ocsp` against the server's responder, with the CA certificates it publishes under /pki/ca. */
 async function ocspAnswer(serial: string): Promise<{ status: number | null; out: string }> {
   const db = platform.store.db;
-  const cert = await db.selectFrom('certificates').select(['der', 'ca_id']).where('serial', '=', serial).executeTakeFirstOrThrow();
+  const cert = await db
+    .selectFrom('certificates')
+    .select(['der', 'ca_id'])
+    .where('serial', '=', serial)
+    .executeTakeFirstOrThrow();
   const chain: string[] = [];
   let caId: string | null = cert.ca_id;
   while (caId) {
-    const ca: { name: string; parent_id: string | null } = await db.selectFrom('certification_authorities').select(['name', 'parent_id']).where('id', '=', caId).executeTakeFirstOrThrow();
+    const ca: { name: string; parent_id: string | null } = await db
+      .selectFrom('certification_authorities')
+      .select(['name', 'parent_id'])
+      .where('id', '=', caId)
+      .executeTakeFirstOrThrow();
     chain.push(ca.name);
     caId = ca.parent_id;
   }
@@ -177,7 +201,17 @@ async function ocspAnswer(serial: string): Promise<{ status: number | null; out:
     const root = await pem(chain[chain.length - 1]!);
     const certFile = join(dir, 'cert.pem');
     writeFileSync(certFile, new X509Certificate(Buffer.from(cert.der)).toString());
-    return await openssl(['ocsp', '-issuer', issuer, '-cert', certFile, '-url', `${baseUrl}/pki/ocsp`, '-CAfile', root]);
+    return await openssl([
+      'ocsp',
+      '-issuer',
+      issuer,
+      '-cert',
+      certFile,
+      '-url',
+      `${baseUrl}/pki/ocsp`,
+      '-CAfile',
+      root,
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -193,7 +227,8 @@ async function fillSecrets(page: Page, withCode: boolean): Promise<void> {
 
 describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} absent` }, () => {
   before(async () => {
-    if (!existsSync(WEB_INDEX)) throw new Error('web/dist is missing: build the portal first (vite build --config web/vite.config.ts).');
+    if (!existsSync(WEB_INDEX))
+      throw new Error('web/dist is missing: build the portal first (vite build --config web/vite.config.ts).');
     const [serverPort, agentPort] = [await freePort(), await freePort()];
     baseUrl = `http://127.0.0.1:${serverPort}`;
     savedAgentUrl = process.env.CARTES_AGENT_URL;
@@ -204,8 +239,11 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
     await loadDemoCards(platform.ctx, pki, {});
     // Hugues DILINDIEN's card, received at the desk, PINs not set; the letter's code is known.
     card = await virtualCardFor(platform, HUGUES, { state: 'received', activated: false });
-    await platform.store.db.updateTable('cards').set({ activation_code_hash: activationCodeVerifier(loadActivationKey(platform.dataDir), card.serial, CODE) })
-      .where('id', '=', card.cardId).execute();
+    await platform.store.db
+      .updateTable('cards')
+      .set({ activation_code_hash: activationCodeVerifier(loadActivationKey(platform.dataDir), card.serial, CODE) })
+      .where('id', '=', card.cardId)
+      .execute();
     // Agathe LEROY's card, active (PINs FIXTURE_PINS), for the operator's other pages.
     agathe = await virtualCardFor(platform, 'leroy.a77011', { state: 'active', activated: true });
     // Jean-Pierre MOREAU's card, handed over: he will refuse the certificates.
@@ -218,14 +256,30 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
     // TANGUY, whose card waits at the desk, moves to the SCA.
     leGall = await virtualCardFor(platform, '1003456789', { state: 'active', activated: true });
     kerbrat = await virtualCardFor(platform, '1004567890', { state: 'active', activated: true });
-    await platform.store.db.updateTable('agents').set({ category: 'Général de 2e section' }).where('identifier', '=', '1004567890').execute();
+    await platform.store.db
+      .updateTable('agents')
+      .set({ category: 'Général de 2e section' })
+      .where('identifier', '=', '1004567890')
+      .execute();
     tanguy = await virtualCardFor(platform, '1005678901', { state: 'received', activated: false });
     server = await buildServer(platform.ctx, platform.config, { logger: false });
     await server.listen({ port: serverPort, host: '127.0.0.1' });
-    agent = await startCardAgent({ port: agentPort, portalOrigin: baseUrl, cardsDir: cardsDir(platform.dataDir), chipKey: loadChipKey(platform.dataDir, {}) });
+    agent = await startCardAgent({
+      port: agentPort,
+      portalOrigin: baseUrl,
+      cardsDir: cardsDir(platform.dataDir),
+      chipKey: loadChipKey(platform.dataDir, {}),
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   });
 
@@ -244,7 +298,8 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(`erreur JavaScript : ${e.message} (${page.url()})`));
     page.on('console', (m) => {
-      if (m.type() === 'error' && /Content Security Policy|CORS/i.test(m.text())) problems.push(`console : ${m.text()}`);
+      if (m.type() === 'error' && /Content Security Policy|CORS/i.test(m.text()))
+        problems.push(`console : ${m.text()}`);
     });
     try {
       // --- Pairing, then the operator signs in with her card.
@@ -268,8 +323,14 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       await page.getByText('Avez-vous bien remis ce support en main propre à son porteur ?').waitFor();
       await page.getByLabel('Type de pièce d’identité').selectOption({ label: 'Passeport' });
       await page.getByLabel('Numéro de la pièce d’identité').fill('22az 25916');
-      await page.getByLabel(/Copie de la pièce d’identité/).setInputFiles({ name: 'passeport-dilindien.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% copie certifiée conforme\n%%EOF\n') });
-      await page.getByLabel('Informations complémentaires').fill('Passeport présenté, copie certifiée conforme et signée.');
+      await page.getByLabel(/Copie de la pièce d’identité/).setInputFiles({
+        name: 'passeport-dilindien.pdf',
+        mimeType: 'application/pdf',
+        buffer: Buffer.from('%PDF-1.4\n% copie certifiée conforme\n%%EOF\n'),
+      });
+      await page
+        .getByLabel('Informations complémentaires')
+        .fill('Passeport présenté, copie certifiée conforme et signée.');
       await expectAccessible(page, 'remise : pièce d’identité');
       await page.getByRole('button', { name: 'Valider' }).click();
       await page.getByRole('heading', { name: 'Veuillez insérer la carte de l’opérateur.' }).waitFor();
@@ -279,10 +340,19 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       await page.getByText('Remise enregistrée').waitFor();
       await expectAccessible(page, 'remise enregistrée');
       assert.equal(await cardState(), 'handed_over');
-      const handover = await platform.store.db.selectFrom('card_handovers').selectAll().where('card_id', '=', card.cardId).executeTakeFirstOrThrow();
+      const handover = await platform.store.db
+        .selectFrom('card_handovers')
+        .selectAll()
+        .where('card_id', '=', card.cardId)
+        .executeTakeFirstOrThrow();
       assert.equal(handover.identity_document_type, 'passport');
       assert.equal(handover.identity_document_number, '22AZ25916');
-      const copy = await platform.store.db.selectFrom('card_documents').select('file_name').where('card_id', '=', card.cardId).where('kind', '=', 'identity_copy').executeTakeFirstOrThrow();
+      const copy = await platform.store.db
+        .selectFrom('card_documents')
+        .select('file_name')
+        .where('card_id', '=', card.cardId)
+        .where('kind', '=', 'identity_copy')
+        .executeTakeFirstOrThrow();
       assert.equal(copy.file_name, 'passeport-dilindien.pdf');
 
       // --- Activation: Identification → Présentation → Acceptation → Activation.
@@ -301,8 +371,14 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       await expectAccessible(page, 'activation : présentation');
       await page.getByRole('button', { name: 'Suivant' }).click();
       await page.getByText('Étape 3 sur 4').waitFor();
-      await page.getByText(/Hugues DILINDIEN/).first().waitFor();
-      assert.equal(await page.getByRole('link', { name: 'Télécharger le document' }).getAttribute('href'), `/api/cards/${card.cardId}/attestation.pdf`);
+      await page
+        .getByText(/Hugues DILINDIEN/)
+        .first()
+        .waitFor();
+      assert.equal(
+        await page.getByRole('link', { name: 'Télécharger le document' }).getAttribute('href'),
+        `/api/cards/${card.cardId}/attestation.pdf`,
+      );
       await expectAccessible(page, 'activation : acceptation');
       await page.getByRole('button', { name: 'Accepter' }).click();
       await page.getByText('Étape 4 sur 4').waitFor();
@@ -310,27 +386,41 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       await page.getByRole('textbox', { name: /^Code d’activation/ }).fill(CODE);
       // Rules of the guide, checked before the card is touched: a run, a birth-date part.
       await page.getByLabel(/^Code PIN d’utilisation — .*AUTH|^Code PIN d’utilisation — Authentification/).fill('1234');
-      await page.getByLabel(/^Confirmation du code PIN — .*AUTH|^Confirmation du code PIN — Authentification/).fill('1234');
+      await page
+        .getByLabel(/^Confirmation du code PIN — .*AUTH|^Confirmation du code PIN — Authentification/)
+        .fill('1234');
       await page.getByLabel(/^Code PIN d’utilisation — .*SIGN|^Code PIN d’utilisation — Signature/).fill('0170');
       await page.getByLabel(/^Confirmation du code PIN — .*SIGN|^Confirmation du code PIN — Signature/).fill('0170');
       await page.getByRole('button', { name: 'Activer' }).click();
-      await page.getByText('Le code PIN ne doit pas comporter une suite de chiffres (par exemple 1234 ou 4321).').waitFor();
+      await page
+        .getByText('Le code PIN ne doit pas comporter une suite de chiffres (par exemple 1234 ou 4321).')
+        .waitFor();
       await page.getByText(/ne doit pas reprendre une partie de votre date de naissance/).waitFor();
       await expectAccessible(page, 'activation : codes PIN refusés');
-      const attempts = await platform.store.db.selectFrom('cards').select(['activation_code_attempts', 'activation_code_used_at']).where('id', '=', card.cardId).executeTakeFirstOrThrow();
+      const attempts = await platform.store.db
+        .selectFrom('cards')
+        .select(['activation_code_attempts', 'activation_code_used_at'])
+        .where('id', '=', card.cardId)
+        .executeTakeFirstOrThrow();
       assert.equal(attempts.activation_code_attempts, 0, 'nothing was sent while the PINs break the rules');
       const chip = await card.open();
       const before = await chip.identity();
       await chip.close();
       assert.equal(before.pins.auth.set, false);
       // A wrong code first: the server's French refusal with the tries left.
-      await page.getByLabel(/^Code PIN d’utilisation — .*AUTH|^Code PIN d’utilisation — Authentification/).fill(NEW_PINS.auth);
-      await page.getByLabel(/^Confirmation du code PIN — .*AUTH|^Confirmation du code PIN — Authentification/).fill(NEW_PINS.auth);
+      await page
+        .getByLabel(/^Code PIN d’utilisation — .*AUTH|^Code PIN d’utilisation — Authentification/)
+        .fill(NEW_PINS.auth);
+      await page
+        .getByLabel(/^Confirmation du code PIN — .*AUTH|^Confirmation du code PIN — Authentification/)
+        .fill(NEW_PINS.auth);
       await page.getByLabel(/^Code PIN d’utilisation — .*SIGN|^Code PIN d’utilisation — Signature/).fill(NEW_PINS.sign);
       await page.getByLabel(/^Confirmation du code PIN — .*SIGN|^Confirmation du code PIN — Signature/).fill('6471');
       await page.getByRole('button', { name: 'Activer' }).click();
       await page.getByText('Les deux saisies du code PIN doivent être identiques.').waitFor();
-      await page.getByLabel(/^Confirmation du code PIN — .*SIGN|^Confirmation du code PIN — Signature/).fill(NEW_PINS.sign);
+      await page
+        .getByLabel(/^Confirmation du code PIN — .*SIGN|^Confirmation du code PIN — Signature/)
+        .fill(NEW_PINS.sign);
       await page.getByRole('textbox', { name: /^Code d’activation/ }).fill('111111');
       await page.getByRole('button', { name: 'Activer' }).click();
       await page.getByText('Code d’activation erroné : il reste 4 essais.').waitFor();
@@ -344,7 +434,9 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       await page.getByText('Le support et ses certificats ont été activés avec succès.').first().waitFor();
       await page.getByRole('button', { name: 'OK', exact: true }).click();
       await enterPin(page, 'PIN Global', DEMO_CARD_PINS.auth);
-      await page.getByText(/le porteur doit maintenant se connecter avec sa nouvelle carte et définir ses secrets/).waitFor();
+      await page
+        .getByText(/le porteur doit maintenant se connecter avec sa nouvelle carte et définir ses secrets/)
+        .waitFor();
       await expectAccessible(page, 'activation réussie');
       assert.equal(await cardState(), 'activated');
       const activated = await card.open();
@@ -355,7 +447,10 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       // --- The holder signs in with the new card and defines the secrets.
       await signOut(page);
       await signIn(page, card.serial, NEW_PINS.auth, 'Bonjour Hugues DILINDIEN');
-      await page.getByRole('navigation', { name: /menu principal/i }).getByRole('link', { name: 'Porteur' }).click();
+      await page
+        .getByRole('navigation', { name: /menu principal/i })
+        .getByRole('link', { name: 'Porteur' })
+        .click();
       await page.getByRole('heading', { level: 1, name: 'Porteur' }).waitFor();
       await expectAccessible(page, 'porteur : accueil');
       await page.locator('main').getByRole('link', { name: 'Mes cartes' }).first().click();
@@ -403,7 +498,11 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       await page.getByLabel('Code personnel').fill('Mauvais!Code1');
       await fillSecrets(page, false);
       await page.getByRole('button', { name: 'M’identifier' }).click();
-      await page.getByRole('alert').filter({ hasText: 'Identification impossible' }).getByText(/vérifiez l’organisation, l’identifiant/).waitFor();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: 'Identification impossible' })
+        .getByText(/vérifiez l’organisation, l’identifiant/)
+        .waitFor();
       await page.getByLabel('Code personnel').fill(PERSONAL_CODE);
       await page.getByRole('button', { name: 'M’identifier' }).click();
       await page.getByText('Identifié(e) : Hugues DILINDIEN', { exact: false }).waitFor();
@@ -427,7 +526,10 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       // --- The card is stolen: declared with the police report, after a confirmation.
       await page.getByLabel('Vol').check({ force: true }); // DSFR draws the box on the label
       await page.getByRole('button', { name: 'Déclarer' }).click();
-      await page.getByText(/référence du dépôt de plainte/).first().waitFor();
+      await page
+        .getByText(/référence du dépôt de plainte/)
+        .first()
+        .waitFor();
       await page.getByLabel('Référence du dépôt de plainte').fill('PV-2026-77-004512');
       await page.getByRole('button', { name: 'Déclarer' }).click();
       const declare = page.getByRole('dialog', { name: 'Confirmer la déclaration ?' });
@@ -437,10 +539,19 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       await page.getByText('Déclaration enregistrée').waitFor();
       await expectAccessible(page, 'déclaration de vol');
       assert.equal(await cardState(), 'revoked');
-      const certs = await platform.store.db.selectFrom('certificates').select('status').where('card_id', '=', card.cardId).execute();
+      const certs = await platform.store.db
+        .selectFrom('certificates')
+        .select('status')
+        .where('card_id', '=', card.cardId)
+        .execute();
       assert.ok(certs.length > 0 && certs.every((c) => c.status === 'revoked'), JSON.stringify(certs));
       // The OCSP responder tells any relying party: openssl ocsp, CA certificates from /pki/ca.
-      const stolen = await platform.store.db.selectFrom('certificates').select('serial').where('card_id', '=', card.cardId).where('profile', '=', 'auth').executeTakeFirstOrThrow();
+      const stolen = await platform.store.db
+        .selectFrom('certificates')
+        .select('serial')
+        .where('card_id', '=', card.cardId)
+        .where('profile', '=', 'auth')
+        .executeTakeFirstOrThrow();
       const answer = await ocspAnswer(stolen.serial);
       assert.equal(answer.status, 0, answer.out);
       assert.match(answer.out, /Response verify OK/);
@@ -448,191 +559,239 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       assert.match(answer.out, /Reason: keyCompromise/i);
       assert.deepEqual(problems, []);
     } catch (err) {
-      const main = await page.locator('main').innerText().catch(() => '');
+      const main = await page
+        .locator('main')
+        .innerText()
+        .catch(() => '');
       throw new Error(`${String(err)}\n--- page ${page.url()} ---\n${main.slice(0, 3000)}`, { cause: err });
     } finally {
       await context.close();
     }
   });
-  test('pages de l’opérateur : déblocage hors ligne, renouvellement, documents, questions secrètes, révocation, restitution, destruction', TIMEOUT, async () => {
-    const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(`erreur JavaScript : ${e.message} (${page.url()})`));
-    const state = async () => (await platform.store.db.selectFrom('cards').select('state').where('id', '=', agathe.cardId).executeTakeFirstOrThrow()).state;
-    const search = async (text: string) => {
-      await page.getByLabel('Critère de recherche').fill(text);
-      await page.getByRole('button', { name: 'Rechercher' }).click();
-      await page.getByText(agathe.serial).first().waitFor();
-    };
-    const openEntry = async (entry: string) => {
-      const nav = page.getByRole('navigation', { name: /menu principal/i });
-      await nav.getByRole('button', { name: 'Opération' }).click();
-      await nav.getByRole('link', { name: entry, exact: true }).click();
-      await page.getByRole('heading', { level: 1, name: entry }).waitFor();
-    };
-    try {
-      await pair(page);
-      await signIn(page, OPERATOR_CARD, DEMO_CARD_PINS.auth, 'Bonjour Camille MARTIN');
+  test(
+    'pages de l’opérateur : déblocage hors ligne, renouvellement, documents, questions secrètes, révocation, restitution, destruction',
+    TIMEOUT,
+    async () => {
+      const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(`erreur JavaScript : ${e.message} (${page.url()})`));
+      const state = async () =>
+        (
+          await platform.store.db
+            .selectFrom('cards')
+            .select('state')
+            .where('id', '=', agathe.cardId)
+            .executeTakeFirstOrThrow()
+        ).state;
+      const search = async (text: string) => {
+        await page.getByLabel('Critère de recherche').fill(text);
+        await page.getByRole('button', { name: 'Rechercher' }).click();
+        await page.getByText(agathe.serial).first().waitFor();
+      };
+      const openEntry = async (entry: string) => {
+        const nav = page.getByRole('navigation', { name: /menu principal/i });
+        await nav.getByRole('button', { name: 'Opération' }).click();
+        await nav.getByRole('link', { name: entry, exact: true }).click();
+        await page.getByRole('heading', { level: 1, name: entry }).waitFor();
+      };
+      try {
+        await pair(page);
+        await signIn(page, OPERATOR_CARD, DEMO_CARD_PINS.auth, 'Bonjour Camille MARTIN');
 
-      // The cards waiting for activation (Jean-Pierre MOREAU's, refused in the next test); none to finalise.
-      await openEntry('Activation de support');
-      await page.getByRole('link', { name: `Activer la carte ${refused.serial}` }).waitFor();
-      await page.getByText('1 carte.').waitFor();
-      await expectAccessible(page, 'activation de support');
-      await openEntry('Finalisation de l’activation');
-      await page.getByText('Aucune carte à finaliser').waitFor();
-      await expectAccessible(page, 'finalisation (vide)');
+        // The cards waiting for activation (Jean-Pierre MOREAU's, refused in the next test); none to finalise.
+        await openEntry('Activation de support');
+        await page.getByRole('link', { name: `Activer la carte ${refused.serial}` }).waitFor();
+        await page.getByText('1 carte.').waitFor();
+        await expectAccessible(page, 'activation de support');
+        await openEntry('Finalisation de l’activation');
+        await page.getByText('Aucune carte à finaliser').waitFor();
+        await expectAccessible(page, 'finalisation (vide)');
 
-      // --- Offline unblock: Agathe's PIN Propre is blocked; she chooses a new one, the operator authorises.
-      const chip = await agathe.open();
-      for (let i = 0; i < 3; i++) await assert.rejects(chip.verifyPin('sign', '0000'));
-      await chip.close();
-      await openEntry('Déblocage de support');
-      await page.getByText('Aucune carte bloquée').waitFor();
-      await search('LEROY');
-      await expectAccessible(page, 'déblocage de support : recherche');
-      await page.getByRole('button', { name: `Débloquer la carte ${agathe.serial}` }).click();
-      await page.getByRole('checkbox', { name: 'PIN Global' }).uncheck({ force: true });
-      await page.getByLabel(/^Code PIN d’utilisation — Signature/).fill('1990');
-      await page.getByLabel(/^Confirmation du code PIN — Signature/).fill('1990');
-      await page.getByRole('button', { name: 'Autoriser avec ma carte' }).click();
-      await page.getByText('Le code PIN ne doit pas être une année (par exemple 1980 ou 2010).').waitFor();
-      await expectAccessible(page, 'déblocage de support : codes');
-      await page.getByLabel(/^Code PIN d’utilisation — Signature/).fill('5172');
-      await page.getByLabel(/^Confirmation du code PIN — Signature/).fill('5172');
-      await page.getByRole('button', { name: 'Autoriser avec ma carte' }).click();
-      await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
-      await page.getByRole('heading', { name: 'Veuillez insérer la carte à débloquer' }).waitFor();
-      await page.getByRole('button', { name: 'OK', exact: true }).click();
-      await page.getByText(`La carte insérée (n° ${OPERATOR_CARD}) n’est pas la carte n° ${agathe.serial}`).waitFor();
-      await insertCard(page, agathe.serial);
-      await page.getByRole('button', { name: 'OK', exact: true }).click();
-      await page.getByText(`La carte n° ${agathe.serial} de Agathe LEROY est débloquée`).waitFor();
-      const unblocked = await agathe.open();
-      await unblocked.verifyPin('sign', '5172');
-      await unblocked.verifyPin('auth', FIXTURE_PINS.auth);
-      await unblocked.close();
-      await insertCard(page, OPERATOR_CARD);
+        // --- Offline unblock: Agathe's PIN Propre is blocked; she chooses a new one, the operator authorises.
+        const chip = await agathe.open();
+        for (let i = 0; i < 3; i++) await assert.rejects(chip.verifyPin('sign', '0000'));
+        await chip.close();
+        await openEntry('Déblocage de support');
+        await page.getByText('Aucune carte bloquée').waitFor();
+        await search('LEROY');
+        await expectAccessible(page, 'déblocage de support : recherche');
+        await page.getByRole('button', { name: `Débloquer la carte ${agathe.serial}` }).click();
+        await page.getByRole('checkbox', { name: 'PIN Global' }).uncheck({ force: true });
+        await page.getByLabel(/^Code PIN d’utilisation — Signature/).fill('1990');
+        await page.getByLabel(/^Confirmation du code PIN — Signature/).fill('1990');
+        await page.getByRole('button', { name: 'Autoriser avec ma carte' }).click();
+        await page.getByText('Le code PIN ne doit pas être une année (par exemple 1980 ou 2010).').waitFor();
+        await expectAccessible(page, 'déblocage de support : codes');
+        await page.getByLabel(/^Code PIN d’utilisation — Signature/).fill('5172');
+        await page.getByLabel(/^Confirmation du code PIN — Signature/).fill('5172');
+        await page.getByRole('button', { name: 'Autoriser avec ma carte' }).click();
+        await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
+        await page.getByRole('heading', { name: 'Veuillez insérer la carte à débloquer' }).waitFor();
+        await page.getByRole('button', { name: 'OK', exact: true }).click();
+        await page.getByText(`La carte insérée (n° ${OPERATOR_CARD}) n’est pas la carte n° ${agathe.serial}`).waitFor();
+        await insertCard(page, agathe.serial);
+        await page.getByRole('button', { name: 'OK', exact: true }).click();
+        await page.getByText(`La carte n° ${agathe.serial} de Agathe LEROY est débloquée`).waitFor();
+        const unblocked = await agathe.open();
+        await unblocked.verifyPin('sign', '5172');
+        await unblocked.verifyPin('auth', FIXTURE_PINS.auth);
+        await unblocked.close();
+        await insertCard(page, OPERATOR_CARD);
 
-      // --- Renewal: certificates far from expiry are not renewable yet, and the page says why.
-      await openEntry('Renouvellement de certificat(s)');
-      await search('LEROY');
-      await page.getByRole('button', { name: `Certificats renouvelables de la carte ${agathe.serial}` }).click();
-      await page.getByText(/Renouvellement possible à partir de \d+ jours avant l’expiration/).first().waitFor();
-      await expectAccessible(page, 'renouvellement : rien à renouveler');
-      // A month before expiry they are: the holder proves presence with the card and the PIN Global.
-      await platform.store.db.updateTable('certificates').set({ not_after: new Date(Date.now() + 30 * 86_400_000).toISOString() }).where('card_id', '=', agathe.cardId).execute();
-      await page.getByRole('button', { name: 'Choisir une autre carte' }).click();
-      await search('LEROY');
-      await page.getByRole('button', { name: `Certificats renouvelables de la carte ${agathe.serial}` }).click();
-      await page.getByRole('heading', { name: 'Présence du porteur' }).waitFor();
-      assert.equal(await page.getByRole('cell', { name: 'Oui', exact: true }).count(), 2);
-      // Without the PIN the holder's secrets can stand for it (seed 000): the form is offered.
-      await page.getByRole('button', { name: 'Le porteur a oublié son code PIN' }).click();
-      await page.getByRole('button', { name: 'Prouver la présence par les secrets' }).waitFor();
-      await expectAccessible(page, 'renouvellement : présence par les secrets');
-      await insertCard(page, agathe.serial);
-      await page.getByRole('button', { name: 'Prouver la présence du porteur' }).click();
-      await enterPin(page, 'PIN Global', FIXTURE_PINS.auth);
-      await page.getByText(/Présence du porteur prouvée : renouvellement possible jusqu’à/).waitFor();
-      await expectAccessible(page, 'renouvellement : présence prouvée');
-      // The AUTH certificate: new key on Agathe's card, Camille's signature, the certificate written back.
-      const oldAuth = (await platform.store.db.selectFrom('certificates').select('serial').where('card_id', '=', agathe.cardId).where('profile', '=', 'auth').where('status', '=', 'valid').executeTakeFirstOrThrow()).serial;
-      await page.getByRole('button', { name: 'Renouveler le certificat Authentification' }).click();
-      await page.getByRole('heading', { name: 'Veuillez insérer la carte de l’opérateur.' }).waitFor();
-      await expectAccessible(page, 'renouvellement : changement de carte');
-      await insertCard(page, OPERATOR_CARD);
-      await page.getByRole('button', { name: 'OK', exact: true }).click();
-      await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
-      await page.getByRole('heading', { name: `Veuillez insérer à nouveau la carte n° ${agathe.serial} du porteur.` }).waitFor();
-      await insertCard(page, agathe.serial);
-      await page.getByRole('button', { name: 'OK', exact: true }).click();
-      await page.getByText(/Certificat\(s\) renouvelé\(s\) et enregistré\(s\) sur la carte/).waitFor();
-      const after = await platform.store.db.selectFrom('certificates').select(['serial', 'status', 'revocation_reason']).where('card_id', '=', agathe.cardId).where('profile', '=', 'auth').execute();
-      assert.equal(after.find((c) => c.serial === oldAuth)?.revocation_reason, 'superseded');
-      const fresh = after.find((c) => c.status === 'valid')!;
-      const renewedChip = await agathe.open();
-      const onCard = await renewedChip.readCertificate('auth');
-      const freshDer = await platform.store.db.selectFrom('certificates').select('der').where('serial', '=', fresh.serial).executeTakeFirstOrThrow();
-      assert.ok(onCard && Buffer.from(onCard).equals(Buffer.from(freshDer.der)), 'the new certificate is on the card');
-      await renewedChip.close();
-      await insertCard(page, OPERATOR_CARD);
+        // --- Renewal: certificates far from expiry are not renewable yet, and the page says why.
+        await openEntry('Renouvellement de certificat(s)');
+        await search('LEROY');
+        await page.getByRole('button', { name: `Certificats renouvelables de la carte ${agathe.serial}` }).click();
+        await page
+          .getByText(/Renouvellement possible à partir de \d+ jours avant l’expiration/)
+          .first()
+          .waitFor();
+        await expectAccessible(page, 'renouvellement : rien à renouveler');
+        // A month before expiry they are: the holder proves presence with the card and the PIN Global.
+        await platform.store.db
+          .updateTable('certificates')
+          .set({ not_after: new Date(Date.now() + 30 * 86_400_000).toISOString() })
+          .where('card_id', '=', agathe.cardId)
+          .execute();
+        await page.getByRole('button', { name: 'Choisir une autre carte' }).click();
+        await search('LEROY');
+        await page.getByRole('button', { name: `Certificats renouvelables de la carte ${agathe.serial}` }).click();
+        await page.getByRole('heading', { name: 'Présence du porteur' }).waitFor();
+        assert.equal(await page.getByRole('cell', { name: 'Oui', exact: true }).count(), 2);
+        // Without the PIN the holder's secrets can stand for it (seed 000): the form is offered.
+        await page.getByRole('button', { name: 'Le porteur a oublié son code PIN' }).click();
+        await page.getByRole('button', { name: 'Prouver la présence par les secrets' }).waitFor();
+        await expectAccessible(page, 'renouvellement : présence par les secrets');
+        await insertCard(page, agathe.serial);
+        await page.getByRole('button', { name: 'Prouver la présence du porteur' }).click();
+        await enterPin(page, 'PIN Global', FIXTURE_PINS.auth);
+        await page.getByText(/Présence du porteur prouvée : renouvellement possible jusqu’à/).waitFor();
+        await expectAccessible(page, 'renouvellement : présence prouvée');
+        // The AUTH certificate: new key on Agathe's card, Camille's signature, the certificate written back.
+        const oldAuth = (
+          await platform.store.db
+            .selectFrom('certificates')
+            .select('serial')
+            .where('card_id', '=', agathe.cardId)
+            .where('profile', '=', 'auth')
+            .where('status', '=', 'valid')
+            .executeTakeFirstOrThrow()
+        ).serial;
+        await page.getByRole('button', { name: 'Renouveler le certificat Authentification' }).click();
+        await page.getByRole('heading', { name: 'Veuillez insérer la carte de l’opérateur.' }).waitFor();
+        await expectAccessible(page, 'renouvellement : changement de carte');
+        await insertCard(page, OPERATOR_CARD);
+        await page.getByRole('button', { name: 'OK', exact: true }).click();
+        await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
+        await page
+          .getByRole('heading', { name: `Veuillez insérer à nouveau la carte n° ${agathe.serial} du porteur.` })
+          .waitFor();
+        await insertCard(page, agathe.serial);
+        await page.getByRole('button', { name: 'OK', exact: true }).click();
+        await page.getByText(/Certificat\(s\) renouvelé\(s\) et enregistré\(s\) sur la carte/).waitFor();
+        const after = await platform.store.db
+          .selectFrom('certificates')
+          .select(['serial', 'status', 'revocation_reason'])
+          .where('card_id', '=', agathe.cardId)
+          .where('profile', '=', 'auth')
+          .execute();
+        assert.equal(after.find((c) => c.serial === oldAuth)?.revocation_reason, 'superseded');
+        const fresh = after.find((c) => c.status === 'valid')!;
+        const renewedChip = await agathe.open();
+        const onCard = await renewedChip.readCertificate('auth');
+        const freshDer = await platform.store.db
+          .selectFrom('certificates')
+          .select('der')
+          .where('serial', '=', fresh.serial)
+          .executeTakeFirstOrThrow();
+        assert.ok(
+          onCard && Buffer.from(onCard).equals(Buffer.from(freshDer.der)),
+          'the new certificate is on the card',
+        );
+        await renewedChip.close();
+        await insertCard(page, OPERATOR_CARD);
 
-      // --- Documents: the attestation of receipt as a PDF.
-      await openEntry('Téléchargement de documents');
-      await search('LEROY');
-      await page.getByRole('button', { name: `Documents de la carte ${agathe.serial}` }).click();
-      await page.getByText('Aucune pièce dans le dossier de cette carte.').waitFor();
-      const href = await page.getByRole('link', { name: `Télécharger l’attestation de remise de la carte ${agathe.serial} (PDF)` }).getAttribute('href');
-      const pdf = await page.request.get(`${baseUrl}${href}`);
-      assert.equal(pdf.status(), 200);
-      assert.match(pdf.headers()['content-type'] ?? '', /application\/pdf/);
-      assert.equal((await pdf.body()).subarray(0, 5).toString('latin1'), '%PDF-');
-      await expectAccessible(page, 'téléchargement de documents');
+        // --- Documents: the attestation of receipt as a PDF.
+        await openEntry('Téléchargement de documents');
+        await search('LEROY');
+        await page.getByRole('button', { name: `Documents de la carte ${agathe.serial}` }).click();
+        await page.getByText('Aucune pièce dans le dossier de cette carte.').waitFor();
+        const href = await page
+          .getByRole('link', { name: `Télécharger l’attestation de remise de la carte ${agathe.serial} (PDF)` })
+          .getAttribute('href');
+        const pdf = await page.request.get(`${baseUrl}${href}`);
+        assert.equal(pdf.status(), 200);
+        assert.match(pdf.headers()['content-type'] ?? '', /application\/pdf/);
+        assert.equal((await pdf.body()).subarray(0, 5).toString('latin1'), '%PDF-');
+        await expectAccessible(page, 'téléchargement de documents');
 
-      // --- Secret questions: Agathe never defined any; the server's French refusal is shown.
-      await openEntry('Réinitialisation des questions secrètes');
-      await page.getByLabel('Critère de recherche').fill('LEROY');
-      await page.getByRole('button', { name: 'Rechercher' }).click();
-      await page.getByRole('button', { name: 'Réinitialiser les questions secrètes de Agathe LEROY' }).click();
-      const reset = page.getByRole('dialog', { name: 'Réinitialiser les questions secrètes ?' });
-      await reset.getByRole('button', { name: 'Réinitialiser' }).click();
-      await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
-      await page.getByText('Ce porteur n’a pas de questions secrètes à réinitialiser.').waitFor();
-      await expectAccessible(page, 'réinitialisation des questions secrètes');
+        // --- Secret questions: Agathe never defined any; the server's French refusal is shown.
+        await openEntry('Réinitialisation des questions secrètes');
+        await page.getByLabel('Critère de recherche').fill('LEROY');
+        await page.getByRole('button', { name: 'Rechercher' }).click();
+        await page.getByRole('button', { name: 'Réinitialiser les questions secrètes de Agathe LEROY' }).click();
+        const reset = page.getByRole('dialog', { name: 'Réinitialiser les questions secrètes ?' });
+        await reset.getByRole('button', { name: 'Réinitialiser' }).click();
+        await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
+        await page.getByText('Ce porteur n’a pas de questions secrètes à réinitialiser.').waitFor();
+        await expectAccessible(page, 'réinitialisation des questions secrètes');
 
-      // --- Offline revocation, return, destruction — each confirmed, then signed.
-      await openEntry('Révocation de support hors-ligne');
-      await search('LEROY');
-      await page.getByRole('button', { name: `Révoquer la carte ${agathe.serial}` }).click();
-      await page.getByRole('heading', { name: `Révoquer la carte n° ${agathe.serial} (Agathe LEROY)` }).waitFor();
-      await page.locator('main').getByRole('button', { name: 'Révoquer', exact: true }).click();
-      await page.getByText('Choisissez le motif de la révocation.').waitFor();
-      await expectAccessible(page, 'révocation : motif manquant');
-      await page.getByLabel('Motif de la révocation').selectOption({ label: 'Dysfonctionnement ou casse' });
-      await page.locator('main').getByRole('button', { name: 'Révoquer', exact: true }).click();
-      const confirm = page.getByRole('dialog', { name: 'Confirmer l’action ?' });
-      await confirm.getByText(/irréversible/).waitFor();
-      await confirm.getByRole('button', { name: 'Révoquer' }).click();
-      await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
-      await page.getByText(`La carte n° ${agathe.serial} de Agathe LEROY est révoquée.`).waitFor();
-      assert.equal(await state(), 'revoked');
-      await search('LEROY');
-      await page.getByRole('button', { name: `Enregistrer la restitution la carte ${agathe.serial}` }).click();
-      await page.locator('main').getByRole('button', { name: 'Enregistrer la restitution', exact: true }).click();
-      await confirm.getByRole('button', { name: 'Enregistrer la restitution' }).click();
-      await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
-      await page.getByText(`La carte n° ${agathe.serial} de Agathe LEROY est restituée.`).waitFor();
-      assert.equal(await state(), 'returned');
-      await search('LEROY');
-      await page.getByRole('button', { name: `Détruire la carte ${agathe.serial}` }).click();
-      await page.getByLabel('Mode de destruction').selectOption({ label: 'Broyeur' });
-      await page.getByLabel('Témoin (facultatif)').fill('Agathe LEROY');
-      await expectAccessible(page, 'destruction');
-      await page.locator('main').getByRole('button', { name: 'Détruire', exact: true }).click();
-      await confirm.getByRole('button', { name: 'Détruire' }).click();
-      await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
-      await page.getByText(`La carte n° ${agathe.serial} de Agathe LEROY est détruite`).waitFor();
-      assert.equal(await state(), 'destroyed');
-      // The destruction record is in the card's case file.
-      await openEntry('Téléchargement de documents');
-      await search('LEROY');
-      await page.getByRole('button', { name: `Documents de la carte ${agathe.serial}` }).click();
-      const download = page.getByRole('link', { name: /^Télécharger / }).first();
-      await download.waitFor();
-      const file = await page.request.get(`${baseUrl}${await download.getAttribute('href')}`);
-      assert.equal(file.status(), 200);
-      assert.ok((await file.body()).length > 0);
-      await expectAccessible(page, 'dossier de la carte détruite');
-      assert.deepEqual(problems, []);
-    } catch (err) {
-      const main = await page.locator('main').innerText().catch(() => '');
-      throw new Error(`${String(err)}\n--- page ${page.url()} ---\n${main.slice(0, 3000)}`, { cause: err });
-    } finally {
-      await context.close();
-    }
-  });
+        // --- Offline revocation, return, destruction — each confirmed, then signed.
+        await openEntry('Révocation de support hors-ligne');
+        await search('LEROY');
+        await page.getByRole('button', { name: `Révoquer la carte ${agathe.serial}` }).click();
+        await page.getByRole('heading', { name: `Révoquer la carte n° ${agathe.serial} (Agathe LEROY)` }).waitFor();
+        await page.locator('main').getByRole('button', { name: 'Révoquer', exact: true }).click();
+        await page.getByText('Choisissez le motif de la révocation.').waitFor();
+        await expectAccessible(page, 'révocation : motif manquant');
+        await page.getByLabel('Motif de la révocation').selectOption({ label: 'Dysfonctionnement ou casse' });
+        await page.locator('main').getByRole('button', { name: 'Révoquer', exact: true }).click();
+        const confirm = page.getByRole('dialog', { name: 'Confirmer l’action ?' });
+        await confirm.getByText(/irréversible/).waitFor();
+        await confirm.getByRole('button', { name: 'Révoquer' }).click();
+        await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
+        await page.getByText(`La carte n° ${agathe.serial} de Agathe LEROY est révoquée.`).waitFor();
+        assert.equal(await state(), 'revoked');
+        await search('LEROY');
+        await page.getByRole('button', { name: `Enregistrer la restitution la carte ${agathe.serial}` }).click();
+        await page.locator('main').getByRole('button', { name: 'Enregistrer la restitution', exact: true }).click();
+        await confirm.getByRole('button', { name: 'Enregistrer la restitution' }).click();
+        await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
+        await page.getByText(`La carte n° ${agathe.serial} de Agathe LEROY est restituée.`).waitFor();
+        assert.equal(await state(), 'returned');
+        await search('LEROY');
+        await page.getByRole('button', { name: `Détruire la carte ${agathe.serial}` }).click();
+        await page.getByLabel('Mode de destruction').selectOption({ label: 'Broyeur' });
+        await page.getByLabel('Témoin (facultatif)').fill('Agathe LEROY');
+        await expectAccessible(page, 'destruction');
+        await page.locator('main').getByRole('button', { name: 'Détruire', exact: true }).click();
+        await confirm.getByRole('button', { name: 'Détruire' }).click();
+        await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
+        await page.getByText(`La carte n° ${agathe.serial} de Agathe LEROY est détruite`).waitFor();
+        assert.equal(await state(), 'destroyed');
+        // The destruction record is in the card's case file.
+        await openEntry('Téléchargement de documents');
+        await search('LEROY');
+        await page.getByRole('button', { name: `Documents de la carte ${agathe.serial}` }).click();
+        const download = page.getByRole('link', { name: /^Télécharger / }).first();
+        await download.waitFor();
+        const file = await page.request.get(`${baseUrl}${await download.getAttribute('href')}`);
+        assert.equal(file.status(), 200);
+        assert.ok((await file.body()).length > 0);
+        await expectAccessible(page, 'dossier de la carte détruite');
+        assert.deepEqual(problems, []);
+      } catch (err) {
+        const main = await page
+          .locator('main')
+          .innerText()
+          .catch(() => '');
+        throw new Error(`${String(err)}\n--- page ${page.url()} ---\n${main.slice(0, 3000)}`, { cause: err });
+      } finally {
+        await context.close();
+      }
+    },
+  );
   test('le porteur refuse les certificats : confirmation, carte de l’opérateur, révocation', TIMEOUT, async () => {
     const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
@@ -657,12 +816,23 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
       await page.getByText('Certificats refusés').waitFor();
       await expectAccessible(page, 'refus enregistré');
-      const row = await platform.store.db.selectFrom('cards').select('state').where('id', '=', refused.cardId).executeTakeFirstOrThrow();
+      const row = await platform.store.db
+        .selectFrom('cards')
+        .select('state')
+        .where('id', '=', refused.cardId)
+        .executeTakeFirstOrThrow();
       assert.equal(row.state, 'revoked');
-      const certs = await platform.store.db.selectFrom('certificates').select('status').where('card_id', '=', refused.cardId).execute();
+      const certs = await platform.store.db
+        .selectFrom('certificates')
+        .select('status')
+        .where('card_id', '=', refused.cardId)
+        .execute();
       assert.ok(certs.length === 2 && certs.every((c) => c.status === 'revoked'), JSON.stringify(certs));
     } catch (err) {
-      const main = await page.locator('main').innerText().catch(() => '');
+      const main = await page
+        .locator('main')
+        .innerText()
+        .catch(() => '');
       throw new Error(`${String(err)}\n--- page ${page.url()} ---\n${main.slice(0, 3000)}`, { cause: err });
     } finally {
       await context.close();
@@ -694,12 +864,23 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
       await page.getByText('Carte invalidée').waitFor();
       await expectAccessible(page, 'carte invalidée');
-      const row = await platform.store.db.selectFrom('cards').select('state').where('id', '=', wrongData.cardId).executeTakeFirstOrThrow();
+      const row = await platform.store.db
+        .selectFrom('cards')
+        .select('state')
+        .where('id', '=', wrongData.cardId)
+        .executeTakeFirstOrThrow();
       assert.equal(row.state, 'invalidated');
-      const agentRow = await platform.store.db.selectFrom('agents').select('identity_verified').where('identifier', '=', 'moreau.jp77011').executeTakeFirstOrThrow();
+      const agentRow = await platform.store.db
+        .selectFrom('agents')
+        .select('identity_verified')
+        .where('identifier', '=', 'moreau.jp77011')
+        .executeTakeFirstOrThrow();
       assert.equal(Number(agentRow.identity_verified), 0);
     } catch (err) {
-      const main = await page.locator('main').innerText().catch(() => '');
+      const main = await page
+        .locator('main')
+        .innerText()
+        .catch(() => '');
       throw new Error(`${String(err)}\n--- page ${page.url()} ---\n${main.slice(0, 3000)}`, { cause: err });
     } finally {
       await context.close();
@@ -718,7 +899,10 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       await pair(page);
       // Jean-Pierre MOREAU, born 02/03/1961, signs in with his active card.
       await signIn(page, moreauActive.serial, FIXTURE_PINS.auth, 'Bonjour Jean-Pierre MOREAU');
-      await page.getByRole('navigation', { name: /menu principal/i }).getByRole('link', { name: 'Porteur' }).click();
+      await page
+        .getByRole('navigation', { name: /menu principal/i })
+        .getByRole('link', { name: 'Porteur' })
+        .click();
       await page.getByRole('heading', { level: 1, name: 'Porteur' }).waitFor();
       await page.locator('main').getByRole('link', { name: 'Modifier mes codes PIN' }).first().click();
       await page.getByRole('heading', { level: 1, name: 'Modifier mes codes PIN' }).waitFor();
@@ -731,7 +915,9 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       await page.getByLabel(/^Code PIN d’utilisation — Authentification/).fill('1234');
       await page.getByLabel(/^Confirmation du code PIN — Authentification/).fill('1234');
       await page.getByRole('button', { name: 'Modifier le code PIN' }).click();
-      await page.getByText('Le code PIN ne doit pas comporter une suite de chiffres (par exemple 1234 ou 4321).').waitFor();
+      await page
+        .getByText('Le code PIN ne doit pas comporter une suite de chiffres (par exemple 1234 ou 4321).')
+        .waitFor();
       await expectAccessible(page, 'porteur : nouveau code PIN refusé');
       await page.getByLabel(/^Code PIN d’utilisation — Authentification/).fill('0203');
       await page.getByLabel(/^Confirmation du code PIN — Authentification/).fill('0203');
@@ -751,7 +937,9 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       await page.getByLabel(/^Code PIN d’utilisation — Authentification/).fill('5173');
       await page.getByLabel(/^Confirmation du code PIN — Authentification/).fill('5173');
       await page.getByRole('button', { name: 'Modifier le code PIN' }).click();
-      await page.getByText(`Le PIN Global (code PIN d’authentification) de votre carte n° ${moreauActive.serial} est modifié.`).waitFor();
+      await page
+        .getByText(`Le PIN Global (code PIN d’authentification) de votre carte n° ${moreauActive.serial} est modifié.`)
+        .waitFor();
       await expectAccessible(page, 'porteur : code PIN modifié');
       // The PIN Propre too.
       await page.getByLabel('PIN Propre (code PIN de signature)').check({ force: true }); // DSFR draws the box on the label
@@ -759,7 +947,9 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       await page.getByLabel(/^Code PIN d’utilisation — Signature/).fill('4718');
       await page.getByLabel(/^Confirmation du code PIN — Signature/).fill('4718');
       await page.getByRole('button', { name: 'Modifier le code PIN' }).click();
-      await page.getByText(`Le PIN Propre (code PIN de signature) de votre carte n° ${moreauActive.serial} est modifié.`).waitFor();
+      await page
+        .getByText(`Le PIN Propre (code PIN de signature) de votre carte n° ${moreauActive.serial} est modifié.`)
+        .waitFor();
       const changed = await moreauActive.open();
       await changed.verifyPin('auth', '5173');
       await changed.verifyPin('sign', '4718');
@@ -767,93 +957,135 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       await changed.verifyPin('auth', '5173');
       await changed.close();
       // No PIN ever reached the platform's server.
-      for (const pin of ['5173', '4718', FIXTURE_PINS.sign, '0203']) assert.ok(!sent.some((r) => r.includes(pin)), `${pin} sent to the server: ${sent.join('\n')}`);
+      for (const pin of ['5173', '4718', FIXTURE_PINS.sign, '0203'])
+        assert.ok(!sent.some((r) => r.includes(pin)), `${pin} sent to the server: ${sent.join('\n')}`);
       assert.deepEqual(problems, []);
     } catch (err) {
-      const main = await page.locator('main').innerText().catch(() => '');
+      const main = await page
+        .locator('main')
+        .innerText()
+        .catch(() => '');
       throw new Error(`${String(err)}\n--- page ${page.url()} ---\n${main.slice(0, 3000)}`, { cause: err });
     } finally {
       await context.close();
     }
   });
-  test('départ (carte révoquée ; général de 2e section : carte conservée) et mutation Brest → SCA', TIMEOUT, async () => {
-    const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(`erreur JavaScript : ${e.message} (${page.url()})`));
-    const db = platform.store.db;
-    const agentOf = async (identifier: string) => (await db.selectFrom('agents').select(['id', 'organization_id', 'habilitations']).where('identifier', '=', identifier).executeTakeFirstOrThrow());
-    const stateOf = async (c: FixtureVirtualCard) => (await db.selectFrom('cards').select(['state', 'organization_id', 'operator_organization_id']).where('id', '=', c.cardId).executeTakeFirstOrThrow());
-    const depart = async (identifier: string, name: string, reason: string) => {
-      await page.goto(`${baseUrl}/agents/${(await agentOf(identifier)).id}`);
-      await page.getByRole('heading', { level: 1, name }).waitFor();
-      await page.getByRole('link', { name: 'Départ', exact: true }).click();
-      await page.getByRole('heading', { level: 1, name: `Départ — ${name}` }).waitFor();
-      await page.getByRole('button', { name: 'Enregistrer le départ' }).click();
-      await page.getByText('Choisissez le motif du départ.').waitFor();
-      await page.getByLabel('Motif du départ').selectOption({ label: reason });
-      await page.getByRole('button', { name: 'Enregistrer le départ' }).click();
-      const dialog = page.getByRole('dialog', { name: 'Confirmer le départ ?' });
-      await dialog.getByText(/irréversible/).waitFor();
-      await expectAccessible(page, `départ de ${name} : confirmation`);
-      await dialog.getByRole('button', { name: 'Enregistrer le départ' }).click();
-      await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
-      await page.getByText('Départ enregistré').waitFor();
-    };
-    try {
-      await pair(page);
-      // Paul GIRARD, operator of the naval base of Brest, with his demo card.
-      await signIn(page, '9900000004', DEMO_CARD_PINS.auth, 'Bonjour Paul GIRARD');
-      await depart('1003456789', 'Yann LE GALL', 'Départ à la retraite');
-      await page.getByText(`Carte(s) révoquée(s), à restituer : ${leGall.serial}.`).waitFor();
-      await expectAccessible(page, 'départ : carte révoquée');
-      assert.equal((await stateOf(leGall)).state, 'revoked');
-      const certs = await db.selectFrom('certificates').select(['status', 'revocation_reason']).where('card_id', '=', leGall.cardId).execute();
-      assert.ok(certs.length > 0 && certs.every((c) => c.status === 'revoked' && c.revocation_reason === 'cessationOfOperation'), JSON.stringify(certs));
-      // A general of the 2nd section keeps the card.
-      await depart('1004567890', 'Maëlle KERBRAT', 'Fin de contrat');
-      await page.getByText(`Carte(s) conservée(s) par le porteur (officier général de la 2e section) : ${kerbrat.serial}.`).waitFor();
-      await expectAccessible(page, 'départ : carte conservée');
-      assert.equal((await stateOf(kerbrat)).state, 'active');
-      const audit = await db.selectFrom('audit_log').select(['target_id', 'outcome']).where('action', '=', 'agent.departure').where('outcome', '=', 'ok').execute();
-      assert.equal(audit.length, 2);
+  test(
+    'départ (carte révoquée ; général de 2e section : carte conservée) et mutation Brest → SCA',
+    TIMEOUT,
+    async () => {
+      const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(`erreur JavaScript : ${e.message} (${page.url()})`));
+      const db = platform.store.db;
+      const agentOf = async (identifier: string) =>
+        await db
+          .selectFrom('agents')
+          .select(['id', 'organization_id', 'habilitations'])
+          .where('identifier', '=', identifier)
+          .executeTakeFirstOrThrow();
+      const stateOf = async (c: FixtureVirtualCard) =>
+        await db
+          .selectFrom('cards')
+          .select(['state', 'organization_id', 'operator_organization_id'])
+          .where('id', '=', c.cardId)
+          .executeTakeFirstOrThrow();
+      const depart = async (identifier: string, name: string, reason: string) => {
+        await page.goto(`${baseUrl}/agents/${(await agentOf(identifier)).id}`);
+        await page.getByRole('heading', { level: 1, name }).waitFor();
+        await page.getByRole('link', { name: 'Départ', exact: true }).click();
+        await page.getByRole('heading', { level: 1, name: `Départ — ${name}` }).waitFor();
+        await page.getByRole('button', { name: 'Enregistrer le départ' }).click();
+        await page.getByText('Choisissez le motif du départ.').waitFor();
+        await page.getByLabel('Motif du départ').selectOption({ label: reason });
+        await page.getByRole('button', { name: 'Enregistrer le départ' }).click();
+        const dialog = page.getByRole('dialog', { name: 'Confirmer le départ ?' });
+        await dialog.getByText(/irréversible/).waitFor();
+        await expectAccessible(page, `départ de ${name} : confirmation`);
+        await dialog.getByRole('button', { name: 'Enregistrer le départ' }).click();
+        await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
+        await page.getByText('Départ enregistré').waitFor();
+      };
+      try {
+        await pair(page);
+        // Paul GIRARD, operator of the naval base of Brest, with his demo card.
+        await signIn(page, '9900000004', DEMO_CARD_PINS.auth, 'Bonjour Paul GIRARD');
+        await depart('1003456789', 'Yann LE GALL', 'Départ à la retraite');
+        await page.getByText(`Carte(s) révoquée(s), à restituer : ${leGall.serial}.`).waitFor();
+        await expectAccessible(page, 'départ : carte révoquée');
+        assert.equal((await stateOf(leGall)).state, 'revoked');
+        const certs = await db
+          .selectFrom('certificates')
+          .select(['status', 'revocation_reason'])
+          .where('card_id', '=', leGall.cardId)
+          .execute();
+        assert.ok(
+          certs.length > 0 &&
+            certs.every((c) => c.status === 'revoked' && c.revocation_reason === 'cessationOfOperation'),
+          JSON.stringify(certs),
+        );
+        // A general of the 2nd section keeps the card.
+        await depart('1004567890', 'Maëlle KERBRAT', 'Fin de contrat');
+        await page
+          .getByText(`Carte(s) conservée(s) par le porteur (officier général de la 2e section) : ${kerbrat.serial}.`)
+          .waitFor();
+        await expectAccessible(page, 'départ : carte conservée');
+        assert.equal((await stateOf(kerbrat)).state, 'active');
+        const audit = await db
+          .selectFrom('audit_log')
+          .select(['target_id', 'outcome'])
+          .where('action', '=', 'agent.departure')
+          .where('outcome', '=', 'ok')
+          .execute();
+        assert.equal(audit.length, 2);
 
-      // Transfer: Nathalie ROUX, registration authority of the SCA, moves Erwan TANGUY from Brest to the SCA.
-      await signOut(page);
-      await signIn(page, '9900000005', DEMO_CARD_PINS.auth, 'Bonjour Nathalie ROUX');
-      const before = await agentOf('1005678901');
-      await page.goto(`${baseUrl}/agents/${before.id}`);
-      await page.getByRole('heading', { level: 1, name: 'Erwan TANGUY' }).waitFor();
-      await page.getByRole('link', { name: 'Mutation', exact: true }).click();
-      await page.getByRole('heading', { level: 1, name: 'Mutation — Erwan TANGUY' }).waitFor();
-      await page.getByRole('button', { name: 'Enregistrer la mutation' }).click();
-      await page.getByText('Choisissez l’organisation d’arrivée.').waitFor();
-      await page.getByLabel('Organisation d’arrivée').selectOption({ label: 'Service du commissariat des armées (SCA)' });
-      assert.equal(await page.getByLabel('CIMS').isChecked(), true);
-      await page.getByLabel('Source Solde').check({ force: true }); // DSFR draws the box on the label
-      await expectAccessible(page, 'mutation : organisation et habilitations');
-      await page.getByRole('button', { name: 'Enregistrer la mutation' }).click();
-      const dialog = page.getByRole('dialog', { name: 'Confirmer la mutation ?' });
-      await dialog.getByText(/Service du commissariat des armées/).waitFor();
-      await dialog.getByRole('button', { name: 'Enregistrer la mutation' }).click();
-      await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
-      await page.getByText('Mutation enregistrée').waitFor();
-      await page.getByText(`Carte(s) pas encore remise(s) qui suivent le porteur : ${tanguy.serial}.`).waitFor();
-      await expectAccessible(page, 'mutation enregistrée');
-      const sca = await db.selectFrom('organizations').select('id').where('code', '=', 'SCA').executeTakeFirstOrThrow();
-      const moved = await agentOf('1005678901');
-      assert.equal(moved.organization_id, sca.id);
-      assert.deepEqual(JSON.parse(moved.habilitations), ['CIMS', 'SOURCE_SOLDE']);
-      const followed = await stateOf(tanguy);
-      assert.equal(followed.state, 'received');
-      assert.equal(followed.organization_id, sca.id);
-      assert.equal(followed.operator_organization_id, sca.id);
-      assert.deepEqual(problems, []);
-    } catch (err) {
-      const main = await page.locator('main').innerText().catch(() => '');
-      throw new Error(`${String(err)}\n--- page ${page.url()} ---\n${main.slice(0, 3000)}`, { cause: err });
-    } finally {
-      await context.close();
-    }
-  });
+        // Transfer: Nathalie ROUX, registration authority of the SCA, moves Erwan TANGUY from Brest to the SCA.
+        await signOut(page);
+        await signIn(page, '9900000005', DEMO_CARD_PINS.auth, 'Bonjour Nathalie ROUX');
+        const before = await agentOf('1005678901');
+        await page.goto(`${baseUrl}/agents/${before.id}`);
+        await page.getByRole('heading', { level: 1, name: 'Erwan TANGUY' }).waitFor();
+        await page.getByRole('link', { name: 'Mutation', exact: true }).click();
+        await page.getByRole('heading', { level: 1, name: 'Mutation — Erwan TANGUY' }).waitFor();
+        await page.getByRole('button', { name: 'Enregistrer la mutation' }).click();
+        await page.getByText('Choisissez l’organisation d’arrivée.').waitFor();
+        await page
+          .getByLabel('Organisation d’arrivée')
+          .selectOption({ label: 'Service du commissariat des armées (SCA)' });
+        assert.equal(await page.getByLabel('CIMS').isChecked(), true);
+        await page.getByLabel('Source Solde').check({ force: true }); // DSFR draws the box on the label
+        await expectAccessible(page, 'mutation : organisation et habilitations');
+        await page.getByRole('button', { name: 'Enregistrer la mutation' }).click();
+        const dialog = page.getByRole('dialog', { name: 'Confirmer la mutation ?' });
+        await dialog.getByText(/Service du commissariat des armées/).waitFor();
+        await dialog.getByRole('button', { name: 'Enregistrer la mutation' }).click();
+        await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
+        await page.getByText('Mutation enregistrée').waitFor();
+        await page.getByText(`Carte(s) pas encore remise(s) qui suivent le porteur : ${tanguy.serial}.`).waitFor();
+        await expectAccessible(page, 'mutation enregistrée');
+        const sca = await db
+          .selectFrom('organizations')
+          .select('id')
+          .where('code', '=', 'SCA')
+          .executeTakeFirstOrThrow();
+        const moved = await agentOf('1005678901');
+        assert.equal(moved.organization_id, sca.id);
+        assert.deepEqual(JSON.parse(moved.habilitations), ['CIMS', 'SOURCE_SOLDE']);
+        const followed = await stateOf(tanguy);
+        assert.equal(followed.state, 'received');
+        assert.equal(followed.organization_id, sca.id);
+        assert.equal(followed.operator_organization_id, sca.id);
+        assert.deepEqual(problems, []);
+      } catch (err) {
+        const main = await page
+          .locator('main')
+          .innerText()
+          .catch(() => '');
+        throw new Error(`${String(err)}\n--- page ${page.url()} ---\n${main.slice(0, 3000)}`, { cause: err });
+      } finally {
+        await context.close();
+      }
+    },
+  );
 });

@@ -17,12 +17,21 @@ let server: PortalTestServer;
 async function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }
 
 /** A new browser context that records uncaught page errors and requests leaving the server. */
-async function newContext(baseUrl: string): Promise<{ context: BrowserContext; page: Page; problems: string[]; requests: string[] }> {
+async function newContext(
+  baseUrl: string,
+): Promise<{ context: BrowserContext; page: Page; problems: string[]; requests: string[] }> {
   const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const problems: string[] = [];
@@ -45,10 +54,20 @@ async function signIn(page: Page, srv: PortalTestServer, identifier: string): Pr
 /** Waits for the page's data, then asserts axe-core finds nothing. */
 async function expectAccessible(page: Page, label: string): Promise<void> {
   await page.waitForLoadState('networkidle');
-  await page.getByText('Chargement…').first().waitFor({ state: 'detached' }).catch(() => {});
+  await page
+    .getByText('Chargement…')
+    .first()
+    .waitFor({ state: 'detached' })
+    .catch(() => {});
   const { violations } = await new AxeBuilder({ page }).analyze();
   const report = violations
-    .map((v) => `${v.id} (${v.impact}) ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(' | ')}`)
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}) ${v.help}: ${v.nodes
+          .map((n) => n.target.join(' '))
+          .slice(0, 5)
+          .join(' | ')}`,
+    )
     .join('\n  ');
   assert.equal(violations.length, 0, `${label} (${page.url()}) — violations axe :\n  ${report}`);
 }
@@ -141,7 +160,10 @@ describe('portail web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} abse
     const { context, page, problems } = await newContext(server.baseUrl);
     try {
       await signIn(page, server, ADMIN);
-      await page.getByRole('navigation', { name: /menu principal/i }).getByRole('link', { name: 'Agents' }).click();
+      await page
+        .getByRole('navigation', { name: /menu principal/i })
+        .getByRole('link', { name: 'Agents' })
+        .click();
       await page.getByRole('heading', { level: 1, name: 'Agents' }).waitFor();
       await page.getByRole('searchbox', { name: /Rechercher/ }).fill('dilindien');
       await page.getByRole('button', { name: 'Rechercher' }).click();
@@ -199,8 +221,14 @@ describe('portail web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} abse
 
       const rejects = result.locator('table', { has: page.locator('caption', { hasText: 'Motifs de rejet' }) });
       const lines = await rejects.locator('tbody tr').allInnerTexts();
-      assert.ok(lines.some((l) => /^5\b/.test(l.trim())), `ligne 5 (date invalide) absente des rejets : ${lines.join(' / ')}`);
-      assert.ok(lines.some((l) => /^6\b/.test(l.trim())), `ligne 6 (nom manquant) absente des rejets : ${lines.join(' / ')}`);
+      assert.ok(
+        lines.some((l) => /^5\b/.test(l.trim())),
+        `ligne 5 (date invalide) absente des rejets : ${lines.join(' / ')}`,
+      );
+      assert.ok(
+        lines.some((l) => /^6\b/.test(l.trim())),
+        `ligne 6 (nom manquant) absente des rejets : ${lines.join(' / ')}`,
+      );
 
       const href = await result.getByRole('link', { name: /Télécharger le rapport des rejets/ }).getAttribute('href');
       assert.ok(href, 'lien du rapport absent');
@@ -234,7 +262,12 @@ describe('portail web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} abse
       const pages: [string, string, string, string][] = [
         ['accueil', '/', 'Bonjour Jeanne DUVAL', 'Accueil'],
         ['arborescence des organisations', '/organisations', 'Organisations', 'Organisations'],
-        ['détail d’une organisation', `/organisations/${communeId}`, 'Aubepierre-Ozouer-le-Repos', 'Aubepierre-Ozouer-le-Repos'],
+        [
+          'détail d’une organisation',
+          `/organisations/${communeId}`,
+          'Aubepierre-Ozouer-le-Repos',
+          'Aubepierre-Ozouer-le-Repos',
+        ],
         ['recherche d’agents', '/agents?q=dilindien', 'Agents', 'Agents'],
         ['fiche agent', `/agents/${agentId}`, 'Hugues DILINDIEN', 'Hugues DILINDIEN'],
         ['imports', '/imports', 'Import du flux SIRH', 'Import du flux SIRH'],
@@ -277,7 +310,10 @@ describe('portail web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} abse
       assert.equal(await page.getByText('République').count(), 0);
       await page.locator('.fr-header__service-title', { hasText: 'Cartes Agents' }).waitFor();
       await expectAccessible(page, 'accueil (marque neutre)');
-      assert.deepEqual(requests.filter((u) => /Marianne/i.test(u)), []);
+      assert.deepEqual(
+        requests.filter((u) => /Marianne/i.test(u)),
+        [],
+      );
     } finally {
       await context.close();
       await neutral.close();

@@ -506,7 +506,8 @@ export const api = {
     withQuery(`/api/agents/${encodeURIComponent(id)}/photo`, { v: version }),
 
   // HR feed imports
-  imports: (organizationId?: string) => request<{ items: ImportRun[] }>('GET', '/api/imports', { query: { organizationId } }),
+  imports: (organizationId?: string) =>
+    request<{ items: ImportRun[] }>('GET', '/api/imports', { query: { organizationId } }),
   importRun: (id: string) => request<ImportRun>('GET', `/api/imports/${encodeURIComponent(id)}`),
   importRejects: (id: string, page: number, pageSize = 50) =>
     request<Page<ImportReject>>('GET', `/api/imports/${encodeURIComponent(id)}/rejects`, { query: { page, pageSize } }),

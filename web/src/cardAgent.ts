@@ -206,7 +206,12 @@ export class CardAgentClient {
 
   async cards(): Promise<AgentCardFile[]> {
     // GET /cards answers { cards: [...] }.
-    const body = await call<AgentCardFile[] | { items?: AgentCardFile[]; cards?: AgentCardFile[] }>(this.url, this.token, 'GET', '/cards');
+    const body = await call<AgentCardFile[] | { items?: AgentCardFile[]; cards?: AgentCardFile[] }>(
+      this.url,
+      this.token,
+      'GET',
+      '/cards',
+    );
     if (Array.isArray(body)) return body;
     return body.items ?? body.cards ?? [];
   }
@@ -229,7 +234,11 @@ export class CardAgentClient {
 
   /** Signs `text` (UTF-8) with the slot's key after the slot's PIN. */
   sign(reader: string, slot: CardSlot, text: string, pin: string): Promise<CardSignature> {
-    return call<CardSignature>(this.url, this.token, 'POST', `${this.r(reader)}/sign`, { slot, data: textToBase64(text), pin });
+    return call<CardSignature>(this.url, this.token, 'POST', `${this.r(reader)}/sign`, {
+      slot,
+      data: textToBase64(text),
+      pin,
+    });
   }
 }
 
@@ -241,5 +250,10 @@ export function pinForSlot(slot: CardSlot): PinKind {
 /** The reader to use: the one holding a card, else the virtual reader, else the first. */
 export function activeReader(status: AgentStatus | null): ReaderStatus | null {
   if (!status) return null;
-  return status.readers.find((r) => r.card) ?? status.readers.find((r) => r.name === VIRTUAL_READER) ?? status.readers[0] ?? null;
+  return (
+    status.readers.find((r) => r.card) ??
+    status.readers.find((r) => r.name === VIRTUAL_READER) ??
+    status.readers[0] ??
+    null
+  );
 }

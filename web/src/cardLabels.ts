@@ -46,7 +46,8 @@ export const MESSAGE_DIRECTION_LABELS: Record<string, string> = {
 /** Badge colour of a state. */
 export function stateSeverity(state: string): 'success' | 'error' | 'info' | 'warning' | 'new' {
   if (['fulfilled', 'closed', 'active', 'received', 'validated', 'signed'].includes(state)) return 'success';
-  if (['rejected', 'cancelled', 'revoked', 'invalidated', 'blocked', 'destroyed', 'expired'].includes(state)) return 'error';
+  if (['rejected', 'cancelled', 'revoked', 'invalidated', 'blocked', 'destroyed', 'expired'].includes(state))
+    return 'error';
   if (['draft', 'open', 'shipped', 'suspended'].includes(state)) return 'new';
   return 'info';
 }

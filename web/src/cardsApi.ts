@@ -234,7 +234,6 @@ export interface ProductionBatch {
   messages: ManufacturerMessage[];
 }
 
-
 /** Some list routes answer a bare `{ items }`, others a page: the pages read both. */
 export type List<T> = { items: T[]; total?: number; page?: number; pageSize?: number };
 
@@ -253,7 +252,11 @@ export function resendCodeAction(card: { id: string; serial: string }, channel: 
 export const cardsApi = {
   // Card sign-in (§3)
   cardChallenge: () =>
-    request<{ challengeId: string; challenge: string; expiresAt?: string; origin?: string }>('POST', '/api/session/card/challenge', { expect401: true }),
+    request<{ challengeId: string; challenge: string; expiresAt?: string; origin?: string }>(
+      'POST',
+      '/api/session/card/challenge',
+      { expect401: true },
+    ),
   cardSignIn: (body: { challengeId: string; certificate: string; signature: string }) =>
     request<Session>('POST', '/api/session/card', { json: body, expect401: true }),
 
@@ -266,10 +269,22 @@ export const cardsApi = {
     request<PrerequisitesResult>('GET', `/api/agents/${id(agentId)}/card-prerequisites`, {
       query: { modelId, kind, reason },
     }),
-  createRequest: (body: { agentId: string; modelId: string; kind: string; reason?: string | null; replacesCardId?: string | null }) =>
-    request<CardRequestDetail>('POST', '/api/card-requests', { json: body }),
-  requests: (query: { state?: string; q?: string; agentId?: string; batchId?: string; organizationId?: string; page?: number; pageSize?: number }) =>
-    request<List<CardRequest>>('GET', '/api/card-requests', { query }),
+  createRequest: (body: {
+    agentId: string;
+    modelId: string;
+    kind: string;
+    reason?: string | null;
+    replacesCardId?: string | null;
+  }) => request<CardRequestDetail>('POST', '/api/card-requests', { json: body }),
+  requests: (query: {
+    state?: string;
+    q?: string;
+    agentId?: string;
+    batchId?: string;
+    organizationId?: string;
+    page?: number;
+    pageSize?: number;
+  }) => request<List<CardRequest>>('GET', '/api/card-requests', { query }),
   request: (requestId: string) => request<CardRequestDetail>('GET', `/api/card-requests/${id(requestId)}`),
   signRequest: (requestId: string, signature: ActionSignaturePayload) =>
     request<CardRequestDetail>('POST', `/api/card-requests/${id(requestId)}/sign`, { json: { signature } }),
@@ -288,18 +303,29 @@ export const cardsApi = {
   // Billing
   billing: (query: { organizationId?: string; from?: string; to?: string; page?: number; pageSize?: number }) =>
     request<BillingLedger>('GET', '/api/billing', { query }),
-  billingCsvUrl: (query: { organizationId?: string; from?: string; to?: string }) => withQuery('/api/billing.csv', query),
+  billingCsvUrl: (query: { organizationId?: string; from?: string; to?: string }) =>
+    withQuery('/api/billing.csv', query),
 
   // Cards and production (§5)
-  cards: (query: { q?: string; state?: string; batchId?: string; organizationId?: string; page?: number; pageSize?: number }) =>
-    request<Page<Card>>('GET', '/api/cards', { query }),
+  cards: (query: {
+    q?: string;
+    state?: string;
+    batchId?: string;
+    organizationId?: string;
+    page?: number;
+    pageSize?: number;
+  }) => request<Page<Card>>('GET', '/api/cards', { query }),
   card: (cardId: string) => request<CardDetail>('GET', `/api/cards/${id(cardId)}`),
-  cardsToHandOver: (query: { q?: string; page?: number; pageSize?: number }) => request<Page<Card>>('GET', '/api/cards/to-hand-over', { query }),
+  cardsToHandOver: (query: { q?: string; page?: number; pageSize?: number }) =>
+    request<Page<Card>>('GET', '/api/cards/to-hand-over', { query }),
   receiveCard: (cardId: string, signature: ActionSignaturePayload) =>
     request<{ state: string; mailed: boolean }>('POST', `/api/cards/${id(cardId)}/receive`, { json: { signature } }),
   resendCode: (cardId: string, channel: 'post' | 'email', signature: ActionSignaturePayload) =>
-    request<{ letterState: string; messageId: string }>('POST', `/api/cards/${id(cardId)}/resend-code`, { json: { channel, signature } }),
-  holders: (query: { q?: string; page?: number; pageSize?: number }) => request<Page<Holder>>('GET', '/api/holders', { query }),
+    request<{ letterState: string; messageId: string }>('POST', `/api/cards/${id(cardId)}/resend-code`, {
+      json: { channel, signature },
+    }),
+  holders: (query: { q?: string; page?: number; pageSize?: number }) =>
+    request<Page<Holder>>('GET', '/api/holders', { query }),
   production: (query: { batchId?: string; limit?: number } = {}) =>
     request<{ items: ProductionBatch[] }>('GET', '/api/production', { query }),
 };

@@ -38,7 +38,15 @@ export interface ActivationCertificate {
 }
 
 export interface ActivationView {
-  card: { id: string; serial: string; reference: string; modelLabel: string; type: string; state: string; stateLabel: string };
+  card: {
+    id: string;
+    serial: string;
+    reference: string;
+    modelLabel: string;
+    type: string;
+    state: string;
+    stateLabel: string;
+  };
   holder: HolderInfo;
   dn: string | null;
   certificates: ActivationCertificate[];
@@ -51,7 +59,14 @@ export interface ActivationView {
 export interface RenewalView {
   cardId: string;
   serial: string;
-  certificates: { serial: string; profile: string; status: string; notAfter: string; renewable: boolean; reason: string | null }[];
+  certificates: {
+    serial: string;
+    profile: string;
+    status: string;
+    notAfter: string;
+    renewable: boolean;
+    reason: string | null;
+  }[];
   newCardNeeded: string | null;
 }
 
@@ -63,7 +78,15 @@ export interface MyCard {
   stateLabel: string;
   stateChangedAt?: string;
   expiresAt: string | null;
-  certificates: { serial: string; profile: string; profileLabel: string; status: string; statusLabel: string; notBefore: string; notAfter: string }[];
+  certificates: {
+    serial: string;
+    profile: string;
+    profileLabel: string;
+    status: string;
+    statusLabel: string;
+    notBefore: string;
+    notAfter: string;
+  }[];
   history: { at: string; action: string }[];
   documents: { id: string; kind: string; fileName: string; createdAt: string }[];
 }
@@ -128,7 +151,13 @@ export function handoverAction(card: Ref, f: { type: string; number: string; rem
   return {
     action: 'card.handover',
     target: card.id,
-    content: { cardId: card.id, serial: card.serial, identityDocumentType: f.type, identityDocumentNumber: normalizeDocumentNumber(f.number), remarks: f.remarks },
+    content: {
+      cardId: card.id,
+      serial: card.serial,
+      identityDocumentType: f.type,
+      identityDocumentNumber: normalizeDocumentNumber(f.number),
+      remarks: f.remarks,
+    },
   };
 }
 
@@ -145,8 +174,15 @@ export const lifeApi = {
       body: file,
       contentType: file.type || 'application/octet-stream',
     }),
-  handOver: (cardId: string, body: { identityDocumentType: string; identityDocumentNumber: string; remarks: string | null; signature: ActionSignaturePayload }) =>
-    request<{ state: string }>('POST', `/api/cards/${id(cardId)}/handover`, { json: body }),
+  handOver: (
+    cardId: string,
+    body: {
+      identityDocumentType: string;
+      identityDocumentNumber: string;
+      remarks: string | null;
+      signature: ActionSignaturePayload;
+    },
+  ) => request<{ state: string }>('POST', `/api/cards/${id(cardId)}/handover`, { json: body }),
   invalidate: (cardId: string, reason: string, signature: ActionSignaturePayload) =>
     request<{ state: string }>('POST', `/api/cards/${id(cardId)}/invalidate`, { json: { reason, signature } }),
 
@@ -156,19 +192,30 @@ export const lifeApi = {
   refuse: (cardId: string, signature: ActionSignaturePayload) =>
     request<{ state: string }>('POST', `/api/cards/${id(cardId)}/activation/refuse`, { json: { signature } }),
   activationCode: (cardId: string, code: string) =>
-    request<{ accepted: true; windowUntil: string }>('POST', `/api/cards/${id(cardId)}/activation/code`, { json: { code } }),
+    request<{ accepted: true; windowUntil: string }>('POST', `/api/cards/${id(cardId)}/activation/code`, {
+      json: { code },
+    }),
   activationAdminResponse: (cardId: string, operation: string, challenge: string) =>
-    request<{ response: string }>('POST', `/api/cards/${id(cardId)}/activation/admin-response`, { json: { operation, challenge } }),
+    request<{ response: string }>('POST', `/api/cards/${id(cardId)}/activation/admin-response`, {
+      json: { operation, challenge },
+    }),
   activationContent: (cardId: string) =>
-    request<{ cardId: string; serial: string; acceptedCertificates: string[] }>('GET', `/api/cards/${id(cardId)}/activation/content`),
+    request<{ cardId: string; serial: string; acceptedCertificates: string[] }>(
+      'GET',
+      `/api/cards/${id(cardId)}/activation/content`,
+    ),
   completeActivation: (cardId: string, signature: ActionSignaturePayload) =>
-    request<{ state: string; message: string }>('POST', `/api/cards/${id(cardId)}/activation/complete`, { json: { signature } }),
+    request<{ state: string; message: string }>('POST', `/api/cards/${id(cardId)}/activation/complete`, {
+      json: { signature },
+    }),
   finalize: (cardId: string, signature: ActionSignaturePayload) =>
     request<{ state: string }>('POST', `/api/cards/${id(cardId)}/finalize`, { json: { signature } }),
 
   // Unblock, incidents, end of life
   unblockResponse: (cardId: string, operation: string, challenge: string, signature: ActionSignaturePayload) =>
-    request<{ response: string }>('POST', `/api/cards/${id(cardId)}/unblock-response`, { json: { operation, challenge, signature } }),
+    request<{ response: string }>('POST', `/api/cards/${id(cardId)}/unblock-response`, {
+      json: { operation, challenge, signature },
+    }),
   revoke: (cardId: string, reason: string, comment: string | null, signature: ActionSignaturePayload) =>
     request<{ state: string }>('POST', `/api/cards/${id(cardId)}/revoke`, { json: { reason, comment, signature } }),
   resume: (cardId: string, signature: ActionSignaturePayload) =>
@@ -176,49 +223,87 @@ export const lifeApi = {
   returnCard: (cardId: string, signature: ActionSignaturePayload) =>
     request<{ state: string }>('POST', `/api/cards/${id(cardId)}/return`, { json: { signature } }),
   destroy: (cardId: string, method: string, witness: string | null, signature: ActionSignaturePayload) =>
-    request<{ state: string; recordId: string }>('POST', `/api/cards/${id(cardId)}/destroy`, { json: { method, witness, signature } }),
+    request<{ state: string; recordId: string }>('POST', `/api/cards/${id(cardId)}/destroy`, {
+      json: { method, witness, signature },
+    }),
   documentUrl: (cardId: string, documentId: string) => `/api/cards/${id(cardId)}/documents/${id(documentId)}`,
   documents: (cardId: string) =>
-    request<{ items: { id: string; kind: string; kindLabel: string; fileName: string; createdAt: string }[] }>('GET', `/api/cards/${id(cardId)}/documents`),
+    request<{ items: { id: string; kind: string; kindLabel: string; fileName: string; createdAt: string }[] }>(
+      'GET',
+      `/api/cards/${id(cardId)}/documents`,
+    ),
 
   // Renewal
   renewal: (cardId: string) => request<RenewalView>('GET', `/api/cards/${id(cardId)}/renewal`),
   presenceChallenge: (cardId: string) =>
-    request<{ challengeId: string; challenge: string; text: string }>('POST', `/api/cards/${id(cardId)}/renewal/presence-challenge`),
-  presence: (cardId: string, body: { challengeId: string; challenge: string; signature: string; certificate: string }) =>
-    request<{ windowUntil: string }>('POST', `/api/cards/${id(cardId)}/renewal/presence`, { json: body }),
+    request<{ challengeId: string; challenge: string; text: string }>(
+      'POST',
+      `/api/cards/${id(cardId)}/renewal/presence-challenge`,
+    ),
+  presence: (
+    cardId: string,
+    body: { challengeId: string; challenge: string; signature: string; certificate: string },
+  ) => request<{ windowUntil: string }>('POST', `/api/cards/${id(cardId)}/renewal/presence`, { json: body }),
   presenceBySecrets: (cardId: string, holderAccess: string) =>
-    request<{ windowUntil: string }>('POST', `/api/cards/${id(cardId)}/renewal/presence-secrets`, { json: { holderAccess } }),
+    request<{ windowUntil: string }>('POST', `/api/cards/${id(cardId)}/renewal/presence-secrets`, {
+      json: { holderAccess },
+    }),
   renewalAdminResponse: (cardId: string, operation: string, challenge: string) =>
-    request<{ response: string }>('POST', `/api/cards/${id(cardId)}/renewal/admin-response`, { json: { operation, challenge } }),
-  renewalIssue: (cardId: string, body: { profile: string; spki: string; attestation: string; signature: ActionSignaturePayload }) =>
-    request<{ serial: string; der: string; replaced: string }>('POST', `/api/cards/${id(cardId)}/renewal/issue`, { json: body }),
+    request<{ response: string }>('POST', `/api/cards/${id(cardId)}/renewal/admin-response`, {
+      json: { operation, challenge },
+    }),
+  renewalIssue: (
+    cardId: string,
+    body: { profile: string; spki: string; attestation: string; signature: ActionSignaturePayload },
+  ) =>
+    request<{ serial: string; der: string; replaced: string }>('POST', `/api/cards/${id(cardId)}/renewal/issue`, {
+      json: body,
+    }),
 
   // The holder's record
   resetSecrets: (agentId: string, signature: ActionSignaturePayload) =>
     request<void>('POST', `/api/agents/${id(agentId)}/reset-secrets`, { json: { signature } }),
   departure: (agentId: string, reason: DepartureReason, signature: ActionSignaturePayload) =>
     request<DepartureResult>('POST', `/api/agents/${id(agentId)}/departure`, { json: { reason, signature } }),
-  transfer: (agentId: string, body: { toOrganizationId: string; habilitations: string[]; signature: ActionSignaturePayload }) =>
-    request<{ followed: string[] }>('POST', `/api/agents/${id(agentId)}/transfer`, { json: body }),
+  transfer: (
+    agentId: string,
+    body: { toOrganizationId: string; habilitations: string[]; signature: ActionSignaturePayload },
+  ) => request<{ followed: string[] }>('POST', `/api/agents/${id(agentId)}/transfer`, { json: body }),
 
   // The holder's space (signed in with the card)
   myCards: () =>
-    request<{ holder: { lastName: string; firstNames: string; birthDate: string } | null; cards: MyCard[]; secretsDefined: boolean; secretsUpdatedAt?: string | null }>('GET', '/api/me/cards'),
+    request<{
+      holder: { lastName: string; firstNames: string; birthDate: string } | null;
+      cards: MyCard[];
+      secretsDefined: boolean;
+      secretsUpdatedAt?: string | null;
+    }>('GET', '/api/me/cards'),
   secretQuestions: () => request<{ items: { code: string; label: string }[] }>('GET', '/api/me/secret-questions'),
   defineSecrets: (body: { personalCode: string; questions: { question: string; answer: string }[] }) =>
     request<{ cardsActivated: string[]; awaitingFinalization: string[] }>('POST', '/api/me/secrets', { json: body }),
   declare: (cardId: string, body: Declaration) =>
-    request<{ state: string; escalatesAt: string | null }>('POST', `/api/me/cards/${id(cardId)}/declare`, { json: body }),
+    request<{ state: string; escalatesAt: string | null }>('POST', `/api/me/cards/${id(cardId)}/declare`, {
+      json: body,
+    }),
 
   // Without a usable card (secrets): no session cookie, the short-lived token in a header.
-  holderAccess: (body: { organization: string; identifier: string; personalCode: string; answers: { question: string; answer: string }[] }) =>
-    holderFetch<{ token: string; expiresAt: string; holderName: string }>('POST', '/api/holder-access', null, body),
-  holderAccessCards: (token: string) => holderFetch<{ holderName: string; items: HolderAccessCard[] }>('GET', '/api/holder-access/cards', token),
+  holderAccess: (body: {
+    organization: string;
+    identifier: string;
+    personalCode: string;
+    answers: { question: string; answer: string }[];
+  }) => holderFetch<{ token: string; expiresAt: string; holderName: string }>('POST', '/api/holder-access', null, body),
+  holderAccessCards: (token: string) =>
+    holderFetch<{ holderName: string; items: HolderAccessCard[] }>('GET', '/api/holder-access/cards', token),
   holderUnblockResponse: (token: string, body: { serial: string; operation: string; challenge: string }) =>
     holderFetch<{ response: string }>('POST', '/api/holder-access/unblock-response', token, body),
   holderAccessDeclare: (token: string, cardId: string, body: Declaration) =>
-    holderFetch<{ state: string; escalatesAt: string | null }>('POST', `/api/holder-access/cards/${id(cardId)}/declare`, token, body),
+    holderFetch<{ state: string; escalatesAt: string | null }>(
+      'POST',
+      `/api/holder-access/cards/${id(cardId)}/declare`,
+      token,
+      body,
+    ),
 };
 
 /** The holder-access routes: no cookie (so no CSRF), the access token in `x-holder-access`. */
@@ -228,9 +313,18 @@ async function holderFetch<T>(method: 'GET' | 'POST', path: string, token: strin
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit' });
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'omit',
+    });
   } catch {
-    throw new ApiError({ status: 0, title: 'Réseau', detail: 'Le serveur ne répond pas : vérifiez votre connexion puis réessayez.' });
+    throw new ApiError({
+      status: 0,
+      title: 'Réseau',
+      detail: 'Le serveur ne répond pas : vérifiez votre connexion puis réessayez.',
+    });
   }
   const json = (await res.json().catch(() => null)) as unknown;
   if (!res.ok) {
@@ -247,7 +341,11 @@ async function agentCall<T>(client: CardAgentClient, path: string, body: unknown
   try {
     res = await fetch(client.url + path, {
       method: 'POST',
-      headers: { accept: 'application/json', 'content-type': 'application/json', authorization: `Bearer ${client.token}` },
+      headers: {
+        accept: 'application/json',
+        'content-type': 'application/json',
+        authorization: `Bearer ${client.token}`,
+      },
       body: JSON.stringify(body),
       credentials: 'omit',
       mode: 'cors',
@@ -258,7 +356,12 @@ async function agentCall<T>(client: CardAgentClient, path: string, body: unknown
   }
   const json = (await res.json().catch(() => null)) as { code?: string; message?: string; triesLeft?: number } | null;
   if (!res.ok) {
-    throw new CardAgentError(json?.code ?? `http_${res.status}`, json?.message ?? `L'agent de carte a refusé la demande (code ${res.status}).`, res.status, typeof json?.triesLeft === 'number' ? json.triesLeft : null);
+    throw new CardAgentError(
+      json?.code ?? `http_${res.status}`,
+      json?.message ?? `L'agent de carte a refusé la demande (code ${res.status}).`,
+      res.status,
+      typeof json?.triesLeft === 'number' ? json.triesLeft : null,
+    );
   }
   return json as T;
 }
@@ -269,7 +372,10 @@ export const cardAdmin = {
   setPin: (client: CardAgentClient, reader: string, pin: PinKind, response: string, newValue: string) =>
     agentCall<{ ok: true }>(client, `/readers/${id(reader)}/admin/set-pin`, { pin, response, newValue }),
   generateKey: (client: CardAgentClient, reader: string, slot: string, response: string) =>
-    agentCall<{ spki: string; attestation: string }>(client, `/readers/${id(reader)}/admin/generate-key`, { slot, response }),
+    agentCall<{ spki: string; attestation: string }>(client, `/readers/${id(reader)}/admin/generate-key`, {
+      slot,
+      response,
+    }),
   writeCertificate: (client: CardAgentClient, reader: string, slot: string, der: string, response: string) =>
     agentCall<{ ok: true }>(client, `/readers/${id(reader)}/admin/write-certificate`, { slot, der, response }),
   /** The holder changes a PIN knowing the old one: nothing goes to the server. */

@@ -48,7 +48,11 @@ async function boot(): Promise<void> {
   if (!root) throw new Error('#root missing');
   createRoot(root).render(
     <StrictMode>
-      <SessionProvider initialSession={session} branding={session?.branding ?? config.branding} platformName={config.platformName || 'Cartes Agents'}>
+      <SessionProvider
+        initialSession={session}
+        branding={session?.branding ?? config.branding}
+        platformName={config.platformName || 'Cartes Agents'}
+      >
         <App />
       </SessionProvider>
     </StrictMode>,

@@ -27,19 +27,33 @@ export interface SignedAction {
 }
 
 export async function issueActionNonce(ctx: AppContext, actor: Actor): Promise<{ nonce: string; expiresAt: string }> {
-  if (actor.kind !== 'person') throw new AppError('forbidden', 'Seule une personne munie de sa carte peut signer une action.');
+  if (actor.kind !== 'person')
+    throw new AppError('forbidden', 'Seule une personne munie de sa carte peut signer une action.');
   const nonce = newSecret();
   const now = ctx.now();
   const expiresAt = new Date(now.getTime() + ACTION_NONCE_MINUTES * 60_000).toISOString();
-  await ctx.store.db.insertInto('challenges').values({
-    id: ctx.newId(), purpose: 'action', value_hash: hashSecret(nonce), agent_id: actor.agentId,
-    created_at: now.toISOString(), expires_at: expiresAt, used_at: null,
-  }).execute();
+  await ctx.store.db
+    .insertInto('challenges')
+    .values({
+      id: ctx.newId(),
+      purpose: 'action',
+      value_hash: hashSecret(nonce),
+      agent_id: actor.agentId,
+      created_at: now.toISOString(),
+      expires_at: expiresAt,
+      used_at: null,
+    })
+    .execute();
   return { nonce, expiresAt };
 }
 
 function decode(field: string, value: unknown): Buffer {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 16_384 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) {
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > 16_384 ||
+    !/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)
+  ) {
     throw invalid('Signature illisible.', [{ field: `signature.${field}`, reason: 'Base64 attendu.' }]);
   }
   return Buffer.from(value, 'base64');
@@ -50,33 +64,56 @@ function decode(field: string, value: unknown): Buffer {
  * a signature can never be replayed. Refusals are audited; success returns the evidence to store.
  */
 export async function requireActionSignature(
-  ctx: AppContext, actor: Actor, action: SignedAction, signed: ActionSignature | undefined | null,
+  ctx: AppContext,
+  actor: Actor,
+  action: SignedAction,
+  signed: ActionSignature | undefined | null,
   // The hand-over is confirmed with the authentication PIN (seed 001); everything else with the signature PIN.
   opts: { profile?: 'auth' | 'sign' } = {},
 ): Promise<{ evidence: string[]; certificateSerial: string }> {
   const profile = opts.profile ?? 'sign';
-  if (actor.kind !== 'person') throw new AppError('forbidden', 'Seule une personne munie de sa carte peut signer une action.');
+  if (actor.kind !== 'person')
+    throw new AppError('forbidden', 'Seule une personne munie de sa carte peut signer une action.');
   if (!signed || typeof signed !== 'object') {
     const pin = profile === 'sign' ? 'code PIN de signature' : "code PIN d'authentification";
-    throw invalid(`Cette action doit être confirmée avec votre carte (${pin}).`, [{ field: 'signature', reason: 'Signature absente.' }]);
+    throw invalid(`Cette action doit être confirmée avec votre carte (${pin}).`, [
+      { field: 'signature', reason: 'Signature absente.' },
+    ]);
   }
-  if (typeof signed.nonce !== 'string' || signed.nonce.length > 200) throw invalid('Signature illisible.', [{ field: 'signature.nonce', reason: 'Valeur attendue.' }]);
+  if (typeof signed.nonce !== 'string' || signed.nonce.length > 200)
+    throw invalid('Signature illisible.', [{ field: 'signature.nonce', reason: 'Valeur attendue.' }]);
   const signature = decode('signature', signed.signature);
   const certificate = decode('certificate', signed.certificate);
   try {
     const now = ctx.now().toISOString();
-    const spent = await ctx.store.db.updateTable('challenges').set({ used_at: now })
-      .where('value_hash', '=', hashSecret(signed.nonce)).where('purpose', '=', 'action')
-      .where('agent_id', '=', actor.agentId).where('used_at', 'is', null).where('expires_at', '>', now)
+    const spent = await ctx.store.db
+      .updateTable('challenges')
+      .set({ used_at: now })
+      .where('value_hash', '=', hashSecret(signed.nonce))
+      .where('purpose', '=', 'action')
+      .where('agent_id', '=', actor.agentId)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
       .executeTakeFirst();
-    if (Number(spent.numUpdatedRows) !== 1) throw new AppError('forbidden', 'Signature rejouée, expirée ou inconnue : recommencez la signature.');
+    if (Number(spent.numUpdatedRows) !== 1)
+      throw new AppError('forbidden', 'Signature rejouée, expirée ou inconnue : recommencez la signature.');
     const cert = await checkPresentedCertificate(ctx, certificate, profile);
-    if (cert.agentId !== actor.agentId) throw new AppError('forbidden', "Ce certificat n'est pas le vôtre : insérez votre propre carte.");
+    if (cert.agentId !== actor.agentId)
+      throw new AppError('forbidden', "Ce certificat n'est pas le vôtre : insérez votre propre carte.");
     const text = canonicalAction({ ...action, nonce: signed.nonce });
-    if (!signatureValid(cert.publicKey, text, signature)) throw new AppError('forbidden', 'La signature ne correspond pas au contenu de l’action : elle est refusée.');
+    if (!signatureValid(cert.publicKey, text, signature))
+      throw new AppError('forbidden', 'La signature ne correspond pas au contenu de l’action : elle est refusée.');
     return { evidence: [`signature:${cert.serial}:${signature.toString('base64')}`], certificateSerial: cert.serial };
   } catch (err) {
-    if (err instanceof AppError) await auditRefusal(ctx, actor, `signature.${action.action}`, null, { type: 'action', id: action.target }, err.message);
+    if (err instanceof AppError)
+      await auditRefusal(
+        ctx,
+        actor,
+        `signature.${action.action}`,
+        null,
+        { type: 'action', id: action.target },
+        err.message,
+      );
     throw err;
   }
 }

@@ -16,7 +16,15 @@ export interface Authorization {
 const SERVICE_SCOPES: Partial<Record<Permission, string>> = { 'import.run': 'hr_import' };
 
 // A suspension removes the power to act, not the sight of the organisation's own records.
-const READ_ONLY = new Set<Permission>(['organization.read', 'agent.read', 'audit.read', 'mail.read', 'certificate.read', 'card.read', 'billing.read']);
+const READ_ONLY = new Set<Permission>([
+  'organization.read',
+  'agent.read',
+  'audit.read',
+  'mail.read',
+  'certificate.read',
+  'card.read',
+  'billing.read',
+]);
 
 interface OrgFacts {
   id: string;
@@ -26,9 +34,11 @@ interface OrgFacts {
 }
 
 async function orgFacts(ctx: AppContext, id: string): Promise<OrgFacts | undefined> {
-  return ctx.store.db.selectFrom('organizations')
+  return ctx.store.db
+    .selectFrom('organizations')
     .select(['id', 'path', 'registration_authority_id', 'trusted_roles_suspended'])
-    .where('id', '=', id).executeTakeFirst();
+    .where('id', '=', id)
+    .executeTakeFirst();
 }
 
 export function actorId(actor: Actor): string | null {
@@ -43,7 +53,13 @@ export function actorId(actor: Actor): string | null {
  * suspended organisation are void there: its parent registration authority takes over.
  * A refusal is written to the audit trail before the error is thrown.
  */
-export async function authorize(ctx: AppContext, actor: Actor, permission: Permission, orgId: string | null, target?: { type: string; id: string }): Promise<Authorization> {
+export async function authorize(
+  ctx: AppContext,
+  actor: Actor,
+  permission: Permission,
+  orgId: string | null,
+  target?: { type: string; id: string },
+): Promise<Authorization> {
   const decision = await decide(ctx, actor, permission, orgId);
   if (decision.allowed) return decision.auth;
   await recordRefusal(ctx, actor, permission, orgId, target, decision.reason);
@@ -53,10 +69,12 @@ export async function authorize(ctx: AppContext, actor: Actor, permission: Permi
 type Decision = { allowed: true; auth: Authorization } | { allowed: false; reason: string };
 const NO_RIGHT = "Vous n'avez pas les droits nécessaires pour cette opération.";
 const OUT_OF_SCOPE = "Cette organisation n'est pas dans votre périmètre.";
-const SUSPENDED = "Les rôles de confiance de cette organisation sont suspendus (non-conformité majeure) : les commandes et remises sont assurées par l'autorité d'enregistrement de rattachement.";
+const SUSPENDED =
+  "Les rôles de confiance de cette organisation sont suspendus (non-conformité majeure) : les commandes et remises sont assurées par l'autorité d'enregistrement de rattachement.";
 
 async function decide(ctx: AppContext, actor: Actor, permission: Permission, orgId: string | null): Promise<Decision> {
-  if (actor.kind === 'system') return { allowed: true, auth: { actorId: actorId(actor), role: 'system', organizationId: orgId } };
+  if (actor.kind === 'system')
+    return { allowed: true, auth: { actorId: actorId(actor), role: 'system', organizationId: orgId } };
   const target = orgId ? await orgFacts(ctx, orgId) : undefined;
   if (orgId && !target) return { allowed: false, reason: OUT_OF_SCOPE };
 
@@ -77,7 +95,11 @@ async function decide(ctx: AppContext, actor: Actor, permission: Permission, org
   let suspendedHit = false;
   for (const g of usable) {
     if (!(await grantCovers(ctx, g.role, g.organizationId, target))) continue;
-    if (TRUSTED_ROLES.includes(g.role) && !READ_ONLY.has(permission) && (await trustedGrantVoid(ctx, g.role, g.organizationId, target))) {
+    if (
+      TRUSTED_ROLES.includes(g.role) &&
+      !READ_ONLY.has(permission) &&
+      (await trustedGrantVoid(ctx, g.role, g.organizationId, target))
+    ) {
       suspendedHit = true;
       continue;
     }
@@ -91,8 +113,11 @@ async function grantCovers(ctx: AppContext, role: string, grantOrgId: string, ta
   if (role !== 'registration_authority') return false;
   // Organisations attached to this registration authority (or to one below it), and their subtrees.
   const ancestors = target.path.split('/').filter(Boolean);
-  const attached = await ctx.store.db.selectFrom('organizations').select(['id', 'registration_authority_id'])
-    .where('id', 'in', ancestors).execute();
+  const attached = await ctx.store.db
+    .selectFrom('organizations')
+    .select(['id', 'registration_authority_id'])
+    .where('id', 'in', ancestors)
+    .execute();
   for (const a of attached) {
     if (!a.registration_authority_id) continue;
     const ra = await orgFacts(ctx, a.registration_authority_id);
@@ -112,12 +137,23 @@ async function trustedGrantVoid(ctx: AppContext, role: Role, grantOrgId: string,
   const start = between.indexOf(grantOrgId);
   if (start < 0) return false;
   const ids = between.slice(start);
-  const suspended = await ctx.store.db.selectFrom('organizations').select('id')
-    .where('id', 'in', ids).where('trusted_roles_suspended', '=', 1).executeTakeFirst();
+  const suspended = await ctx.store.db
+    .selectFrom('organizations')
+    .select('id')
+    .where('id', 'in', ids)
+    .where('trusted_roles_suspended', '=', 1)
+    .executeTakeFirst();
   return suspended !== undefined;
 }
 
-async function recordRefusal(ctx: AppContext, actor: Actor, permission: Permission, orgId: string | null, target: { type: string; id: string } | undefined, reason: string): Promise<void> {
+async function recordRefusal(
+  ctx: AppContext,
+  actor: Actor,
+  permission: Permission,
+  orgId: string | null,
+  target: { type: string; id: string } | undefined,
+  reason: string,
+): Promise<void> {
   await ctx.store.db.transaction().execute(async (trx: Transaction<Database>) => {
     await appendAudit(trx, ctx.store, {
       at: ctx.now().toISOString(),
@@ -140,15 +176,21 @@ async function recordRefusal(ctx: AppContext, actor: Actor, permission: Permissi
  */
 export async function scopeRoots(ctx: AppContext, actor: Actor, permission: Permission): Promise<string[] | null> {
   if (actor.kind === 'system') return null;
-  if (actor.kind === 'service') return SERVICE_SCOPES[permission] && actor.scopes.includes(SERVICE_SCOPES[permission]) ? [actor.organizationId] : [];
+  if (actor.kind === 'service')
+    return SERVICE_SCOPES[permission] && actor.scopes.includes(SERVICE_SCOPES[permission])
+      ? [actor.organizationId]
+      : [];
   const roots = new Set<string>();
   for (const g of actor.grants) {
     if (!roleGrants(g.role, permission)) continue;
     roots.add(g.organizationId);
     if (g.role === 'registration_authority') {
-      const attached = await ctx.store.db.selectFrom('organizations as o')
+      const attached = await ctx.store.db
+        .selectFrom('organizations as o')
         .innerJoin('organizations as ra', 'ra.id', 'o.registration_authority_id')
-        .select('o.id').where('ra.path', 'like', `%/${g.organizationId}/%`).execute();
+        .select('o.id')
+        .where('ra.path', 'like', `%/${g.organizationId}/%`)
+        .execute();
       for (const a of attached) roots.add(a.id);
     }
   }

@@ -51,12 +51,23 @@ export async function createSignInChallenge(ctx: AppContext): Promise<SignInChal
   const now = ctx.now();
   const expiresAt = new Date(now.getTime() + SIGN_IN_CHALLENGE_MINUTES * 60_000).toISOString();
   // Anyone may ask for a challenge: those past their time for a day go, so the table stays small.
-  await ctx.store.db.deleteFrom('challenges').where('purpose', '=', 'sign_in')
-    .where('expires_at', '<', new Date(now.getTime() - 86_400_000).toISOString()).execute();
-  await ctx.store.db.insertInto('challenges').values({
-    id: ctx.newId(), purpose: 'sign_in', value_hash: hashSecret(challenge), agent_id: null,
-    created_at: now.toISOString(), expires_at: expiresAt, used_at: null,
-  }).execute();
+  await ctx.store.db
+    .deleteFrom('challenges')
+    .where('purpose', '=', 'sign_in')
+    .where('expires_at', '<', new Date(now.getTime() - 86_400_000).toISOString())
+    .execute();
+  await ctx.store.db
+    .insertInto('challenges')
+    .values({
+      id: ctx.newId(),
+      purpose: 'sign_in',
+      value_hash: hashSecret(challenge),
+      agent_id: null,
+      created_at: now.toISOString(),
+      expires_at: expiresAt,
+      used_at: null,
+    })
+    .execute();
   return { challengeId: bytes.toString('base64url'), challenge, expiresAt };
 }
 
@@ -72,34 +83,60 @@ function challengeOf(challengeId: string): string | null {
 }
 
 /** Spends the challenge whatever comes next, so that no attempt can be retried with it; returns it. */
-async function spendChallenge(ctx: AppContext, input: Pick<CardSignInInput, 'challengeId' | 'challenge'>): Promise<string> {
+async function spendChallenge(
+  ctx: AppContext,
+  input: Pick<CardSignInInput, 'challengeId' | 'challenge'>,
+): Promise<string> {
   const now = ctx.now().toISOString();
   const challenge = challengeOf(input.challengeId);
-  const row = challenge === null ? undefined : await ctx.store.db.selectFrom('challenges').select(['id', 'expires_at'])
-    .where('value_hash', '=', hashSecret(challenge)).where('purpose', '=', 'sign_in').executeTakeFirst();
+  const row =
+    challenge === null
+      ? undefined
+      : await ctx.store.db
+          .selectFrom('challenges')
+          .select(['id', 'expires_at'])
+          .where('value_hash', '=', hashSecret(challenge))
+          .where('purpose', '=', 'sign_in')
+          .executeTakeFirst();
   if (!row || challenge === null) refuse('Défi de connexion inconnu : recommencez la connexion.');
-  const spent = await ctx.store.db.updateTable('challenges').set({ used_at: now })
-    .where('id', '=', row.id).where('used_at', 'is', null).executeTakeFirst();
+  const spent = await ctx.store.db
+    .updateTable('challenges')
+    .set({ used_at: now })
+    .where('id', '=', row.id)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
   if (Number(spent.numUpdatedRows) !== 1) refuse('Ce défi de connexion a déjà servi : recommencez la connexion.');
-  if (row.expires_at <= now) refuse(`Ce défi de connexion a expiré (validité : ${SIGN_IN_CHALLENGE_MINUTES} minutes) : recommencez la connexion.`);
-  if (input.challenge !== undefined && input.challenge !== challenge) refuse('Le défi signé ne correspond pas à celui remis par le serveur.');
+  if (row.expires_at <= now)
+    refuse(
+      `Ce défi de connexion a expiré (validité : ${SIGN_IN_CHALLENGE_MINUTES} minutes) : recommencez la connexion.`,
+    );
+  if (input.challenge !== undefined && input.challenge !== challenge)
+    refuse('Le défi signé ne correspond pas à celui remis par le serveur.');
   return challenge;
 }
 
 /** Card sign-in: challenge, certificate, then signature; a session for the certificate's agent. */
-export async function signInWithCard(ctx: AppContext, input: CardSignInInput, requestId: string | null): Promise<OpenedSession> {
+export async function signInWithCard(
+  ctx: AppContext,
+  input: CardSignInInput,
+  requestId: string | null,
+): Promise<OpenedSession> {
   return attempt(ctx, 'card', input.certificate, requestId, async () => {
     const challenge = await spendChallenge(ctx, input);
     const cert = await certificateChecks(ctx, input.certificate);
     if (!signatureValid(cert.publicKey, signInText(challenge, input.origin), input.signature)) {
-      refuse("La signature de la carte ne correspond pas au défi de connexion : connexion refusée.");
+      refuse('La signature de la carte ne correspond pas au défi de connexion : connexion refusée.');
     }
     return cert;
   });
 }
 
 /** Sign-in with a TLS client certificate a trusted reverse proxy verified: same checks minus the challenge. */
-export async function signInWithClientCertificate(ctx: AppContext, certificate: Uint8Array, requestId: string | null): Promise<OpenedSession> {
+export async function signInWithClientCertificate(
+  ctx: AppContext,
+  certificate: Uint8Array,
+  requestId: string | null,
+): Promise<OpenedSession> {
   return attempt(ctx, 'tls', certificate, requestId, () => certificateChecks(ctx, certificate));
 }
 
@@ -113,7 +150,13 @@ async function certificateChecks(ctx: AppContext, der: Uint8Array) {
   }
 }
 
-async function attempt(ctx: AppContext, method: Method, certificate: Uint8Array, requestId: string | null, check: () => Promise<{ agentId: string; serial: string }>): Promise<OpenedSession> {
+async function attempt(
+  ctx: AppContext,
+  method: Method,
+  certificate: Uint8Array,
+  requestId: string | null,
+  check: () => Promise<{ agentId: string; serial: string }>,
+): Promise<OpenedSession> {
   const action = `session.${method}`;
   let cert: { agentId: string; serial: string };
   try {
@@ -126,37 +169,89 @@ async function attempt(ctx: AppContext, method: Method, certificate: Uint8Array,
   const sessionId = newSecret();
   const csrfToken = newSecret();
   await ctx.store.db.transaction().execute(async (trx) => {
-    const agent = await trx.selectFrom('agents').select('organization_id').where('id', '=', cert.agentId).executeTakeFirstOrThrow();
+    const agent = await trx
+      .selectFrom('agents')
+      .select('organization_id')
+      .where('id', '=', cert.agentId)
+      .executeTakeFirstOrThrow();
     const expiresAt = new Date(ctx.now().getTime() + SESSION_HOURS * 3600_000).toISOString();
-    await trx.insertInto('sessions').values({ id_hash: hashSecret(sessionId), agent_id: cert.agentId, csrf_token: csrfToken, created_at: now, expires_at: expiresAt }).execute();
+    await trx
+      .insertInto('sessions')
+      .values({
+        id_hash: hashSecret(sessionId),
+        agent_id: cert.agentId,
+        csrf_token: csrfToken,
+        created_at: now,
+        expires_at: expiresAt,
+      })
+      .execute();
     await appendAudit(trx, ctx.store, {
-      at: now, actorId: cert.agentId, actorRole: null, organizationId: agent.organization_id,
-      action, outcome: 'ok', targetType: 'agent', targetId: cert.agentId, requestId, summary: { method, certificate: cert.serial },
+      at: now,
+      actorId: cert.agentId,
+      actorRole: null,
+      organizationId: agent.organization_id,
+      action,
+      outcome: 'ok',
+      targetType: 'agent',
+      targetId: cert.agentId,
+      requestId,
+      summary: { method, certificate: cert.serial },
     });
   });
   return { sessionId, csrfToken, agentId: cert.agentId };
 }
 
-async function auditRefusal(ctx: AppContext, action: string, method: Method, certificate: Uint8Array, reason: string, requestId: string | null): Promise<void> {
+async function auditRefusal(
+  ctx: AppContext,
+  action: string,
+  method: Method,
+  certificate: Uint8Array,
+  reason: string,
+  requestId: string | null,
+): Promise<void> {
   // Whose certificate it claims to be, when it is one of ours: the refusal then shows in their history.
   const sha256 = createHash('sha256').update(certificate).digest('hex');
-  const known = certificate.length ? await ctx.store.db.selectFrom('certificates as c').leftJoin('agents as a', 'a.id', 'c.agent_id')
-    .select(['c.serial', 'c.agent_id', 'a.organization_id']).where('c.sha256', '=', sha256).executeTakeFirst() : undefined;
+  const known = certificate.length
+    ? await ctx.store.db
+        .selectFrom('certificates as c')
+        .leftJoin('agents as a', 'a.id', 'c.agent_id')
+        .select(['c.serial', 'c.agent_id', 'a.organization_id'])
+        .where('c.sha256', '=', sha256)
+        .executeTakeFirst()
+    : undefined;
   await ctx.store.db.transaction().execute(async (trx) => {
     await appendAudit(trx, ctx.store, {
-      at: ctx.now().toISOString(), actorId: known?.agent_id ?? null, actorRole: null, organizationId: known?.organization_id ?? null,
-      action, outcome: 'refused', targetType: known?.agent_id ? 'agent' : null, targetId: known?.agent_id ?? null, requestId,
+      at: ctx.now().toISOString(),
+      actorId: known?.agent_id ?? null,
+      actorRole: null,
+      organizationId: known?.organization_id ?? null,
+      action,
+      outcome: 'refused',
+      targetType: known?.agent_id ? 'agent' : null,
+      targetId: known?.agent_id ?? null,
+      requestId,
       summary: { method, reason, certificate: known?.serial ?? null, sha256 },
     });
   });
 }
 
 /** Audits a TLS sign-in refused before any certificate was read (untrusted caller, no header). */
-export async function refuseClientCertificate(ctx: AppContext, reason: string, requestId: string | null, from: string | null): Promise<never> {
+export async function refuseClientCertificate(
+  ctx: AppContext,
+  reason: string,
+  requestId: string | null,
+  from: string | null,
+): Promise<never> {
   await ctx.store.db.transaction().execute(async (trx) => {
     await appendAudit(trx, ctx.store, {
-      at: ctx.now().toISOString(), actorId: null, actorRole: null, organizationId: null,
-      action: 'session.tls', outcome: 'refused', requestId, summary: { method: 'tls', reason, from },
+      at: ctx.now().toISOString(),
+      actorId: null,
+      actorRole: null,
+      organizationId: null,
+      action: 'session.tls',
+      outcome: 'refused',
+      requestId,
+      summary: { method: 'tls', reason, from },
     });
   });
   return refuse(reason);

@@ -24,17 +24,51 @@ export async function listAudit(ctx: AppContext, actor: Actor, q: AuditQuery) {
   if (q.outcome) base = base.where('l.outcome', '=', q.outcome);
   if (q.targetId) base = base.where('l.target_id', '=', q.targetId);
   const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const rows = await base.leftJoin('agents as a', 'a.id', 'l.actor_id')
-    .select(['l.seq', 'l.at', 'l.actor_id', 'l.actor_role', 'l.organization_id', 'l.action', 'l.outcome', 'l.target_type', 'l.target_id', 'l.request_id', 'l.summary', 'l.evidence', 'l.hash', 'o.name as organization_name', 'a.first_names', 'a.last_name'])
-    .orderBy('l.seq', 'desc').limit(pageSize).offset((page - 1) * pageSize).execute();
+  const rows = await base
+    .leftJoin('agents as a', 'a.id', 'l.actor_id')
+    .select([
+      'l.seq',
+      'l.at',
+      'l.actor_id',
+      'l.actor_role',
+      'l.organization_id',
+      'l.action',
+      'l.outcome',
+      'l.target_type',
+      'l.target_id',
+      'l.request_id',
+      'l.summary',
+      'l.evidence',
+      'l.hash',
+      'o.name as organization_name',
+      'a.first_names',
+      'a.last_name',
+    ])
+    .orderBy('l.seq', 'desc')
+    .limit(pageSize)
+    .offset((page - 1) * pageSize)
+    .execute();
   return {
     items: rows.map((r) => ({
-      seq: r.seq, at: r.at, actorId: r.actor_id, actorName: r.last_name ? `${r.first_names} ${r.last_name}` : r.actor_id,
-      actorRole: r.actor_role, organizationId: r.organization_id, organizationName: r.organization_name, action: r.action, outcome: r.outcome,
-      targetType: r.target_type, targetId: r.target_id, requestId: r.request_id, summary: JSON.parse(r.summary) as unknown,
-      evidence: JSON.parse(r.evidence) as unknown, hash: r.hash,
+      seq: r.seq,
+      at: r.at,
+      actorId: r.actor_id,
+      actorName: r.last_name ? `${r.first_names} ${r.last_name}` : r.actor_id,
+      actorRole: r.actor_role,
+      organizationId: r.organization_id,
+      organizationName: r.organization_name,
+      action: r.action,
+      outcome: r.outcome,
+      targetType: r.target_type,
+      targetId: r.target_id,
+      requestId: r.request_id,
+      summary: JSON.parse(r.summary) as unknown,
+      evidence: JSON.parse(r.evidence) as unknown,
+      hash: r.hash,
     })),
-    total: Number(total.n), page, pageSize,
+    total: Number(total.n),
+    page,
+    pageSize,
   };
 }
 
@@ -45,13 +79,37 @@ export async function verifyAudit(ctx: AppContext, actor: Actor) {
 
 export async function listMails(ctx: AppContext, actor: Actor) {
   await authorize(ctx, actor, 'mail.read', null);
-  const rows = await ctx.store.db.selectFrom('mails').select(['id', 'recipient', 'subject', 'status', 'transport', 'created_at', 'sent_at']).orderBy('created_at', 'desc').limit(200).execute();
-  return { items: rows.map((m) => ({ id: m.id, recipient: m.recipient, subject: m.subject, status: m.status, transport: m.transport, createdAt: m.created_at, sentAt: m.sent_at })) };
+  const rows = await ctx.store.db
+    .selectFrom('mails')
+    .select(['id', 'recipient', 'subject', 'status', 'transport', 'created_at', 'sent_at'])
+    .orderBy('created_at', 'desc')
+    .limit(200)
+    .execute();
+  return {
+    items: rows.map((m) => ({
+      id: m.id,
+      recipient: m.recipient,
+      subject: m.subject,
+      status: m.status,
+      transport: m.transport,
+      createdAt: m.created_at,
+      sentAt: m.sent_at,
+    })),
+  };
 }
 
 export async function getMail(ctx: AppContext, actor: Actor, id: string) {
   await authorize(ctx, actor, 'mail.read', null);
   const m = await ctx.store.db.selectFrom('mails').selectAll().where('id', '=', id).executeTakeFirst();
   if (!m) return null;
-  return { id: m.id, recipient: m.recipient, subject: m.subject, status: m.status, transport: m.transport, createdAt: m.created_at, sentAt: m.sent_at, body: m.body };
+  return {
+    id: m.id,
+    recipient: m.recipient,
+    subject: m.subject,
+    status: m.status,
+    transport: m.transport,
+    createdAt: m.created_at,
+    sentAt: m.sent_at,
+    body: m.body,
+  };
 }

@@ -1,5 +1,10 @@
 import type { Transaction } from 'kysely';
-import { transition, type CertificateEvent, type CertificateStatus, type RevocationReason } from '../../domain/certificate-status.ts';
+import {
+  transition,
+  type CertificateEvent,
+  type CertificateStatus,
+  type RevocationReason,
+} from '../../domain/certificate-status.ts';
 import { enqueue } from '../../jobs/queue.ts';
 import type { Database } from '../../store/schema.ts';
 import { AppError } from '../errors.ts';
@@ -17,14 +22,26 @@ export interface CardCertificateChange {
 }
 
 /** Applies one event to every certificate of a card it applies to; final states are left alone. */
-export async function changeCardCertificates(ctx: AppContext, trx: Transaction<Database>, cardId: string, event: CertificateEvent): Promise<CardCertificateChange[]> {
-  const certs = await trx.selectFrom('certificates').select(['serial', 'ca_id', 'status', 'revocation_reason'])
-    .where('card_id', '=', cardId).orderBy('serial').execute();
+export async function changeCardCertificates(
+  ctx: AppContext,
+  trx: Transaction<Database>,
+  cardId: string,
+  event: CertificateEvent,
+): Promise<CardCertificateChange[]> {
+  const certs = await trx
+    .selectFrom('certificates')
+    .select(['serial', 'ca_id', 'status', 'revocation_reason'])
+    .where('card_id', '=', cardId)
+    .orderBy('serial')
+    .execute();
   const now = ctx.now().toISOString();
   const changes: CardCertificateChange[] = [];
   const cas = new Set<string>();
   for (const c of certs) {
-    const before = { status: c.status as CertificateStatus, reason: (c.revocation_reason as RevocationReason | null) ?? null };
+    const before = {
+      status: c.status as CertificateStatus,
+      reason: (c.revocation_reason as RevocationReason | null) ?? null,
+    };
     if (before.status === 'revoked' || before.status === 'expired') continue;
     if (event.kind === 'accept' && before.status !== 'issued') continue;
     if (event.kind === 'resume' && before.status !== 'suspended') continue;
@@ -33,10 +50,12 @@ export async function changeCardCertificates(ctx: AppContext, trx: Transaction<D
     if (event.kind === 'expire' && before.status === 'suspended') continue;
     const next = transition(before, event);
     if (!next.ok) throw new AppError('conflict', next.message);
-    if (!(await writeCertificateStatus(trx, c, next.state, now))) throw new AppError('conflict', 'Le statut d’un certificat de la carte vient de changer : recommencez.');
+    if (!(await writeCertificateStatus(trx, c, next.state, now)))
+      throw new AppError('conflict', 'Le statut d’un certificat de la carte vient de changer : recommencez.');
     changes.push({ serial: c.serial, before: before.status, after: next.state.status });
     if (event.kind !== 'accept') cas.add(c.ca_id);
   }
-  for (const caId of cas) await enqueue(trx, { id: ctx.newId(), kind: 'crl.publish', payload: { caId }, runAt: now, now });
+  for (const caId of cas)
+    await enqueue(trx, { id: ctx.newId(), kind: 'crl.publish', payload: { caId }, runAt: now, now });
   return changes;
 }

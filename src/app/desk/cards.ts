@@ -38,10 +38,21 @@ export interface CardFilter {
   pageSize?: number;
 }
 
-type CardQuery = SelectQueryBuilder<Database & { c: Database['cards']; a: Database['agents']; o: Database['organizations']; op: Database['organizations']; m: Database['card_models'] }, 'c' | 'a' | 'o' | 'op' | 'm', object>;
+type CardQuery = SelectQueryBuilder<
+  Database & {
+    c: Database['cards'];
+    a: Database['agents'];
+    o: Database['organizations'];
+    op: Database['organizations'];
+    m: Database['card_models'];
+  },
+  'c' | 'a' | 'o' | 'op' | 'm',
+  object
+>;
 
 function baseQuery(ctx: AppContext): CardQuery {
-  return ctx.store.db.selectFrom('cards as c')
+  return ctx.store.db
+    .selectFrom('cards as c')
     .innerJoin('agents as a', 'a.id', 'c.agent_id')
     .innerJoin('organizations as o', 'o.id', 'c.organization_id')
     .innerJoin('organizations as op', 'op.id', 'c.operator_organization_id')
@@ -49,22 +60,37 @@ function baseQuery(ctx: AppContext): CardQuery {
 }
 
 function searchWords(q: string): string[] {
-  return q.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().split(/\s+/).filter(Boolean).slice(0, 5);
+  return q
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 5);
 }
 
 async function scoped(ctx: AppContext, actor: Actor, q: CardQuery): Promise<CardQuery> {
   const roots = await scopeRoots(ctx, actor, 'card.read');
   // A card is seen from the holder's organisation and from the operator's desk that received it.
-  return q.where((eb) => eb.or([eb(pathUnder(roots, 'o.path'), '=', true), eb(pathUnder(roots, 'op.path'), '=', true)]));
+  return q.where((eb) =>
+    eb.or([eb(pathUnder(roots, 'o.path'), '=', true), eb(pathUnder(roots, 'op.path'), '=', true)]),
+  );
 }
 
 function filtered(q: CardQuery, f: CardFilter): CardQuery {
   let out = q;
   if (f.state) {
-    if (!isCardState(f.state)) throw invalid(`État de carte inconnu : « ${f.state} ».`, [{ field: 'state', reason: 'État inconnu.' }]);
+    if (!isCardState(f.state))
+      throw invalid(`État de carte inconnu : « ${f.state} ».`, [{ field: 'state', reason: 'État inconnu.' }]);
     out = out.where('c.state', '=', f.state);
   }
-  if (f.organizationId) out = out.where((eb) => eb.or([eb('c.organization_id', '=', f.organizationId!), eb('c.operator_organization_id', '=', f.organizationId!)]));
+  if (f.organizationId)
+    out = out.where((eb) =>
+      eb.or([
+        eb('c.organization_id', '=', f.organizationId!),
+        eb('c.operator_organization_id', '=', f.organizationId!),
+      ]),
+    );
   if (f.batchId) out = out.where('c.batch_id', '=', f.batchId);
   for (const w of searchWords(f.q ?? '')) {
     // The card number finds the card directly (seed 001); otherwise name, first names, identifier.
@@ -76,28 +102,72 @@ function filtered(q: CardQuery, f: CardFilter): CardQuery {
 function summary(r: Record<string, unknown>) {
   const state = r['state'] as CardState;
   return {
-    id: r['id'] as string, serial: r['serial'] as string, state, stateLabel: CARD_STATE_LABELS[state] ?? state,
-    modelCode: r['model_code'] as string, modelLabel: r['model_label'] as string,
-    holder: { id: r['agent_id'] as string, identifier: r['identifier'] as string, lastName: r['last_name'] as string, firstNames: r['first_names'] as string, email: r['email'] as string | null },
-    organizationId: r['organization_id'] as string, organizationName: r['org_name'] as string,
-    operatorOrganizationId: r['operator_organization_id'] as string, operatorOrganizationName: r['op_name'] as string,
-    letterState: r['letter_state'] as string | null, letterStateLabel: r['letter_state'] ? LETTER_STATE_LABELS[r['letter_state'] as string] ?? null : null,
-    producedAt: r['produced_at'] as string | null, shippedAt: r['shipped_at'] as string | null, receivedAt: r['received_at'] as string | null,
+    id: r['id'] as string,
+    serial: r['serial'] as string,
+    state,
+    stateLabel: CARD_STATE_LABELS[state] ?? state,
+    modelCode: r['model_code'] as string,
+    modelLabel: r['model_label'] as string,
+    holder: {
+      id: r['agent_id'] as string,
+      identifier: r['identifier'] as string,
+      lastName: r['last_name'] as string,
+      firstNames: r['first_names'] as string,
+      email: r['email'] as string | null,
+    },
+    organizationId: r['organization_id'] as string,
+    organizationName: r['org_name'] as string,
+    operatorOrganizationId: r['operator_organization_id'] as string,
+    operatorOrganizationName: r['op_name'] as string,
+    letterState: r['letter_state'] as string | null,
+    letterStateLabel: r['letter_state'] ? (LETTER_STATE_LABELS[r['letter_state'] as string] ?? null) : null,
+    producedAt: r['produced_at'] as string | null,
+    shippedAt: r['shipped_at'] as string | null,
+    receivedAt: r['received_at'] as string | null,
     expiresAt: r['expires_at'] as string | null,
   };
 }
 
-const SUMMARY_COLUMNS = ['c.id', 'c.serial', 'c.state', 'c.agent_id', 'c.organization_id', 'c.operator_organization_id', 'c.letter_state',
-  'c.produced_at', 'c.shipped_at', 'c.received_at', 'c.expires_at', 'm.code as model_code', 'm.label as model_label',
-  'a.identifier', 'a.last_name', 'a.first_names', 'a.email', 'o.name as org_name', 'op.name as op_name'] as const;
+const SUMMARY_COLUMNS = [
+  'c.id',
+  'c.serial',
+  'c.state',
+  'c.agent_id',
+  'c.organization_id',
+  'c.operator_organization_id',
+  'c.letter_state',
+  'c.produced_at',
+  'c.shipped_at',
+  'c.received_at',
+  'c.expires_at',
+  'm.code as model_code',
+  'm.label as model_label',
+  'a.identifier',
+  'a.last_name',
+  'a.first_names',
+  'a.email',
+  'o.name as org_name',
+  'op.name as op_name',
+] as const;
 
 async function page(ctx: AppContext, actor: Actor, f: CardFilter, restrict: (q: CardQuery) => CardQuery) {
   const pageNo = Math.max(1, Math.floor(f.page ?? 1));
   const size = Math.min(200, Math.max(1, Math.floor(f.pageSize ?? 20)));
   const q = restrict(filtered(await scoped(ctx, actor, baseQuery(ctx)), f));
   const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const rows = await q.select([...SUMMARY_COLUMNS]).orderBy('c.updated_at', 'desc').orderBy('c.serial').limit(size).offset((pageNo - 1) * size).execute();
-  return { items: rows.map((r) => summary(r as Record<string, unknown>)), total: Number((total as { n: number }).n), page: pageNo, pageSize: size };
+  const rows = await q
+    .select([...SUMMARY_COLUMNS])
+    .orderBy('c.updated_at', 'desc')
+    .orderBy('c.serial')
+    .limit(size)
+    .offset((pageNo - 1) * size)
+    .execute();
+  return {
+    items: rows.map((r) => summary(r as Record<string, unknown>)),
+    total: Number((total as { n: number }).n),
+    page: pageNo,
+    pageSize: size,
+  };
 }
 
 /** « Liste des supports personnalisables »: every card in the caller's scope. */
@@ -108,74 +178,193 @@ export async function listCards(ctx: AppContext, actor: Actor, f: CardFilter = {
 /** « Supports à remettre »: cards shipped to or received at the operator's desk, not yet handed over. */
 export async function cardsToHandOver(ctx: AppContext, actor: Actor, f: Omit<CardFilter, 'state'> = {}) {
   const roots = await scopeRoots(ctx, actor, 'card.operate');
-  return page(ctx, actor, f, (q) => q.where('c.state', 'in', ['shipped', 'received']).where(pathUnder(roots, 'op.path')));
+  return page(ctx, actor, f, (q) =>
+    q.where('c.state', 'in', ['shipped', 'received']).where(pathUnder(roots, 'op.path')),
+  );
 }
 
 /** The card, its holder, certificates, activation letter and history. */
 export async function cardDetail(ctx: AppContext, actor: Actor, cardId: string) {
-  const row = await (await scoped(ctx, actor, baseQuery(ctx))).select([...SUMMARY_COLUMNS, 'c.request_id', 'c.batch_id', 'c.letter_sent_at', 'c.letter_reference',
-    'c.activation_code_hash', 'c.activation_code_attempts', 'c.activation_code_used_at', 'c.received_by', 'c.state_changed_at', 'c.created_at', 'a.phone', 'a.unit_address'])
-    .where('c.id', '=', cardId).executeTakeFirst();
+  const row = await (
+    await scoped(ctx, actor, baseQuery(ctx))
+  )
+    .select([
+      ...SUMMARY_COLUMNS,
+      'c.request_id',
+      'c.batch_id',
+      'c.letter_sent_at',
+      'c.letter_reference',
+      'c.activation_code_hash',
+      'c.activation_code_attempts',
+      'c.activation_code_used_at',
+      'c.received_by',
+      'c.state_changed_at',
+      'c.created_at',
+      'a.phone',
+      'a.unit_address',
+    ])
+    .where('c.id', '=', cardId)
+    .executeTakeFirst();
   if (!row) {
-    const exists = await ctx.store.db.selectFrom('cards').select(['id', 'operator_organization_id']).where('id', '=', cardId).executeTakeFirst();
+    const exists = await ctx.store.db
+      .selectFrom('cards')
+      .select(['id', 'operator_organization_id'])
+      .where('id', '=', cardId)
+      .executeTakeFirst();
     if (!exists) throw notFound('Carte introuvable.');
     await authorize(ctx, actor, 'card.read', exists.operator_organization_id, { type: 'card', id: cardId });
     throw notFound('Carte introuvable.');
   }
-  const certificates = await ctx.store.db.selectFrom('certificates as x').innerJoin('certification_authorities as ca', 'ca.id', 'x.ca_id')
-    .select(['x.serial', 'x.profile', 'x.status', 'x.subject_dn', 'x.not_before', 'x.not_after', 'x.sha256', 'ca.name as ca_name'])
-    .where('x.card_id', '=', cardId).orderBy('x.profile').execute();
-  const batch = row.batch_id ? await ctx.store.db.selectFrom('request_batches').select(['number']).where('id', '=', row.batch_id).executeTakeFirst() : undefined;
-  const request = row.request_id ? await ctx.store.db.selectFrom('card_requests').select(['number']).where('id', '=', row.request_id).executeTakeFirst() : undefined;
-  const history = await ctx.store.db.selectFrom('audit_log as l').leftJoin('agents as p', 'p.id', 'l.actor_id')
+  const certificates = await ctx.store.db
+    .selectFrom('certificates as x')
+    .innerJoin('certification_authorities as ca', 'ca.id', 'x.ca_id')
+    .select([
+      'x.serial',
+      'x.profile',
+      'x.status',
+      'x.subject_dn',
+      'x.not_before',
+      'x.not_after',
+      'x.sha256',
+      'ca.name as ca_name',
+    ])
+    .where('x.card_id', '=', cardId)
+    .orderBy('x.profile')
+    .execute();
+  const batch = row.batch_id
+    ? await ctx.store.db
+        .selectFrom('request_batches')
+        .select(['number'])
+        .where('id', '=', row.batch_id)
+        .executeTakeFirst()
+    : undefined;
+  const request = row.request_id
+    ? await ctx.store.db
+        .selectFrom('card_requests')
+        .select(['number'])
+        .where('id', '=', row.request_id)
+        .executeTakeFirst()
+    : undefined;
+  const history = await ctx.store.db
+    .selectFrom('audit_log as l')
+    .leftJoin('agents as p', 'p.id', 'l.actor_id')
     .select(['l.seq', 'l.at', 'l.action', 'l.outcome', 'l.actor_id', 'l.summary', 'p.first_names', 'p.last_name'])
-    .where('l.target_type', '=', 'card').where('l.target_id', '=', cardId).orderBy('l.seq').limit(200).execute();
+    .where('l.target_type', '=', 'card')
+    .where('l.target_id', '=', cardId)
+    .orderBy('l.seq')
+    .limit(200)
+    .execute();
   return {
     ...summary(row as Record<string, unknown>),
     holder: { ...summary(row as Record<string, unknown>).holder, phone: row.phone, unitAddress: row.unit_address },
-    requestId: row.request_id, requestNumber: request?.number ?? null, batchId: row.batch_id, batchNumber: batch?.number ?? null,
-    stateChangedAt: row.state_changed_at, createdAt: row.created_at, receivedBy: row.received_by,
+    requestId: row.request_id,
+    requestNumber: request?.number ?? null,
+    batchId: row.batch_id,
+    batchNumber: batch?.number ?? null,
+    stateChangedAt: row.state_changed_at,
+    createdAt: row.created_at,
+    receivedBy: row.received_by,
     letter: {
-      state: row.letter_state, stateLabel: row.letter_state ? LETTER_STATE_LABELS[row.letter_state] ?? row.letter_state : null,
-      sentAt: row.letter_sent_at, reference: row.letter_reference,
+      state: row.letter_state,
+      stateLabel: row.letter_state ? (LETTER_STATE_LABELS[row.letter_state] ?? row.letter_state) : null,
+      sentAt: row.letter_sent_at,
+      reference: row.letter_reference,
       // Never the code nor its verifier: only whether one is waiting to be used.
-      codeAvailable: row.activation_code_hash !== null && row.activation_code_used_at === null, codeAttempts: row.activation_code_attempts,
+      codeAvailable: row.activation_code_hash !== null && row.activation_code_used_at === null,
+      codeAttempts: row.activation_code_attempts,
       codeUsedAt: row.activation_code_used_at,
     },
     certificates: certificates.map((c) => ({
-      serial: c.serial, profile: c.profile, profileLabel: PROFILE_LABELS[c.profile as CardProfile] ?? c.profile, status: c.status,
-      statusLabel: STATUS_LABELS[c.status as CertificateStatus] ?? c.status, subjectDn: c.subject_dn, notBefore: c.not_before, notAfter: c.not_after,
-      sha256: c.sha256, caName: c.ca_name,
+      serial: c.serial,
+      profile: c.profile,
+      profileLabel: PROFILE_LABELS[c.profile as CardProfile] ?? c.profile,
+      status: c.status,
+      statusLabel: STATUS_LABELS[c.status as CertificateStatus] ?? c.status,
+      subjectDn: c.subject_dn,
+      notBefore: c.not_before,
+      notAfter: c.not_after,
+      sha256: c.sha256,
+      caName: c.ca_name,
     })),
     history: history.map((h) => ({
-      seq: Number(h.seq), at: h.at, action: h.action, outcome: h.outcome,
-      actor: h.first_names ? `${h.first_names} ${h.last_name}` : h.actor_id === 'system:fabricant' ? 'Fabricant' : h.actor_id,
+      seq: Number(h.seq),
+      at: h.at,
+      action: h.action,
+      outcome: h.outcome,
+      actor: h.first_names
+        ? `${h.first_names} ${h.last_name}`
+        : h.actor_id === 'system:fabricant'
+          ? 'Fabricant'
+          : h.actor_id,
       summary: JSON.parse(h.summary) as unknown,
     })),
   };
 }
 
 /** « Suivi des porteurs »: holders of cards in scope, with their latest card. */
-export async function listHolders(ctx: AppContext, actor: Actor, f: { q?: string; page?: number; pageSize?: number } = {}) {
+export async function listHolders(
+  ctx: AppContext,
+  actor: Actor,
+  f: { q?: string; page?: number; pageSize?: number } = {},
+) {
   const pageNo = Math.max(1, Math.floor(f.page ?? 1));
   const size = Math.min(200, Math.max(1, Math.floor(f.pageSize ?? 20)));
   const q = filtered(await scoped(ctx, actor, baseQuery(ctx)), { q: f.q });
   const total = await q.select(sql<number>`count(distinct c.agent_id)`.as('n')).executeTakeFirstOrThrow();
-  const holders = await q.select(['c.agent_id', 'a.identifier', 'a.last_name', 'a.first_names', 'a.email', 'o.name as org_name', (eb) => eb.fn.countAll<number>().as('cards'), (eb) => eb.fn.max('c.created_at').as('latest')])
-    .groupBy(['c.agent_id', 'a.identifier', 'a.last_name', 'a.first_names', 'a.email', 'o.name']).orderBy('a.last_name').orderBy('a.first_names')
-    .limit(size).offset((pageNo - 1) * size).execute();
-  const latest = holders.length === 0 ? [] : await ctx.store.db.selectFrom('cards').select(['agent_id', 'id', 'serial', 'state', 'created_at'])
-    .where('agent_id', 'in', holders.map((h) => h.agent_id)).orderBy('created_at', 'desc').execute();
+  const holders = await q
+    .select([
+      'c.agent_id',
+      'a.identifier',
+      'a.last_name',
+      'a.first_names',
+      'a.email',
+      'o.name as org_name',
+      (eb) => eb.fn.countAll<number>().as('cards'),
+      (eb) => eb.fn.max('c.created_at').as('latest'),
+    ])
+    .groupBy(['c.agent_id', 'a.identifier', 'a.last_name', 'a.first_names', 'a.email', 'o.name'])
+    .orderBy('a.last_name')
+    .orderBy('a.first_names')
+    .limit(size)
+    .offset((pageNo - 1) * size)
+    .execute();
+  const latest =
+    holders.length === 0
+      ? []
+      : await ctx.store.db
+          .selectFrom('cards')
+          .select(['agent_id', 'id', 'serial', 'state', 'created_at'])
+          .where(
+            'agent_id',
+            'in',
+            holders.map((h) => h.agent_id),
+          )
+          .orderBy('created_at', 'desc')
+          .execute();
   return {
     items: holders.map((h) => {
       const card = latest.find((c) => c.agent_id === h.agent_id);
       return {
-        agentId: h.agent_id, identifier: h.identifier, lastName: h.last_name, firstNames: h.first_names, email: h.email, organizationName: h.org_name,
+        agentId: h.agent_id,
+        identifier: h.identifier,
+        lastName: h.last_name,
+        firstNames: h.first_names,
+        email: h.email,
+        organizationName: h.org_name,
         cardCount: Number(h.cards),
-        latestCard: card ? { id: card.id, serial: card.serial, state: card.state, stateLabel: CARD_STATE_LABELS[card.state as CardState] ?? card.state } : null,
+        latestCard: card
+          ? {
+              id: card.id,
+              serial: card.serial,
+              state: card.state,
+              stateLabel: CARD_STATE_LABELS[card.state as CardState] ?? card.state,
+            }
+          : null,
       };
     }),
-    total: Number((total as { n: number }).n), page: pageNo, pageSize: size,
+    total: Number((total as { n: number }).n),
+    page: pageNo,
+    pageSize: size,
   };
 }
 
@@ -190,36 +379,81 @@ export function receiveContent(card: { id: string; serial: string }) {
  * The operator records the card received at the desk: shipped → received, and the holder is
  * invited by mail to come within 48 hours with the identity document and the code letter.
  */
-export async function receiveCard(ctx: AppContext, actor: Actor, cardId: string, signature: ActionSignature | null | undefined): Promise<{ state: CardState; mailed: boolean }> {
+export async function receiveCard(
+  ctx: AppContext,
+  actor: Actor,
+  cardId: string,
+  signature: ActionSignature | null | undefined,
+): Promise<{ state: CardState; mailed: boolean }> {
   const { card, auth } = await loadDeskCard(ctx, actor, cardId, 'card.operate');
   await refuseOwnCard(ctx, actor, card, 'réceptionner');
   const move = moveCard(card.state, 'received');
   if (!move.ok) throw new AppError('conflict', move.reason);
   const { evidence } = await requireActionSignature(ctx, actor, receiveContent(card), signature);
-  const operator = await ctx.store.db.selectFrom('organizations').select(['name', 'address_line', 'postal_code', 'city']).where('id', '=', card.operatorOrganizationId).executeTakeFirstOrThrow();
+  const operator = await ctx.store.db
+    .selectFrom('organizations')
+    .select(['name', 'address_line', 'postal_code', 'city'])
+    .where('id', '=', card.operatorOrganizationId)
+    .executeTakeFirstOrThrow();
   const now = ctx.now().toISOString();
   let mailed = false;
   await ctx.store.db.transaction().execute(async (trx) => {
-    const moved = await trx.updateTable('cards').set({ state: 'received', state_changed_at: now, received_at: now, received_by: actor.kind === 'person' ? actor.agentId : null, updated_at: now })
-      .where('id', '=', card.id).where('state', '=', 'shipped').executeTakeFirst();
-    if (Number(moved.numUpdatedRows) !== 1) throw new AppError('conflict', 'La carte vient de changer d’état : recommencez.');
+    const moved = await trx
+      .updateTable('cards')
+      .set({
+        state: 'received',
+        state_changed_at: now,
+        received_at: now,
+        received_by: actor.kind === 'person' ? actor.agentId : null,
+        updated_at: now,
+      })
+      .where('id', '=', card.id)
+      .where('state', '=', 'shipped')
+      .executeTakeFirst();
+    if (Number(moved.numUpdatedRows) !== 1)
+      throw new AppError('conflict', 'La carte vient de changer d’état : recommencez.');
     if (card.holder.email) {
-      const where = [operator.name, [operator.address_line, [operator.postal_code, operator.city].filter(Boolean).join(' ')].filter(Boolean).join(', ')].filter(Boolean).join(' — ');
+      const where = [
+        operator.name,
+        [operator.address_line, [operator.postal_code, operator.city].filter(Boolean).join(' ')]
+          .filter(Boolean)
+          .join(', '),
+      ]
+        .filter(Boolean)
+        .join(' — ');
       await queueMail(ctx, trx, {
         to: card.holder.email,
         subject: `Votre carte agent n° ${card.serial} est arrivée`,
-        text: [`Bonjour ${card.holder.firstNames} ${card.holder.lastName},`, '',
+        text: [
+          `Bonjour ${card.holder.firstNames} ${card.holder.lastName},`,
+          '',
           `Votre carte « ${card.modelLabel} » n° ${card.serial} a été reçue par votre responsable carte (${where}).`,
           `Merci de vous présenter dans les ${HANDOVER_HOURS} heures auprès de votre responsable carte pour la remise en main propre et l'activation de la carte, muni(e) :`,
-          '- de votre pièce d’identité ;', '- du courrier contenant votre code d’activation à 6 chiffres, reçu séparément.', '',
-          'Si vous n’avez pas reçu ce courrier, votre responsable carte peut demander le renvoi du code par courrier ou par messagerie.', '',
-          'Cartes Agents'].join('\n'),
+          '- de votre pièce d’identité ;',
+          '- du courrier contenant votre code d’activation à 6 chiffres, reçu séparément.',
+          '',
+          'Si vous n’avez pas reçu ce courrier, votre responsable carte peut demander le renvoi du code par courrier ou par messagerie.',
+          '',
+          'Cartes Agents',
+        ].join('\n'),
       });
       mailed = true;
     }
-    await appendAudit(trx, ctx.store, auditEntry(ctx, actor, auth, 'card.receive', {
-      targetType: 'card', targetId: card.id, summary: { before: { state: card.state }, after: { state: 'received' }, serial: card.serial, holderInvited: mailed }, evidence,
-    }));
+    await appendAudit(
+      trx,
+      ctx.store,
+      auditEntry(ctx, actor, auth, 'card.receive', {
+        targetType: 'card',
+        targetId: card.id,
+        summary: {
+          before: { state: card.state },
+          after: { state: 'received' },
+          serial: card.serial,
+          holderInvited: mailed,
+        },
+        evidence,
+      }),
+    );
   });
   return { state: 'received', mailed };
 }
@@ -235,29 +469,83 @@ export function resendContent(card: { id: string; serial: string }, channel: Res
  * (verifier cleared, attempts back to 0), and the manufacturer is asked for a new one, by post
  * (a new letter) or by email to the holder. The new verifier arrives with its « code-resent » reply.
  */
-export async function resendActivationCode(ctx: AppContext, actor: Actor, cardId: string, input: { channel: string }, signature: ActionSignature | null | undefined): Promise<{ letterState: string; messageId: string }> {
+export async function resendActivationCode(
+  ctx: AppContext,
+  actor: Actor,
+  cardId: string,
+  input: { channel: string },
+  signature: ActionSignature | null | undefined,
+): Promise<{ letterState: string; messageId: string }> {
   const channel = input.channel;
-  if (channel !== 'post' && channel !== 'email') throw invalid('Canal de renvoi inconnu : « courrier » (post) ou « messagerie » (email).', [{ field: 'channel', reason: 'post ou email.' }]);
+  if (channel !== 'post' && channel !== 'email')
+    throw invalid('Canal de renvoi inconnu : « courrier » (post) ou « messagerie » (email).', [
+      { field: 'channel', reason: 'post ou email.' },
+    ]);
   const { card, auth } = await loadDeskCard(ctx, actor, cardId, 'card.operate');
   await refuseOwnCard(ctx, actor, card, "demander le renvoi du code d'activation de");
   if (!['shipped', 'received', 'handed_over'].includes(card.state)) {
-    throw new AppError('conflict', `Le code d'activation ne peut plus être renvoyé : la carte n° ${card.serial} est « ${CARD_STATE_LABELS[card.state]} ».`);
+    throw new AppError(
+      'conflict',
+      `Le code d'activation ne peut plus être renvoyé : la carte n° ${card.serial} est « ${CARD_STATE_LABELS[card.state]} ».`,
+    );
   }
-  const row = await ctx.store.db.selectFrom('cards').select(['activation_code_used_at', 'letter_state', 'batch_id']).where('id', '=', card.id).executeTakeFirstOrThrow();
-  if (row.activation_code_used_at) throw new AppError('conflict', "Le code d'activation de cette carte a déjà été utilisé.");
-  if (!row.batch_id) throw new AppError('conflict', "Cette carte n'a pas été fabriquée sur commande d'un lot : le fabricant ne peut pas en renvoyer le code.");
-  if (channel === 'email' && !card.holder.email) throw invalid("Le porteur n'a pas d'adresse de messagerie : renvoyez le code par courrier.", [{ field: 'channel', reason: 'Adresse de messagerie absente.' }]);
+  const row = await ctx.store.db
+    .selectFrom('cards')
+    .select(['activation_code_used_at', 'letter_state', 'batch_id'])
+    .where('id', '=', card.id)
+    .executeTakeFirstOrThrow();
+  if (row.activation_code_used_at)
+    throw new AppError('conflict', "Le code d'activation de cette carte a déjà été utilisé.");
+  if (!row.batch_id)
+    throw new AppError(
+      'conflict',
+      "Cette carte n'a pas été fabriquée sur commande d'un lot : le fabricant ne peut pas en renvoyer le code.",
+    );
+  if (channel === 'email' && !card.holder.email)
+    throw invalid("Le porteur n'a pas d'adresse de messagerie : renvoyez le code par courrier.", [
+      { field: 'channel', reason: 'Adresse de messagerie absente.' },
+    ]);
   const { evidence } = await requireActionSignature(ctx, actor, resendContent(card, channel), signature);
   const letterState = channel === 'post' ? 'resent_post' : 'resent_email';
   const messageId = `renvoi-code-${ctx.newId()}`;
   const now = ctx.now().toISOString();
   await ctx.store.db.transaction().execute(async (trx) => {
-    await trx.updateTable('cards').set({ activation_code_hash: null, activation_code_attempts: 0, letter_state: letterState, letter_sent_at: null, letter_reference: null, updated_at: now })
-      .where('id', '=', card.id).where('activation_code_used_at', 'is', null).execute();
-    await enqueue(trx, { id: ctx.newId(), kind: 'manufacturer.code-resend', payload: { messageId, cardId: card.id, channel }, runAt: now, now });
-    await appendAudit(trx, ctx.store, auditEntry(ctx, actor, auth, 'card.resend-code', {
-      targetType: 'card', targetId: card.id, summary: { serial: card.serial, channel, before: { letter: row.letter_state }, after: { letter: letterState }, message: messageId }, evidence,
-    }));
+    await trx
+      .updateTable('cards')
+      .set({
+        activation_code_hash: null,
+        activation_code_attempts: 0,
+        letter_state: letterState,
+        letter_sent_at: null,
+        letter_reference: null,
+        updated_at: now,
+      })
+      .where('id', '=', card.id)
+      .where('activation_code_used_at', 'is', null)
+      .execute();
+    await enqueue(trx, {
+      id: ctx.newId(),
+      kind: 'manufacturer.code-resend',
+      payload: { messageId, cardId: card.id, channel },
+      runAt: now,
+      now,
+    });
+    await appendAudit(
+      trx,
+      ctx.store,
+      auditEntry(ctx, actor, auth, 'card.resend-code', {
+        targetType: 'card',
+        targetId: card.id,
+        summary: {
+          serial: card.serial,
+          channel,
+          before: { letter: row.letter_state },
+          after: { letter: letterState },
+          message: messageId,
+        },
+        evidence,
+      }),
+    );
   });
   return { letterState, messageId };
 }

@@ -14,16 +14,32 @@ export function searchText(...parts: (string | null | undefined)[]): string {
   return parts.filter(Boolean).join(' ').normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }
 
-export function agentSearchText(r: { last_name: string; first_names: string; identifier: string; email: string | null }): string {
+export function agentSearchText(r: {
+  last_name: string;
+  first_names: string;
+  identifier: string;
+  email: string | null;
+}): string {
   return searchText(r.last_name, r.first_names, r.identifier, r.email);
 }
 
 /** Feed record → agent columns (shared by the HR import and the directory forms). */
 export function agentColumns(r: AgentFeedRecord) {
   const cols = {
-    identifier: r.identifier, identifier_kind: r.identifierKind, last_name: r.lastName, first_names: r.firstNames, sex: r.sex,
-    birth_date: r.birthDate, birth_place: r.birthPlace, email: r.email, phone: r.phone, unit_address: r.unitAddress,
-    staff_status: r.staffStatus, category: r.category, profile: r.profile, habilitations: JSON.stringify(r.habilitations),
+    identifier: r.identifier,
+    identifier_kind: r.identifierKind,
+    last_name: r.lastName,
+    first_names: r.firstNames,
+    sex: r.sex,
+    birth_date: r.birthDate,
+    birth_place: r.birthPlace,
+    email: r.email,
+    phone: r.phone,
+    unit_address: r.unitAddress,
+    staff_status: r.staffStatus,
+    category: r.category,
+    profile: r.profile,
+    habilitations: JSON.stringify(r.habilitations),
   };
   return { ...cols, search_text: agentSearchText(cols) };
 }
@@ -32,8 +48,16 @@ type AgentRow = AgentTable & { organization_name: string };
 
 function summary(a: AgentRow) {
   return {
-    id: a.id, identifier: a.identifier, lastName: a.last_name, firstNames: a.first_names, birthDate: a.birth_date,
-    organizationId: a.organization_id, organizationName: a.organization_name, status: a.status, hasPhoto: a.has_photo === 1, email: a.email,
+    id: a.id,
+    identifier: a.identifier,
+    lastName: a.last_name,
+    firstNames: a.first_names,
+    birthDate: a.birth_date,
+    organizationId: a.organization_id,
+    organizationName: a.organization_name,
+    status: a.status,
+    hasPhoto: a.has_photo === 1,
+    email: a.email,
   };
 }
 
@@ -49,26 +73,46 @@ export async function searchAgents(ctx: AppContext, actor: Actor, s: AgentSearch
   const roots = await scopeRoots(ctx, actor, 'agent.read');
   const page = Math.max(1, Math.floor(s.page ?? 1));
   const pageSize = Math.min(100, Math.max(1, Math.floor(s.pageSize ?? 20)));
-  let q = ctx.store.db.selectFrom('agents as a').innerJoin('organizations as o', 'o.id', 'a.organization_id')
+  let q = ctx.store.db
+    .selectFrom('agents as a')
+    .innerJoin('organizations as o', 'o.id', 'a.organization_id')
     .where(pathUnder(roots, 'o.path'));
   if (s.organizationId) {
-    const org = await ctx.store.db.selectFrom('organizations').select('path').where('id', '=', s.organizationId).executeTakeFirst();
+    const org = await ctx.store.db
+      .selectFrom('organizations')
+      .select('path')
+      .where('id', '=', s.organizationId)
+      .executeTakeFirst();
     q = q.where('o.path', 'like', `${org?.path ?? '/none/'}%`);
   }
   if (s.status) q = q.where('a.status', '=', s.status);
-  for (const word of searchText(s.q ?? '').split(/\s+/).filter(Boolean).slice(0, 6)) {
+  for (const word of searchText(s.q ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 6)) {
     q = q.where('a.search_text', 'like', `%${word.replace(/[%_\\]/g, '')}%`);
   }
   const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const rows = await q.selectAll('a').select('o.name as organization_name')
-    .orderBy('a.last_name').orderBy('a.first_names').orderBy('a.id')
-    .limit(pageSize).offset((page - 1) * pageSize).execute();
+  const rows = await q
+    .selectAll('a')
+    .select('o.name as organization_name')
+    .orderBy('a.last_name')
+    .orderBy('a.first_names')
+    .orderBy('a.id')
+    .limit(pageSize)
+    .offset((page - 1) * pageSize)
+    .execute();
   return { items: rows.map(summary), total: Number(total.n), page, pageSize };
 }
 
 async function loadAgent(ctx: AppContext, id: string): Promise<AgentRow> {
-  const row = await ctx.store.db.selectFrom('agents as a').innerJoin('organizations as o', 'o.id', 'a.organization_id')
-    .selectAll('a').select('o.name as organization_name').where('a.id', '=', id).executeTakeFirst();
+  const row = await ctx.store.db
+    .selectFrom('agents as a')
+    .innerJoin('organizations as o', 'o.id', 'a.organization_id')
+    .selectAll('a')
+    .select('o.name as organization_name')
+    .where('a.id', '=', id)
+    .executeTakeFirst();
   if (!row) throw notFound('Agent introuvable.');
   return row;
 }
@@ -82,15 +126,36 @@ export async function getAgent(ctx: AppContext, actor: Actor, id: string) {
 }
 
 async function detail(ctx: AppContext, a: AgentRow) {
-  const roles = await ctx.store.db.selectFrom('role_assignments as r').innerJoin('organizations as o', 'o.id', 'r.organization_id')
-    .select(['r.id', 'r.role', 'r.organization_id', 'o.name']).where('r.agent_id', '=', a.id).where('r.revoked_at', 'is', null).execute();
+  const roles = await ctx.store.db
+    .selectFrom('role_assignments as r')
+    .innerJoin('organizations as o', 'o.id', 'r.organization_id')
+    .select(['r.id', 'r.role', 'r.organization_id', 'o.name'])
+    .where('r.agent_id', '=', a.id)
+    .where('r.revoked_at', 'is', null)
+    .execute();
   return {
     ...summary(a),
-    identifierKind: a.identifier_kind, sex: a.sex, birthPlace: a.birth_place, phone: a.phone, unitAddress: a.unit_address,
-    staffStatus: a.staff_status, category: a.category, profile: a.profile, habilitations: JSON.parse(a.habilitations) as string[],
-    identityVerified: a.identity_verified === 1, directoryRecord: a.directory_record === 1, source: a.source,
-    createdAt: a.created_at, updatedAt: a.updated_at,
-    roles: roles.map((r) => ({ id: r.id, role: r.role, roleLabel: ROLE_LABELS[r.role as Role] ?? r.role, organizationId: r.organization_id, organizationName: r.name })),
+    identifierKind: a.identifier_kind,
+    sex: a.sex,
+    birthPlace: a.birth_place,
+    phone: a.phone,
+    unitAddress: a.unit_address,
+    staffStatus: a.staff_status,
+    category: a.category,
+    profile: a.profile,
+    habilitations: JSON.parse(a.habilitations) as string[],
+    identityVerified: a.identity_verified === 1,
+    directoryRecord: a.directory_record === 1,
+    source: a.source,
+    createdAt: a.created_at,
+    updatedAt: a.updated_at,
+    roles: roles.map((r) => ({
+      id: r.id,
+      role: r.role,
+      roleLabel: ROLE_LABELS[r.role as Role] ?? r.role,
+      organizationId: r.organization_id,
+      organizationName: r.name,
+    })),
   };
 }
 
@@ -113,40 +178,95 @@ export interface AgentInput {
 }
 
 const FIELD_NAMES: Record<string, string> = {
-  identifiant: 'identifier', type_identifiant: 'identifierKind', nom: 'lastName', prenoms: 'firstNames', sexe: 'sex',
-  date_naissance: 'birthDate', lieu_naissance: 'birthPlace', courriel: 'email', telephone: 'phone', adresse_unite: 'unitAddress',
-  statut: 'staffStatus', categorie: 'category', profil: 'profile', habilitations: 'habilitations', organisation: 'organizationId',
+  identifiant: 'identifier',
+  type_identifiant: 'identifierKind',
+  nom: 'lastName',
+  prenoms: 'firstNames',
+  sexe: 'sex',
+  date_naissance: 'birthDate',
+  lieu_naissance: 'birthPlace',
+  courriel: 'email',
+  telephone: 'phone',
+  adresse_unite: 'unitAddress',
+  statut: 'staffStatus',
+  categorie: 'category',
+  profil: 'profile',
+  habilitations: 'habilitations',
+  organisation: 'organizationId',
 };
 
 function validateInput(ctx: AppContext, i: AgentInput) {
   const raw: Record<string, string | undefined> = {
-    identifiant: i.identifier, type_identifiant: i.identifierKind === 'internal' ? 'interne' : i.identifierKind,
-    nom: i.lastName, prenoms: i.firstNames, sexe: i.sex, date_naissance: i.birthDate, lieu_naissance: i.birthPlace,
-    courriel: i.email ?? undefined, telephone: i.phone ?? undefined, adresse_unite: i.unitAddress ?? undefined,
-    statut: i.staffStatus === 'military' ? 'militaire' : i.staffStatus, categorie: i.category ?? undefined, profil: i.profile ?? undefined,
+    identifiant: i.identifier,
+    type_identifiant: i.identifierKind === 'internal' ? 'interne' : i.identifierKind,
+    nom: i.lastName,
+    prenoms: i.firstNames,
+    sexe: i.sex,
+    date_naissance: i.birthDate,
+    lieu_naissance: i.birthPlace,
+    courriel: i.email ?? undefined,
+    telephone: i.phone ?? undefined,
+    adresse_unite: i.unitAddress ?? undefined,
+    statut: i.staffStatus === 'military' ? 'militaire' : i.staffStatus,
+    categorie: i.category ?? undefined,
+    profil: i.profile ?? undefined,
     habilitations: (i.habilitations ?? []).join('|'),
   };
   const r = validateFeedRow(raw, { today: today(ctx) });
-  if (!r.ok) throw invalid("La fiche de l'agent contient des erreurs.", r.errors.map((e) => ({ field: FIELD_NAMES[e.field] ?? e.field, reason: e.reason })));
+  if (!r.ok)
+    throw invalid(
+      "La fiche de l'agent contient des erreurs.",
+      r.errors.map((e) => ({ field: FIELD_NAMES[e.field] ?? e.field, reason: e.reason })),
+    );
   return r.record;
 }
 
 export async function createAgent(ctx: AppContext, actor: Actor, input: AgentInput) {
-  if (!input.organizationId) throw invalid("L'organisation est obligatoire.", [{ field: 'organizationId', reason: 'Obligatoire.' }]);
-  const org = await ctx.store.db.selectFrom('organizations').select('id').where('id', '=', input.organizationId).executeTakeFirst();
+  if (!input.organizationId)
+    throw invalid("L'organisation est obligatoire.", [{ field: 'organizationId', reason: 'Obligatoire.' }]);
+  const org = await ctx.store.db
+    .selectFrom('organizations')
+    .select('id')
+    .where('id', '=', input.organizationId)
+    .executeTakeFirst();
   if (!org) throw invalid('Organisation inconnue.', [{ field: 'organizationId', reason: 'Organisation inconnue.' }]);
   const auth = await authorize(ctx, actor, 'agent.write', input.organizationId);
   const record = validateInput(ctx, input);
-  const taken = await ctx.store.db.selectFrom('agents').select('id').where('identifier', '=', record.identifier).executeTakeFirst();
-  if (taken) throw new AppError('conflict', `L'identifiant « ${record.identifier} » est déjà attribué à un agent.`, [{ field: 'identifier', reason: 'Identifiant déjà utilisé.' }]);
+  const taken = await ctx.store.db
+    .selectFrom('agents')
+    .select('id')
+    .where('identifier', '=', record.identifier)
+    .executeTakeFirst();
+  if (taken)
+    throw new AppError('conflict', `L'identifiant « ${record.identifier} » est déjà attribué à un agent.`, [
+      { field: 'identifier', reason: 'Identifiant déjà utilisé.' },
+    ]);
   const id = ctx.newId();
   const now = ctx.now().toISOString();
   await changeWithAudit(ctx, actor, auth, 'agent.create', async (trx) => {
-    await trx.insertInto('agents').values({
-      id, organization_id: input.organizationId!, ...agentColumns(record), status: 'active', identity_verified: 0, directory_record: 1,
-      has_photo: 0, source: 'manual', feed_fingerprint: null, last_import_id: null, created_at: now, updated_at: now,
-    }).execute();
-    return { result: id, targetType: 'agent', targetId: id, summary: { after: { identifier: record.identifier, lastName: record.lastName, firstNames: record.firstNames } } };
+    await trx
+      .insertInto('agents')
+      .values({
+        id,
+        organization_id: input.organizationId!,
+        ...agentColumns(record),
+        status: 'active',
+        identity_verified: 0,
+        directory_record: 1,
+        has_photo: 0,
+        source: 'manual',
+        feed_fingerprint: null,
+        last_import_id: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    return {
+      result: id,
+      targetType: 'agent',
+      targetId: id,
+      summary: { after: { identifier: record.identifier, lastName: record.lastName, firstNames: record.firstNames } },
+    };
   });
   return getAgent(ctx, actor, id);
 }
@@ -157,24 +277,52 @@ export async function updateAgent(ctx: AppContext, actor: Actor, id: string, pat
   const a = await loadAgent(ctx, id);
   const keys = Object.keys(patch).filter((k) => patch[k as keyof AgentInput] !== undefined);
   if (keys.length === 0) throw invalid('Aucune modification demandée.');
-  if (patch.organizationId && patch.organizationId !== a.organization_id) throw invalid("Le changement d'organisation (mutation) ne se fait pas par cette fiche.");
+  if (patch.organizationId && patch.organizationId !== a.organization_id)
+    throw invalid("Le changement d'organisation (mutation) ne se fait pas par cette fiche.");
   const contactOnly = keys.every((k) => CONTACT_FIELDS.has(k));
-  const auth = await authorize(ctx, actor, contactOnly ? 'agent.contact' : 'agent.write', a.organization_id, { type: 'agent', id });
+  const auth = await authorize(ctx, actor, contactOnly ? 'agent.contact' : 'agent.write', a.organization_id, {
+    type: 'agent',
+    id,
+  });
   const merged: AgentInput = {
-    identifier: a.identifier, identifierKind: a.identifier_kind, lastName: a.last_name, firstNames: a.first_names, sex: a.sex,
-    birthDate: a.birth_date, birthPlace: a.birth_place, email: a.email, phone: a.phone, unitAddress: a.unit_address,
-    staffStatus: a.staff_status, category: a.category, profile: a.profile, habilitations: JSON.parse(a.habilitations) as string[],
+    identifier: a.identifier,
+    identifierKind: a.identifier_kind,
+    lastName: a.last_name,
+    firstNames: a.first_names,
+    sex: a.sex,
+    birthDate: a.birth_date,
+    birthPlace: a.birth_place,
+    email: a.email,
+    phone: a.phone,
+    unitAddress: a.unit_address,
+    staffStatus: a.staff_status,
+    category: a.category,
+    profile: a.profile,
+    habilitations: JSON.parse(a.habilitations) as string[],
     ...Object.fromEntries(keys.map((k) => [k, patch[k as keyof AgentInput]])),
   };
   const record = validateInput(ctx, merged);
   if (record.identifier !== a.identifier) {
-    const taken = await ctx.store.db.selectFrom('agents').select('id').where('identifier', '=', record.identifier).executeTakeFirst();
+    const taken = await ctx.store.db
+      .selectFrom('agents')
+      .select('id')
+      .where('identifier', '=', record.identifier)
+      .executeTakeFirst();
     if (taken) throw new AppError('conflict', `L'identifiant « ${record.identifier} » est déjà attribué à un agent.`);
   }
   const cols = agentColumns(record);
   await changeWithAudit(ctx, actor, auth, 'agent.update', async (trx) => {
-    await trx.updateTable('agents').set({ ...cols, updated_at: ctx.now().toISOString() }).where('id', '=', id).execute();
-    return { result: null, targetType: 'agent', targetId: id, summary: diff(a as unknown as Record<string, unknown>, cols) };
+    await trx
+      .updateTable('agents')
+      .set({ ...cols, updated_at: ctx.now().toISOString() })
+      .where('id', '=', id)
+      .execute();
+    return {
+      result: null,
+      targetType: 'agent',
+      targetId: id,
+      summary: diff(a as unknown as Record<string, unknown>, cols),
+    };
   });
   return getAgent(ctx, actor, id);
 }
@@ -182,12 +330,29 @@ export async function updateAgent(ctx: AppContext, actor: Actor, id: string, pat
 export async function setAgentStatus(ctx: AppContext, actor: Actor, id: string, status: 'active' | 'inactive') {
   const a = await loadAgent(ctx, id);
   const auth = await authorize(ctx, actor, 'agent.write', a.organization_id, { type: 'agent', id });
-  if (actor.kind === 'person' && actor.agentId === id) throw new AppError('forbidden', 'Vous ne pouvez pas modifier le statut de votre propre fiche.');
-  if (a.status === status) throw new AppError('conflict', status === 'active' ? "L'agent est déjà actif." : "L'agent est déjà désactivé.");
-  await changeWithAudit(ctx, actor, auth, status === 'active' ? 'agent.reactivate' : 'agent.deactivate', async (trx) => {
-    await trx.updateTable('agents').set({ status, updated_at: ctx.now().toISOString() }).where('id', '=', id).execute();
-    return { result: null, targetType: 'agent', targetId: id, summary: { before: { status: a.status }, after: { status } } };
-  });
+  if (actor.kind === 'person' && actor.agentId === id)
+    throw new AppError('forbidden', 'Vous ne pouvez pas modifier le statut de votre propre fiche.');
+  if (a.status === status)
+    throw new AppError('conflict', status === 'active' ? "L'agent est déjà actif." : "L'agent est déjà désactivé.");
+  await changeWithAudit(
+    ctx,
+    actor,
+    auth,
+    status === 'active' ? 'agent.reactivate' : 'agent.deactivate',
+    async (trx) => {
+      await trx
+        .updateTable('agents')
+        .set({ status, updated_at: ctx.now().toISOString() })
+        .where('id', '=', id)
+        .execute();
+      return {
+        result: null,
+        targetType: 'agent',
+        targetId: id,
+        summary: { before: { status: a.status }, after: { status } },
+      };
+    },
+  );
   return getAgent(ctx, actor, id);
 }
 
@@ -195,20 +360,41 @@ export async function uploadPhoto(ctx: AppContext, actor: Actor, id: string, byt
   const a = await loadAgent(ctx, id);
   const auth = await authorize(ctx, actor, 'agent.photo', a.organization_id, { type: 'agent', id });
   const check = checkPhoto(bytes);
-  if (!check.ok) throw invalid("La photo n'est pas conforme à la norme (JPEG, 283 × 378 pixels, 300 dpi, 30 Ko au plus).", check.errors.map((e) => ({ field: 'photo', reason: e.message })));
+  if (!check.ok)
+    throw invalid(
+      "La photo n'est pas conforme à la norme (JPEG, 283 × 378 pixels, 300 dpi, 30 Ko au plus).",
+      check.errors.map((e) => ({ field: 'photo', reason: e.message })),
+    );
   const now = ctx.now().toISOString();
   await changeWithAudit(ctx, actor, auth, 'agent.photo', async (trx) => {
     await trx.deleteFrom('agent_photos').where('agent_id', '=', id).execute();
-    await trx.insertInto('agent_photos').values({ agent_id: id, jpeg: bytes, width: check.width, height: check.height, size: check.size, uploaded_by: auth.actorId, uploaded_at: now }).execute();
+    await trx
+      .insertInto('agent_photos')
+      .values({
+        agent_id: id,
+        jpeg: bytes,
+        width: check.width,
+        height: check.height,
+        size: check.size,
+        uploaded_by: auth.actorId,
+        uploaded_at: now,
+      })
+      .execute();
     await trx.updateTable('agents').set({ has_photo: 1, updated_at: now }).where('id', '=', id).execute();
-    return { result: null, targetType: 'agent', targetId: id, summary: { after: { photo: { width: check.width, height: check.height, size: check.size } } } };
+    return {
+      result: null,
+      targetType: 'agent',
+      targetId: id,
+      summary: { after: { photo: { width: check.width, height: check.height, size: check.size } } },
+    };
   });
   return { ok: true as const, width: check.width, height: check.height, size: check.size };
 }
 
 export async function getPhoto(ctx: AppContext, actor: Actor, id: string): Promise<Uint8Array> {
   const a = await loadAgent(ctx, id);
-  if (!(actor.kind === 'person' && actor.agentId === id)) await authorize(ctx, actor, 'agent.read', a.organization_id, { type: 'agent', id });
+  if (!(actor.kind === 'person' && actor.agentId === id))
+    await authorize(ctx, actor, 'agent.read', a.organization_id, { type: 'agent', id });
   const p = await ctx.store.db.selectFrom('agent_photos').select('jpeg').where('agent_id', '=', id).executeTakeFirst();
   if (!p) throw notFound("Cet agent n'a pas de photo.");
   return p.jpeg;
@@ -218,7 +404,8 @@ export async function getPhoto(ctx: AppContext, actor: Actor, id: string): Promi
 export async function deleteAgent(ctx: AppContext, actor: Actor, id: string): Promise<void> {
   const a = await loadAgent(ctx, id);
   const auth = await authorize(ctx, actor, 'agent.write', a.organization_id, { type: 'agent', id });
-  if (actor.kind === 'person' && actor.agentId === id) throw new AppError('forbidden', 'Vous ne pouvez pas supprimer votre propre fiche.');
+  if (actor.kind === 'person' && actor.agentId === id)
+    throw new AppError('forbidden', 'Vous ne pouvez pas supprimer votre propre fiche.');
   const db = ctx.store.db;
   const refs = await Promise.all([
     db.selectFrom('role_assignments').select('id').where('agent_id', '=', id).executeTakeFirst(),
@@ -228,11 +415,26 @@ export async function deleteAgent(ctx: AppContext, actor: Actor, id: string): Pr
     db.selectFrom('certificates').select('serial').where('agent_id', '=', id).executeTakeFirst(),
   ]);
   if (refs.some(Boolean)) {
-    throw new AppError('conflict', "Cet agent a un historique (rôles, convention, plan de dotation, connexions ou certificats) : désactivez sa fiche au lieu de la supprimer.");
+    throw new AppError(
+      'conflict',
+      'Cet agent a un historique (rôles, convention, plan de dotation, connexions ou certificats) : désactivez sa fiche au lieu de la supprimer.',
+    );
   }
   await changeWithAudit(ctx, actor, auth, 'agent.delete', async (trx) => {
     await trx.deleteFrom('agent_photos').where('agent_id', '=', id).execute();
     await trx.deleteFrom('agents').where('id', '=', id).execute();
-    return { result: null, targetType: 'agent', targetId: id, summary: { before: { identifier: a.identifier, lastName: a.last_name, firstNames: a.first_names, organizationId: a.organization_id } } };
+    return {
+      result: null,
+      targetType: 'agent',
+      targetId: id,
+      summary: {
+        before: {
+          identifier: a.identifier,
+          lastName: a.last_name,
+          firstNames: a.first_names,
+          organizationId: a.organization_id,
+        },
+      },
+    };
   });
 }

@@ -4,8 +4,14 @@ import { MEASURES } from '../../domain/self-assessment.ts';
 import { HABILITATION_CODES } from '../../domain/hr-feed.ts';
 
 const APP_LABELS: Record<string, string> = {
-  COMEDEC: 'COMEDEC', HELIOS: 'Hélios / PES V2', ACTES: 'ACTES', SAIP: 'SAIP', TES: 'TES (Titres électroniques sécurisés)',
-  CHORUS: 'Chorus', SOURCE_SOLDE: 'Source Solde', CIMS: 'CIMS',
+  COMEDEC: 'COMEDEC',
+  HELIOS: 'Hélios / PES V2',
+  ACTES: 'ACTES',
+  SAIP: 'SAIP',
+  TES: 'TES (Titres électroniques sécurisés)',
+  CHORUS: 'Chorus',
+  SOURCE_SOLDE: 'Source Solde',
+  CIMS: 'CIMS',
 };
 
 export function referenceData() {

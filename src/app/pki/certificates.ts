@@ -7,22 +7,48 @@ import * as asn1 from '@peculiar/asn1-x509';
 import * as x509 from '../../pki/x509.ts';
 import type { Config } from '../../config.ts';
 import {
-  isRevocationReason, REASON_LABELS, STATUS_LABELS, transition,
-  type CertificateEvent, type CertificateState, type CertificateStatus, type RevocationReason,
+  isRevocationReason,
+  REASON_LABELS,
+  STATUS_LABELS,
+  transition,
+  type CertificateEvent,
+  type CertificateState,
+  type CertificateStatus,
+  type RevocationReason,
 } from '../../domain/certificate-status.ts';
 import type { Transaction } from 'kysely';
 import type { CertificationAuthorityTable, CertificateTable, Database } from '../../store/schema.ts';
 import {
-  createIssuingAuthority, createOcspResponder, createRootAuthority, custodianSecretFaults, DEFAULT_POPULATIONS,
-  issuerRef, KekError, loadServiceKek, openServiceSigner, populationFaults, type CreatedAuthority, type Population,
+  createIssuingAuthority,
+  createOcspResponder,
+  createRootAuthority,
+  custodianSecretFaults,
+  DEFAULT_POPULATIONS,
+  issuerRef,
+  KekError,
+  loadServiceKek,
+  openServiceSigner,
+  populationFaults,
+  type CreatedAuthority,
+  type Population,
 } from '../../pki/ca-init.ts';
 import { checkCardCertificate, sha256Hex, subjectAttributeFaults } from '../../pki/checker.ts';
 import { fastCardCertificate, signatureVerifies } from '../../pki/card-cert-fast.ts';
 import type { Pkcs11Target } from '../../pki/pkcs11-custody.ts';
 import { KeyStoreError, type Signer } from '../../pki/keystore.ts';
 import {
-  agentSubject, cardValidity, dnText, hex, isCardProfile, PROFILE_LABELS, publicKeyKind, randomSerial, toPem,
-  type CardProfile, type DnPart, type PkiSettings,
+  agentSubject,
+  cardValidity,
+  dnText,
+  hex,
+  isCardProfile,
+  PROFILE_LABELS,
+  publicKeyKind,
+  randomSerial,
+  toPem,
+  type CardProfile,
+  type DnPart,
+  type PkiSettings,
 } from '../../pki/profiles.ts';
 import { appendAuditBatch } from '../../store/audit.ts';
 import { authorize, scopeRoots, type Authorization } from '../access/authorize.ts';
@@ -40,7 +66,10 @@ export interface PkiEnvironment {
 }
 
 /** PKI environment from the configuration (publicUrl) and CARTES_CA_KEK or <data>/pki/kek. */
-export function pkiEnvironment(config: Pick<Config, 'publicUrl' | 'dataDir'>, env: NodeJS.ProcessEnv = process.env): PkiEnvironment {
+export function pkiEnvironment(
+  config: Pick<Config, 'publicUrl' | 'dataDir'>,
+  env: NodeJS.ProcessEnv = process.env,
+): PkiEnvironment {
   try {
     return { settings: { publicUrl: config.publicUrl }, kek: loadServiceKek(config.dataDir, env) };
   } catch (err) {
@@ -94,14 +123,28 @@ export interface InitPkiResult {
  * per population (10 years, pathLen 0, service key) and its OCSP responder (30 days). Each
  * authority is recorded with its own audit record, then the ceremony itself.
  */
-export async function initPki(ctx: AppContext, actor: Actor, pki: PkiEnvironment, input: InitPkiInput): Promise<InitPkiResult> {
+export async function initPki(
+  ctx: AppContext,
+  actor: Actor,
+  pki: PkiEnvironment,
+  input: InitPkiInput,
+): Promise<InitPkiResult> {
   const auth = await authorize(ctx, actor, 'pki.admin', null);
   const secrets = input.custodianSecrets;
   const populations = input.populations ?? DEFAULT_POPULATIONS;
   const faults = [...custodianSecretFaults(secrets), ...populationFaults(populations)];
-  if (faults.length) throw invalid('La cérémonie des clés ne peut pas commencer.', faults.map((reason) => ({ field: 'ceremonie', reason })));
-  const existing = await ctx.store.db.selectFrom('certification_authorities').select('id').where('kind', '=', 'root').executeTakeFirst();
-  if (existing) throw new AppError('conflict', "L'infrastructure de gestion de clés est déjà initialisée : une AC racine existe.");
+  if (faults.length)
+    throw invalid(
+      'La cérémonie des clés ne peut pas commencer.',
+      faults.map((reason) => ({ field: 'ceremonie', reason })),
+    );
+  const existing = await ctx.store.db
+    .selectFrom('certification_authorities')
+    .select('id')
+    .where('kind', '=', 'root')
+    .executeTakeFirst();
+  if (existing)
+    throw new AppError('conflict', "L'infrastructure de gestion de clés est déjà initialisée : une AC racine existe.");
 
   const startedAt = ctx.now();
   const report: string[] = [
@@ -110,51 +153,146 @@ export async function initPki(ctx: AppContext, actor: Actor, pki: PkiEnvironment
   ];
   const authorities: AuthoritySummary[] = [];
 
-  const record = async (created: CreatedAuthority, meta: { name: string; label: string; kind: 'root' | 'issuing' | 'ocsp'; parent: AuthoritySummary | null; action: string }) => {
+  const record = async (
+    created: CreatedAuthority,
+    meta: {
+      name: string;
+      label: string;
+      kind: 'root' | 'issuing' | 'ocsp';
+      parent: AuthoritySummary | null;
+      action: string;
+    },
+  ) => {
     const id = ctx.newId();
     const cert = new x509.X509Certificate(created.der);
     const summary: AuthoritySummary = {
-      id, name: meta.name, label: meta.label, kind: meta.kind, subjectDn: dnText(created.subject), serial: cert.serialNumber,
-      sha256: sha256Hex(created.der), notBefore: created.notBefore.toISOString(), notAfter: created.notAfter.toISOString(),
+      id,
+      name: meta.name,
+      label: meta.label,
+      kind: meta.kind,
+      subjectDn: dnText(created.subject),
+      serial: cert.serialNumber,
+      sha256: sha256Hex(created.der),
+      notBefore: created.notBefore.toISOString(),
+      notAfter: created.notAfter.toISOString(),
       parentName: meta.parent?.name ?? null,
     };
     await changeWithAudit(ctx, actor, auth, meta.action, async (trx) => {
-      await trx.insertInto('certification_authorities').values({
-        id, name: meta.name, label: meta.label, kind: meta.kind, parent_id: meta.parent?.id ?? null, subject_dn: summary.subjectDn,
-        certificate_der: created.der, key_ref: JSON.stringify(created.keyRef), not_before: summary.notBefore, not_after: summary.notAfter,
-        crl_number: 0, status: 'active', created_at: ctx.now().toISOString(),
-      }).execute();
+      await trx
+        .insertInto('certification_authorities')
+        .values({
+          id,
+          name: meta.name,
+          label: meta.label,
+          kind: meta.kind,
+          parent_id: meta.parent?.id ?? null,
+          subject_dn: summary.subjectDn,
+          certificate_der: created.der,
+          key_ref: JSON.stringify(created.keyRef),
+          not_before: summary.notBefore,
+          not_after: summary.notAfter,
+          crl_number: 0,
+          status: 'active',
+          created_at: ctx.now().toISOString(),
+        })
+        .execute();
       return {
-        result: null, targetType: 'certification_authority', targetId: id,
-        summary: { after: { name: meta.name, kind: meta.kind, subjectDn: summary.subjectDn, serial: summary.serial, sha256: summary.sha256, notAfter: summary.notAfter, custody: created.keyRef.custody, parent: meta.parent?.name ?? null } },
+        result: null,
+        targetType: 'certification_authority',
+        targetId: id,
+        summary: {
+          after: {
+            name: meta.name,
+            kind: meta.kind,
+            subjectDn: summary.subjectDn,
+            serial: summary.serial,
+            sha256: summary.sha256,
+            notAfter: summary.notAfter,
+            custody: created.keyRef.custody,
+            parent: meta.parent?.name ?? null,
+          },
+        },
       };
     });
     authorities.push(summary);
-    const what = meta.kind === 'root' ? 'AC racine créée' : meta.kind === 'issuing' ? 'AC émettrice créée' : 'Répondeur OCSP créé';
+    const what =
+      meta.kind === 'root' ? 'AC racine créée' : meta.kind === 'issuing' ? 'AC émettrice créée' : 'Répondeur OCSP créé';
     report.push(`${what} (${meta.name}) : ${summary.subjectDn}`);
     report.push(`  numéro de série ${summary.serial}, empreinte SHA-256 ${summary.sha256}`);
-    report.push(`  valable du ${frDate(summary.notBefore)} au ${frDate(summary.notAfter)} ; clé ${created.keyRef.algorithm}, ${created.keyRef.custody === 'dual-control' ? 'sous double contrôle' : created.keyRef.store === 'pkcs11' ? `sur le jeton PKCS#11 « ${created.keyRef.tokenLabel} » (non exportable)` : 'chiffrée sous la clé de service'}`);
+    report.push(
+      `  valable du ${frDate(summary.notBefore)} au ${frDate(summary.notAfter)} ; clé ${created.keyRef.algorithm}, ${created.keyRef.custody === 'dual-control' ? 'sous double contrôle' : created.keyRef.store === 'pkcs11' ? `sur le jeton PKCS#11 « ${created.keyRef.tokenLabel} » (non exportable)` : 'chiffrée sous la clé de service'}`,
+    );
     return summary;
   };
 
   try {
     const rootId = ctx.newId();
-    const root = await createRootAuthority({ dataDir: ctx.dataDir, id: rootId, secrets: [secrets[0]!, secrets[1]!], now: ctx.now(), settings: pki.settings });
-    const rootSummary = await record(root, { name: 'root', label: 'AC Racine', kind: 'root', parent: null, action: 'pki.ca.create' });
+    const root = await createRootAuthority({
+      dataDir: ctx.dataDir,
+      id: rootId,
+      secrets: [secrets[0]!, secrets[1]!],
+      now: ctx.now(),
+      settings: pki.settings,
+    });
+    const rootSummary = await record(root, {
+      name: 'root',
+      label: 'AC Racine',
+      kind: 'root',
+      parent: null,
+      action: 'pki.ca.create',
+    });
     const rootIssuer = issuerRef('root', root.der, root.signer);
     for (const population of populations) {
-      const issuing = await createIssuingAuthority({ dataDir: ctx.dataDir, id: ctx.newId(), kek: pki.kek, population, root: rootIssuer, now: ctx.now(), settings: pki.settings, pkcs11: input.pkcs11 });
-      const issuingSummary = await record(issuing, { name: population.name, label: population.label, kind: 'issuing', parent: rootSummary, action: 'pki.ca.create' });
-      const ocsp = await createOcspResponder({ dataDir: ctx.dataDir, id: ctx.newId(), kek: pki.kek, population, issuing: issuerRef(population.name, issuing.der, issuing.signer), now: ctx.now(), settings: pki.settings, pkcs11: input.pkcs11 });
-      await record(ocsp, { name: `${population.name}-ocsp`, label: `Répondeur OCSP — ${population.label}`, kind: 'ocsp', parent: issuingSummary, action: 'pki.ocsp.create' });
+      const issuing = await createIssuingAuthority({
+        dataDir: ctx.dataDir,
+        id: ctx.newId(),
+        kek: pki.kek,
+        population,
+        root: rootIssuer,
+        now: ctx.now(),
+        settings: pki.settings,
+        pkcs11: input.pkcs11,
+      });
+      const issuingSummary = await record(issuing, {
+        name: population.name,
+        label: population.label,
+        kind: 'issuing',
+        parent: rootSummary,
+        action: 'pki.ca.create',
+      });
+      const ocsp = await createOcspResponder({
+        dataDir: ctx.dataDir,
+        id: ctx.newId(),
+        kek: pki.kek,
+        population,
+        issuing: issuerRef(population.name, issuing.der, issuing.signer),
+        now: ctx.now(),
+        settings: pki.settings,
+        pkcs11: input.pkcs11,
+      });
+      await record(ocsp, {
+        name: `${population.name}-ocsp`,
+        label: `Répondeur OCSP — ${population.label}`,
+        kind: 'ocsp',
+        parent: issuingSummary,
+        action: 'pki.ocsp.create',
+      });
     }
   } catch (err) {
     keyStoreFailure(err);
   }
-  report.push(`Fin de la cérémonie : ${authorities.length} autorité(s) créée(s). La clé de l’AC racine est refermée ; les dépositaires conservent chacun leur secret séparément.`);
+  report.push(
+    `Fin de la cérémonie : ${authorities.length} autorité(s) créée(s). La clé de l’AC racine est refermée ; les dépositaires conservent chacun leur secret séparément.`,
+  );
   await changeWithAudit(ctx, actor, auth, 'pki.init', async () => ({
-    result: null, targetType: 'pki', targetId: authorities[0]!.id,
-    summary: { after: { authorities: authorities.map((a) => ({ name: a.name, kind: a.kind, serial: a.serial, sha256: a.sha256 })) } },
+    result: null,
+    targetType: 'pki',
+    targetId: authorities[0]!.id,
+    summary: {
+      after: {
+        authorities: authorities.map((a) => ({ name: a.name, kind: a.kind, serial: a.serial, sha256: a.sha256 })),
+      },
+    },
   }));
   return { authorities, report };
 }
@@ -166,28 +304,57 @@ type CaRow = CertificationAuthorityTable;
 
 export async function listAuthorities(ctx: AppContext, actor: Actor) {
   await authorize(ctx, actor, 'certificate.read', null);
-  const rows = await ctx.store.db.selectFrom('certification_authorities').selectAll().orderBy('created_at').orderBy('name').execute();
+  const rows = await ctx.store.db
+    .selectFrom('certification_authorities')
+    .selectAll()
+    .orderBy('created_at')
+    .orderBy('name')
+    .execute();
   return rows.map((r) => ({
-    id: r.id, name: r.name, label: r.label, kind: r.kind, parentId: r.parent_id, subjectDn: r.subject_dn, notBefore: r.not_before,
-    notAfter: r.not_after, status: r.status, pem: toPem(new Uint8Array(r.certificate_der)),
+    id: r.id,
+    name: r.name,
+    label: r.label,
+    kind: r.kind,
+    parentId: r.parent_id,
+    subjectDn: r.subject_dn,
+    notBefore: r.not_before,
+    notAfter: r.not_after,
+    status: r.status,
+    pem: toPem(new Uint8Array(r.certificate_der)),
   }));
 }
 
 async function loadCa(ctx: AppContext, name: string): Promise<CaRow> {
-  const ca = await ctx.store.db.selectFrom('certification_authorities').selectAll().where('name', '=', name).executeTakeFirst();
+  const ca = await ctx.store.db
+    .selectFrom('certification_authorities')
+    .selectAll()
+    .where('name', '=', name)
+    .executeTakeFirst();
   if (!ca) throw notFound(`Autorité de certification inconnue : « ${name} ».`);
   return ca;
 }
 
 /** Issuing CA of an organisation: the armed forces, the local authorities, or the State. */
 async function issuingCaFor(ctx: AppContext, orgPath: string): Promise<CaRow> {
-  const issuing = await ctx.store.db.selectFrom('certification_authorities').selectAll()
-    .where('kind', '=', 'issuing').where('status', '=', 'active').orderBy('created_at').execute();
-  if (issuing.length === 0) throw new AppError('conflict', "Aucune AC émettrice : lancez d'abord la cérémonie des clés (cartes ca init).");
-  const ancestors = await ctx.store.db.selectFrom('organizations').select(['code', 'kind'])
-    .where('id', 'in', orgPath.split('/').filter(Boolean)).execute();
-  const wanted = ancestors.some((o) => o.code === 'MINARM' || o.kind === 'unit') ? 'armees'
-    : ancestors.some((o) => o.kind === 'municipality') ? 'collectivites' : 'etat';
+  const issuing = await ctx.store.db
+    .selectFrom('certification_authorities')
+    .selectAll()
+    .where('kind', '=', 'issuing')
+    .where('status', '=', 'active')
+    .orderBy('created_at')
+    .execute();
+  if (issuing.length === 0)
+    throw new AppError('conflict', "Aucune AC émettrice : lancez d'abord la cérémonie des clés (cartes ca init).");
+  const ancestors = await ctx.store.db
+    .selectFrom('organizations')
+    .select(['code', 'kind'])
+    .where('id', 'in', orgPath.split('/').filter(Boolean))
+    .execute();
+  const wanted = ancestors.some((o) => o.code === 'MINARM' || o.kind === 'unit')
+    ? 'armees'
+    : ancestors.some((o) => o.kind === 'municipality')
+      ? 'collectivites'
+      : 'etat';
   return issuing.find((c) => c.name === wanted) ?? issuing[0]!;
 }
 
@@ -218,14 +385,20 @@ export interface IssuedCertificate {
 }
 
 const CSR_UNREADABLE = 'Demande de certificat (CSR) illisible : un fichier PKCS#10 au format PEM ou DER est attendu.';
-const CSR_BAD_SIGNATURE = 'Signature de la demande de certificat invalide : la possession de la clé privée n’est pas prouvée.';
+const CSR_BAD_SIGNATURE =
+  'Signature de la demande de certificat invalide : la possession de la clé privée n’est pas prouvée.';
 
 async function readCsr(input: string | Uint8Array): Promise<x509.Pkcs10CertificateRequest> {
   let csr: x509.Pkcs10CertificateRequest;
   try {
     const asText = typeof input === 'string' ? input : Buffer.from(input).toString('latin1');
     const text = asText.includes('-----BEGIN') ? asText : typeof input === 'string' ? input : null;
-    if (text !== null && !text.includes('-----BEGIN CERTIFICATE REQUEST-----') && !text.includes('-----BEGIN NEW CERTIFICATE REQUEST-----')) throw new Error('not PEM');
+    if (
+      text !== null &&
+      !text.includes('-----BEGIN CERTIFICATE REQUEST-----') &&
+      !text.includes('-----BEGIN NEW CERTIFICATE REQUEST-----')
+    )
+      throw new Error('not PEM');
     csr = new x509.Pkcs10CertificateRequest(text ?? new Uint8Array(input as Uint8Array));
   } catch {
     throw invalid(CSR_UNREADABLE, [{ field: 'csr', reason: 'Illisible.' }]);
@@ -240,19 +413,37 @@ async function readCsr(input: string | Uint8Array): Promise<x509.Pkcs10Certifica
   const key = csr.publicKey.algorithm as { name?: string; namedCurve?: string; modulusLength?: number };
   const spki = new Uint8Array(csr.publicKey.rawData);
   const kind = publicKeyKind(spki);
-  if (kind === 'other') throw invalid('Type de clé non admis dans la demande : EC P-256 ou RSA 2048 bits au moins.', [{ field: 'csr', reason: 'Type de clé non admis.' }]);
-  if (kind === 'ec' && key.namedCurve && key.namedCurve !== 'P-256') throw invalid(`Courbe ${key.namedCurve} non admise : P-256 attendue.`, [{ field: 'csr', reason: 'Courbe non admise.' }]);
-  if (kind === 'rsa' && (key.modulusLength ?? 0) < 2048) throw invalid('Clé RSA trop courte : 2048 bits au moins.', [{ field: 'csr', reason: 'Clé trop courte.' }]);
+  if (kind === 'other')
+    throw invalid('Type de clé non admis dans la demande : EC P-256 ou RSA 2048 bits au moins.', [
+      { field: 'csr', reason: 'Type de clé non admis.' },
+    ]);
+  if (kind === 'ec' && key.namedCurve && key.namedCurve !== 'P-256')
+    throw invalid(`Courbe ${key.namedCurve} non admise : P-256 attendue.`, [
+      { field: 'csr', reason: 'Courbe non admise.' },
+    ]);
+  if (kind === 'rsa' && (key.modulusLength ?? 0) < 2048)
+    throw invalid('Clé RSA trop courte : 2048 bits au moins.', [{ field: 'csr', reason: 'Clé trop courte.' }]);
   return csr;
 }
 
 /** Issues a card certificate (AUTH, SIGN or ENC) for an agent from a PKCS#10 request; status « issued ». */
-export async function issueFromCsr(ctx: AppContext, actor: Actor, pki: PkiEnvironment, input: IssueFromCsrInput): Promise<IssuedCertificate> {
+export async function issueFromCsr(
+  ctx: AppContext,
+  actor: Actor,
+  pki: PkiEnvironment,
+  input: IssueFromCsrInput,
+): Promise<IssuedCertificate> {
   const request: IssuanceRequest = {
-    profile: input.profile, agentIdentifier: input.agentIdentifier, cardId: input.cardId ?? null, caName: input.caName,
+    profile: input.profile,
+    agentIdentifier: input.agentIdentifier,
+    cardId: input.cardId ?? null,
+    caName: input.caName,
     // Re-encoded as DER: the certificate carries the SPKI bytes as given (card-cert-fast.ts), and a
     // request may hold a BER encoding the ASN.1 library accepts.
-    publicKey: async () => new Uint8Array(AsnConvert.serialize(AsnConvert.parse((await readCsr(input.csr)).publicKey.rawData, asn1.SubjectPublicKeyInfo))),
+    publicKey: async () =>
+      new Uint8Array(
+        AsnConvert.serialize(AsnConvert.parse((await readCsr(input.csr)).publicKey.rawData, asn1.SubjectPublicKeyInfo)),
+      ),
   };
   const prepared = await prepareIssuance(ctx, actor, pki, request, new IssuanceCache());
   const [issued] = await signAndStore(ctx, actor, pki, [prepared]);
@@ -287,7 +478,9 @@ const P256_SPKI_LENGTH = 91;
  * RSA of 2048 bits at least; French error otherwise. Returns the key as given.
  */
 export function readCardPublicKey(spki: Uint8Array): Uint8Array {
-  const bad = (message: string, reason: string): never => { throw invalid(message, [{ field: 'spki', reason }]); };
+  const bad = (message: string, reason: string): never => {
+    throw invalid(message, [{ field: 'spki', reason }]);
+  };
   if (!(spki instanceof Uint8Array) || spki.length === 0) return bad(SPKI_UNREADABLE, 'Illisible.');
   if (spki.length === P256_SPKI_LENGTH && P256_SPKI_PREFIX.equals(spki.subarray(0, P256_SPKI_PREFIX.length))) {
     // The DER of every P-256 key with a named curve and an uncompressed point (what cards return):
@@ -295,12 +488,17 @@ export function readCardPublicKey(spki: Uint8Array): Uint8Array {
     // as below, without the ASN.1 parse and re-encoding).
     let key: KeyObject;
     try {
-      key = createPublicKey({ key: Buffer.from(spki.buffer, spki.byteOffset, spki.length), format: 'der', type: 'spki' });
+      key = createPublicKey({
+        key: Buffer.from(spki.buffer, spki.byteOffset, spki.length),
+        format: 'der',
+        type: 'spki',
+      });
     } catch {
       return bad('Clé EC invalide : courbe inconnue ou point hors de la courbe.', 'Clé invalide.');
     }
     const curve = key.asymmetricKeyDetails?.namedCurve;
-    if (curve !== 'prime256v1') return bad(`Courbe ${curve ?? 'inconnue'} non admise : P-256 attendue.`, 'Courbe non admise.');
+    if (curve !== 'prime256v1')
+      return bad(`Courbe ${curve ?? 'inconnue'} non admise : P-256 attendue.`, 'Courbe non admise.');
     return spki;
   }
   let info: asn1.SubjectPublicKeyInfo;
@@ -310,7 +508,8 @@ export function readCardPublicKey(spki: Uint8Array): Uint8Array {
     return bad(SPKI_UNREADABLE, 'Illisible.');
   }
   // DER is canonical: anything after the structure, or a non-DER encoding, does not re-encode to the same bytes.
-  if (!Buffer.from(AsnConvert.serialize(info)).equals(spki)) return bad(SPKI_UNREADABLE, 'Encodage DER non canonique ou octets en trop.');
+  if (!Buffer.from(AsnConvert.serialize(info)).equals(spki))
+    return bad(SPKI_UNREADABLE, 'Encodage DER non canonique ou octets en trop.');
   const oid = info.algorithm.algorithm;
   if (oid !== OID_EC_PUBLIC_KEY && oid !== OID_RSA_ENCRYPTION) {
     return bad(`Type de clé non admis (${oid}) : EC P-256 ou RSA 2048 bits au moins.`, 'Type de clé non admis.');
@@ -319,7 +518,10 @@ export function readCardPublicKey(spki: Uint8Array): Uint8Array {
   try {
     key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
   } catch {
-    return bad(oid === OID_EC_PUBLIC_KEY ? 'Clé EC invalide : courbe inconnue ou point hors de la courbe.' : 'Clé RSA invalide.', 'Clé invalide.');
+    return bad(
+      oid === OID_EC_PUBLIC_KEY ? 'Clé EC invalide : courbe inconnue ou point hors de la courbe.' : 'Clé RSA invalide.',
+      'Clé invalide.',
+    );
   }
   const details = key.asymmetricKeyDetails ?? {};
   if (oid === OID_EC_PUBLIC_KEY) {
@@ -337,7 +539,12 @@ export function readCardPublicKey(spki: Uint8Array): Uint8Array {
  * Issues a card certificate for a public key generated on the card (no CSR: the card cannot sign
  * one before it is personalised). Same checks, profile, self-check and audit as issueFromCsr.
  */
-export async function issueForPublicKey(ctx: AppContext, actor: Actor, pki: PkiEnvironment, input: IssueForPublicKeyInput): Promise<IssuedCertificate> {
+export async function issueForPublicKey(
+  ctx: AppContext,
+  actor: Actor,
+  pki: PkiEnvironment,
+  input: IssueForPublicKeyInput,
+): Promise<IssuedCertificate> {
   const prepared = await prepareIssuance(ctx, actor, pki, publicKeyRequest(input), new IssuanceCache());
   const [issued] = await signAndStore(ctx, actor, pki, [prepared]);
   return issued!;
@@ -356,7 +563,11 @@ export interface IssueBatchOptions {
    * Called inside each chunk's transaction with the certificates of the chunk and their items, so
    * the caller's rows (e.g. the cards of a production report) commit with them or not at all.
    */
-  inTransaction?: (trx: Transaction<Database>, issued: IssuedCertificate[], items: readonly IssueForPublicKeyInput[]) => Promise<void>;
+  inTransaction?: (
+    trx: Transaction<Database>,
+    issued: IssuedCertificate[],
+    items: readonly IssueForPublicKeyInput[],
+  ) => Promise<void>;
 }
 
 /**
@@ -367,26 +578,48 @@ export interface IssueBatchOptions {
  * certificate with its own audit record. A failure while writing keeps the chunks already
  * committed (each one whole, with its audit records).
  */
-export async function issueBatch(ctx: AppContext, actor: Actor, pki: PkiEnvironment, items: readonly IssueForPublicKeyInput[], options: IssueBatchOptions = {}): Promise<IssuedCertificate[]> {
+export async function issueBatch(
+  ctx: AppContext,
+  actor: Actor,
+  pki: PkiEnvironment,
+  items: readonly IssueForPublicKeyInput[],
+  options: IssueBatchOptions = {},
+): Promise<IssuedCertificate[]> {
   if (items.length === 0) return [];
-  if (items.length > ISSUE_BATCH_MAX) throw invalid(`Lot trop grand : ${items.length} certificats (${ISSUE_BATCH_MAX} au plus).`);
+  if (items.length > ISSUE_BATCH_MAX)
+    throw invalid(`Lot trop grand : ${items.length} certificats (${ISSUE_BATCH_MAX} au plus).`);
   const chunk = Math.max(1, Math.min(5000, options.chunk ?? ISSUE_BATCH_CHUNK));
   const cache = new IssuanceCache();
-  await cache.prefetchAgents(ctx, items.map((i) => i.agentIdentifier));
+  await cache.prefetchAgents(
+    ctx,
+    items.map((i) => i.agentIdentifier),
+  );
   const prepared: PreparedIssuance[] = [];
   for (let i = 0; i < items.length; i++) {
     try {
       prepared.push(await prepareIssuance(ctx, actor, pki, publicKeyRequest(items[i]!), cache));
     } catch (err) {
-      if (err instanceof AppError) throw new AppError(err.code, `Lot refusé, élément n° ${i + 1} (${items[i]!.agentIdentifier}, ${items[i]!.profile}) : ${err.message} Aucun certificat n'a été émis.`, err.errors);
+      if (err instanceof AppError)
+        throw new AppError(
+          err.code,
+          `Lot refusé, élément n° ${i + 1} (${items[i]!.agentIdentifier}, ${items[i]!.profile}) : ${err.message} Aucun certificat n'a été émis.`,
+          err.errors,
+        );
       throw err;
     }
   }
   const issued: IssuedCertificate[] = [];
   for (let start = 0; start < prepared.length; start += chunk) {
     const hook = options.inTransaction;
-    issued.push(...await signAndStore(ctx, actor, pki, prepared.slice(start, start + chunk),
-      hook ? (trx, done) => hook(trx, done, items.slice(start, start + chunk)) : undefined));
+    issued.push(
+      ...(await signAndStore(
+        ctx,
+        actor,
+        pki,
+        prepared.slice(start, start + chunk),
+        hook ? (trx, done) => hook(trx, done, items.slice(start, start + chunk)) : undefined,
+      )),
+    );
     options.onProgress?.(issued.length, prepared.length);
   }
   return issued;
@@ -405,7 +638,10 @@ interface IssuanceRequest {
 
 function publicKeyRequest(input: IssueForPublicKeyInput): IssuanceRequest {
   return {
-    profile: input.profile, agentIdentifier: input.agentIdentifier, cardId: input.cardId ?? null, caName: input.caName,
+    profile: input.profile,
+    agentIdentifier: input.agentIdentifier,
+    cardId: input.cardId ?? null,
+    caName: input.caName,
     publicKey: async () => readCardPublicKey(input.spki),
   };
 }
@@ -453,14 +689,29 @@ class IssuanceCache {
   readonly siren = new Map<string, Promise<string | null>>();
 
   private agentQuery(ctx: AppContext) {
-    return ctx.store.db.selectFrom('agents as a').innerJoin('organizations as o', 'o.id', 'a.organization_id')
-      .select(['a.id', 'a.identifier', 'a.first_names', 'a.last_name', 'a.status', 'a.organization_id', 'o.name as org_name', 'o.siren', 'o.path']);
+    return ctx.store.db
+      .selectFrom('agents as a')
+      .innerJoin('organizations as o', 'o.id', 'a.organization_id')
+      .select([
+        'a.id',
+        'a.identifier',
+        'a.first_names',
+        'a.last_name',
+        'a.status',
+        'a.organization_id',
+        'o.name as org_name',
+        'o.siren',
+        'o.path',
+      ]);
   }
 
   async prefetchAgents(ctx: AppContext, identifiers: string[]): Promise<void> {
     const unique = [...new Set(identifiers)];
     for (let i = 0; i < unique.length; i += 500) {
-      for (const a of await this.agentQuery(ctx).where('a.identifier', 'in', unique.slice(i, i + 500)).execute()) this.agents.set(a.identifier, a);
+      for (const a of await this.agentQuery(ctx)
+        .where('a.identifier', 'in', unique.slice(i, i + 500))
+        .execute())
+        this.agents.set(a.identifier, a);
     }
     this.prefetched = true;
   }
@@ -484,9 +735,18 @@ function once<T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<
 }
 
 /** Everything but the signature: the checks, in the order issueFromCsr has always made them. */
-async function prepareIssuance(ctx: AppContext, actor: Actor, pki: PkiEnvironment, req: IssuanceRequest, cache: IssuanceCache): Promise<PreparedIssuance> {
+async function prepareIssuance(
+  ctx: AppContext,
+  actor: Actor,
+  pki: PkiEnvironment,
+  req: IssuanceRequest,
+  cache: IssuanceCache,
+): Promise<PreparedIssuance> {
   const profile = req.profile;
-  if (!isCardProfile(profile)) throw invalid(`Profil de certificat inconnu : « ${profile} » (auth, sign ou enc).`, [{ field: 'profile', reason: 'Profil inconnu.' }]);
+  if (!isCardProfile(profile))
+    throw invalid(`Profil de certificat inconnu : « ${profile} » (auth, sign ou enc).`, [
+      { field: 'profile', reason: 'Profil inconnu.' },
+    ]);
   const agent = await cache.agent(ctx, req.agentIdentifier);
   if (!agent) throw notFound(`Agent inconnu : « ${req.agentIdentifier} ».`);
   let auth = cache.auth.get(agent.organization_id);
@@ -495,23 +755,40 @@ async function prepareIssuance(ctx: AppContext, actor: Actor, pki: PkiEnvironmen
     cache.auth.set(agent.organization_id, auth);
   }
   // ETSI REG-6.2.2-26: nobody performs a registration operation for themselves.
-  if (actor.kind === 'person' && actor.agentId === agent.id) throw new AppError('forbidden', 'Vous ne pouvez pas délivrer un certificat à votre propre nom.');
-  if (agent.status !== 'active') throw new AppError('conflict', "L'agent est désactivé : aucun certificat ne peut lui être délivré.");
+  if (actor.kind === 'person' && actor.agentId === agent.id)
+    throw new AppError('forbidden', 'Vous ne pouvez pas délivrer un certificat à votre propre nom.');
+  if (agent.status !== 'active')
+    throw new AppError('conflict', "L'agent est désactivé : aucun certificat ne peut lui être délivré.");
   const spki = await req.publicKey();
   const caRow = req.caName
     ? await once(cache.caByName, req.caName, () => loadCa(ctx, req.caName!))
     : await once(cache.caByPath, agent.path, () => issuingCaFor(ctx, agent.path));
-  if (caRow.kind !== 'issuing' || caRow.status !== 'active') throw invalid(`« ${caRow.name} » n'est pas une AC émettrice active.`);
+  if (caRow.kind !== 'issuing' || caRow.status !== 'active')
+    throw invalid(`« ${caRow.name} » n'est pas une AC émettrice active.`);
 
   // The nearest organisation up the tree that has a SIREN gives the OU.
-  const siren = agent.siren ?? await once(cache.siren, agent.path, async () => {
-    const ancestors = await ctx.store.db.selectFrom('organizations').select(['id', 'siren', 'path'])
-      .where('id', 'in', agent.path.split('/').filter(Boolean)).execute();
-    return ancestors.filter((o) => o.siren).sort((a, b) => b.path.length - a.path.length)[0]?.siren ?? null;
+  const siren =
+    agent.siren ??
+    (await once(cache.siren, agent.path, async () => {
+      const ancestors = await ctx.store.db
+        .selectFrom('organizations')
+        .select(['id', 'siren', 'path'])
+        .where('id', 'in', agent.path.split('/').filter(Boolean))
+        .execute();
+      return ancestors.filter((o) => o.siren).sort((a, b) => b.path.length - a.path.length)[0]?.siren ?? null;
+    }));
+  const subject = agentSubject({
+    organizationName: agent.org_name,
+    siren,
+    firstNames: agent.first_names,
+    lastName: agent.last_name,
+    identifier: agent.identifier,
   });
-  const subject = agentSubject({ organizationName: agent.org_name, siren, firstNames: agent.first_names, lastName: agent.last_name, identifier: agent.identifier });
   const tooLong = subject.find((part) => [...part.value].length > 64);
-  if (tooLong) throw invalid(`Le ${tooLong.type === 'O' ? "nom de l'organisation" : 'nom du titulaire'} dépasse 64 caractères, la limite d'un certificat : « ${tooLong.value} ».`);
+  if (tooLong)
+    throw invalid(
+      `Le ${tooLong.type === 'O' ? "nom de l'organisation" : 'nom du titulaire'} dépasse 64 caractères, la limite d'un certificat : « ${tooLong.value} ».`,
+    );
   const ca = await once(cache.open, caRow.id, async () => {
     const certificate = new x509.X509Certificate(new Uint8Array(caRow.certificate_der));
     let signer: Signer;
@@ -523,7 +800,8 @@ async function prepareIssuance(ctx: AppContext, actor: Actor, pki: PkiEnvironmen
     const { notBefore, notAfter } = cardValidity(ctx.now(), certificate.notAfter);
     return { row: caRow, certificate, signer, notBefore, notAfter };
   });
-  if (ca.notAfter.getTime() <= ca.notBefore.getTime()) throw new AppError('conflict', `L'AC « ${caRow.name} » est expirée.`);
+  if (ca.notAfter.getTime() <= ca.notBefore.getTime())
+    throw new AppError('conflict', `L'AC « ${caRow.name} » est expirée.`);
   return { profile, agent, auth, spki, ca, subject, subjectDn: dnText(subject), cardId: req.cardId };
 }
 
@@ -539,7 +817,11 @@ async function freshSerials(ctx: AppContext, count: number): Promise<Uint8Array[
       seen.add(h);
     });
     for (let i = 0; i < serials.length; i += 500) {
-      const taken = await ctx.store.db.selectFrom('certificates').select('serial').where('serial', 'in', [...seen].slice(i, i + 500)).execute();
+      const taken = await ctx.store.db
+        .selectFrom('certificates')
+        .select('serial')
+        .where('serial', 'in', [...seen].slice(i, i + 500))
+        .execute();
       for (const t of taken) clash.add(serials.findIndex((s) => hex(s) === t.serial));
     }
     if (clash.size === 0) return serials;
@@ -549,7 +831,13 @@ async function freshSerials(ctx: AppContext, count: number): Promise<Uint8Array[
 }
 
 /** Signs, self-checks and stores prepared certificates: one transaction, one audit record each. */
-async function signAndStore(ctx: AppContext, actor: Actor, pki: PkiEnvironment, items: PreparedIssuance[], inTransaction?: (trx: Transaction<Database>, issued: IssuedCertificate[]) => Promise<void>): Promise<IssuedCertificate[]> {
+async function signAndStore(
+  ctx: AppContext,
+  actor: Actor,
+  pki: PkiEnvironment,
+  items: PreparedIssuance[],
+  inTransaction?: (trx: Transaction<Database>, issued: IssuedCertificate[]) => Promise<void>,
+): Promise<IssuedCertificate[]> {
   const serials = await freshSerials(ctx, items.length);
   const issued: IssuedCertificate[] = [];
   for (let i = 0; i < items.length; i++) {
@@ -561,37 +849,87 @@ async function signAndStore(ctx: AppContext, actor: Actor, pki: PkiEnvironment, 
     // CA's public key and the subject DN rules; the full profile checker (checkCardCertificate) is
     // for `cartes ca check` and the tests, which run it on every certificate they issue.
     const { der, tbs, signature } = await fastCardCertificate({
-      serial: serialBytes, profile: p.profile, subject: p.subject, notBefore: ca.notBefore, notAfter: ca.notAfter, spki: p.spki,
-      issuer: { name: ca.row.name, certificate: ca.certificate, signer: ca.signer }, settings: pki.settings,
+      serial: serialBytes,
+      profile: p.profile,
+      subject: p.subject,
+      notBefore: ca.notBefore,
+      notAfter: ca.notAfter,
+      spki: p.spki,
+      issuer: { name: ca.row.name, certificate: ca.certificate, signer: ca.signer },
+      settings: pki.settings,
     });
-    const faults = subjectAttributeFaults(p.subject.map((a) => ({ ...a, encoding: a.type === 'C' ? 'printableString' : 'utf8String' })));
-    if (!signatureVerifies(tbs, signature, ca.certificate)) faults.push("Signature invalide : le certificat n'est pas signé par l'autorité émettrice.");
+    const faults = subjectAttributeFaults(
+      p.subject.map((a) => ({ ...a, encoding: a.type === 'C' ? 'printableString' : 'utf8String' })),
+    );
+    if (!signatureVerifies(tbs, signature, ca.certificate))
+      faults.push("Signature invalide : le certificat n'est pas signé par l'autorité émettrice.");
     if (faults.length) throw new Error(`certificate failed its own profile check: ${faults.join(' ; ')}`);
     issued.push({
-      serial: hex(serialBytes), profile: p.profile, caName: ca.row.name, subjectDn: p.subjectDn, notBefore: ca.notBefore.toISOString(),
-      notAfter: ca.notAfter.toISOString(), sha256: sha256Hex(der), der, pem: toPem(der),
+      serial: hex(serialBytes),
+      profile: p.profile,
+      caName: ca.row.name,
+      subjectDn: p.subjectDn,
+      notBefore: ca.notBefore.toISOString(),
+      notAfter: ca.notAfter.toISOString(),
+      sha256: sha256Hex(der),
+      der,
+      pem: toPem(der),
     });
   }
   await ctx.store.db.transaction().execute(async (trx) => {
     const now = ctx.now().toISOString();
     // Multi-row inserts of 100 rows (15 parameters a row: well under the SQLite and PostgreSQL limits).
     for (let start = 0; start < issued.length; start += 100) {
-      await trx.insertInto('certificates').values(issued.slice(start, start + 100).map((c, k) => {
-        const p = items[start + k]!;
-        return {
-          serial: c.serial, ca_id: p.ca.row.id, profile: c.profile, agent_id: p.agent.id, card_id: p.cardId, subject_dn: c.subjectDn, der: c.der,
-          sha256: c.sha256, not_before: c.notBefore, not_after: c.notAfter, status: 'issued', revoked_at: null, revocation_reason: null,
-          status_changed_at: now, created_at: now,
-        };
-      })).execute();
+      await trx
+        .insertInto('certificates')
+        .values(
+          issued.slice(start, start + 100).map((c, k) => {
+            const p = items[start + k]!;
+            return {
+              serial: c.serial,
+              ca_id: p.ca.row.id,
+              profile: c.profile,
+              agent_id: p.agent.id,
+              card_id: p.cardId,
+              subject_dn: c.subjectDn,
+              der: c.der,
+              sha256: c.sha256,
+              not_before: c.notBefore,
+              not_after: c.notAfter,
+              status: 'issued',
+              revoked_at: null,
+              revocation_reason: null,
+              status_changed_at: now,
+              created_at: now,
+            };
+          }),
+        )
+        .execute();
     }
-    await appendAuditBatch(trx, ctx.store, issued.map((c, i) => {
-      const p = items[i]!;
-      return auditEntry(ctx, actor, p.auth, 'certificate.issue', {
-        targetType: 'certificate', targetId: c.serial,
-        summary: { after: { serial: c.serial, profile: c.profile, ca: c.caName, agent: p.agent.identifier, subjectDn: c.subjectDn, notAfter: c.notAfter, sha256: c.sha256, status: 'issued', ...(p.cardId ? { card: p.cardId } : {}) } },
-      });
-    }));
+    await appendAuditBatch(
+      trx,
+      ctx.store,
+      issued.map((c, i) => {
+        const p = items[i]!;
+        return auditEntry(ctx, actor, p.auth, 'certificate.issue', {
+          targetType: 'certificate',
+          targetId: c.serial,
+          summary: {
+            after: {
+              serial: c.serial,
+              profile: c.profile,
+              ca: c.caName,
+              agent: p.agent.identifier,
+              subjectDn: c.subjectDn,
+              notAfter: c.notAfter,
+              sha256: c.sha256,
+              status: 'issued',
+              ...(p.cardId ? { card: p.cardId } : {}),
+            },
+          },
+        });
+      }),
+    );
     await inTransaction?.(trx, issued);
   });
   return issued;
@@ -604,15 +942,27 @@ type CertRow = CertificateTable & { organization_id: string | null };
 
 async function loadCertificate(ctx: AppContext, serial: string): Promise<CertRow> {
   const normalized = serial.trim().toLowerCase().replace(/^0x/, '').replace(/:/g, '');
-  if (!/^[0-9a-f]{1,40}$/.test(normalized)) throw invalid(`Numéro de série invalide : « ${serial} » (hexadécimal attendu).`, [{ field: 'serial', reason: 'Hexadécimal attendu.' }]);
-  const row = await ctx.store.db.selectFrom('certificates as c').leftJoin('agents as a', 'a.id', 'c.agent_id')
-    .selectAll('c').select('a.organization_id').where('c.serial', '=', normalized).executeTakeFirst();
+  if (!/^[0-9a-f]{1,40}$/.test(normalized))
+    throw invalid(`Numéro de série invalide : « ${serial} » (hexadécimal attendu).`, [
+      { field: 'serial', reason: 'Hexadécimal attendu.' },
+    ]);
+  const row = await ctx.store.db
+    .selectFrom('certificates as c')
+    .leftJoin('agents as a', 'a.id', 'c.agent_id')
+    .selectAll('c')
+    .select('a.organization_id')
+    .where('c.serial', '=', normalized)
+    .executeTakeFirst();
   if (!row) throw notFound(`Certificat inconnu : ${normalized}.`);
   return row;
 }
 
 const ACTIONS: Record<CertificateEvent['kind'], string> = {
-  accept: 'certificate.accept', suspend: 'certificate.suspend', resume: 'certificate.resume', revoke: 'certificate.revoke', expire: 'certificate.expire',
+  accept: 'certificate.accept',
+  suspend: 'certificate.suspend',
+  resume: 'certificate.resume',
+  revoke: 'certificate.revoke',
+  expire: 'certificate.expire',
 };
 
 export interface CertificateStatusResult {
@@ -623,33 +973,54 @@ export interface CertificateStatusResult {
   reasonLabel: string | null;
 }
 
-async function changeStatus(ctx: AppContext, actor: Actor, serial: string, event: CertificateEvent): Promise<CertificateStatusResult> {
+async function changeStatus(
+  ctx: AppContext,
+  actor: Actor,
+  serial: string,
+  event: CertificateEvent,
+): Promise<CertificateStatusResult> {
   const cert = await loadCertificate(ctx, serial);
   const auth = cert.organization_id
     ? await authorize(ctx, actor, 'certificate.revoke', cert.organization_id, { type: 'certificate', id: cert.serial })
     : await authorize(ctx, actor, 'pki.admin', null, { type: 'certificate', id: cert.serial });
   // ETSI REG-6.2.2-26: accepting or reinstating one's own certificate is for another operator
   // (revoking or suspending one's own, e.g. after a loss, stays possible).
-  if (actor.kind === 'person' && actor.agentId === cert.agent_id && (event.kind === 'accept' || event.kind === 'resume')) {
+  if (
+    actor.kind === 'person' &&
+    actor.agentId === cert.agent_id &&
+    (event.kind === 'accept' || event.kind === 'resume')
+  ) {
     throw new AppError('forbidden', 'Un autre opérateur doit enregistrer cette opération sur votre propre certificat.');
   }
-  const before = { status: cert.status as CertificateStatus, reason: (cert.revocation_reason as RevocationReason | null) ?? null };
+  const before = {
+    status: cert.status as CertificateStatus,
+    reason: (cert.revocation_reason as RevocationReason | null) ?? null,
+  };
   const next = transition(before, event);
   if (!next.ok) throw new AppError('conflict', next.message);
   const now = ctx.now().toISOString();
   await changeWithAudit(ctx, actor, auth, ACTIONS[event.kind], async (trx) => {
-    if (!(await writeCertificateStatus(trx, cert, next.state, now))) throw new AppError('conflict', 'Le statut du certificat vient de changer : recommencez.');
+    if (!(await writeCertificateStatus(trx, cert, next.state, now)))
+      throw new AppError('conflict', 'Le statut du certificat vient de changer : recommencez.');
     if (event.kind === 'revoke' || event.kind === 'suspend' || event.kind === 'resume') {
       // Outbox: the CRL is republished once this change commits (OCSP reads the row directly).
       await enqueue(trx, { id: ctx.newId(), kind: 'crl.publish', payload: { caId: cert.ca_id }, runAt: now, now });
     }
     return {
-      result: null, targetType: 'certificate', targetId: cert.serial,
+      result: null,
+      targetType: 'certificate',
+      targetId: cert.serial,
       summary: { before, after: next.state },
     };
   });
   const r = next.state;
-  return { serial: cert.serial, status: r.status, statusLabel: STATUS_LABELS[r.status], reason: r.reason, reasonLabel: r.reason ? REASON_LABELS[r.reason] : null };
+  return {
+    serial: cert.serial,
+    status: r.status,
+    statusLabel: STATUS_LABELS[r.status],
+    reason: r.reason,
+    reasonLabel: r.reason ? REASON_LABELS[r.reason] : null,
+  };
 }
 
 /**
@@ -657,13 +1028,23 @@ async function changeStatus(ctx: AppContext, actor: Actor, serial: string, event
  * status it was read with, so that two changes never both apply; false when it moved meanwhile.
  * Every writer of certificate status goes through here.
  */
-export async function writeCertificateStatus(trx: Transaction<Database>, cert: { serial: string; status: string }, next: CertificateState, now: string): Promise<boolean> {
-  const changed = await trx.updateTable('certificates').set({
-    status: next.status,
-    revocation_reason: next.reason,
-    revoked_at: next.status === 'revoked' || next.status === 'suspended' ? now : null,
-    status_changed_at: now,
-  }).where('serial', '=', cert.serial).where('status', '=', cert.status).executeTakeFirst();
+export async function writeCertificateStatus(
+  trx: Transaction<Database>,
+  cert: { serial: string; status: string },
+  next: CertificateState,
+  now: string,
+): Promise<boolean> {
+  const changed = await trx
+    .updateTable('certificates')
+    .set({
+      status: next.status,
+      revocation_reason: next.reason,
+      revoked_at: next.status === 'revoked' || next.status === 'suspended' ? now : null,
+      status_changed_at: now,
+    })
+    .where('serial', '=', cert.serial)
+    .where('status', '=', cert.status)
+    .executeTakeFirst();
   return Number(changed.numUpdatedRows) === 1;
 }
 
@@ -675,7 +1056,14 @@ export async function acceptCertificate(ctx: AppContext, actor: Actor, serial: s
 /** Revocation with an RFC 5280 reason (not certificateHold: that is a suspension). Final. */
 export async function revokeCertificate(ctx: AppContext, actor: Actor, serial: string, reason: string) {
   if (!isRevocationReason(reason)) {
-    throw invalid(`Motif de révocation inconnu : « ${reason} ».`, [{ field: 'reason', reason: `Motifs possibles : ${Object.keys(REASON_LABELS).filter((r) => r !== 'certificateHold').join(', ')}.` }]);
+    throw invalid(`Motif de révocation inconnu : « ${reason} ».`, [
+      {
+        field: 'reason',
+        reason: `Motifs possibles : ${Object.keys(REASON_LABELS)
+          .filter((r) => r !== 'certificateHold')
+          .join(', ')}.`,
+      },
+    ]);
   }
   return changeStatus(ctx, actor, serial, { kind: 'revoke', reason });
 }
@@ -702,7 +1090,8 @@ export interface CertificateFilter {
 
 export async function listCertificates(ctx: AppContext, actor: Actor, filter: CertificateFilter = {}) {
   const roots = await scopeRoots(ctx, actor, 'certificate.read');
-  let q = ctx.store.db.selectFrom('certificates as c')
+  let q = ctx.store.db
+    .selectFrom('certificates as c')
     .innerJoin('certification_authorities as ca', 'ca.id', 'c.ca_id')
     .leftJoin('agents as a', 'a.id', 'c.agent_id')
     .leftJoin('organizations as o', 'o.id', 'a.organization_id');
@@ -710,14 +1099,45 @@ export async function listCertificates(ctx: AppContext, actor: Actor, filter: Ce
   if (filter.agentId) q = q.where('c.agent_id', '=', filter.agentId);
   if (filter.status) q = q.where('c.status', '=', filter.status);
   if (filter.caName) q = q.where('ca.name', '=', filter.caName);
-  const rows = await q.select(['c.serial', 'c.profile', 'c.subject_dn', 'c.status', 'c.revocation_reason', 'c.revoked_at', 'c.not_before', 'c.not_after', 'c.sha256', 'c.agent_id', 'c.card_id', 'ca.name as ca_name', 'a.identifier'])
-    .orderBy('c.created_at', 'desc').orderBy('c.serial').limit(Math.min(1000, Math.max(1, filter.limit ?? 200))).execute();
+  const rows = await q
+    .select([
+      'c.serial',
+      'c.profile',
+      'c.subject_dn',
+      'c.status',
+      'c.revocation_reason',
+      'c.revoked_at',
+      'c.not_before',
+      'c.not_after',
+      'c.sha256',
+      'c.agent_id',
+      'c.card_id',
+      'ca.name as ca_name',
+      'a.identifier',
+    ])
+    .orderBy('c.created_at', 'desc')
+    .orderBy('c.serial')
+    .limit(Math.min(1000, Math.max(1, filter.limit ?? 200)))
+    .execute();
   return rows.map((r) => ({
-    serial: r.serial, profile: r.profile, profileLabel: PROFILE_LABELS[r.profile as CardProfile] ?? r.profile, subjectDn: r.subject_dn,
-    status: r.status, statusLabel: STATUS_LABELS[r.status as CertificateStatus] ?? r.status,
-    reason: r.revocation_reason, reasonLabel: r.revocation_reason ? REASON_LABELS[r.revocation_reason as RevocationReason] ?? r.revocation_reason : null,
-    revokedAt: r.revoked_at, notBefore: r.not_before, notAfter: r.not_after, sha256: r.sha256, caName: r.ca_name,
-    agentId: r.agent_id, agentIdentifier: r.identifier, cardId: r.card_id,
+    serial: r.serial,
+    profile: r.profile,
+    profileLabel: PROFILE_LABELS[r.profile as CardProfile] ?? r.profile,
+    subjectDn: r.subject_dn,
+    status: r.status,
+    statusLabel: STATUS_LABELS[r.status as CertificateStatus] ?? r.status,
+    reason: r.revocation_reason,
+    reasonLabel: r.revocation_reason
+      ? (REASON_LABELS[r.revocation_reason as RevocationReason] ?? r.revocation_reason)
+      : null,
+    revokedAt: r.revoked_at,
+    notBefore: r.not_before,
+    notAfter: r.not_after,
+    sha256: r.sha256,
+    caName: r.ca_name,
+    agentId: r.agent_id,
+    agentIdentifier: r.identifier,
+    cardId: r.card_id,
   }));
 }
 
@@ -732,20 +1152,30 @@ export interface CheckReport {
 export async function checkAll(ctx: AppContext, actor: Actor, pki: PkiEnvironment): Promise<CheckReport> {
   await authorize(ctx, actor, 'pki.admin', null);
   const cas = new Map<string, x509.X509Certificate>();
-  for (const ca of await ctx.store.db.selectFrom('certification_authorities').select(['id', 'certificate_der']).execute()) {
+  for (const ca of await ctx.store.db
+    .selectFrom('certification_authorities')
+    .select(['id', 'certificate_der'])
+    .execute()) {
     cas.set(ca.id, new x509.X509Certificate(new Uint8Array(ca.certificate_der)));
   }
   const report: CheckReport = { checked: 0, good: 0, bad: 0, faults: [] };
   let last = '';
   for (;;) {
-    const page = await ctx.store.db.selectFrom('certificates').select(['serial', 'ca_id', 'profile', 'subject_dn', 'der'])
-      .where('serial', '>', last).orderBy('serial').limit(500).execute();
+    const page = await ctx.store.db
+      .selectFrom('certificates')
+      .select(['serial', 'ca_id', 'profile', 'subject_dn', 'der'])
+      .where('serial', '>', last)
+      .orderBy('serial')
+      .limit(500)
+      .execute();
     if (page.length === 0) break;
     for (const c of page) {
       const issuer = cas.get(c.ca_id);
-      const faults = !issuer ? ["Autorité émettrice introuvable."]
-        : !isCardProfile(c.profile) ? [`Profil inconnu « ${c.profile} ».`]
-        : await checkCardCertificate(new Uint8Array(c.der), c.profile, issuer, { policies: pki.settings.policies });
+      const faults = !issuer
+        ? ['Autorité émettrice introuvable.']
+        : !isCardProfile(c.profile)
+          ? [`Profil inconnu « ${c.profile} ».`]
+          : await checkCardCertificate(new Uint8Array(c.der), c.profile, issuer, { policies: pki.settings.policies });
       report.checked++;
       if (faults.length) {
         report.bad++;
@@ -768,11 +1198,19 @@ class StatusMoved extends Error {}
 export async function expireCertificates(ctx: AppContext, actor: Actor): Promise<string[]> {
   const auth = await authorize(ctx, actor, 'pki.admin', null);
   const now = ctx.now().toISOString();
-  const due = await ctx.store.db.selectFrom('certificates').select(['serial', 'status', 'revocation_reason'])
-    .where('status', 'in', ['issued', 'valid', 'suspended']).where('not_after', '<', now).orderBy('serial').execute();
+  const due = await ctx.store.db
+    .selectFrom('certificates')
+    .select(['serial', 'status', 'revocation_reason'])
+    .where('status', 'in', ['issued', 'valid', 'suspended'])
+    .where('not_after', '<', now)
+    .orderBy('serial')
+    .execute();
   const done: string[] = [];
   for (const c of due) {
-    const before = { status: c.status as CertificateStatus, reason: (c.revocation_reason as RevocationReason | null) ?? null };
+    const before = {
+      status: c.status as CertificateStatus,
+      reason: (c.revocation_reason as RevocationReason | null) ?? null,
+    };
     const next = transition(before, { kind: 'expire' });
     if (!next.ok) continue;
     try {

@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import * as x509 from '../../pki/x509.ts';
 import { openServiceSigner } from '../../pki/ca-init.ts';
 import { writeCrl, type RevocationReason, type RevokedEntry } from '../../pki/crl-writer.ts';
-import { issuerIdentity, OcspCache, responderInfo, toHex, type CertStatusInfo, type OcspHashName } from '../../pki/ocsp.ts';
+import {
+  issuerIdentity,
+  OcspCache,
+  responderInfo,
+  toHex,
+  type CertStatusInfo,
+  type OcspHashName,
+} from '../../pki/ocsp.ts';
 import type { OcspAuthority } from '../../pki/ocsp-http.ts';
 import { appendAudit } from '../../store/audit.ts';
 import { notFound } from '../errors.ts';
@@ -30,11 +37,21 @@ async function* revokedEntries(ctx: AppContext, caId: string): AsyncGenerator<Re
   // Paged by serial so that a million entries never sit in memory at once.
   let after = '';
   for (;;) {
-    const rows = await ctx.store.db.selectFrom('certificates').select(['serial', 'revoked_at', 'revocation_reason'])
-      .where('ca_id', '=', caId).where('status', 'in', ['revoked', 'suspended']).where('serial', '>', after)
-      .orderBy('serial').limit(10_000).execute();
+    const rows = await ctx.store.db
+      .selectFrom('certificates')
+      .select(['serial', 'revoked_at', 'revocation_reason'])
+      .where('ca_id', '=', caId)
+      .where('status', 'in', ['revoked', 'suspended'])
+      .where('serial', '>', after)
+      .orderBy('serial')
+      .limit(10_000)
+      .execute();
     for (const r of rows) {
-      yield { serialHex: r.serial, revokedAt: new Date(r.revoked_at ?? 0), reason: (r.revocation_reason ?? 'unspecified') as RevocationReason };
+      yield {
+        serialHex: r.serial,
+        revokedAt: new Date(r.revoked_at ?? 0),
+        reason: (r.revocation_reason ?? 'unspecified') as RevocationReason,
+      };
     }
     if (rows.length < 10_000) return;
     after = rows.at(-1)!.serial;
@@ -47,16 +64,35 @@ async function* revokedEntries(ctx: AppContext, caId: string): AsyncGenerator<Re
 // carries a later snapshot.
 const publishing = new Map<string, Promise<unknown>>();
 
-export function publishCrl(ctx: AppContext, pki: PkiEnvironment, caName: string): Promise<{ path: string; crlNumber: number; entries: number; nextUpdate: Date }> {
+export function publishCrl(
+  ctx: AppContext,
+  pki: PkiEnvironment,
+  caName: string,
+): Promise<{ path: string; crlNumber: number; entries: number; nextUpdate: Date }> {
   const key = `${ctx.dataDir}|${caName}`;
-  const run = (publishing.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => publishCrlNow(ctx, pki, caName));
+  const run = (publishing.get(key) ?? Promise.resolve())
+    .catch(() => undefined)
+    .then(() => publishCrlNow(ctx, pki, caName));
   publishing.set(key, run);
-  void run.finally(() => { if (publishing.get(key) === run) publishing.delete(key); }).catch(() => undefined);
+  void run
+    .finally(() => {
+      if (publishing.get(key) === run) publishing.delete(key);
+    })
+    .catch(() => undefined);
   return run;
 }
 
-async function publishCrlNow(ctx: AppContext, pki: PkiEnvironment, caName: string): Promise<{ path: string; crlNumber: number; entries: number; nextUpdate: Date }> {
-  const ca = await ctx.store.db.selectFrom('certification_authorities').selectAll().where('name', '=', caName).where('kind', '=', 'issuing').executeTakeFirst();
+async function publishCrlNow(
+  ctx: AppContext,
+  pki: PkiEnvironment,
+  caName: string,
+): Promise<{ path: string; crlNumber: number; entries: number; nextUpdate: Date }> {
+  const ca = await ctx.store.db
+    .selectFrom('certification_authorities')
+    .selectAll()
+    .where('name', '=', caName)
+    .where('kind', '=', 'issuing')
+    .executeTakeFirst();
   if (!ca) throw notFound(`Autorité de certification émettrice inconnue : ${caName}.`);
   const cert = new x509.X509Certificate(ca.certificate_der);
   const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
@@ -76,35 +112,63 @@ async function publishCrlNow(ctx: AppContext, pki: PkiEnvironment, caName: strin
   let info;
   const out = createWriteStream(tmp);
   try {
-    info = await writeCrl({
-      issuer: new Uint8Array(cert.subjectName.toArrayBuffer()), thisUpdate, nextUpdate,
-      entries: revokedEntries(ctx, ca.id), authorityKeyIdentifier: new Uint8Array(Buffer.from(ski?.keyId ?? '', 'hex')),
-      crlNumber: BigInt(crlNumber), signer,
-    }, out);
+    info = await writeCrl(
+      {
+        issuer: new Uint8Array(cert.subjectName.toArrayBuffer()),
+        thisUpdate,
+        nextUpdate,
+        entries: revokedEntries(ctx, ca.id),
+        authorityKeyIdentifier: new Uint8Array(Buffer.from(ski?.keyId ?? '', 'hex')),
+        crlNumber: BigInt(crlNumber),
+        signer,
+      },
+      out,
+    );
     await rename(tmp, path);
   } catch (err) {
-    if (!out.closed) await new Promise<void>((r) => { out.once('close', () => r()); out.destroy(); });
+    if (!out.closed)
+      await new Promise<void>((r) => {
+        out.once('close', () => r());
+        out.destroy();
+      });
     await rm(tmp, { force: true });
     throw err;
   }
   await ctx.store.db.transaction().execute(async (trx) => {
     await appendAudit(trx, ctx.store, {
-      at: ctx.now().toISOString(), actorId: 'system:crl', actorRole: 'system', organizationId: null, action: 'pki.crl.publish', outcome: 'ok',
-      targetType: 'certificationAuthority', targetId: ca.id, summary: { caName, crlNumber, entries: info.entries, nextUpdate: nextUpdate.toISOString() },
+      at: ctx.now().toISOString(),
+      actorId: 'system:crl',
+      actorRole: 'system',
+      organizationId: null,
+      action: 'pki.crl.publish',
+      outcome: 'ok',
+      targetType: 'certificationAuthority',
+      targetId: ca.id,
+      summary: { caName, crlNumber, entries: info.entries, nextUpdate: nextUpdate.toISOString() },
     });
   });
   return { path, crlNumber, entries: info.entries, nextUpdate };
 }
 
 export async function publishAllCrls(ctx: AppContext, pki: PkiEnvironment): Promise<string[]> {
-  const cas = await ctx.store.db.selectFrom('certification_authorities').select('name').where('kind', '=', 'issuing').where('status', '=', 'active').execute();
+  const cas = await ctx.store.db
+    .selectFrom('certification_authorities')
+    .select('name')
+    .where('kind', '=', 'issuing')
+    .where('status', '=', 'active')
+    .execute();
   for (const ca of cas) await publishCrl(ctx, pki, ca.name);
   return cas.map((c) => c.name);
 }
 
 /** Writes the CRL again only when it is missing or more than half its validity old. */
 export async function refreshCrls(ctx: AppContext, pki: PkiEnvironment, ages: Map<string, number>): Promise<void> {
-  const cas = await ctx.store.db.selectFrom('certification_authorities').select('name').where('kind', '=', 'issuing').where('status', '=', 'active').execute();
+  const cas = await ctx.store.db
+    .selectFrom('certification_authorities')
+    .select('name')
+    .where('kind', '=', 'issuing')
+    .where('status', '=', 'active')
+    .execute();
   const now = ctx.now().getTime();
   for (const ca of cas) {
     const last = ages.get(ca.name);
@@ -161,7 +225,11 @@ interface Served {
  * can outlive a revocation. The authorities are read again every `reloadMs` (default 10 minutes)
  * and on `reload()`.
  */
-export async function openOcspSource(ctx: AppContext, pki: PkiEnvironment, opts: { pollMs?: number; reloadMs?: number } = {}): Promise<OcspSource> {
+export async function openOcspSource(
+  ctx: AppContext,
+  pki: PkiEnvironment,
+  opts: { pollMs?: number; reloadMs?: number } = {},
+): Promise<OcspSource> {
   let byKeyHash = new Map<string, Served>();
   let bySha1 = new Map<string, Served>();
   let loadedIds = '';
@@ -170,15 +238,29 @@ export async function openOcspSource(ctx: AppContext, pki: PkiEnvironment, opts:
     const keyHashes = new Map<string, Served>();
     const sha1s = new Map<string, Served>();
     const ids: string[] = [];
-    const issuing = await ctx.store.db.selectFrom('certification_authorities').selectAll().where('kind', '=', 'issuing').orderBy('id').execute();
+    const issuing = await ctx.store.db
+      .selectFrom('certification_authorities')
+      .selectAll()
+      .where('kind', '=', 'issuing')
+      .orderBy('id')
+      .execute();
     for (const ca of issuing) {
-      const responder = await ctx.store.db.selectFrom('certification_authorities').selectAll()
-        .where('kind', '=', 'ocsp').where('parent_id', '=', ca.id).where('status', '=', 'active')
-        .orderBy('not_after', 'desc').orderBy('created_at', 'desc').executeTakeFirst();
+      const responder = await ctx.store.db
+        .selectFrom('certification_authorities')
+        .selectAll()
+        .where('kind', '=', 'ocsp')
+        .where('parent_id', '=', ca.id)
+        .where('status', '=', 'active')
+        .orderBy('not_after', 'desc')
+        .orderBy('created_at', 'desc')
+        .executeTakeFirst();
       if (!responder) continue;
       const signer = await openServiceSigner(ctx.dataDir, responder.key_ref, pki.kek);
       const identity = issuerIdentity(ca.certificate_der);
-      const served: Served = { caId: ca.id, authority: { responder: responderInfo(responder.certificate_der, signer), issuer: identity } };
+      const served: Served = {
+        caId: ca.id,
+        authority: { responder: responderInfo(responder.certificate_der, signer), issuer: identity },
+      };
       for (const [alg, h] of Object.entries(identity.hashes)) keyHashes.set(`${alg}:${toHex(h.keyHash)}`, served);
       sha1s.set(toHex(identity.hashes.sha1.keyHash), served);
       ids.push(responder.id);
@@ -197,8 +279,13 @@ export async function openOcspSource(ctx: AppContext, pki: PkiEnvironment, opts:
   };
   let since = ctx.now().toISOString();
   const sync = async (): Promise<number> => {
-    const rows = await ctx.store.db.selectFrom('certificates').select(['serial', 'status_changed_at'])
-      .where('status_changed_at', '>=', overlap(since)).orderBy('status_changed_at').limit(100_000).execute();
+    const rows = await ctx.store.db
+      .selectFrom('certificates')
+      .select(['serial', 'status_changed_at'])
+      .where('status_changed_at', '>=', overlap(since))
+      .orderBy('status_changed_at')
+      .limit(100_000)
+      .execute();
     for (const r of rows) cache.invalidate(r.serial);
     if (rows.length) since = rows.at(-1)!.status_changed_at;
     return rows.length;
@@ -207,14 +294,22 @@ export async function openOcspSource(ctx: AppContext, pki: PkiEnvironment, opts:
   let timer: NodeJS.Timeout | null = null;
   const loop = () => {
     if (stopped) return;
-    timer = setTimeout(() => { sync().catch(() => 0).finally(loop); }, opts.pollMs ?? 250);
+    timer = setTimeout(() => {
+      sync()
+        .catch(() => 0)
+        .finally(loop);
+    }, opts.pollMs ?? 250);
     timer.unref();
   };
   loop();
   let reloadTimer: NodeJS.Timeout | null = null;
   const reloadLoop = () => {
     if (stopped) return;
-    reloadTimer = setTimeout(() => { reload().catch(() => undefined).finally(reloadLoop); }, opts.reloadMs ?? OCSP_RELOAD_MS);
+    reloadTimer = setTimeout(() => {
+      reload()
+        .catch(() => undefined)
+        .finally(reloadLoop);
+    }, opts.reloadMs ?? OCSP_RELOAD_MS);
     reloadTimer.unref();
   };
   reloadLoop();
@@ -234,11 +329,19 @@ export async function openOcspSource(ctx: AppContext, pki: PkiEnvironment, opts:
     async lookup(sha1KeyHashHex, serialHex) {
       const served = bySha1.get(sha1KeyHashHex);
       if (!served) return null;
-      const c = await ctx.store.db.selectFrom('certificates').select(['status', 'revoked_at', 'revocation_reason'])
-        .where('serial', '=', serialHex).where('ca_id', '=', served.caId).executeTakeFirst();
+      const c = await ctx.store.db
+        .selectFrom('certificates')
+        .select(['status', 'revoked_at', 'revocation_reason'])
+        .where('serial', '=', serialHex)
+        .where('ca_id', '=', served.caId)
+        .executeTakeFirst();
       if (!c) return { status: 'unknown' };
       if (c.status === 'revoked' || c.status === 'suspended') {
-        return { status: 'revoked', revokedAt: new Date(c.revoked_at ?? 0), reason: (c.revocation_reason ?? 'unspecified') as RevocationReason };
+        return {
+          status: 'revoked',
+          revokedAt: new Date(c.revoked_at ?? 0),
+          reason: (c.revocation_reason ?? 'unspecified') as RevocationReason,
+        };
       }
       return { status: 'good' };
     },
@@ -249,7 +352,10 @@ export async function openOcspSource(ctx: AppContext, pki: PkiEnvironment, opts:
 
 /** The DER certificate of an authority (served at the caIssuers URL). */
 export async function caCertificateDer(ctx: AppContext, name: string): Promise<Uint8Array | null> {
-  const ca = await ctx.store.db.selectFrom('certification_authorities').select('certificate_der').where('name', '=', name).executeTakeFirst();
+  const ca = await ctx.store.db
+    .selectFrom('certification_authorities')
+    .select('certificate_der')
+    .where('name', '=', name)
+    .executeTakeFirst();
   return ca?.certificate_der ?? null;
 }
-

@@ -18,18 +18,37 @@ export async function ensureCardModels(ctx: AppContext): Promise<void> {
   if (ensured.has(ctx.store)) return;
   const now = ctx.now().toISOString();
   for (const m of CARD_MODELS) {
-    await ctx.store.db.insertInto('card_models').values({
-      id: ctx.newId(), code: m.code, label: m.label, population: m.population, kind: m.kind,
-      profiles: JSON.stringify([...m.profiles]), card_years: m.cardYears, status: 'active', created_at: now,
-    }).onConflict((oc) => oc.column('code').doNothing()).execute();
+    await ctx.store.db
+      .insertInto('card_models')
+      .values({
+        id: ctx.newId(),
+        code: m.code,
+        label: m.label,
+        population: m.population,
+        kind: m.kind,
+        profiles: JSON.stringify([...m.profiles]),
+        card_years: m.cardYears,
+        status: 'active',
+        created_at: now,
+      })
+      .onConflict((oc) => oc.column('code').doNothing())
+      .execute();
   }
   ensured.add(ctx.store);
 }
 
 export function cardModelView(m: CardModelTable) {
   return {
-    id: m.id, code: m.code, label: m.label, population: m.population, populationLabel: POPULATION_LABELS[m.population] ?? m.population,
-    kind: m.kind, kindLabel: CARD_MODEL_KIND_LABELS[m.kind as CardModelKind] ?? m.kind, profiles: JSON.parse(m.profiles) as string[], cardYears: m.card_years, status: m.status,
+    id: m.id,
+    code: m.code,
+    label: m.label,
+    population: m.population,
+    populationLabel: POPULATION_LABELS[m.population] ?? m.population,
+    kind: m.kind,
+    kindLabel: CARD_MODEL_KIND_LABELS[m.kind as CardModelKind] ?? m.kind,
+    profiles: JSON.parse(m.profiles) as string[],
+    cardYears: m.card_years,
+    status: m.status,
   };
 }
 
@@ -43,6 +62,9 @@ export async function listCardModels(ctx: AppContext, _actor: Actor) {
 /** A model by id or code. */
 export async function loadCardModel(ctx: AppContext, idOrCode: string): Promise<CardModelTable | undefined> {
   await ensureCardModels(ctx);
-  return ctx.store.db.selectFrom('card_models').selectAll()
-    .where((eb) => eb.or([eb('id', '=', idOrCode), eb('code', '=', idOrCode)])).executeTakeFirst();
+  return ctx.store.db
+    .selectFrom('card_models')
+    .selectAll()
+    .where((eb) => eb.or([eb('id', '=', idOrCode), eb('code', '=', idOrCode)]))
+    .executeTakeFirst();
 }

@@ -7,7 +7,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const autoId = dialect === 'postgres' ? sql`serial primary key` : sql`integer primary key autoincrement`;
   const s = db.schema;
 
-  await s.createTable('organizations')
+  await s
+    .createTable('organizations')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('code', 'text', (c) => c.notNull().unique())
     .addColumn('kind', 'text', (c) => c.notNull())
@@ -28,7 +29,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   await s.createIndex('organizations_parent').on('organizations').column('parent_id').execute();
   await s.createIndex('organizations_path').on('organizations').column('path').execute();
 
-  await s.createTable('agents')
+  await s
+    .createTable('agents')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id'))
     .addColumn('identifier', 'text', (c) => c.notNull().unique())
@@ -56,10 +58,15 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
-  await s.createIndex('agents_org_name').on('agents').columns(['organization_id', 'last_name', 'first_names']).execute();
+  await s
+    .createIndex('agents_org_name')
+    .on('agents')
+    .columns(['organization_id', 'last_name', 'first_names'])
+    .execute();
   await s.createIndex('agents_name').on('agents').columns(['last_name', 'first_names']).execute();
 
-  await s.createTable('agent_photos')
+  await s
+    .createTable('agent_photos')
     .addColumn('agent_id', 'text', (c) => c.primaryKey().references('agents.id'))
     .addColumn('jpeg', sql.raw(binary), (c) => c.notNull())
     .addColumn('width', 'integer', (c) => c.notNull())
@@ -69,7 +76,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('uploaded_at', 'text', (c) => c.notNull())
     .execute();
 
-  await s.createTable('role_assignments')
+  await s
+    .createTable('role_assignments')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
     .addColumn('role', 'text', (c) => c.notNull())
@@ -80,7 +88,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .execute();
   await s.createIndex('role_assignments_agent').on('role_assignments').column('agent_id').execute();
 
-  await s.createTable('agreements')
+  await s
+    .createTable('agreements')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id'))
     .addColumn('signed_on', 'text', (c) => c.notNull())
@@ -93,13 +102,15 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .execute();
   await s.createIndex('agreements_org').on('agreements').column('organization_id').execute();
 
-  await s.createTable('agreement_delegates')
+  await s
+    .createTable('agreement_delegates')
     .addColumn('agreement_id', 'text', (c) => c.notNull().references('agreements.id'))
     .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
     .addPrimaryKeyConstraint('agreement_delegates_pk', ['agreement_id', 'agent_id'])
     .execute();
 
-  await s.createTable('self_assessments')
+  await s
+    .createTable('self_assessments')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id'))
     .addColumn('assessed_on', 'text', (c) => c.notNull())
@@ -112,7 +123,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .execute();
   await s.createIndex('self_assessments_org').on('self_assessments').column('organization_id').execute();
 
-  await s.createTable('allocation_plan_entries')
+  await s
+    .createTable('allocation_plan_entries')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id'))
     .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
@@ -122,7 +134,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addUniqueConstraint('allocation_plan_unique', ['agent_id', 'year'])
     .execute();
 
-  await s.createTable('audit_log')
+  await s
+    .createTable('audit_log')
     .addColumn('seq', 'integer', (c) => c.primaryKey())
     .addColumn('at', 'text', (c) => c.notNull())
     .addColumn('actor_id', 'text')
@@ -141,14 +154,16 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   await s.createIndex('audit_log_target').on('audit_log').columns(['target_type', 'target_id']).execute();
   await s.createIndex('audit_log_org').on('audit_log').columns(['organization_id', 'seq']).execute();
 
-  await s.createTable('audit_head')
+  await s
+    .createTable('audit_head')
     .addColumn('id', 'integer', (c) => c.primaryKey())
     .addColumn('seq', 'integer', (c) => c.notNull())
     .addColumn('hash', 'text', (c) => c.notNull())
     .addColumn('mac', 'text', (c) => c.notNull().defaultTo(''))
     .execute();
 
-  await s.createTable('sign_in_links')
+  await s
+    .createTable('sign_in_links')
     .addColumn('token_hash', 'text', (c) => c.primaryKey())
     .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
     .addColumn('created_at', 'text', (c) => c.notNull())
@@ -157,7 +172,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('created_by', 'text')
     .execute();
 
-  await s.createTable('sessions')
+  await s
+    .createTable('sessions')
     .addColumn('id_hash', 'text', (c) => c.primaryKey())
     .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
     .addColumn('csrf_token', 'text', (c) => c.notNull())
@@ -165,7 +181,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('expires_at', 'text', (c) => c.notNull())
     .execute();
 
-  await s.createTable('service_tokens')
+  await s
+    .createTable('service_tokens')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('token_hash', 'text', (c) => c.notNull().unique())
@@ -176,7 +193,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('revoked_at', 'text')
     .execute();
 
-  await s.createTable('jobs')
+  await s
+    .createTable('jobs')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('kind', 'text', (c) => c.notNull())
     .addColumn('payload', 'text', (c) => c.notNull())
@@ -191,7 +209,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .execute();
   await s.createIndex('jobs_due').on('jobs').columns(['status', 'run_at']).execute();
 
-  await s.createTable('mails')
+  await s
+    .createTable('mails')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('recipient', 'text', (c) => c.notNull())
     .addColumn('subject', 'text', (c) => c.notNull())
@@ -204,7 +223,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('error', 'text')
     .execute();
 
-  await s.createTable('import_runs')
+  await s
+    .createTable('import_runs')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id'))
     .addColumn('file_name', 'text', (c) => c.notNull())
@@ -225,7 +245,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('finished_at', 'text')
     .execute();
 
-  await s.createTable('import_rejects')
+  await s
+    .createTable('import_rejects')
     .addColumn('id', autoId)
     .addColumn('import_id', 'text', (c) => c.notNull().references('import_runs.id'))
     .addColumn('line', 'integer', (c) => c.notNull())

@@ -6,7 +6,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const binary = dialect === 'postgres' ? 'bytea' : 'blob';
   const s = db.schema;
 
-  await s.createTable('certification_authorities')
+  await s
+    .createTable('certification_authorities')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull().unique())
     .addColumn('label', 'text', (c) => c.notNull())
@@ -22,7 +23,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
 
-  await s.createTable('certificates')
+  await s
+    .createTable('certificates')
     .addColumn('serial', 'text', (c) => c.primaryKey())
     .addColumn('ca_id', 'text', (c) => c.notNull().references('certification_authorities.id'))
     .addColumn('profile', 'text', (c) => c.notNull())

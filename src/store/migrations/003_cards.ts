@@ -6,7 +6,8 @@ import type { Dialect } from '../database.ts';
 export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> {
   const s = db.schema;
 
-  await s.createTable('card_models')
+  await s
+    .createTable('card_models')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('code', 'text', (c) => c.notNull().unique())
     .addColumn('label', 'text', (c) => c.notNull())
@@ -18,7 +19,8 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
 
-  await s.createTable('request_batches')
+  await s
+    .createTable('request_batches')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('number', 'text', (c) => c.notNull().unique())
     .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id'))
@@ -32,9 +34,14 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
-  await s.createIndex('request_batches_org_state').on('request_batches').columns(['organization_id', 'state']).execute();
+  await s
+    .createIndex('request_batches_org_state')
+    .on('request_batches')
+    .columns(['organization_id', 'state'])
+    .execute();
 
-  await s.createTable('card_requests')
+  await s
+    .createTable('card_requests')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('number', 'text', (c) => c.notNull().unique())
     .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
@@ -59,7 +66,8 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
   await s.createIndex('card_requests_agent').on('card_requests').column('agent_id').execute();
   await s.createIndex('card_requests_batch').on('card_requests').column('batch_id').execute();
 
-  await s.createTable('billing_entries')
+  await s
+    .createTable('billing_entries')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id'))
     .addColumn('request_id', 'text', (c) => c.notNull().references('card_requests.id'))
@@ -70,7 +78,8 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
     .execute();
   await s.createIndex('billing_entries_org').on('billing_entries').columns(['organization_id', 'created_at']).execute();
 
-  await s.createTable('cards')
+  await s
+    .createTable('cards')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('serial', 'text', (c) => c.notNull().unique()) // card number printed on the card, 10 digits
     .addColumn('model_id', 'text', (c) => c.notNull().references('card_models.id'))
@@ -102,7 +111,8 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
   // Card sign-in and action signatures find a presented certificate by its fingerprint.
   await s.createIndex('certificates_sha256').on('certificates').column('sha256').execute();
 
-  await s.createTable('manufacturer_messages')
+  await s
+    .createTable('manufacturer_messages')
     .addColumn('id', 'text', (c) => c.primaryKey()) // the message's own id (idempotency)
     .addColumn('kind', 'text', (c) => c.notNull()) // order | acknowledgement | rejection | production | shipping
     .addColumn('direction', 'text', (c) => c.notNull()) // out | in
@@ -115,7 +125,8 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
     .execute();
   await s.createIndex('manufacturer_messages_batch').on('manufacturer_messages').column('batch_id').execute();
 
-  await s.createTable('challenges')
+  await s
+    .createTable('challenges')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('purpose', 'text', (c) => c.notNull()) // sign_in | action
     .addColumn('value_hash', 'text', (c) => c.notNull())

@@ -8,7 +8,8 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
 
   // One row per series ("card_request:2026"): an UPDATE ... RETURNING takes the row lock, so two
   // concurrent transactions never draw the same number on PostgreSQL (SQLite writers are serial).
-  await s.createTable('number_counters')
+  await s
+    .createTable('number_counters')
     .addColumn('name', 'text', (c) => c.primaryKey())
     .addColumn('value', 'integer', (c) => c.notNull())
     .execute();

@@ -6,7 +6,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const binary = sql.raw(dialect === 'postgres' ? 'bytea' : 'blob');
   const s = db.schema;
 
-  await s.createTable('card_documents')
+  await s
+    .createTable('card_documents')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('card_id', 'text', (c) => c.notNull().references('cards.id'))
     .addColumn('kind', 'text', (c) => c.notNull()) // identity_copy | attestation | destruction_record | loss_report | police_report
@@ -19,7 +20,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .execute();
   await s.createIndex('card_documents_card').on('card_documents').columns(['card_id', 'kind']).execute();
 
-  await s.createTable('card_handovers')
+  await s
+    .createTable('card_handovers')
     .addColumn('card_id', 'text', (c) => c.primaryKey().references('cards.id'))
     .addColumn('operator_id', 'text', (c) => c.notNull())
     .addColumn('identity_document_type', 'text', (c) => c.notNull())
@@ -28,7 +30,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('handed_over_at', 'text', (c) => c.notNull())
     .execute();
 
-  await s.createTable('card_activations')
+  await s
+    .createTable('card_activations')
     .addColumn('card_id', 'text', (c) => c.primaryKey().references('cards.id'))
     .addColumn('operator_id', 'text', (c) => c.notNull())
     .addColumn('code_checked_at', 'text')
@@ -40,7 +43,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
 
-  await s.createTable('holder_secrets')
+  await s
+    .createTable('holder_secrets')
     .addColumn('agent_id', 'text', (c) => c.primaryKey().references('agents.id'))
     .addColumn('personal_code_hash', 'text', (c) => c.notNull())
     .addColumn('answers', 'text', (c) => c.notNull()) // JSON [{ question, hash }]

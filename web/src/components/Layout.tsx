@@ -52,7 +52,11 @@ export function Layout(props: { children: ReactNode }) {
               isActive: isOperationPath(pathname),
               menuLinks: [
                 { text: 'Accueil Opération', linkProps: { href: '/operation' }, isActive: pathname === '/operation' },
-                ...operationEntries(session).map((e) => ({ text: e.text, linkProps: { href: e.href }, isActive: pathname === e.href })),
+                ...operationEntries(session).map((e) => ({
+                  text: e.text,
+                  linkProps: { href: e.href },
+                  isActive: pathname === e.href,
+                })),
               ],
             }
           : { text: s.text, linkProps: { href: s.href }, isActive: isActive(s.href, pathname) },
@@ -83,9 +87,7 @@ export function Layout(props: { children: ReactNode }) {
         serviceTitle={platformName}
         serviceTagline="Gestion des cartes à puce des agents publics"
         classes={neutral ? { logo: 'ca-hidden' } : undefined}
-        navigation={
-          navItems.length > 0 ? <MainNavigation id="navigation-principale" items={navItems} /> : undefined
-        }
+        navigation={navItems.length > 0 ? <MainNavigation id="navigation-principale" items={navItems} /> : undefined}
         quickAccessItems={
           session
             ? [
@@ -112,7 +114,11 @@ export function Layout(props: { children: ReactNode }) {
                   buttonProps: { type: 'button', ...readerModal.buttonProps },
                 },
                 // A holder whose card is blocked or lost has no way to sign in: this page needs none.
-                { iconId: 'fr-icon-lock-unlock-line', text: 'Débloquer ma carte', linkProps: { href: '/porteur/deblocage' } },
+                {
+                  iconId: 'fr-icon-lock-unlock-line',
+                  text: 'Débloquer ma carte',
+                  linkProps: { href: '/porteur/deblocage' },
+                },
               ]
         }
       />

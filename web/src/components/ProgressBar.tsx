@@ -3,7 +3,8 @@ import { useId } from 'react';
 
 export function ProgressBar(props: { label: string; value: number | null; max: number; detail?: string }) {
   const id = useId();
-  const pct = props.value === null || props.max <= 0 ? null : Math.min(100, Math.round((props.value / props.max) * 100));
+  const pct =
+    props.value === null || props.max <= 0 ? null : Math.min(100, Math.round((props.value / props.max) * 100));
   return (
     <div className="ca-progress fr-mb-2w">
       <label htmlFor={id} className="fr-label">

@@ -9,7 +9,10 @@ export function ForbiddenPage() {
       <h1 ref={headingRef} tabIndex={-1}>
         Accès refusé
       </h1>
-      <p>Vos rôles ne donnent pas accès à cette rubrique. Si vous pensez qu’il s’agit d’une erreur, adressez-vous à un administrateur de la plateforme.</p>
+      <p>
+        Vos rôles ne donnent pas accès à cette rubrique. Si vous pensez qu’il s’agit d’une erreur, adressez-vous à un
+        administrateur de la plateforme.
+      </p>
       <p>
         <Link href="/">Retourner à l’accueil</Link>
       </p>

@@ -30,7 +30,11 @@ export function HomePage() {
   const sections = SECTIONS.filter((s) => s.href !== '/' && s.permission && can(session, s.permission));
 
   const counts = useAsync<Counts>(async () => {
-    const settle = <T,>(p: Promise<T>) => p.then((v) => v, () => undefined);
+    const settle = <T,>(p: Promise<T>) =>
+      p.then(
+        (v) => v,
+        () => undefined,
+      );
     const [orgs, agents, audit, mails] = await Promise.all([
       can(session, 'organization.read') ? settle(api.organizations()) : undefined,
       can(session, 'agent.read') ? settle(api.agents({ pageSize: 1 })) : undefined,

@@ -33,7 +33,11 @@ function CardSignIn() {
       const { challengeId, challenge, origin } = await cardsApi.cardChallenge();
       // The server names the portal origin it checks (its public address).
       const text = signInText(challenge, origin ?? window.location.origin);
-      const { signature, certificate } = await agent.signWithCard('auth', text, 'Connexion au portail avec votre carte.');
+      const { signature, certificate } = await agent.signWithCard(
+        'auth',
+        text,
+        'Connexion au portail avec votre carte.',
+      );
       const s = await cardsApi.cardSignIn({ challengeId, certificate, signature });
       setSession(s);
       navigate(takeReturnPath(), { replace: true });
@@ -54,7 +58,12 @@ function CardSignIn() {
       </p>
       <ReaderPanel headingLevel="h3" />
       <ProblemAlert error={error} title="Connexion impossible" />
-      <Button iconId="fr-icon-bank-card-line" onClick={() => void signIn()} disabled={busy} nativeButtonProps={{ 'aria-busy': busy }}>
+      <Button
+        iconId="fr-icon-bank-card-line"
+        onClick={() => void signIn()}
+        disabled={busy}
+        nativeButtonProps={{ 'aria-busy': busy }}
+      >
         {busy ? 'Connexion en cours…' : 'Se connecter avec ma carte'}
       </Button>
     </section>
@@ -64,12 +73,14 @@ function CardSignIn() {
 function HowToGetALink(props: { fallback?: boolean }) {
   return (
     <>
-      <h2 className="fr-h4">{props.fallback ? 'Sans carte : obtenir un lien de connexion' : 'Obtenir un lien de connexion'}</h2>
+      <h2 className="fr-h4">
+        {props.fallback ? 'Sans carte : obtenir un lien de connexion' : 'Obtenir un lien de connexion'}
+      </h2>
       <p>
-        {props.fallback ? 'À défaut de carte, la connexion peut se faire' : 'La connexion se fait'} par un lien personnel, à usage unique et
-        valable 10 minutes. Demandez-le à un administrateur
-        de la plateforme : il le crée depuis le serveur avec la commande suivante, où <em>identifiant</em> est votre
-        identifiant d'agent (par exemple votre NID) :
+        {props.fallback ? 'À défaut de carte, la connexion peut se faire' : 'La connexion se fait'} par un lien
+        personnel, à usage unique et valable 10 minutes. Demandez-le à un administrateur de la plateforme : il le crée
+        depuis le serveur avec la commande suivante, où <em>identifiant</em> est votre identifiant d'agent (par exemple
+        votre NID) :
       </p>
       <pre className="fr-mb-3w">
         <code className="ca-code">npx cartes admin sign-in-link --person &lt;identifiant&gt;</code>
@@ -128,8 +139,8 @@ export function SignInPage() {
         ) : token ? (
           <>
             <CallOut title="Lien de connexion" titleAs="h2" iconId="fr-icon-lock-line" className="fr-mb-4w">
-              Ce lien est à usage unique et valable 10 minutes après sa création. Une fois utilisé, il ne fonctionne plus :
-              votre session reste ouverte 8 heures au plus dans ce navigateur.
+              Ce lien est à usage unique et valable 10 minutes après sa création. Une fois utilisé, il ne fonctionne
+              plus : votre session reste ouverte 8 heures au plus dans ce navigateur.
             </CallOut>
             <ProblemAlert error={error} title="Connexion impossible" />
             <Button

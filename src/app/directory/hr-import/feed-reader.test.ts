@@ -40,7 +40,8 @@ async function read(
 /** Reads with several chunk sizes (1 byte, odd sizes, whole) and checks they all agree. */
 async function readAll(data: Uint8Array | string, format: FeedFormat = 'csv'): Promise<FeedItem[]> {
   const reference = await read(data, format);
-  for (const size of [1, 2, 3, 5, 7, 64]) assert.deepEqual(await read(data, format, size), reference, `chunk size ${size}`);
+  for (const size of [1, 2, 3, 5, 7, 64])
+    assert.deepEqual(await read(data, format, size), reference, `chunk size ${size}`);
   return reference;
 }
 
@@ -51,9 +52,15 @@ const lines = (items: FeedItem[]): string[] => items.map((i) => `${i.line}:${i.k
 function person(id: string, nom = 'Dupont', prenoms = 'Jean'): Record<string, string> {
   return { identifiant: id, nom, prenoms, sexe: 'M', date_naissance: '01/01/1970', lieu_naissance: 'Paris' };
 }
-const personLine = (id: string, nom = 'Dupont', prenoms = 'Jean'): string => `${id};${nom};${prenoms};M;01/01/1970;Paris`;
+const personLine = (id: string, nom = 'Dupont', prenoms = 'Jean'): string =>
+  `${id};${nom};${prenoms};M;01/01/1970;Paris`;
 
-async function rejectsFormat(data: Uint8Array | string, format: FeedFormat, code: string, message: RegExp): Promise<void> {
+async function rejectsFormat(
+  data: Uint8Array | string,
+  format: FeedFormat,
+  code: string,
+  message: RegExp,
+): Promise<void> {
   for (const size of [undefined, 1]) {
     await assert.rejects(read(data, format, size), (err: unknown) => {
       assert.ok(err instanceof FeedFormatError, String(err));
@@ -70,10 +77,25 @@ describe('readFeed — CSV', () => {
     const items: FeedItem[] = [];
     for await (const item of readFeed(createReadStream(FIXTURE, { highWaterMark: 256 }), 'csv')) items.push(item);
     // 12 data rows on 13 physical lines (the address of line 3 spans two lines).
-    assert.deepEqual(lines(items), ['2:row', '3:row', '5:row', '6:row', '7:row', '8:row', '9:row', '10:bad', '11:row', '12:row', '13:row', '14:row']);
+    assert.deepEqual(lines(items), [
+      '2:row',
+      '3:row',
+      '5:row',
+      '6:row',
+      '7:row',
+      '8:row',
+      '9:row',
+      '10:bad',
+      '11:row',
+      '12:row',
+      '13:row',
+      '14:row',
+    ]);
     assert.deepEqual(items[7], bad(10, 'nombre de colonnes incorrect : 15 attendues, 7 trouvées'));
 
-    const results = items.flatMap((i) => (i.kind === 'row' ? [{ line: i.line, result: validateFeedRow(i.raw, { today: '2025-06-15' }) }] : []));
+    const results = items.flatMap((i) =>
+      i.kind === 'row' ? [{ line: i.line, result: validateFeedRow(i.raw, { today: '2025-06-15' }) }] : [],
+    );
     assert.deepEqual(
       results.filter((r) => !r.result.ok).map((r) => r.line),
       [8, 12],
@@ -101,7 +123,10 @@ describe('readFeed — CSV', () => {
       },
     );
     const martin = items[1];
-    assert.equal(martin?.kind === 'row' && martin.raw.adresse_unite, 'Préfecture du Rhône; bureau des titres\n106 rue Pierre Corneille, 69003 Lyon');
+    assert.equal(
+      martin?.kind === 'row' && martin.raw.adresse_unite,
+      'Préfecture du Rhône; bureau des titres\n106 rue Pierre Corneille, 69003 Lyon',
+    );
   });
 
   it('gives the same result whatever the chunking, including 1 byte at a time', async () => {
@@ -113,12 +138,20 @@ describe('readFeed — CSV', () => {
   it('keys rows by canonical column names, with accented, upper-case or English headers', async () => {
     const data = `Identifiant;NOM;Prénoms;Sexe;Date_Naissance;Lieu_Naissance;Téléphone;Adresse_Unité;Catégorie;email\n${personLine('a1')};01 99 00 12 34;Mairie;A;a@b.fr\n`;
     assert.deepEqual(await readAll(data), [
-      row(2, { ...person('a1'), telephone: '01 99 00 12 34', adresse_unite: 'Mairie', categorie: 'A', courriel: 'a@b.fr' }),
+      row(2, {
+        ...person('a1'),
+        telephone: '01 99 00 12 34',
+        adresse_unite: 'Mairie',
+        categorie: 'A',
+        courriel: 'a@b.fr',
+      }),
     ]);
   });
 
   it('strips the UTF-8 BOM (otherwise the first column would be unknown)', async () => {
-    assert.deepEqual(await readAll(`${BOM}${HEADER}\n${personLine('a1', 'Dupré', 'Hélène')}\n`), [row(2, person('a1', 'Dupré', 'Hélène'))]);
+    assert.deepEqual(await readAll(`${BOM}${HEADER}\n${personLine('a1', 'Dupré', 'Hélène')}\n`), [
+      row(2, person('a1', 'Dupré', 'Hélène')),
+    ]);
   });
 
   it('decodes a Windows-1252 file', async () => {
@@ -158,7 +191,10 @@ describe('readFeed — CSV', () => {
   it('reports Windows-1252 bytes found after the first 64 KB of UTF-8 as unreadable values', async () => {
     let text = `${HEADER}\n`;
     while (text.length < ENCODING_PROBE_BYTES + 10) text += `${personLine('x')}\n`;
-    const bytes = Buffer.concat([Buffer.from(text), iconv.encode(`${personLine('late', 'Dupré', 'Hélène')}\n`, 'windows-1252')]);
+    const bytes = Buffer.concat([
+      Buffer.from(text),
+      iconv.encode(`${personLine('late', 'Dupré', 'Hélène')}\n`, 'windows-1252'),
+    ]);
     const items = await read(bytes);
     const last = items.at(-1);
     assert.ok(last?.kind === 'row');
@@ -190,7 +226,14 @@ describe('readFeed — CSV', () => {
       `${personLine('a3')};;\r\n`;
     assert.deepEqual(await readAll(data), [
       row(2, { ...person('a1'), adresse_unite: '1 rue A; bât. B\r\n2e étage\r\n75001 Paris', profil: 'dit "Jo"' }),
-      row(5, { ...person('a2', 'Martin', 'Léa'), sexe: 'F', date_naissance: '01/01/1980', lieu_naissance: 'Lyon', adresse_unite: 'entre guillemets', profil: '' }),
+      row(5, {
+        ...person('a2', 'Martin', 'Léa'),
+        sexe: 'F',
+        date_naissance: '01/01/1980',
+        lieu_naissance: 'Lyon',
+        adresse_unite: 'entre guillemets',
+        profil: '',
+      }),
       row(6, { ...person('a3'), adresse_unite: '', profil: '' }),
     ]);
   });
@@ -218,12 +261,29 @@ describe('readFeed — CSV', () => {
   });
 
   it('recovers from a stray opening quote: its line is bad, the following lines are read again', async () => {
-    const data = [HEADER, personLine('a1'), 'a2;"Dupont;Jean;M;01/01/1970;Paris', personLine('a3'), personLine('a4')].join('\r\n');
+    const data = [
+      HEADER,
+      personLine('a1'),
+      'a2;"Dupont;Jean;M;01/01/1970;Paris',
+      personLine('a3'),
+      personLine('a4'),
+    ].join('\r\n');
     const items = await readAll(data);
-    assert.deepEqual(items, [row(2, person('a1')), bad(3, 'guillemet ouvrant jamais refermé'), row(4, person('a3')), row(5, person('a4'))]);
+    assert.deepEqual(items, [
+      row(2, person('a1')),
+      bad(3, 'guillemet ouvrant jamais refermé'),
+      row(4, person('a3')),
+      row(5, person('a4')),
+    ]);
 
     // ...also when a quote on a later line seems to close it but is followed by text
-    const data2 = [HEADER, 'a2;"Dupont;Jean;M;01/01/1970;Paris', personLine('a3'), 'a4;Du"pont;Jean;M;01/01/1970;Paris', personLine('a5')].join('\n');
+    const data2 = [
+      HEADER,
+      'a2;"Dupont;Jean;M;01/01/1970;Paris',
+      personLine('a3'),
+      'a4;Du"pont;Jean;M;01/01/1970;Paris',
+      personLine('a5'),
+    ].join('\n');
     assert.deepEqual(lines(await readAll(data2)), ['2:bad', '3:row', '4:bad', '5:row']);
   });
 
@@ -249,7 +309,11 @@ describe('readFeed — CSV', () => {
 
   it('tolerates a header ending with ";" but not values under unnamed columns', async () => {
     const data = `${HEADER};;\n${personLine('a1')};;\n${personLine('a2')}\n${personLine('a3')};;x\n`;
-    assert.deepEqual(await readAll(data), [row(2, person('a1')), row(3, person('a2')), bad(4, 'valeur dans une colonne sans en-tête (colonne 8)')]);
+    assert.deepEqual(await readAll(data), [
+      row(2, person('a1')),
+      row(3, person('a2')),
+      bad(4, 'valeur dans une colonne sans en-tête (colonne 8)'),
+    ]);
   });
 
   it('reads a header-only file as no rows', async () => {
@@ -272,7 +336,10 @@ describe('readFeed — CSV', () => {
     await read(data, 'csv', 1000, { onProgress: (n) => progress.push(n) });
     assert.ok(progress.length > 100);
     assert.ok((progress[0] ?? 0) >= ENCODING_PROBE_BYTES); // the encoding probe is read first
-    assert.deepEqual(progress, [...progress].sort((a, b) => a - b));
+    assert.deepEqual(
+      progress,
+      [...progress].sort((a, b) => a - b),
+    );
     assert.equal(progress.at(-1), data.length);
   });
 
@@ -312,17 +379,32 @@ describe('readFeed — CSV', () => {
     });
 
     it('UTF-16 files', async () => {
-      await rejectsFormat(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${HEADER}\n`, 'utf16le')]), 'csv', 'encoding', /UTF-16/);
+      await rejectsFormat(
+        Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${HEADER}\n`, 'utf16le')]),
+        'csv',
+        'encoding',
+        /UTF-16/,
+      );
     });
 
     it('a first line not separated by ";"', async () => {
-      await rejectsFormat(`${HEADER.replaceAll(';', ',')}\n${personLine('a1').replaceAll(';', ',')}\n`, 'csv', 'separator', /points-virgules \(séparateur détecté : virgule\)/);
+      await rejectsFormat(
+        `${HEADER.replaceAll(';', ',')}\n${personLine('a1').replaceAll(';', ',')}\n`,
+        'csv',
+        'separator',
+        /points-virgules \(séparateur détecté : virgule\)/,
+      );
       await rejectsFormat(`${HEADER.replaceAll(';', '\t')}\n`, 'csv', 'separator', /tabulation/);
       await rejectsFormat('bonjour\n', 'csv', 'separator', /points-virgules/);
     });
 
     it('a header failing checkHeader', async () => {
-      await rejectsFormat('identifiant;nom;sexe\n1;2;3\n', 'csv', 'header', /obligatoires absentes : prenoms, date_naissance, lieu_naissance/);
+      await rejectsFormat(
+        'identifiant;nom;sexe\n1;2;3\n',
+        'csv',
+        'header',
+        /obligatoires absentes : prenoms, date_naissance, lieu_naissance/,
+      );
       await rejectsFormat(`${HEADER};matricule\n`, 'csv', 'header', /colonnes inconnues : « matricule »/);
       await rejectsFormat(`${HEADER};last_name\n`, 'csv', 'header', /en double/);
       await rejectsFormat(`"${HEADER}\n`, 'csv', 'header', /en-tête illisible/);
@@ -421,18 +503,41 @@ describe('readFeed — JSONL', () => {
     const data = [
       JSON.stringify({ ...person('a1', 'Dupré', 'Hélène'), habilitations: ['COMEDEC', 'Hélios'] }),
       '',
-      JSON.stringify({ identifier: 2010002684, last_name: 'Dilindien', first_names: 'Hugues', sex: 'M', birth_date: '1970-01-01', birth_place: 'Melun', email: null }),
+      JSON.stringify({
+        identifier: 2010002684,
+        last_name: 'Dilindien',
+        first_names: 'Hugues',
+        sex: 'M',
+        birth_date: '1970-01-01',
+        birth_place: 'Melun',
+        email: null,
+      }),
       `  ${JSON.stringify(person('a3'))}  `,
     ].join('\r\n');
     assert.deepEqual(await readAll(`${BOM}${data}`, 'jsonl'), [
       row(1, { ...person('a1', 'Dupré', 'Hélène'), habilitations: 'COMEDEC|Hélios' }),
-      row(3, { identifiant: '2010002684', nom: 'Dilindien', prenoms: 'Hugues', sexe: 'M', date_naissance: '1970-01-01', lieu_naissance: 'Melun' }),
+      row(3, {
+        identifiant: '2010002684',
+        nom: 'Dilindien',
+        prenoms: 'Hugues',
+        sexe: 'M',
+        date_naissance: '1970-01-01',
+        lieu_naissance: 'Melun',
+      }),
       row(4, person('a3')),
     ]);
   });
 
   it('gives rows that validateFeedRow accepts', async () => {
-    const [item] = await read(JSON.stringify({ ...person('2010002684dh', 'Dilindien', 'Hugues'), type_identifiant: 'interne', courriel: 'hugues.dilindien@mairie-aubepierre.fr', habilitations: ['COMEDEC'] }), 'jsonl');
+    const [item] = await read(
+      JSON.stringify({
+        ...person('2010002684dh', 'Dilindien', 'Hugues'),
+        type_identifiant: 'interne',
+        courriel: 'hugues.dilindien@mairie-aubepierre.fr',
+        habilitations: ['COMEDEC'],
+      }),
+      'jsonl',
+    );
     assert.ok(item?.kind === 'row');
     const r = validateFeedRow(item.raw, { today: '2025-06-15' });
     assert.ok(r.ok);
@@ -454,7 +559,18 @@ describe('readFeed — JSONL', () => {
       ok, // 10
     ].join('\n');
     const items = await readAll(data, 'jsonl');
-    assert.deepEqual(lines(items), ['1:row', '2:bad', '3:bad', '4:bad', '5:bad', '6:bad', '7:bad', '8:bad', '9:bad', '10:row']);
+    assert.deepEqual(lines(items), [
+      '1:row',
+      '2:bad',
+      '3:bad',
+      '4:bad',
+      '5:bad',
+      '6:bad',
+      '7:bad',
+      '8:bad',
+      '9:bad',
+      '10:row',
+    ]);
     assert.deepEqual(items[1], bad(2, 'JSON invalide'));
     assert.deepEqual(items[2], bad(3, 'la ligne n’est pas un objet JSON'));
     assert.deepEqual(items[4], bad(5, 'clé inconnue « matricule »'));

@@ -9,8 +9,7 @@ import { checkHeader, resolveColumnName, type FeedColumn } from '../../../domain
 export type FeedFormat = 'csv' | 'jsonl';
 
 export type FeedItem =
-  | { line: number; kind: 'row'; raw: Record<string, string> }
-  | { line: number; kind: 'bad'; errors: string[] };
+  { line: number; kind: 'row'; raw: Record<string, string> } | { line: number; kind: 'bad'; errors: string[] };
 
 export type ReadFeedOptions = {
   /** Called after the rows of each input chunk have been consumed, with the number of bytes read so far. */
@@ -58,7 +57,10 @@ function looksLikeUtf8(bytes: Uint8Array, eof: boolean): boolean {
 }
 
 function makeDecoder(probe: Uint8Array, eof: boolean): (bytes: Uint8Array | null) => string {
-  if (probe.length === 0 || (eof && probe.length === 3 && probe[0] === 0xef && probe[1] === 0xbb && probe[2] === 0xbf)) {
+  if (
+    probe.length === 0 ||
+    (eof && probe.length === 3 && probe[0] === 0xef && probe[1] === 0xbb && probe[2] === 0xbf)
+  ) {
     throw new FeedFormatError('empty', 'Le fichier est vide.');
   }
   if ((probe[0] === 0xff && probe[1] === 0xfe) || (probe[0] === 0xfe && probe[1] === 0xff)) {
@@ -216,7 +218,10 @@ function parseRecord(s: string, p: number, eof: boolean): ParseResult {
         continue;
       }
       if (c === CR || c === LF) return endAt(k, 'record');
-      return skipLine(k, 'caractère inattendu après un guillemet fermant (un guillemet dans une valeur doit être doublé)');
+      return skipLine(
+        k,
+        'caractère inattendu après un guillemet fermant (un guillemet dans une valeur doit être doublé)',
+      );
     }
 
     let k = i;
@@ -224,7 +229,10 @@ function parseRecord(s: string, p: number, eof: boolean): ParseResult {
       const c = s.charCodeAt(k);
       if (c === SEMICOLON || c === CR || c === LF) break;
       if (c === QUOTE) {
-        return skipLine(k, 'guillemet dans une valeur non entourée de guillemets (la valeur doit être entre guillemets et le guillemet doublé)');
+        return skipLine(
+          k,
+          'guillemet dans une valeur non entourée de guillemets (la valeur doit être entre guillemets et le guillemet doublé)',
+        );
       }
       if (k - p > MAX_RECORD_CHARS) return { status: 'too-long', reason: TOO_LONG, at: k, newlines };
     }
@@ -326,7 +334,11 @@ async function* readCsv(decoded: AsyncIterable<DecodedChunk>, opts: ReadFeedOpti
       }
       if (rec.fields.length < 2) {
         const first = rec.fields[0] ?? '';
-        const hint = first.includes('\t') ? ' (séparateur détecté : tabulation)' : first.includes(',') ? ' (séparateur détecté : virgule)' : '';
+        const hint = first.includes('\t')
+          ? ' (séparateur détecté : tabulation)'
+          : first.includes(',')
+            ? ' (séparateur détecté : virgule)'
+            : '';
         throw new FeedFormatError(
           'separator',
           `La première ligne n’est pas séparée par des points-virgules${hint} : ce fichier n’est pas un flux SIRH au format CSV « ; ».`,
@@ -446,9 +458,16 @@ function jsonToRaw(obj: Record<string, unknown>): { raw: Record<string, string> 
     if (v === null || v === undefined) continue;
     if (typeof v === 'string') raw[col] = v;
     else if (typeof v === 'number' && Number.isFinite(v)) raw[col] = String(v);
-    else if (Array.isArray(v) && col === 'habilitations' && v.every((x) => typeof x === 'string')) raw[col] = v.join('|');
+    else if (Array.isArray(v) && col === 'habilitations' && v.every((x) => typeof x === 'string'))
+      raw[col] = v.join('|');
     else {
-      const kind = Array.isArray(v) ? 'un tableau' : typeof v === 'boolean' ? 'un booléen' : typeof v === 'object' ? 'un objet' : 'un nombre non fini';
+      const kind = Array.isArray(v)
+        ? 'un tableau'
+        : typeof v === 'boolean'
+          ? 'un booléen'
+          : typeof v === 'object'
+            ? 'un objet'
+            : 'un nombre non fini';
       errors.push(`valeur de « ${key} » invalide : ${kind} n’est pas admis (texte ou nombre attendu)`);
     }
   }

@@ -6,23 +6,46 @@ import { AppError } from '../../../app/errors.ts';
 import { requireActor } from '../../auth.ts';
 
 export function auditRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get('/api/audit', {
-    schema: {
-      tags: ['audit'], summary: "Journal d'audit",
-      querystring: Type.Object({
-        page: Type.Optional(Type.Integer({ minimum: 1 })), pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
-        action: Type.Optional(Type.String({ maxLength: 64 })), outcome: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('refused')])),
-        targetId: Type.Optional(Type.String({ maxLength: 64 })),
-      }),
+  app.get(
+    '/api/audit',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: "Journal d'audit",
+        querystring: Type.Object({
+          page: Type.Optional(Type.Integer({ minimum: 1 })),
+          pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+          action: Type.Optional(Type.String({ maxLength: 64 })),
+          outcome: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('refused')])),
+          targetId: Type.Optional(Type.String({ maxLength: 64 })),
+        }),
+      },
     },
-  }, async (req) => listAudit(ctx, requireActor(req), req.query as AuditQuery));
+    async (req) => listAudit(ctx, requireActor(req), req.query as AuditQuery),
+  );
 
-  app.post('/api/audit/verify', { schema: { tags: ['audit'], summary: "Vérifier l'intégrité du journal (chaîne d'empreintes)" } }, async (req) => verifyAudit(ctx, requireActor(req)));
+  app.post(
+    '/api/audit/verify',
+    { schema: { tags: ['audit'], summary: "Vérifier l'intégrité du journal (chaîne d'empreintes)" } },
+    async (req) => verifyAudit(ctx, requireActor(req)),
+  );
 
-  app.get('/api/mails', { schema: { tags: ['courriels'], summary: 'Courriels émis' } }, async (req) => listMails(ctx, requireActor(req)));
-  app.get('/api/mails/:id', { schema: { tags: ['courriels'], summary: 'Un courriel', params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (req) => {
-    const m = await getMail(ctx, requireActor(req), (req.params as { id: string }).id);
-    if (!m) throw new AppError('not_found', 'Courriel introuvable.');
-    return m;
-  });
+  app.get('/api/mails', { schema: { tags: ['courriels'], summary: 'Courriels émis' } }, async (req) =>
+    listMails(ctx, requireActor(req)),
+  );
+  app.get(
+    '/api/mails/:id',
+    {
+      schema: {
+        tags: ['courriels'],
+        summary: 'Un courriel',
+        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+      },
+    },
+    async (req) => {
+      const m = await getMail(ctx, requireActor(req), (req.params as { id: string }).id);
+      if (!m) throw new AppError('not_found', 'Courriel introuvable.');
+      return m;
+    },
+  );
 }

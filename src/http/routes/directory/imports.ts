@@ -2,48 +2,118 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { AppContext } from '../../../app/context.ts';
-import { getImportRun, listImportRuns, listImportRejects, rejectsCsv } from '../../../app/directory/hr-import/import-runs.ts';
+import {
+  getImportRun,
+  listImportRuns,
+  listImportRejects,
+  rejectsCsv,
+} from '../../../app/directory/hr-import/import-runs.ts';
 import { importAgents, importRunView } from '../../../app/directory/hr-import/import-agents.ts';
 import { requireActor } from '../../auth.ts';
 
 export function importRoutes(app: FastifyInstance, ctx: AppContext): void {
   const tags = ['import SIRH'];
-  app.post('/api/imports', {
-    bodyLimit: 2 * 1024 * 1024 * 1024,
-    config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
-    schema: {
-      tags, summary: 'Importer un flux SIRH (CSV « ; » ou JSON lines) ; corps = le fichier brut',
-      querystring: Type.Object({
-        organizationId: Type.String({ maxLength: 64 }), format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('jsonl')])),
-        full: Type.Optional(Type.Boolean()), fileName: Type.Optional(Type.String({ maxLength: 200 })),
-      }),
+  app.post(
+    '/api/imports',
+    {
+      bodyLimit: 2 * 1024 * 1024 * 1024,
+      config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
+      schema: {
+        tags,
+        summary: 'Importer un flux SIRH (CSV « ; » ou JSON lines) ; corps = le fichier brut',
+        querystring: Type.Object({
+          organizationId: Type.String({ maxLength: 64 }),
+          format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('jsonl')])),
+          full: Type.Optional(Type.Boolean()),
+          fileName: Type.Optional(Type.String({ maxLength: 200 })),
+        }),
+      },
     },
-  }, async (req, reply) => {
-    const q = req.query as { organizationId: string; format?: 'csv' | 'jsonl'; full?: boolean; fileName?: string };
-    const length = Number(req.headers['content-length']);
-    const run = await importAgents(ctx, requireActor(req), {
-      organizationId: q.organizationId, format: q.format ?? 'csv', full: q.full ?? false, fileName: q.fileName ?? 'flux-sirh',
-      input: req.body as Readable, bytesTotal: Number.isFinite(length) ? length : null,
-    });
-    const org = await ctx.store.db.selectFrom('organizations').select('name').where('id', '=', run.organization_id).executeTakeFirst();
-    return reply.code(201).send(importRunView(run, org?.name ?? ''));
-  });
+    async (req, reply) => {
+      const q = req.query as { organizationId: string; format?: 'csv' | 'jsonl'; full?: boolean; fileName?: string };
+      const length = Number(req.headers['content-length']);
+      const run = await importAgents(ctx, requireActor(req), {
+        organizationId: q.organizationId,
+        format: q.format ?? 'csv',
+        full: q.full ?? false,
+        fileName: q.fileName ?? 'flux-sirh',
+        input: req.body as Readable,
+        bytesTotal: Number.isFinite(length) ? length : null,
+      });
+      const org = await ctx.store.db
+        .selectFrom('organizations')
+        .select('name')
+        .where('id', '=', run.organization_id)
+        .executeTakeFirst();
+      return reply.code(201).send(importRunView(run, org?.name ?? ''));
+    },
+  );
 
-  app.get('/api/imports', { schema: { tags, summary: 'Imports récents', querystring: Type.Object({ organizationId: Type.Optional(Type.String({ maxLength: 64 })) }) } }, async (req) =>
-    listImportRuns(ctx, requireActor(req), (req.query as { organizationId?: string }).organizationId ?? null));
+  app.get(
+    '/api/imports',
+    {
+      schema: {
+        tags,
+        summary: 'Imports récents',
+        querystring: Type.Object({ organizationId: Type.Optional(Type.String({ maxLength: 64 })) }),
+      },
+    },
+    async (req) =>
+      listImportRuns(ctx, requireActor(req), (req.query as { organizationId?: string }).organizationId ?? null),
+  );
 
-  app.get('/api/imports/:id', { schema: { tags, summary: "État d'un import (progression)", params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (req) =>
-    getImportRun(ctx, requireActor(req), (req.params as { id: string }).id));
+  app.get(
+    '/api/imports/:id',
+    {
+      schema: {
+        tags,
+        summary: "État d'un import (progression)",
+        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+      },
+    },
+    async (req) => getImportRun(ctx, requireActor(req), (req.params as { id: string }).id),
+  );
 
-  app.get('/api/imports/:id/rejects', {
-    schema: { tags, summary: 'Lignes rejetées', params: Type.Object({ id: Type.String({ maxLength: 64 }) }), querystring: Type.Object({ page: Type.Optional(Type.Integer({ minimum: 1 })), pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }) },
-  }, async (req) => {
-    const q = req.query as { page?: number; pageSize?: number };
-    return listImportRejects(ctx, requireActor(req), (req.params as { id: string }).id, q.page ?? 1, q.pageSize ?? 50);
-  });
+  app.get(
+    '/api/imports/:id/rejects',
+    {
+      schema: {
+        tags,
+        summary: 'Lignes rejetées',
+        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+        querystring: Type.Object({
+          page: Type.Optional(Type.Integer({ minimum: 1 })),
+          pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+        }),
+      },
+    },
+    async (req) => {
+      const q = req.query as { page?: number; pageSize?: number };
+      return listImportRejects(
+        ctx,
+        requireActor(req),
+        (req.params as { id: string }).id,
+        q.page ?? 1,
+        q.pageSize ?? 50,
+      );
+    },
+  );
 
-  app.get('/api/imports/:id/report.csv', { schema: { tags, summary: 'Rapport des rejets (CSV)', params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (req, reply) => {
-    const csv = await rejectsCsv(ctx, requireActor(req), (req.params as { id: string }).id);
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="rapport-import.csv"').send(csv);
-  });
+  app.get(
+    '/api/imports/:id/report.csv',
+    {
+      schema: {
+        tags,
+        summary: 'Rapport des rejets (CSV)',
+        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+      },
+    },
+    async (req, reply) => {
+      const csv = await rejectsCsv(ctx, requireActor(req), (req.params as { id: string }).id);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="rapport-import.csv"')
+        .send(csv);
+    },
+  );
 }

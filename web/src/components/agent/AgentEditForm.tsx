@@ -93,7 +93,12 @@ export function AgentEditForm(props: {
 
   const editable = (field: string) => props.fullEdit || CONTACT_FIELDS.has(field);
   const errorFor = (field: string) =>
-    error instanceof ApiError ? error.fieldErrors.filter((e) => e.field === field).map((e) => e.reason).join(' ') || undefined : undefined;
+    error instanceof ApiError
+      ? error.fieldErrors
+          .filter((e) => e.field === field)
+          .map((e) => e.reason)
+          .join(' ') || undefined
+      : undefined;
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -124,7 +129,10 @@ export function AgentEditForm(props: {
     }
   };
 
-  const text = (field: TextField, opts: { type?: string; autoComplete?: string; textArea?: boolean; hint?: string } = {}) => {
+  const text = (
+    field: TextField,
+    opts: { type?: string; autoComplete?: string; textArea?: boolean; hint?: string } = {},
+  ) => {
     if (!editable(field)) return null;
     const err = errorFor(field);
     const common = {
@@ -166,7 +174,11 @@ export function AgentEditForm(props: {
         label={AGENT_FIELD_LABELS[field]}
         state={err ? 'error' : 'default'}
         stateRelatedMessage={err}
-        nativeSelectProps={{ name: field, value: values[field], onChange: (e) => setValues({ ...values, [field]: e.target.value }) }}
+        nativeSelectProps={{
+          name: field,
+          value: values[field],
+          onChange: (e) => setValues({ ...values, [field]: e.target.value }),
+        }}
       >
         {Object.entries(options).map(([code, text]) => (
           <option key={code} value={code}>
@@ -180,12 +192,16 @@ export function AgentEditForm(props: {
   return (
     <form onSubmit={(e) => void submit(e)} noValidate className="fr-mb-4w">
       <div ref={summaryRef} tabIndex={-1}>
-        <ProblemAlert error={error} title="Les modifications n’ont pas été enregistrées" fieldLabels={AGENT_FIELD_LABELS} />
+        <ProblemAlert
+          error={error}
+          title="Les modifications n’ont pas été enregistrées"
+          fieldLabels={AGENT_FIELD_LABELS}
+        />
       </div>
       {!props.fullEdit && (
         <p className="fr-text--sm">
-          Votre rôle vous permet de modifier les coordonnées de l’agent. Les autres informations proviennent du flux SIRH
-          ou de l’autorité d’enregistrement.
+          Votre rôle vous permet de modifier les coordonnées de l’agent. Les autres informations proviennent du flux
+          SIRH ou de l’autorité d’enregistrement.
         </p>
       )}
       {text('lastName', { autoComplete: 'off' })}
@@ -198,8 +214,22 @@ export function AgentEditForm(props: {
           state={errorFor('sex') ? 'error' : 'default'}
           stateRelatedMessage={errorFor('sex')}
           options={[
-            { label: 'Féminin', nativeInputProps: { value: 'F', checked: values.sex === 'F', onChange: () => setValues({ ...values, sex: 'F' }) } },
-            { label: 'Masculin', nativeInputProps: { value: 'M', checked: values.sex === 'M', onChange: () => setValues({ ...values, sex: 'M' }) } },
+            {
+              label: 'Féminin',
+              nativeInputProps: {
+                value: 'F',
+                checked: values.sex === 'F',
+                onChange: () => setValues({ ...values, sex: 'F' }),
+              },
+            },
+            {
+              label: 'Masculin',
+              nativeInputProps: {
+                value: 'M',
+                checked: values.sex === 'M',
+                onChange: () => setValues({ ...values, sex: 'M' }),
+              },
+            },
           ]}
         />
       )}

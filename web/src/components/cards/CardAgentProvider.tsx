@@ -126,7 +126,10 @@ export function CardAgentProvider(props: { children: ReactNode }) {
       const kind = pinForSlot(slot);
       const state = card.pins[kind];
       if (state?.blocked) {
-        throw new CardAgentError('pin_blocked', `Le ${PIN_LABELS[kind]} de cette carte est bloqué : faites débloquer la carte.`);
+        throw new CardAgentError(
+          'pin_blocked',
+          `Le ${PIN_LABELS[kind]} de cette carte est bloqué : faites débloquer la carte.`,
+        );
       }
       let triesLeft = state?.triesLeft ?? 3;
       let previous: string | undefined;

@@ -33,19 +33,16 @@ export function usePairingDialog(params: { currentUrl: string; pair: (url: strin
     onDisclose: () => window.setTimeout(() => codeRef.current?.focus(), 50),
   });
 
-  const open = useCallback(
-    (): Promise<boolean> => {
-      settle(false);
-      setUrl(params.currentUrl);
-      setCode('');
-      setError(null);
-      return new Promise((resolve) => {
-        resolver.current = resolve;
-        window.setTimeout(() => modal.open(), 0);
-      });
-    },
-    [params.currentUrl, settle],
-  );
+  const open = useCallback((): Promise<boolean> => {
+    settle(false);
+    setUrl(params.currentUrl);
+    setCode('');
+    setError(null);
+    return new Promise((resolve) => {
+      resolver.current = resolve;
+      window.setTimeout(() => modal.open(), 0);
+    });
+  }, [params.currentUrl, settle]);
 
   const urlOk = normalizeAgentUrl(url);
   const codeOk = /^\d{6}$/.test(code.trim());
@@ -120,7 +117,9 @@ export function usePairingDialog(params: { currentUrl: string; pair: (url: strin
         <div className="fr-input-group">
           <label className="fr-label" htmlFor={`${id}-url`}>
             Adresse de l’agent de carte
-            <span className="fr-hint-text">Par défaut http://127.0.0.1:7391 ; à changer seulement sur indication du support.</span>
+            <span className="fr-hint-text">
+              Par défaut http://127.0.0.1:7391 ; à changer seulement sur indication du support.
+            </span>
           </label>
           <input
             id={`${id}-url`}

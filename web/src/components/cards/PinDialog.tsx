@@ -60,7 +60,12 @@ export function usePinDialog() {
     modal.close();
   };
 
-  return { ask, dialog: <PinDialogView request={request} value={value} setValue={setValue} onSubmit={onSubmit} inputRef={inputRef} /> };
+  return {
+    ask,
+    dialog: (
+      <PinDialogView request={request} value={value} setValue={setValue} onSubmit={onSubmit} inputRef={inputRef} />
+    ),
+  };
 }
 
 function PinDialogView(props: {

@@ -16,7 +16,12 @@ export function useReaderLabel(): string {
 
 export function ReaderModal() {
   return (
-    <readerModal.Component title="Lecteur de carte" titleAs="h2" size="large" buttons={[{ children: 'Fermer', priority: 'secondary' }]}>
+    <readerModal.Component
+      title="Lecteur de carte"
+      titleAs="h2"
+      size="large"
+      buttons={[{ children: 'Fermer', priority: 'secondary' }]}
+    >
       <ReaderPanel headingLevel="h3" title="État du lecteur" />
     </readerModal.Component>
   );

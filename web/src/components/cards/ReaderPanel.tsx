@@ -148,7 +148,11 @@ export function ReaderPanel(props: {
                 return (
                   <li key={k}>
                     {PIN_LABELS[k]} :{' '}
-                    {!p.set ? 'non défini' : p.blocked ? 'bloqué' : plural(p.triesLeft, 'tentative restante', 'tentatives restantes')}
+                    {!p.set
+                      ? 'non défini'
+                      : p.blocked
+                        ? 'bloqué'
+                        : plural(p.triesLeft, 'tentative restante', 'tentatives restantes')}
                   </li>
                 );
               })}
@@ -160,7 +164,12 @@ export function ReaderPanel(props: {
             </div>
           )}
           {virtual && (card || reader.error) && (
-            <Button priority="secondary" iconId="fr-icon-logout-box-r-line" disabled={busy} onClick={() => void run(() => agent.client!.remove(reader.name))}>
+            <Button
+              priority="secondary"
+              iconId="fr-icon-logout-box-r-line"
+              disabled={busy}
+              onClick={() => void run(() => agent.client!.remove(reader.name))}
+            >
               Retirer la carte
             </Button>
           )}
@@ -182,7 +191,12 @@ export function ReaderPanel(props: {
                     <label className="fr-label" htmlFor={`${id}-file`}>
                       Carte à insérer dans le lecteur virtuel
                     </label>
-                    <select id={`${id}-file`} className="fr-select" value={choice} onChange={(e) => setChoice(e.target.value)}>
+                    <select
+                      id={`${id}-file`}
+                      className="fr-select"
+                      value={choice}
+                      onChange={(e) => setChoice(e.target.value)}
+                    >
                       {files.map((f) => (
                         <option key={f.file} value={f.file}>
                           {cardFileLabel(f)}

@@ -19,16 +19,58 @@ export interface OperationEntry {
 }
 
 export const OPERATION_ENTRIES: OperationEntry[] = [
-  { href: '/lots', text: 'Suivi des lots de demandes', permission: 'card.read', description: 'États des lots et messages du fabricant.' },
-  { href: '/demandes', text: 'Suivi des demandes', permission: 'card.read', description: 'Demandes de carte : état, prérequis, signature.' },
-  { href: '/lots/saisie', text: 'Saisie d’un lot de demandes', permission: 'cardRequest.write', description: 'Regrouper des demandes signées en un lot, signé.' },
-  { href: '/porteurs', text: 'Suivi des porteurs', permission: 'card.read', description: 'Les porteurs et leurs cartes.' },
-  { href: '/supports', text: 'Liste des supports personnalisables', permission: 'card.read', description: 'Toutes les cartes et leur état.', cards: true },
-  { href: '/supports/a-remettre', text: 'Supports à remettre', permission: 'card.read', description: 'Cartes expédiées ou reçues : réception, renvoi du code d’activation.', cards: true },
+  {
+    href: '/lots',
+    text: 'Suivi des lots de demandes',
+    permission: 'card.read',
+    description: 'États des lots et messages du fabricant.',
+  },
+  {
+    href: '/demandes',
+    text: 'Suivi des demandes',
+    permission: 'card.read',
+    description: 'Demandes de carte : état, prérequis, signature.',
+  },
+  {
+    href: '/lots/saisie',
+    text: 'Saisie d’un lot de demandes',
+    permission: 'cardRequest.write',
+    description: 'Regrouper des demandes signées en un lot, signé.',
+  },
+  {
+    href: '/porteurs',
+    text: 'Suivi des porteurs',
+    permission: 'card.read',
+    description: 'Les porteurs et leurs cartes.',
+  },
+  {
+    href: '/supports',
+    text: 'Liste des supports personnalisables',
+    permission: 'card.read',
+    description: 'Toutes les cartes et leur état.',
+    cards: true,
+  },
+  {
+    href: '/supports/a-remettre',
+    text: 'Supports à remettre',
+    permission: 'card.read',
+    description: 'Cartes expédiées ou reçues : réception, renvoi du code d’activation.',
+    cards: true,
+  },
   ...LIFE_ENTRIES_AFTER_HANDOVER,
-  { href: '/lots/validation', text: 'Validation des lots de demandes', permission: 'batch.validate', description: 'Contrôler et valider les lots avant leur envoi au fabricant.' },
+  {
+    href: '/lots/validation',
+    text: 'Validation des lots de demandes',
+    permission: 'batch.validate',
+    description: 'Contrôler et valider les lots avant leur envoi au fabricant.',
+  },
   ...LIFE_ENTRIES_AFTER_VALIDATION,
-  { href: '/connectivite', text: 'Test de la connectivité', permission: null, description: 'Portail, agent de carte, lecteur et carte.' },
+  {
+    href: '/connectivite',
+    text: 'Test de la connectivité',
+    permission: null,
+    description: 'Portail, agent de carte, lecteur et carte.',
+  },
 ];
 
 export function operationEntries(session: Session | null): OperationEntry[] {
@@ -37,14 +79,17 @@ export function operationEntries(session: Session | null): OperationEntry[] {
 
 /** True when the path belongs to the operation universe. */
 export function isOperationPath(pathname: string): boolean {
-  return pathname === '/operation' || OPERATION_ENTRIES.some((e) => pathname === e.href || pathname.startsWith(`${e.href}/`));
+  return (
+    pathname === '/operation' || OPERATION_ENTRIES.some((e) => pathname === e.href || pathname.startsWith(`${e.href}/`))
+  );
 }
 
 function activeHref(pathname: string): string | null {
   // The longest matching entry wins (/lots/saisie before /lots).
   let best: string | null = null;
   for (const e of OPERATION_ENTRIES) {
-    if ((pathname === e.href || pathname.startsWith(`${e.href}/`)) && (!best || e.href.length > best.length)) best = e.href;
+    if ((pathname === e.href || pathname.startsWith(`${e.href}/`)) && (!best || e.href.length > best.length))
+      best = e.href;
   }
   return best;
 }
@@ -61,7 +106,12 @@ export function OperationLayout(props: { children: ReactNode }) {
     const item = { text: e.text, linkProps: { href: e.href }, isActive: active === e.href };
     if (e.cards) {
       if (cardItems.length === 0) {
-        items.push({ text: 'Suivi des supports personnalisables', items: cardItems, expandedByDefault: true, isActive: entries.some((x) => x.cards && x.href === active) });
+        items.push({
+          text: 'Suivi des supports personnalisables',
+          items: cardItems,
+          expandedByDefault: true,
+          isActive: entries.some((x) => x.cards && x.href === active),
+        });
       }
       cardItems.push(item);
     } else {

@@ -12,7 +12,17 @@ export function ImportList(props: { runs: ImportRun[] }) {
     <DataTable
       caption="Imports précédents"
       hideCaption
-      headers={['Fichier', 'Commencé le', 'Organisation', 'Format', 'Mode', 'Statut', 'Lignes', 'Rejetées', 'Désactivés']}
+      headers={[
+        'Fichier',
+        'Commencé le',
+        'Organisation',
+        'Format',
+        'Mode',
+        'Statut',
+        'Lignes',
+        'Rejetées',
+        'Désactivés',
+      ]}
       rowKeys={props.runs.map((r) => r.id)}
       rowHeader
       rows={props.runs.map((r) => [

@@ -83,7 +83,11 @@ export function ImportResult(props: { run: ImportRun; headingLevel?: 2 | 3 }) {
       {run.rejected > 0 ? (
         <>
           <p>
-            <a className="fr-link fr-link--download" href={api.importReportUrl(run.id)} download={`rejets-${run.id}.csv`}>
+            <a
+              className="fr-link fr-link--download"
+              href={api.importReportUrl(run.id)}
+              download={`rejets-${run.id}.csv`}
+            >
               Télécharger le rapport des rejets
               <span className="fr-link__detail">CSV – {plural(run.rejected, 'ligne rejetée', 'lignes rejetées')}</span>
             </a>

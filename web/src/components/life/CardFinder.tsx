@@ -54,7 +54,13 @@ export function CardFinder(props: {
         {results.loading ? (
           <p className="fr-mb-0">Chargement…</p>
         ) : results.data ? (
-          <p className="fr-mb-0">{items.length === 0 ? (q ? 'Aucune carte ne correspond à votre recherche.' : props.empty) : `${plural(items.length, 'carte', 'cartes')}.`}</p>
+          <p className="fr-mb-0">
+            {items.length === 0
+              ? q
+                ? 'Aucune carte ne correspond à votre recherche.'
+                : props.empty
+              : `${plural(items.length, 'carte', 'cartes')}.`}
+          </p>
         ) : null}
       </div>
       {items.length > 0 && (

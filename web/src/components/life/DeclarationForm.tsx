@@ -14,7 +14,8 @@ const DECLARABLE = new Set(['handed_over', 'activated', 'active', 'blocked', 'su
 
 const KIND_HINTS: Record<DeclarationKind, string> = {
   loss: 'La carte et ses certificats sont révoqués immédiatement et définitivement.',
-  theft: 'La carte et ses certificats sont révoqués immédiatement et définitivement. Munissez-vous du récépissé de votre plainte.',
+  theft:
+    'La carte et ses certificats sont révoqués immédiatement et définitivement. Munissez-vous du récépissé de votre plainte.',
   temporary_loss: 'La carte est suspendue ; si elle n’est pas retrouvée à temps, elle sera révoquée.',
 };
 
@@ -40,7 +41,10 @@ export function DeclarationForm(props: {
     const problems: string[] = [];
     if (!selected) problems.push('Choisissez la carte concernée.');
     if (!kind) problems.push('Choisissez le type de déclaration.');
-    if (kind === 'theft' && police.trim().length < 4) problems.push('Un vol se déclare avec la référence du dépôt de plainte (récépissé de la police ou de la gendarmerie).');
+    if (kind === 'theft' && police.trim().length < 4)
+      problems.push(
+        'Un vol se déclare avec la référence du dépôt de plainte (récépissé de la police ou de la gendarmerie).',
+      );
     setInvalid(problems);
     if (problems.length === 0) confirmDeclaration.open();
   };
@@ -49,7 +53,11 @@ export function DeclarationForm(props: {
     if (!selected || !kind) return;
     setError(null);
     try {
-      const r = await props.declare(selected.id, { kind, policeReportReference: kind === 'theft' ? police.trim() : null, circumstances: circumstances.trim() || null });
+      const r = await props.declare(selected.id, {
+        kind,
+        policeReportReference: kind === 'theft' ? police.trim() : null,
+        circumstances: circumstances.trim() || null,
+      });
       setDone(
         r.state === 'suspended'
           ? `La carte n° ${selected.serial} est suspendue${r.escalatesAt ? ` : elle sera révoquée le ${formatDateTime(r.escalatesAt)} si elle n’est pas retrouvée et réactivée par votre responsable carte` : ''}.`
@@ -61,11 +69,28 @@ export function DeclarationForm(props: {
     }
   };
 
-  if (cards.length === 0 && !done) return <p>Aucune de vos cartes ne peut faire l’objet d’une déclaration (aucune carte remise, active ou bloquée).</p>;
+  if (cards.length === 0 && !done)
+    return (
+      <p>Aucune de vos cartes ne peut faire l’objet d’une déclaration (aucune carte remise, active ou bloquée).</p>
+    );
   return (
     <>
-      <div role="status">{done && <Alert severity="success" as={props.titleAs ?? 'h2'} title="Déclaration enregistrée" description={done} className="fr-mb-3w" />}</div>
-      <ProblemAlert error={error} title="La déclaration n’a pas abouti" fieldLabels={{ policeReportReference: 'Référence du dépôt de plainte', kind: 'Type' }} />
+      <div role="status">
+        {done && (
+          <Alert
+            severity="success"
+            as={props.titleAs ?? 'h2'}
+            title="Déclaration enregistrée"
+            description={done}
+            className="fr-mb-3w"
+          />
+        )}
+      </div>
+      <ProblemAlert
+        error={error}
+        title="La déclaration n’a pas abouti"
+        fieldLabels={{ policeReportReference: 'Référence du dépôt de plainte', kind: 'Type' }}
+      />
       {!done && (
         <form onSubmit={submit} noValidate>
           {invalid.length > 0 && (
@@ -81,7 +106,12 @@ export function DeclarationForm(props: {
             <label className="fr-label" htmlFor="carte-declaree">
               Carte concernée
             </label>
-            <select id="carte-declaree" className="fr-select" value={selected?.id ?? ''} onChange={(e) => setCardId(e.target.value)}>
+            <select
+              id="carte-declaree"
+              className="fr-select"
+              value={selected?.id ?? ''}
+              onChange={(e) => setCardId(e.target.value)}
+            >
               {cards.map((c) => (
                 <option key={c.id} value={c.id}>
                   {c.serial} — {c.modelLabel} ({c.stateLabel})
@@ -96,7 +126,13 @@ export function DeclarationForm(props: {
             {(Object.keys(DECLARATION_LABELS) as DeclarationKind[]).map((k) => (
               <div key={k} className="fr-fieldset__element">
                 <div className="fr-radio-group">
-                  <input type="radio" id={`declaration-${k}`} name="declaration" checked={kind === k} onChange={() => setKind(k)} />
+                  <input
+                    type="radio"
+                    id={`declaration-${k}`}
+                    name="declaration"
+                    checked={kind === k}
+                    onChange={() => setKind(k)}
+                  />
                   <label className="fr-label" htmlFor={`declaration-${k}`}>
                     {DECLARATION_LABELS[k]}
                     <span className="fr-hint-text">{KIND_HINTS[k]}</span>
@@ -109,20 +145,34 @@ export function DeclarationForm(props: {
             <Input
               label="Référence du dépôt de plainte"
               hintText="Numéro du récépissé remis par la police ou la gendarmerie"
-              nativeInputProps={{ value: police, onChange: (e) => setPolice(e.target.value), maxLength: 60, required: true }}
+              nativeInputProps={{
+                value: police,
+                onChange: (e) => setPolice(e.target.value),
+                maxLength: 60,
+                required: true,
+              }}
             />
           )}
           <Input
             label="Circonstances (facultatif)"
             textArea
-            nativeTextAreaProps={{ value: circumstances, onChange: (e) => setCircumstances(e.target.value), maxLength: 500, rows: 3 }}
+            nativeTextAreaProps={{
+              value: circumstances,
+              onChange: (e) => setCircumstances(e.target.value),
+              maxLength: 500,
+              rows: 3,
+            }}
           />
           <Button type="submit" iconId="fr-icon-alert-line">
             Déclarer
           </Button>
         </form>
       )}
-      <confirmDeclaration.Dialog title="Confirmer la déclaration ?" confirmLabel="Confirmer la déclaration" onConfirm={() => void send()}>
+      <confirmDeclaration.Dialog
+        title="Confirmer la déclaration ?"
+        confirmLabel="Confirmer la déclaration"
+        onConfirm={() => void send()}
+      >
         <p>
           {selected && kind
             ? `${DECLARATION_LABELS[kind]} de la carte n° ${selected.serial}. ${KIND_HINTS[kind]}${kind !== 'temporary_loss' ? ' Cette action est irréversible.' : ''}`

@@ -7,9 +7,16 @@ export interface Answer {
   answer: string;
 }
 
-export function SecretQuestionFields(props: { value: Answer[]; onChange: (v: Answer[]) => void; faults: string[]; answerType: 'text' | 'password' }) {
-  const set = (i: number, patch: Partial<Answer>) => props.onChange(props.value.map((a, j) => (j === i ? { ...a, ...patch } : a)));
-  const faultsFor = (n: number) => props.faults.filter((f) => f.startsWith(`Question ${n} `) || f.startsWith(`Réponse ${n} `));
+export function SecretQuestionFields(props: {
+  value: Answer[];
+  onChange: (v: Answer[]) => void;
+  faults: string[];
+  answerType: 'text' | 'password';
+}) {
+  const set = (i: number, patch: Partial<Answer>) =>
+    props.onChange(props.value.map((a, j) => (j === i ? { ...a, ...patch } : a)));
+  const faultsFor = (n: number) =>
+    props.faults.filter((f) => f.startsWith(`Question ${n} `) || f.startsWith(`Réponse ${n} `));
   const general = props.faults.filter((f) => !/^(Question|Réponse) \d /.test(f));
   return (
     <>
@@ -33,7 +40,11 @@ export function SecretQuestionFields(props: { value: Answer[]; onChange: (v: Ans
               >
                 <option value="">Choisissez une question</option>
                 {SECRET_QUESTIONS.map((q) => (
-                  <option key={q.code} value={q.code} disabled={props.value.some((o, j) => j !== i && o.question === q.code)}>
+                  <option
+                    key={q.code}
+                    value={q.code}
+                    disabled={props.value.some((o, j) => j !== i && o.question === q.code)}
+                  >
                     {q.label}
                   </option>
                 ))}

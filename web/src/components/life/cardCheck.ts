@@ -8,9 +8,13 @@ export async function requireInsertedCard(agent: CardAgentValue, serial: string)
   if (!agent.client) throw new CardAgentError('unpaired', 'Appairez d’abord l’agent de carte de ce poste.');
   const status = await agent.refresh();
   const reader = status?.readers.find((r) => r.card) ?? null;
-  if (!reader?.card) throw new CardAgentError('no_card', `Aucune carte dans le lecteur : insérez la carte n° ${serial}.`);
+  if (!reader?.card)
+    throw new CardAgentError('no_card', `Aucune carte dans le lecteur : insérez la carte n° ${serial}.`);
   if (reader.card.serial !== serial) {
-    throw new CardAgentError('wrong_card', `La carte insérée (n° ${reader.card.serial}) n’est pas la carte n° ${serial} : retirez-la et insérez la bonne carte.`);
+    throw new CardAgentError(
+      'wrong_card',
+      `La carte insérée (n° ${reader.card.serial}) n’est pas la carte n° ${serial} : retirez-la et insérez la bonne carte.`,
+    );
   }
   return { client: agent.client, reader: reader.name, card: reader.card };
 }
@@ -21,6 +25,10 @@ export async function requireOtherCard(agent: CardAgentValue, notSerial: string,
   const status = await agent.refresh();
   const reader = status?.readers.find((r) => r.card) ?? null;
   if (!reader?.card) throw new CardAgentError('no_card', `Aucune carte dans le lecteur : ${what}`);
-  if (reader.card.serial === notSerial) throw new CardAgentError('wrong_card', `La carte du porteur (n° ${notSerial}) est encore dans le lecteur : ${what}`);
+  if (reader.card.serial === notSerial)
+    throw new CardAgentError(
+      'wrong_card',
+      `La carte du porteur (n° ${notSerial}) est encore dans le lecteur : ${what}`,
+    );
   return { client: agent.client, reader: reader.name, card: reader.card };
 }

@@ -96,7 +96,12 @@ function AgreementForm(props: { org: Organization; onSaved: (a: Agreement) => vo
         hintText="Format attendu : JJ/MM/AAAA"
         state={signedOnError ? 'error' : 'default'}
         stateRelatedMessage={signedOnError}
-        nativeInputProps={{ type: 'date', required: true, value: signedOn, onChange: (e) => setSignedOn(e.target.value) }}
+        nativeInputProps={{
+          type: 'date',
+          required: true,
+          value: signedOn,
+          onChange: (e) => setSignedOn(e.target.value),
+        }}
       />
       <Input
         label="Nom du maire signataire"
@@ -231,8 +236,8 @@ function NoticeForm(props: { org: Organization; onSaved: (a: Agreement) => void 
     >
       <h3 className="fr-h5">Dénoncer la convention</h3>
       <p className="fr-text--sm">
-        Chaque partie peut mettre fin à la convention avec un préavis de trois mois. Elle reste en vigueur jusqu’à la fin
-        du préavis.
+        Chaque partie peut mettre fin à la convention avec un préavis de trois mois. Elle reste en vigueur jusqu’à la
+        fin du préavis.
       </p>
       <ProblemAlert error={error} title="La dénonciation n’a pas été enregistrée" />
       <Input
@@ -251,9 +256,10 @@ function NoticeForm(props: { org: Organization; onSaved: (a: Agreement) => void 
         onConfirm={() => void give()}
       >
         <p>
-          La convention d’adhésion de <strong>{props.org.name}</strong> sera dénoncée à la date du{' '}
-          {formatDate(givenOn)} et prendra fin le <strong>{/^\d{4}-\d{2}-\d{2}$/.test(givenOn) ? formatDate(plusThreeMonths(givenOn)) : '—'}</strong>{' '}
-          (préavis de trois mois).
+          La convention d’adhésion de <strong>{props.org.name}</strong> sera dénoncée à la date du {formatDate(givenOn)}{' '}
+          et prendra fin le{' '}
+          <strong>{/^\d{4}-\d{2}-\d{2}$/.test(givenOn) ? formatDate(plusThreeMonths(givenOn)) : '—'}</strong> (préavis
+          de trois mois).
         </p>
         <p>Cette action est inscrite au journal d’audit.</p>
       </confirmNotice.Dialog>
@@ -280,7 +286,16 @@ export function AgreementSection(props: {
   return (
     <section aria-labelledby="convention-title" className="fr-mb-6w">
       <h2 id="convention-title">Convention d’adhésion</h2>
-      {saved && <Alert severity="success" small description={saved} className="fr-mb-3w" closable onClose={() => setSaved(null)} />}
+      {saved && (
+        <Alert
+          severity="success"
+          small
+          description={saved}
+          className="fr-mb-3w"
+          closable
+          onClose={() => setSaved(null)}
+        />
+      )}
       {a ? (
         <DescriptionList
           items={[

@@ -32,7 +32,8 @@ export function AllocationPlanSection(props: { organizationId: string }) {
       </div>
       <ProblemAlert error={plan.error} title="Impossible de charger le plan d’attribution" />
       {plan.loading && <Loading />}
-      {plan.data && !plan.loading &&
+      {plan.data &&
+        !plan.loading &&
         (plan.data.items.length === 0 ? (
           <p className="fr-mt-2w">Aucun agent n’est inscrit au plan d’attribution {year}.</p>
         ) : (

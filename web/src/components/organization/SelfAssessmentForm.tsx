@@ -101,7 +101,12 @@ export function SelfAssessmentForm(props: {
       </div>
       <Input
         label="Date de l’auto-évaluation"
-        nativeInputProps={{ type: 'date', required: true, value: assessedOn, onChange: (e) => setAssessedOn(e.target.value) }}
+        nativeInputProps={{
+          type: 'date',
+          required: true,
+          value: assessedOn,
+          onChange: (e) => setAssessedOn(e.target.value),
+        }}
       />
       {props.measures.map((m) => (
         <fieldset key={m.code} className="ca-measure">
@@ -148,7 +153,8 @@ export function SelfAssessmentForm(props: {
                     options={[
                       {
                         label: 'Non-conformité majeure',
-                        hintText: 'Suspend les rôles de confiance (opérateurs, autorités d’enregistrement) de l’organisation.',
+                        hintText:
+                          'Suspend les rôles de confiance (opérateurs, autorités d’enregistrement) de l’organisation.',
                         nativeInputProps: {
                           name: `major-${p.code}`,
                           checked: d.major,

@@ -12,7 +12,9 @@ function labelOf(measures: Measure[], code: string): string {
 }
 
 export function SelfAssessmentHistory(props: { assessments: SelfAssessment[]; measures: Measure[] }) {
-  const sorted = [...props.assessments].sort((a, b) => (a.assessedOn < b.assessedOn ? 1 : a.assessedOn > b.assessedOn ? -1 : 0));
+  const sorted = [...props.assessments].sort((a, b) =>
+    a.assessedOn < b.assessedOn ? 1 : a.assessedOn > b.assessedOn ? -1 : 0,
+  );
   if (sorted.length === 0) return <p>Aucune auto-évaluation n’a encore été enregistrée.</p>;
   return (
     <DataTable

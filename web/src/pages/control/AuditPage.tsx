@@ -39,7 +39,10 @@ export function AuditPage() {
   const page = Math.max(1, Number(sp.get('page')) || 1);
   const [form, setForm] = useState({ action, outcome, targetId });
   useEffect(() => setForm({ action, outcome, targetId }), [action, outcome, targetId]);
-  const log = useAsync(() => api.audit({ page, pageSize: PAGE_SIZE, action, outcome, targetId }), [page, action, outcome, targetId]);
+  const log = useAsync(
+    () => api.audit({ page, pageSize: PAGE_SIZE, action, outcome, targetId }),
+    [page, action, outcome, targetId],
+  );
   const [verification, setVerification] = useState<AuditVerification | null>(null);
   const [verifyError, setVerifyError] = useState<unknown>(null);
   const [verifying, setVerifying] = useState(false);
@@ -59,7 +62,9 @@ export function AuditPage() {
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    navigate(withQuery('/journal', { action: form.action.trim(), resultat: form.outcome, cible: form.targetId.trim() }));
+    navigate(
+      withQuery('/journal', { action: form.action.trim(), resultat: form.outcome, cible: form.targetId.trim() }),
+    );
   };
 
   const data = log.data;
@@ -110,13 +115,21 @@ export function AuditPage() {
             <Input
               label="Action"
               hintText="Code exact, par exemple auth.signIn"
-              nativeInputProps={{ name: 'action', value: form.action, onChange: (e) => setForm({ ...form, action: e.target.value }) }}
+              nativeInputProps={{
+                name: 'action',
+                value: form.action,
+                onChange: (e) => setForm({ ...form, action: e.target.value }),
+              }}
             />
           </div>
           <div className="fr-col-12 fr-col-md-3">
             <Select
               label="Résultat"
-              nativeSelectProps={{ name: 'resultat', value: form.outcome, onChange: (e) => setForm({ ...form, outcome: e.target.value }) }}
+              nativeSelectProps={{
+                name: 'resultat',
+                value: form.outcome,
+                onChange: (e) => setForm({ ...form, outcome: e.target.value }),
+              }}
             >
               <option value="">Tous</option>
               <option value="ok">Réussi</option>
@@ -126,7 +139,11 @@ export function AuditPage() {
           <div className="fr-col-12 fr-col-md-3">
             <Input
               label="Identifiant de la cible"
-              nativeInputProps={{ name: 'cible', value: form.targetId, onChange: (e) => setForm({ ...form, targetId: e.target.value }) }}
+              nativeInputProps={{
+                name: 'cible',
+                value: form.targetId,
+                onChange: (e) => setForm({ ...form, targetId: e.target.value }),
+              }}
             />
           </div>
           <div className="fr-col-12 fr-col-md-2">
@@ -172,7 +189,14 @@ export function AuditPage() {
             <span className="ca-code">{target(r)}</span>,
             summaryText(r.summary) || '—',
           ])}
-          footer={<Pager total={data.total} page={page} pageSize={PAGE_SIZE} href={(p) => hrefWith({ page: p === 1 ? null : p })} />}
+          footer={
+            <Pager
+              total={data.total}
+              page={page}
+              pageSize={PAGE_SIZE}
+              href={(p) => hrefWith({ page: p === 1 ? null : p })}
+            />
+          }
         />
       )}
     </>

@@ -13,7 +13,13 @@ import { useActionSigner } from '../../components/cards/useActionSigner.ts';
 import { CardFinder } from '../../components/life/CardFinder.tsx';
 import { requireInsertedCard, requireOtherCard } from '../../components/life/cardCheck.ts';
 import { HolderDetails } from '../../components/life/HolderDetails.tsx';
-import { pinFaults, PinPairFields, PinRules, type PinFault, type PinPair } from '../../components/life/PinPairFields.tsx';
+import {
+  pinFaults,
+  PinPairFields,
+  PinRules,
+  type PinFault,
+  type PinPair,
+} from '../../components/life/PinPairFields.tsx';
 import { createConfirm } from '../../components/ConfirmModal.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
@@ -39,7 +45,11 @@ export function ActivationListPage() {
         caption="Cartes à activer"
         empty="Aucune carte à activer : une carte apparaît ici après sa remise en main propre."
         action={(c) => (
-          <Link className="fr-btn fr-btn--sm" href={`/activation/${encodeURIComponent(c.id)}`} aria-label={`Activer la carte ${c.serial}`}>
+          <Link
+            className="fr-btn fr-btn--sm"
+            href={`/activation/${encodeURIComponent(c.id)}`}
+            aria-label={`Activer la carte ${c.serial}`}
+          >
             Activer
           </Link>
         )}
@@ -48,7 +58,16 @@ export function ActivationListPage() {
   );
 }
 
-type Phase = 'identification' | 'presentation' | 'refusal' | 'acceptation' | 'activation' | 'operator' | 'authenticate' | 'done' | 'refused';
+type Phase =
+  | 'identification'
+  | 'presentation'
+  | 'refusal'
+  | 'acceptation'
+  | 'activation'
+  | 'operator'
+  | 'authenticate'
+  | 'done'
+  | 'refused';
 
 export function ActivationPage(props: { params: Record<string, string> }) {
   const cardId = props.params.id ?? '';
@@ -57,7 +76,13 @@ export function ActivationPage(props: { params: Record<string, string> }) {
   const [phase, setPhase] = useState<Phase>('identification');
   const v = view.data;
   const stepIndex =
-    phase === 'identification' ? 0 : phase === 'presentation' || phase === 'refusal' || phase === 'refused' ? 1 : phase === 'acceptation' ? 2 : 3;
+    phase === 'identification'
+      ? 0
+      : phase === 'presentation' || phase === 'refusal' || phase === 'refused'
+        ? 1
+        : phase === 'acceptation'
+          ? 2
+          : 3;
 
   return (
     <>
@@ -75,13 +100,30 @@ export function ActivationPage(props: { params: Record<string, string> }) {
         />
       ) : v ? (
         <>
-          <Stepper currentStep={stepIndex + 1} stepCount={STEPS.length} title={STEPS[stepIndex]!} nextTitle={STEPS[stepIndex + 1]} />
+          <Stepper
+            currentStep={stepIndex + 1}
+            stepCount={STEPS.length}
+            title={STEPS[stepIndex]!}
+            nextTitle={STEPS[stepIndex + 1]}
+          />
           {phase === 'identification' && <Identification view={v} onNext={() => setPhase('presentation')} />}
           {(phase === 'presentation' || phase === 'refusal') && (
-            <Presentation view={v} refusing={phase === 'refusal'} onAccept={() => setPhase('acceptation')} onRefuse={() => setPhase('refusal')} onRefused={() => setPhase('refused')} onBack={() => setPhase('presentation')} />
+            <Presentation
+              view={v}
+              refusing={phase === 'refusal'}
+              onAccept={() => setPhase('acceptation')}
+              onRefuse={() => setPhase('refusal')}
+              onRefused={() => setPhase('refused')}
+              onBack={() => setPhase('presentation')}
+            />
           )}
           {phase === 'refused' && (
-            <Alert severity="warning" title="Certificats refusés" className="fr-mb-3w" description={`Le porteur a refusé les certificats : la carte n° ${v.card.serial} et ses certificats sont révoqués.`} />
+            <Alert
+              severity="warning"
+              title="Certificats refusés"
+              className="fr-mb-3w"
+              description={`Le porteur a refusé les certificats : la carte n° ${v.card.serial} et ses certificats sont révoqués.`}
+            />
           )}
           {phase === 'acceptation' && <Acceptation view={v} onNext={() => setPhase('activation')} />}
           {(phase === 'activation' || phase === 'operator' || phase === 'authenticate' || phase === 'done') && (
@@ -116,7 +158,10 @@ function Identification(props: { view: ActivationView; onNext: () => void }) {
   };
   return (
     <>
-      <ReaderPanel headingLevel="h2" prompt="Retirez du lecteur la carte de l’opérateur et insérez la carte à activer." />
+      <ReaderPanel
+        headingLevel="h2"
+        prompt="Retirez du lecteur la carte de l’opérateur et insérez la carte à activer."
+      />
       <HolderDetails holder={v.holder} dn={v.dn} />
       <p>Vérifiez les informations d’authentification du porteur avec sa pièce d’identité.</p>
       <ProblemAlert error={error} title="Carte à activer" />
@@ -139,14 +184,37 @@ function CertificateTable(props: { view: ActivationView }) {
     <DataTable
       caption="Certificats présents sur la carte"
       multiline
-      headers={['Libellé', 'Niveau RGS', 'Numéro de série', 'Date début validité', 'Date fin validité', 'Usages', 'Usages étendus']}
+      headers={[
+        'Libellé',
+        'Niveau RGS',
+        'Numéro de série',
+        'Date début validité',
+        'Date fin validité',
+        'Usages',
+        'Usages étendus',
+      ]}
       rowKeys={props.view.certificates.map((c) => c.serial)}
-      rows={props.view.certificates.map((c) => [c.label, c.rgsLevel, <span className="ca-code">{c.serial}</span>, formatDate(c.notBefore), formatDate(c.notAfter), c.usages, c.extendedUsages])}
+      rows={props.view.certificates.map((c) => [
+        c.label,
+        c.rgsLevel,
+        <span className="ca-code">{c.serial}</span>,
+        formatDate(c.notBefore),
+        formatDate(c.notAfter),
+        c.usages,
+        c.extendedUsages,
+      ])}
     />
   );
 }
 
-function Presentation(props: { view: ActivationView; refusing: boolean; onAccept: () => void; onRefuse: () => void; onRefused: () => void; onBack: () => void }) {
+function Presentation(props: {
+  view: ActivationView;
+  refusing: boolean;
+  onAccept: () => void;
+  onRefuse: () => void;
+  onRefused: () => void;
+  onBack: () => void;
+}) {
   const v = props.view;
   const agent = useCardAgent();
   const sign = useActionSigner();
@@ -173,7 +241,10 @@ function Presentation(props: { view: ActivationView; refusing: boolean; onAccept
     setError(null);
     try {
       await requireOtherCard(agent, v.card.serial, 'Veuillez insérer la carte de l’opérateur.');
-      const signature = await sign(cardAction('card.refuse-certificates', v.card), `Refus des certificats de la carte n° ${v.card.serial} : saisissez votre code PIN de signature.`);
+      const signature = await sign(
+        cardAction('card.refuse-certificates', v.card),
+        `Refus des certificats de la carte n° ${v.card.serial} : saisissez votre code PIN de signature.`,
+      );
       await lifeApi.refuse(v.card.id, signature);
       props.onRefused();
     } catch (err) {
@@ -193,7 +264,12 @@ function Presentation(props: { view: ActivationView; refusing: boolean; onAccept
       <ProblemAlert error={error} title="Le refus n’a pas abouti" />
       {props.refusing ? (
         <>
-          <Alert severity="warning" small className="fr-mb-2w" description="Le porteur refuse l’ensemble des certificats : la carte sera révoquée. Confirmez avec votre carte d’opérateur." />
+          <Alert
+            severity="warning"
+            small
+            className="fr-mb-2w"
+            description="Le porteur refuse l’ensemble des certificats : la carte sera révoquée. Confirmez avec votre carte d’opérateur."
+          />
           <ReaderPanel headingLevel="h3" prompt="Veuillez insérer la carte de l’opérateur." />
           <ul className="fr-btns-group fr-btns-group--inline-md">
             <li>
@@ -210,26 +286,49 @@ function Presentation(props: { view: ActivationView; refusing: boolean; onAccept
         </>
       ) : (
         <form onSubmit={submit} noValidate>
-          <fieldset className={`fr-fieldset${tried && !choice ? ' fr-fieldset--error' : ''}`} aria-labelledby="choix-certificats">
+          <fieldset
+            className={`fr-fieldset${tried && !choice ? ' fr-fieldset--error' : ''}`}
+            aria-labelledby="choix-certificats"
+          >
             <legend id="choix-certificats" className="fr-fieldset__legend">
               Acceptation des certificats par le porteur
             </legend>
             {(['accept', 'refuse'] as const).map((c) => (
               <div key={c} className="fr-fieldset__element">
                 <div className="fr-radio-group">
-                  <input type="radio" id={`certificats-${c}`} name="certificats" checked={choice === c} onChange={() => setChoice(c)} />
+                  <input
+                    type="radio"
+                    id={`certificats-${c}`}
+                    name="certificats"
+                    checked={choice === c}
+                    onChange={() => setChoice(c)}
+                  />
                   <label className="fr-label" htmlFor={`certificats-${c}`}>
-                    {c === 'accept' ? 'J’accepte l’ensemble des certificats présents sur ma carte' : 'Je refuse l’ensemble des certificats présents sur ma carte'}
-                    {c === 'refuse' && <span className="fr-hint-text">La carte ne sera pas utilisable dans les applications.</span>}
+                    {c === 'accept'
+                      ? 'J’accepte l’ensemble des certificats présents sur ma carte'
+                      : 'Je refuse l’ensemble des certificats présents sur ma carte'}
+                    {c === 'refuse' && (
+                      <span className="fr-hint-text">La carte ne sera pas utilisable dans les applications.</span>
+                    )}
                   </label>
                 </div>
               </div>
             ))}
-            {tried && !choice && <p className="fr-message fr-message--error fr-fieldset__element">Indiquez si le porteur accepte ou refuse les certificats.</p>}
+            {tried && !choice && (
+              <p className="fr-message fr-message--error fr-fieldset__element">
+                Indiquez si le porteur accepte ou refuse les certificats.
+              </p>
+            )}
           </fieldset>
           <h3 className="fr-h5">Éléments restitués au porteur</h3>
           <div className="fr-checkbox-group fr-mb-2w">
-            <input type="checkbox" id="certifie-recu" checked={received} onChange={(e) => setReceived(e.target.checked)} aria-describedby="certifie-recu-detail" />
+            <input
+              type="checkbox"
+              id="certifie-recu"
+              checked={received}
+              onChange={(e) => setReceived(e.target.checked)}
+              aria-describedby="certifie-recu-detail"
+            />
             <label className="fr-label" htmlFor="certifie-recu">
               Je certifie avoir reçu
               <span className="fr-hint-text" id="certifie-recu-detail">
@@ -239,14 +338,20 @@ function Presentation(props: { view: ActivationView; refusing: boolean; onAccept
           </div>
           <CertificateTable view={v} />
           <div className="fr-checkbox-group fr-mb-3w">
-            <input type="checkbox" id="demande-certificat" checked={requested} onChange={(e) => setRequested(e.target.checked)} />
+            <input
+              type="checkbox"
+              id="demande-certificat"
+              checked={requested}
+              onChange={(e) => setRequested(e.target.checked)}
+            />
             <label className="fr-label" htmlFor="demande-certificat">
               Le porteur demande l’émission d’un certificat en son nom
             </label>
           </div>
           {missing && (
             <p className="fr-message fr-message--error fr-mb-2w" role="alert">
-              Cochez « Je certifie avoir reçu » et « Le porteur demande l’émission d’un certificat en son nom » pour poursuivre.
+              Cochez « Je certifie avoir reçu » et « Le porteur demande l’émission d’un certificat en son nom » pour
+              poursuivre.
             </p>
           )}
           <ul className="fr-btns-group fr-btns-group--inline-md">
@@ -259,10 +364,14 @@ function Presentation(props: { view: ActivationView; refusing: boolean; onAccept
           </ul>
         </form>
       )}
-      <confirmRefusal.Dialog title="Refuser les certificats ?" confirmLabel="Refuser les certificats" onConfirm={props.onRefuse}>
+      <confirmRefusal.Dialog
+        title="Refuser les certificats ?"
+        confirmLabel="Refuser les certificats"
+        onConfirm={props.onRefuse}
+      >
         <p>
-          Le refus est définitif : la carte n° {v.card.serial} et ses certificats seront révoqués et la carte ne pourra pas être utilisée. Une nouvelle demande
-          de carte sera nécessaire.
+          Le refus est définitif : la carte n° {v.card.serial} et ses certificats seront révoqués et la carte ne pourra
+          pas être utilisée. Une nouvelle demande de carte sera nécessaire.
         </p>
       </confirmRefusal.Dialog>
     </>
@@ -287,7 +396,11 @@ function Acceptation(props: { view: ActivationView; onNext: () => void }) {
           <Button onClick={props.onNext}>Accepter</Button>
         </li>
         <li>
-          <a className="fr-btn fr-btn--secondary fr-icon-download-line fr-btn--icon-left" href={lifeApi.attestationUrl(v.card.id)} download>
+          <a
+            className="fr-btn fr-btn--secondary fr-icon-download-line fr-btn--icon-left"
+            href={lifeApi.attestationUrl(v.card.id)}
+            download
+          >
             Télécharger le document
           </a>
         </li>
@@ -332,7 +445,10 @@ function Activation(props: { view: ActivationView; phase: Phase; setPhase: (p: P
 
   const activate = (e: FormEvent) => {
     e.preventDefault();
-    const f = { auth: pinFaults(global.pin, global.confirmation, v.holder.birthDate), sign: pinFaults(own.pin, own.confirmation, v.holder.birthDate) };
+    const f = {
+      auth: pinFaults(global.pin, global.confirmation, v.holder.birthDate),
+      sign: pinFaults(own.pin, own.confirmation, v.holder.birthDate),
+    };
     setFaults(f);
     setCodeError(!codeOk && !/^\d{6}$/.test(code) ? 'Le code d’activation comporte 6 chiffres.' : null);
     if (f.auth.length + f.sign.length > 0 || (!codeOk && !/^\d{6}$/.test(code))) return;
@@ -343,9 +459,18 @@ function Activation(props: { view: ActivationView; phase: Phase; setPhase: (p: P
         setCodeOk(true);
       }
       const done = { ...pinsSet };
-      for (const [pin, value] of [['auth', global.pin], ['sign', own.pin]] as const) {
+      for (const [pin, value] of [
+        ['auth', global.pin],
+        ['sign', own.pin],
+      ] as const) {
         if (done[pin]) continue;
-        await setPinWithServer(client, reader, pin, value, async (challenge) => (await lifeApi.activationAdminResponse(v.card.id, `set-pin:${pin}`, challenge)).response);
+        await setPinWithServer(
+          client,
+          reader,
+          pin,
+          value,
+          async (challenge) => (await lifeApi.activationAdminResponse(v.card.id, `set-pin:${pin}`, challenge)).response,
+        );
         done[pin] = true;
         setPinsSet({ ...done });
       }
@@ -358,7 +483,10 @@ function Activation(props: { view: ActivationView; phase: Phase; setPhase: (p: P
     run(async () => {
       await requireOtherCard(agent, v.card.serial, 'Veuillez insérer la carte de l’opérateur.');
       const content = await lifeApi.activationContent(v.card.id);
-      const signature = await sign({ action: 'card.activate', target: v.card.id, content }, `Contre-signature de l’activation de la carte n° ${v.card.serial} : saisissez votre code PIN de signature.`);
+      const signature = await sign(
+        { action: 'card.activate', target: v.card.id, content },
+        `Contre-signature de l’activation de la carte n° ${v.card.serial} : saisissez votre code PIN de signature.`,
+      );
       await lifeApi.completeActivation(v.card.id, signature);
       props.setPhase('authenticate');
     });
@@ -367,19 +495,34 @@ function Activation(props: { view: ActivationView; phase: Phase; setPhase: (p: P
     run(async () => {
       // « Vérification PIN — PIN Global »: the operator's card checks the PIN while signing a local
       // text (nothing is sent to the server: the provider's PIN dialog is only reachable this way).
-      await agent.signWithCard('auth', `cartes-verification-pin\n${v.card.id}`, 'Authentification de l’opérateur : saisissez votre code PIN d’authentification.');
+      await agent.signWithCard(
+        'auth',
+        `cartes-verification-pin\n${v.card.id}`,
+        'Authentification de l’opérateur : saisissez votre code PIN d’authentification.',
+      );
       props.setPhase('done');
     });
 
   const masked = (p: PinPair) => (p.pin ? '****' : '');
   return (
     <>
-      <ProblemAlert error={error} title={error instanceof CardAgentError ? 'La carte a refusé l’opération' : 'L’activation n’a pas abouti'} />
+      <ProblemAlert
+        error={error}
+        title={error instanceof CardAgentError ? 'La carte a refusé l’opération' : 'L’activation n’a pas abouti'}
+      />
       <DataTable
         caption="Code d’activation du support"
         headers={['Référence', 'Numéro', 'Modèle', 'Type', 'Code d’activation']}
         rowKeys={[v.card.id]}
-        rows={[[v.card.reference, <span className="ca-code">{v.card.serial}</span>, v.card.modelLabel, v.card.type, codeOk ? '******' : 'à saisir ci-dessous']]}
+        rows={[
+          [
+            v.card.reference,
+            <span className="ca-code">{v.card.serial}</span>,
+            v.card.modelLabel,
+            v.card.type,
+            codeOk ? '******' : 'à saisir ci-dessous',
+          ],
+        ]}
       />
       {props.phase === 'activation' ? (
         <form onSubmit={activate} noValidate>
@@ -388,7 +531,9 @@ function Activation(props: { view: ActivationView; phase: Phase; setPhase: (p: P
               <label className="fr-label" htmlFor="code-activation">
                 Code d’activation
                 <span className="fr-hint-text">
-                  Les 6 chiffres du courrier sécurisé envoyé au porteur ({v.codeLocked ? 'code verrouillé : demandez un renvoi' : `${v.codeAttemptsLeft} essai(s) restant(s)`}).
+                  Les 6 chiffres du courrier sécurisé envoyé au porteur (
+                  {v.codeLocked ? 'code verrouillé : demandez un renvoi' : `${v.codeAttemptsLeft} essai(s) restant(s)`}
+                  ).
                 </span>
               </label>
               <input
@@ -409,8 +554,24 @@ function Activation(props: { view: ActivationView; phase: Phase; setPhase: (p: P
               )}
             </div>
           )}
-          <PinPairFields legend="Certificat(s) - Code PIN Global" hint="code PIN d’authentification" usage={authLabel} value={global} onChange={setGlobal} faults={faults?.auth ?? null} disabled={pinsSet.auth} />
-          <PinPairFields legend="Certificat(s) - Code PIN Propre" hint="code PIN de signature" usage={signLabel} value={own} onChange={setOwn} faults={faults?.sign ?? null} disabled={pinsSet.sign} />
+          <PinPairFields
+            legend="Certificat(s) - Code PIN Global"
+            hint="code PIN d’authentification"
+            usage={authLabel}
+            value={global}
+            onChange={setGlobal}
+            faults={faults?.auth ?? null}
+            disabled={pinsSet.auth}
+          />
+          <PinPairFields
+            legend="Certificat(s) - Code PIN Propre"
+            hint="code PIN de signature"
+            usage={signLabel}
+            value={own}
+            onChange={setOwn}
+            faults={faults?.sign ?? null}
+            disabled={pinsSet.sign}
+          />
           <PinRules />
           <ul className="fr-btns-group fr-btns-group--inline-md">
             <li>
@@ -426,16 +587,30 @@ function Activation(props: { view: ActivationView; phase: Phase; setPhase: (p: P
       ) : (
         <>
           <p>
-            Certificat(s) - Code PIN Global : {authLabel} {masked(global) || '****'} — Certificat(s) - Code PIN Propre : {signLabel} {masked(own) || '****'}
+            Certificat(s) - Code PIN Global : {authLabel} {masked(global) || '****'} — Certificat(s) - Code PIN Propre :{' '}
+            {signLabel} {masked(own) || '****'}
           </p>
           {props.phase === 'operator' && (
             <section aria-labelledby="contre-signature">
-              <Alert severity="success" small className="fr-mb-2w" description={pinsDone ? 'Les codes PIN du porteur sont enregistrés sur sa carte.' : 'Codes PIN enregistrés.'} />
+              <Alert
+                severity="success"
+                small
+                className="fr-mb-2w"
+                description={
+                  pinsDone ? 'Les codes PIN du porteur sont enregistrés sur sa carte.' : 'Codes PIN enregistrés.'
+                }
+              />
               <h2 id="contre-signature" className="fr-h4">
                 Veuillez insérer la carte de l’opérateur.
               </h2>
-              <ReaderPanel headingLevel="h3" prompt="Retirez la carte activée du lecteur et insérez la carte de l’opérateur (responsable carte)." />
-              <p>Attendez que le lecteur arrête de clignoter, puis cliquez sur OK : votre code PIN de signature confirmera l’activation.</p>
+              <ReaderPanel
+                headingLevel="h3"
+                prompt="Retirez la carte activée du lecteur et insérez la carte de l’opérateur (responsable carte)."
+              />
+              <p>
+                Attendez que le lecteur arrête de clignoter, puis cliquez sur OK : votre code PIN de signature
+                confirmera l’activation.
+              </p>
               <Button onClick={() => void countersign()} disabled={busy}>
                 OK
               </Button>
@@ -443,7 +618,12 @@ function Activation(props: { view: ActivationView; phase: Phase; setPhase: (p: P
           )}
           {props.phase === 'authenticate' && (
             <>
-              <Alert severity="success" title={ACTIVATED} className="fr-mb-2w" description="Cliquez sur OK puis saisissez votre code PIN d’authentification." />
+              <Alert
+                severity="success"
+                title={ACTIVATED}
+                className="fr-mb-2w"
+                description="Cliquez sur OK puis saisissez votre code PIN d’authentification."
+              />
               <Button onClick={() => void authenticate()} disabled={busy}>
                 OK
               </Button>
@@ -459,7 +639,10 @@ function Activation(props: { view: ActivationView; phase: Phase; setPhase: (p: P
               />
               <ul>
                 <li>Retirez la carte du responsable carte du lecteur.</li>
-                <li>Le porteur insère sa carte, se connecte au portail avec son code PIN Global et ouvre « Porteur » puis « Mes secrets ».</li>
+                <li>
+                  Le porteur insère sa carte, se connecte au portail avec son code PIN Global et ouvre « Porteur » puis
+                  « Mes secrets ».
+                </li>
               </ul>
               <Link className="fr-btn fr-btn--secondary" href="/activation">
                 Retour à l’activation de support

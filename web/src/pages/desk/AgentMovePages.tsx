@@ -67,7 +67,12 @@ function AgentMoveFrame(props: { id: string; title: string; generation: number; 
               caption={`Cartes de ${fullName(a)}`}
               headers={['Numéro', 'Modèle', 'État', 'Organisation']}
               rowKeys={cards.data.map((c) => c.id)}
-              rows={cards.data.map((c) => [<span className="ca-code">{c.serial}</span>, c.modelLabel, <StateBadge state={c.state} labels={CARD_STATE_LABELS} />, c.organizationName])}
+              rows={cards.data.map((c) => [
+                <span className="ca-code">{c.serial}</span>,
+                c.modelLabel,
+                <StateBadge state={c.state} labels={CARD_STATE_LABELS} />,
+                c.organizationName,
+              ])}
             />
           )}
           {props.children(a)}
@@ -80,8 +85,10 @@ function AgentMoveFrame(props: { id: string; title: string; generation: number; 
 function departureSummary(r: DepartureResult): string[] {
   const lines: string[] = [];
   if (r.revoked.length > 0) lines.push(`Carte(s) révoquée(s), à restituer : ${r.revoked.join(', ')}.`);
-  if (r.kept.length > 0) lines.push(`Carte(s) conservée(s) par le porteur (officier général de la 2e section) : ${r.kept.join(', ')}.`);
-  if (r.invalidated.length > 0) lines.push(`Carte(s) pas encore remise(s), invalidée(s) : ${r.invalidated.join(', ')}.`);
+  if (r.kept.length > 0)
+    lines.push(`Carte(s) conservée(s) par le porteur (officier général de la 2e section) : ${r.kept.join(', ')}.`);
+  if (r.invalidated.length > 0)
+    lines.push(`Carte(s) pas encore remise(s), invalidée(s) : ${r.invalidated.join(', ')}.`);
   if (lines.length === 0) lines.push('Aucune carte en usage : rien n’a été révoqué.');
   return lines;
 }
@@ -121,8 +128,9 @@ export function DeparturePage({ params }: { params: Record<string, string> }) {
         <section aria-labelledby="depart-acte" className="fr-mt-4w">
           <h2 id="depart-acte">Enregistrer le départ</h2>
           <p>
-            Départ à la retraite ou fin de contrat : les cartes en usage sont révoquées et doivent être restituées, sauf pour les officiers généraux de la
-            2e section qui conservent leur carte ; les cartes pas encore remises sont invalidées.
+            Départ à la retraite ou fin de contrat : les cartes en usage sont révoquées et doivent être restituées, sauf
+            pour les officiers généraux de la 2e section qui conservent leur carte ; les cartes pas encore remises sont
+            invalidées.
           </p>
           <div role="status">
             {result && (
@@ -142,7 +150,11 @@ export function DeparturePage({ params }: { params: Record<string, string> }) {
                 label="Motif du départ"
                 state={missing ? 'error' : 'default'}
                 stateRelatedMessage={missing ? 'Choisissez le motif du départ.' : undefined}
-                nativeSelectProps={{ value: reason, onChange: (e) => setReason(e.target.value as DepartureReason | ''), required: true }}
+                nativeSelectProps={{
+                  value: reason,
+                  onChange: (e) => setReason(e.target.value as DepartureReason | ''),
+                  required: true,
+                }}
               >
                 <option value="">Choisissez un motif</option>
                 {DEPARTURE_REASONS.map((r) => (
@@ -156,10 +168,15 @@ export function DeparturePage({ params }: { params: Record<string, string> }) {
               </Button>
             </>
           )}
-          <confirmDeparture.Dialog title="Confirmer le départ ?" confirmLabel="Enregistrer le départ" onConfirm={() => void perform(a)}>
+          <confirmDeparture.Dialog
+            title="Confirmer le départ ?"
+            confirmLabel="Enregistrer le départ"
+            onConfirm={() => void perform(a)}
+          >
             <p>
-              Départ de <strong>{fullName(a)}</strong> ({DEPARTURE_REASONS.find((r) => r.code === reason)?.label ?? ''}) : ses cartes en usage seront révoquées,
-              sauf pour un officier général de la 2e section. Cette action est irréversible.
+              Départ de <strong>{fullName(a)}</strong> ({DEPARTURE_REASONS.find((r) => r.code === reason)?.label ?? ''})
+              : ses cartes en usage seront révoquées, sauf pour un officier général de la 2e section. Cette action est
+              irréversible.
             </p>
           </confirmDeparture.Dialog>
         </section>
@@ -184,7 +201,10 @@ export function TransferPage({ params }: { params: Record<string, string> }) {
     setError(null);
     try {
       const content = { agentId: a.id, toOrganizationId: destination, habilitations: chosen };
-      const signature = await sign({ action: 'agent.transfer', target: a.id, content }, `Enregistrer la mutation de ${fullName(a)} : saisissez votre code PIN de signature.`);
+      const signature = await sign(
+        { action: 'agent.transfer', target: a.id, content },
+        `Enregistrer la mutation de ${fullName(a)} : saisissez votre code PIN de signature.`,
+      );
       const r = await lifeApi.transfer(a.id, { toOrganizationId: destination, habilitations: chosen, signature });
       const organization = organizations.data?.items.find((o) => o.id === destination)?.name ?? '';
       setResult({ followed: r.followed, organization });
@@ -198,15 +218,18 @@ export function TransferPage({ params }: { params: Record<string, string> }) {
     <AgentMoveFrame id={id} title="Mutation" generation={generation}>
       {(a) => {
         const chosen = habilitations ?? a.habilitations;
-        const targets = (organizations.data?.items ?? []).filter((o) => o.id !== a.organizationId && o.status === 'active');
+        const targets = (organizations.data?.items ?? []).filter(
+          (o) => o.id !== a.organizationId && o.status === 'active',
+        );
         const target = targets.find((o) => o.id === destination);
         const apps = reference.data?.clientApplications ?? [];
         return (
           <section aria-labelledby="mutation-acte" className="fr-mt-4w">
             <h2 id="mutation-acte">Enregistrer la mutation</h2>
             <p>
-              Mutation à l’intérieur du même ministère : le porteur conserve sa carte, rejoint sa nouvelle organisation avec ses nouvelles habilitations ; une
-              carte pas encore remise suit le porteur chez son nouveau responsable carte. Hors du ministère, la carte est restituée et une nouvelle est commandée.
+              Mutation à l’intérieur du même ministère : le porteur conserve sa carte, rejoint sa nouvelle organisation
+              avec ses nouvelles habilitations ; une carte pas encore remise suit le porteur chez son nouveau
+              responsable carte. Hors du ministère, la carte est restituée et une nouvelle est commandée.
             </p>
             <div role="status">
               {result && (
@@ -224,7 +247,10 @@ export function TransferPage({ params }: { params: Record<string, string> }) {
               )}
             </div>
             <ProblemAlert error={error} title="La mutation n’a pas été enregistrée" />
-            <ProblemAlert error={organizations.error ?? reference.error} title="Impossible d’afficher les organisations" />
+            <ProblemAlert
+              error={organizations.error ?? reference.error}
+              title="Impossible d’afficher les organisations"
+            />
             {!result && (
               <>
                 <Select
@@ -232,7 +258,11 @@ export function TransferPage({ params }: { params: Record<string, string> }) {
                   hint="Parmi les organisations de votre périmètre."
                   state={missing ? 'error' : 'default'}
                   stateRelatedMessage={missing ? 'Choisissez l’organisation d’arrivée.' : undefined}
-                  nativeSelectProps={{ value: destination, onChange: (e) => setDestination(e.target.value), required: true }}
+                  nativeSelectProps={{
+                    value: destination,
+                    onChange: (e) => setDestination(e.target.value),
+                    required: true,
+                  }}
                 >
                   <option value="">Choisissez une organisation</option>
                   {targets.map((o) => (
@@ -253,7 +283,11 @@ export function TransferPage({ params }: { params: Record<string, string> }) {
                           type="checkbox"
                           id={`habilitation-${c.code}`}
                           checked={chosen.includes(c.code)}
-                          onChange={(e) => setHabilitations(e.target.checked ? [...chosen, c.code] : chosen.filter((h) => h !== c.code))}
+                          onChange={(e) =>
+                            setHabilitations(
+                              e.target.checked ? [...chosen, c.code] : chosen.filter((h) => h !== c.code),
+                            )
+                          }
                         />
                         <label className="fr-label" htmlFor={`habilitation-${c.code}`}>
                           {c.label}
@@ -273,7 +307,11 @@ export function TransferPage({ params }: { params: Record<string, string> }) {
                 </Button>
               </>
             )}
-            <confirmTransfer.Dialog title="Confirmer la mutation ?" confirmLabel="Enregistrer la mutation" onConfirm={() => void perform(a, chosen)}>
+            <confirmTransfer.Dialog
+              title="Confirmer la mutation ?"
+              confirmLabel="Enregistrer la mutation"
+              onConfirm={() => void perform(a, chosen)}
+            >
               <p>
                 Mutation de <strong>{fullName(a)}</strong> vers {target?.name ?? '—'}, habilitations :{' '}
                 {chosen.length ? chosen.map((h) => apps.find((c) => c.code === h)?.label ?? h).join(', ') : 'aucune'}.

@@ -35,7 +35,12 @@ function useCardSearch(path: string) {
   return { q, state, page, form, setForm, results, submit };
 }
 
-function SearchForm(props: { label: string; form: { q: string; state: string }; setForm: (f: { q: string; state: string }) => void; submit: (e: FormEvent) => void }) {
+function SearchForm(props: {
+  label: string;
+  form: { q: string; state: string };
+  setForm: (f: { q: string; state: string }) => void;
+  submit: (e: FormEvent) => void;
+}) {
   const { form, setForm } = props;
   return (
     <form role="search" aria-label={props.label} onSubmit={props.submit} className="fr-mb-4w">
@@ -44,11 +49,23 @@ function SearchForm(props: { label: string; form: { q: string; state: string }; 
           <Input
             label="Rechercher"
             hintText="Nom du porteur ou numéro de carte"
-            nativeInputProps={{ type: 'search', name: 'q', value: form.q, onChange: (e) => setForm({ ...form, q: e.target.value }) }}
+            nativeInputProps={{
+              type: 'search',
+              name: 'q',
+              value: form.q,
+              onChange: (e) => setForm({ ...form, q: e.target.value }),
+            }}
           />
         </div>
         <div className="fr-col-12 fr-col-lg-4">
-          <Select label="État de la carte" nativeSelectProps={{ name: 'etat', value: form.state, onChange: (e) => setForm({ ...form, state: e.target.value }) }}>
+          <Select
+            label="État de la carte"
+            nativeSelectProps={{
+              name: 'etat',
+              value: form.state,
+              onChange: (e) => setForm({ ...form, state: e.target.value }),
+            }}
+          >
             <option value="">Tous les états</option>
             {Object.entries(CARD_STATE_LABELS).map(([code, text]) => (
               <option key={code} value={code}>
@@ -84,7 +101,11 @@ export function CardsPage() {
           <p className="fr-mb-0">Chargement…</p>
         ) : data ? (
           <p className="fr-mb-0">
-            {total === 0 ? (s.q || s.state ? 'Aucune carte ne correspond à votre recherche.' : 'Aucune carte dans votre périmètre.') : `${plural(total, 'carte', 'cartes')}.`}
+            {total === 0
+              ? s.q || s.state
+                ? 'Aucune carte ne correspond à votre recherche.'
+                : 'Aucune carte dans votre périmètre.'
+              : `${plural(total, 'carte', 'cartes')}.`}
           </p>
         ) : null}
       </div>
@@ -104,7 +125,14 @@ export function CardsPage() {
             <StateBadge state={c.state} labels={CARD_STATE_LABELS} />,
             formatDate(c.expiresAt),
           ])}
-          footer={<Pager total={total} page={s.page} pageSize={PAGE_SIZE} href={(p) => hrefWith({ page: p === 1 ? null : p })} />}
+          footer={
+            <Pager
+              total={total}
+              page={s.page}
+              pageSize={PAGE_SIZE}
+              href={(p) => hrefWith({ page: p === 1 ? null : p })}
+            />
+          }
         />
       )}
     </>
@@ -159,8 +187,20 @@ export function CardPage({ params }: { params: Record<string, string> }) {
             <DescriptionList
               items={[
                 ['Modèle', c.modelLabel],
-                ['Demande', c.requestId ? <Link href={`/demandes/${encodeURIComponent(c.requestId)}`}>{c.requestNumber ?? 'Voir la demande'}</Link> : null],
-                ['Lot', c.batchId ? <Link href={`/lots/${encodeURIComponent(c.batchId)}`}>{c.batchNumber ?? 'Voir le lot'}</Link> : null],
+                [
+                  'Demande',
+                  c.requestId ? (
+                    <Link href={`/demandes/${encodeURIComponent(c.requestId)}`}>
+                      {c.requestNumber ?? 'Voir la demande'}
+                    </Link>
+                  ) : null,
+                ],
+                [
+                  'Lot',
+                  c.batchId ? (
+                    <Link href={`/lots/${encodeURIComponent(c.batchId)}`}>{c.batchNumber ?? 'Voir le lot'}</Link>
+                  ) : null,
+                ],
                 ['Produite le', formatDateTime(c.producedAt)],
                 ['Expédiée le', formatDateTime(c.shippedAt)],
                 ['Réceptionnée le', formatDateTime(c.receivedAt)],
@@ -170,7 +210,14 @@ export function CardPage({ params }: { params: Record<string, string> }) {
                     ? `${c.letter.stateLabel ?? label(LETTER_STATE_LABELS, c.letter.state)}${c.letter.sentAt ? ` le ${formatDateTime(c.letter.sentAt)}` : ''}`
                     : null,
                 ],
-                ['Code d’activation', c.letter.codeUsedAt ? `utilisé le ${formatDateTime(c.letter.codeUsedAt)}` : c.letter.codeAvailable ? 'en attente d’utilisation' : 'aucun code valide'],
+                [
+                  'Code d’activation',
+                  c.letter.codeUsedAt
+                    ? `utilisé le ${formatDateTime(c.letter.codeUsedAt)}`
+                    : c.letter.codeAvailable
+                      ? 'en attente d’utilisation'
+                      : 'aucun code valide',
+                ],
                 ['Fin de validité', formatDate(c.expiresAt)],
               ]}
             />
@@ -197,7 +244,12 @@ export function CardPage({ params }: { params: Record<string, string> }) {
               multiline
               headers={['Date', 'Action', 'Par', 'Résultat']}
               rowKeys={c.history.map((h) => String(h.seq))}
-              rows={c.history.map((h) => [formatDateTime(h.at), label(CARD_ACTION_LABELS, h.action), h.actor ?? '—', label(OUTCOME_LABELS, h.outcome)])}
+              rows={c.history.map((h) => [
+                formatDateTime(h.at),
+                label(CARD_ACTION_LABELS, h.action),
+                h.actor ?? '—',
+                label(OUTCOME_LABELS, h.outcome),
+              ])}
             />
           )}
         </>
@@ -253,7 +305,13 @@ export function HoldersPage() {
         {results.loading ? (
           <p className="fr-mb-0">Chargement…</p>
         ) : data ? (
-          <p className="fr-mb-0">{data.total === 0 ? (q ? 'Aucun porteur de carte ne correspond.' : 'Aucun porteur de carte dans votre périmètre.') : `${plural(data.total, 'porteur', 'porteurs')}.`}</p>
+          <p className="fr-mb-0">
+            {data.total === 0
+              ? q
+                ? 'Aucun porteur de carte ne correspond.'
+                : 'Aucun porteur de carte dans votre périmètre.'
+              : `${plural(data.total, 'porteur', 'porteurs')}.`}
+          </p>
         ) : null}
       </div>
       {data && data.items.length > 0 && (
@@ -279,7 +337,14 @@ export function HoldersPage() {
               '—'
             ),
           ])}
-          footer={<Pager total={data.total} page={page} pageSize={PAGE_SIZE} href={(p) => hrefWith({ page: p === 1 ? null : p })} />}
+          footer={
+            <Pager
+              total={data.total}
+              page={page}
+              pageSize={PAGE_SIZE}
+              href={(p) => hrefWith({ page: p === 1 ? null : p })}
+            />
+          }
         />
       )}
     </>

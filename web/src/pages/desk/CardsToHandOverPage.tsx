@@ -106,7 +106,11 @@ export function CardsToHandOverPage() {
             const name = holderName(c);
             const canResend = operate && (c.state === 'shipped' || c.state === 'received');
             return [
-              <Link href={`/supports/${encodeURIComponent(c.id)}`} className="ca-code" title={`Détail de la carte de ${name}`}>
+              <Link
+                href={`/supports/${encodeURIComponent(c.id)}`}
+                className="ca-code"
+                title={`Détail de la carte de ${name}`}
+              >
                 {c.serial}
               </Link>,
               c.holder.lastName,
@@ -122,7 +126,20 @@ export function CardsToHandOverPage() {
                       iconId="fr-icon-inbox-line"
                       disabled={busy === c.id}
                       nativeButtonProps={{ 'aria-label': `Réceptionner la carte ${c.serial} de ${name}` }}
-                      onClick={() => void act(c, async () => cardsApi.receiveCard(c.id, await signAction(receiveCardAction(c), `Réception de la carte n° ${c.serial} : ${SIGN_PURPOSE}`)), `La carte ${c.serial} de ${name} est réceptionnée : invitez le porteur à venir la retirer sous 48 heures.`)}
+                      onClick={() =>
+                        void act(
+                          c,
+                          async () =>
+                            cardsApi.receiveCard(
+                              c.id,
+                              await signAction(
+                                receiveCardAction(c),
+                                `Réception de la carte n° ${c.serial} : ${SIGN_PURPOSE}`,
+                              ),
+                            ),
+                          `La carte ${c.serial} de ${name} est réceptionnée : invitez le porteur à venir la retirer sous 48 heures.`,
+                        )
+                      }
                     >
                       Réceptionner
                     </Button>
@@ -138,7 +155,13 @@ export function CardsToHandOverPage() {
                       Remettre
                     </Link>
                   ) : (
-                    <Button size="small" priority="secondary" iconId="fr-icon-user-line" disabled title={HANDOVER_LATER}>
+                    <Button
+                      size="small"
+                      priority="secondary"
+                      iconId="fr-icon-user-line"
+                      disabled
+                      title={HANDOVER_LATER}
+                    >
                       Remettre
                     </Button>
                   )}
@@ -153,25 +176,53 @@ export function CardsToHandOverPage() {
                         disabled={busy === c.id}
                         title="Renvoi du code d’activation par courrier"
                         nativeButtonProps={{ 'aria-label': `Renvoyer le code par courrier à ${name}` }}
-                        onClick={() => void act(c, async () => cardsApi.resendCode(c.id, 'post', await signAction(resendCodeAction(c, 'post'), `Renvoi par courrier du code d’activation de ${name} : ${SIGN_PURPOSE}`)), `Le code d’activation de ${name} sera renvoyé par courrier.`)}
+                        onClick={() =>
+                          void act(
+                            c,
+                            async () =>
+                              cardsApi.resendCode(
+                                c.id,
+                                'post',
+                                await signAction(
+                                  resendCodeAction(c, 'post'),
+                                  `Renvoi par courrier du code d’activation de ${name} : ${SIGN_PURPOSE}`,
+                                ),
+                              ),
+                            `Le code d’activation de ${name} sera renvoyé par courrier.`,
+                          )
+                        }
                       >
                         Renvoyer le code par courrier
                       </Button>
                     </li>
                     {c.holder.email && (
-                    <li>
-                      <Button
-                        size="small"
-                        priority="tertiary"
-                        iconId="fr-icon-send-plane-line"
-                        disabled={busy === c.id}
-                        title="Renvoi du code d’activation par messagerie"
-                        nativeButtonProps={{ 'aria-label': `Renvoyer le code par messagerie à ${name}` }}
-                        onClick={() => void act(c, async () => cardsApi.resendCode(c.id, 'email', await signAction(resendCodeAction(c, 'email'), `Renvoi par messagerie du code d’activation de ${name} : ${SIGN_PURPOSE}`)), `Le code d’activation de ${name} sera renvoyé par messagerie à ${c.holder.email}.`)}
-                      >
-                        Renvoyer le code par messagerie
-                      </Button>
-                    </li>
+                      <li>
+                        <Button
+                          size="small"
+                          priority="tertiary"
+                          iconId="fr-icon-send-plane-line"
+                          disabled={busy === c.id}
+                          title="Renvoi du code d’activation par messagerie"
+                          nativeButtonProps={{ 'aria-label': `Renvoyer le code par messagerie à ${name}` }}
+                          onClick={() =>
+                            void act(
+                              c,
+                              async () =>
+                                cardsApi.resendCode(
+                                  c.id,
+                                  'email',
+                                  await signAction(
+                                    resendCodeAction(c, 'email'),
+                                    `Renvoi par messagerie du code d’activation de ${name} : ${SIGN_PURPOSE}`,
+                                  ),
+                                ),
+                              `Le code d’activation de ${name} sera renvoyé par messagerie à ${c.holder.email}.`,
+                            )
+                          }
+                        >
+                          Renvoyer le code par messagerie
+                        </Button>
+                      </li>
                     )}
                   </>
                 )}

@@ -53,7 +53,11 @@ async function runChecks(): Promise<Check[]> {
   if (!status) {
     checks.push({ link: 'Agent de carte ↔ lecteur', ok: null, text: SKIPPED });
   } else if (!reader) {
-    checks.push({ link: 'Agent de carte ↔ lecteur', ok: false, text: 'L’agent de carte ne détecte aucun lecteur : branchez le lecteur puis relancez le test.' });
+    checks.push({
+      link: 'Agent de carte ↔ lecteur',
+      ok: false,
+      text: 'L’agent de carte ne détecte aucun lecteur : branchez le lecteur puis relancez le test.',
+    });
   } else {
     checks.push({
       link: 'Agent de carte ↔ lecteur',
@@ -114,12 +118,19 @@ export function ConnectivityPage() {
       <h1 ref={headingRef} tabIndex={-1}>
         Test de la connectivité
       </h1>
-      <p>Ce test vérifie chaque liaison entre ce navigateur, la plateforme, l’agent de carte de ce poste, le lecteur et la carte.</p>
+      <p>
+        Ce test vérifie chaque liaison entre ce navigateur, la plateforme, l’agent de carte de ce poste, le lecteur et
+        la carte.
+      </p>
       <div role="status" className="fr-mb-2w">
         {running ? (
           <Loading label="Test en cours…" />
         ) : checks ? (
-          <p className="fr-mb-0">{failed === 0 ? 'Toutes les liaisons fonctionnent.' : `${plural(failed, 'liaison en défaut', 'liaisons en défaut')}.`}</p>
+          <p className="fr-mb-0">
+            {failed === 0
+              ? 'Toutes les liaisons fonctionnent.'
+              : `${plural(failed, 'liaison en défaut', 'liaisons en défaut')}.`}
+          </p>
         ) : null}
       </div>
       {checks && (
@@ -148,7 +159,13 @@ export function ConnectivityPage() {
           ])}
         />
       )}
-      <Button iconId="fr-icon-refresh-line" priority="secondary" disabled={running} onClick={() => void run()} className="fr-mb-4w">
+      <Button
+        iconId="fr-icon-refresh-line"
+        priority="secondary"
+        disabled={running}
+        onClick={() => void run()}
+        className="fr-mb-4w"
+      >
         Relancer le test
       </Button>
       <ReaderPanel />

@@ -12,7 +12,16 @@ import { formatDateTime } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 import { lifeApi } from '../../lifeApi.ts';
 
-const WITH_ATTESTATION = new Set(['handed_over', 'activated', 'active', 'blocked', 'suspended', 'revoked', 'returned', 'expired']);
+const WITH_ATTESTATION = new Set([
+  'handed_over',
+  'activated',
+  'active',
+  'blocked',
+  'suspended',
+  'revoked',
+  'returned',
+  'expired',
+]);
 
 export function DocumentsPage() {
   const headingRef = usePageTitle('Téléchargement de documents');
@@ -22,7 +31,10 @@ export function DocumentsPage() {
       <h1 ref={headingRef} tabIndex={-1}>
         Téléchargement de documents
       </h1>
-      <p>Pièces du dossier d’une carte : copie de la pièce d’identité, attestation de remise, procès-verbal de destruction.</p>
+      <p>
+        Pièces du dossier d’une carte : copie de la pièce d’identité, attestation de remise, procès-verbal de
+        destruction.
+      </p>
       {card ? (
         <CaseFile card={card} onBack={() => setCard(null)} />
       ) : (
@@ -30,7 +42,13 @@ export function DocumentsPage() {
           caption="Cartes"
           empty="Aucune carte dans votre périmètre."
           action={(c) => (
-            <Button size="small" priority="secondary" iconId="fr-icon-folder-2-line" nativeButtonProps={{ 'aria-label': `Documents de la carte ${c.serial}` }} onClick={() => setCard(c)}>
+            <Button
+              size="small"
+              priority="secondary"
+              iconId="fr-icon-folder-2-line"
+              nativeButtonProps={{ 'aria-label': `Documents de la carte ${c.serial}` }}
+              onClick={() => setCard(c)}
+            >
               Documents
             </Button>
           )}
@@ -61,7 +79,12 @@ function CaseFile(props: { card: Card; onBack: () => void }) {
             d.kindLabel,
             d.fileName,
             formatDateTime(d.createdAt),
-            <a className="fr-link fr-icon-download-line fr-link--icon-left" href={lifeApi.documentUrl(c.id, d.id)} download aria-label={`Télécharger ${d.kindLabel} (${d.fileName})`}>
+            <a
+              className="fr-link fr-icon-download-line fr-link--icon-left"
+              href={lifeApi.documentUrl(c.id, d.id)}
+              download
+              aria-label={`Télécharger ${d.kindLabel} (${d.fileName})`}
+            >
               Télécharger
             </a>,
           ])}
@@ -69,7 +92,12 @@ function CaseFile(props: { card: Card; onBack: () => void }) {
       )}
       {WITH_ATTESTATION.has(c.state) && (
         <p>
-          <a className="fr-link fr-icon-download-line fr-link--icon-left" href={lifeApi.attestationUrl(c.id)} download aria-label={`Télécharger l’attestation de remise de la carte ${c.serial} (PDF)`}>
+          <a
+            className="fr-link fr-icon-download-line fr-link--icon-left"
+            href={lifeApi.attestationUrl(c.id)}
+            download
+            aria-label={`Télécharger l’attestation de remise de la carte ${c.serial} (PDF)`}
+          >
             Attestation de remise (PDF)
           </a>
         </p>

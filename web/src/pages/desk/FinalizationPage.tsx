@@ -29,9 +29,14 @@ export function FinalizationPage() {
     setError(null);
     setNotice(null);
     try {
-      const signature = await sign(cardAction('card.finalize', target), `Paraphe de l’attestation de remise de la carte n° ${target.serial} : saisissez votre code PIN de signature.`);
+      const signature = await sign(
+        cardAction('card.finalize', target),
+        `Paraphe de l’attestation de remise de la carte n° ${target.serial} : saisissez votre code PIN de signature.`,
+      );
       await lifeApi.finalize(target.id, signature);
-      setNotice(`L’attestation de remise de la carte n° ${target.serial} de ${holderName(target)} est paraphée : la carte est active.`);
+      setNotice(
+        `L’attestation de remise de la carte n° ${target.serial} de ${holderName(target)} est paraphée : la carte est active.`,
+      );
       setGeneration((g) => g + 1);
     } catch (err) {
       if (!isCancelled(err)) setError(err);
@@ -44,8 +49,8 @@ export function FinalizationPage() {
         Finalisation de l’activation
       </h1>
       <p>
-        Après l’activation, le porteur se connecte avec sa nouvelle carte et définit ses secrets ; vous paraphez ensuite l’attestation de remise pour que la
-        carte soit fonctionnelle.
+        Après l’activation, le porteur se connecte avec sa nouvelle carte et définit ses secrets ; vous paraphez ensuite
+        l’attestation de remise pour que la carte soit fonctionnelle.
       </p>
       <div role="status">{notice && <Alert severity="success" small description={notice} className="fr-mb-3w" />}</div>
       <ProblemAlert error={error} title="Le paraphe n’a pas abouti" />
@@ -68,7 +73,11 @@ export function FinalizationPage() {
           </Button>
         )}
       />
-      <confirmInitials.Dialog title="Parapher l’attestation de remise ?" confirmLabel="Parapher" onConfirm={() => void initial()}>
+      <confirmInitials.Dialog
+        title="Parapher l’attestation de remise ?"
+        confirmLabel="Parapher"
+        onConfirm={() => void initial()}
+      >
         <p>
           {target
             ? `Vous confirmez avec votre carte (code PIN de signature) la remise de la carte n° ${target.serial} à ${holderName(target)}. La carte deviendra active.`

@@ -25,7 +25,13 @@ type Step = 'check' | 'form' | 'operator' | 'done' | 'invalidated';
 
 const confirmInvalidation = createConfirm('confirmer-invalidation');
 
-const FIELD_LABELS = { identityDocumentType: 'Type de pièce d’identité', identityDocumentNumber: 'Numéro de la pièce d’identité', remarks: 'Commentaire', identityCopy: 'Copie certifiée conforme', file: 'Fichier' };
+const FIELD_LABELS = {
+  identityDocumentType: 'Type de pièce d’identité',
+  identityDocumentNumber: 'Numéro de la pièce d’identité',
+  remarks: 'Commentaire',
+  identityCopy: 'Copie certifiée conforme',
+  file: 'Fichier',
+};
 
 export function HandoverPage(props: { params: Record<string, string> }) {
   const cardId = props.params.id ?? '';
@@ -72,7 +78,9 @@ export function HandoverPage(props: { params: Record<string, string> }) {
         throw new Error('Numéro de la pièce d’identité : 5 à 20 lettres ou chiffres.');
       }
       if (!v!.identityCopy && !uploaded && !file) {
-        throw new Error('Joignez la copie de la pièce d’identité, certifiée conforme à l’original et signée par le porteur.');
+        throw new Error(
+          'Joignez la copie de la pièce d’identité, certifiée conforme à l’original et signée par le porteur.',
+        );
       }
       if (file) {
         const r = await lifeApi.uploadIdentityCopy(cardId, file);
@@ -95,7 +103,10 @@ export function HandoverPage(props: { params: Record<string, string> }) {
       await requireOtherCard(agent, v!.card.serial, 'Veuillez insérer la carte de l’opérateur.');
       if (mode === 'invalidate') {
         const reason = (invalidation ?? '').trim();
-        const signature = await signAction(cardAction('card.invalidate', v!.card, { reason }), `Invalidation de la carte n° ${v!.card.serial} : saisissez votre code PIN de signature.`);
+        const signature = await signAction(
+          cardAction('card.invalidate', v!.card, { reason }),
+          `Invalidation de la carte n° ${v!.card.serial} : saisissez votre code PIN de signature.`,
+        );
         await lifeApi.invalidate(cardId, reason, signature);
         setStep('invalidated');
         view.reload();
@@ -104,7 +115,11 @@ export function HandoverPage(props: { params: Record<string, string> }) {
       const f = { type: docType, number: docNumber, remarks: remarks.trim() || null };
       const a = handoverAction(v!.card, f);
       const { nonce } = await cardsApi.signatureNonce();
-      const signed = await agent.signWithCard('auth', canonicalAction({ ...a, nonce }), `Remise de la carte n° ${v!.card.serial} à ${v!.holder.firstNames} ${v!.holder.lastName} : saisissez votre code PIN d’authentification.`);
+      const signed = await agent.signWithCard(
+        'auth',
+        canonicalAction({ ...a, nonce }),
+        `Remise de la carte n° ${v!.card.serial} à ${v!.holder.firstNames} ${v!.holder.lastName} : saisissez votre code PIN d’authentification.`,
+      );
       await lifeApi.handOver(cardId, {
         identityDocumentType: f.type,
         identityDocumentNumber: normalizeDocumentNumber(f.number),
@@ -125,7 +140,8 @@ export function HandoverPage(props: { params: Record<string, string> }) {
       {v && (
         <>
           <p>
-            Carte n° <strong className="ca-code">{v.card.serial}</strong> — {v.card.modelLabel} — état : {v.card.stateLabel}.
+            Carte n° <strong className="ca-code">{v.card.serial}</strong> — {v.card.modelLabel} — état :{' '}
+            {v.card.stateLabel}.
           </p>
           <HolderDetails holder={v.holder} dn={v.dn} />
           <ProblemAlert error={error} title="La remise n’a pas abouti" fieldLabels={FIELD_LABELS} />
@@ -163,13 +179,21 @@ export function HandoverPage(props: { params: Record<string, string> }) {
               </ul>
             </>
           ) : v.card.state !== 'received' ? (
-            <Alert severity="info" small description={`Cette carte est « ${v.card.stateLabel} » : seule une carte reçue peut être remise.`} className="fr-mb-3w" />
+            <Alert
+              severity="info"
+              small
+              description={`Cette carte est « ${v.card.stateLabel} » : seule une carte reçue peut être remise.`}
+              className="fr-mb-3w"
+            />
           ) : step === 'check' ? (
             <section aria-labelledby="controle-carte">
               <h2 id="controle-carte" className="fr-h4">
                 Veuillez insérer le support à remettre
               </h2>
-              <ReaderPanel headingLevel="h3" prompt="Vous devez retirer votre carte du lecteur et insérer la carte à remettre" />
+              <ReaderPanel
+                headingLevel="h3"
+                prompt="Vous devez retirer votre carte du lecteur et insérer la carte à remettre"
+              />
               <p>Attendez que le lecteur arrête de clignoter, puis cliquez sur le bouton OK.</p>
               <ul className="fr-btns-group fr-btns-group--inline-md">
                 <li>
@@ -189,7 +213,9 @@ export function HandoverPage(props: { params: Record<string, string> }) {
               <h2 id="commentaire" className="fr-h4">
                 Commentaire
               </h2>
-              <p>Comparez les informations affichées avec la pièce d’identité de la personne à qui la carte est remise.</p>
+              <p>
+                Comparez les informations affichées avec la pièce d’identité de la personne à qui la carte est remise.
+              </p>
               <Select
                 label="Type de pièce d’identité"
                 nativeSelectProps={{ value: docType, onChange: (e) => setDocType(e.target.value), required: true }}
@@ -203,7 +229,12 @@ export function HandoverPage(props: { params: Record<string, string> }) {
               <Input
                 label="Numéro de la pièce d’identité"
                 hintText="Tel qu’il figure sur la pièce, par exemple 22AZ25916"
-                nativeInputProps={{ value: docNumber, onChange: (e) => setDocNumber(e.target.value), required: true, autoComplete: 'off' }}
+                nativeInputProps={{
+                  value: docNumber,
+                  onChange: (e) => setDocNumber(e.target.value),
+                  required: true,
+                  autoComplete: 'off',
+                }}
               />
               <div className="fr-upload-group fr-mb-3w">
                 <label className="fr-label" htmlFor="copie-identite">
@@ -226,7 +257,12 @@ export function HandoverPage(props: { params: Record<string, string> }) {
                 label="Informations complémentaires"
                 hintText="Nom d’état civil pour les personnes mariées, particularité lors de la remise…"
                 textArea
-                nativeTextAreaProps={{ value: remarks, onChange: (e) => setRemarks(e.target.value), maxLength: 500, rows: 3 }}
+                nativeTextAreaProps={{
+                  value: remarks,
+                  onChange: (e) => setRemarks(e.target.value),
+                  maxLength: 500,
+                  rows: 3,
+                }}
               />
               <p className="fr-text--bold">Avez-vous bien remis ce support en main propre à son porteur ?</p>
               <ul className="fr-btns-group fr-btns-group--inline-md">
@@ -243,14 +279,24 @@ export function HandoverPage(props: { params: Record<string, string> }) {
               </ul>
               <details className="fr-mt-4w">
                 <summary>Les données de la carte ne correspondent pas à la pièce d’identité</summary>
-                <p className="fr-mt-2w">La carte n’est alors pas remise : elle est invalidée (certificats révoqués) et sera détruite ; les données du porteur seront à corriger avant une nouvelle commande.</p>
+                <p className="fr-mt-2w">
+                  La carte n’est alors pas remise : elle est invalidée (certificats révoqués) et sera détruite ; les
+                  données du porteur seront à corriger avant une nouvelle commande.
+                </p>
                 <Input
                   label="Motif de l’invalidation"
                   hintText="Données erronées constatées (5 caractères au moins)"
                   state={reasonMissing ? 'error' : 'default'}
-                  stateRelatedMessage={reasonMissing ? 'Indiquez le motif de l’invalidation (5 caractères au moins).' : undefined}
+                  stateRelatedMessage={
+                    reasonMissing ? 'Indiquez le motif de l’invalidation (5 caractères au moins).' : undefined
+                  }
                   textArea
-                  nativeTextAreaProps={{ value: invalidation ?? '', onChange: (e) => setInvalidation(e.target.value), maxLength: 500, rows: 2 }}
+                  nativeTextAreaProps={{
+                    value: invalidation ?? '',
+                    onChange: (e) => setInvalidation(e.target.value),
+                    maxLength: 500,
+                    rows: 2,
+                  }}
                 />
                 <Button type="button" priority="tertiary" iconId="fr-icon-close-circle-line" onClick={askInvalidation}>
                   Invalider la carte
@@ -262,16 +308,26 @@ export function HandoverPage(props: { params: Record<string, string> }) {
               <h2 id="carte-operateur" className="fr-h4">
                 Veuillez insérer la carte de l’opérateur.
               </h2>
-              <ReaderPanel headingLevel="h3" prompt="Retirez la carte à remettre du lecteur et insérez votre carte (opérateur de remise)." />
+              <ReaderPanel
+                headingLevel="h3"
+                prompt="Retirez la carte à remettre du lecteur et insérez votre carte (opérateur de remise)."
+              />
               {mode === 'invalidate' ? (
-                <p>Invalidation de la carte : {(invalidation ?? '').trim()}. Cliquez sur OK : votre code PIN de signature (PIN Propre) vous sera demandé.</p>
+                <p>
+                  Invalidation de la carte : {(invalidation ?? '').trim()}. Cliquez sur OK : votre code PIN de signature
+                  (PIN Propre) vous sera demandé.
+                </p>
               ) : (
                 <>
                   <p>
-                    Pièce d’identité : {v.identityDocumentTypes.find((t) => t.code === docType)?.label} {normalizeDocumentNumber(docNumber)}
+                    Pièce d’identité : {v.identityDocumentTypes.find((t) => t.code === docType)?.label}{' '}
+                    {normalizeDocumentNumber(docNumber)}
                     {remarks.trim() ? ` — ${remarks.trim()}` : ''}.
                   </p>
-                  <p>Attendez que le lecteur arrête de clignoter, puis cliquez sur OK : votre code PIN d’authentification (PIN Global) vous sera demandé.</p>
+                  <p>
+                    Attendez que le lecteur arrête de clignoter, puis cliquez sur OK : votre code PIN d’authentification
+                    (PIN Global) vous sera demandé.
+                  </p>
                 </>
               )}
               <ul className="fr-btns-group fr-btns-group--inline-md">
@@ -294,13 +350,17 @@ export function HandoverPage(props: { params: Record<string, string> }) {
               </ul>
             </section>
           )}
-          <confirmInvalidation.Dialog title="Invalider la carte ?" confirmLabel="Invalider la carte" onConfirm={() => {
+          <confirmInvalidation.Dialog
+            title="Invalider la carte ?"
+            confirmLabel="Invalider la carte"
+            onConfirm={() => {
               setMode('invalidate');
               setStep('operator');
-            }}>
+            }}
+          >
             <p>
-              La carte n° {v.card.serial} ne sera pas remise : ses certificats seront révoqués et elle sera détruite. Cette action est irréversible. Votre code PIN
-              de signature vous sera demandé avec votre carte d’opérateur.
+              La carte n° {v.card.serial} ne sera pas remise : ses certificats seront révoqués et elle sera détruite.
+              Cette action est irréversible. Votre code PIN de signature vous sera demandé avec votre carte d’opérateur.
             </p>
           </confirmInvalidation.Dialog>
         </>

@@ -23,7 +23,14 @@ export function HolderHomePage() {
       <ul className="fr-grid-row fr-grid-row--gutters ca-unstyled-list">
         {HOLDER_ENTRIES.map((e) => (
           <li key={e.href} className="fr-col-12 fr-col-lg-6">
-            <Tile title={e.text} titleAs="h2" desc={e.description} linkProps={{ href: e.href }} enlargeLinkOrButton orientation="vertical" />
+            <Tile
+              title={e.text}
+              titleAs="h2"
+              desc={e.description}
+              linkProps={{ href: e.href }}
+              enlargeLinkOrButton
+              orientation="vertical"
+            />
           </li>
         ))}
       </ul>
@@ -67,7 +74,8 @@ export function MyCardsPage() {
           title="Vos secrets ne sont pas définis"
           description={
             <>
-              Sans code personnel ni questions secrètes, vous ne pourrez pas débloquer votre carte vous-même. <Link href="/porteur/secrets">Définir mes secrets</Link>
+              Sans code personnel ni questions secrètes, vous ne pourrez pas débloquer votre carte vous-même.{' '}
+              <Link href="/porteur/secrets">Définir mes secrets</Link>
             </>
           }
         />
@@ -76,7 +84,8 @@ export function MyCardsPage() {
       {cards.map((c) => (
         <section key={c.id} className="fr-mb-6w" aria-labelledby={`carte-${c.id}`}>
           <h2 id={`carte-${c.id}`} className="fr-h4">
-            Carte n° <span className="ca-code">{c.serial}</span> <StateBadge state={c.state} labels={CARD_STATE_LABELS} />
+            Carte n° <span className="ca-code">{c.serial}</span>{' '}
+            <StateBadge state={c.state} labels={CARD_STATE_LABELS} />
           </h2>
           <p>
             {c.modelLabel}
@@ -87,7 +96,13 @@ export function MyCardsPage() {
               caption={`Certificats de la carte ${c.serial}`}
               headers={['Usage', 'Numéro de série', 'État', 'Début de validité', 'Fin de validité']}
               rowKeys={c.certificates.map((x) => x.serial)}
-              rows={c.certificates.map((x) => [x.profileLabel, <span className="ca-code">{x.serial}</span>, x.statusLabel, formatDate(x.notBefore), formatDate(x.notAfter)])}
+              rows={c.certificates.map((x) => [
+                x.profileLabel,
+                <span className="ca-code">{x.serial}</span>,
+                x.statusLabel,
+                formatDate(x.notBefore),
+                formatDate(x.notAfter),
+              ])}
             />
           ) : (
             <p>Aucun certificat.</p>
@@ -98,7 +113,11 @@ export function MyCardsPage() {
               <ul>
                 {c.documents.map((d) => (
                   <li key={d.id}>
-                    <a className="fr-link fr-icon-download-line fr-link--icon-left" href={lifeApi.documentUrl(c.id, d.id)} download>
+                    <a
+                      className="fr-link fr-icon-download-line fr-link--icon-left"
+                      href={lifeApi.documentUrl(c.id, d.id)}
+                      download
+                    >
                       {d.fileName}
                     </a>{' '}
                     ({formatDateTime(d.createdAt)})
@@ -112,7 +131,10 @@ export function MyCardsPage() {
               caption={`Historique de la carte ${c.serial}`}
               headers={['Date', 'Événement']}
               rowKeys={c.history.map((h, i) => `${h.at}-${i}`)}
-              rows={c.history.map((h) => [formatDateTime(h.at), ACTION_LABELS[h.action] ?? label(AUDIT_ACTION_LABELS, h.action)])}
+              rows={c.history.map((h) => [
+                formatDateTime(h.at),
+                ACTION_LABELS[h.action] ?? label(AUDIT_ACTION_LABELS, h.action),
+              ])}
             />
           )}
         </section>
@@ -130,8 +152,9 @@ export function DeclarePage() {
         Déclarer une perte ou un vol
       </h1>
       <p>
-        Déclarez la perte ou le vol de votre carte dès que vous vous en apercevez. Si votre carte est perdue, vous pouvez aussi le faire sans carte depuis{' '}
-        <Link href="/porteur/deblocage">Débloquer ma carte</Link>, avec vos secrets.
+        Déclarez la perte ou le vol de votre carte dès que vous vous en apercevez. Si votre carte est perdue, vous
+        pouvez aussi le faire sans carte depuis <Link href="/porteur/deblocage">Débloquer ma carte</Link>, avec vos
+        secrets.
       </p>
       <ProblemAlert error={mine.error} title="Impossible d’afficher vos cartes" />
       {mine.loading && !mine.data && <p role="status">Chargement…</p>}

@@ -12,7 +12,13 @@ import { ReaderPanel } from '../../components/cards/ReaderPanel.tsx';
 import { requireInsertedCard } from '../../components/life/cardCheck.ts';
 import { DeclarationForm } from '../../components/life/DeclarationForm.tsx';
 import { HolderLayout } from '../../components/life/lifeMenu.tsx';
-import { pinFaults, PinPairFields, PinRules, type PinFault, type PinPair } from '../../components/life/PinPairFields.tsx';
+import {
+  pinFaults,
+  PinPairFields,
+  PinRules,
+  type PinFault,
+  type PinPair,
+} from '../../components/life/PinPairFields.tsx';
 import { SecretQuestionFields, type Answer } from '../../components/life/SecretQuestionFields.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { formatDateTime } from '../../format.ts';
@@ -36,7 +42,14 @@ export function HolderUnblockPage() {
       <h1 ref={headingRef} tabIndex={-1}>
         Débloquer ma carte
       </h1>
-      {access ? <Unblock access={access} reload={async () => setAccess({ ...access, cards: (await lifeApi.holderAccessCards(access.token)).items })} /> : <HolderIdentifyForm onAccess={setAccess} />}
+      {access ? (
+        <Unblock
+          access={access}
+          reload={async () => setAccess({ ...access, cards: (await lifeApi.holderAccessCards(access.token)).items })}
+        />
+      ) : (
+        <HolderIdentifyForm onAccess={setAccess} />
+      )}
     </HolderLayout>
   );
 }
@@ -59,7 +72,12 @@ export function HolderIdentifyForm(props: { onAccess: (a: Access) => void; intro
     setBusy(true);
     setError(null);
     try {
-      const r = await lifeApi.holderAccess({ organization: organization.trim(), identifier: identifier.trim(), personalCode: code, answers });
+      const r = await lifeApi.holderAccess({
+        organization: organization.trim(),
+        identifier: identifier.trim(),
+        personalCode: code,
+        answers,
+      });
       const cards = await lifeApi.holderAccessCards(r.token);
       setCode('');
       props.onAccess({ token: r.token, expiresAt: r.expiresAt, holderName: r.holderName, cards: cards.items });
@@ -73,15 +91,47 @@ export function HolderIdentifyForm(props: { onAccess: (a: Access) => void; intro
   return (
     <>
       <p>
-        {props.intro ?? <>Après trois codes PIN erronés, votre carte est bloquée. Identifiez-vous avec les deux informations de votre attestation de remise (organisation et
-        identifiant), votre code personnel et les réponses à vos trois questions secrètes (majuscules et minuscules comptent). Après trois erreurs,
-        l’accès est suspendu : votre responsable carte peut aussi débloquer votre carte ou réinitialiser vos questions.</>}
+        {props.intro ?? (
+          <>
+            Après trois codes PIN erronés, votre carte est bloquée. Identifiez-vous avec les deux informations de votre
+            attestation de remise (organisation et identifiant), votre code personnel et les réponses à vos trois
+            questions secrètes (majuscules et minuscules comptent). Après trois erreurs, l’accès est suspendu : votre
+            responsable carte peut aussi débloquer votre carte ou réinitialiser vos questions.
+          </>
+        )}
       </p>
       <ProblemAlert error={error} title="Identification impossible" />
       <form onSubmit={(e) => void submit(e)} noValidate className="fr-col-lg-8">
-        <Input label="Organisation" hintText="Code de votre organisation, par exemple 77011" nativeInputProps={{ value: organization, onChange: (e) => setOrganization(e.target.value), required: true, autoComplete: 'organization' }} />
-        <Input label="Identifiant" hintText="Tel qu’indiqué sur votre attestation de remise" nativeInputProps={{ value: identifier, onChange: (e) => setIdentifier(e.target.value), required: true, autoComplete: 'username' }} />
-        <Input label="Code personnel" nativeInputProps={{ type: 'password', value: code, onChange: (e) => setCode(e.target.value), required: true, autoComplete: 'current-password' }} />
+        <Input
+          label="Organisation"
+          hintText="Code de votre organisation, par exemple 77011"
+          nativeInputProps={{
+            value: organization,
+            onChange: (e) => setOrganization(e.target.value),
+            required: true,
+            autoComplete: 'organization',
+          }}
+        />
+        <Input
+          label="Identifiant"
+          hintText="Tel qu’indiqué sur votre attestation de remise"
+          nativeInputProps={{
+            value: identifier,
+            onChange: (e) => setIdentifier(e.target.value),
+            required: true,
+            autoComplete: 'username',
+          }}
+        />
+        <Input
+          label="Code personnel"
+          nativeInputProps={{
+            type: 'password',
+            value: code,
+            onChange: (e) => setCode(e.target.value),
+            required: true,
+            autoComplete: 'current-password',
+          }}
+        />
         <SecretQuestionFields value={answers} onChange={setAnswers} faults={[]} answerType="password" />
         <Button type="submit" disabled={busy} iconId="fr-icon-lock-unlock-line">
           {props.submitLabel ?? 'M’identifier'}
@@ -123,15 +173,28 @@ function Unblock(props: { access: Access; reload: () => Promise<void> }) {
       const reset: string[] = [];
       for (const pin of ['auth', 'sign'] as const) {
         if (!which[pin]) continue;
-        await setPinWithServer(client, reader, pin, pins[pin].pin, async (challenge) =>
-          (await lifeApi.holderUnblockResponse(a.token, { serial: card.serial, operation: `reset-pin:${pin}`, challenge })).response,
+        await setPinWithServer(
+          client,
+          reader,
+          pin,
+          pins[pin].pin,
+          async (challenge) =>
+            (
+              await lifeApi.holderUnblockResponse(a.token, {
+                serial: card.serial,
+                operation: `reset-pin:${pin}`,
+                challenge,
+              })
+            ).response,
         );
         reset.push(PIN_LABELS[pin]);
         setWhich((w) => ({ ...w, [pin]: false }));
       }
       void agent.refresh();
       setPins({ auth: EMPTY, sign: EMPTY });
-      setDone(`Votre carte n° ${card.serial} est débloquée : ${reset.join(' et ')} ${reset.length > 1 ? 'sont redéfinis' : 'est redéfini'}.`);
+      setDone(
+        `Votre carte n° ${card.serial} est débloquée : ${reset.join(' et ')} ${reset.length > 1 ? 'sont redéfinis' : 'est redéfini'}.`,
+      );
       await props.reload().catch(() => {});
     } catch (err) {
       setError(err);
@@ -142,59 +205,107 @@ function Unblock(props: { access: Access; reload: () => Promise<void> }) {
 
   return (
     <>
-      <Alert severity="info" small className="fr-mb-3w" description={`Identifié(e) : ${a.holderName}. Accès valable jusqu’à ${formatDateTime(a.expiresAt)}.`} />
-      <div role="status">{done && <Alert severity="success" as="h2" title="Carte débloquée" description={done} className="fr-mb-3w" />}</div>
+      <Alert
+        severity="info"
+        small
+        className="fr-mb-3w"
+        description={`Identifié(e) : ${a.holderName}. Accès valable jusqu’à ${formatDateTime(a.expiresAt)}.`}
+      />
+      <div role="status">
+        {done && <Alert severity="success" as="h2" title="Carte débloquée" description={done} className="fr-mb-3w" />}
+      </div>
       <ProblemAlert error={error} title="Le déblocage n’a pas abouti" />
       <h2 className="fr-h4">Choisir de nouveaux codes PIN</h2>
       {cards.length === 0 ? (
         <p>Aucune de vos cartes ne peut être débloquée (seule une carte activée, active ou bloquée peut l’être).</p>
       ) : (
         <>
-        <ReaderPanel headingLevel="h3" prompt={card ? `Insérez votre carte n° ${card.serial} dans le lecteur.` : undefined} />
-        <form onSubmit={(e) => void submit(e)} noValidate>
-          <div className="fr-select-group">
-            <label className="fr-label" htmlFor="carte-a-debloquer">
-              Carte à débloquer
-            </label>
-            <select id="carte-a-debloquer" className="fr-select" value={card?.id ?? ''} onChange={(e) => setCardId(e.target.value)}>
-              {cards.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.serial} — {c.modelLabel} ({c.stateLabel})
-                </option>
-              ))}
-            </select>
-          </div>
-          <fieldset className="fr-fieldset" aria-labelledby="codes-a-redefinir">
-            <legend id="codes-a-redefinir" className="fr-fieldset__legend">
-              Codes à redéfinir
-            </legend>
-            {(['auth', 'sign'] as const).map((k) => (
-              <div key={k} className="fr-fieldset__element">
-                <div className="fr-checkbox-group">
-                  <input type="checkbox" id={`redefinir-${k}`} checked={which[k]} onChange={(e) => setWhich({ ...which, [k]: e.target.checked })} />
-                  <label className="fr-label" htmlFor={`redefinir-${k}`}>
-                    {PIN_LABELS[k]} ({k === 'auth' ? 'code PIN d’authentification' : 'code PIN de signature'})
-                  </label>
-                </div>
-              </div>
-            ))}
-          </fieldset>
-          <Input
-            label="Date de naissance (facultative)"
-            hintText="Pour vérifier que vos nouveaux codes ne reprennent pas votre date de naissance. Sans elle, cette règle n’est pas vérifiée ici : veillez-y vous-même."
-            nativeInputProps={{ type: 'date', value: birthDate, onChange: (e) => setBirthDate(e.target.value), autoComplete: 'bday' }}
+          <ReaderPanel
+            headingLevel="h3"
+            prompt={card ? `Insérez votre carte n° ${card.serial} dans le lecteur.` : undefined}
           />
-          {which.auth && <PinPairFields legend="Nouveau PIN Global" hint="code PIN d’authentification" usage="Authentification" value={pins.auth} onChange={(p) => setPins({ ...pins, auth: p })} faults={faults?.auth ?? null} />}
-          {which.sign && <PinPairFields legend="Nouveau PIN Propre" hint="code PIN de signature" usage="Signature" value={pins.sign} onChange={(p) => setPins({ ...pins, sign: p })} faults={faults?.sign ?? null} />}
-          <PinRules />
-          <Button type="submit" disabled={busy || (!which.auth && !which.sign)} iconId="fr-icon-lock-unlock-line">
-            Débloquer ma carte
-          </Button>
-        </form>
+          <form onSubmit={(e) => void submit(e)} noValidate>
+            <div className="fr-select-group">
+              <label className="fr-label" htmlFor="carte-a-debloquer">
+                Carte à débloquer
+              </label>
+              <select
+                id="carte-a-debloquer"
+                className="fr-select"
+                value={card?.id ?? ''}
+                onChange={(e) => setCardId(e.target.value)}
+              >
+                {cards.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.serial} — {c.modelLabel} ({c.stateLabel})
+                  </option>
+                ))}
+              </select>
+            </div>
+            <fieldset className="fr-fieldset" aria-labelledby="codes-a-redefinir">
+              <legend id="codes-a-redefinir" className="fr-fieldset__legend">
+                Codes à redéfinir
+              </legend>
+              {(['auth', 'sign'] as const).map((k) => (
+                <div key={k} className="fr-fieldset__element">
+                  <div className="fr-checkbox-group">
+                    <input
+                      type="checkbox"
+                      id={`redefinir-${k}`}
+                      checked={which[k]}
+                      onChange={(e) => setWhich({ ...which, [k]: e.target.checked })}
+                    />
+                    <label className="fr-label" htmlFor={`redefinir-${k}`}>
+                      {PIN_LABELS[k]} ({k === 'auth' ? 'code PIN d’authentification' : 'code PIN de signature'})
+                    </label>
+                  </div>
+                </div>
+              ))}
+            </fieldset>
+            <Input
+              label="Date de naissance (facultative)"
+              hintText="Pour vérifier que vos nouveaux codes ne reprennent pas votre date de naissance. Sans elle, cette règle n’est pas vérifiée ici : veillez-y vous-même."
+              nativeInputProps={{
+                type: 'date',
+                value: birthDate,
+                onChange: (e) => setBirthDate(e.target.value),
+                autoComplete: 'bday',
+              }}
+            />
+            {which.auth && (
+              <PinPairFields
+                legend="Nouveau PIN Global"
+                hint="code PIN d’authentification"
+                usage="Authentification"
+                value={pins.auth}
+                onChange={(p) => setPins({ ...pins, auth: p })}
+                faults={faults?.auth ?? null}
+              />
+            )}
+            {which.sign && (
+              <PinPairFields
+                legend="Nouveau PIN Propre"
+                hint="code PIN de signature"
+                usage="Signature"
+                value={pins.sign}
+                onChange={(p) => setPins({ ...pins, sign: p })}
+                faults={faults?.sign ?? null}
+              />
+            )}
+            <PinRules />
+            <Button type="submit" disabled={busy || (!which.auth && !which.sign)} iconId="fr-icon-lock-unlock-line">
+              Débloquer ma carte
+            </Button>
+          </form>
         </>
       )}
       <h2 className="fr-h4 fr-mt-6w">Déclarer une perte ou un vol</h2>
-      <DeclarationForm titleAs="h3" cards={a.cards} declare={(id, body) => lifeApi.holderAccessDeclare(a.token, id, body)} onDone={() => void props.reload().catch(() => {})} />
+      <DeclarationForm
+        titleAs="h3"
+        cards={a.cards}
+        declare={(id, body) => lifeApi.holderAccessDeclare(a.token, id, body)}
+        onDone={() => void props.reload().catch(() => {})}
+      />
     </>
   );
 }

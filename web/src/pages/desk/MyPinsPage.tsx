@@ -9,7 +9,13 @@ import { useCardAgent } from '../../components/cards/CardAgentProvider.tsx';
 import { ReaderPanel } from '../../components/cards/ReaderPanel.tsx';
 import { requireInsertedCard } from '../../components/life/cardCheck.ts';
 import { HolderLayout } from '../../components/life/lifeMenu.tsx';
-import { pinFaults, PinPairFields, PinRules, type PinFault, type PinPair } from '../../components/life/PinPairFields.tsx';
+import {
+  pinFaults,
+  PinPairFields,
+  PinRules,
+  type PinFault,
+  type PinPair,
+} from '../../components/life/PinPairFields.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 import { cardAdmin, lifeApi } from '../../lifeApi.ts';
@@ -39,7 +45,8 @@ export function MyPinsPage() {
     if (!card) return;
     const missing = !/^\d{4}$/.test(oldPin);
     const f = pinFaults(pair.pin, pair.confirmation, mine.data?.holder?.birthDate ?? '');
-    if (!missing && f.length === 0 && pair.pin === oldPin) f.push({ code: 'mismatch', message: 'Le nouveau code PIN doit être différent de l’ancien.' });
+    if (!missing && f.length === 0 && pair.pin === oldPin)
+      f.push({ code: 'mismatch', message: 'Le nouveau code PIN doit être différent de l’ancien.' });
     setOldMissing(missing);
     setFaults(f);
     setError(null);
@@ -67,14 +74,19 @@ export function MyPinsPage() {
         Modifier mes codes PIN
       </h1>
       <p>
-        Choisissez le code à modifier, saisissez le code actuel puis deux fois le nouveau. Vos codes PIN ne sont transmis qu’à votre carte, par l’agent de carte de
-        ce poste : jamais à la plateforme. Trois codes actuels erronés bloquent la carte.
+        Choisissez le code à modifier, saisissez le code actuel puis deux fois le nouveau. Vos codes PIN ne sont
+        transmis qu’à votre carte, par l’agent de carte de ce poste : jamais à la plateforme. Trois codes actuels
+        erronés bloquent la carte.
       </p>
       <ProblemAlert error={mine.error} title="Impossible d’afficher vos cartes" />
       {mine.loading && !mine.data && <p role="status">Chargement…</p>}
-      <div role="status">{done && <Alert severity="success" as="h2" title="Code PIN modifié" description={done} className="fr-mb-3w" />}</div>
+      <div role="status">
+        {done && <Alert severity="success" as="h2" title="Code PIN modifié" description={done} className="fr-mb-3w" />}
+      </div>
       <ProblemAlert error={error} title="Le code PIN n’a pas été modifié" />
-      {mine.data && cards.length === 0 && <p>Aucune de vos cartes n’est activée : ses codes PIN ne peuvent pas être modifiés ici.</p>}
+      {mine.data && cards.length === 0 && (
+        <p>Aucune de vos cartes n’est activée : ses codes PIN ne peuvent pas être modifiés ici.</p>
+      )}
       {card && (
         <>
           <ReaderPanel prompt={`Insérez votre carte n° ${card.serial} dans le lecteur.`} />
@@ -84,7 +96,12 @@ export function MyPinsPage() {
                 <label className="fr-label" htmlFor="carte-codes">
                   Carte
                 </label>
-                <select id="carte-codes" className="fr-select" value={card.id} onChange={(e) => setCardId(e.target.value)}>
+                <select
+                  id="carte-codes"
+                  className="fr-select"
+                  value={card.id}
+                  onChange={(e) => setCardId(e.target.value)}
+                >
                   {cards.map((c) => (
                     <option key={c.id} value={c.id}>
                       {c.serial} — {c.modelLabel} ({c.stateLabel})
@@ -100,7 +117,13 @@ export function MyPinsPage() {
               {(['auth', 'sign'] as const).map((k) => (
                 <div key={k} className="fr-fieldset__element">
                   <div className="fr-radio-group">
-                    <input type="radio" id={`code-${k}`} name="code-a-modifier" checked={kind === k} onChange={() => setKind(k)} />
+                    <input
+                      type="radio"
+                      id={`code-${k}`}
+                      name="code-a-modifier"
+                      checked={kind === k}
+                      onChange={() => setKind(k)}
+                    />
                     <label className="fr-label" htmlFor={`code-${k}`}>
                       {PIN_LABELS[k]} ({PIN_HINTS[k]})
                     </label>

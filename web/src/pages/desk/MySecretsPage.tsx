@@ -51,12 +51,14 @@ export function MySecretsPage() {
         Édition des questions/réponses de sécurité
       </h1>
       <p>
-        Cette étape vous permettra de débloquer votre carte. Elle sera bloquée après trois saisies de codes erronées. Vous serez seul à connaître les saisies
-        effectuées ici.
+        Cette étape vous permettra de débloquer votre carte. Elle sera bloquée après trois saisies de codes erronées.
+        Vous serez seul à connaître les saisies effectuées ici.
       </p>
       {mine.data && (
         <p role="status">
-          {mine.data.secretsDefined ? 'Vos secrets sont déjà définis : en enregistrer de nouveaux remplace les anciens.' : 'Vous n’avez pas encore défini vos secrets.'}
+          {mine.data.secretsDefined
+            ? 'Vos secrets sont déjà définis : en enregistrer de nouveaux remplace les anciens.'
+            : 'Vous n’avez pas encore défini vos secrets.'}
         </p>
       )}
       <div role="status">
@@ -67,7 +69,9 @@ export function MySecretsPage() {
             title="Vos secrets sont enregistrés."
             className="fr-mb-3w"
             description={[
-              result.cardsActivated.length > 0 ? `Carte(s) désormais active(s) : ${result.cardsActivated.join(', ')}.` : '',
+              result.cardsActivated.length > 0
+                ? `Carte(s) désormais active(s) : ${result.cardsActivated.join(', ')}.`
+                : '',
               result.awaitingFinalization.length > 0
                 ? `Carte(s) ${result.awaitingFinalization.join(', ')} : votre responsable carte doit encore parapher l’attestation de remise.`
                 : '',
@@ -77,14 +81,20 @@ export function MySecretsPage() {
           />
         )}
       </div>
-      <ProblemAlert error={error} title="Vos secrets n’ont pas été enregistrés" fieldLabels={{ personalCode: 'Code personnel', questions: 'Questions' }} />
+      <ProblemAlert
+        error={error}
+        title="Vos secrets n’ont pas été enregistrés"
+        fieldLabels={{ personalCode: 'Code personnel', questions: 'Questions' }}
+      />
       <div className="fr-grid-row fr-grid-row--gutters">
         <form className="fr-col-12 fr-col-lg-7" onSubmit={(e) => void submit(e)} noValidate>
           <h2 className="fr-h4">Mon nouveau code personnel</h2>
           <div className={`fr-input-group${codeFaulty ? ' fr-input-group--error' : ''}`}>
             <label className="fr-label" htmlFor="code-personnel">
               Code personnel
-              <span className="fr-hint-text">8 caractères au moins, minuscules et majuscules, au moins un caractère spécial.</span>
+              <span className="fr-hint-text">
+                8 caractères au moins, minuscules et majuscules, au moins un caractère spécial.
+              </span>
             </label>
             <input
               id="code-personnel"
@@ -107,7 +117,12 @@ export function MySecretsPage() {
             )}
           </div>
           <h2 className="fr-h4">Mes nouvelles questions/réponses de sécurité</h2>
-          <SecretQuestionFields value={answers} onChange={setAnswers} faults={faults?.answers ?? []} answerType="text" />
+          <SecretQuestionFields
+            value={answers}
+            onChange={setAnswers}
+            faults={faults?.answers ?? []}
+            answerType="text"
+          />
           <Button type="submit" disabled={busy}>
             Sauvegarder
           </Button>
@@ -118,15 +133,16 @@ export function MySecretsPage() {
               Conseils
             </h2>
             <p className="fr-callout__text fr-text--sm">
-              Le <strong>Code personnel</strong> doit comporter au minimum 8 caractères (minuscules et majuscules) et au moins un caractère spécial (point
-              d’exclamation, d’interrogation, slash…).
+              Le <strong>Code personnel</strong> doit comporter au minimum 8 caractères (minuscules et majuscules) et au
+              moins un caractère spécial (point d’exclamation, d’interrogation, slash…).
             </p>
             <p className="fr-callout__text fr-text--sm">
-              Pour les réponses aux questions, ne pas mettre d’accents, saisir tout en minuscules ou majuscules (et se limiter à un seul mot, exemple Adec+202).
+              Pour les réponses aux questions, ne pas mettre d’accents, saisir tout en minuscules ou majuscules (et se
+              limiter à un seul mot, exemple Adec+202).
             </p>
             <p className="fr-callout__text fr-text--sm">
-              Vous devrez <strong>vous souvenir de l’orthographe exacte utilisée lors de la définition</strong> (y compris l’utilisation ou non de majuscules, de
-              simples ou doubles espaces si une phrase est saisie).
+              Vous devrez <strong>vous souvenir de l’orthographe exacte utilisée lors de la définition</strong> (y
+              compris l’utilisation ou non de majuscules, de simples ou doubles espaces si une phrase est saisie).
             </p>
           </div>
         </aside>

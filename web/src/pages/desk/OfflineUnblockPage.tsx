@@ -12,7 +12,13 @@ import { ReaderPanel } from '../../components/cards/ReaderPanel.tsx';
 import { useActionSigner } from '../../components/cards/useActionSigner.ts';
 import { CardFinder } from '../../components/life/CardFinder.tsx';
 import { requireInsertedCard, requireOtherCard } from '../../components/life/cardCheck.ts';
-import { pinFaults, PinPairFields, PinRules, type PinFault, type PinPair } from '../../components/life/PinPairFields.tsx';
+import {
+  pinFaults,
+  PinPairFields,
+  PinRules,
+  type PinFault,
+  type PinPair,
+} from '../../components/life/PinPairFields.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 import { cardAction, lifeApi, setPinWithServer } from '../../lifeApi.ts';
@@ -32,14 +38,22 @@ export function OfflineUnblockPage() {
         <Unblock card={card} onBack={() => setCard(null)} />
       ) : (
         <>
-          <p>Le porteur, présent avec sa carte bloquée, choisit de nouveaux codes PIN ; vous autorisez leur écriture avec votre carte.</p>
+          <p>
+            Le porteur, présent avec sa carte bloquée, choisit de nouveaux codes PIN ; vous autorisez leur écriture avec
+            votre carte.
+          </p>
           <CardFinder
             caption="Cartes à débloquer"
             defaultState="blocked"
             empty="Aucune carte bloquée. Pour une carte dont un code PIN est bloqué, recherchez-la par son numéro ou le nom du porteur."
             action={(c) =>
               UNBLOCKABLE.has(c.state) ? (
-                <Button size="small" iconId="fr-icon-lock-unlock-line" nativeButtonProps={{ 'aria-label': `Débloquer la carte ${c.serial}` }} onClick={() => setCard(c)}>
+                <Button
+                  size="small"
+                  iconId="fr-icon-lock-unlock-line"
+                  nativeButtonProps={{ 'aria-label': `Débloquer la carte ${c.serial}` }}
+                  onClick={() => setCard(c)}
+                >
                   Débloquer
                 </Button>
               ) : (
@@ -70,7 +84,10 @@ function Unblock(props: { card: Card; onBack: () => void }) {
   const authorise = async (e: FormEvent) => {
     e.preventDefault();
     const birth = view.data?.holder.birthDate ?? '';
-    const f = { auth: which.auth ? pinFaults(pins.auth.pin, pins.auth.confirmation, birth) : [], sign: which.sign ? pinFaults(pins.sign.pin, pins.sign.confirmation, birth) : [] };
+    const f = {
+      auth: which.auth ? pinFaults(pins.auth.pin, pins.auth.confirmation, birth) : [],
+      sign: which.sign ? pinFaults(pins.sign.pin, pins.sign.confirmation, birth) : [],
+    };
     setFaults(f);
     setError(null);
     if (f.auth.length + f.sign.length > 0 || chosen.length === 0) return;
@@ -79,7 +96,10 @@ function Unblock(props: { card: Card; onBack: () => void }) {
       await requireOtherCard(agent, c.serial, 'insérez d’abord votre carte d’opérateur pour autoriser le déblocage.');
       const s: Partial<Record<PinKind, ActionSignaturePayload>> = {};
       for (const k of chosen) {
-        s[k] = await sign(cardAction('card.unblock', c, { operation: `reset-pin:${k}` }), `Déblocage du ${PIN_LABELS[k]} de la carte n° ${c.serial} : saisissez votre code PIN de signature.`);
+        s[k] = await sign(
+          cardAction('card.unblock', c, { operation: `reset-pin:${k}` }),
+          `Déblocage du ${PIN_LABELS[k]} de la carte n° ${c.serial} : saisissez votre code PIN de signature.`,
+        );
       }
       setSignatures(s);
     } catch (err) {
@@ -97,11 +117,19 @@ function Unblock(props: { card: Card; onBack: () => void }) {
       for (const k of chosen) {
         const signature = signatures?.[k];
         if (!signature) continue;
-        await setPinWithServer(client, reader, k, pins[k].pin, async (challenge) => (await lifeApi.unblockResponse(c.id, `reset-pin:${k}`, challenge, signature)).response);
+        await setPinWithServer(
+          client,
+          reader,
+          k,
+          pins[k].pin,
+          async (challenge) => (await lifeApi.unblockResponse(c.id, `reset-pin:${k}`, challenge, signature)).response,
+        );
         setSignatures((s) => ({ ...s, [k]: undefined }));
       }
       void agent.refresh();
-      setDone(`La carte n° ${c.serial} de ${holderName(c)} est débloquée : ${chosen.map((k) => PIN_LABELS[k]).join(' et ')} redéfini(s).`);
+      setDone(
+        `La carte n° ${c.serial} de ${holderName(c)} est débloquée : ${chosen.map((k) => PIN_LABELS[k]).join(' et ')} redéfini(s).`,
+      );
     } catch (err) {
       setError(err);
     } finally {
@@ -119,53 +147,85 @@ function Unblock(props: { card: Card; onBack: () => void }) {
       {done ? (
         <>
           <Alert severity="success" as="h2" title="Carte débloquée" description={done} className="fr-mb-3w" />
-          <ReaderPanel headingLevel="h2" prompt="Rendez sa carte au porteur et insérez de nouveau votre carte d’opérateur." />
+          <ReaderPanel
+            headingLevel="h2"
+            prompt="Rendez sa carte au porteur et insérez de nouveau votre carte d’opérateur."
+          />
           <Button priority="secondary" onClick={props.onBack}>
             Débloquer une autre carte
           </Button>
         </>
       ) : !signatures ? (
         <>
-        <ReaderPanel headingLevel="h2" prompt="Votre carte d’opérateur doit être dans le lecteur : elle autorise le déblocage." />
-        <form onSubmit={(e) => void authorise(e)} noValidate>
-          <fieldset className="fr-fieldset" aria-labelledby="codes-a-redefinir">
-            <legend id="codes-a-redefinir" className="fr-fieldset__legend">
-              Codes à redéfinir
-            </legend>
-            {(['auth', 'sign'] as const).map((k) => (
-              <div key={k} className="fr-fieldset__element">
-                <div className="fr-checkbox-group">
-                  <input type="checkbox" id={`redefinir-${k}`} checked={which[k]} onChange={(e) => setWhich({ ...which, [k]: e.target.checked })} />
-                  <label className="fr-label" htmlFor={`redefinir-${k}`}>
-                    {PIN_LABELS[k]}
-                  </label>
+          <ReaderPanel
+            headingLevel="h2"
+            prompt="Votre carte d’opérateur doit être dans le lecteur : elle autorise le déblocage."
+          />
+          <form onSubmit={(e) => void authorise(e)} noValidate>
+            <fieldset className="fr-fieldset" aria-labelledby="codes-a-redefinir">
+              <legend id="codes-a-redefinir" className="fr-fieldset__legend">
+                Codes à redéfinir
+              </legend>
+              {(['auth', 'sign'] as const).map((k) => (
+                <div key={k} className="fr-fieldset__element">
+                  <div className="fr-checkbox-group">
+                    <input
+                      type="checkbox"
+                      id={`redefinir-${k}`}
+                      checked={which[k]}
+                      onChange={(e) => setWhich({ ...which, [k]: e.target.checked })}
+                    />
+                    <label className="fr-label" htmlFor={`redefinir-${k}`}>
+                      {PIN_LABELS[k]}
+                    </label>
+                  </div>
                 </div>
-              </div>
-            ))}
-          </fieldset>
-          {which.auth && <PinPairFields legend="Nouveau PIN Global" hint="code PIN d’authentification, saisi par le porteur" usage="Authentification" value={pins.auth} onChange={(p) => setPins({ ...pins, auth: p })} faults={faults?.auth ?? null} />}
-          {which.sign && <PinPairFields legend="Nouveau PIN Propre" hint="code PIN de signature, saisi par le porteur" usage="Signature" value={pins.sign} onChange={(p) => setPins({ ...pins, sign: p })} faults={faults?.sign ?? null} />}
-          <PinRules />
-          <ul className="fr-btns-group fr-btns-group--inline-md">
-            <li>
-              <Button type="submit" disabled={busy || chosen.length === 0}>
-                Autoriser avec ma carte
-              </Button>
-            </li>
-            <li>
-              <Button type="button" priority="secondary" onClick={props.onBack}>
-                Annuler
-              </Button>
-            </li>
-          </ul>
-        </form>
+              ))}
+            </fieldset>
+            {which.auth && (
+              <PinPairFields
+                legend="Nouveau PIN Global"
+                hint="code PIN d’authentification, saisi par le porteur"
+                usage="Authentification"
+                value={pins.auth}
+                onChange={(p) => setPins({ ...pins, auth: p })}
+                faults={faults?.auth ?? null}
+              />
+            )}
+            {which.sign && (
+              <PinPairFields
+                legend="Nouveau PIN Propre"
+                hint="code PIN de signature, saisi par le porteur"
+                usage="Signature"
+                value={pins.sign}
+                onChange={(p) => setPins({ ...pins, sign: p })}
+                faults={faults?.sign ?? null}
+              />
+            )}
+            <PinRules />
+            <ul className="fr-btns-group fr-btns-group--inline-md">
+              <li>
+                <Button type="submit" disabled={busy || chosen.length === 0}>
+                  Autoriser avec ma carte
+                </Button>
+              </li>
+              <li>
+                <Button type="button" priority="secondary" onClick={props.onBack}>
+                  Annuler
+                </Button>
+              </li>
+            </ul>
+          </form>
         </>
       ) : (
         <section aria-labelledby="carte-a-debloquer">
           <h2 id="carte-a-debloquer" className="fr-h4">
             Veuillez insérer la carte à débloquer
           </h2>
-          <ReaderPanel headingLevel="h3" prompt={`Retirez votre carte du lecteur et insérez la carte n° ${c.serial}.`} />
+          <ReaderPanel
+            headingLevel="h3"
+            prompt={`Retirez votre carte du lecteur et insérez la carte n° ${c.serial}.`}
+          />
           <Button onClick={() => void write()} disabled={busy}>
             OK
           </Button>

@@ -43,7 +43,12 @@ export function RenewalPage() {
           caption="Cartes actives"
           empty="Aucune carte active dans votre périmètre."
           action={(c) => (
-            <Button size="small" priority="secondary" nativeButtonProps={{ 'aria-label': `Certificats renouvelables de la carte ${c.serial}` }} onClick={() => setCard(c)}>
+            <Button
+              size="small"
+              priority="secondary"
+              nativeButtonProps={{ 'aria-label': `Certificats renouvelables de la carte ${c.serial}` }}
+              onClick={() => setCard(c)}
+            >
               Voir les certificats
             </Button>
           )}
@@ -72,7 +77,9 @@ function Renewal(props: { card: Card; onBack: () => void }) {
   const swap = async (message: string, check: () => Promise<unknown>) => {
     for (;;) {
       setStep(message);
-      await new Promise<void>((resolve) => { okRef.current = resolve; });
+      await new Promise<void>((resolve) => {
+        okRef.current = resolve;
+      });
       try {
         await check();
         setStep(null);
@@ -92,12 +99,36 @@ function Renewal(props: { card: Card; onBack: () => void }) {
       const { challenge } = await cardAdmin.challenge(holder.client, holder.reader);
       const gen = await lifeApi.renewalAdminResponse(c.id, `replace-key:${profile}`, challenge);
       const key = await cardAdmin.generateKey(holder.client, holder.reader, profile, gen.response);
-      const digest = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', Uint8Array.from(atob(key.spki), (ch) => ch.charCodeAt(0)))))
-        .map((b) => b.toString(16).padStart(2, '0')).join('');
-      await swap('Veuillez insérer la carte de l’opérateur.', () => requireOtherCard(agent, c.serial, 'insérez votre carte d’opérateur.'));
-      const signature = await signAction({ action: 'certificate.renew', target: c.id, content: { cardId: c.id, serial: c.serial, profile, spkiSha256: digest, replaces } }, 'Renouvellement du certificat : saisissez votre code PIN de signature.');
-      const issued = await lifeApi.renewalIssue(c.id, { profile, spki: key.spki, attestation: key.attestation, signature });
-      await swap(`Veuillez insérer à nouveau la carte n° ${c.serial} du porteur.`, () => requireInsertedCard(agent, c.serial));
+      const digest = Array.from(
+        new Uint8Array(
+          await crypto.subtle.digest(
+            'SHA-256',
+            Uint8Array.from(atob(key.spki), (ch) => ch.charCodeAt(0)),
+          ),
+        ),
+      )
+        .map((b) => b.toString(16).padStart(2, '0'))
+        .join('');
+      await swap('Veuillez insérer la carte de l’opérateur.', () =>
+        requireOtherCard(agent, c.serial, 'insérez votre carte d’opérateur.'),
+      );
+      const signature = await signAction(
+        {
+          action: 'certificate.renew',
+          target: c.id,
+          content: { cardId: c.id, serial: c.serial, profile, spkiSha256: digest, replaces },
+        },
+        'Renouvellement du certificat : saisissez votre code PIN de signature.',
+      );
+      const issued = await lifeApi.renewalIssue(c.id, {
+        profile,
+        spki: key.spki,
+        attestation: key.attestation,
+        signature,
+      });
+      await swap(`Veuillez insérer à nouveau la carte n° ${c.serial} du porteur.`, () =>
+        requireInsertedCard(agent, c.serial),
+      );
       const back = await requireInsertedCard(agent, c.serial);
       const { challenge: ch2 } = await cardAdmin.challenge(back.client, back.reader);
       const put = await lifeApi.renewalAdminResponse(c.id, 'personalize', ch2);
@@ -119,8 +150,17 @@ function Renewal(props: { card: Card; onBack: () => void }) {
     try {
       await requireInsertedCard(agent, c.serial);
       const ch = await lifeApi.presenceChallenge(c.id);
-      const signed = await agent.signWithCard('auth', ch.text, `Présence du porteur ${holderName(c)} : le porteur saisit son code PIN Global.`);
-      const r = await lifeApi.presence(c.id, { challengeId: ch.challengeId, challenge: ch.challenge, signature: signed.signature, certificate: signed.certificate });
+      const signed = await agent.signWithCard(
+        'auth',
+        ch.text,
+        `Présence du porteur ${holderName(c)} : le porteur saisit son code PIN Global.`,
+      );
+      const r = await lifeApi.presence(c.id, {
+        challengeId: ch.challengeId,
+        challenge: ch.challenge,
+        signature: signed.signature,
+        certificate: signed.certificate,
+      });
       setWindowUntil(r.windowUntil);
     } catch (err) {
       if (!isCancelled(err)) setError(err);
@@ -152,11 +192,22 @@ function Renewal(props: { card: Card; onBack: () => void }) {
               formatDate(x.notAfter),
               x.renewable ? (
                 windowUntil ? (
-                  <Button size="small" disabled={busy} onClick={() => void renew(x.profile, x.serial)} nativeButtonProps={{ 'aria-label': `Renouveler le certificat ${PROFILE_LABELS[x.profile] ?? x.profile}` }}>
+                  <Button
+                    size="small"
+                    disabled={busy}
+                    onClick={() => void renew(x.profile, x.serial)}
+                    nativeButtonProps={{
+                      'aria-label': `Renouveler le certificat ${PROFILE_LABELS[x.profile] ?? x.profile}`,
+                    }}
+                  >
                     Renouveler
                   </Button>
-                ) : 'Oui'
-              ) : `Non — ${x.reason ?? ''}`,
+                ) : (
+                  'Oui'
+                )
+              ) : (
+                `Non — ${x.reason ?? ''}`
+              ),
             ])}
           />
           {v.certificates.length === 0 && <p>Aucun certificat à renouveler sur cette carte.</p>}
@@ -167,7 +218,12 @@ function Renewal(props: { card: Card; onBack: () => void }) {
               </h2>
               <ReaderPanel headingLevel="h3" prompt={`Insérez la carte n° ${c.serial} du porteur.`} />
               {windowUntil ? (
-                <Alert severity="success" small className="fr-mb-2w" description={`Présence du porteur prouvée : renouvellement possible jusqu’à ${formatDateTime(windowUntil)}.`} />
+                <Alert
+                  severity="success"
+                  small
+                  className="fr-mb-2w"
+                  description={`Présence du porteur prouvée : renouvellement possible jusqu’à ${formatDateTime(windowUntil)}.`}
+                />
               ) : (
                 <>
                   <Button onClick={() => void presence()} disabled={busy}>
@@ -179,7 +235,11 @@ function Renewal(props: { card: Card; onBack: () => void }) {
                       <HolderIdentifyForm
                         intro="Le porteur saisit lui-même son organisation, son identifiant, son code personnel et les réponses à ses trois questions secrètes."
                         submitLabel="Prouver la présence par les secrets"
-                        onAccess={(a) => void lifeApi.presenceBySecrets(c.id, a.token).then((r) => setWindowUntil(r.windowUntil), setError)}
+                        onAccess={(a) =>
+                          void lifeApi
+                            .presenceBySecrets(c.id, a.token)
+                            .then((r) => setWindowUntil(r.windowUntil), setError)
+                        }
                       />
                     </div>
                   ) : (
@@ -193,12 +253,31 @@ function Renewal(props: { card: Card; onBack: () => void }) {
           )}
           {step && (
             <section aria-labelledby="renouvellement-carte" className="fr-mb-3w">
-              <h2 id="renouvellement-carte" className="fr-h4">{step}</h2>
-              <p>Changez de carte dans le lecteur ci-dessus ; attendez que le lecteur arrête de clignoter, puis cliquez sur OK.</p>
-              <Button onClick={() => { setError(null); okRef.current?.(); }}>OK</Button>
+              <h2 id="renouvellement-carte" className="fr-h4">
+                {step}
+              </h2>
+              <p>
+                Changez de carte dans le lecteur ci-dessus ; attendez que le lecteur arrête de clignoter, puis cliquez
+                sur OK.
+              </p>
+              <Button
+                onClick={() => {
+                  setError(null);
+                  okRef.current?.();
+                }}
+              >
+                OK
+              </Button>
             </section>
           )}
-          {renewed.length > 0 && <Alert severity="success" small className="fr-mb-3w" description={`Certificat(s) renouvelé(s) et enregistré(s) sur la carte : ${renewed.join(', ')}.`} />}
+          {renewed.length > 0 && (
+            <Alert
+              severity="success"
+              small
+              className="fr-mb-3w"
+              description={`Certificat(s) renouvelé(s) et enregistré(s) sur la carte : ${renewed.join(', ')}.`}
+            />
+          )}
         </>
       )}
       <Button priority="secondary" onClick={props.onBack}>

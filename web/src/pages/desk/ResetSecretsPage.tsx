@@ -38,9 +38,14 @@ export function ResetSecretsPage() {
     setError(null);
     setNotice(null);
     try {
-      const signature = await sign({ action: 'holder.reset-secrets', target: target.agentId, content: { agentId: target.agentId } }, `Réinitialisation des questions secrètes de ${name(target)} : saisissez votre code PIN de signature.`);
+      const signature = await sign(
+        { action: 'holder.reset-secrets', target: target.agentId, content: { agentId: target.agentId } },
+        `Réinitialisation des questions secrètes de ${name(target)} : saisissez votre code PIN de signature.`,
+      );
       await lifeApi.resetSecrets(target.agentId, signature);
-      setNotice(`Les questions secrètes de ${name(target)} sont réinitialisées : il les définira de nouveau à sa prochaine connexion avec sa carte.`);
+      setNotice(
+        `Les questions secrètes de ${name(target)} sont réinitialisées : il les définira de nouveau à sa prochaine connexion avec sa carte.`,
+      );
     } catch (err) {
       if (!isCancelled(err)) setError(err);
     }
@@ -51,11 +56,18 @@ export function ResetSecretsPage() {
       <h1 ref={headingRef} tabIndex={-1}>
         Réinitialisation des questions secrètes
       </h1>
-      <p>Pour un porteur dont les secrets sont verrouillés ou oubliés : il devra en définir de nouveaux en se connectant avec sa carte.</p>
+      <p>
+        Pour un porteur dont les secrets sont verrouillés ou oubliés : il devra en définir de nouveaux en se connectant
+        avec sa carte.
+      </p>
       <form role="search" aria-label="Rechercher un porteur" onSubmit={submit} className="fr-mb-3w">
         <div className="fr-grid-row fr-grid-row--gutters fr-grid-row--bottom">
           <div className="fr-col-12 fr-col-md-8">
-            <Input label="Critère de recherche" hintText="Nom ou identifiant du porteur" nativeInputProps={{ type: 'search', value: text, onChange: (e) => setText(e.target.value) }} />
+            <Input
+              label="Critère de recherche"
+              hintText="Nom ou identifiant du porteur"
+              nativeInputProps={{ type: 'search', value: text, onChange: (e) => setText(e.target.value) }}
+            />
           </div>
           <div className="fr-col-12 fr-col-md-4">
             <Button type="submit" iconId="fr-icon-search-line" className="fr-mb-3v">
@@ -68,7 +80,13 @@ export function ResetSecretsPage() {
       <ProblemAlert error={error} title="La réinitialisation n’a pas abouti" />
       <ProblemAlert error={results.error} title="Impossible d’afficher les porteurs" />
       <div role="status" className="fr-mb-2w">
-        {results.loading ? <p className="fr-mb-0">Chargement…</p> : results.data ? <p className="fr-mb-0">{items.length === 0 ? 'Aucun porteur ne correspond.' : `${plural(items.length, 'porteur', 'porteurs')}.`}</p> : null}
+        {results.loading ? (
+          <p className="fr-mb-0">Chargement…</p>
+        ) : results.data ? (
+          <p className="fr-mb-0">
+            {items.length === 0 ? 'Aucun porteur ne correspond.' : `${plural(items.length, 'porteur', 'porteurs')}.`}
+          </p>
+        ) : null}
       </div>
       {items.length > 0 && (
         <DataTable
@@ -94,8 +112,16 @@ export function ResetSecretsPage() {
           ])}
         />
       )}
-      <confirmReset.Dialog title="Réinitialiser les questions secrètes ?" confirmLabel="Réinitialiser" onConfirm={() => void reset()}>
-        <p>{target ? `Le code personnel et les trois questions secrètes de ${name(target)} seront effacés. Il ne pourra plus débloquer sa carte seul avant d’en avoir défini de nouveaux.` : ''}</p>
+      <confirmReset.Dialog
+        title="Réinitialiser les questions secrètes ?"
+        confirmLabel="Réinitialiser"
+        onConfirm={() => void reset()}
+      >
+        <p>
+          {target
+            ? `Le code personnel et les trois questions secrètes de ${name(target)} seront effacés. Il ne pourra plus débloquer sa carte seul avant d’en avoir défini de nouveaux.`
+            : ''}
+        </p>
       </confirmReset.Dialog>
     </>
   );

@@ -74,11 +74,34 @@ export function RevocationPage() {
     try {
       const purpose = `${ACT_LABELS[act]} la carte n° ${card.serial} : saisissez votre code PIN de signature.`;
       let state: string;
-      if (act === 'revoke') state = (await lifeApi.revoke(card.id, reason, comment.trim() || null, await sign(cardAction('card.revoke', card, { reason }), purpose))).state;
-      else if (act === 'resume') state = (await lifeApi.resume(card.id, await sign(cardAction('card.resume', card), purpose))).state;
-      else if (act === 'return') state = (await lifeApi.returnCard(card.id, await sign(cardAction('card.return', card), purpose))).state;
-      else state = (await lifeApi.destroy(card.id, method, witness.trim() || null, await sign(cardAction('card.destroy', card, { method }), purpose))).state;
-      const labels: Record<string, string> = { revoked: 'révoquée', active: 'de nouveau active', returned: 'restituée', destroyed: 'détruite (procès-verbal joint au dossier)' };
+      if (act === 'revoke')
+        state = (
+          await lifeApi.revoke(
+            card.id,
+            reason,
+            comment.trim() || null,
+            await sign(cardAction('card.revoke', card, { reason }), purpose),
+          )
+        ).state;
+      else if (act === 'resume')
+        state = (await lifeApi.resume(card.id, await sign(cardAction('card.resume', card), purpose))).state;
+      else if (act === 'return')
+        state = (await lifeApi.returnCard(card.id, await sign(cardAction('card.return', card), purpose))).state;
+      else
+        state = (
+          await lifeApi.destroy(
+            card.id,
+            method,
+            witness.trim() || null,
+            await sign(cardAction('card.destroy', card, { method }), purpose),
+          )
+        ).state;
+      const labels: Record<string, string> = {
+        revoked: 'révoquée',
+        active: 'de nouveau active',
+        returned: 'restituée',
+        destroyed: 'détruite (procès-verbal joint au dossier)',
+      };
       setNotice(`La carte n° ${card.serial} de ${holderName(card)} est ${labels[state] ?? state}.`);
       setAct(null);
       setCard(null);
@@ -116,19 +139,34 @@ export function RevocationPage() {
                   </option>
                 ))}
               </Select>
-              <Input label="Commentaire (facultatif)" textArea nativeTextAreaProps={{ value: comment, onChange: (e) => setComment(e.target.value), maxLength: 500, rows: 2 }} />
+              <Input
+                label="Commentaire (facultatif)"
+                textArea
+                nativeTextAreaProps={{
+                  value: comment,
+                  onChange: (e) => setComment(e.target.value),
+                  maxLength: 500,
+                  rows: 2,
+                }}
+              />
             </>
           )}
           {act === 'destroy' && (
             <>
-              <Select label="Mode de destruction" nativeSelectProps={{ value: method, onChange: (e) => setMethod(e.target.value) }}>
+              <Select
+                label="Mode de destruction"
+                nativeSelectProps={{ value: method, onChange: (e) => setMethod(e.target.value) }}
+              >
                 {DESTRUCTION_METHODS.map((m) => (
                   <option key={m.code} value={m.code}>
                     {m.label}
                   </option>
                 ))}
               </Select>
-              <Input label="Témoin (facultatif)" nativeInputProps={{ value: witness, onChange: (e) => setWitness(e.target.value), maxLength: 200 }} />
+              <Input
+                label="Témoin (facultatif)"
+                nativeInputProps={{ value: witness, onChange: (e) => setWitness(e.target.value), maxLength: 200 }}
+              />
             </>
           )}
           <ul className="fr-btns-group fr-btns-group--inline-md">
@@ -154,7 +192,12 @@ export function RevocationPage() {
             <ul className="fr-btns-group fr-btns-group--sm fr-btns-group--inline-lg">
               {acts.map((a) => (
                 <li key={a}>
-                  <Button size="small" priority={a === 'revoke' || a === 'destroy' ? 'primary' : 'secondary'} nativeButtonProps={{ 'aria-label': `${ACT_LABELS[a]} la carte ${c.serial}` }} onClick={() => choose(c, a)}>
+                  <Button
+                    size="small"
+                    priority={a === 'revoke' || a === 'destroy' ? 'primary' : 'secondary'}
+                    nativeButtonProps={{ 'aria-label': `${ACT_LABELS[a]} la carte ${c.serial}` }}
+                    onClick={() => choose(c, a)}
+                  >
                     {ACT_LABELS[a]}
                   </Button>
                 </li>
@@ -163,7 +206,11 @@ export function RevocationPage() {
           );
         }}
       />
-      <confirmAct.Dialog title="Confirmer l’action ?" confirmLabel={act ? ACT_LABELS[act] : 'Confirmer'} onConfirm={() => void perform()}>
+      <confirmAct.Dialog
+        title="Confirmer l’action ?"
+        confirmLabel={act ? ACT_LABELS[act] : 'Confirmer'}
+        onConfirm={() => void perform()}
+      >
         <p>
           {card && act
             ? act === 'resume'

@@ -54,7 +54,8 @@ export function AgentPage({ params }: { params: Record<string, string> }) {
     setStatusError(null);
     setNotice(null);
     try {
-      const next = current.status === 'active' ? await api.deactivateAgent(current.id) : await api.reactivateAgent(current.id);
+      const next =
+        current.status === 'active' ? await api.deactivateAgent(current.id) : await api.reactivateAgent(current.id);
       agent.setData(next);
       setNotice(next.status === 'active' ? 'L’agent a été réactivé.' : 'L’agent a été désactivé.');
     } catch (err) {
@@ -99,14 +100,16 @@ export function AgentPage({ params }: { params: Record<string, string> }) {
           </li>
         )}
       </ul>
-      <div role="status">
-        {notice && <Alert severity="success" small description={notice} className="fr-mb-3w" />}
-      </div>
+      <div role="status">{notice && <Alert severity="success" small description={notice} className="fr-mb-3w" />}</div>
       <ProblemAlert error={statusError} title="Le statut n’a pas été modifié" />
 
       <div className="fr-grid-row fr-grid-row--gutters fr-mb-4w">
         <div className="fr-col-12 fr-col-md-4">
-          <AgentPhoto agent={a} canUpload={can(session, 'agent.photo')} onUploaded={() => agent.setData({ ...a, hasPhoto: true })} />
+          <AgentPhoto
+            agent={a}
+            canUpload={can(session, 'agent.photo')}
+            onUploaded={() => agent.setData({ ...a, hasPhoto: true })}
+          />
         </div>
         <div className="fr-col-12 fr-col-md-8">
           <section aria-labelledby="fiche-title">
@@ -122,14 +125,20 @@ export function AgentPage({ params }: { params: Record<string, string> }) {
                 ['Sexe', label(SEX_LABELS, a.sex)],
                 ['Date de naissance', formatDate(a.birthDate)],
                 ['Lieu de naissance', a.birthPlace],
-                ['Organisation', <Link href={`/organisations/${encodeURIComponent(a.organizationId)}`}>{a.organizationName}</Link>],
+                [
+                  'Organisation',
+                  <Link href={`/organisations/${encodeURIComponent(a.organizationId)}`}>{a.organizationName}</Link>,
+                ],
                 ['Courriel', a.email ? <a href={`mailto:${a.email}`}>{a.email}</a> : null],
                 ['Téléphone', a.phone],
                 ['Adresse de l’unité', a.unitAddress],
                 ['Statut', label(STAFF_STATUS_LABELS, a.staffStatus)],
                 ['Catégorie', a.category],
                 ['Profil', a.profile],
-                ['Habilitations', a.habilitations.length ? a.habilitations.map((h) => apps.get(h) ?? h).join(', ') : 'Aucune'],
+                [
+                  'Habilitations',
+                  a.habilitations.length ? a.habilitations.map((h) => apps.get(h) ?? h).join(', ') : 'Aucune',
+                ],
                 ['Identité vérifiée', a.identityVerified ? 'Oui' : 'Non'],
                 ['Inscription à l’annuaire', directoryText(a.directoryRecord)],
                 ['Source', a.source],
@@ -162,7 +171,10 @@ export function AgentPage({ params }: { params: Record<string, string> }) {
       {can(session, 'cardRequest.write') && active && (
         <section aria-labelledby="carte-title" className="fr-mb-6w">
           <h2 id="carte-title">Carte</h2>
-          <p>Commander une carte pour cet agent : choix du modèle et du type, contrôle des prérequis, puis signature de la demande.</p>
+          <p>
+            Commander une carte pour cet agent : choix du modèle et du type, contrôle des prérequis, puis signature de
+            la demande.
+          </p>
           <Button iconId="fr-icon-bank-card-line" linkProps={{ href: `/agents/${encodeURIComponent(a.id)}/commander` }}>
             Commander une carte
           </Button>
@@ -172,15 +184,26 @@ export function AgentPage({ params }: { params: Record<string, string> }) {
       {can(session, 'card.operate') && (
         <section aria-labelledby="depart-mutation-title" className="fr-mb-6w">
           <h2 id="depart-mutation-title">Départ ou mutation</h2>
-          <p>Départ (retraite, fin de contrat) : révocation des cartes. Mutation dans le ministère : le porteur garde sa carte.</p>
+          <p>
+            Départ (retraite, fin de contrat) : révocation des cartes. Mutation dans le ministère : le porteur garde sa
+            carte.
+          </p>
           <ul className="fr-btns-group fr-btns-group--inline-md">
             <li>
-              <Button priority="secondary" iconId="fr-icon-logout-box-r-line" linkProps={{ href: `/agents/${encodeURIComponent(a.id)}/depart` }}>
+              <Button
+                priority="secondary"
+                iconId="fr-icon-logout-box-r-line"
+                linkProps={{ href: `/agents/${encodeURIComponent(a.id)}/depart` }}
+              >
                 Départ
               </Button>
             </li>
             <li>
-              <Button priority="secondary" iconId="fr-icon-arrow-right-line" linkProps={{ href: `/agents/${encodeURIComponent(a.id)}/mutation` }}>
+              <Button
+                priority="secondary"
+                iconId="fr-icon-arrow-right-line"
+                linkProps={{ href: `/agents/${encodeURIComponent(a.id)}/mutation` }}
+              >
                 Mutation
               </Button>
             </li>
@@ -232,8 +255,8 @@ export function AgentPage({ params }: { params: Record<string, string> }) {
             onConfirm={() => void toggleStatus(a)}
           >
             <p>
-              {active ? 'Désactiver' : 'Réactiver'} <strong>{name}</strong> ({a.identifier}) ? Cette action est inscrite au
-              journal d’audit.
+              {active ? 'Désactiver' : 'Réactiver'} <strong>{name}</strong> ({a.identifier}) ? Cette action est inscrite
+              au journal d’audit.
             </p>
           </confirmStatus.Dialog>
         </section>

@@ -133,7 +133,12 @@ export function AgentsPage() {
             a.hasPhoto ? 'Oui' : 'Non',
           ])}
           footer={
-            <Pager total={data.total} page={page} pageSize={PAGE_SIZE} href={(p) => hrefWith({ page: p === 1 ? null : p })} />
+            <Pager
+              total={data.total}
+              page={page}
+              pageSize={PAGE_SIZE}
+              href={(p) => hrefWith({ page: p === 1 ? null : p })}
+            />
           }
         />
       )}

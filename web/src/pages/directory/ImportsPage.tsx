@@ -66,7 +66,8 @@ export function ImportsPage() {
       try {
         const { items } = await api.imports(orgValue);
         const run = items.find(
-          (r) => r.status === 'running' && r.fileName === file.name && Date.parse(r.startedAt) >= startedAt.current - 60_000,
+          (r) =>
+            r.status === 'running' && r.fileName === file.name && Date.parse(r.startedAt) >= startedAt.current - 60_000,
         );
         if (!stopped && run) {
           setPhase((p) => (p.kind === 'processing' ? { kind: 'processing', run } : p));
@@ -209,7 +210,11 @@ export function ImportsPage() {
         </Button>
       </form>
 
-      <confirmFull.Dialog title="Confirmer l’import complet" confirmLabel="Lancer l’import complet" onConfirm={() => void start()}>
+      <confirmFull.Dialog
+        title="Confirmer l’import complet"
+        confirmLabel="Lancer l’import complet"
+        onConfirm={() => void start()}
+      >
         <p>
           Les agents actifs de <strong>{orgName}</strong> absents du fichier <strong>{file?.name}</strong> seront{' '}
           <strong>désactivés</strong>.

@@ -133,8 +133,9 @@ export function OrganizationPage({ params }: { params: Record<string, string> })
             <>
               <span className="ca-block">
                 Une non-conformité majeure a été constatée
-                {suspending ? ` lors de l’auto-évaluation du ${formatDate(suspending.assessedOn)}` : ''} : les opérateurs
-                et autorités d’enregistrement de l’organisation ne peuvent plus agir jusqu’à la levée de la suspension.
+                {suspending ? ` lors de l’auto-évaluation du ${formatDate(suspending.assessedOn)}` : ''} : les
+                opérateurs et autorités d’enregistrement de l’organisation ne peuvent plus agir jusqu’à la levée de la
+                suspension.
               </span>
               {admin && suspending && (
                 <Button
@@ -176,7 +177,9 @@ export function OrganizationPage({ params }: { params: Record<string, string> })
             ['Adresse', address(o)],
             [
               'Organisation parente',
-              o.parentId ? <Link href={`/organisations/${encodeURIComponent(o.parentId)}`}>{o.parentName ?? o.parentId}</Link> : null,
+              o.parentId ? (
+                <Link href={`/organisations/${encodeURIComponent(o.parentId)}`}>{o.parentName ?? o.parentId}</Link>
+              ) : null,
             ],
             [
               'Autorité d’enregistrement de rattachement',
@@ -189,7 +192,9 @@ export function OrganizationPage({ params }: { params: Record<string, string> })
             [
               'Agents',
               can(session, 'agent.read') ? (
-                <Link href={`/agents?organisation=${encodeURIComponent(o.id)}`}>{plural(o.agentCount, 'agent', 'agents')}</Link>
+                <Link href={`/agents?organisation=${encodeURIComponent(o.id)}`}>
+                  {plural(o.agentCount, 'agent', 'agents')}
+                </Link>
               ) : (
                 plural(o.agentCount, 'agent', 'agents')
               ),

@@ -195,7 +195,14 @@ export function OrganizationsPage() {
               {tree.roots
                 .filter((r) => !visible || visible.has(r.id))
                 .map((r) => (
-                  <TreeNode key={r.id} org={r} tree={tree} expanded={effectiveExpanded} toggle={toggle} visible={visible} />
+                  <TreeNode
+                    key={r.id}
+                    org={r}
+                    tree={tree}
+                    expanded={effectiveExpanded}
+                    toggle={toggle}
+                    visible={visible}
+                  />
                 ))}
             </ul>
           )}

@@ -27,8 +27,8 @@ export function BatchComposePage() {
   const [created, setCreated] = useState<Batch | null>(null);
 
   const all = signed.data?.items ?? [];
-  const orgs = [...new Map(all.map((r) => [r.organizationId, r.organizationName ?? r.organizationId])).entries()].sort((x, y) =>
-    x[1].localeCompare(y[1], 'fr'),
+  const orgs = [...new Map(all.map((r) => [r.organizationId, r.organizationName ?? r.organizationId])).entries()].sort(
+    (x, y) => x[1].localeCompare(y[1], 'fr'),
   );
   const organizationId = orgChoice || orgs[0]?.[0] || '';
   const requests = all.filter((r) => r.organizationId === organizationId);
@@ -66,8 +66,8 @@ export function BatchComposePage() {
         Saisie d’un lot de demandes
       </h1>
       <p>
-        Un lot regroupe des demandes signées d’une même organisation. Une fois créé et signé, il est transmis à l’autorité
-        d’enregistrement qui le valide avant son envoi au fabricant.
+        Un lot regroupe des demandes signées d’une même organisation. Une fois créé et signé, il est transmis à
+        l’autorité d’enregistrement qui le valide avant son envoi au fabricant.
       </p>
       <div role="status">
         {created && (
@@ -77,8 +77,8 @@ export function BatchComposePage() {
             className="fr-mb-3w"
             description={
               <>
-                Le lot <Link href={`/lots/${encodeURIComponent(created.id)}`}>{created.number}</Link> est créé : il attend la validation de
-                l’autorité d’enregistrement.
+                Le lot <Link href={`/lots/${encodeURIComponent(created.id)}`}>{created.number}</Link> est créé : il
+                attend la validation de l’autorité d’enregistrement.
               </>
             }
           />

@@ -81,7 +81,11 @@ export function BatchPage({ params }: { params: Record<string, string> }) {
 
   return (
     <>
-      <Breadcrumb currentPageLabel={b.number} homeLinkProps={{ href: '/' }} segments={[{ label: 'Suivi des lots de demandes', linkProps: { href: '/lots' } }]} />
+      <Breadcrumb
+        currentPageLabel={b.number}
+        homeLinkProps={{ href: '/' }}
+        segments={[{ label: 'Suivi des lots de demandes', linkProps: { href: '/lots' } }]}
+      />
       <h1 ref={headingRef} tabIndex={-1}>
         Lot {b.number}
       </h1>
@@ -94,7 +98,10 @@ export function BatchPage({ params }: { params: Record<string, string> }) {
         items={[
           ['Organisation', b.organizationName],
           ['Créé le', `${formatDateTime(b.createdAt)}${b.createdBy ? ` par ${b.createdBy}` : ''}`],
-          ['Validé le', b.validatedAt ? `${formatDateTime(b.validatedAt)}${b.validatedBy ? ` par ${b.validatedBy}` : ''}` : null],
+          [
+            'Validé le',
+            b.validatedAt ? `${formatDateTime(b.validatedAt)}${b.validatedBy ? ` par ${b.validatedBy}` : ''}` : null,
+          ],
           ['Envoyé au fabricant le', b.sentAt ? formatDateTime(b.sentAt) : null],
           ['Pris en compte le', b.acknowledgedAt ? formatDateTime(b.acknowledgedAt) : null],
           ['Terminé le', b.closedAt ? formatDateTime(b.closedAt) : null],
@@ -141,12 +148,14 @@ export function BatchPage({ params }: { params: Record<string, string> }) {
         </h2>
         <ProblemAlert error={production.error} title="Impossible d’afficher les messages de production" />
         {cardCounts.length > 0 && (
-          <p>
-            Cartes : {cardCounts.map(([state, n]) => `${n} « ${label(CARD_STATE_LABELS, state)} »`).join(', ')}.
-          </p>
+          <p>Cartes : {cardCounts.map(([state, n]) => `${n} « ${label(CARD_STATE_LABELS, state)} »`).join(', ')}.</p>
         )}
         {messages.length === 0 ? (
-          <p>{b.state === 'open' ? 'Le lot sera envoyé au fabricant après sa validation.' : 'Aucun échange avec le fabricant pour ce lot.'}</p>
+          <p>
+            {b.state === 'open'
+              ? 'Le lot sera envoyé au fabricant après sa validation.'
+              : 'Aucun échange avec le fabricant pour ce lot.'}
+          </p>
         ) : (
           <DataTable
             caption={`Messages échangés avec le fabricant pour le lot ${b.number}`}

@@ -15,7 +15,10 @@ import { Link, navigate, useSearchParams } from '../../router.tsx';
 
 function BatchList(props: { state: string; emptyText: string; caption: string }) {
   const batches = useAsync(() => cardsApi.batches({ state: props.state, pageSize: 100 }), [props.state]);
-  const production = useAsync(() => (props.state === 'open' ? Promise.resolve({ items: [] }) : cardsApi.production({ limit: 100 })), [props.state]);
+  const production = useAsync(
+    () => (props.state === 'open' ? Promise.resolve({ items: [] }) : cardsApi.production({ limit: 100 })),
+    [props.state],
+  );
   const items = batches.data?.items ?? [];
   // Last message exchanged with the manufacturer, per batch.
   const lastMessage = new Map((production.data?.items ?? []).map((p) => [p.id, p.messages[p.messages.length - 1]]));
@@ -23,13 +26,25 @@ function BatchList(props: { state: string; emptyText: string; caption: string })
     <>
       <ProblemAlert error={batches.error} title="Impossible d’afficher les lots" />
       <div role="status" className="fr-mb-2w">
-        {batches.loading ? <p className="fr-mb-0">Chargement…</p> : batches.data ? <p className="fr-mb-0">{items.length === 0 ? props.emptyText : `${plural(items.length, 'lot', 'lots')}.`}</p> : null}
+        {batches.loading ? (
+          <p className="fr-mb-0">Chargement…</p>
+        ) : batches.data ? (
+          <p className="fr-mb-0">{items.length === 0 ? props.emptyText : `${plural(items.length, 'lot', 'lots')}.`}</p>
+        ) : null}
       </div>
       {items.length > 0 && (
         <DataTable
           caption={props.caption}
           hideCaption
-          headers={['Numéro', 'Organisation', 'Demandes', 'État', 'Créé le', 'Validé le', 'Dernier message du fabricant']}
+          headers={[
+            'Numéro',
+            'Organisation',
+            'Demandes',
+            'État',
+            'Créé le',
+            'Validé le',
+            'Dernier message du fabricant',
+          ]}
           rowKeys={items.map((b) => b.id)}
           rows={items.map((b) => [
             <Link href={`/lots/${encodeURIComponent(b.id)}`} className="ca-code">
@@ -84,7 +99,11 @@ export function BatchesPage() {
           </div>
         </div>
       </form>
-      <BatchList state={state} caption="Lots de demandes" emptyText={state ? 'Aucun lot dans cet état.' : 'Aucun lot de demandes dans votre périmètre.'} />
+      <BatchList
+        state={state}
+        caption="Lots de demandes"
+        emptyText={state ? 'Aucun lot dans cet état.' : 'Aucun lot de demandes dans votre périmètre.'}
+      />
     </>
   );
 }
@@ -97,8 +116,8 @@ export function BatchValidationPage() {
         Validation des lots de demandes
       </h1>
       <p>
-        Ouvrez un lot pour contrôler ses demandes, puis validez-le avec votre carte (code PIN de signature) : il part alors chez le
-        fabricant.
+        Ouvrez un lot pour contrôler ses demandes, puis validez-le avec votre carte (code PIN de signature) : il part
+        alors chez le fabricant.
       </p>
       <BatchList state="open" caption="Lots à valider" emptyText="Aucun lot n’attend votre validation." />
     </>

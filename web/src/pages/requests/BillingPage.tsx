@@ -25,8 +25,8 @@ export function BillingPage() {
         Facturation
       </h1>
       <p>
-        Une carte par agent et par période de 6 ans dans l’organisation est gratuite ; au-delà, et pour un remplacement après perte,
-        vol, casse ou oubli du code PIN, chaque carte est facturée 30 € HT.
+        Une carte par agent et par période de 6 ans dans l’organisation est gratuite ; au-delà, et pour un remplacement
+        après perte, vol, casse ou oubli du code PIN, chaque carte est facturée 30 € HT.
       </p>
       <div className="fr-grid-row fr-grid-row--gutters fr-grid-row--bottom fr-mb-2w">
         <div className="fr-col-12 fr-col-md-6">
@@ -49,7 +49,10 @@ export function BillingPage() {
           <Download
             label="Télécharger le relevé (CSV)"
             details="CSV, séparateur point-virgule"
-            linkProps={{ href: cardsApi.billingCsvUrl({ organizationId: organizationId || undefined }), download: true }}
+            linkProps={{
+              href: cardsApi.billingCsvUrl({ organizationId: organizationId || undefined }),
+              download: true,
+            }}
           />
         </div>
       </div>
@@ -62,7 +65,9 @@ export function BillingPage() {
             {items.length === 0
               ? 'Aucune carte facturée pour cette sélection.'
               : `${plural(ledger.data.total, 'carte facturée', 'cartes facturées')}, total ${formatEuros(total)} € HT${
-                  ledger.data.total > items.length ? ` (les ${items.length} plus récentes ci-dessous ; le relevé CSV les contient toutes)` : ''
+                  ledger.data.total > items.length
+                    ? ` (les ${items.length} plus récentes ci-dessous ; le relevé CSV les contient toutes)`
+                    : ''
                 }.`}
           </p>
         ) : null}

@@ -16,7 +16,14 @@ export function OperationPage() {
       <ul className="fr-grid-row fr-grid-row--gutters ca-unstyled-list">
         {operationEntries(session).map((e) => (
           <li key={e.href} className="fr-col-12 fr-col-lg-6">
-            <Tile title={e.text} titleAs="h2" desc={e.description} linkProps={{ href: e.href }} enlargeLinkOrButton orientation="vertical" />
+            <Tile
+              title={e.text}
+              titleAs="h2"
+              desc={e.description}
+              linkProps={{ href: e.href }}
+              enlargeLinkOrButton
+              orientation="vertical"
+            />
           </li>
         ))}
       </ul>

@@ -122,7 +122,10 @@ export function OrderCardPage({ params }: { params: Record<string, string> }) {
             <p>Aucun modèle de carte n’est disponible.</p>
           ) : (
             <>
-              <Select label="Modèle de carte" nativeSelectProps={{ value: chosenModel, onChange: (e) => setModelId(e.target.value) }}>
+              <Select
+                label="Modèle de carte"
+                nativeSelectProps={{ value: chosenModel, onChange: (e) => setModelId(e.target.value) }}
+              >
                 {activeModels.map((m) => (
                   <option key={m.id} value={m.id}>
                     {m.label}
@@ -146,7 +149,10 @@ export function OrderCardPage({ params }: { params: Record<string, string> }) {
                 ))}
               </Select>
               {reasons.length > 0 && (
-                <Select label="Motif" nativeSelectProps={{ value: reason, required: true, onChange: (e) => setReason(e.target.value) }}>
+                <Select
+                  label="Motif"
+                  nativeSelectProps={{ value: reason, required: true, onChange: (e) => setReason(e.target.value) }}
+                >
                   <option value="" disabled>
                     Choisir un motif
                   </option>
@@ -157,7 +163,12 @@ export function OrderCardPage({ params }: { params: Record<string, string> }) {
                   ))}
                 </Select>
               )}
-              <Button type="submit" iconId="fr-icon-arrow-right-line" iconPosition="right" disabled={busy || (reasons.length > 0 && !reason)}>
+              <Button
+                type="submit"
+                iconId="fr-icon-arrow-right-line"
+                iconPosition="right"
+                disabled={busy || (reasons.length > 0 && !reason)}
+              >
                 Vérifier les prérequis
               </Button>
             </>
@@ -180,7 +191,9 @@ export function OrderCardPage({ params }: { params: Record<string, string> }) {
           <PrerequisiteList items={check.prerequisites} />
           <p>
             <strong>Facturation :</strong>{' '}
-            {check.quota.billing === 'billed' ? `carte facturée ${formatEuros(check.quota.priceCents)} € HT` : 'carte gratuite'}
+            {check.quota.billing === 'billed'
+              ? `carte facturée ${formatEuros(check.quota.priceCents)} € HT`
+              : 'carte gratuite'}
             {check.quota.reason ? ` — ${check.quota.reason}` : ''}
           </p>
           <ul className="fr-btns-group fr-btns-group--inline-md fr-btns-group--icon-left">
@@ -223,7 +236,12 @@ export function OrderCardPage({ params }: { params: Record<string, string> }) {
               />
             </div>
           ) : (
-            <Alert severity="warning" small className="fr-mb-3w" description="La demande est enregistrée en brouillon : elle ne pourra être signée qu’une fois tous les prérequis satisfaits." />
+            <Alert
+              severity="warning"
+              small
+              className="fr-mb-3w"
+              description="La demande est enregistrée en brouillon : elle ne pourra être signée qu’une fois tous les prérequis satisfaits."
+            />
           )}
           <ul className="fr-btns-group fr-btns-group--inline-md">
             <li>

@@ -47,7 +47,10 @@ export function useSignRequest() {
         billing: r.quota.billing,
         priceCents: r.quota.priceCents,
       });
-    const signature = await signAction(action, `Signature de la demande ${r.number} : saisissez votre code PIN de signature.`);
+    const signature = await signAction(
+      action,
+      `Signature de la demande ${r.number} : saisissez votre code PIN de signature.`,
+    );
     return cardsApi.signRequest(r.id, signature);
   };
 }
@@ -96,7 +99,11 @@ export function RequestPage({ params }: { params: Record<string, string> }) {
 
   return (
     <>
-      <Breadcrumb currentPageLabel={r.number} homeLinkProps={{ href: '/' }} segments={[{ label: 'Suivi des demandes', linkProps: { href: '/demandes' } }]} />
+      <Breadcrumb
+        currentPageLabel={r.number}
+        homeLinkProps={{ href: '/' }}
+        segments={[{ label: 'Suivi des demandes', linkProps: { href: '/demandes' } }]}
+      />
       <h1 ref={headingRef} tabIndex={-1}>
         Demande {r.number}
       </h1>
@@ -121,9 +128,15 @@ export function RequestPage({ params }: { params: Record<string, string> }) {
           ['Créée par', r.createdBy],
           ['Créée le', formatDateTime(r.createdAt)],
           ['Signée le', r.signedAt ? `${formatDateTime(r.signedAt)}${r.signedBy ? ` par ${r.signedBy}` : ''}` : null],
-          ['Motif de l’annulation', r.cancelReason ? `${r.cancelReason}${r.cancelledAt ? ` (${formatDateTime(r.cancelledAt)})` : ''}` : null],
+          [
+            'Motif de l’annulation',
+            r.cancelReason ? `${r.cancelReason}${r.cancelledAt ? ` (${formatDateTime(r.cancelledAt)})` : ''}` : null,
+          ],
           ['Motif du rejet', r.rejectionReason],
-          ['Carte produite', r.cardId ? <Link href={`/supports/${encodeURIComponent(r.cardId)}`}>Voir la carte</Link> : null],
+          [
+            'Carte produite',
+            r.cardId ? <Link href={`/supports/${encodeURIComponent(r.cardId)}`}>Voir la carte</Link> : null,
+          ],
         ]}
       />
       {r.prerequisites && r.prerequisites.length > 0 && (
@@ -139,8 +152,15 @@ export function RequestPage({ params }: { params: Record<string, string> }) {
           <h2 id="signer" className="fr-h4">
             Signer la demande
           </h2>
-          <p>La signature avec votre carte (code PIN de signature) engage la commande : la demande pourra ensuite entrer dans un lot.</p>
-          <Button iconId="fr-icon-edit-line" disabled={busy} onClick={() => void run(() => signRequest(r), 'La demande est signée.')}>
+          <p>
+            La signature avec votre carte (code PIN de signature) engage la commande : la demande pourra ensuite entrer
+            dans un lot.
+          </p>
+          <Button
+            iconId="fr-icon-edit-line"
+            disabled={busy}
+            onClick={() => void run(() => signRequest(r), 'La demande est signée.')}
+          >
             Signer la demande
           </Button>
         </section>
@@ -165,12 +185,22 @@ export function RequestPage({ params }: { params: Record<string, string> }) {
                 const reason = cancelReason.trim();
                 if (!reason) return;
                 void run(async () => {
-                  const signature = await signAction(cancelRequestAction(r, reason), `Annulation de la demande ${r.number} : saisissez votre code PIN de signature.`);
+                  const signature = await signAction(
+                    cancelRequestAction(r, reason),
+                    `Annulation de la demande ${r.number} : saisissez votre code PIN de signature.`,
+                  );
                   return cardsApi.cancelRequest(r.id, reason, signature);
                 }, 'La demande est annulée.');
               }}
             >
-              <Input label="Motif de l’annulation" nativeInputProps={{ value: cancelReason, required: true, onChange: (e) => setCancelReason(e.target.value) }} />
+              <Input
+                label="Motif de l’annulation"
+                nativeInputProps={{
+                  value: cancelReason,
+                  required: true,
+                  onChange: (e) => setCancelReason(e.target.value),
+                }}
+              />
               <ul className="fr-btns-group fr-btns-group--inline-md">
                 <li>
                   <Button type="submit" disabled={busy || !cancelReason.trim()}>

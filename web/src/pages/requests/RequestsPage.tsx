@@ -4,7 +4,13 @@ import { Input } from '@codegouvfr/react-dsfr/Input';
 import { Select } from '@codegouvfr/react-dsfr/Select';
 import { useEffect, useState, type FormEvent } from 'react';
 import { withQuery } from '../../api.ts';
-import { BILLING_LABELS, formatEuros, holderName, REQUEST_KIND_LABELS, REQUEST_STATE_LABELS } from '../../cardLabels.ts';
+import {
+  BILLING_LABELS,
+  formatEuros,
+  holderName,
+  REQUEST_KIND_LABELS,
+  REQUEST_STATE_LABELS,
+} from '../../cardLabels.ts';
 import { cardsApi } from '../../cardsApi.ts';
 import { StateBadge } from '../../components/cards/StateBadge.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
@@ -15,7 +21,6 @@ import { useAsync, usePageTitle } from '../../hooks.ts';
 import { Link, navigate, useSearchParams } from '../../router.tsx';
 
 const PAGE_SIZE = 50;
-
 
 export function RequestsPage() {
   const headingRef = usePageTitle('Suivi des demandes');
@@ -46,11 +51,23 @@ export function RequestsPage() {
             <Input
               label="Nom du porteur"
               hintText="Nom, prénoms, identifiant ou numéro de demande"
-              nativeInputProps={{ type: 'search', name: 'q', value: form.q, onChange: (e) => setForm({ ...form, q: e.target.value }) }}
+              nativeInputProps={{
+                type: 'search',
+                name: 'q',
+                value: form.q,
+                onChange: (e) => setForm({ ...form, q: e.target.value }),
+              }}
             />
           </div>
           <div className="fr-col-12 fr-col-lg-4">
-            <Select label="État" nativeSelectProps={{ name: 'etat', value: form.state, onChange: (e) => setForm({ ...form, state: e.target.value }) }}>
+            <Select
+              label="État"
+              nativeSelectProps={{
+                name: 'etat',
+                value: form.state,
+                onChange: (e) => setForm({ ...form, state: e.target.value }),
+              }}
+            >
               <option value="">Tous les états</option>
               {Object.entries(REQUEST_STATE_LABELS).map(([code, text]) => (
                 <option key={code} value={code}>
@@ -95,11 +112,20 @@ export function RequestsPage() {
             r.model.label,
             label(REQUEST_KIND_LABELS, r.kind),
             <StateBadge state={r.state} labels={REQUEST_STATE_LABELS} />,
-            r.billing === 'billed' ? `${label(BILLING_LABELS, r.billing)} (${formatEuros(r.priceCents)} € HT)` : label(BILLING_LABELS, r.billing),
+            r.billing === 'billed'
+              ? `${label(BILLING_LABELS, r.billing)} (${formatEuros(r.priceCents)} € HT)`
+              : label(BILLING_LABELS, r.billing),
             r.batch ? <Link href={`/lots/${encodeURIComponent(r.batch.id)}`}>{r.batch.number}</Link> : '—',
             formatDateTime(r.createdAt),
           ])}
-          footer={<Pager total={total} page={page} pageSize={PAGE_SIZE} href={(p) => hrefWith({ page: p === 1 ? null : p })} />}
+          footer={
+            <Pager
+              total={total}
+              page={page}
+              pageSize={PAGE_SIZE}
+              href={(p) => hrefWith({ page: p === 1 ? null : p })}
+            />
+          }
         />
       )}
     </>
