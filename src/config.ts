@@ -22,7 +22,11 @@ export interface Config {
   tlsClientCertHeader: string;
   /** Port of the workstation card agent (CARTES_AGENT_PORT). */
   agentPort: number;
+  /** Ceiling of an uploaded file, HR feeds included (CARTES_UPLOAD_MAX_BYTES). */
+  uploadMaxBytes: number;
 }
+
+export const DEFAULT_UPLOAD_MAX_BYTES = 1024 ** 3;
 
 export class ConfigError extends Error {}
 
@@ -81,6 +85,10 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const agentPort = Number(agentPortRaw);
   if (!Number.isInteger(agentPort) || agentPort < 0 || agentPort > 65535)
     errors.push(`CARTES_AGENT_PORT : port invalide « ${agentPortRaw} » (0 à 65535).`);
+  const uploadRaw = pick('CARTES_UPLOAD_MAX_BYTES', 'uploadMaxBytes') ?? String(DEFAULT_UPLOAD_MAX_BYTES);
+  const uploadMaxBytes = Number(uploadRaw);
+  if (!Number.isSafeInteger(uploadMaxBytes) || uploadMaxBytes < 1024)
+    errors.push(`CARTES_UPLOAD_MAX_BYTES : taille invalide « ${uploadRaw} » (nombre d'octets, 1024 au moins).`);
   if (errors.length) throw new ConfigError(`Configuration invalide :\n  - ${errors.join('\n  - ')}`);
   const publicUrl =
     pick('CARTES_PUBLIC_URL', 'publicUrl') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
@@ -98,5 +106,6 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     trustedProxies,
     tlsClientCertHeader,
     agentPort,
+    uploadMaxBytes,
   };
 }

@@ -12,7 +12,9 @@ import type { AppContext } from '../app/context.ts';
 import type { Config } from '../config.ts';
 import { authHook } from './auth.ts';
 import { cardAgentOrigin } from './agent-origin.ts';
-import { errorHandler, sendProblem } from './problem.ts';
+import { clientErrorHandler, errorHandler, frameworkErrors, sendProblem } from './problem.ts';
+import { inputGuard } from './input-guard.ts';
+import { JSON_BODY_LIMIT, UPLOAD_TYPES, uploadSettings } from './uploads.ts';
 import { sessionRoutes } from './routes/access/session.ts';
 import { organizationRoutes } from './routes/directory/organizations.ts';
 import { agentRoutes } from './routes/directory/agents.ts';
@@ -29,6 +31,14 @@ import { pkiEnvironment } from '../app/pki/certificates.ts';
 import { openOcspSource } from '../app/pki/publication.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
+/** Methods the public PKI endpoints answer (others get 405 with Allow), or null outside them. */
+export function pkiMethods(url: string): string[] | null {
+  const path = url.split('?')[0]!;
+  if (/^\/pki\/(ca|crl)\/[^/]+$/.test(path)) return ['GET', 'HEAD'];
+  if (/^\/pki\/ocsp(\/.*)?$/.test(path)) return ['GET', 'HEAD', 'POST'];
+  return null;
+}
 
 export function redactUrl(url: string): string {
   return url.replace(/([?&](jeton|token)=)[^&]*/gi, '$1[masqué]');
@@ -59,15 +69,23 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
           },
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    bodyLimit: 1024 * 1024,
+    // JSON bodies are small everywhere; uploads are streamed to disk under their own ceilings (uploads.ts).
+    bodyLimit: JSON_BODY_LIMIT,
     trustProxy: false,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
+    clientErrorHandler,
+    frameworkErrors,
   });
   app.decorateRequest('actor', null);
   app.decorateRequest('session', null);
   app.setErrorHandler(errorHandler);
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    // Personal data: no API answer is kept by a browser or a proxy unless its route says otherwise.
+    if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control'))
+      void reply.header('cache-control', 'no-store');
+    // Answered before the whole body arrived (refused early, too large): close rather than read the rest.
+    if (!request.raw.complete) void reply.header('connection', 'close');
   });
 
   await app.register(cookie);
@@ -116,24 +134,19 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
 
-  // Raw bodies: JPEG photos as a buffer, HR feeds as a stream (never buffered whole).
-  app.addContentTypeParser('image/jpeg', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  for (const type of [
-    'text/csv',
-    'application/x-ndjson',
-    'application/jsonl',
-    'application/octet-stream',
-    'text/plain',
-  ]) {
-    app.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
-  }
+  // Raw bodies (photos, documents, HR feeds) stay streams: the route spools them to disk under its
+  // ceiling (uploads.ts), nothing is buffered whole in memory.
+  for (const type of UPLOAD_TYPES) app.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
 
-  app.addHook('preHandler', authHook(ctx));
+  // Who calls is known before any body is read; input text and numbers are checked once validated.
+  app.addHook('onRequest', authHook(ctx));
+  app.addHook('preHandler', inputGuard);
 
+  const uploads = uploadSettings(ctx, config);
   sessionRoutes(app, ctx, config);
   organizationRoutes(app, ctx);
-  agentRoutes(app, ctx);
-  importRoutes(app, ctx);
+  agentRoutes(app, ctx, uploads);
+  importRoutes(app, ctx, uploads);
   auditRoutes(app, ctx);
   adminRoutes(app, ctx);
   signatureRoutes(app, ctx);
@@ -149,7 +162,7 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   if (ocsp) app.addHook('onClose', async () => ocsp.stop());
   pkiRoutes(app, ctx, { env: pkiEnv, ocsp });
   cardRoutes(app, ctx, pkiEnv);
-  cardLifeRoutes(app, ctx, pkiEnv);
+  cardLifeRoutes(app, ctx, pkiEnv, uploads);
   holderRoutes(app, ctx);
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
@@ -170,6 +183,13 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     });
   }
   app.setNotFoundHandler((request, reply) => {
+    const allowed = pkiMethods(request.url);
+    if (allowed && !allowed.includes(request.method))
+      return sendProblem(
+        reply.header('allow', allowed.join(', ')),
+        405,
+        `Méthode ${request.method} non admise ici : ${allowed.join(' ou ')}.`,
+      );
     if (request.url.startsWith('/api/') || request.method !== 'GET' || !hasWeb)
       return sendProblem(reply, 404, 'Ressource introuvable.');
     return reply.type('text/html').sendFile('index.html');

@@ -5,6 +5,7 @@ import type { Database, ImportRunTable } from '../../../store/schema.ts';
 import type { Dialect } from '../../../store/database.ts';
 import { appendAudit } from '../../../store/audit.ts';
 import { authorize, type Authorization } from '../../access/authorize.ts';
+import { endAgentSessions } from '../../access/sessions.ts';
 import { agentColumns } from '../agents.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { queueMail } from '../../mail.ts';
@@ -60,14 +61,20 @@ interface Reject {
   reason: string;
 }
 
-export async function importAgents(ctx: AppContext, actor: Actor, req: ImportRequest): Promise<ImportRunTable> {
+/** May the actor import a feed into this organisation? Asked before the file is even received. */
+export async function authorizeImport(ctx: AppContext, actor: Actor, organizationId: string) {
   const org = await ctx.store.db
     .selectFrom('organizations')
     .select(['id', 'path', 'code'])
-    .where('id', '=', req.organizationId)
+    .where('id', '=', organizationId)
     .executeTakeFirst();
   if (!org) throw notFound('Organisation introuvable.');
   const auth = await authorize(ctx, actor, 'import.run', org.id, { type: 'organization', id: org.id });
+  return { org, auth };
+}
+
+export async function importAgents(ctx: AppContext, actor: Actor, req: ImportRequest): Promise<ImportRunTable> {
+  const { org, auth } = await authorizeImport(ctx, actor, req.organizationId);
   const batchRows = Math.max(1, req.batchRows ?? DEFAULT_BATCH_ROWS);
   const runId = ctx.newId();
   const startedAt = ctx.now().toISOString();
@@ -490,11 +497,13 @@ async function deactivateMissing(
   for (let i = 0; i < missing.length; i += 500) {
     const chunk = missing.slice(i, i + 500);
     await ctx.store.db.transaction().execute(async (trx) => {
+      const now = ctx.now().toISOString();
       await trx
         .updateTable('agents')
-        .set({ status: 'inactive', updated_at: ctx.now().toISOString(), last_import_id: runId })
+        .set({ status: 'inactive', updated_at: now, last_import_id: runId })
         .where('id', 'in', chunk)
         .execute();
+      await endAgentSessions(trx, chunk, now);
       counts.deactivated += chunk.length;
       await trx.updateTable('import_runs').set({ deactivated: counts.deactivated }).where('id', '=', runId).execute();
       await audit(ctx, trx, actor, auth, 'hrImport.deactivate', runId, { deactivated: chunk });

@@ -73,7 +73,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext, config: Con
   app.post(
     '/api/auth/link',
     {
-      config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
+      config: { rateLimit: { max: 10, timeWindow: '1 minute' }, anonymousBody: 'anyone' },
       schema: {
         tags: ['session'],
         summary: 'Ouvrir une session avec un lien de connexion à usage unique',
@@ -107,7 +107,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext, config: Con
   app.post(
     '/api/session/card/challenge',
     {
-      config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
+      config: { rateLimit: { max: 20, timeWindow: '1 minute' }, anonymousBody: 'anyone' },
       schema: {
         tags: ['session'],
         summary: `Obtenir un défi de connexion par carte (usage unique, ${SIGN_IN_CHALLENGE_MINUTES} minutes)`,
@@ -122,7 +122,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext, config: Con
   app.post(
     '/api/session/card',
     {
-      config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
+      config: { rateLimit: { max: 10, timeWindow: '1 minute' }, anonymousBody: 'anyone' },
       schema: {
         tags: ['session'],
         summary: 'Ouvrir une session avec la carte (défi signé par la clé d’authentification)',
@@ -158,7 +158,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext, config: Con
   app.post(
     '/api/session/tls',
     {
-      config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
+      config: { rateLimit: { max: 10, timeWindow: '1 minute' }, anonymousBody: 'anyone' },
       schema: {
         tags: ['session'],
         summary: `Ouvrir une session avec le certificat client TLS transmis par un mandataire inverse de confiance (en-tête ${config.tlsClientCertHeader})`,

@@ -39,6 +39,7 @@ import {
 import { cardDocument, cardDocuments } from '../../../app/desk/card-documents.ts';
 import type { ActionSignature } from '../../../app/access/action-signatures.ts';
 import { requireActor } from '../../auth.ts';
+import { spoolUpload, type UploadSettings } from '../../uploads.ts';
 import { ActionSignatureSchema } from '../access/signatures.ts';
 
 // The card officer's desk after reception (issue "hand-over, activation…"): hand-over, activation,
@@ -52,7 +53,12 @@ type Params = { id: string };
 const id = (r: FastifyRequest) => (r.params as Params).id;
 const body = <T>(r: FastifyRequest) => r.body as T;
 
-export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEnvironment): void {
+export function cardLifeRoutes(
+  app: FastifyInstance,
+  ctx: AppContext,
+  pki: PkiEnvironment,
+  uploads: UploadSettings,
+): void {
   // --- Hand-over -------------------------------------------------------------------------------
   app.get(
     '/api/cards/:id/handover',
@@ -60,35 +66,33 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
     async (r) => handoverView(ctx, requireActor(r), id(r)),
   );
 
-  void app.register(async (scope) => {
-    // The certified copy arrives as the raw file (PDF, JPEG or PNG), 5 Mo at most.
-    for (const type of ['application/pdf', 'image/png'])
-      scope.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: IDENTITY_COPY_MAX_BYTES }, (_q, b, done) =>
-        done(null, b),
-      );
-    scope.put(
-      '/api/cards/:id/identity-copy',
-      {
-        bodyLimit: IDENTITY_COPY_MAX_BYTES,
-        schema: {
-          tags,
-          summary: 'Joindre la copie certifiée conforme de la pièce d’identité (PDF, JPEG ou PNG, 5 Mo au plus)',
-          params: Id,
-          querystring: Type.Object({ fileName: Type.Optional(Type.String({ maxLength: 200 })) }),
-        },
+  // The certified copy arrives as the raw file (PDF, JPEG or PNG), 5 Mo at most.
+  app.put(
+    '/api/cards/:id/identity-copy',
+    {
+      schema: {
+        tags,
+        summary: 'Joindre la copie certifiée conforme de la pièce d’identité (PDF, JPEG ou PNG, 5 Mo au plus)',
+        params: Id,
+        querystring: Type.Object({ fileName: Type.Optional(Type.String({ maxLength: 200 })) }),
       },
-      async (r) => {
-        const bytes = Buffer.isBuffer(r.body) ? r.body : Buffer.alloc(0);
-        return uploadIdentityCopy(ctx, requireActor(r), id(r), {
+    },
+    async (r) => {
+      const actor = requireActor(r);
+      const upload = await spoolUpload(r, uploads, IDENTITY_COPY_MAX_BYTES, 'le fichier');
+      try {
+        return await uploadIdentityCopy(ctx, actor, id(r), {
           fileName: (r.query as { fileName?: string }).fileName ?? 'piece-identite',
           contentType: String(r.headers['content-type'] ?? '')
             .split(';')[0]!
             .trim(),
-          bytes,
+          bytes: await upload.read(),
         });
-      },
-    );
-  });
+      } finally {
+        await upload.dispose();
+      }
+    },
+  );
 
   app.post(
     '/api/cards/:id/handover',

@@ -11,7 +11,7 @@ import {
   type HolderIdentification,
 } from '../../../app/access/holder-access.ts';
 import { myCards } from '../../../app/desk/holder-space.ts';
-import { requireActor } from '../../auth.ts';
+import { HOLDER_ACCESS_HEADER, requireActor } from '../../auth.ts';
 
 // The holder's own space: with the card (session), or without it (blocked, lost, stolen) through
 // the narrow access opened by the personal code and the three answers.
@@ -26,8 +26,7 @@ const Declaration = Type.Object(
   { additionalProperties: false },
 );
 const tags = ['porteur'];
-const ACCESS_HEADER = 'x-holder-access';
-const access = (r: FastifyRequest) => String(r.headers[ACCESS_HEADER] ?? '');
+const access = (r: FastifyRequest) => String(r.headers[HOLDER_ACCESS_HEADER] ?? '');
 
 export function holderRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get(
@@ -71,7 +70,7 @@ export function holderRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post(
     '/api/holder-access',
     {
-      config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
+      config: { rateLimit: { max: 10, timeWindow: '1 minute' }, anonymousBody: 'anyone' },
       schema: {
         tags,
         summary: 'Identification du porteur sans carte : organisation, identifiant, code personnel, réponses',
@@ -101,7 +100,7 @@ export function holderRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post(
     '/api/holder-access/unblock-response',
     {
-      config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
+      config: { rateLimit: { max: 30, timeWindow: '1 minute' }, anonymousBody: 'holder-access' },
       schema: {
         tags,
         summary: 'Déblocage de ma carte : réponse au défi de la carte',
@@ -121,6 +120,7 @@ export function holderRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post(
     '/api/holder-access/cards/:id/declare',
     {
+      config: { anonymousBody: 'holder-access' },
       schema: {
         tags,
         summary: 'Déclarer la perte ou le vol de ma carte (accès par secrets)',

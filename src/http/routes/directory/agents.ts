@@ -14,6 +14,10 @@ import {
   type AgentSearch,
 } from '../../../app/directory/agents.ts';
 import { requireActor } from '../../auth.ts';
+import { spoolUpload, type UploadSettings } from '../../uploads.ts';
+
+/** Received whole before the photo rules (≤ 30 Ko) are checked, so that the answer can say why. */
+const PHOTO_UPLOAD_MAX_BYTES = 1024 * 1024;
 
 const Id = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const Opt = (max: number) => Type.Optional(Type.Union([Type.String({ maxLength: max }), Type.Null()]));
@@ -35,7 +39,7 @@ const AgentFields = {
   habilitations: Type.Optional(Type.Array(Type.String({ maxLength: 32 }), { maxItems: 20 })),
 };
 
-export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function agentRoutes(app: FastifyInstance, ctx: AppContext, uploads: UploadSettings): void {
   const tags = ['annuaire'];
   app.get(
     '/api/agents',
@@ -98,11 +102,16 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.put(
     '/api/agents/:id/photo',
-    {
-      bodyLimit: 1024 * 1024,
-      schema: { tags, summary: "Déposer la photo d'identité (JPEG 283 × 378, 300 dpi, ≤ 30 Ko)", params: Id },
+    { schema: { tags, summary: "Déposer la photo d'identité (JPEG 283 × 378, 300 dpi, ≤ 30 Ko)", params: Id } },
+    async (req) => {
+      const actor = requireActor(req);
+      const upload = await spoolUpload(req, uploads, PHOTO_UPLOAD_MAX_BYTES, 'la photo');
+      try {
+        return await uploadPhoto(ctx, actor, (req.params as { id: string }).id, await upload.read());
+      } finally {
+        await upload.dispose();
+      }
     },
-    async (req) => uploadPhoto(ctx, requireActor(req), (req.params as { id: string }).id, req.body as Buffer),
   );
 
   app.get(
