@@ -19,6 +19,8 @@ import { FeedFormatError, readFeed, type FeedFormat } from './feed-reader.ts';
 // Rows per transaction. Larger batches write each index page once for many rows (the import is
 // bound by index page writes, see bench/README.md) while a batch stays a fraction of a second of lock.
 export const DEFAULT_BATCH_ROWS = 10_000;
+/** Rejects written per statement. */
+const REJECT_INSERT_ROWS = 1000;
 
 export interface ImportRequest {
   organizationId: string;
@@ -126,10 +128,15 @@ export async function importAgents(ctx: AppContext, actor: Actor, req: ImportReq
       counts.unchanged += c.unchanged;
       rej.push(...c.rejects);
       counts.rejected += new Set(rej.map((r) => r.line)).size;
-      if (rej.length)
+      // 4 bound values a reject: chunks keep far below SQLite's 32,766 (a batch may reject every row).
+      for (let i = 0; i < rej.length; i += REJECT_INSERT_ROWS)
         await trx
           .insertInto('import_rejects')
-          .values(rej.map((r) => ({ import_id: runId, line: r.line, field: r.field, reason: r.reason })))
+          .values(
+            rej
+              .slice(i, i + REJECT_INSERT_ROWS)
+              .map((r) => ({ import_id: runId, line: r.line, field: r.field, reason: r.reason })),
+          )
           .execute();
       await trx
         .updateTable('import_runs')
@@ -219,7 +226,12 @@ export async function importAgents(ctx: AppContext, actor: Actor, req: ImportReq
     await committing.catch(() => {}); // a batch still committing settles before the run is marked failed
     if (totalAtFailure !== null) counts.total = totalAtFailure;
     const refused = err instanceof FeedFormatError;
-    const message = err instanceof Error ? err.message : String(err);
+    // The run shows a French message; a driver's or the runtime's own words go to the log only
+    // (the error is thrown on, and the HTTP layer logs it with the request).
+    const message =
+      refused || err instanceof AppError
+        ? err.message
+        : `L'import s'est arrêté sur une erreur interne (journalisée) après ${counts.total} ligne(s) : les lots déjà enregistrés sont conservés ; relancez l'import pour le reste ou contactez l'assistance.`;
     await ctx.store.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('import_runs')
