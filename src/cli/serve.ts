@@ -6,6 +6,7 @@ import { openPlatform } from '../platform.ts';
 import { Cron } from 'croner';
 import { expireCertificates, pkiEnvironment } from '../app/pki/certificates.ts';
 import { refreshCrls } from '../app/pki/publication.ts';
+import { remindRootCrl } from '../app/pki/root-crl.ts';
 import { renewOcspResponders } from '../app/pki/responder-renewal.ts';
 import { systemActor } from '../app/context.ts';
 import { registerPkiJobs } from '../jobs/pki-jobs.ts';
@@ -92,6 +93,15 @@ export async function serveCommand(
       })
       .catch((err: unknown) => app.log.error({ err }, 'card expiry and notices'));
   const cardLifeCron = new Cron('30 3 * * *', { protect: true, timezone: 'Europe/Paris' }, cardLife);
+  // The root's CRL is renewed at a ceremony: the administrators are reminded before it expires.
+  const rootCrl = () =>
+    remindRootCrl(ctx)
+      .then((mailed) => {
+        if (mailed) app.log.warn({ mailed }, 'root CA CRL renewal due: administrators reminded');
+      })
+      .catch((err: unknown) => app.log.error({ err }, 'root CRL reminder'));
+  void rootCrl();
+  const rootCrlCron = new Cron('40 3 * * *', { protect: true, timezone: 'Europe/Paris' }, rootCrl);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -148,6 +158,7 @@ export async function serveCommand(
     ocspCron.stop();
     expireCron.stop();
     cardLifeCron.stop();
+    rootCrlCron.stop();
     manufacturerCron.stop();
     await agent?.close();
     await app.close();

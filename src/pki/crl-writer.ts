@@ -78,6 +78,8 @@ export interface RevokedEntry {
   revokedAt: Date;
   /** Absent or 'unspecified': no reasonCode extension (RFC 5280 §5.3.1 says to omit it). */
   reason?: RevocationReason;
+  /** When the key is known or suspected compromised (RFC 5280 §5.3.2 invalidityDate), if known. */
+  invalidityDate?: Date | null;
 }
 
 /**
@@ -124,10 +126,14 @@ const OID_SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
 const OID_REASON_CODE = '2.5.29.21';
 const OID_CRL_NUMBER = '2.5.29.20';
 const OID_AUTHORITY_KEY_ID = '2.5.29.35';
+const OID_INVALIDITY_DATE = '2.5.29.24';
 
 /** Serials longer than RFC 5280's 20 octets exist in old certificates; refusing one would block the whole CRL, so up to this many are listed. */
 const MAX_SERIAL_OCTETS = 64;
-/** Upper bound of an encoded entry: SEQUENCE header 2 + INTEGER 2+1+64 + time 17 + reason ext 16. */
+/**
+ * Upper bound of an encoded entry: SEQUENCE header 2 + INTEGER 2+1+64 + time 17 + extensions 40
+ * (list header 2, reasonCode 12, invalidityDate 26).
+ */
 const MAX_ENTRY_SIZE = 128;
 const DEFAULT_CHUNK_SIZE = 1 << 20;
 
@@ -157,6 +163,26 @@ function reasonExtension(reason: RevocationReason | undefined): Uint8Array | nul
   return ext;
 }
 
+/** invalidityDate ::= GeneralizedTime (always, whatever the year), YYYYMMDDHHMMSSZ. */
+function generalizedTime(d: Date): Uint8Array {
+  const text = d
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:T]/g, '');
+  return tlv(TAG.GENERALIZED_TIME, Buffer.from(text, 'latin1'));
+}
+
+/** crlEntryExtensions of an entry: reasonCode and invalidityDate when they apply, or null. */
+function entryExtensions(e: RevokedEntry): Uint8Array | null {
+  const reason = reasonExtension(e.reason);
+  if (!e.invalidityDate) return reason;
+  if (!(e.invalidityDate instanceof Date) || Number.isNaN(e.invalidityDate.getTime()))
+    throw new TypeError(`serial ${e.serialHex}: invalidityDate must be a valid Date`);
+  const invalidity = sequence(oid(OID_INVALIDITY_DATE), octetString(generalizedTime(e.invalidityDate)));
+  // The precomputed list is short (2-byte header): its content is the reasonCode extension alone.
+  return sequence(...(reason ? [reason.subarray(2)] : []), invalidity);
+}
+
 /** Encodes revoked entries into large chunks: the only per-entry work of the writer. */
 class EntryChunks {
   readonly chunks: Uint8Array[] = [];
@@ -179,8 +205,8 @@ class EntryChunks {
       throw new RangeError(`entry ${this.count}: serial ${serial} longer than ${MAX_SERIAL_OCTETS} octets`);
     if (!(e.revokedAt instanceof Date))
       throw new TypeError(`entry ${this.count} (serial ${serial}): revokedAt must be a Date`);
-    const ext = reasonExtension(e.reason);
-    const contentLength = intSize + timeSize(e.revokedAt) + (ext === null ? 0 : ext.length); // < 128: short form
+    const ext = e.invalidityDate ? entryExtensions(e) : reasonExtension(e.reason);
+    const contentLength = intSize + timeSize(e.revokedAt) + (ext === null ? 0 : ext.length);
     if (this.off + MAX_ENTRY_SIZE > this.buf.length) this.flush(true);
     const buf = this.buf;
     let off = writeHeader(buf, this.off, TAG.SEQUENCE, contentLength);

@@ -104,6 +104,8 @@ export interface Declaration {
   kind: DeclarationKind;
   policeReportReference?: string | null;
   circumstances?: string | null;
+  /** The day of the loss or theft, when known (YYYY-MM-DD). */
+  lostOn?: string | null;
 }
 
 export const DECLARATION_LABELS: Record<DeclarationKind, string> = {

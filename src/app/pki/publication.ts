@@ -39,7 +39,7 @@ async function* revokedEntries(ctx: AppContext, caId: string): AsyncGenerator<Re
   for (;;) {
     const rows = await ctx.store.db
       .selectFrom('certificates')
-      .select(['serial', 'revoked_at', 'revocation_reason'])
+      .select(['serial', 'revoked_at', 'revocation_reason', 'invalidity_date'])
       .where('ca_id', '=', caId)
       .where('status', 'in', ['revoked', 'suspended'])
       .where('serial', '>', after)
@@ -51,6 +51,10 @@ async function* revokedEntries(ctx: AppContext, caId: string): AsyncGenerator<Re
         serialHex: r.serial,
         revokedAt: new Date(r.revoked_at ?? 0),
         reason: (r.revocation_reason ?? 'unspecified') as RevocationReason,
+        // The date the holder gave, on a key compromise (a lost or stolen card).
+        ...(r.invalidity_date && r.revocation_reason === 'keyCompromise'
+          ? { invalidityDate: new Date(r.invalidity_date) }
+          : {}),
       };
     }
     if (rows.length < 10_000) return;

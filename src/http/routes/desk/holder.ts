@@ -22,6 +22,7 @@ const Declaration = Type.Object(
     kind: Type.Union([Type.Literal('loss'), Type.Literal('theft'), Type.Literal('temporary_loss')]),
     policeReportReference: Type.Optional(Type.Union([Type.String({ maxLength: 80 }), Type.Null()])),
     circumstances: Type.Optional(Type.Union([Type.String({ maxLength: 600 }), Type.Null()])),
+    lostOn: Type.Optional(Type.Union([Type.String({ maxLength: 10 }), Type.Null()])),
   },
   { additionalProperties: false },
 );

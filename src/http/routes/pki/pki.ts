@@ -3,18 +3,18 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../app/context.ts';
 import {
-  acceptCertificate,
   issueFromCsr,
   listAuthorities,
   listCertificates,
-  resumeCertificate,
-  revokeCertificate,
-  suspendCertificate,
   type CertificateFilter,
   type PkiEnvironment,
 } from '../../../app/pki/certificates.ts';
+import { changeCertificateStatus } from '../../../app/desk/certificate-status.ts';
+import type { ActionSignature } from '../../../app/access/action-signatures.ts';
+import { ActionSignatureSchema } from '../access/signatures.ts';
 import { caCertificateDer, crlPath, publishCrl, type OcspSource } from '../../../app/pki/publication.ts';
 import { ocspRoutes } from '../../../pki/ocsp-http.ts';
+import { isRootName, offlineCrlDer } from '../../../app/pki/root-crl.ts';
 import { requireActor } from '../../auth.ts';
 import { sendProblem } from '../../problem.ts';
 
@@ -52,13 +52,26 @@ export function pkiRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiWiring)
     {
       schema: {
         tags: ['pki'],
-        summary: "Liste de révocation d'une autorité émettrice (DER)",
+        summary: "Liste de révocation d'une autorité (DER) : AC émettrice, ou AC racine (root.crl)",
         params: Type.Object({ file: Type.String({ maxLength: 80 }) }),
       },
     },
     async (req, reply) => {
       const name = /^([a-z0-9-]{1,60})\.crl$/.exec((req.params as { file: string }).file)?.[1];
       if (!name) return sendProblem(reply, 404, 'Liste de révocation inconnue.');
+      // The root's CRL is signed at a ceremony (root-crl.ts) and served from the database.
+      const offline = await offlineCrlDer(ctx, name);
+      if (offline)
+        return reply
+          .type('application/pkix-crl')
+          .header('cache-control', 'public, max-age=3600, must-revalidate')
+          .send(Buffer.from(offline));
+      if (await isRootName(ctx, name))
+        return sendProblem(
+          reply,
+          404,
+          "La liste de révocation de l'AC racine n'a pas encore été signée : cérémonie « cartes ca root-crl ».",
+        );
       let crl: Buffer;
       try {
         crl = await readFile(crlPath(ctx.dataDir, name));
@@ -172,39 +185,50 @@ export function pkiRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiWiring)
     await pki.ocsp?.sync();
     return r;
   };
-  app.post(
-    '/api/certificates/:serial/accept',
-    { schema: { tags, summary: 'Acceptation par le porteur', params: Serial } },
-    async (req) => acceptCertificate(ctx, requireActor(req), (req.params as { serial: string }).serial),
-  );
-  app.post(
-    '/api/certificates/:serial/suspend',
-    { schema: { tags, summary: 'Suspendre (certificateHold)', params: Serial } },
-    async (req) => synced(suspendCertificate(ctx, requireActor(req), (req.params as { serial: string }).serial)),
-  );
-  app.post(
-    '/api/certificates/:serial/resume',
-    { schema: { tags, summary: 'Lever la suspension', params: Serial } },
-    async (req) => synced(resumeCertificate(ctx, requireActor(req), (req.params as { serial: string }).serial)),
-  );
+  // A card's certificate follows its card (desk/certificate-status.ts); every change is signed.
+  const Signed = Type.Object({ signature: Type.Optional(ActionSignatureSchema) }, { additionalProperties: false });
+  const change = (verb: 'accept' | 'suspend' | 'resume', summary: string) =>
+    app.post(
+      `/api/certificates/:serial/${verb}`,
+      { schema: { tags, summary, params: Serial, body: Signed } },
+      async (req) =>
+        synced(
+          changeCertificateStatus(
+            ctx,
+            requireActor(req),
+            (req.params as { serial: string }).serial,
+            { kind: verb },
+            (req.body as { signature?: ActionSignature }).signature,
+          ),
+        ),
+    );
+  change('accept', 'Acceptation par le porteur (carte activée ; signée par l’opérateur)');
+  change('suspend', 'Suspendre (certificateHold) : la carte et tous ses certificats ; signée par l’opérateur');
+  change('resume', 'Lever la suspension : la carte et tous ses certificats ; signée par l’opérateur');
   app.post(
     '/api/certificates/:serial/revoke',
     {
       schema: {
         tags,
-        summary: 'Révoquer (définitif)',
+        summary: 'Révoquer (définitif) : la carte et tous ses certificats ; signée par l’opérateur',
         params: Serial,
-        body: Type.Object({ reason: Type.String({ maxLength: 32 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { reason: Type.String({ maxLength: 32 }), signature: Type.Optional(ActionSignatureSchema) },
+          { additionalProperties: false },
+        ),
       },
     },
-    async (req) =>
-      synced(
-        revokeCertificate(
+    async (req) => {
+      const body = req.body as { reason: string; signature?: ActionSignature };
+      return synced(
+        changeCertificateStatus(
           ctx,
           requireActor(req),
           (req.params as { serial: string }).serial,
-          (req.body as { reason: string }).reason,
+          { kind: 'revoke', reason: body.reason },
+          body.signature,
         ),
-      ),
+      );
+    },
   );
 }

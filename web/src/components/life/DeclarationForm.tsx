@@ -10,6 +10,12 @@ import { createConfirm } from '../ConfirmModal.tsx';
 import { ProblemAlert } from '../ProblemAlert.tsx';
 
 const confirmDeclaration = createConfirm('confirmer-declaration');
+
+/** Today in the browser's time zone, YYYY-MM-DD. */
+function today(): string {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
 const DECLARABLE = new Set(['handed_over', 'activated', 'active', 'blocked', 'suspended']);
 
 const KIND_HINTS: Record<DeclarationKind, string> = {
@@ -31,6 +37,7 @@ export function DeclarationForm(props: {
   const [kind, setKind] = useState<DeclarationKind | ''>('');
   const [police, setPolice] = useState('');
   const [circumstances, setCircumstances] = useState('');
+  const [lostOn, setLostOn] = useState('');
   const [invalid, setInvalid] = useState<string[]>([]);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -41,6 +48,7 @@ export function DeclarationForm(props: {
     const problems: string[] = [];
     if (!selected) problems.push('Choisissez la carte concernée.');
     if (!kind) problems.push('Choisissez le type de déclaration.');
+    if (lostOn && lostOn > today()) problems.push('La date de la perte ou du vol ne peut pas être dans le futur.');
     if (kind === 'theft' && police.trim().length < 4)
       problems.push(
         'Un vol se déclare avec la référence du dépôt de plainte (récépissé de la police ou de la gendarmerie).',
@@ -57,6 +65,7 @@ export function DeclarationForm(props: {
         kind,
         policeReportReference: kind === 'theft' ? police.trim() : null,
         circumstances: circumstances.trim() || null,
+        lostOn: kind !== 'temporary_loss' && lostOn ? lostOn : null,
       });
       setDone(
         r.state === 'suspended'
@@ -89,7 +98,11 @@ export function DeclarationForm(props: {
       <ProblemAlert
         error={error}
         title="La déclaration n’a pas abouti"
-        fieldLabels={{ policeReportReference: 'Référence du dépôt de plainte', kind: 'Type' }}
+        fieldLabels={{
+          policeReportReference: 'Référence du dépôt de plainte',
+          kind: 'Type',
+          lostOn: 'Date de la perte ou du vol',
+        }}
       />
       {!done && (
         <form onSubmit={submit} noValidate>
@@ -150,6 +163,18 @@ export function DeclarationForm(props: {
                 onChange: (e) => setPolice(e.target.value),
                 maxLength: 60,
                 required: true,
+              }}
+            />
+          )}
+          {kind && kind !== 'temporary_loss' && (
+            <Input
+              label="Date de la perte ou du vol (facultatif)"
+              hintText="Si vous la connaissez : elle est publiée avec la révocation de vos certificats."
+              nativeInputProps={{
+                type: 'date',
+                value: lostOn,
+                max: today(),
+                onChange: (e) => setLostOn(e.target.value),
               }}
             />
           )}
