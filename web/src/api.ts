@@ -25,6 +25,8 @@ export interface Config {
   platformName: string;
   /** Default address of the workstation's card agent. */
   agentUrl?: string;
+  /** Largest file the server receives (CARTES_UPLOAD_MAX_BYTES). */
+  uploadMaxBytes?: number;
 }
 
 export interface RoleView {

@@ -56,6 +56,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext, config: Con
     branding: config.branding,
     platformName: 'Cartes Agents',
     agentUrl: cardAgentOrigin(process.env, config.agentPort),
+    uploadMaxBytes: config.uploadMaxBytes,
   }));
 
   app.get('/api/session', { schema: { tags: ['session'], summary: 'Session en cours' } }, async (request) => {

@@ -4,18 +4,12 @@ import { Alert } from '@codegouvfr/react-dsfr/Alert';
 import { Button } from '@codegouvfr/react-dsfr/Button';
 import { Input } from '@codegouvfr/react-dsfr/Input';
 import { useState, type FormEvent } from 'react';
-import { formatDateTime } from '../../format.ts';
+import { formatDateTime, todayIso } from '../../format.ts';
 import { DECLARATION_LABELS, type Declaration, type DeclarationKind } from '../../lifeApi.ts';
 import { createConfirm } from '../ConfirmModal.tsx';
 import { ProblemAlert } from '../ProblemAlert.tsx';
 
 const confirmDeclaration = createConfirm('confirmer-declaration');
-
-/** Today in the browser's time zone, YYYY-MM-DD. */
-function today(): string {
-  const d = new Date();
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-}
 const DECLARABLE = new Set(['handed_over', 'activated', 'active', 'blocked', 'suspended']);
 
 const KIND_HINTS: Record<DeclarationKind, string> = {
@@ -48,7 +42,7 @@ export function DeclarationForm(props: {
     const problems: string[] = [];
     if (!selected) problems.push('Choisissez la carte concernée.');
     if (!kind) problems.push('Choisissez le type de déclaration.');
-    if (lostOn && lostOn > today()) problems.push('La date de la perte ou du vol ne peut pas être dans le futur.');
+    if (lostOn && lostOn > todayIso()) problems.push('La date de la perte ou du vol ne peut pas être dans le futur.');
     if (kind === 'theft' && police.trim().length < 4)
       problems.push(
         'Un vol se déclare avec la référence du dépôt de plainte (récépissé de la police ou de la gendarmerie).',
@@ -173,7 +167,7 @@ export function DeclarationForm(props: {
               nativeInputProps={{
                 type: 'date',
                 value: lostOn,
-                max: today(),
+                max: todayIso(),
                 onChange: (e) => setLostOn(e.target.value),
               }}
             />
