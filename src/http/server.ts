@@ -13,7 +13,7 @@ import type { Config } from '../config.ts';
 import { authHook } from './auth.ts';
 import { cardAgentOrigin } from './agent-origin.ts';
 import { errorHandler, sendProblem } from './problem.ts';
-import { checkResponses } from './response-check.ts';
+import { checkResponses, requireResponseSchemas } from './response-check.ts';
 import { Type } from '@sinclair/typebox';
 import { responses } from './schemas/common.ts';
 import { sessionRoutes } from './routes/access/session.ts';
@@ -71,6 +71,7 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     trustProxy: false,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   });
+  requireResponseSchemas(app);
   if (opts.checkResponses ?? process.env['CARTES_CHECK_RESPONSES'] === '1') checkResponses(app);
   app.decorateRequest('actor', null);
   app.decorateRequest('session', null);

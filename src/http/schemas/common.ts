@@ -1,7 +1,7 @@
 // Shapes shared by every context: the problem+json error, pages, ids, binary answers.
 // Schema modules import nothing but TypeBox (and at most pure constants of src/domain): the portal
 // type-checks them through type-only imports (web/src/api.ts).
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
 
 /** `T | null` (an explicit null on the wire, never a missing member). */
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -66,6 +66,10 @@ export const Page = <T extends TSchema>(item: T) =>
 
 /** `{ items }`: a short list, whole. */
 export const Items = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item) });
+
+/** The static types of `Page(item)` and `Items(item)` for an item type (generic list helpers of the portal). */
+export type PageOf<T> = Static<ReturnType<typeof Page<TUnsafe<T>>>>;
+export type ItemsOf<T> = Static<ReturnType<typeof Items<TUnsafe<T>>>>;
 
 export const CodeLabel = Type.Object({ code: Type.String(), label: Type.String() });
 export type CodeLabel = Static<typeof CodeLabel>;

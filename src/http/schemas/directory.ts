@@ -1,6 +1,6 @@
 // Directory: organisations, agreements, self-assessments, allocation plan, agents, photos, HR feed imports.
 import { Type, type Static } from '@sinclair/typebox';
-import { CodeLabel, Items, Nullable, PageQuery } from './common.ts';
+import { CodeLabel, Items, Nullable, PageQuery, StringEnum } from './common.ts';
 
 // --- Reference data ------------------------------------------------------------------------------
 
@@ -61,7 +61,7 @@ export const ControlPointAnswer = Type.Object(
 export const SelfAssessment = Type.Object({
   id: Type.String(),
   assessedOn: Type.String(),
-  result: Type.String(),
+  result: StringEnum(['conform', 'minor', 'major']),
   resultLabel: Type.String(),
   answers: Type.Record(Type.String(), ControlPointAnswer),
   recordedBy: Nullable(Type.String()),
@@ -235,7 +235,7 @@ export const ImportRun = Type.Object({
   fileName: Type.String(),
   format: Type.String(),
   fullMode: Type.Boolean(),
-  status: Type.String({ description: 'running, done, refused ou failed' }),
+  status: StringEnum(['running', 'done', 'refused', 'failed']),
   total: Type.Integer(),
   inserted: Type.Integer(),
   updated: Type.Integer(),

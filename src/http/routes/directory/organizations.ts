@@ -15,7 +15,7 @@ import {
   updateOrganization,
 } from '../../../app/directory/organizations.ts';
 import { requireActor } from '../../auth.ts';
-import { IdParams, Items, Nullable, responses } from '../../schemas/common.ts';
+import { IdParams, Items, responses } from '../../schemas/common.ts';
 import {
   Agreement,
   AgreementInput,
@@ -90,7 +90,7 @@ export function organizationRoutes(fastify: FastifyInstance, ctx: AppContext): v
         summary: "Enregistrer la convention d'adhésion",
         params: IdParams,
         body: AgreementInput,
-        response: responses({ 200: Nullable(Agreement) }),
+        response: responses({ 200: Agreement }),
       },
     },
     async (req) => setAgreement(ctx, requireActor(req), req.params.id, req.body),
@@ -104,7 +104,7 @@ export function organizationRoutes(fastify: FastifyInstance, ctx: AppContext): v
         summary: 'Donner le préavis de résiliation (3 mois)',
         params: IdParams,
         body: AgreementNotice,
-        response: responses({ 200: Nullable(Agreement) }),
+        response: responses({ 200: Agreement }),
       },
     },
     async (req) => giveAgreementNotice(ctx, requireActor(req), req.params.id, req.body.givenOn),
