@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../../app/context.ts';
 import {
@@ -107,18 +107,20 @@ export function pkiRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiWir
         { parseAs: 'buffer', bodyLimit: 16 * 1024 },
         (_req, body, done) => done(null, body),
       );
+      // The responder's own paths (src/pki/ocsp-http.ts), answering 503 until there is a CA.
       const schema = {
         tags: ['pki'],
         summary: "Répondeur OCSP (503 tant que l'infrastructure de clés n'est pas initialisée)",
         response: responses({ 200: OCSP_RESPONSES[200] }),
       };
-      scope.all('/pki/ocsp*', { schema }, async (_req, reply) =>
+      const unavailable = async (_req: unknown, reply: FastifyReply) =>
         sendProblem(
           reply,
           503,
           "Le répondeur OCSP n'est pas disponible : l'infrastructure de clés n'est pas initialisée (cartes ca init), puis redémarrez le service.",
-        ),
-      );
+        );
+      scope.post('/pki/ocsp', { schema }, unavailable);
+      scope.get('/pki/ocsp/*', { schema }, unavailable);
     });
   }
 
