@@ -2,9 +2,16 @@
 // life", "The holder's space") and of the card agent's administration routes (docs/cards.md §2).
 // PINs only ever go to the card agent, never to the platform's server.
 import type { Static } from '@sinclair/typebox';
+import type * as Agent from '../../src/http/schemas/card-agent.ts';
 import type * as Desk from '../../src/http/schemas/desk.ts';
 import { ApiError, request, type CodeLabel, type Items, type Problem } from './api.ts';
-import { CardAgentError, UNREACHABLE_MESSAGE, type CardAgentClient, type PinKind } from './cardAgent.ts';
+import {
+  CardAgentError,
+  UNREACHABLE_MESSAGE,
+  type AgentErrorBody,
+  type CardAgentClient,
+  type PinKind,
+} from './cardAgent.ts';
 import type { ActionSignaturePayload } from './cardsApi.ts';
 
 const id = encodeURIComponent;
@@ -228,6 +235,8 @@ async function holderFetch<T>(method: 'GET' | 'POST', path: string, token: strin
 
 // --- Card agent: administration of the inserted card (challenge-response; docs/cards.md §2)
 
+type Done = Static<typeof Agent.Done>;
+
 async function agentCall<T>(client: CardAgentClient, path: string, body: unknown): Promise<T> {
   let res: Response;
   try {
@@ -246,7 +255,7 @@ async function agentCall<T>(client: CardAgentClient, path: string, body: unknown
   } catch {
     throw new CardAgentError('unreachable', UNREACHABLE_MESSAGE);
   }
-  const json = (await res.json().catch(() => null)) as { code?: string; message?: string; triesLeft?: number } | null;
+  const json = (await res.json().catch(() => null)) as Partial<AgentErrorBody> | null;
   if (!res.ok) {
     throw new CardAgentError(
       json?.code ?? `http_${res.status}`,
@@ -260,21 +269,21 @@ async function agentCall<T>(client: CardAgentClient, path: string, body: unknown
 
 export const cardAdmin = {
   challenge: (client: CardAgentClient, reader: string) =>
-    agentCall<{ challenge: string }>(client, `/readers/${id(reader)}/admin/challenge`, {}),
+    agentCall<Static<typeof Agent.AdminChallenge>>(client, `/readers/${id(reader)}/admin/challenge`, {}),
   setPin: (client: CardAgentClient, reader: string, pin: PinKind, response: string, newValue: string) =>
-    agentCall<{ ok: true }>(client, `/readers/${id(reader)}/admin/set-pin`, { pin, response, newValue }),
+    agentCall<Done>(client, `/readers/${id(reader)}/admin/set-pin`, { pin, response, newValue }),
   generateKey: (client: CardAgentClient, reader: string, slot: string, response: string) =>
-    agentCall<{ spki: string; attestation: string }>(client, `/readers/${id(reader)}/admin/generate-key`, {
+    agentCall<Static<typeof Agent.GeneratedKey>>(client, `/readers/${id(reader)}/admin/generate-key`, {
       slot,
       response,
     }),
   writeCertificate: (client: CardAgentClient, reader: string, slot: string, der: string, response: string) =>
-    agentCall<{ ok: true }>(client, `/readers/${id(reader)}/admin/write-certificate`, { slot, der, response }),
+    agentCall<Done>(client, `/readers/${id(reader)}/admin/write-certificate`, { slot, der, response }),
   /** The holder changes a PIN knowing the old one: nothing goes to the server. */
   changePin: (client: CardAgentClient, reader: string, pin: PinKind, oldValue: string, newValue: string) =>
-    agentCall<{ ok: true }>(client, `/readers/${id(reader)}/change-pin`, { pin, oldValue, newValue }),
+    agentCall<Done>(client, `/readers/${id(reader)}/change-pin`, { pin, oldValue, newValue }),
   verifyPin: (client: CardAgentClient, reader: string, pin: PinKind, value: string) =>
-    agentCall<{ ok: true }>(client, `/readers/${id(reader)}/verify-pin`, { pin, value }),
+    agentCall<Done>(client, `/readers/${id(reader)}/verify-pin`, { pin, value }),
 };
 
 /**

@@ -6,9 +6,15 @@ import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox
 /** `T | null` (an explicit null on the wire, never a missing member). */
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-/** A string among fixed values (`enum` in the document; one quick string check when serialising). */
+/**
+ * A string among fixed values (`enum` in the document; one quick string check when serialising). The
+ * `enum` member in its type lets the type provider (TypeBox 1) infer the values too.
+ */
 export const StringEnum = <const T extends readonly string[]>(values: T, options: { description?: string } = {}) =>
-  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options }) as TUnsafe<T[number]> & {
+    type: 'string';
+    enum: T;
+  };
 
 export const FieldError = Type.Object({
   field: Type.String(),

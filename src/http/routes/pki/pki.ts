@@ -108,19 +108,17 @@ export function pkiRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiWir
         (_req, body, done) => done(null, body),
       );
       // The responder's own paths (src/pki/ocsp-http.ts), answering 503 until there is a CA.
-      const schema = {
-        tags: ['pki'],
-        summary: "Répondeur OCSP (503 tant que l'infrastructure de clés n'est pas initialisée)",
-        response: responses({ 200: OCSP_RESPONSES[200] }),
-      };
+      const tags = ['pki'];
+      const summary = "Répondeur OCSP (503 tant que l'infrastructure de clés n'est pas initialisée)";
+      const answers = responses({ 200: OCSP_RESPONSES[200] });
       const unavailable = async (_req: unknown, reply: FastifyReply) =>
         sendProblem(
           reply,
           503,
           "Le répondeur OCSP n'est pas disponible : l'infrastructure de clés n'est pas initialisée (cartes ca init), puis redémarrez le service.",
         );
-      scope.post('/pki/ocsp', { schema }, unavailable);
-      scope.get('/pki/ocsp/*', { schema }, unavailable);
+      scope.post('/pki/ocsp', { schema: { tags, summary, response: answers } }, unavailable);
+      scope.get('/pki/ocsp/*', { schema: { tags, summary, response: answers } }, unavailable);
     });
   }
 
