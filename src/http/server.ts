@@ -15,6 +15,9 @@ import { cardAgentOrigin } from './agent-origin.ts';
 import { clientErrorHandler, errorHandler, frameworkErrors, sendProblem } from './problem.ts';
 import { inputGuard } from './input-guard.ts';
 import { JSON_BODY_LIMIT, UPLOAD_TYPES, uploadSettings } from './uploads.ts';
+import { checkResponses, requireResponseSchemas } from './response-check.ts';
+import { Type } from '@sinclair/typebox';
+import { responses } from './schemas/common.ts';
 import { sessionRoutes } from './routes/access/session.ts';
 import { organizationRoutes } from './routes/directory/organizations.ts';
 import { agentRoutes } from './routes/directory/agents.ts';
@@ -49,6 +52,11 @@ export interface ServerOptions {
   logger?: boolean | { level: string };
   /** Requests per minute and IP on the whole API (tests lower or raise it). */
   rateLimitPerMinute?: number;
+  /**
+   * Every JSON answer must fit its response schema exactly, else 500 (tests; default: the environment
+   * variable CARTES_CHECK_RESPONSES=1, which `npm test` sets). See src/http/response-check.ts.
+   */
+  checkResponses?: boolean;
 }
 
 export async function buildServer(ctx: AppContext, config: Config, opts: ServerOptions = {}): Promise<FastifyInstance> {
@@ -76,6 +84,8 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     clientErrorHandler,
     frameworkErrors,
   });
+  requireResponseSchemas(app);
+  if (opts.checkResponses ?? process.env['CARTES_CHECK_RESPONSES'] === '1') checkResponses(app);
   app.decorateRequest('actor', null);
   app.decorateRequest('session', null);
   app.setErrorHandler(errorHandler);
@@ -164,7 +174,18 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   cardRoutes(app, ctx, pkiEnv);
   cardLifeRoutes(app, ctx, pkiEnv, uploads);
   holderRoutes(app, ctx);
-  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+  app.get(
+    '/healthz',
+    {
+      logLevel: 'warn',
+      schema: {
+        tags: ['session'],
+        summary: 'État du service',
+        response: responses({ 200: Type.Object({ status: Type.Literal('ok') }) }),
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
 
   const hasWeb = existsSync(WEB_DIST);
   if (hasWeb) {
