@@ -159,6 +159,8 @@ forEachDatabase('certification authorities', (dialect) => {
         'pki.ocsp.create',
         'pki.ca.create',
         'pki.ocsp.create',
+        // The root's first CRL, signed while the custodians' secrets have opened its key.
+        'pki.root-crl.sign',
         'pki.init',
       ],
     );
