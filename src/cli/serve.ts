@@ -18,6 +18,9 @@ import { cardsDir, demoCardsNotice, loadDemoCards, type DemoCard } from '../app/
 import { startCardAgent, type CardAgent } from '../agent/server.ts';
 import { loadChipKey } from '../cards/keys.ts';
 import { reportError, type GlobalOptions } from './shared.ts';
+import { exitOnSignals } from './shutdown.ts';
+import { closeWithin } from '../http/lifecycle.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export async function serveCommand(
   global: GlobalOptions,
@@ -141,18 +144,21 @@ export async function serveCommand(
   console.log(
     'Autres comptes de démonstration : martin.c77011 (opératrice, mairie), lefebvre.s77 (préfecture), 1002345678 (opérateur, Brest), controle.interne, auditeur.externe.\n',
   );
-  const stop = async () => {
-    crlCron.stop();
-    ocspCron.stop();
-    expireCron.stop();
-    cardLifeCron.stop();
-    manufacturerCron.stop();
-    await agent?.close();
-    await app.close();
-    await worker.stop();
-    await store.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  exitOnSignals({
+    deadlineS: config.shutdownTimeoutS,
+    log: (line) => app.log.warn(line),
+    stop: async (deadline) => {
+      crlCron.stop();
+      ocspCron.stop();
+      expireCron.stop();
+      cardLifeCron.stop();
+      manufacturerCron.stop();
+      await agent?.close();
+      const clean = await closeWithin(app, Math.max(0, deadline - Date.now()));
+      // Background passes resume where they stopped (jobs under lease, production by message).
+      await Promise.race([worker.stop(), sleep(Math.max(0, deadline - Date.now()))]);
+      await store.close();
+      return { clean };
+    },
+  });
 }

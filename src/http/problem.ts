@@ -22,6 +22,7 @@ const TITLES: Record<number, string> = {
   422: 'Données invalides',
   429: 'Trop de requêtes',
   500: 'Erreur interne',
+  503: 'Service indisponible',
 };
 
 export function sendProblem(reply: FastifyReply, status: number, detail: string, errors?: unknown[]): FastifyReply {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -13,6 +13,7 @@ import type { Config } from '../config.ts';
 import { authHook } from './auth.ts';
 import { cardAgentOrigin } from './agent-origin.ts';
 import { errorHandler, sendProblem } from './problem.ts';
+import { requestLifecycle } from './lifecycle.ts';
 import { sessionRoutes } from './routes/access/session.ts';
 import { organizationRoutes } from './routes/directory/organizations.ts';
 import { agentRoutes } from './routes/directory/agents.ts';
@@ -26,7 +27,7 @@ import { cardLifeRoutes } from './routes/desk/card-life.ts';
 import { holderRoutes } from './routes/desk/holder.ts';
 import { cardRoutes } from './routes/desk/cards.ts';
 import { pkiEnvironment } from '../app/pki/certificates.ts';
-import { openOcspSource } from '../app/pki/publication.ts';
+import { openOcspSource } from '../app/pki/ocsp-responder.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
@@ -37,8 +38,19 @@ export function redactUrl(url: string): string {
 /** The workstation card agent the pages talk to (docs/cards.md §2): the CSP must let them reach it. */
 export interface ServerOptions {
   logger?: boolean | { level: string };
-  /** Requests per minute and IP on the whole API (tests lower or raise it). */
+  /** Requests per minute per person (per address without a session) on the API; default: the configuration's. */
   rateLimitPerMinute?: number;
+}
+
+/** Deadline of an API request without its own (`config.timeoutMs`). */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** The key of the rate limit: the signed-in person (or service account), else the client's address. */
+export function rateLimitKey(request: FastifyRequest): string {
+  const a = request.actor;
+  if (a?.kind === 'person') return `personne:${a.agentId}`;
+  if (a?.kind === 'service') return `service:${a.tokenId}`;
+  return `adresse:${request.ip}`;
 }
 
 export async function buildServer(ctx: AppContext, config: Config, opts: ServerOptions = {}): Promise<FastifyInstance> {
@@ -59,13 +71,17 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
           },
     genReqId: () => randomUUID(),
     requestIdHeader: false,
+    // One line per request, written by requestLifecycle (Fastify's two lines cost twice).
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
-    trustProxy: false,
+    // Behind the configured reverse proxies, request.ip is the client's (X-Forwarded-For); else the peer's.
+    trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   });
   app.decorateRequest('actor', null);
   app.decorateRequest('session', null);
   app.setErrorHandler(errorHandler);
+  requestLifecycle(app, { defaultTimeoutMs: DEFAULT_TIMEOUT_MS });
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
@@ -91,9 +107,13 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     crossOriginEmbedderPolicy: false,
     hsts: config.publicUrl.startsWith('https://'),
   });
+  // Counted after authentication: per person when signed in (people behind one proxy or NAT do not
+  // share a budget), per address otherwise. PKI publication has its own limit (routes/pki/pki.ts).
   await app.register(rateLimit, {
-    max: opts.rateLimitPerMinute ?? 1200,
+    max: opts.rateLimitPerMinute ?? config.rateLimitPerMinute,
     timeWindow: '1 minute',
+    hook: 'preHandler',
+    keyGenerator: rateLimitKey,
     errorResponseBuilder: (_req, c) => ({
       statusCode: 429,
       message: `Trop de requêtes : réessayez dans ${Math.ceil(c.ttl / 1000)} s.`,
@@ -145,9 +165,14 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     .select('id')
     .where('kind', '=', 'issuing')
     .executeTakeFirst();
-  const ocsp = hasCa ? await openOcspSource(ctx, pkiEnv) : null;
+  const ocsp = hasCa ? await openOcspSource(ctx, pkiEnv, { nonce: config.ocspNonce }) : null;
   if (ocsp) app.addHook('onClose', async () => ocsp.stop());
-  pkiRoutes(app, ctx, { env: pkiEnv, ocsp });
+  pkiRoutes(app, ctx, {
+    env: pkiEnv,
+    ocsp,
+    rateLimitPerMinute: config.pkiRateLimitPerMinute,
+    logSampleEvery: config.pkiLogSample > 0 ? Math.round(1 / config.pkiLogSample) : 0,
+  });
   cardRoutes(app, ctx, pkiEnv);
   cardLifeRoutes(app, ctx, pkiEnv);
   holderRoutes(app, ctx);

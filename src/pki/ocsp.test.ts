@@ -201,6 +201,8 @@ describe('OCSP responder (openssl ocsp as client)', () => {
     ocspRoutes(app, {
       prefix: '/pki/ocsp',
       cache,
+      // Every nonce echoed here (a signed answer each time); the default mode is tested below.
+      nonce: 'sign',
       lookup: async (issuerKeyHashHex, serialHex) => {
         if (failLookups) throw new Error('database down');
         if (issuerKeyHashHex !== ourIssuerSha1) return null;

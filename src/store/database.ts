@@ -10,6 +10,7 @@ import * as m003 from './migrations/003_cards.ts';
 import * as m005 from './migrations/005_production.ts';
 import * as m004 from './migrations/004_requests.ts';
 import * as m006 from './migrations/006_lifecycle.ts';
+import * as m009 from './migrations/009_ocsp.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, { up: (db: Kysely<unknown>, dialect: Dialect) =
   '004_requests': m004,
   '005_production': m005,
   '006_lifecycle': m006,
+  '009_ocsp': m009,
 };
 
 export function isPostgresUrl(target: string): boolean {

@@ -16,7 +16,7 @@ import {
   type CertificateStatus,
   type RevocationReason,
 } from '../../domain/certificate-status.ts';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { CertificationAuthorityTable, CertificateTable, Database } from '../../store/schema.ts';
 import {
   createIssuingAuthority,
@@ -906,6 +906,11 @@ async function signAndStore(
         )
         .execute();
     }
+    await logStatusChanges(
+      trx,
+      issued.map((c) => c.serial),
+      now,
+    );
     await appendAuditBatch(
       trx,
       ctx.store,
@@ -1039,13 +1044,35 @@ export async function writeCertificateStatus(
     .set({
       status: next.status,
       revocation_reason: next.reason,
-      revoked_at: next.status === 'revoked' || next.status === 'suspended' ? now : null,
+      // An expiry on hold keeps its suspension date (OCSP goes on answering it, RFC 6960 §4.4.4).
+      revoked_at:
+        next.status === 'revoked' || next.status === 'suspended'
+          ? now
+          : next.status === 'expired' && next.reason
+            ? sql<string | null>`revoked_at`
+            : null,
       status_changed_at: now,
     })
     .where('serial', '=', cert.serial)
     .where('status', '=', cert.status)
     .executeTakeFirst();
-  return Number(changed.numUpdatedRows) === 1;
+  if (Number(changed.numUpdatedRows) !== 1) return false;
+  await logStatusChanges(trx, [cert.serial], now);
+  return true;
+}
+
+/**
+ * Appends to the status change log, in the transaction of the change: OCSP responders follow it by
+ * id to sign the new answers and drop the old ones (app/pki/ocsp-responder.ts), without scanning.
+ */
+export async function logStatusChanges(trx: Transaction<Database>, serials: readonly string[], now: string) {
+  for (let start = 0; start < serials.length; start += 300) {
+    const part = serials.slice(start, start + 300);
+    await sql`insert into certificate_status_changes (serial, ca_id, changed_at)
+              select serial, ca_id, ${now} from certificates where serial in (${sql.join(part)}) order by serial`.execute(
+      trx,
+    );
+  }
 }
 
 /** issued → valid: the holder accepted the certificate (at activation). */

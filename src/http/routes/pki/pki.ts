@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../app/context.ts';
 import {
   acceptCertificate,
@@ -13,7 +13,8 @@ import {
   type CertificateFilter,
   type PkiEnvironment,
 } from '../../../app/pki/certificates.ts';
-import { caCertificateDer, crlPath, publishCrl, type OcspSource } from '../../../app/pki/publication.ts';
+import { caCertificateDer, crlPath, publishCrl } from '../../../app/pki/publication.ts';
+import type { OcspSource } from '../../../app/pki/ocsp-responder.ts';
 import { ocspRoutes } from '../../../pki/ocsp-http.ts';
 import { requireActor } from '../../auth.ts';
 import { sendProblem } from '../../problem.ts';
@@ -23,13 +24,35 @@ export interface PkiWiring {
   ocsp: OcspSource | null;
   /** Only the public endpoints (CA certificates, CRL, OCSP): a stand-alone responder. */
   publicOnly?: boolean;
+  /** One OCSP answer in this many is logged at info (0: none). */
+  logSampleEvery?: number;
+  /** CA certificate and CRL downloads a minute per address (against abuse only). Default 6,000. */
+  rateLimitPerMinute?: number;
 }
+
+/** Deadline of the publication routes (a CRL of a million entries is read in about a second). */
+const PKI_TIMEOUT_MS = 10_000;
 
 /** Public PKI endpoints (CA certificates, CRLs, OCSP) and the certificate API. */
 export function pkiRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiWiring): void {
+  // Relying parties download these without a session: a limit per address against abuse only,
+  // checked before anything else; per-request logs at warn (publication is the hot path).
+  const publication = {
+    logLevel: 'warn' as const,
+    config: {
+      timeoutMs: PKI_TIMEOUT_MS,
+      rateLimit: {
+        max: pki.rateLimitPerMinute ?? 6000,
+        timeWindow: '1 minute',
+        hook: 'onRequest' as const,
+        keyGenerator: (req: FastifyRequest) => req.ip,
+      },
+    },
+  };
   app.get(
     '/pki/ca/:file',
     {
+      ...publication,
       schema: {
         tags: ['pki'],
         summary: "Certificat d'une autorité (DER)",
@@ -50,6 +73,7 @@ export function pkiRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiWiring)
   app.get(
     '/pki/crl/:file',
     {
+      ...publication,
       schema: {
         tags: ['pki'],
         summary: "Liste de révocation d'une autorité émettrice (DER)",
@@ -79,9 +103,14 @@ export function pkiRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiWiring)
     ocspRoutes(app, {
       lookup: (h, s) => source.lookup(h, s),
       responderFor: (h, a) => source.responderFor(h, a),
+      presigned: (a, s) => source.presigned(a, s),
       cache: source.cache,
+      pool: source.pool,
+      nonce: source.settings.nonce,
+      validityS: source.settings.validityS,
       // responderFor is an in-memory lookup: no memo, so a reloaded (renewed) responder signs at once.
       authorityCacheMs: 0,
+      logSampleEvery: pki.logSampleEvery ?? 0,
       onError: (err) => app.log.error({ err }, 'OCSP'),
     });
   } else {
@@ -165,8 +194,8 @@ export function pkiRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiWiring)
   );
 
   const Serial = Type.Object({ serial: Type.String({ maxLength: 64 }) });
-  // The change is committed when the use case returns: drop this process's cached OCSP answers now
-  // (other responders notice within their polling interval).
+  // The change is committed when the use case returns: sign its OCSP answer now, for every responder
+  // (the others drop their copy when they read the change log, within their polling interval).
   const synced = async <T>(work: Promise<T>): Promise<T> => {
     const r = await work;
     await pki.ocsp?.sync();
