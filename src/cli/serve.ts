@@ -10,7 +10,7 @@ import { systemActor } from '../app/context.ts';
 import { registerPkiJobs } from '../jobs/pki-jobs.ts';
 import { registerProductionJobs } from '../jobs/production-jobs.ts';
 import { productionEnvironment } from '../app/requests/production.ts';
-import { localSimulator, productionRound } from './manufacturer.ts';
+import { localSimulator, productionRound, SERVE_TICK } from './manufacturer.ts';
 import { registerCardJobs } from '../jobs/card-jobs.ts';
 import { draftCardRenewals, expireCards, sendExpiryNotices } from '../app/desk/renewal.ts';
 import { DEMO_CUSTODIAN_SECRETS, loadDemoPki } from '../app/demo/pki.ts';
@@ -48,8 +48,10 @@ export async function serveCommand(
   // The simulated manufacturer answers orders every 5 seconds (a real one is reached by files too).
   const production = productionEnvironment(ctx.dataDir, pki);
   const simulator = localSimulator(ctx, production, (line) => app.log.info(line));
+  // Bounded work per tick (SERVE_TICK): a large batch goes through over several ticks, in slices that
+  // leave the event loop to the requests.
   const manufacturerCron = new Cron('*/5 * * * * *', { protect: true }, () =>
-    productionRound(ctx, production, simulator, (line) => app.log.info(line)).then(
+    productionRound(ctx, production, simulator, (line) => app.log.info(line), SERVE_TICK).then(
       () => undefined,
       (err: unknown) => app.log.error({ err }, 'manufacturer'),
     ),

@@ -60,7 +60,7 @@ export function requestLifecycle(app: FastifyInstance, opts: LifecycleOptions): 
               void sendProblem(
                 reply,
                 503,
-                `Le traitement de la requête a dépassé ${Math.round(ms / 1000)} s : réessayez dans un moment.`,
+                `Le traitement de la requête a dépassé ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`} : réessayez dans un moment.`,
               );
           }, ms)
         : null;
@@ -106,13 +106,17 @@ export function requestLifecycle(app: FastifyInstance, opts: LifecycleOptions): 
 export async function closeWithin(app: FastifyInstance, deadlineMs: number): Promise<boolean> {
   let cut = false;
   const timer = setTimeout(() => {
-    cut = true;
+    cut = inFlight(app) > 0;
     app.server.closeAllConnections();
   }, deadlineMs);
+  // A keep-alive connection whose request ends after the close began stays open otherwise (Node closes
+  // the idle ones once, when the close starts): close them as they become idle.
+  const idle = setInterval(() => app.server.closeIdleConnections(), 50);
   try {
     await app.close();
   } finally {
     clearTimeout(timer);
+    clearInterval(idle);
   }
   return !cut;
 }

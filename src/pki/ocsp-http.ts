@@ -296,7 +296,8 @@ export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspC
       void reply.header('cache-control', 'no-cache, no-store');
     }
     if (sampleEvery && ++answered % sampleEvery === 0) {
-      request.log.info(
+      // The server's logger: the routes' own one is at warn.
+      app.log.info(
         {
           reqId: request.id,
           method: request.method,

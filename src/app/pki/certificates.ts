@@ -596,6 +596,8 @@ export async function issueBatch(
   );
   const prepared: PreparedIssuance[] = [];
   for (let i = 0; i < items.length; i++) {
+    // A large batch runs beside the server's requests: give them the event loop now and then.
+    if (i % 500 === 499) await yieldToEventLoop();
     try {
       prepared.push(await prepareIssuance(ctx, actor, pki, publicKeyRequest(items[i]!), cache));
     } catch (err) {
@@ -621,9 +623,13 @@ export async function issueBatch(
       )),
     );
     options.onProgress?.(issued.length, prepared.length);
+    await yieldToEventLoop();
   }
   return issued;
 }
+
+/** Lets pending I/O (requests) run between slices of long work; SQLite calls alone never yield. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 // --- The one issuance path (issueFromCsr, issueForPublicKey, issueBatch)
 
