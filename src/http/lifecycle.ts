@@ -35,46 +35,82 @@ export interface LifecycleOptions {
 
 /** Requests being answered by this server (the shutdown waits for them, within its deadline). */
 export function inFlight(app: FastifyInstance): number {
-  return (app as unknown as { [IN_FLIGHT]?: number })[IN_FLIGHT] ?? 0;
+  return (app as unknown as { [IN_FLIGHT]?: Set<unknown> })[IN_FLIGHT]?.size ?? 0;
 }
 const IN_FLIGHT = Symbol('cartes.inFlight');
+const TRACKED = Symbol('cartes.tracked');
+
+/** What the lifecycle knows of a request; the AbortController is made only when someone asks. */
+interface Tracked {
+  reply: FastifyReply;
+  deadline: number;
+  ms: number;
+  reason: 'client-gone' | 'timeout' | null;
+  controller: AbortController | null;
+}
+
+function cancel(t: Tracked, reason: 'client-gone' | 'timeout'): void {
+  if (t.reason) return;
+  t.reason = reason;
+  t.controller?.abort(new RequestCancelled(reason));
+}
 
 export function requestLifecycle(app: FastifyInstance, opts: LifecycleOptions): void {
-  const counter = app as unknown as { [IN_FLIGHT]: number };
-  counter[IN_FLIGHT] = 0;
-  app.decorateRequest('cancelled', null as unknown as AbortSignal);
+  // Per request: a set entry and one 'close' listener; deadlines are swept every 100 ms (a timer per
+  // request would cost more on the hot paths).
+  const tracked = new Set<Tracked>();
+  (app as unknown as { [IN_FLIGHT]: Set<Tracked> })[IN_FLIGHT] = tracked;
+  app.decorateRequest('cancelled', {
+    getter(this: FastifyRequest) {
+      const t = (this as unknown as { [TRACKED]?: Tracked })[TRACKED];
+      if (!t) return new AbortController().signal;
+      if (!t.controller) {
+        t.controller = new AbortController();
+        if (t.reason) t.controller.abort(new RequestCancelled(t.reason));
+      }
+      return t.controller.signal;
+    },
+  });
+
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const t of tracked) {
+      if (t.deadline > now || t.reason) continue;
+      const { reply, ms } = t;
+      cancel(t, 'timeout');
+      if (reply.sent) continue;
+      if (reply.raw.headersSent) reply.raw.destroy();
+      else
+        void sendProblem(
+          reply,
+          503,
+          `Le traitement de la requête a dépassé ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`} : réessayez dans un moment.`,
+        );
+    }
+  }, 100);
+  sweep.unref();
+  app.addHook('onClose', (_instance, done) => {
+    clearInterval(sweep);
+    done();
+  });
 
   app.addHook('onRequest', (request, reply, done) => {
-    const controller = new AbortController();
-    request.cancelled = controller.signal;
-    counter[IN_FLIGHT]++;
-    const res = reply.raw;
     const ms = request.routeOptions.config?.timeoutMs ?? opts.defaultTimeoutMs;
-    const timer =
-      ms > 0
-        ? setTimeout(() => {
-            if (reply.sent) return;
-            controller.abort(new RequestCancelled('timeout'));
-            if (res.headersSent) res.destroy();
-            else
-              void sendProblem(
-                reply,
-                503,
-                `Le traitement de la requête a dépassé ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`} : réessayez dans un moment.`,
-              );
-          }, ms)
-        : null;
+    const t: Tracked = { reply, ms, deadline: ms > 0 ? Date.now() + ms : Infinity, reason: null, controller: null };
+    (request as unknown as { [TRACKED]: Tracked })[TRACKED] = t;
+    tracked.add(t);
+    const res = reply.raw;
     res.once('close', () => {
-      counter[IN_FLIGHT]--;
-      if (timer) clearTimeout(timer);
-      if (!res.writableFinished && !controller.signal.aborted) controller.abort(new RequestCancelled('client-gone'));
+      tracked.delete(t);
+      if (!res.writableFinished) cancel(t, 'client-gone');
     });
     done();
   });
 
   // A client that left while its request waited (a busy server): its work is not done at all.
   const skipIfGone = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    if (request.cancelled.aborted && !reply.sent) {
+    const t = (request as unknown as { [TRACKED]?: Tracked })[TRACKED];
+    if (t?.reason && !reply.sent) {
       reply.hijack();
       if (!reply.raw.destroyed) reply.raw.destroy();
     }
