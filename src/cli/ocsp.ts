@@ -53,7 +53,7 @@ export function registerOcspCommands(program: Command): void {
     )
     .action(() =>
       runWithPlatform(program.opts<GlobalOptions>(), async ({ config, ctx }) => {
-        const source = await openOcspSource(ctx, pkiEnvironment(config), { nonce: config.ocspNonce });
+        const source = await openOcspSource(ctx, pkiEnvironment(config), { nonce: config.ocspNonce, preload: false });
         try {
           const t0 = performance.now();
           const signed = await drainOcspSigner(source);
@@ -85,12 +85,18 @@ async function serveResponder(global: GlobalOptions, opts: ServeOptions, isWorke
   }
   const { config, store, ctx } = platform;
   const env = pkiEnvironment(config);
-  const source = await openOcspSource(ctx, env, { nonce: config.ocspNonce });
+  let log: (line: string) => void = (line) => console.log(line);
+  const source = await openOcspSource(ctx, env, {
+    nonce: config.ocspNonce,
+    onPreloaded: ({ answers, ms }) =>
+      log(`Réponses OCSP signées à l'avance chargées en mémoire : ${answers} en ${(ms / 1000).toFixed(1)} s.`),
+  });
   const app = Fastify({
     logger: { level: config.logLevel },
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
   });
+  log = (line) => app.log.info(line);
   app.setErrorHandler(errorHandler);
   app.decorateRequest('actor', null);
   app.decorateRequest('session', null);

@@ -55,6 +55,10 @@ export interface OcspSettings {
   leaseMs: number;
   /** How often the authorities are read again (responder renewals by another process), ms. */
   reloadMs: number;
+  /** Load the stored answers into memory at start (default true; false for a one-off signing command). */
+  preload?: boolean;
+  /** Told when the answers are in memory after start. */
+  onPreloaded?: (r: { answers: number; ms: number }) => void;
 }
 
 export const OCSP_DEFAULTS: OcspSettings = {
@@ -86,8 +90,11 @@ export interface OcspSourceStats {
   leader: boolean;
   /** Answers signed by this process in the background (changes and refreshes) since start. */
   backgroundSigned: number;
-  /** Answers read from the shared store since start. */
+  /** Answers read from the shared store since start, one by one. */
   storeReads: number;
+  /** Answers loaded into memory at start, and whether that pass is over. */
+  preloaded: number;
+  preloadDone: boolean;
 }
 
 export interface OcspSource {
@@ -119,9 +126,24 @@ interface Served {
   authority: OcspAuthority;
 }
 
-interface MemoryEntry extends CachedOcspResponse {
-  caId: string;
-  expiresAt: number;
+/** An answer held in memory; its HTTP validator is computed when a GET first needs it. */
+class MemoryEntry implements CachedOcspResponse {
+  readonly der: Buffer;
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date;
+  readonly caId: string;
+  readonly expiresAt: number;
+  #etag: string | undefined;
+  constructor(der: Buffer, thisUpdate: Date, nextUpdate: Date, caId: string, expiresAt: number) {
+    this.der = der;
+    this.thisUpdate = thisUpdate;
+    this.nextUpdate = nextUpdate;
+    this.caId = caId;
+    this.expiresAt = expiresAt;
+  }
+  get etag(): string {
+    return (this.#etag ??= etagOf(this.der));
+  }
 }
 
 interface StoredRow {
@@ -209,8 +231,9 @@ export async function openOcspSource(
   const db = ctx.store.db;
   const owner = randomUUID();
   const pool = new SigningPool({ concurrency: settings.signConcurrency, queue: settings.signQueue });
-  // Background work has its own lane: it never takes the slots of requests waiting for an answer.
-  const background = new SigningPool({ concurrency: 2, queue: 1_000_000 });
+  // Background work has its own lane: it never takes the slots of requests waiting for an answer. It
+  // signs on the event loop in slices (a thread hop per signature costs more than the signature).
+  const background = new SigningPool({ concurrency: 1, queue: 1_000_000 });
   const cache = new OcspCache({ ttlMs: 5 * 60_000 });
   const memory = new Map<string, MemoryEntry>();
   /** serial → id of the newest change not yet seen in an answer (insertion order = change order). */
@@ -319,7 +342,7 @@ export async function openOcspSource(
     changeId: number;
   }
 
-  const signOne = async (served: Served, cert: CertRow, changeId: number): Promise<Signed> => {
+  const signOne = async (served: Served, cert: CertRow, changeId: number, offLoop: boolean): Promise<Signed> => {
     const thisUpdate = new Date(Math.floor(ctx.now().getTime() / 1000) * 1000);
     const nextUpdate = new Date(thisUpdate.getTime() + settings.validityS * 1000);
     // Spread the refreshes: answers signed together come due over a quarter of the period. A certificate
@@ -335,6 +358,7 @@ export async function openOcspSource(
       thisUpdate,
       nextUpdate,
       producedAt: thisUpdate,
+      offLoop,
     });
     return {
       serial: cert.serial,
@@ -404,14 +428,14 @@ export async function openOcspSource(
       a.nextUpdate.getTime() - NEXT_UPDATE_MARGIN_MS,
     );
     if (expiresAt <= now) return null;
-    const entry: MemoryEntry = {
-      der: asBuffer(a.der),
-      thisUpdate: a.thisUpdate,
-      nextUpdate: a.nextUpdate,
-      etag: etagOf(a.der),
-      caId,
+    // The CA id of the loaded authority (one string for all its answers, not one per row read).
+    const entry = new MemoryEntry(
+      asBuffer(a.der),
+      a.thisUpdate,
+      a.nextUpdate,
+      byCaId.get(caId)?.caId ?? caId,
       expiresAt,
-    };
+    );
     memory.delete(serial);
     while (memory.size >= settings.memoryEntries) {
       const oldest = memory.keys().next().value;
@@ -454,14 +478,26 @@ export async function openOcspSource(
     mode: 'now' | 'request' = 'now',
   ): Promise<Signed[]> => {
     const certs = await readCertificates(items.map((i) => i.serial));
-    const jobs: Promise<Signed>[] = [];
+    const todo: { served: Served; cert: CertRow; changeId: number }[] = [];
     for (const item of items) {
       const cert = certs.get(item.serial);
       const served = cert ? byCaId.get(cert.ca_id) : undefined;
-      if (!cert || !served) continue; // unknown serial, or no responder for its CA (yet)
-      jobs.push(lane.run(() => signOne(served, cert, item.changeId)));
+      if (cert && served) todo.push({ served, cert, changeId: item.changeId }); // else unknown, or no responder (yet)
     }
-    const signed = await Promise.all(jobs);
+    let signed: Signed[];
+    if (mode === 'request') {
+      signed = await Promise.all(todo.map((t) => lane.run(() => signOne(t.served, t.cert, t.changeId, true))));
+    } else {
+      // Slices of 25 signatures (about a millisecond) between which requests are answered.
+      signed = [];
+      await lane.run(async () => {
+        for (let i = 0; i < todo.length; i++) {
+          if (i % 25 === 24) await yieldLoop();
+          const t = todo[i]!;
+          signed.push(await signOne(t.served, t.cert, t.changeId, false));
+        }
+      });
+    }
     if (mode === 'request') storeLater(signed);
     else await storeAnswers(signed);
     for (const s of signed) {
@@ -712,6 +748,51 @@ export async function openOcspSource(
   reloadLoop();
 
   // --- The responder's questions ---------------------------------------------------------------
+  // --- Start: the answers signed ahead come into memory in the background -------------------------
+  // (1,000 rows a query, in serial order, yielding between queries), so that a responder just started
+  // soon answers from memory; meanwhile a request not loaded yet reads its row.
+  let preloaded = 0;
+  let preloadDone = false;
+  const preload = async (): Promise<void> => {
+    const started = Date.now();
+    let after = '';
+    while (!stopped && memory.size < settings.memoryEntries) {
+      const rows = await db
+        .selectFrom('ocsp_responses')
+        .select(['serial', 'ca_id', 'responder_id', 'der', 'this_update', 'next_update', 'refresh_at', 'change_id'])
+        .where('serial', '>', after)
+        .orderBy('serial')
+        .limit(1000)
+        .execute();
+      const now = Date.now();
+      for (const r of rows) {
+        if (memory.has(r.serial) || byCaId.get(r.ca_id)?.responderId !== r.responder_id) continue;
+        if (Date.parse(r.next_update) - NEXT_UPDATE_MARGIN_MS <= now) continue;
+        const waiting = pending.get(r.serial);
+        if (waiting !== undefined && waiting > Number(r.change_id)) continue;
+        const entry = remember(r.serial, r.ca_id, {
+          der: r.der,
+          thisUpdate: new Date(r.this_update),
+          nextUpdate: new Date(r.next_update),
+          refreshAt: new Date(r.refresh_at),
+          changeId: Number(r.change_id),
+        });
+        if (entry) preloaded++;
+      }
+      if (rows.length < 1000) break;
+      after = rows.at(-1)!.serial;
+      await yieldLoop();
+    }
+    preloadDone = true;
+    onPreloaded?.({ answers: preloaded, ms: Date.now() - started });
+  };
+  const onPreloaded = settings.onPreloaded;
+  if (settings.preload ?? true)
+    void preload().catch(() => {
+      preloadDone = true; // the database is away: answers are read one by one when it is back
+    });
+  else preloadDone = true;
+
   const presigned = async (authority: OcspAuthority, serialHex: string): Promise<CachedOcspResponse | null> => {
     const served = byAuthority.get(authority);
     if (!served) return null;
@@ -774,7 +855,15 @@ export async function openOcspSource(
     presignAll,
     reload,
     presigned,
-    stats: () => ({ memory: memory.size, pending: pending.size, leader, backgroundSigned, storeReads }),
+    stats: () => ({
+      memory: memory.size,
+      pending: pending.size,
+      leader,
+      backgroundSigned,
+      storeReads,
+      preloaded,
+      preloadDone,
+    }),
     stop: async () => {
       if (stopped) return;
       stopped = true;
