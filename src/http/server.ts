@@ -14,6 +14,9 @@ import { authHook } from './auth.ts';
 import { cardAgentOrigin } from './agent-origin.ts';
 import { errorHandler, sendProblem } from './problem.ts';
 import { requestLifecycle } from './lifecycle.ts';
+import { checkResponses, requireResponseSchemas } from './response-check.ts';
+import { Type } from '@sinclair/typebox';
+import { responses } from './schemas/common.ts';
 import { sessionRoutes } from './routes/access/session.ts';
 import { organizationRoutes } from './routes/directory/organizations.ts';
 import { agentRoutes } from './routes/directory/agents.ts';
@@ -40,6 +43,11 @@ export interface ServerOptions {
   logger?: boolean | { level: string };
   /** Requests per minute per person (per address without a session) on the API; default: the configuration's. */
   rateLimitPerMinute?: number;
+  /**
+   * Every JSON answer must fit its response schema exactly, else 500 (tests; default: the environment
+   * variable CARTES_CHECK_RESPONSES=1, which `npm test` sets). See src/http/response-check.ts.
+   */
+  checkResponses?: boolean;
 }
 
 /** Deadline of an API request without its own (`config.timeoutMs`). */
@@ -78,6 +86,8 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   });
+  requireResponseSchemas(app);
+  if (opts.checkResponses ?? process.env['CARTES_CHECK_RESPONSES'] === '1') checkResponses(app);
   app.decorateRequest('actor', null);
   app.decorateRequest('session', null);
   app.setErrorHandler(errorHandler);
@@ -176,7 +186,18 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   cardRoutes(app, ctx, pkiEnv);
   cardLifeRoutes(app, ctx, pkiEnv);
   holderRoutes(app, ctx);
-  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+  app.get(
+    '/healthz',
+    {
+      logLevel: 'warn',
+      schema: {
+        tags: ['session'],
+        summary: 'État du service',
+        response: responses({ 200: Type.Object({ status: Type.Literal('ok') }) }),
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
 
   const hasWeb = existsSync(WEB_DIST);
   if (hasWeb) {

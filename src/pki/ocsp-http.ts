@@ -92,6 +92,17 @@ const REQUEST_TYPE = 'application/ocsp-request';
 /** Where an answer came from (counters and sampled logs). */
 type Source = 'presigned' | 'cache' | 'signed' | 'error';
 
+const ocspAnswer = (description: string) => ({
+  description,
+  content: { [RESPONSE_TYPE]: { schema: { type: 'string', format: 'binary' } } },
+});
+/** Response schemas of the OCSP routes (OpenAPI document): DER answers, errors included. */
+export const OCSP_RESPONSES = {
+  200: ocspAnswer('Réponse OCSP (DER, RFC 6960) ; les erreurs OCSP (malformedRequest, unauthorized…) sont des 200'),
+  '4xx': ocspAnswer('Requête HTTP refusée (400, 413, 415) : réponse OCSP malformedRequest'),
+  '5xx': ocspAnswer('Erreur interne : réponse OCSP internalError'),
+};
+
 interface Answer {
   der: Uint8Array;
   source: Source;
@@ -346,18 +357,32 @@ export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspC
     // No per-address request limit: a pre-signed answer costs what a static file does, and signing on
     // demand is bounded by the pool (tryLater beyond). Per-request logs only at warn (sampled at info).
     const config = { rateLimit: false as const, timeoutMs: 5000 };
-    const logLevel = 'warn';
+    const logLevel = 'warn' as const;
 
+    const tags = ['pki'];
+    const postSchema = {
+      tags,
+      summary: `Répondeur OCSP (POST, corps ${REQUEST_TYPE})`,
+      response: OCSP_RESPONSES,
+    };
+    const getSchema = {
+      tags,
+      summary: 'Répondeur OCSP (GET, requête DER en base64 dans le chemin)',
+      response: OCSP_RESPONSES,
+    };
     const post = async (request: FastifyRequest, reply: FastifyReply) => {
       const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== REQUEST_TYPE || !Buffer.isBuffer(request.body)) return refuse(reply, 415);
       return respond(request, reply, request.body, false);
     };
-    scope.post(prefix, { bodyLimit: OCSP_MAX_REQUEST_BYTES, config, logLevel }, post);
-    scope.post(`${prefix}/`, { bodyLimit: OCSP_MAX_REQUEST_BYTES, config, logLevel }, post);
+    const postOptions = { bodyLimit: OCSP_MAX_REQUEST_BYTES, config, logLevel, schema: postSchema };
+    scope.post(prefix, postOptions, post);
+    scope.post(`${prefix}/`, postOptions, post);
     // GET without a request (RFC 6960 A.1 puts it in the path): the OCSP endpoint still answers.
-    scope.get(prefix, { config, logLevel }, async (request, reply) => respond(request, reply, null, true));
-    scope.get(`${prefix}/*`, { config, logLevel }, async (request, reply) => {
+    scope.get(prefix, { config, logLevel, schema: getSchema }, async (request, reply) =>
+      respond(request, reply, null, true),
+    );
+    scope.get(`${prefix}/*`, { config, logLevel, schema: getSchema }, async (request, reply) => {
       return respond(request, reply, parseGetPath(request.url, prefix), true);
     });
   });
