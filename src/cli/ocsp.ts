@@ -12,6 +12,7 @@ import { pkiEnvironment } from '../app/pki/certificates.ts';
 import { drainOcspSigner, openOcspSource } from '../app/pki/ocsp-responder.ts';
 import { pkiRoutes } from '../http/routes/pki/pki.ts';
 import { errorHandler } from '../http/problem.ts';
+import { requireResponseSchemas } from '../http/response-check.ts';
 import { closeWithin, requestLifecycle } from '../http/lifecycle.ts';
 import { loadConfig } from '../config.ts';
 import { openPlatform } from '../platform.ts';
@@ -97,6 +98,7 @@ async function serveResponder(global: GlobalOptions, opts: ServeOptions, isWorke
     trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
   });
   log = (line) => app.log.info(line);
+  requireResponseSchemas(app);
   app.setErrorHandler(errorHandler);
   app.decorateRequest('actor', null);
   app.decorateRequest('session', null);
