@@ -712,6 +712,16 @@ describe('OCSP core', () => {
     assert.deepEqual(parseOcspRequest(new Uint8Array(16 * 1024 + 1)), { ok: false, status: 'malformedRequest' });
   });
 
+  test('hash algorithm parameters: NULL accepted, anything else → malformedRequest', () => {
+    const plain = requestFor(pki, '1234');
+    assert.equal(parseOcspRequest(plain).ok, true);
+    for (const params of ['1800', '0400', '0101']) {
+      const bent = Buffer.from(plain.toString('hex').replace('2b0e03021a0500', `2b0e03021a${params}`), 'hex');
+      assert.notDeepEqual(bent, plain);
+      assert.deepEqual(parseOcspRequest(bent), { ok: false, status: 'malformedRequest' }, params);
+    }
+  });
+
   test('parseGetPath: URL-encoded, URL-safe, prefix and query handling', () => {
     const der = Uint8Array.from([0x30, 0xff, 0xfe, 0x3e, 0x01]);
     const b64 = Buffer.from(der).toString('base64'); // contains '/' and '+'

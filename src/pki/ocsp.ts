@@ -344,6 +344,9 @@ export function parseOcspRequest(der: Uint8Array): ParsedOcspRequest {
       expect(alg.tag === 0x30 && nameHash.tag === 0x04 && keyHash.tag === 0x04 && serial.tag === 0x02);
       const algParts = children(der, alg);
       expect(algParts.length >= 1 && algParts.length <= 2 && validOid(der, algParts[0]!));
+      // Hash algorithms take no parameters: absent or NULL (RFC 5754 §2), nothing else.
+      const params = algParts[1];
+      expect(!params || (params.tag === 0x05 && params.end === params.start));
       const oid = algParts[0]!;
       const serialLen = serial.end - serial.start;
       expect(serialLen >= 1 && serialLen <= MAX_SERIAL_BYTES);
