@@ -335,13 +335,11 @@ describe('OCSP responder (openssl ocsp as client)', () => {
     const args = [...verifyArgs(), '-cert', pki.f('leaf1.pem'), '-url', url, '-no_nonce'];
     assert.match(await ocspClient(args), /leaf1\.pem: good/); // now cached
     assert.match(await ocspClient(args), /leaf1\.pem: good/);
-    const t0 = performance.now();
     statuses.set(leaf.serialNumber, { status: 'revoked', revokedAt: new Date(), reason: 'keyCompromise' });
     cache.invalidate(leaf.serialNumber);
+    // The very next request sees it (no duration asserted: the delay is measured in bench/ocsp.ts).
     const out = await ocspClient(args);
-    const elapsed = performance.now() - t0;
     assert.match(out, /leaf1\.pem: revoked[\s\S]*Reason: keyCompromise/, out);
-    assert.ok(elapsed < 1000, `visible after ${elapsed} ms`);
     // A status read before an invalidation cannot be cached after it.
     const epoch = cache.epoch;
     cache.invalidate(leaf.serialNumber);
