@@ -18,6 +18,8 @@ import { cardsDir, demoCardsNotice, loadDemoCards, type DemoCard } from '../app/
 import { startCardAgent, type CardAgent } from '../agent/server.ts';
 import { loadChipKey } from '../cards/keys.ts';
 import { reportError, type GlobalOptions } from './shared.ts';
+import { loadDemoActivity } from '../app/demo/backoffice.ts';
+import { monthlyAgeingPass } from '../app/backoffice/ageing.ts';
 
 export async function serveCommand(
   global: GlobalOptions,
@@ -36,6 +38,7 @@ export async function serveCommand(
   let demoCards: DemoCard[] = [];
   if (opts.demo) {
     await loadDemoData(ctx);
+    await loadDemoActivity(ctx);
     demoPki = await loadDemoPki(ctx, pki);
     demoCards = (await loadDemoCards(ctx, pki)).cards;
   }
@@ -90,6 +93,15 @@ export async function serveCommand(
       })
       .catch((err: unknown) => app.log.error({ err }, 'card expiry and notices'));
   const cardLifeCron = new Cron('30 3 * * *', { protect: true, timezone: 'Europe/Paris' }, cardLife);
+  // Seed 003 §2.4: at least monthly, the files registered over 30 days ago and not archived, mailed to
+  // the head of centre (recorded once per month and centre, whichever instance runs first).
+  const ageing = () =>
+    monthlyAgeingPass(ctx)
+      .then((made) => {
+        if (made) app.log.info({ made }, 'monthly ageing reports');
+      })
+      .catch((err: unknown) => app.log.error({ err }, 'monthly ageing report'));
+  const ageingCron = new Cron('0 6 1 * *', { protect: true, timezone: 'Europe/Paris' }, ageing);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -146,6 +158,7 @@ export async function serveCommand(
     ocspCron.stop();
     expireCron.stop();
     cardLifeCron.stop();
+    ageingCron.stop();
     manufacturerCron.stop();
     await agent?.close();
     await app.close();

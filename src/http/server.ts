@@ -25,6 +25,8 @@ import { signatureRoutes } from './routes/access/signatures.ts';
 import { cardLifeRoutes } from './routes/desk/card-life.ts';
 import { holderRoutes } from './routes/desk/holder.ts';
 import { cardRoutes } from './routes/desk/cards.ts';
+import { backofficeFileRoutes } from './routes/backoffice/files.ts';
+import { backofficeReportRoutes } from './routes/backoffice/reports.ts';
 import { pkiEnvironment } from '../app/pki/certificates.ts';
 import { openOcspSource } from '../app/pki/publication.ts';
 
@@ -151,6 +153,8 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   cardRoutes(app, ctx, pkiEnv);
   cardLifeRoutes(app, ctx, pkiEnv);
   holderRoutes(app, ctx);
+  backofficeFileRoutes(app, ctx);
+  backofficeReportRoutes(app, ctx);
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
   const hasWeb = existsSync(WEB_DIST);
