@@ -18,7 +18,15 @@ export type Permission =
   | 'card.operate'
   | 'cardRequest.write'
   | 'batch.validate'
-  | 'billing.read';
+  | 'billing.read'
+  | 'caseFile.read'
+  | 'caseFile.intake'
+  | 'caseFile.process'
+  | 'caseFile.selfCheck'
+  | 'caseFile.priority'
+  | 'caseFile.archive'
+  | 'backoffice.report'
+  | 'backoffice.review';
 
 /** True when one of the person's roles grants the permission (somewhere in their scope). */
 export function can(session: Session | null, permission: Permission): boolean {

@@ -196,3 +196,19 @@ export async function centreServing(
 }
 
 type CentreDb = Parameters<typeof loadCentre>[0];
+
+/** The units a centre administers (sending units and delegating authorities offered at the intake desk). */
+export async function centreUnits(ctx: AppContext, actor: Actor, id: string) {
+  const centre = await loadCentre(ctx.store.db, id);
+  await requireCentreReader(ctx, actor, 'caseFile.read', centre, { type: 'organization', id });
+  const rows = await ctx.store.db
+    .selectFrom('organizations')
+    .select(['id', 'code', 'name', 'kind'])
+    .where('path', 'like', `${centre.servesPath}%`)
+    .where('kind', 'in', ['unit', 'directorate', 'ministry'])
+    .where('status', '=', 'active')
+    .orderBy('name')
+    .limit(2000)
+    .execute();
+  return { items: rows.map((r) => ({ id: r.id, code: r.code, name: r.name })) };
+}

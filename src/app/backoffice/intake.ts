@@ -144,7 +144,7 @@ export async function registerSlip(ctx: AppContext, actor: Actor, input: SlipInp
       personIdentifier: identifier,
       agentId: identifier ? (agents.get(identifier) ?? null) : null,
       unitReference: text(`${at}.unitReference`, f.unitReference, 60),
-      delegatingAuthorityId: f.delegatingAuthorityId ?? null,
+      delegatingAuthorityId: f.delegatingAuthorityId || null,
     };
   });
   if (actor.kind === 'person' && files.some((f) => f.agentId === actor.agentId))

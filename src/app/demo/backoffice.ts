@@ -226,7 +226,7 @@ export async function loadDemoCentre(ctx: AppContext): Promise<{ created: number
       sex: s.sex,
       birthDate: s.birthDate,
       birthPlace: 'Brest',
-      email: `${s.identifier.replace(/\.camid$/, '')}@intradef.gouv.fr`,
+      email: `${s.identifier.replace(/\.camid$/, '')}@def.gouv.fr`,
       staffStatus: 'civil',
       profile: 'Personnel du CAMID',
       habilitations: [],

@@ -3,6 +3,17 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/**
+ * A request scalar that may be null. Typed as `T | null`, but written as one JSON type list
+ * (`type: ["string", "null"]`) rather than a union: ajv's type coercion (on in this server) would
+ * turn a null into "" or 0 through the first branch of a union.
+ */
+const OrNull = <T extends TSchema>(schema: T) => {
+  const union = Type.Union([schema, Type.Null()]);
+  const flat = { ...(JSON.parse(JSON.stringify(schema)) as Record<string, unknown>), type: [schema['type'], 'null'] };
+  delete (union as { anyOf?: unknown }).anyOf;
+  return Object.assign(union, flat);
+};
 const Str = (maxLength: number, description?: string) =>
   Type.String({ maxLength, ...(description ? { description } : {}) });
 const Id = Type.String({ maxLength: 64 });
@@ -74,6 +85,7 @@ export const Centre = Type.Object({
   offices: Type.Array(Office),
 });
 export const Centres = Items(Centre);
+export const CentreUnits = Items(OrgRef);
 
 export const CentreInput = Type.Object(
   {
@@ -81,16 +93,16 @@ export const CentreInput = Type.Object(
     name: Str(200),
     parentId: Id,
     servesOrganizationId: Id,
-    addressLine: Type.Optional(Nullable(Str(200))),
-    postalCode: Type.Optional(Nullable(Str(10))),
-    city: Type.Optional(Nullable(Str(100))),
+    addressLine: Type.Optional(OrNull(Str(200))),
+    postalCode: Type.Optional(OrNull(Str(10))),
+    city: Type.Optional(OrNull(Str(100))),
     offices: Type.Array(
       Type.Object(
         {
           code: Str(16),
           name: Str(200),
           function: Type.Union([Type.Literal('liaison'), Type.Literal('processing'), Type.Literal('methods')]),
-          email: Type.Optional(Nullable(Str(200))),
+          email: Type.Optional(OrNull(Str(200))),
         },
         { additionalProperties: false },
       ),
@@ -139,7 +151,7 @@ export const KindDefinition = Type.Object(
     routing: Type.Array(RoutingRule, { maxItems: 50 }),
     targetDays: Type.Integer({ minimum: 1, maximum: 365 }),
     amount: Type.Boolean({ description: 'Le montant du décompte de l’application de liquidation est enregistré' }),
-    transferTo: Nullable(Str(120)),
+    transferTo: OrNull(Str(120)),
     active: Type.Boolean(),
   },
   { additionalProperties: false },
@@ -344,18 +356,18 @@ export const SlipInput = Type.Object(
     sendingOrganizationId: Id,
     unitReference: Str(60, 'Numéro du bordereau donné par la formation'),
     slipDate: Str(10),
-    receivedOn: Type.Optional(Nullable(Str(10))),
-    contactName: Type.Optional(Nullable(Str(120))),
-    contactPhone: Type.Optional(Nullable(Str(30))),
-    contactEmail: Type.Optional(Nullable(Str(200))),
+    receivedOn: Type.Optional(OrNull(Str(10))),
+    contactName: Type.Optional(OrNull(Str(120))),
+    contactPhone: Type.Optional(OrNull(Str(30))),
+    contactEmail: Type.Optional(OrNull(Str(200))),
     files: Type.Array(
       Type.Object(
         {
           kind: Str(40),
           personName: Str(120),
-          personIdentifier: Type.Optional(Nullable(Str(40))),
-          unitReference: Type.Optional(Nullable(Str(60))),
-          delegatingAuthorityId: Type.Optional(Nullable(Id)),
+          personIdentifier: Type.Optional(OrNull(Str(40))),
+          unitReference: Type.Optional(OrNull(Str(60))),
+          delegatingAuthorityId: Type.Optional(OrNull(Id)),
           pieces: Type.Array(Str(40), { maxItems: 30, description: 'Pièces mentionnées sur le bordereau' }),
         },
         { additionalProperties: false },
@@ -415,7 +427,7 @@ export const SlipIntake = Type.Object(
             Type.Record(
               Type.String({ maxLength: 40 }),
               Type.Object(
-                { ok: Type.Boolean(), reason: Type.Optional(Nullable(Str(300))) },
+                { ok: Type.Boolean(), reason: Type.Optional(OrNull(Str(300))) },
                 { additionalProperties: false },
               ),
             ),
@@ -435,11 +447,11 @@ export const SlipIntakeResult = Type.Object({
 });
 
 export const PieceCheck = Type.Object(
-  { present: Type.Boolean(), note: Type.Optional(Nullable(Str(300))) },
+  { present: Type.Boolean(), note: Type.Optional(OrNull(Str(300))) },
   { additionalProperties: false },
 );
 export const FormCheck = Type.Object(
-  { ok: Type.Boolean(), reason: Type.Optional(Nullable(Str(300))) },
+  { ok: Type.Boolean(), reason: Type.Optional(OrNull(Str(300))) },
   { additionalProperties: false },
 );
 const Channel = Type.Union([Type.Literal('phone'), Type.Literal('fax'), Type.Literal('email')]);
@@ -469,7 +481,7 @@ export const Correction = Type.Object(
   { additionalProperties: false },
 );
 export const ReturnInput = Type.Object(
-  { reasons: Type.Array(Str(300), { minItems: 1, maxItems: 20 }), note: Type.Optional(Nullable(Str(1000))) },
+  { reasons: Type.Array(Str(300), { minItems: 1, maxItems: 20 }), note: Type.Optional(OrNull(Str(1000))) },
   { additionalProperties: false },
 );
 export const DocumentQuery = Type.Object({ fileName: Type.Optional(Str(120)) });
@@ -481,25 +493,25 @@ export const RouteInput = Type.Object({ officeId: Id }, { additionalProperties: 
 export const PriorityInput = Type.Object(
   {
     priority: Type.Union([Type.Literal('normal'), Type.Literal('relative'), Type.Literal('absolute')]),
-    note: Type.Optional(Nullable(Str(500))),
+    note: Type.Optional(OrNull(Str(500))),
   },
   { additionalProperties: false },
 );
 export const DeferInput = Type.Object({ reason: Str(500) }, { additionalProperties: false });
 export const NotifyUnitInput = Type.Object(
-  { channel: Channel, contactName: Str(120), summary: Type.Optional(Nullable(Str(1000))) },
+  { channel: Channel, contactName: Str(120), summary: Type.Optional(OrNull(Str(1000))) },
   { additionalProperties: false },
 );
 export const OutcomeInput = Type.Object(
   {
-    amountCents: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 1_000_000_000 }))),
-    movementReference: Type.Optional(Nullable(Str(40))),
-    outcome: Type.Optional(Nullable(Str(500))),
+    amountCents: Type.Optional(OrNull(Type.Integer({ minimum: 0, maximum: 1_000_000_000 }))),
+    movementReference: Type.Optional(OrNull(Str(40))),
+    outcome: Type.Optional(OrNull(Str(500))),
   },
   { additionalProperties: false },
 );
 export const SelfCheckInput = Type.Object(
-  { ok: Type.Boolean(), note: Type.Optional(Nullable(Str(500))) },
+  { ok: Type.Boolean(), note: Type.Optional(OrNull(Str(500))) },
   { additionalProperties: false },
 );
 export const AmountImportResult = Type.Object({
@@ -518,9 +530,9 @@ export const TransferResult = Type.Object({ transferred: Type.Array(Type.String(
 export const ArchiveInput = Type.Object(
   {
     locationKind: Type.Union([Type.Literal('box'), Type.Literal('digital')]),
-    box: Type.Optional(Nullable(Str(40))),
-    shelf: Type.Optional(Nullable(Str(40))),
-    reference: Type.Optional(Nullable(Str(120))),
+    box: Type.Optional(OrNull(Str(40))),
+    shelf: Type.Optional(OrNull(Str(40))),
+    reference: Type.Optional(OrNull(Str(120))),
   },
   { additionalProperties: false },
 );
@@ -553,9 +565,9 @@ export const ArchiveTransferInput = Type.Object(
   {
     centreId: Id,
     destination: Str(200),
-    reference: Type.Optional(Nullable(Str(120))),
+    reference: Type.Optional(OrNull(Str(120))),
     fileIds: Type.Optional(Type.Array(Id, { maxItems: 10000 })),
-    archivedBefore: Type.Optional(Nullable(Str(10))),
+    archivedBefore: Type.Optional(OrNull(Str(10))),
   },
   { additionalProperties: false },
 );

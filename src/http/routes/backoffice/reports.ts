@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../app/context.ts';
-import { createCentre, getCentre, listCentres } from '../../../app/backoffice/centres.ts';
+import { centreUnits, createCentre, getCentre, listCentres } from '../../../app/backoffice/centres.ts';
 import { listKinds, updateKind } from '../../../app/backoffice/kinds.ts';
 import { archiveRegister, listArchiveTransfers, transferArchives } from '../../../app/backoffice/archive.ts';
 import {
@@ -60,6 +60,18 @@ export function backofficeReportRoutes(fastify: FastifyInstance, ctx: AppContext
       },
     },
     async (r) => getCentre(ctx, requireActor(r), r.params.id),
+  );
+  app.get(
+    '/api/backoffice/centres/:id/units',
+    {
+      schema: {
+        tags,
+        summary: 'Formations administrées par le centre (expéditrices, autorités délégataires)',
+        params: S.IdParams,
+        response: S.responses({ 200: S.CentreUnits }),
+      },
+    },
+    async (r) => centreUnits(ctx, requireActor(r), r.params.id),
   );
   app.get(
     '/api/backoffice/kinds',
