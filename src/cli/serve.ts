@@ -151,7 +151,10 @@ export async function serveCommand(
   );
   console.log('  npx cartes admin sign-in-link --person admin.national');
   console.log(
-    'Autres comptes de démonstration : martin.c77011 (opératrice, mairie), lefebvre.s77 (préfecture), 1002345678 (opérateur, Brest), controle.interne, auditeur.externe.\n',
+    'Autres comptes de démonstration : martin.c77011 (opératrice, mairie), lefebvre.s77 (préfecture), 1002345678 (opérateur, Brest), controle.interne, auditeur.externe.',
+  );
+  console.log(
+    'Centre de traitement (menu « Dossiers ») : prigent.y.camid (chef de centre), morvan.g.camid (bureau de liaison), lebihan.s.camid et quere.h.camid (bureau des déplacements temporaires), riou.m.camid (dossiers de cartes).\n',
   );
   const stop = async () => {
     crlCron.stop();

@@ -970,73 +970,122 @@ export async function intakeSlip(ctx: AppContext, actor: Actor, slipId: string, 
   const now = ctx.now().toISOString();
   const registered: string[] = [];
   const pending: { id: string; number: string; blockers: { field: string; reason: string }[] }[] = [];
+  // Set-based: one update per (piece or check, verdict) across the slip's files, one read of the
+  // results, one insert of the timeline entries, one update per destination office, one audit batch.
+  const group = new Map<string, string[]>();
+  const add = (key: string, id: string) => group.set(key, [...(group.get(key) ?? []), id]);
+  for (const item of input.files) {
+    for (const [code, present] of Object.entries(item.pieces ?? {}))
+      add(`p\u0000${code}\u0000${present ? 'present' : 'missing'}`, item.fileId);
+    for (const [code, v] of Object.entries(item.checks ?? {})) if (v.ok) add(`c\u0000${code}\u0000ok`, item.fileId);
+  }
+  const CHUNK = 500;
   await db.transaction().execute(async (trx) => {
-    const loads = await officeLoads(trx, centre);
-    const audit: AuditEntry[] = [];
-    for (const item of input.files) {
-      const f = files.get(item.fileId)!;
-      const kind = kinds.get(f.kind_code)!;
-      const present = Object.entries(item.pieces ?? {});
-      for (const state of ['present', 'missing'] as const) {
-        const codes = present.filter(([, v]) => (v ? 'present' : 'missing') === state).map(([c]) => c);
-        if (codes.length)
+    for (const [key, ids] of group) {
+      const [what, code, state] = key.split('\u0000') as [string, string, string];
+      for (let i = 0; i < ids.length; i += CHUNK) {
+        const chunk = ids.slice(i, i + CHUNK);
+        if (what === 'p')
           await trx
             .updateTable('case_file_pieces')
             .set({ state, checked_by: auth.actorId, checked_at: now })
-            .where('case_file_id', '=', f.id)
-            .where('code', 'in', codes)
+            .where('case_file_id', 'in', chunk)
+            .where('code', '=', code)
+            .execute();
+        else
+          await trx
+            .updateTable('case_file_checks')
+            .set({ state: 'ok', reason: null, checked_by: auth.actorId, checked_at: now })
+            .where('case_file_id', 'in', chunk)
+            .where('code', '=', code)
             .execute();
       }
-      const checks = Object.entries(item.checks ?? {});
-      const ok = checks.filter(([, v]) => v.ok).map(([c]) => c);
-      if (ok.length)
-        await trx
-          .updateTable('case_file_checks')
-          .set({ state: 'ok', reason: null, checked_by: auth.actorId, checked_at: now })
-          .where('case_file_id', '=', f.id)
-          .where('code', 'in', ok)
-          .execute();
-      for (const [code, v] of checks.filter(([, x]) => !x.ok))
+    }
+    for (const item of input.files)
+      for (const [code, v] of Object.entries(item.checks ?? {}).filter(([, x]) => !x.ok))
         await trx
           .updateTable('case_file_checks')
           .set({ state: 'failed', reason: v.reason?.trim() ?? null, checked_by: auth.actorId, checked_at: now })
-          .where('case_file_id', '=', f.id)
+          .where('case_file_id', '=', item.fileId)
           .where('code', '=', code)
           .execute();
-      const pieceRows = await trx
+    const pieceRows = new Map<string, { code: string; label: string; state: string }[]>();
+    const checkRows = new Map<string, { code: string; label: string; state: string }[]>();
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const chunk = ids.slice(i, i + CHUNK);
+      for (const r of await trx
         .selectFrom('case_file_pieces')
-        .select(['code', 'label', 'state'])
-        .where('case_file_id', '=', f.id)
-        .execute();
-      const checkRows = await trx
+        .select(['case_file_id', 'code', 'label', 'state'])
+        .where('case_file_id', 'in', chunk)
+        .execute())
+        pieceRows.set(r.case_file_id, [...(pieceRows.get(r.case_file_id) ?? []), r]);
+      for (const r of await trx
         .selectFrom('case_file_checks')
-        .select(['code', 'label', 'state'])
-        .where('case_file_id', '=', f.id)
-        .execute();
+        .select(['case_file_id', 'code', 'label', 'state'])
+        .where('case_file_id', 'in', chunk)
+        .execute())
+        checkRows.set(r.case_file_id, [...(checkRows.get(r.case_file_id) ?? []), r]);
+    }
+    const loads = await officeLoads(trx, centre);
+    const audit: AuditEntry[] = [];
+    const events: {
+      case_file_id: string;
+      at: string;
+      type: string;
+      actor_id: string | null;
+      office_id: string | null;
+      data: string;
+    }[] = [];
+    const toOffice = new Map<string | null, { ids: string[]; due: Map<string, string> }>();
+    const stay: string[] = [];
+    for (const item of input.files) {
+      const f = files.get(item.fileId)!;
+      const kind = kinds.get(f.kind_code)!;
+      const checks = Object.entries(item.checks ?? {});
       const blockers = registrationBlockers(
-        pieceRows.map((p) => ({
+        (pieceRows.get(f.id) ?? []).map((p) => ({
           ...p,
           state: p.state as PieceState,
           required: kind.pieces.find((d) => d.code === p.code)?.required ?? false,
         })),
-        checkRows.map((c) => ({ ...c, state: c.state as CheckState })),
+        (checkRows.get(f.id) ?? []).map((c) => ({ ...c, state: c.state as CheckState })),
       );
-      await addEvents(trx, ctx, f.id, [
-        {
-          type: 'check',
-          actorId: auth.actorId,
-          data: {
-            label: 'Contrôle d’arrivée du dossier',
-            pieces: item.pieces ?? {},
-            checks: Object.fromEntries(checks.map(([c, v]) => [c, v.ok ? 'ok' : `non conforme : ${v.reason ?? ''}`])),
-          },
-        },
-      ]);
+      const event = (type: string, data: Record<string, unknown> = {}, officeId: string | null = null) =>
+        events.push({
+          case_file_id: f.id,
+          at: now,
+          type,
+          actor_id: auth.actorId,
+          office_id: officeId,
+          data: JSON.stringify(data),
+        });
+      event('check', {
+        label: 'Contrôle d’arrivée du dossier',
+        pieces: item.pieces ?? {},
+        checks: Object.fromEntries(checks.map(([c, v]) => [c, v.ok ? 'ok' : `non conforme : ${v.reason ?? ''}`])),
+      });
       if (item.register && !blockers.length) {
-        await registerInTrx(trx, ctx, actor, auth, centre, f, kind, sender.code, loads, audit);
+        const officeId = pickOffice(centre, kind, sender.code, loads);
+        const office = centre.offices.find((o) => o.id === officeId);
+        const target = toOffice.get(officeId) ?? { ids: [] as string[], due: new Map<string, string>() };
+        target.ids.push(f.id);
+        target.due.set(f.id, dueOn(now, kind.targetDays));
+        toOffice.set(officeId, target);
+        event('registered');
+        if (office) event('routed', { office: office.name, byHand: false }, office.id);
+        audit.push(
+          auditEntry(ctx, actor, auth, 'caseFile.register', {
+            targetType: 'caseFile',
+            targetId: f.id,
+            summary: {
+              before: { status: 'received' },
+              after: { status: officeId ? 'routed' : 'registered', officeId },
+            },
+          }),
+        );
         registered.push(f.number);
       } else {
-        await touch(trx, ctx, f);
+        stay.push(f.id);
         audit.push(
           auditEntry(ctx, actor, auth, 'caseFile.check', {
             targetType: 'caseFile',
@@ -1047,6 +1096,50 @@ export async function intakeSlip(ctx: AppContext, actor: Actor, slipId: string, 
         if (blockers.length) pending.push({ id: f.id, number: f.number, blockers });
       }
     }
+    // Every file must still be at the desk: a file another desk moved meanwhile fails the whole slip.
+    const moved = async (changed: bigint | number, expected: number) => {
+      if (Number(changed) !== expected)
+        throw new AppError('conflict', 'Un dossier du bordereau a changé entre-temps : actualisez la page.');
+    };
+    for (const [officeId, target] of toOffice) {
+      // Files of one kind share a due date; group by it so each update sets one value.
+      const byDue = new Map<string, string[]>();
+      for (const id of target.ids) byDue.set(target.due.get(id)!, [...(byDue.get(target.due.get(id)!) ?? []), id]);
+      for (const [due, idsDue] of byDue)
+        for (let i = 0; i < idsDue.length; i += CHUNK) {
+          const chunk = idsDue.slice(i, i + CHUNK);
+          const done = await trx
+            .updateTable('case_files')
+            .set({
+              status: officeId ? 'routed' : 'registered',
+              registered_at: now,
+              due_on: due,
+              office_id: officeId,
+              routed_at: officeId ? now : null,
+              status_changed_at: now,
+              updated_at: now,
+            })
+            .where('id', 'in', chunk)
+            .where('status', '=', 'received')
+            .executeTakeFirst();
+          await moved(done.numUpdatedRows, chunk.length);
+        }
+    }
+    for (let i = 0; i < stay.length; i += CHUNK) {
+      const chunk = stay.slice(i, i + CHUNK);
+      const done = await trx
+        .updateTable('case_files')
+        .set({ updated_at: now })
+        .where('id', 'in', chunk)
+        .where('status', '=', 'received')
+        .executeTakeFirst();
+      await moved(done.numUpdatedRows, chunk.length);
+    }
+    for (let i = 0; i < events.length; i += 300)
+      await trx
+        .insertInto('case_file_events')
+        .values(events.slice(i, i + 300))
+        .execute();
     await appendAuditBatch(trx, ctx.store, audit);
   });
   return { registered, pending };

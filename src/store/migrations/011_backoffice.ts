@@ -120,15 +120,18 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .on('case_files')
     .columns(['office_id', 'status', 'received_at'])
     .execute();
-  await s.createIndex('case_files_slip').on('case_files').column('slip_id').execute();
-  await s.createIndex('case_files_card_request').on('case_files').column('card_request_id').execute();
-  await s.createIndex('case_files_card').on('case_files').column('card_id').execute();
+  // Partial where a column is set for one family only: an intake writes no entry it will never look up.
+  await sql`create index case_files_slip on case_files (slip_id) where slip_id is not null`.execute(db);
+  await sql`create index case_files_card_request on case_files (card_request_id)
+    where card_request_id is not null`.execute(db);
+  await sql`create index case_files_card on case_files (card_id) where card_id is not null`.execute(db);
   await s
     .createIndex('case_files_sender')
     .on('case_files')
     .columns(['sending_organization_id', 'received_at'])
     .execute();
-  await s.createIndex('case_files_processed').on('case_files').columns(['centre_id', 'processed_at']).execute();
+  await sql`create index case_files_processed on case_files (centre_id, processed_at)
+    where processed_at is not null`.execute(db);
   // The ageing report reads only the files still in the centre: registered, neither archived nor returned.
   await sql`create index case_files_open on case_files (centre_id, registered_at)
     where archived_at is null and returned_at is null and registered_at is not null`.execute(db);
