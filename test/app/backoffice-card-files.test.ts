@@ -4,7 +4,7 @@
 // and a destruction a return file; the centre self-checks and archives them.
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { actorFor, forEachDatabase, openTestPlatform, type TestPlatform } from '../support/platform.ts';
+import { actorFor, forEachDatabase, openTestPlatform, orgId, type TestPlatform } from '../support/platform.ts';
 import { ensureTestPki, signingKeyFor } from '../support/signing.ts';
 import { fails } from '../support/errors.ts';
 import { createCardRequest, signCardRequest } from '../../src/app/requests/card-requests.ts';
@@ -23,6 +23,7 @@ import { getCaseFile, pieceDocument } from '../../src/app/backoffice/files.ts';
 import { selfCheck } from '../../src/app/backoffice/processing.ts';
 import { archiveFile } from '../../src/app/backoffice/archive.ts';
 import { takeFile } from '../../src/app/backoffice/processing.ts';
+import { registerSlip } from '../../src/app/backoffice/intake.ts';
 
 const PDF = Buffer.from('%PDF-1.4\n% copie certifiée conforme\n');
 const quiet = () => {};
@@ -197,5 +198,45 @@ forEachDatabase('card case files', (dialect) => {
       'forbidden',
     );
     assert.equal((await p.store.db.selectFrom('case_files').select('id').execute()).length, before.length);
+  });
+
+  it('intakes and card orders at the same time draw distinct numbers and never deadlock', async () => {
+    const martin = await actorFor(p.ctx, 'martin.c77011');
+    const liaison = await actorFor(p.ctx, 'morvan.g.camid');
+    const centreId = await orgId(p.ctx, 'CAMID');
+    const unit = await orgId(p.ctx, 'GFM-BREST');
+    const agents = await p.store.db
+      .selectFrom('agents')
+      .select('id')
+      .where('identifier', 'in', ['moreau.jp77011', 'leroy.a77011'])
+      .execute();
+    const slips = Array.from({ length: 4 }, (_, i) =>
+      registerSlip(p.ctx, liaison, {
+        centreId,
+        sendingOrganizationId: unit,
+        unitReference: `GFM/PAR/${i}`,
+        slipDate: p.ctx.now().toISOString().slice(0, 10),
+        files: Array.from({ length: 5 }, (_, j) => ({
+          kind: 'fd_mission',
+          personName: `Fusilier ${i}-${j}`,
+          pieces: ['ordre_mission'],
+        })),
+      }),
+    );
+    const orders = agents.map((a) =>
+      createCardRequest(p.ctx, martin, { agentId: a.id, modelId: 'collectivites-2017', kind: 'first_issue' }),
+    );
+    const done = await Promise.allSettled([...slips, ...orders]);
+    assert.deepEqual(
+      done.filter((d) => d.status === 'rejected').map((d) => String((d as PromiseRejectedResult).reason)),
+      [],
+    );
+    const numbers = (await p.store.db.selectFrom('case_files').select('number').execute()).map((r) => r.number);
+    assert.equal(new Set(numbers).size, numbers.length, 'every number drawn once');
+    assert.equal(
+      (await p.store.db.selectFrom('case_files').select('id').where('person_name', 'like', 'Fusilier %').execute())
+        .length,
+      20,
+    );
   });
 });

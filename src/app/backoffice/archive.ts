@@ -212,7 +212,7 @@ export async function transferArchives(
   const ids = rows.map((r) => r.case_file_id);
   const number = await db.transaction().execute(async (trx) => {
     const year = Number(now.slice(0, 4));
-    const [n] = await drawNumbers(trx, `archive_transfer:${year}`, 1);
+    const [n] = await drawNumbers(trx, ctx.store, `archive_transfer:${year}`, 1);
     const num = archiveTransferNumber(year, n!);
     await trx
       .insertInto('archive_transfers')

@@ -345,7 +345,7 @@ class Tracker {
     const officeCode = routeFile(kind, s.orgCode, new Map(offices.map((o) => [o.code, 0])));
     const officeId = offices.find((o) => o.code === officeCode)?.organization_id ?? null;
     const year = new Date(e.at).getUTCFullYear();
-    const [n] = await drawNumbers(this.db, `case_file:${year}`, 1);
+    const [n] = await drawNumbers(this.db, this.ctx.store, `case_file:${year}`, 1);
     const id = this.ctx.newId();
     const status = officeId ? 'routed' : 'registered';
     await this.db

@@ -155,8 +155,8 @@ export async function registerSlip(ctx: AppContext, actor: Actor, input: SlipInp
   const year = Number(receivedOn.slice(0, 4));
   const slipId = ctx.newId();
   const result = await db.transaction().execute(async (trx) => {
-    const [slipN] = await drawNumbers(trx, `slip:${year}`, 1);
-    const numbers = await drawNumbers(trx, `case_file:${year}`, files.length);
+    const [slipN] = await drawNumbers(trx, ctx.store, `slip:${year}`, 1);
+    const numbers = await drawNumbers(trx, ctx.store, `case_file:${year}`, files.length);
     const number = slipNumber(year, slipN!);
     await trx
       .insertInto('transmittal_slips')

@@ -165,7 +165,7 @@ export function FileTable(props: { items: FileSummary[]; caption: string; withOf
 }
 
 function Results(props: {
-  centre: Centre;
+  centre: Centre | null;
   officeId?: string;
   filters: Filters & { page: number };
   officeView?: boolean;
@@ -174,7 +174,7 @@ function Results(props: {
   const results = useAsync(
     () =>
       backofficeApi.files({
-        centreId: props.centre.id,
+        centreId: props.centre?.id,
         officeId: props.officeId,
         q: f.q || undefined,
         kind: f.kind || undefined,
@@ -184,7 +184,7 @@ function Results(props: {
         page: f.page,
         pageSize: PAGE_SIZE,
       }),
-    [props.centre.id, props.officeId, f.q, f.kind, f.status, f.priority, f.age, f.page],
+    [props.centre?.id, props.officeId, f.q, f.kind, f.status, f.priority, f.age, f.page],
   );
   if (results.error) return <ProblemAlert error={results.error} />;
   if (!results.data) return <Loading />;
@@ -206,7 +206,16 @@ export function FilesPage() {
       <h1 ref={headingRef} tabIndex={-1}>
         Recherche des dossiers
       </h1>
-      <WithCentre>
+      <WithCentre
+        withoutCentre={() => (
+          // A unit sees where the files it sent stand.
+          <>
+            <p>Les dossiers envoyés par vos formations aux centres de traitement.</p>
+            <FilterForm filters={filters} label="Rechercher des dossiers" />
+            <Results centre={null} filters={filters} />
+          </>
+        )}
+      >
         {(centre) => (
           <>
             <p>{centre.name} — chacun peut connaître la situation de chaque dossier au sein du centre.</p>

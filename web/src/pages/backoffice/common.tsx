@@ -20,12 +20,12 @@ export function useCentre(): { centre: Centre | undefined; centres: Centre[]; er
 }
 
 /** Loading, error or « no centre » states, or the page with its centre. */
-export function WithCentre(props: { children: (centre: Centre) => ReactNode }) {
+export function WithCentre(props: { children: (centre: Centre) => ReactNode; withoutCentre?: () => ReactNode }) {
   const { centre, centres, error, loading } = useCentre();
   const { pathname, search } = useLocation();
   if (error) return <ProblemAlert error={error} />;
   if (loading) return <Loading />;
-  if (!centre) return <p>Vous ne travaillez dans aucun centre de traitement.</p>;
+  if (!centre) return props.withoutCentre?.() ?? <p>Vous ne travaillez dans aucun centre de traitement.</p>;
   return (
     <>
       {centres.length > 1 && (
