@@ -520,6 +520,7 @@ export async function getCaseFile(ctx: AppContext, actor: Actor, id: string) {
           state: p.state,
           stateLabel: PIECE_STATE_LABELS[p.state as PieceState] ?? p.state,
           note: p.note,
+          // A digitised piece, or one the platform holds (card documents); paper pieces have none.
           document: p.sha256
             ? {
                 fileName: p.file_name,

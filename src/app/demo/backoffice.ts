@@ -791,8 +791,7 @@ export async function loadDemoActivity(ctx: AppContext): Promise<{ created: numb
             content_type: null,
             bytes: null,
             size: null,
-            sha256:
-              state === 'present' ? createHash('sha256').update(`${p.file.number}:${d.code}`).digest('hex') : null,
+            sha256: null, // paper pieces: checked, not digitised
             source_ref: null,
             attached_by: null,
             attached_at: null,
