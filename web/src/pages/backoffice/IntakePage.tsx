@@ -30,8 +30,8 @@ export function IntakePage() {
       <WithCentre>
         {(centre) => (
           <>
-            <SlipForm centre={centre} />
             <Slips centre={centre} />
+            <SlipForm centre={centre} />
           </>
         )}
       </WithCentre>
@@ -45,7 +45,7 @@ function Slips(props: { centre: Centre }) {
   if (!slips.data) return <Loading />;
   return (
     <>
-      <h2 className="fr-mt-4w">Bordereaux reçus</h2>
+      <h2>Bordereaux reçus</h2>
       <DataTable
         caption="Bordereaux reçus"
         hideCaption
@@ -140,7 +140,9 @@ function SlipForm(props: { centre: Centre }) {
   if (!kinds.data || !orgs.data) return <Loading />;
   return (
     <form onSubmit={(e) => void submit(e)} className="fr-mb-4w" aria-labelledby="nouveau-bordereau">
-      <h2 id="nouveau-bordereau">Enregistrer un bordereau d’envoi</h2>
+      <h2 id="nouveau-bordereau" className="fr-mt-4w">
+        Enregistrer un bordereau d’envoi
+      </h2>
       <ProblemAlert error={error} />
       <div className="fr-grid-row fr-grid-row--gutters">
         <div className="fr-col-12 fr-col-md-6">
@@ -214,7 +216,7 @@ function SlipForm(props: { centre: Centre }) {
       {files.map((f, i) => {
         const kind = unitKinds.find((k) => k.code === f.kind);
         return (
-          <fieldset key={i} className="fr-fieldset ca-measure">
+          <fieldset key={i} className="fr-fieldset ca-measure fr-mt-3w">
             <legend className="fr-fieldset__legend">Dossier {i + 1} du bordereau</legend>
             <div className="fr-fieldset__element">
               <Select
