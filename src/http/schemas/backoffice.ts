@@ -1,8 +1,10 @@
 // Back office of a processing centre (seed 003): request and response shapes of /api/backoffice/*.
-// Imports TypeBox only, so the portal can take its types from here (`import type`).
+// Imports TypeBox and ./common.ts only, so the portal can take its types from here (`import type`).
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { FieldError, Items, Nullable, Page } from './common.ts';
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+export { binary, IdParams, responses } from './common.ts';
+
 /**
  * A request scalar that may be null. Typed as `T | null`, but written as one JSON type list
  * (`type: ["string", "null"]`) rather than a union: ajv's type coercion (on in this server) would
@@ -18,45 +20,9 @@ const Str = (maxLength: number, description?: string) =>
   Type.String({ maxLength, ...(description ? { description } : {}) });
 const Id = Type.String({ maxLength: 64 });
 
-const FieldError = Type.Object({
-  field: Type.String(),
-  reason: Type.String(),
-  line: Type.Optional(Type.Integer()),
-});
-
-const Problem = Type.Object(
-  {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String({ description: 'Phrase en français à afficher' }),
-    errors: Type.Optional(Type.Array(FieldError)),
-  },
-  { title: 'Problem' },
-);
-const problemAnswer = {
-  description: 'Erreur (application/problem+json, RFC 9457)',
-  content: { 'application/problem+json': { schema: Problem } },
-};
-
-/** A route's answers plus the problem+json of its errors. */
-export function responses<R extends Record<number, unknown>>(answers: R) {
-  return { ...answers, '4xx': problemAnswer, '5xx': problemAnswer };
-}
-
-/** A non-JSON answer (PDF, CSV…). */
-export function binary(description: string, ...mediaTypes: string[]) {
-  const schema = Type.Unsafe<Uint8Array | string>({ type: 'string', format: 'binary' });
-  return { description, content: Object.fromEntries(mediaTypes.map((m) => [m, { schema }])) };
-}
-
-const Page = <T extends TSchema>(item: T) =>
-  Type.Object({ items: Type.Array(item), total: Type.Integer(), page: Type.Integer(), pageSize: Type.Integer() });
-const Items = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item) });
 const Ref = Type.Object({ id: Type.String(), name: Type.String() });
 const OrgRef = Type.Object({ id: Type.String(), code: Type.String(), name: Type.String() });
 
-export const IdParams = Type.Object({ id: Id });
 export const CodeParams = Type.Object({ code: Type.String({ maxLength: 40 }) });
 export const FileCodeParams = Type.Object({ id: Id, code: Type.String({ maxLength: 40 }) });
 export const FilePieceParams = Type.Object({ id: Id, pieceId: Id });
