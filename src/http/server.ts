@@ -29,6 +29,8 @@ import { signatureRoutes } from './routes/access/signatures.ts';
 import { cardLifeRoutes } from './routes/desk/card-life.ts';
 import { holderRoutes } from './routes/desk/holder.ts';
 import { cardRoutes } from './routes/desk/cards.ts';
+import { backofficeFileRoutes } from './routes/backoffice/files.ts';
+import { backofficeReportRoutes } from './routes/backoffice/reports.ts';
 import { pkiEnvironment } from '../app/pki/certificates.ts';
 import { openOcspSource } from '../app/pki/ocsp-responder.ts';
 
@@ -186,6 +188,8 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   cardRoutes(app, ctx, pkiEnv);
   cardLifeRoutes(app, ctx, pkiEnv);
   holderRoutes(app, ctx);
+  backofficeFileRoutes(app, ctx);
+  backofficeReportRoutes(app, ctx);
   app.get(
     '/healthz',
     {
