@@ -414,6 +414,13 @@ export interface HolderSecretsTable {
   updated_at: string;
 }
 
+/** Agents per organisation and status, maintained by triggers (migration 010). */
+export interface DirectoryCountTable {
+  organization_id: string;
+  status: string;
+  agents: number;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   agents: AgentTable;
@@ -446,4 +453,5 @@ export interface Database {
   card_handovers: CardHandoverTable;
   card_activations: CardActivationTable;
   holder_secrets: HolderSecretsTable;
+  directory_counts: DirectoryCountTable;
 }

@@ -56,7 +56,7 @@ forEachDatabase('store', (dialect) => {
       .execute();
     assert.deepEqual(
       applied.map((r) => r.name),
-      ['001_ground', '002_pki', '003_cards', '004_requests', '005_production', '006_lifecycle'],
+      ['001_ground', '002_pki', '003_cards', '004_requests', '005_production', '006_lifecycle', '010_scale'],
     );
     assert.deepEqual(await migrate(p.store), [], 'second run applies nothing');
     assert.deepEqual(await migrate(p.store), [], 'third run applies nothing');

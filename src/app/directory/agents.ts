@@ -6,13 +6,13 @@ import { authorize, scopeRoots } from '../access/authorize.ts';
 import { changeWithAudit } from '../audit-trail.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
 import { diff } from './organizations.ts';
-import { pathUnder } from '../scope.ts';
+import { inOrganizations, intersectScopes, scopeOrganizations, subtreeOrganizations } from '../scope.ts';
+import { matchAgents, queryWords, searchText } from './agent-search.ts';
+import { boundedCount, decodeCursor, pageOf, pageWindow, SORT_LIMIT, type PageRequest } from '../paging.ts';
+import { sql } from 'kysely';
 import { today, type Actor, type AppContext } from '../context.ts';
 
-/** Lower-case, accent-free text used for searching names, identifiers and emails. */
-export function searchText(...parts: (string | null | undefined)[]): string {
-  return parts.filter(Boolean).join(' ').normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
-}
+export { searchText };
 
 export function agentSearchText(r: {
   last_name: string;
@@ -61,48 +61,60 @@ function summary(a: AgentRow) {
   };
 }
 
-export interface AgentSearch {
+export interface AgentSearch extends PageRequest {
   q?: string;
   organizationId?: string;
   status?: string;
-  page?: number;
-  pageSize?: number;
 }
 
+/** Agents counted by the maintained counters (directory_counts), for a set of organisations. */
+async function countAgents(ctx: AppContext, orgs: string[] | null, status: string | undefined): Promise<number> {
+  let q = ctx.store.db
+    .selectFrom('directory_counts')
+    .select(sql<number>`coalesce(sum(agents), 0)`.as('n'))
+    .where(inOrganizations(ctx, orgs, 'organization_id'));
+  if (status) q = q.where('status', '=', status);
+  return Number((await q.executeTakeFirstOrThrow()).n);
+}
+
+/**
+ * The directory's list, sorted by name, in the caller's scope. Never counts or sorts a big set: a
+ * small scope is read through the organisation index, a large one through the name index in order;
+ * rare words through the full-text index, common ones checked row by row in name order (agent-search.ts).
+ */
 export async function searchAgents(ctx: AppContext, actor: Actor, s: AgentSearch) {
   const roots = await scopeRoots(ctx, actor, 'agent.read');
-  const page = Math.max(1, Math.floor(s.page ?? 1));
-  const pageSize = Math.min(100, Math.max(1, Math.floor(s.pageSize ?? 20)));
+  const win = pageWindow(s, 20, 100);
+  const after = s.after ? decodeCursor(s.after, ['string', 'string', 'string']) : null;
+  let orgs = await scopeOrganizations(ctx, roots);
+  if (s.organizationId) orgs = intersectScopes(orgs, await subtreeOrganizations(ctx, s.organizationId));
+  const words = queryWords(s.q);
+  const match = words.length ? await matchAgents(ctx, words) : null;
+  const inScope = await countAgents(ctx, orgs, s.status);
+  const smallScope = orgs !== null && inScope <= SORT_LIMIT;
   let q = ctx.store.db
     .selectFrom('agents as a')
     .innerJoin('organizations as o', 'o.id', 'a.organization_id')
-    .where(pathUnder(roots, 'o.path'));
-  if (s.organizationId) {
-    const org = await ctx.store.db
-      .selectFrom('organizations')
-      .select('path')
-      .where('id', '=', s.organizationId)
-      .executeTakeFirst();
-    q = q.where('o.path', 'like', `${org?.path ?? '/none/'}%`);
-  }
+    .where(inOrganizations(ctx, orgs, 'a.organization_id', { index: smallScope && !match?.sparse }));
   if (s.status) q = q.where('a.status', '=', s.status);
-  for (const word of searchText(s.q ?? '')
-    .split(/\s+/)
-    .filter(Boolean)
-    .slice(0, 6)) {
-    q = q.where('a.search_text', 'like', `%${word.replace(/[%_\\]/g, '')}%`);
-  }
-  const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  if (match) q = q.where(match.where('a'));
+  const counted =
+    !match || inScope === 0
+      ? { n: inScope, exact: true }
+      : match.sparse || smallScope
+        ? await boundedCount(ctx.store.db, q)
+        : null;
+  if (after) q = q.where(sql<boolean>`(a.last_name, a.first_names, a.id) > (${after[0]}, ${after[1]}, ${after[2]})`);
   const rows = await q
     .selectAll('a')
     .select('o.name as organization_name')
     .orderBy('a.last_name')
     .orderBy('a.first_names')
     .orderBy('a.id')
-    .limit(pageSize)
-    .offset((page - 1) * pageSize)
+    .limit(win.pageSize + 1)
+    .offset(win.offset)
     .execute();
-  return { items: rows.map(summary), total: Number(total.n), page, pageSize };
+  return pageOf(rows, win, summary, (a) => [a.last_name, a.first_names, a.id], counted);
 }
 
 async function loadAgent(ctx: AppContext, id: string): Promise<AgentRow> {

@@ -18,6 +18,7 @@ export function auditRoutes(app: FastifyInstance, ctx: AppContext): void {
           action: Type.Optional(Type.String({ maxLength: 64 })),
           outcome: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('refused')])),
           targetId: Type.Optional(Type.String({ maxLength: 64 })),
+          after: Type.Optional(Type.String({ maxLength: 400 })),
         }),
       },
     },

@@ -22,6 +22,7 @@ const Id = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const Page = {
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
   pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+  after: Type.Optional(Type.String({ maxLength: 400 })),
 };
 const Search = Type.Object({
   q: Type.Optional(Type.String({ maxLength: 100 })),

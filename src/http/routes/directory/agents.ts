@@ -49,6 +49,7 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
           status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('inactive')])),
           page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
           pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+          after: Type.Optional(Type.String({ maxLength: 400 })),
         }),
       },
     },
