@@ -22,6 +22,10 @@ export interface Config {
   tlsClientCertHeader: string;
   /** Port of the workstation card agent (CARTES_AGENT_PORT). */
   agentPort: number;
+  /** API requests per minute and client address (CARTES_RATE_LIMIT). */
+  rateLimitPerMinute: number;
+  /** SQLite read connections on worker threads (CARTES_SQLITE_READERS; 0 = reads on the event loop). */
+  sqliteReaders: number | null;
 }
 
 export class ConfigError extends Error {}
@@ -81,6 +85,19 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const agentPort = Number(agentPortRaw);
   if (!Number.isInteger(agentPort) || agentPort < 0 || agentPort > 65535)
     errors.push(`CARTES_AGENT_PORT : port invalide « ${agentPortRaw} » (0 à 65535).`);
+  const integer = (envName: string, key: string, min: number, max: number, what: string): number | null => {
+    const raw = pick(envName, key);
+    if (raw === undefined) return null;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      errors.push(`${envName} : ${what} : nombre entier de ${min} à ${max} attendu, « ${raw} » reçu.`);
+      return null;
+    }
+    return n;
+  };
+  const rateLimitPerMinute =
+    integer('CARTES_RATE_LIMIT', 'rateLimitPerMinute', 1, 10_000_000, 'requêtes par minute') ?? 1200;
+  const sqliteReaders = integer('CARTES_SQLITE_READERS', 'sqliteReaders', 0, 64, 'lectures SQLite en parallèle');
   if (errors.length) throw new ConfigError(`Configuration invalide :\n  - ${errors.join('\n  - ')}`);
   const publicUrl =
     pick('CARTES_PUBLIC_URL', 'publicUrl') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
@@ -98,5 +115,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     trustedProxies,
     tlsClientCertHeader,
     agentPort,
+    rateLimitPerMinute,
+    sqliteReaders,
   };
 }

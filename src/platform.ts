@@ -14,7 +14,7 @@ export async function openPlatform(
   const config = loadConfig(overrides, env);
   mkdirSync(config.dataDir, { recursive: true });
   const { key, createdFile } = auditKey(config.dataDir, env);
-  const store = openStore(config.db, { auditKey: key, sqliteReaders: sqliteReaders(env) });
+  const store = openStore(config.db, { auditKey: key, sqliteReaders: config.sqliteReaders ?? undefined });
   try {
     await migrate(store);
     // A new key on a chain sealed with another one would raise false alarms and reseal the head:
@@ -33,16 +33,6 @@ export async function openPlatform(
   }
   const mailer = createMailer({ from: config.mailFrom, smtpUrl: config.smtpUrl, mailDir: config.mailDir });
   return { config, store, ctx: makeContext(store, mailer, config.dataDir) };
-}
-
-/** CARTES_SQLITE_READERS: read connections on worker threads (0 = every query on the event loop). */
-function sqliteReaders(env: NodeJS.ProcessEnv): number | undefined {
-  const raw = env['CARTES_SQLITE_READERS'];
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 64)
-    throw new ConfigError('CARTES_SQLITE_READERS : nombre entier de 0 à 64 attendu (lectures SQLite en parallèle).');
-  return n;
 }
 
 /**

@@ -92,7 +92,7 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     hsts: config.publicUrl.startsWith('https://'),
   });
   await app.register(rateLimit, {
-    max: opts.rateLimitPerMinute ?? 1200,
+    max: opts.rateLimitPerMinute ?? config.rateLimitPerMinute,
     timeWindow: '1 minute',
     errorResponseBuilder: (_req, c) => ({
       statusCode: 429,

@@ -197,9 +197,25 @@ export interface AgentPatch {
 
 export interface Page<T> {
   items: T[];
+  /** Exact when `totalExact` (absent: exact), otherwise a lower bound ("plus de"). */
   total: number;
+  totalExact?: boolean;
   page: number;
   pageSize: number;
+  /** Cursor of the next page (`after`), null on the last one. */
+  next?: string | null;
+}
+
+export interface Count {
+  count: number;
+  exact: boolean;
+}
+
+export interface HomeCounts {
+  organizations: Count | null;
+  agents: Count | null;
+  audit: Count | null;
+  mails: Count | null;
 }
 
 export type ImportStatus = 'running' | 'done' | 'refused' | 'failed';
@@ -544,5 +560,6 @@ export const api = {
 
   // Mail
   mails: () => request<{ items: MailSummary[] }>('GET', '/api/mails'),
+  counts: () => request<HomeCounts>('GET', '/api/counts'),
   mail: (id: string) => request<Mail>('GET', `/api/mails/${encodeURIComponent(id)}`),
 };

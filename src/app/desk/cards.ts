@@ -16,7 +16,7 @@ import { requireActionSignature, type ActionSignature } from '../access/action-s
 import { AppError, invalid, notFound } from '../errors.ts';
 import { queueMail } from '../mail.ts';
 import { inOrganizations, pathUnder, scopeOrganizations } from '../scope.ts';
-import { matchAgents, queryWords } from '../directory/agent-search.ts';
+import { matchAgents, nameOrder, queryWords } from '../directory/agent-search.ts';
 import { boundedCount, decodeCursor, pageOf, pageWindow, SORT_LIMIT, type PageRequest } from '../paging.ts';
 import { loadDeskCard, refuseOwnCard } from './handover.ts';
 import type { Actor, AppContext } from '../context.ts';
@@ -332,7 +332,7 @@ export async function cardDetail(ctx: AppContext, actor: Actor, cardId: string) 
  */
 export async function listHolders(ctx: AppContext, actor: Actor, f: { q?: string } & PageRequest = {}) {
   const win = pageWindow(f, 20, 200);
-  const after = f.after ? decodeCursor(f.after, ['string', 'string', 'string']) : null;
+  const after = f.after ? (decodeCursor(f.after, ['string'])[0] as string) : null;
   const visible = await scopeOrganizations(ctx, await scopeRoots(ctx, actor, 'card.read'));
   const words = queryWords(f.q);
   const match = words.length ? await matchAgents(ctx, words) : null;
@@ -365,12 +365,18 @@ export async function listHolders(ctx: AppContext, actor: Actor, f: { q?: string
     );
   if (match) q = q.where(match.where('a'));
   const counted = small || match?.sparse ? await boundedCount(db, q) : null;
-  if (after) q = q.where(sql<boolean>`(a.last_name, a.first_names, a.id) > (${after[0]}, ${after[1]}, ${after[2]})`);
-  const rows = await q
-    .select(['a.id as agent_id', 'a.identifier', 'a.last_name', 'a.first_names', 'a.email', 'o.name as org_name'])
-    .orderBy('a.last_name')
-    .orderBy('a.first_names')
-    .orderBy('a.id')
+  const order = nameOrder(ctx, 'a');
+  if (after) q = q.where(order.after(after));
+  let rowsQuery = q.select([
+    'a.id as agent_id',
+    'a.identifier',
+    'a.last_name',
+    'a.first_names',
+    'a.email',
+    'o.name as org_name',
+  ]);
+  for (const c of order.columns) rowsQuery = rowsQuery.orderBy(c);
+  const rows = await rowsQuery
     .limit(win.pageSize + 1)
     .offset(win.offset)
     .execute();
@@ -421,7 +427,7 @@ export async function listHolders(ctx: AppContext, actor: Actor, f: { q?: string
         : null,
     };
   };
-  return pageOf(rows, win, view, (h) => [h.last_name, h.first_names, h.agent_id], counted);
+  return pageOf(rows, win, view, (h) => [h.agent_id], counted);
 }
 
 // ---------------------------------------------------------------------------------------------

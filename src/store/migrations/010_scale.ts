@@ -16,19 +16,43 @@ function searchWords(...parts: (string | null)[]): string {
     .trim();
 }
 
+const FOLD: Record<string, string> = { œ: 'oe', æ: 'ae', ß: 'ss', ø: 'o', đ: 'd', ł: 'l', ð: 'd', þ: 'th' };
+
+/** The name order key (a frozen copy of agent-search.ts nameSortKey at this migration). */
+function sortKey(lastName: string, firstNames: string): number {
+  const folded = `${lastName} ${firstNames}`
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[œæßøđłðþ]/g, (c) => FOLD[c] ?? c)
+    .replace(/[^a-z]+/g, ' ')
+    .trim();
+  let key = 0;
+  for (let i = 0; i < 11; i++) {
+    const c = folded.charCodeAt(i);
+    key = key * 27 + (Number.isNaN(c) ? 0 : c === 32 ? 1 : c - 95);
+  }
+  return key;
+}
+
 export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const s = db.schema;
-  await rewriteSearchText(db);
-
-  // Sorted lists read in index order and page by keyset (the id breaks ties).
+  // Name order: sort_key on both databases; on SQLite the rowid is sort_key × 1024 + a slot, so the
+  // table and its full-text index are in name order (app/directory/agent-search.ts nameSortKey).
+  await s
+    .alterTable('agents')
+    .addColumn('sort_key', dialect === 'postgres' ? 'bigint' : 'integer')
+    .execute();
+  await rewriteAgents(db, dialect);
   await s.dropIndex('agents_name').execute();
   await s.dropIndex('agents_org_name').execute();
-  await s.createIndex('agents_name').on('agents').columns(['last_name', 'first_names', 'id']).execute();
-  await s
-    .createIndex('agents_org_name')
-    .on('agents')
-    .columns(['organization_id', 'last_name', 'first_names', 'id'])
-    .execute();
+  if (dialect === 'postgres') {
+    await s.createIndex('agents_sort').on('agents').columns(['sort_key', 'id']).execute();
+    await s.createIndex('agents_org_sort').on('agents').columns(['organization_id', 'sort_key', 'id']).execute();
+  } else {
+    // Every index ends with the rowid: (organization_id) lists an organisation in name order.
+    await s.createIndex('agents_org').on('agents').column('organization_id').execute();
+  }
 
   // Audit trail: newest first, by organisation (audit_log_org), target, outcome or action prefix.
   // (target_id, seq) replaces (target_type, target_id): every lookup by target gives the id.
@@ -85,8 +109,10 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   else await postgresSearchAndCounters(db);
 }
 
-async function rewriteSearchText(db: Kysely<unknown>): Promise<void> {
+/** Search text as words and the sort key for every agent; SQLite rows move to their name-order rowid. */
+async function rewriteAgents(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   type Row = { id: string; last_name: string; first_names: string; identifier: string; email: string | null };
+  const slots = new Map<number, number>();
   let after = '';
   for (;;) {
     const rows = (
@@ -94,8 +120,18 @@ async function rewriteSearchText(db: Kysely<unknown>): Promise<void> {
         order by id limit 5000`.execute(db)
     ).rows;
     for (const r of rows) {
-      await sql`update agents set search_text = ${searchWords(r.last_name, r.first_names, r.identifier, r.email)}
-        where id = ${r.id}`.execute(db);
+      const key = sortKey(r.last_name, r.first_names);
+      const text = searchWords(r.last_name, r.first_names, r.identifier, r.email);
+      if (dialect === 'sqlite') {
+        // New rowids are at least 27^10 × 1024, far above any rowid given before: no collision.
+        const slot = slots.get(key) ?? 0;
+        slots.set(key, slot + 1);
+        const rowid = slot < 1024 ? BigInt(key) * 1024n + BigInt(slot) : null;
+        await sql`update agents set search_text = ${text}, sort_key = ${key},
+          rowid = coalesce(${rowid}, rowid) where id = ${r.id}`.execute(db);
+      } else {
+        await sql`update agents set search_text = ${text}, sort_key = ${key} where id = ${r.id}`.execute(db);
+      }
     }
     if (rows.length < 5000) return;
     after = rows.at(-1)!.id;
@@ -103,9 +139,10 @@ async function rewriteSearchText(db: Kysely<unknown>): Promise<void> {
 }
 
 async function sqliteSearchAndCounters(db: Kysely<unknown>): Promise<void> {
-  // External-content FTS5 index over agents.search_text, keyed by the agents' rowid (VACUUM keeps
-  // rowids here: test/store/search.test.ts checks the index after one). Prefix terms of 1 to 3
-  // characters are indexed so that "m", "ma", "mar" read one doclist each.
+  // External-content FTS5 index over agents.search_text, keyed by the agents' rowid, which is in name
+  // order: a MATCH streams its rows in that order, so the first page of a common word is read at once
+  // (VACUUM keeps rowids: test/store/search.test.ts checks the index after one). Prefix terms of 1 to
+  // 3 characters are indexed so that "m", "ma", "mar" read one doclist each.
   await sql`create virtual table agents_fts using fts5(search_text, content='agents', content_rowid='rowid',
     tokenize='unicode61 remove_diacritics 2', prefix='1 2 3', detail='none')`.execute(db);
   await sql`insert into agents_fts (agents_fts) values ('rebuild')`.execute(db);
@@ -119,8 +156,9 @@ async function sqliteSearchAndCounters(db: Kysely<unknown>): Promise<void> {
     update directory_counts set agents = agents - 1
       where organization_id = old.organization_id and status = old.status;
   end`.execute(db);
-  await sql`create trigger agents_au_search after update of search_text on agents
-    when old.search_text is not new.search_text begin
+  // A change of name moves the row (new rowid, placeAgent): the index follows the rowid too.
+  await sql`create trigger agents_au_search after update on agents
+    when old.rowid != new.rowid or old.search_text is not new.search_text begin
     insert into agents_fts (agents_fts, rowid, search_text) values ('delete', old.rowid, old.search_text);
     insert into agents_fts (rowid, search_text) values (new.rowid, new.search_text);
   end`.execute(db);

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../app/context.ts';
 import { getMail, listAudit, listMails, verifyAudit, type AuditQuery } from '../../../app/control/audit-view.ts';
 import { AppError } from '../../../app/errors.ts';
+import { homeCounts } from '../../../app/control/home-counts.ts';
 import { requireActor } from '../../auth.ts';
 
 export function auditRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -23,6 +24,17 @@ export function auditRoutes(app: FastifyInstance, ctx: AppContext): void {
       },
     },
     async (req) => listAudit(ctx, requireActor(req), req.query as AuditQuery),
+  );
+
+  app.get(
+    '/api/counts',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: "Compteurs de la page d'accueil (organisations, agents, journal, courriels visibles)",
+      },
+    },
+    async (req) => homeCounts(ctx, requireActor(req)),
   );
 
   app.post(
