@@ -65,8 +65,8 @@ export async function allocateRowids(
   for (let i = 0; i < groups.length; i += 500) {
     const chunk = groups.slice(i, i + 500);
     const rows = await sql<{ k: number; slot: number }>`select b.value as k,
-      (select coalesce(max(rowid) - b.value * ${SLOTS} + 1, 0) from agents
-        where rowid >= b.value * ${SLOTS} and rowid < (b.value + 1) * ${SLOTS}) as slot
+      (select coalesce(max(rowid) - b.value * ${sql.lit(SLOTS)} + 1, 0) from agents
+        where rowid >= b.value * ${sql.lit(SLOTS)} and rowid < (b.value + 1) * ${sql.lit(SLOTS)}) as slot
       from json_each(${JSON.stringify(chunk)}) as b`.execute(db);
     for (const r of rows.rows) next.set(Number(r.k), Number(r.slot));
   }
@@ -89,7 +89,9 @@ export async function placeAgent(
   sortKey: number,
 ): Promise<void> {
   if (ctx.store.dialect !== 'sqlite') return;
-  const current = await sql<{ k: number }>`select rowid / ${SLOTS} as k from agents where id = ${id}`.execute(trx);
+  const current = await sql<{ k: number }>`select rowid / ${sql.lit(SLOTS)} as k from agents where id = ${id}`.execute(
+    trx,
+  );
   if (current.rows[0] && Number(current.rows[0].k) === sortKey) return;
   const [rowid] = await allocateRowids(trx, [sortKey]);
   if (rowid !== null && rowid !== undefined)
