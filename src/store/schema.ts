@@ -46,8 +46,8 @@ export interface AgentTable {
   feed_fingerprint: string | null;
   last_import_id: string | null;
   search_text: string;
-  /** Name order (agent-search.ts nameSortKey); null for a row written without it (listed last). */
-  sort_key: number | null;
+  /** Name order (agent-search.ts nameSortText); null for a row written without it (listed last). */
+  sort_name: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -243,7 +243,7 @@ function agentRow(id: string, organizationId: string, identifier: string, now: s
     feed_fingerprint: null,
     last_import_id: null,
     search_text: `test test ${identifier}`,
-    sort_key: null,
+    sort_name: null,
     created_at: now,
     updated_at: now,
   };

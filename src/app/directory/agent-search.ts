@@ -21,85 +21,116 @@ export function searchText(...parts: (string | null | undefined)[]): string {
 /** Letters NFD leaves whole, folded the way a French directory reader expects. */
 const FOLD: Record<string, string> = { œ: 'oe', æ: 'ae', ß: 'ss', ø: 'o', đ: 'd', ł: 'l', ð: 'd', þ: 'th' };
 
-/** Characters of the name kept in the sort key (11 in base 27: the key stays below 2^53). */
-const KEY_CHARS = 11;
-
 /**
- * The directory's sort order as an integer: the first 11 characters of « last name first names »
- * folded (lower case, no accents), each letter a digit in base 27 (0 = end, 1 = any separator,
- * 2–27 = a–z). Lists sort by it (PostgreSQL: then by id); on SQLite the agent's rowid is
- * sortKey × 1024 + a slot (`placeAgents`), so the table, its full-text index and every index on it
- * are in name order, and a word search streams its matches in that order (docs/architecture-decisions.md).
+ * The directory's order: « last name first names » folded (lower case, no accents, letters and
+ * single spaces), then the id. PostgreSQL lists by (sort_name, id); on SQLite each agent's rowid is a
+ * position in that order (`allocateRowids`), so the table, its full-text index and every index on it
+ * are in name order, and a word search streams its matches in list order (docs/architecture-decisions.md).
  */
-export function nameSortKey(lastName: string, firstNames: string): number {
-  const folded = `${lastName} ${firstNames}`
+export function nameSortText(lastName: string, firstNames: string): string {
+  return `${lastName} ${firstNames}`
     .normalize('NFD')
     .replace(/\p{M}/gu, '')
     .toLowerCase()
     .replace(/[œæßøđłðþ]/g, (c) => FOLD[c] ?? c)
     .replace(/[^a-z]+/g, ' ')
     .trim();
-  let key = 0;
-  for (let i = 0; i < KEY_CHARS; i++) {
-    const c = folded.charCodeAt(i);
-    key = key * 27 + (Number.isNaN(c) ? 0 : c === 32 ? 1 : c - 95);
-  }
-  return key;
 }
 
-/** Rows per name-key group on SQLite (rowid = sortKey × SLOTS + slot). */
-export const SLOTS = 1024;
+/** SQLite positions: [LOW, HIGH) in name order; from HIGH up, rows placed after a gap ran out. */
+const LOW = 1n << 32n;
+const HIGH = 1n << 62n;
+const TOP = (1n << 63n) - 1n;
+
+export interface Placed {
+  sortName: string;
+  id: string;
+}
 
 /**
- * SQLite: gives each new agent row a rowid in name order. Reads the highest slot used in each
- * group once, then numbers the rows in the given order. Returns one rowid per row (BigInt, beyond
- * 2^53), or null when a group is full (the database then picks one: such a row is found and listed,
- * out of order).
+ * SQLite: positions (rowids) for new rows in name order, between their neighbours already in the
+ * table; rows falling in the same gap share it evenly. One statement finds every neighbour. A gap too
+ * narrow (repeated inserts at one spot) sends its rows above HIGH, where they are listed last until
+ * `cartes` renumbers (they stay correct otherwise). Returns one BigInt per item, in the items' order.
  */
 export async function allocateRowids(
   db: Kysely<Database> | Transaction<Database>,
-  sortKeys: number[],
-): Promise<(bigint | null)[]> {
-  const groups = [...new Set(sortKeys)];
-  const next = new Map<number, number>();
-  for (let i = 0; i < groups.length; i += 500) {
-    const chunk = groups.slice(i, i + 500);
-    const rows = await sql<{ k: number; slot: number }>`select b.value as k,
-      (select coalesce(max(rowid) - b.value * ${sql.lit(SLOTS)} + 1, 0) from agents
-        where rowid >= b.value * ${sql.lit(SLOTS)} and rowid < (b.value + 1) * ${sql.lit(SLOTS)}) as slot
-      from json_each(${JSON.stringify(chunk)}) as b`.execute(db);
-    for (const r of rows.rows) next.set(Number(r.k), Number(r.slot));
+  items: readonly Placed[],
+): Promise<bigint[]> {
+  const order = items.map((_, i) => i).sort((x, y) => compareNames(items[x]!, items[y]!));
+  const bounds: { pred: string | null; succ: string | null }[] = [];
+  for (let i = 0; i < order.length; i += 2000) {
+    const chunk = order.slice(i, i + 2000).map((k) => [items[k]!.sortName, items[k]!.id]);
+    const rows = await sql<{ pred: string | null; succ: string | null }>`select
+      (select cast(rowid as text) from agents where (sort_name, id) < (j.value ->> 0, j.value ->> 1)
+        and rowid >= ${sql.raw(LOW.toString())} and rowid < ${sql.raw(HIGH.toString())}
+        order by sort_name desc, id desc limit 1) as pred,
+      (select cast(rowid as text) from agents where (sort_name, id) > (j.value ->> 0, j.value ->> 1)
+        and rowid >= ${sql.raw(LOW.toString())} and rowid < ${sql.raw(HIGH.toString())}
+        order by sort_name, id limit 1) as succ
+      from json_each(${JSON.stringify(chunk)}) as j order by j.key`.execute(db);
+    bounds.push(...rows.rows);
   }
-  return sortKeys.map((k) => {
-    const slot = next.get(k) ?? 0;
-    if (slot >= SLOTS) return null;
-    next.set(k, slot + 1);
-    return BigInt(k) * BigInt(SLOTS) + BigInt(slot);
-  });
+  const out = new Array<bigint>(items.length);
+  let overflow: bigint | null = null;
+  for (let i = 0; i < order.length;) {
+    // A run: consecutive items (in name order) with the same successor share one gap.
+    let j = i + 1;
+    while (j < order.length && bounds[j]!.succ === bounds[i]!.succ) j++;
+    const lo = bounds[i]!.pred === null ? LOW : BigInt(bounds[i]!.pred!);
+    const hi = bounds[i]!.succ === null ? HIGH : BigInt(bounds[i]!.succ!);
+    const step = (hi - lo) / BigInt(j - i + 1);
+    for (let k = i; k < j; k++) {
+      if (step >= 1n) out[order[k]!] = lo + step * BigInt(k - i + 1);
+      else {
+        overflow ??= BigInt(
+          (
+            await sql<{ top: string }>`select cast(coalesce(max(rowid), ${sql.raw(HIGH.toString())}) as text) as top
+              from agents where rowid >= ${sql.raw(HIGH.toString())}`.execute(db)
+          ).rows[0]!.top,
+        );
+        overflow += 1n;
+        if (overflow > TOP) throw new Error('agent positions exhausted');
+        out[order[k]!] = overflow;
+      }
+    }
+    i = j;
+  }
+  return out;
+}
+
+function compareNames(a: Placed, b: Placed): number {
+  return a.sortName < b.sortName ? -1 : a.sortName > b.sortName ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /**
- * SQLite: moves an existing agent's row to its place in name order (after a change of name, or
- * after an insert that could not give the rowid). Nothing to do on PostgreSQL (sort_key column).
+ * SQLite: puts an agent in name order: a row just inserted without a position (`inserted`), or one
+ * whose neighbours say it is out of place after a change of name. Nothing to do on PostgreSQL.
  */
 export async function placeAgent(
   ctx: AppContext,
   trx: Transaction<Database>,
   id: string,
-  sortKey: number,
+  opts: { inserted?: boolean } = {},
 ): Promise<void> {
   if (ctx.store.dialect !== 'sqlite') return;
-  const current = await sql<{ k: number }>`select rowid / ${sql.lit(SLOTS)} as k from agents where id = ${id}`.execute(
-    trx,
-  );
-  if (current.rows[0] && Number(current.rows[0].k) === sortKey) return;
-  const [rowid] = await allocateRowids(trx, [sortKey]);
-  if (rowid !== null && rowid !== undefined)
-    await sql`update agents set rowid = ${rowid} where id = ${id}`.execute(trx);
+  const { rows } = await sql<{ sort_name: string | null; inside: number }>`select a.sort_name,
+      (coalesce((select p.rowid from agents p where (p.sort_name, p.id) < (a.sort_name, a.id)
+         and p.rowid >= ${sql.raw(LOW.toString())} and p.rowid < ${sql.raw(HIGH.toString())}
+         order by p.sort_name desc, p.id desc limit 1), ${sql.raw((LOW - 1n).toString())}) < a.rowid
+       and a.rowid < coalesce((select n.rowid from agents n where (n.sort_name, n.id) > (a.sort_name, a.id)
+         and n.rowid >= ${sql.raw(LOW.toString())} and n.rowid < ${sql.raw(HIGH.toString())}
+         order by n.sort_name, n.id limit 1), ${sql.raw(HIGH.toString())})) as inside
+    from agents a where a.id = ${id}`.execute(trx);
+  const row = rows[0];
+  // A row just inserted has the rowid the database gave it (after the last one): always placed.
+  if (!row || row.sort_name === null || (Number(row.inside) === 1 && !opts.inserted)) return;
+  const [rowid] = await allocateRowids(trx, [{ sortName: row.sort_name, id }]);
+  await sql`update agents set rowid = ${rowid} where id = ${id}`.execute(trx);
 }
 
 /**
- * The directory order: SQLite by rowid (name order, see nameSortKey), PostgreSQL by (sort_key, id).
+ * The directory order: SQLite by rowid (name order, see nameSortText), PostgreSQL by (sort_name, id).
  * `after` is the id of the last agent of the previous page (keyset).
  */
 export function nameOrder(ctx: AppContext, alias: string) {
@@ -110,9 +141,9 @@ export function nameOrder(ctx: AppContext, alias: string) {
       after: (id: string) => sql<boolean>`${a('rowid')} > (select rowid from agents where id = ${id})`,
     };
   return {
-    columns: [sql`${a('sort_key')}`, sql`${a('id')}`],
+    columns: [sql`${a('sort_name')}`, sql`${a('id')}`],
     after: (id: string) =>
-      sql<boolean>`(${a('sort_key')}, ${a('id')}) > (select sort_key, id from agents where id = ${id})`,
+      sql<boolean>`(${a('sort_name')}, ${a('id')}) > (select sort_name, id from agents where id = ${id})`,
   };
 }
 

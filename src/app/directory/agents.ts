@@ -10,7 +10,7 @@ import { inOrganizations, intersectScopes, scopeOrganizations, subtreeOrganizati
 import {
   ftsExpression,
   nameOrder,
-  nameSortKey,
+  nameSortText,
   placeAgent,
   queryWords,
   searchText,
@@ -49,7 +49,7 @@ export function agentColumns(r: AgentFeedRecord) {
     profile: r.profile,
     habilitations: JSON.stringify(r.habilitations),
   };
-  return { ...cols, search_text: agentSearchText(cols), sort_key: nameSortKey(cols.last_name, cols.first_names) };
+  return { ...cols, search_text: agentSearchText(cols), sort_name: nameSortText(cols.last_name, cols.first_names) };
 }
 
 type AgentRow = AgentTable & { organization_name: string };
@@ -302,7 +302,7 @@ export async function createAgent(ctx: AppContext, actor: Actor, input: AgentInp
         updated_at: now,
       })
       .execute();
-    await placeAgent(ctx, trx, id, nameSortKey(record.lastName, record.firstNames));
+    await placeAgent(ctx, trx, id, { inserted: true });
     return {
       result: id,
       targetType: 'agent',
@@ -353,14 +353,14 @@ export async function updateAgent(ctx: AppContext, actor: Actor, id: string, pat
     if (taken) throw new AppError('conflict', `L'identifiant « ${record.identifier} » est déjà attribué à un agent.`);
   }
   const cols = agentColumns(record);
-  const { sort_key: _order, ...shown } = cols;
+  const { sort_name: _order, ...shown } = cols;
   await changeWithAudit(ctx, actor, auth, 'agent.update', async (trx) => {
     await trx
       .updateTable('agents')
       .set({ ...cols, updated_at: ctx.now().toISOString() })
       .where('id', '=', id)
       .execute();
-    await placeAgent(ctx, trx, id, cols.sort_key);
+    await placeAgent(ctx, trx, id);
     return {
       result: null,
       targetType: 'agent',

@@ -18,38 +18,31 @@ function searchWords(...parts: (string | null)[]): string {
 
 const FOLD: Record<string, string> = { œ: 'oe', æ: 'ae', ß: 'ss', ø: 'o', đ: 'd', ł: 'l', ð: 'd', þ: 'th' };
 
-/** The name order key (a frozen copy of agent-search.ts nameSortKey at this migration). */
-function sortKey(lastName: string, firstNames: string): number {
-  const folded = `${lastName} ${firstNames}`
+/** The name order text (a frozen copy of agent-search.ts nameSortText at this migration). */
+function sortName(lastName: string, firstNames: string): string {
+  return `${lastName} ${firstNames}`
     .normalize('NFD')
     .replace(/\p{M}/gu, '')
     .toLowerCase()
     .replace(/[œæßøđłðþ]/g, (c) => FOLD[c] ?? c)
     .replace(/[^a-z]+/g, ' ')
     .trim();
-  let key = 0;
-  for (let i = 0; i < 11; i++) {
-    const c = folded.charCodeAt(i);
-    key = key * 27 + (Number.isNaN(c) ? 0 : c === 32 ? 1 : c - 95);
-  }
-  return key;
 }
 
 export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const s = db.schema;
-  // Name order: sort_key on both databases; on SQLite the rowid is sort_key × 1024 + a slot, so the
-  // table and its full-text index are in name order (app/directory/agent-search.ts nameSortKey).
-  await s
-    .alterTable('agents')
-    .addColumn('sort_key', dialect === 'postgres' ? 'bigint' : 'integer')
-    .execute();
-  await rewriteAgents(db, dialect);
+  // Name order: (sort_name, id) on both databases; on SQLite the rowid is a position in that order,
+  // so the table and its full-text index are in name order (app/directory/agent-search.ts).
+  if (dialect === 'postgres') await sql`alter table agents add column sort_name text collate "C"`.execute(db);
+  else await s.alterTable('agents').addColumn('sort_name', 'text').execute();
+  await rewriteAgents(db);
   await s.dropIndex('agents_name').execute();
   await s.dropIndex('agents_org_name').execute();
+  await s.createIndex('agents_sort').on('agents').columns(['sort_name', 'id']).execute();
   if (dialect === 'postgres') {
-    await s.createIndex('agents_sort').on('agents').columns(['sort_key', 'id']).execute();
-    await s.createIndex('agents_org_sort').on('agents').columns(['organization_id', 'sort_key', 'id']).execute();
+    await s.createIndex('agents_org_sort').on('agents').columns(['organization_id', 'sort_name', 'id']).execute();
   } else {
+    await renumberAgents(db);
     // Every index ends with the rowid: (organization_id) lists an organisation in name order.
     await s.createIndex('agents_org').on('agents').column('organization_id').execute();
   }
@@ -109,10 +102,9 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   else await postgresSearchAndCounters(db);
 }
 
-/** Search text as words and the sort key for every agent; SQLite rows move to their name-order rowid. */
-async function rewriteAgents(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+/** Search text as words and the name order text for every agent. */
+async function rewriteAgents(db: Kysely<unknown>): Promise<void> {
   type Row = { id: string; last_name: string; first_names: string; identifier: string; email: string | null };
-  const slots = new Map<number, number>();
   let after = '';
   for (;;) {
     const rows = (
@@ -120,21 +112,36 @@ async function rewriteAgents(db: Kysely<unknown>, dialect: Dialect): Promise<voi
         order by id limit 5000`.execute(db)
     ).rows;
     for (const r of rows) {
-      const key = sortKey(r.last_name, r.first_names);
-      const text = searchWords(r.last_name, r.first_names, r.identifier, r.email);
-      if (dialect === 'sqlite') {
-        // New rowids are at least 27^10 × 1024, far above any rowid given before: no collision.
-        const slot = slots.get(key) ?? 0;
-        slots.set(key, slot + 1);
-        const rowid = slot < 1024 ? BigInt(key) * 1024n + BigInt(slot) : null;
-        await sql`update agents set search_text = ${text}, sort_key = ${key},
-          rowid = coalesce(${rowid}, rowid) where id = ${r.id}`.execute(db);
-      } else {
-        await sql`update agents set search_text = ${text}, sort_key = ${key} where id = ${r.id}`.execute(db);
-      }
+      await sql`update agents set search_text = ${searchWords(r.last_name, r.first_names, r.identifier, r.email)},
+        sort_name = ${sortName(r.last_name, r.first_names)} where id = ${r.id}`.execute(db);
     }
     if (rows.length < 5000) return;
     after = rows.at(-1)!.id;
+  }
+}
+
+/**
+ * SQLite: rowids evenly spread over [2^32, 2^62) in (sort_name, id) order (agent-search.ts
+ * allocateRowids keeps them so). Old rowids are far below 2^32: no collision while renumbering.
+ */
+async function renumberAgents(db: Kysely<unknown>): Promise<void> {
+  const n = Number((await sql<{ n: number }>`select count(*) as n from agents`.execute(db)).rows[0]!.n);
+  const low = 1n << 32n;
+  const step = ((1n << 62n) - low) / BigInt(n + 1);
+  let rank = 0n;
+  let after: { name: string; id: string } | null = null;
+  for (;;) {
+    const rows: { id: string; sort_name: string }[] = (
+      await sql<{ id: string; sort_name: string }>`select id, sort_name from agents
+        where ${after ? sql`(sort_name, id) > (${after.name}, ${after.id})` : sql`1 = 1`}
+        order by sort_name, id limit 5000`.execute(db)
+    ).rows;
+    for (const r of rows) {
+      rank += 1n;
+      await sql`update agents set rowid = ${low + step * rank} where id = ${r.id}`.execute(db);
+    }
+    if (rows.length < 5000) return;
+    after = { name: rows.at(-1)!.sort_name, id: rows.at(-1)!.id };
   }
 }
 

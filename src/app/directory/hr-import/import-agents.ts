@@ -6,7 +6,7 @@ import type { Dialect } from '../../../store/database.ts';
 import { appendAudit } from '../../../store/audit.ts';
 import { authorize, type Authorization } from '../../access/authorize.ts';
 import { agentColumns } from '../agents.ts';
-import { allocateRowids, nameSortKey, placeAgent } from '../agent-search.ts';
+import { allocateRowids, placeAgent } from '../agent-search.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { queueMail } from '../../mail.ts';
 import { today, type Actor, type AppContext } from '../../context.ts';
@@ -346,7 +346,7 @@ async function applyBatch(
         })
         .where('id', '=', e.id)
         .execute();
-      await placeAgent(ctx, trx, e.id, nameSortKey(r.record.lastName, r.record.firstNames));
+      await placeAgent(ctx, trx, e.id);
       out.updated++;
     }
   }
@@ -393,7 +393,7 @@ const INSERT_COLUMNS = [
   'profile',
   'habilitations',
   'search_text',
-  'sort_key',
+  'sort_name',
   'status',
   'identity_verified',
   'directory_record',
@@ -410,7 +410,6 @@ const PG_TYPES: Readonly<Record<string, string>> = {
   identity_verified: 'integer[]',
   directory_record: 'integer[]',
   has_photo: 'integer[]',
-  sort_key: 'bigint[]',
 };
 
 const LOOKUP_SELECT =
@@ -448,10 +447,10 @@ function existingAgentsQuery(dialect: Dialect, ids: string[]): CompiledQuery<Exi
 async function insertAgents(trx: Transaction<Database>, dialect: Dialect, rows: AgentInsert[]): Promise<void> {
   if (rows.length === 0) return;
   if (dialect === 'sqlite') {
-    // The rowid puts each agent in name order (agent-search.ts nameSortKey).
+    // The rowid puts each agent in name order (agent-search.ts nameSortText).
     const rowids = await allocateRowids(
       trx,
-      rows.map((r) => r.sort_key ?? 0),
+      rows.map((r) => ({ sortName: r.sort_name ?? '', id: r.id })),
     );
     const row = `(${new Array<string>(INSERT_COLUMNS.length + 1).fill('?').join(', ')})`;
     // Full chunks of SQLITE_INSERT_ROWS rows, then the rest in power-of-two chunks: few texts exist.
