@@ -235,7 +235,14 @@ export interface ProductionBatch {
 }
 
 /** Some list routes answer a bare `{ items }`, others a page: the pages read both. */
-export type List<T> = { items: T[]; total?: number; page?: number; pageSize?: number };
+export type List<T> = {
+  items: T[];
+  total?: number;
+  totalExact?: boolean;
+  page?: number;
+  pageSize?: number;
+  next?: string | null;
+};
 
 const id = encodeURIComponent;
 

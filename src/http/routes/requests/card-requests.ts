@@ -28,6 +28,7 @@ const Signature = ActionSignatureSchema;
 const Page = {
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
   pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  after: Type.Optional(Type.String({ maxLength: 400 })),
 };
 const Kind = Type.Union([
   Type.Literal('first_issue'),
