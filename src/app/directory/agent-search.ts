@@ -6,7 +6,10 @@ import type { Database } from '../../store/schema.ts';
 import type { AppContext } from '../context.ts';
 import { SORT_LIMIT } from '../paging.ts';
 
-/** Lower-case words without accents or punctuation, as stored in agents.search_text. */
+/** Letters NFD leaves whole, folded the way a French directory reader expects. */
+const FOLD: Record<string, string> = { œ: 'oe', æ: 'ae', ß: 'ss', ø: 'o', đ: 'd', ł: 'l', ð: 'd', þ: 'th' };
+
+/** Lower-case words without accents or punctuation (« Lœuvre » → loeuvre), as stored in agents.search_text. */
 export function searchText(...parts: (string | null | undefined)[]): string {
   return parts
     .filter(Boolean)
@@ -14,12 +17,10 @@ export function searchText(...parts: (string | null | undefined)[]): string {
     .normalize('NFD')
     .replace(/\p{M}/gu, '')
     .toLowerCase()
+    .replace(/[œæßøđłðþ]/g, (c) => FOLD[c] ?? c)
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
 }
-
-/** Letters NFD leaves whole, folded the way a French directory reader expects. */
-const FOLD: Record<string, string> = { œ: 'oe', æ: 'ae', ß: 'ss', ø: 'o', đ: 'd', ł: 'l', ð: 'd', þ: 'th' };
 
 /**
  * The directory's order: « last name first names » folded (lower case, no accents, letters and

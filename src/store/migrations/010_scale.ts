@@ -4,6 +4,8 @@ import type { Dialect } from '../database.ts';
 // National scale (docs/architecture-decisions.md): word-prefix search indexes, maintained agent
 // counters, and an index for each long list's filter and sort (keyset pagination).
 
+const FOLD: Record<string, string> = { œ: 'oe', æ: 'ae', ß: 'ss', ø: 'o', đ: 'd', ł: 'l', ð: 'd', þ: 'th' };
+
 /** The search text as words (a frozen copy of app/directory/agents.ts searchText at this migration). */
 function searchWords(...parts: (string | null)[]): string {
   return parts
@@ -12,11 +14,10 @@ function searchWords(...parts: (string | null)[]): string {
     .normalize('NFD')
     .replace(/\p{M}/gu, '')
     .toLowerCase()
+    .replace(/[œæßøđłðþ]/g, (c) => FOLD[c] ?? c)
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
 }
-
-const FOLD: Record<string, string> = { œ: 'oe', æ: 'ae', ß: 'ss', ø: 'o', đ: 'd', ł: 'l', ð: 'd', þ: 'th' };
 
 /** The name order text (a frozen copy of agent-search.ts nameSortText at this migration). */
 function sortName(lastName: string, firstNames: string): string {
