@@ -52,7 +52,7 @@ export interface Placed {
  * SQLite: positions (rowids) for new rows in name order, between their neighbours already in the
  * table; rows falling in the same gap share it evenly. One statement finds every neighbour. A gap too
  * narrow (repeated inserts at one spot) sends its rows above HIGH, where they are listed last until
- * `cartes` renumbers (they stay correct otherwise). Returns one BigInt per item, in the items' order.
+ * renumbered (no command does it yet; they stay correct otherwise). Returns one BigInt per item, in the items' order.
  */
 export async function allocateRowids(
   db: Kysely<Database> | Transaction<Database>,
