@@ -128,6 +128,28 @@ forEachDatabase('search and long lists', (dialect) => {
     );
   });
 
+  it('places a renamed agent by seeks in the name index, not by reading the table (SQLite)', async () => {
+    if (dialect !== 'sqlite') return;
+    const admin = await actorFor(p.ctx, 'admin.national');
+    const id = await agentId(p.ctx, 'lefebvre.s77');
+    const r = recording(p.ctx);
+    await updateAgent(r.ctx, admin, id, { lastName: 'ZZYZX' });
+    const plans: string[][] = [];
+    for (const node of r.nodes) {
+      const q = p.store.db.getExecutor().compileQuery(node, createQueryId());
+      if (!/json_each/.test(q.sql) || !/sort_name desc/.test(q.sql)) continue;
+      const plan = await p.store.db.executeQuery<{ detail: string }>(
+        CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]),
+      );
+      plans.push(plan.rows.map((x) => x.detail));
+    }
+    assert.equal(plans.length, 1, 'the neighbours are looked up once');
+    const lines = plans[0]!.filter((l) => /\bagents\b/.test(l));
+    assert.equal(lines.length, 2, plans[0]!.join('\n'));
+    for (const l of lines) assert.match(l, /^SEARCH agents USING COVERING INDEX agents_sort /, plans[0]!.join('\n'));
+    assert.equal((await searchAgents(p.ctx, admin, { pageSize: 100 })).items.at(-1)!.id, id);
+  });
+
   it('reads every long list without a full scan of a big table', async () => {
     const admin = await actorFor(p.ctx, 'admin.national');
     const desk = await actorFor(p.ctx, 'martin.c77011');

@@ -62,12 +62,14 @@ export async function allocateRowids(
   const bounds: { pred: string | null; succ: string | null }[] = [];
   for (let i = 0; i < order.length; i += 2000) {
     const chunk = order.slice(i, i + 2000).map((k) => [items[k]!.sortName, items[k]!.id]);
+    // `+rowid`: the neighbour is found by a seek in agents_sort; a rowid range would make SQLite read
+    // every row of the range and sort it, once per item (quadratic over an import).
     const rows = await sql<{ pred: string | null; succ: string | null }>`select
       (select cast(rowid as text) from agents where (sort_name, id) < (j.value ->> 0, j.value ->> 1)
-        and rowid >= ${sql.raw(LOW.toString())} and rowid < ${sql.raw(HIGH.toString())}
+        and +rowid >= ${sql.raw(LOW.toString())} and +rowid < ${sql.raw(HIGH.toString())}
         order by sort_name desc, id desc limit 1) as pred,
       (select cast(rowid as text) from agents where (sort_name, id) > (j.value ->> 0, j.value ->> 1)
-        and rowid >= ${sql.raw(LOW.toString())} and rowid < ${sql.raw(HIGH.toString())}
+        and +rowid >= ${sql.raw(LOW.toString())} and +rowid < ${sql.raw(HIGH.toString())}
         order by sort_name, id limit 1) as succ
       from json_each(${JSON.stringify(chunk)}) as j order by j.key`.execute(db);
     bounds.push(...rows.rows);
@@ -117,10 +119,10 @@ export async function placeAgent(
   if (ctx.store.dialect !== 'sqlite') return;
   const { rows } = await sql<{ sort_name: string | null; inside: number }>`select a.sort_name,
       (coalesce((select p.rowid from agents p where (p.sort_name, p.id) < (a.sort_name, a.id)
-         and p.rowid >= ${sql.raw(LOW.toString())} and p.rowid < ${sql.raw(HIGH.toString())}
+         and +p.rowid >= ${sql.raw(LOW.toString())} and +p.rowid < ${sql.raw(HIGH.toString())}
          order by p.sort_name desc, p.id desc limit 1), ${sql.raw((LOW - 1n).toString())}) < a.rowid
        and a.rowid < coalesce((select n.rowid from agents n where (n.sort_name, n.id) > (a.sort_name, a.id)
-         and n.rowid >= ${sql.raw(LOW.toString())} and n.rowid < ${sql.raw(HIGH.toString())}
+         and +n.rowid >= ${sql.raw(LOW.toString())} and +n.rowid < ${sql.raw(HIGH.toString())}
          order by n.sort_name, n.id limit 1), ${sql.raw(HIGH.toString())})) as inside
     from agents a where a.id = ${id}`.execute(trx);
   const row = rows[0];
