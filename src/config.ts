@@ -32,6 +32,8 @@ export interface Config {
   pkiLogSample: number;
   /** Request nonces not marked critical: answered pre-signed or signed each time (CARTES_OCSP_NONCE). */
   ocspNonce: 'presigned' | 'sign';
+  /** SQLite read connections on worker threads (CARTES_SQLITE_READERS; 0 = reads on the event loop). */
+  sqliteReaders: number | null;
 }
 
 export class ConfigError extends Error {}
@@ -105,6 +107,10 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const ocspNonce = pick('CARTES_OCSP_NONCE', 'ocspNonce') ?? 'presigned';
   if (ocspNonce !== 'presigned' && ocspNonce !== 'sign')
     errors.push(`CARTES_OCSP_NONCE : « ${ocspNonce} » inconnu (presigned ou sign).`);
+  const readersRaw = pick('CARTES_SQLITE_READERS', 'sqliteReaders');
+  const sqliteReaders = readersRaw === undefined ? null : Number(readersRaw);
+  if (sqliteReaders !== null && (!Number.isInteger(sqliteReaders) || sqliteReaders < 0 || sqliteReaders > 64))
+    errors.push(`CARTES_SQLITE_READERS : nombre invalide « ${readersRaw} » (0 à 64).`);
   if (errors.length) throw new ConfigError(`Configuration invalide :\n  - ${errors.join('\n  - ')}`);
   const publicUrl =
     pick('CARTES_PUBLIC_URL', 'publicUrl') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
@@ -127,5 +133,6 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     pkiRateLimitPerMinute: Math.floor(pkiRateLimitPerMinute),
     pkiLogSample,
     ocspNonce: ocspNonce as Config['ocspNonce'],
+    sqliteReaders,
   };
 }

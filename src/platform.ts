@@ -16,7 +16,7 @@ export async function openPlatform(
   const config = loadConfig(overrides, env);
   mkdirSync(config.dataDir, { recursive: true });
   const { key, createdFile } = auditKey(config.dataDir, env);
-  const store = openStore(config.db, { auditKey: key });
+  const store = openStore(config.db, { auditKey: key, sqliteReaders: config.sqliteReaders ?? undefined });
   try {
     await migrate(store);
     // A new key on a chain sealed with another one would raise false alarms and reseal the head:

@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type Transaction } from 'kysely';
+import { availableParallelism } from 'node:os';
+import { Kysely, Migrator, PostgresDialect, type Migration, type Transaction } from 'kysely';
 import pg from 'pg';
-import { NodeSqliteDatabase } from './sqlite.ts';
+import { NodeSqliteDatabase, NodeSqliteDialect } from './sqlite.ts';
 import type { Database } from './schema.ts';
 import type { AuditEntry } from './audit.ts';
 import * as m001 from './migrations/001_ground.ts';
@@ -12,6 +13,7 @@ import * as m005 from './migrations/005_production.ts';
 import * as m004 from './migrations/004_requests.ts';
 import * as m006 from './migrations/006_lifecycle.ts';
 import * as m009 from './migrations/009_ocsp.ts';
+import * as m010 from './migrations/010_scale.ts';
 import * as m011 from './migrations/011_backoffice.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -41,6 +43,7 @@ const MIGRATIONS: Record<string, { up: (db: Kysely<unknown>, dialect: Dialect) =
   '005_production': m005,
   '006_lifecycle': m006,
   '009_ocsp': m009,
+  '010_scale': m010,
   '011_backoffice': m011,
 };
 
@@ -48,7 +51,13 @@ export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//.test(target);
 }
 
-export function openStore(target: string, opts: { poolSize?: number; auditKey?: Buffer | null } = {}): Store {
+/** SQLite read connections on worker threads (sqlite-readers.ts): one per core, at least 2, at most 4. */
+export const DEFAULT_SQLITE_READERS = Math.min(4, Math.max(2, availableParallelism()));
+
+export function openStore(
+  target: string,
+  opts: { poolSize?: number; auditKey?: Buffer | null; sqliteReaders?: number } = {},
+): Store {
   if (isPostgresUrl(target)) {
     // Keep 64-bit integers and numerics exact but usable: counts come back as strings otherwise.
     pg.types.setTypeParser(20, (v) => Number(v));
@@ -67,7 +76,8 @@ export function openStore(target: string, opts: { poolSize?: number; auditKey?: 
   }
   if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true });
   const database = new NodeSqliteDatabase(target);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const readers = target === ':memory:' ? 0 : (opts.sqliteReaders ?? DEFAULT_SQLITE_READERS);
+  const db = new Kysely<Database>({ dialect: new NodeSqliteDialect(database, readers) });
   return {
     db,
     dialect: 'sqlite',

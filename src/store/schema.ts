@@ -46,6 +46,8 @@ export interface AgentTable {
   feed_fingerprint: string | null;
   last_import_id: string | null;
   search_text: string;
+  /** Name order (agent-search.ts nameSortText); null for a row written without it (listed last). */
+  sort_name: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -625,6 +627,13 @@ export interface AgeingReportTable {
   created_at: string;
 }
 
+/** Agents per organisation and status, maintained by triggers (migration 010). */
+export interface DirectoryCountTable {
+  organization_id: string;
+  status: string;
+  agents: number;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   agents: AgentTable;
@@ -672,4 +681,5 @@ export interface Database {
   archive_transfers: ArchiveTransferTable;
   archive_entries: ArchiveEntryTable;
   ageing_reports: AgeingReportTable;
+  directory_counts: DirectoryCountTable;
 }
