@@ -5,6 +5,8 @@ import { ConfigError, loadConfig, type Config, type ConfigOverrides } from './co
 import { migrate, openStore, type Store } from './store/database.ts';
 import { createMailer } from './notify/mailer.ts';
 import { makeContext, type AppContext } from './app/context.ts';
+import { DEFAULT_KINDS_FILE, KindsFileError, loadKindsFile } from './app/backoffice/kinds.ts';
+import { caseFileTracker } from './app/backoffice/card-files.ts';
 
 /** Opens the configured database, applies migrations and wires the application context. */
 export async function openPlatform(
@@ -14,7 +16,7 @@ export async function openPlatform(
   const config = loadConfig(overrides, env);
   mkdirSync(config.dataDir, { recursive: true });
   const { key, createdFile } = auditKey(config.dataDir, env);
-  const store = openStore(config.db, { auditKey: key });
+  const store = openStore(config.db, { auditKey: key, sqliteReaders: config.sqliteReaders ?? undefined });
   try {
     await migrate(store);
     // A new key on a chain sealed with another one would raise false alarms and reseal the head:
@@ -32,7 +34,16 @@ export async function openPlatform(
     throw err;
   }
   const mailer = createMailer({ from: config.mailFrom, smtpUrl: config.smtpUrl, mailDir: config.mailDir });
-  return { config, store, ctx: makeContext(store, mailer, config.dataDir) };
+  const ctx = makeContext(store, mailer, config.dataDir);
+  // Case-file kinds are configuration read at start; card steps write their case files' history.
+  try {
+    await loadKindsFile(ctx, env['CARTES_CASE_KINDS'] || DEFAULT_KINDS_FILE);
+  } catch (err) {
+    await store.close();
+    throw err instanceof KindsFileError ? new ConfigError(err.message) : err;
+  }
+  store.auditObservers.push(caseFileTracker(ctx));
+  return { config, store, ctx };
 }
 
 /**

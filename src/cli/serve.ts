@@ -12,7 +12,7 @@ import { systemActor } from '../app/context.ts';
 import { registerPkiJobs } from '../jobs/pki-jobs.ts';
 import { registerProductionJobs } from '../jobs/production-jobs.ts';
 import { productionEnvironment } from '../app/requests/production.ts';
-import { localSimulator, productionRound } from './manufacturer.ts';
+import { localSimulator, productionRound, SERVE_TICK } from './manufacturer.ts';
 import { registerCardJobs } from '../jobs/card-jobs.ts';
 import { draftCardRenewals, expireCards, sendExpiryNotices } from '../app/desk/renewal.ts';
 import { DEMO_CUSTODIAN_SECRETS, loadDemoPki } from '../app/demo/pki.ts';
@@ -20,6 +20,11 @@ import { cardsDir, demoCardsNotice, loadDemoCards, type DemoCard } from '../app/
 import { startCardAgent, type CardAgent } from '../agent/server.ts';
 import { loadChipKey } from '../cards/keys.ts';
 import { reportError, type GlobalOptions } from './shared.ts';
+import { exitOnSignals } from './shutdown.ts';
+import { closeWithin } from '../http/lifecycle.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadDemoActivity } from '../app/demo/backoffice.ts';
+import { monthlyAgeingPass } from '../app/backoffice/ageing.ts';
 
 export async function serveCommand(
   global: GlobalOptions,
@@ -38,6 +43,7 @@ export async function serveCommand(
   let demoCards: DemoCard[] = [];
   if (opts.demo) {
     await loadDemoData(ctx);
+    await loadDemoActivity(ctx);
     demoPki = await loadDemoPki(ctx, pki);
     demoCards = (await loadDemoCards(ctx, pki)).cards;
   }
@@ -48,8 +54,10 @@ export async function serveCommand(
   // The simulated manufacturer answers orders every 5 seconds (a real one is reached by files too).
   const production = productionEnvironment(ctx.dataDir, pki);
   const simulator = localSimulator(ctx, production, (line) => app.log.info(line));
+  // Bounded work per tick (SERVE_TICK): a large batch goes through over several ticks, in slices that
+  // leave the event loop to the requests.
   const manufacturerCron = new Cron('*/5 * * * * *', { protect: true }, () =>
-    productionRound(ctx, production, simulator, (line) => app.log.info(line)).then(
+    productionRound(ctx, production, simulator, (line) => app.log.info(line), SERVE_TICK).then(
       () => undefined,
       (err: unknown) => app.log.error({ err }, 'manufacturer'),
     ),
@@ -102,6 +110,15 @@ export async function serveCommand(
       .catch((err: unknown) => app.log.error({ err }, 'root CRL reminder'));
   void rootCrl();
   const rootCrlCron = new Cron('40 3 * * *', { protect: true, timezone: 'Europe/Paris' }, rootCrl);
+  // Seed 003 §2.4: at least monthly, the files registered over 30 days ago and not archived, mailed to
+  // the head of centre (recorded once per month and centre, whichever instance runs first).
+  const ageing = () =>
+    monthlyAgeingPass(ctx)
+      .then((made) => {
+        if (made) app.log.info({ made }, 'monthly ageing reports');
+      })
+      .catch((err: unknown) => app.log.error({ err }, 'monthly ageing report'));
+  const ageingCron = new Cron('0 6 1 * *', { protect: true, timezone: 'Europe/Paris' }, ageing);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -151,21 +168,28 @@ export async function serveCommand(
   );
   console.log('  npx cartes admin sign-in-link --person admin.national');
   console.log(
-    'Autres comptes de démonstration : martin.c77011 (opératrice, mairie), lefebvre.s77 (préfecture), 1002345678 (opérateur, Brest), controle.interne, auditeur.externe.\n',
+    'Autres comptes de démonstration : martin.c77011 (opératrice, mairie), lefebvre.s77 (préfecture), 1002345678 (opérateur, Brest), controle.interne, auditeur.externe.',
   );
-  const stop = async () => {
-    crlCron.stop();
-    ocspCron.stop();
-    expireCron.stop();
-    cardLifeCron.stop();
-    rootCrlCron.stop();
-    manufacturerCron.stop();
-    await agent?.close();
-    await app.close();
-    await worker.stop();
-    await store.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  console.log(
+    'Centre de traitement (menu « Dossiers ») : prigent.y.camid (chef de centre), morvan.g.camid (bureau de liaison), lebihan.s.camid et quere.h.camid (bureau des déplacements temporaires), riou.m.camid (dossiers de cartes).\n',
+  );
+  exitOnSignals({
+    deadlineS: config.shutdownTimeoutS,
+    log: (line) => app.log.warn(line),
+    stop: async (deadline) => {
+      crlCron.stop();
+      ocspCron.stop();
+      expireCron.stop();
+      cardLifeCron.stop();
+      rootCrlCron.stop();
+      ageingCron.stop();
+      manufacturerCron.stop();
+      await agent?.close();
+      const clean = await closeWithin(app, Math.max(0, deadline - Date.now()));
+      // Background passes resume where they stopped (jobs under lease, production by message).
+      await Promise.race([worker.stop(), sleep(Math.max(0, deadline - Date.now()))]);
+      await store.close();
+      return { clean };
+    },
+  });
 }

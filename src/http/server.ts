@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -15,6 +15,7 @@ import { cardAgentOrigin } from './agent-origin.ts';
 import { clientErrorHandler, errorHandler, frameworkErrors, sendProblem } from './problem.ts';
 import { inputGuard } from './input-guard.ts';
 import { JSON_BODY_LIMIT, UPLOAD_TYPES, uploadSettings } from './uploads.ts';
+import { requestLifecycle } from './lifecycle.ts';
 import { checkResponses, requireResponseSchemas } from './response-check.ts';
 import { Type } from '@sinclair/typebox';
 import { responses } from './schemas/common.ts';
@@ -30,8 +31,10 @@ import { signatureRoutes } from './routes/access/signatures.ts';
 import { cardLifeRoutes } from './routes/desk/card-life.ts';
 import { holderRoutes } from './routes/desk/holder.ts';
 import { cardRoutes } from './routes/desk/cards.ts';
+import { backofficeFileRoutes } from './routes/backoffice/files.ts';
+import { backofficeReportRoutes } from './routes/backoffice/reports.ts';
 import { pkiEnvironment } from '../app/pki/certificates.ts';
-import { openOcspSource } from '../app/pki/publication.ts';
+import { openOcspSource } from '../app/pki/ocsp-responder.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
@@ -50,13 +53,24 @@ export function redactUrl(url: string): string {
 /** The workstation card agent the pages talk to (docs/cards.md §2): the CSP must let them reach it. */
 export interface ServerOptions {
   logger?: boolean | { level: string };
-  /** Requests per minute and IP on the whole API (tests lower or raise it). */
+  /** Requests per minute per person (per address without a session) on the API; default: the configuration's. */
   rateLimitPerMinute?: number;
   /**
    * Every JSON answer must fit its response schema exactly, else 500 (tests; default: the environment
    * variable CARTES_CHECK_RESPONSES=1, which `npm test` sets). See src/http/response-check.ts.
    */
   checkResponses?: boolean;
+}
+
+/** Deadline of an API request without its own (`config.timeoutMs`). */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** The key of the rate limit: the signed-in person (or service account), else the client's address. */
+export function rateLimitKey(request: FastifyRequest): string {
+  const a = request.actor;
+  if (a?.kind === 'person') return `personne:${a.agentId}`;
+  if (a?.kind === 'service') return `service:${a.tokenId}`;
+  return `adresse:${request.ip}`;
 }
 
 export async function buildServer(ctx: AppContext, config: Config, opts: ServerOptions = {}): Promise<FastifyInstance> {
@@ -77,9 +91,12 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
           },
     genReqId: () => randomUUID(),
     requestIdHeader: false,
+    // One line per request, written by requestLifecycle (Fastify's two lines cost twice).
+    logController: new LogController({ disableRequestLogging: true }),
     // JSON bodies are small everywhere; uploads are streamed to disk under their own ceilings (uploads.ts).
     bodyLimit: JSON_BODY_LIMIT,
-    trustProxy: false,
+    // Behind the configured reverse proxies, request.ip is the client's (X-Forwarded-For); else the peer's.
+    trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
     clientErrorHandler,
     frameworkErrors,
@@ -89,6 +106,7 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   app.decorateRequest('actor', null);
   app.decorateRequest('session', null);
   app.setErrorHandler(errorHandler);
+  requestLifecycle(app, { defaultTimeoutMs: DEFAULT_TIMEOUT_MS });
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     // Personal data: no API answer is kept by a browser or a proxy unless its route says otherwise.
@@ -119,9 +137,13 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     crossOriginEmbedderPolicy: false,
     hsts: config.publicUrl.startsWith('https://'),
   });
+  // Counted after authentication: per person when signed in (people behind one proxy or NAT do not
+  // share a budget), per address otherwise. PKI publication has its own limit (routes/pki/pki.ts).
   await app.register(rateLimit, {
-    max: opts.rateLimitPerMinute ?? 1200,
+    max: opts.rateLimitPerMinute ?? config.rateLimitPerMinute,
     timeWindow: '1 minute',
+    hook: 'preHandler',
+    keyGenerator: rateLimitKey,
     errorResponseBuilder: (_req, c) => ({
       statusCode: 429,
       message: `Trop de requêtes : réessayez dans ${Math.ceil(c.ttl / 1000)} s.`,
@@ -168,12 +190,19 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     .select('id')
     .where('kind', '=', 'issuing')
     .executeTakeFirst();
-  const ocsp = hasCa ? await openOcspSource(ctx, pkiEnv) : null;
+  const ocsp = hasCa ? await openOcspSource(ctx, pkiEnv, { nonce: config.ocspNonce }) : null;
   if (ocsp) app.addHook('onClose', async () => ocsp.stop());
-  pkiRoutes(app, ctx, { env: pkiEnv, ocsp });
+  pkiRoutes(app, ctx, {
+    env: pkiEnv,
+    ocsp,
+    rateLimitPerMinute: config.pkiRateLimitPerMinute,
+    logSampleEvery: config.pkiLogSample > 0 ? Math.round(1 / config.pkiLogSample) : 0,
+  });
   cardRoutes(app, ctx, pkiEnv);
   cardLifeRoutes(app, ctx, pkiEnv, uploads);
   holderRoutes(app, ctx);
+  backofficeFileRoutes(app, ctx);
+  backofficeReportRoutes(app, ctx);
   app.get(
     '/healthz',
     {

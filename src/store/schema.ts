@@ -46,6 +46,8 @@ export interface AgentTable {
   feed_fingerprint: string | null;
   last_import_id: string | null;
   search_text: string;
+  /** Name order (agent-search.ts nameSortText); null for a row written without it (listed last). */
+  sort_name: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -268,6 +270,37 @@ export interface CertificateTable {
   invalidity_date?: string | null;
 }
 
+/** Append-only log of certificate status changes (and issuances): responders follow it by id. */
+export interface CertificateStatusChangeTable {
+  id: Generated<number>;
+  serial: string;
+  ca_id: string;
+  changed_at: string;
+}
+
+/** The pre-signed OCSP answer of a certificate (SHA-1 CertID, no nonce), shared by every responder. */
+export interface OcspResponseTable {
+  serial: string;
+  ca_id: string;
+  /** The OCSP responder (certification_authorities.id) that signed it. */
+  responder_id: string;
+  der: Uint8Array;
+  this_update: string;
+  next_update: string;
+  /** When the background signer signs it again (before nextUpdate). */
+  refresh_at: string;
+  /** Id of the last status change (certificate_status_changes.id) this answer reflects. */
+  change_id: number;
+}
+
+/** One row (id 1): the background signer's lease and the change it has signed up to. */
+export interface OcspSignerTable {
+  id: number;
+  lease_owner: string | null;
+  lease_until: string | null;
+  change_cursor: number;
+}
+
 export interface CardModelTable {
   id: string;
   code: string;
@@ -431,6 +464,193 @@ export interface HolderSecretsTable {
   updated_at: string;
 }
 
+// Back office of a processing centre (seed 003, migration 011).
+
+export interface BackofficeCentreTable {
+  organization_id: string;
+  serves_organization_id: string;
+  created_at: string;
+}
+
+export interface BackofficeOfficeTable {
+  organization_id: string;
+  centre_id: string;
+  code: string;
+  function: string; // liaison | processing | methods
+  email: string | null;
+  created_at: string;
+}
+
+export interface CaseFileKindTable {
+  code: string;
+  family: string; // card | unit
+  label: string;
+  definition: string; // JSON CaseKindDefinition
+  source: string; // file | admin
+  file_hash: string | null;
+  version: number;
+  updated_by: string | null;
+  updated_at: string;
+}
+
+export interface TransmittalSlipTable {
+  id: string;
+  number: string;
+  centre_id: string;
+  sending_organization_id: string;
+  unit_reference: string;
+  slip_date: string;
+  received_at: string;
+  contact_name: string | null;
+  contact_phone: string | null;
+  contact_email: string | null;
+  file_count: number;
+  registered_by: string | null;
+  created_at: string;
+}
+
+export interface CaseFileTable {
+  id: string;
+  number: string;
+  kind_code: string;
+  family: string;
+  centre_id: string;
+  office_id: string | null;
+  sending_organization_id: string;
+  delegating_authority_id: string | null;
+  slip_id: string | null;
+  agent_id: string | null;
+  person_name: string;
+  person_identifier: string | null;
+  unit_reference: string | null;
+  card_request_id: string | null;
+  card_id: string | null;
+  status: string; // domain/case-file.ts CASE_FILE_STATUSES
+  priority: string; // normal | relative | absolute
+  priority_note: string | null;
+  received_at: string;
+  registered_at: string | null;
+  due_on: string | null;
+  routed_at: string | null;
+  taken_by: string | null;
+  taken_at: string | null;
+  deferred_at: string | null;
+  deferred_reason: string | null;
+  unit_notified_at: string | null;
+  processed_at: string | null;
+  processed_by: string | null;
+  processed_office_id: string | null;
+  outcome: string | null;
+  amount_cents: number | null;
+  movement_reference: string | null;
+  self_checked_at: string | null;
+  self_checked_by: string | null;
+  transferred_at: string | null;
+  transfer_reference: string | null;
+  archived_at: string | null;
+  returned_at: string | null;
+  return_reasons: string | null; // JSON string[]
+  status_changed_at: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CaseFilePieceTable {
+  id: string;
+  case_file_id: string;
+  code: string;
+  label: string;
+  listed: number;
+  state: string; // expected | present | missing | obtained
+  note: string | null;
+  file_name: string | null;
+  content_type: string | null;
+  bytes: Uint8Array | null;
+  size: number | null;
+  sha256: string | null;
+  source_ref: string | null;
+  attached_by: string | null;
+  attached_at: string | null;
+  checked_by: string | null;
+  checked_at: string | null;
+}
+
+export interface CaseFileCheckTable {
+  case_file_id: string;
+  code: string;
+  label: string;
+  state: string; // pending | ok | failed | resolved
+  reason: string | null;
+  checked_by: string | null;
+  checked_at: string | null;
+}
+
+export interface CaseFileEventTable {
+  seq: Generated<number>;
+  case_file_id: string;
+  at: string;
+  type: string;
+  actor_id: string | null;
+  office_id: string | null;
+  data: string; // JSON
+}
+
+export interface CaseFileLetterTable {
+  id: string;
+  case_file_id: string;
+  kind: string;
+  pdf: Uint8Array;
+  sha256: string;
+  created_by: string | null;
+  created_at: string;
+}
+
+export interface ArchiveTransferTable {
+  id: string;
+  number: string;
+  centre_id: string;
+  destination: string;
+  reference: string | null;
+  file_count: number;
+  transferred_by: string | null;
+  transferred_at: string;
+}
+
+export interface ArchiveEntryTable {
+  case_file_id: string;
+  centre_id: string;
+  location_kind: string; // box | digital
+  box: string | null;
+  shelf: string | null;
+  reference: string | null;
+  archived_by: string | null;
+  archived_at: string;
+  transfer_id: string | null;
+}
+
+export interface AgeingReportTable {
+  id: string;
+  centre_id: string;
+  period: string | null;
+  as_of: string;
+  days: number;
+  totals: string; // JSON
+  file_count: number;
+  generated_by: string | null;
+  analysis: string | null;
+  measures: string | null;
+  analysed_by: string | null;
+  analysed_at: string | null;
+  created_at: string;
+}
+
+/** Agents per organisation and status, maintained by triggers (migration 010). */
+export interface DirectoryCountTable {
+  organization_id: string;
+  status: string;
+  agents: number;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   agents: AgentTable;
@@ -452,6 +672,9 @@ export interface Database {
   certification_authorities: CertificationAuthorityTable;
   offline_crls: OfflineCrlTable;
   certificates: CertificateTable;
+  certificate_status_changes: CertificateStatusChangeTable;
+  ocsp_responses: OcspResponseTable;
+  ocsp_signer: OcspSignerTable;
   card_models: CardModelTable;
   request_batches: RequestBatchTable;
   card_requests: CardRequestTable;
@@ -464,4 +687,17 @@ export interface Database {
   card_handovers: CardHandoverTable;
   card_activations: CardActivationTable;
   holder_secrets: HolderSecretsTable;
+  backoffice_centres: BackofficeCentreTable;
+  backoffice_offices: BackofficeOfficeTable;
+  case_file_kinds: CaseFileKindTable;
+  transmittal_slips: TransmittalSlipTable;
+  case_files: CaseFileTable;
+  case_file_pieces: CaseFilePieceTable;
+  case_file_checks: CaseFileCheckTable;
+  case_file_events: CaseFileEventTable;
+  case_file_letters: CaseFileLetterTable;
+  archive_transfers: ArchiveTransferTable;
+  archive_entries: ArchiveEntryTable;
+  ageing_reports: AgeingReportTable;
+  directory_counts: DirectoryCountTable;
 }

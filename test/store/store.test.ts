@@ -56,7 +56,18 @@ forEachDatabase('store', (dialect) => {
       .execute();
     assert.deepEqual(
       applied.map((r) => r.name),
-      ['001_ground', '002_pki', '003_cards', '004_requests', '005_production', '006_lifecycle', '007_fixes'],
+      [
+        '001_ground',
+        '002_pki',
+        '003_cards',
+        '004_requests',
+        '005_production',
+        '006_lifecycle',
+        '007_fixes',
+        '009_ocsp',
+        '010_scale',
+        '011_backoffice',
+      ],
     );
     assert.deepEqual(await migrate(p.store), [], 'second run applies nothing');
     assert.deepEqual(await migrate(p.store), [], 'third run applies nothing');
@@ -243,6 +254,7 @@ function agentRow(id: string, organizationId: string, identifier: string, now: s
     feed_fingerprint: null,
     last_import_id: null,
     search_text: `test test ${identifier}`,
+    sort_name: null,
     created_at: now,
     updated_at: now,
   };

@@ -1,22 +1,14 @@
-// Certificate status publication: CRLs per issuing CA (streamed, signed by the CA's service key) and
-// the OCSP responder's view of the certificate table. Both read the same rows that the status use
-// cases change, so CRL, OCSP and the API agree.
+// Certificate status publication: CRLs per issuing CA (streamed, signed by the CA's service key). The
+// OCSP responder (ocsp-responder.ts) reads the same rows that the status use cases change, so CRL,
+// OCSP and the API agree.
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import * as x509 from '../../pki/x509.ts';
 import { openServiceSigner } from '../../pki/ca-init.ts';
-import { writeCrl, type RevocationReason, type RevokedEntry } from '../../pki/crl-writer.ts';
-import {
-  issuerIdentity,
-  OcspCache,
-  responderInfo,
-  toHex,
-  type CertStatusInfo,
-  type OcspHashName,
-} from '../../pki/ocsp.ts';
-import type { OcspAuthority } from '../../pki/ocsp-http.ts';
+import { REASON_CODES, writeCrl } from '../../pki/crl-writer.ts';
+import { sql } from 'kysely';
 import { appendAudit } from '../../store/audit.ts';
 import { notFound } from '../errors.ts';
 import type { AppContext } from '../context.ts';
@@ -33,32 +25,37 @@ export function crlPath(dataDir: string, caName: string): string {
   return join(crlDir(dataDir), `${caName}.crl`);
 }
 
-async function* revokedEntries(ctx: AppContext, caId: string): AsyncGenerator<RevokedEntry> {
-  // Paged by serial so that a million entries never sit in memory at once.
-  let after = '';
-  for (;;) {
-    const rows = await ctx.store.db
-      .selectFrom('certificates')
-      .select(['serial', 'revoked_at', 'revocation_reason', 'invalidity_date'])
-      .where('ca_id', '=', caId)
-      .where('status', 'in', ['revoked', 'suspended'])
-      .where('serial', '>', after)
-      .orderBy('serial')
-      .limit(10_000)
-      .execute();
-    for (const r of rows) {
-      yield {
-        serialHex: r.serial,
-        revokedAt: new Date(r.revoked_at ?? 0),
-        reason: (r.revocation_reason ?? 'unspecified') as RevocationReason,
-        // The date the holder gave, on a key compromise (a lost or stolen card).
-        ...(r.invalidity_date && r.revocation_reason === 'keyCompromise'
-          ? { invalidityDate: new Date(r.invalidity_date) }
-          : {}),
-      };
-    }
-    if (rows.length < 10_000) return;
-    after = rows.at(-1)!.serial;
+const REASON_CASE = `case revocation_reason ${Object.entries(REASON_CODES)
+  .filter(([, code]) => code !== 0)
+  .map(([name, code]) => `when '${name}' then '${code}'`)
+  .join(' ')} else '0' end`;
+
+/**
+ * The revoked and suspended certificates of one CA as text lines "serial,YYYYMMDDHHMMSS,reason code",
+ * with ",YYYYMMDDHHMMSS" after it on a key compromise whose date the holder gave (invalidityDate)
+ * (crl-writer.ts PackedEntries): one statement, one range scan of the partial index
+ * certificates_revoked in serial order, one consistent snapshot, and no object per row on either
+ * side. Handed to the writer in slices of whole lines so that the event loop breathes between them.
+ */
+async function* revokedEntries(ctx: AppContext, caId: string): AsyncGenerator<string> {
+  const time = `replace(replace(replace(substr(coalesce(revoked_at, '1970-01-01T00:00:00'), 1, 19), '-', ''), ':', ''), 'T', '')`;
+  const invalidity = `replace(replace(replace(substr(invalidity_date, 1, 19), '-', ''), ':', ''), 'T', '')`;
+  const line = sql.raw(
+    `serial || ',' || ${time} || ',' || ${REASON_CASE} || case when revocation_reason = 'keyCompromise' and invalidity_date is not null then ',' || ${invalidity} else '' end`,
+  );
+  const agg =
+    ctx.store.dialect === 'postgres' ? sql`string_agg(${line}, chr(10))` : sql`group_concat(${line}, char(10))`;
+  const { rows } = await sql<{ packed: string | null }>`select ${agg} as packed from (select serial, revoked_at,
+    revocation_reason, invalidity_date from certificates where ca_id = ${caId} and status in ('revoked', 'suspended')
+    order by serial) as r`.execute(ctx.store.db);
+  const packed = rows[0]?.packed ?? '';
+  const SLICE = 1 << 20;
+  for (let pos = 0; pos < packed.length;) {
+    let end = pos + SLICE >= packed.length ? packed.length : packed.indexOf('\n', pos + SLICE);
+    if (end < 0) end = packed.length;
+    yield packed.slice(pos, end);
+    pos = end + 1;
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
@@ -121,7 +118,7 @@ async function publishCrlNow(
         issuer: new Uint8Array(cert.subjectName.toArrayBuffer()),
         thisUpdate,
         nextUpdate,
-        entries: revokedEntries(ctx, ca.id),
+        entries: { packed: revokedEntries(ctx, ca.id) },
         authorityKeyIdentifier: new Uint8Array(Buffer.from(ski?.keyId ?? '', 'hex')),
         crlNumber: BigInt(crlNumber),
         signer,
@@ -180,178 +177,6 @@ export async function refreshCrls(ctx: AppContext, pki: PkiEnvironment, ages: Ma
     await publishCrl(ctx, pki, ca.name);
     ages.set(ca.name, now);
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// OCSP: what the responder needs, read from the database.
-
-export interface OcspSource {
-  lookup(issuerKeyHashHex: string, serialHex: string): Promise<CertStatusInfo | null>;
-  responderFor(issuerKeyHashHex: string, alg: OcspHashName): Promise<OcspAuthority | null>;
-  cache: OcspCache;
-  /** Drops cached answers of certificates whose status changed since the last call (any process). */
-  sync(): Promise<number>;
-  /**
-   * Reads the authorities again (the newest active responder of each issuing CA), e.g. after an OCSP
-   * responder renewal, and drops the cached answers signed by the previous responders. Runs on a
-   * timer too (`reloadMs`), so a separate responder process picks renewed responders up.
-   */
-  reload(): Promise<void>;
-  stop(): void;
-}
-
-/** OCSP sources open in this process, so that a renewal made here reloads them at once. */
-const openSources = new Map<OcspSource, AppContext['store']>();
-
-/** Reloads the OCSP sources of this process that serve from the same database as `ctx`. */
-export async function reloadOcspSources(ctx: AppContext): Promise<number> {
-  const sources = [...openSources].filter(([, store]) => store === ctx.store).map(([source]) => source);
-  for (const source of sources) await source.reload();
-  return sources.length;
-}
-
-/** How often an OCSP source reads the authorities again (responder renewals by another process). */
-export const OCSP_RELOAD_MS = 10 * 60_000;
-
-/** Look back 5 s: a change stamped just before the last one seen may commit after it. */
-function overlap(since: string): string {
-  return new Date(Date.parse(since) - 5000).toISOString();
-}
-
-interface Served {
-  caId: string;
-  authority: OcspAuthority;
-}
-
-/**
- * The OCSP responder's data. Status changes made by any process are noticed by polling
- * `status_changed_at` every `pollMs` (default 250 ms), which bounds how long a cached good answer
- * can outlive a revocation. The authorities are read again every `reloadMs` (default 10 minutes)
- * and on `reload()`.
- */
-export async function openOcspSource(
-  ctx: AppContext,
-  pki: PkiEnvironment,
-  opts: { pollMs?: number; reloadMs?: number } = {},
-): Promise<OcspSource> {
-  let byKeyHash = new Map<string, Served>();
-  let bySha1 = new Map<string, Served>();
-  let loadedIds = '';
-  /** Reads the authorities into new maps, swapped in at once; true when the responders changed. */
-  const load = async (): Promise<boolean> => {
-    const keyHashes = new Map<string, Served>();
-    const sha1s = new Map<string, Served>();
-    const ids: string[] = [];
-    const issuing = await ctx.store.db
-      .selectFrom('certification_authorities')
-      .selectAll()
-      .where('kind', '=', 'issuing')
-      .orderBy('id')
-      .execute();
-    for (const ca of issuing) {
-      const responder = await ctx.store.db
-        .selectFrom('certification_authorities')
-        .selectAll()
-        .where('kind', '=', 'ocsp')
-        .where('parent_id', '=', ca.id)
-        .where('status', '=', 'active')
-        .orderBy('not_after', 'desc')
-        .orderBy('created_at', 'desc')
-        .executeTakeFirst();
-      if (!responder) continue;
-      const signer = await openServiceSigner(ctx.dataDir, responder.key_ref, pki.kek);
-      const identity = issuerIdentity(ca.certificate_der);
-      const served: Served = {
-        caId: ca.id,
-        authority: { responder: responderInfo(responder.certificate_der, signer), issuer: identity },
-      };
-      for (const [alg, h] of Object.entries(identity.hashes)) keyHashes.set(`${alg}:${toHex(h.keyHash)}`, served);
-      sha1s.set(toHex(identity.hashes.sha1.keyHash), served);
-      ids.push(responder.id);
-    }
-    byKeyHash = keyHashes;
-    bySha1 = sha1s;
-    const changed = ids.join(',') !== loadedIds;
-    loadedIds = ids.join(',');
-    return changed;
-  };
-  await load();
-  const cache = new OcspCache();
-  const reload = async (): Promise<void> => {
-    // Cached answers were signed by the previous responders: drop them when those changed.
-    if (await load()) cache.clear();
-  };
-  let since = ctx.now().toISOString();
-  const sync = async (): Promise<number> => {
-    const rows = await ctx.store.db
-      .selectFrom('certificates')
-      .select(['serial', 'status_changed_at'])
-      .where('status_changed_at', '>=', overlap(since))
-      .orderBy('status_changed_at')
-      .limit(100_000)
-      .execute();
-    for (const r of rows) cache.invalidate(r.serial);
-    if (rows.length) since = rows.at(-1)!.status_changed_at;
-    return rows.length;
-  };
-  let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
-  const loop = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      sync()
-        .catch(() => 0)
-        .finally(loop);
-    }, opts.pollMs ?? 250);
-    timer.unref();
-  };
-  loop();
-  let reloadTimer: NodeJS.Timeout | null = null;
-  const reloadLoop = () => {
-    if (stopped) return;
-    reloadTimer = setTimeout(() => {
-      reload()
-        .catch(() => undefined)
-        .finally(reloadLoop);
-    }, opts.reloadMs ?? OCSP_RELOAD_MS);
-    reloadTimer.unref();
-  };
-  reloadLoop();
-  const source: OcspSource = {
-    cache,
-    sync,
-    reload,
-    stop: () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      if (reloadTimer) clearTimeout(reloadTimer);
-      openSources.delete(source);
-    },
-    async responderFor(keyHashHex, alg) {
-      return byKeyHash.get(`${alg}:${keyHashHex}`)?.authority ?? null;
-    },
-    async lookup(sha1KeyHashHex, serialHex) {
-      const served = bySha1.get(sha1KeyHashHex);
-      if (!served) return null;
-      const c = await ctx.store.db
-        .selectFrom('certificates')
-        .select(['status', 'revoked_at', 'revocation_reason'])
-        .where('serial', '=', serialHex)
-        .where('ca_id', '=', served.caId)
-        .executeTakeFirst();
-      if (!c) return { status: 'unknown' };
-      if (c.status === 'revoked' || c.status === 'suspended') {
-        return {
-          status: 'revoked',
-          revokedAt: new Date(c.revoked_at ?? 0),
-          reason: (c.revocation_reason ?? 'unspecified') as RevocationReason,
-        };
-      }
-      return { status: 'good' };
-    },
-  };
-  openSources.set(source, ctx.store);
-  return source;
 }
 
 /** The DER certificate of an authority (served at the caIssuers URL). */

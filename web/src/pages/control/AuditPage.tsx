@@ -9,7 +9,16 @@ import { api, withQuery, type AuditRecord, type AuditVerification } from '../../
 import { DataTable } from '../../components/DataTable.tsx';
 import { hrefWith, Pager } from '../../components/Pager.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { AUDIT_ACTION_LABELS, formatDateTime, formatNumber, label, OUTCOME_LABELS, plural } from '../../format.ts';
+import {
+  AUDIT_ACTION_LABELS,
+  formatDateTime,
+  formatNumber,
+  label,
+  OUTCOME_LABELS,
+  pageOfText,
+  plural,
+  pluralTotal,
+} from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 import { navigate, useSearchParams } from '../../router.tsx';
 
@@ -167,8 +176,8 @@ export function AuditPage() {
           <p className="fr-mb-0">Chargement…</p>
         ) : data ? (
           <p className="fr-mb-0">
-            {data.total === 0 ? 'Aucune entrée ne correspond.' : plural(data.total, 'entrée', 'entrées')}
-            {data.total > PAGE_SIZE ? ` — page ${page} sur ${Math.ceil(data.total / PAGE_SIZE)}` : ''}
+            {data.total === 0 ? 'Aucune entrée ne correspond.' : pluralTotal(data, 'entrée', 'entrées')}
+            {pageOfText(data, page)}
           </p>
         ) : null}
       </div>
@@ -199,6 +208,7 @@ export function AuditPage() {
           footer={
             <Pager
               total={data.total}
+              exact={data.totalExact}
               page={page}
               pageSize={PAGE_SIZE}
               href={(p) => hrefWith({ page: p === 1 ? null : p })}

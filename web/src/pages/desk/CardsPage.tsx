@@ -14,7 +14,7 @@ import { DescriptionList } from '../../components/DescriptionList.tsx';
 import { Loading } from '../../components/Loading.tsx';
 import { hrefWith, Pager } from '../../components/Pager.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { formatDate, formatDateTime, label, OUTCOME_LABELS, plural } from '../../format.ts';
+import { formatDate, formatDateTime, label, OUTCOME_LABELS, plural, pluralTotal } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 import { Link, navigate, useSearchParams } from '../../router.tsx';
 
@@ -105,7 +105,7 @@ export function CardsPage() {
               ? s.q || s.state
                 ? 'Aucune carte ne correspond à votre recherche.'
                 : 'Aucune carte dans votre périmètre.'
-              : `${plural(total, 'carte', 'cartes')}.`}
+              : `${data.totalExact === false ? 'plus de ' : ''}${plural(total, 'carte', 'cartes')}.`}
           </p>
         ) : null}
       </div>
@@ -128,6 +128,7 @@ export function CardsPage() {
           footer={
             <Pager
               total={total}
+              exact={data.totalExact}
               page={s.page}
               pageSize={PAGE_SIZE}
               href={(p) => hrefWith({ page: p === 1 ? null : p })}
@@ -310,7 +311,7 @@ export function HoldersPage() {
               ? q
                 ? 'Aucun porteur de carte ne correspond.'
                 : 'Aucun porteur de carte dans votre périmètre.'
-              : `${plural(data.total, 'porteur', 'porteurs')}.`}
+              : `${pluralTotal(data, 'porteur', 'porteurs')}.`}
           </p>
         ) : null}
       </div>
@@ -340,6 +341,7 @@ export function HoldersPage() {
           footer={
             <Pager
               total={data.total}
+              exact={data.totalExact}
               page={page}
               pageSize={PAGE_SIZE}
               href={(p) => hrefWith({ page: p === 1 ? null : p })}

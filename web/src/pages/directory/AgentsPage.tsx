@@ -9,7 +9,7 @@ import { api, withQuery } from '../../api.ts';
 import { DataTable } from '../../components/DataTable.tsx';
 import { hrefWith, Pager } from '../../components/Pager.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { AGENT_STATUS_LABELS, formatDate, label, plural } from '../../format.ts';
+import { AGENT_STATUS_LABELS, formatDate, label, pageOfText, pluralTotal } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 import { Link, navigate, useSearchParams } from '../../router.tsx';
 
@@ -116,9 +116,7 @@ export function AgentsPage() {
               ? criteria
                 ? 'Aucun agent ne correspond à votre recherche.'
                 : 'Aucun agent dans votre périmètre.'
-              : `${plural(data.total, 'agent trouvé', 'agents trouvés')}${
-                  data.total > PAGE_SIZE ? ` — page ${page} sur ${Math.ceil(data.total / PAGE_SIZE)}` : ''
-                }.`}
+              : `${pluralTotal(data, 'agent trouvé', 'agents trouvés')}${pageOfText(data, page)}.`}
           </p>
         ) : null}
       </div>
@@ -142,6 +140,7 @@ export function AgentsPage() {
           footer={
             <Pager
               total={data.total}
+              exact={data.totalExact}
               page={page}
               pageSize={PAGE_SIZE}
               href={(p) => hrefWith({ page: p === 1 ? null : p })}

@@ -94,7 +94,7 @@ export function RequestsPage() {
               ? criteria
                 ? 'Aucune demande ne correspond à votre recherche.'
                 : 'Aucune demande de carte dans votre périmètre. Une demande se crée depuis la fiche de l’agent (« Commander une carte »).'
-              : `${plural(total, 'demande', 'demandes')}.`}
+              : `${data.totalExact === false ? 'plus de ' : ''}${plural(total, 'demande', 'demandes')}.`}
           </p>
         ) : null}
       </div>
@@ -121,6 +121,7 @@ export function RequestsPage() {
           footer={
             <Pager
               total={total}
+              exact={data.totalExact}
               page={page}
               pageSize={PAGE_SIZE}
               href={(p) => hrefWith({ page: p === 1 ? null : p })}
