@@ -201,7 +201,7 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   cardRoutes(app, ctx, pkiEnv);
   cardLifeRoutes(app, ctx, pkiEnv, uploads);
   holderRoutes(app, ctx);
-  backofficeFileRoutes(app, ctx);
+  backofficeFileRoutes(app, ctx, uploads);
   backofficeReportRoutes(app, ctx);
   app.get(
     '/healthz',
