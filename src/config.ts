@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
+import { loadOperationsConfig, type OperationsConfig } from './config-operations.ts';
 
 // Configuration: environment variables, then an optional JSON file (CARTES_CONFIG or
 // <data>/config.json), then defaults. Validated once at start with French messages.
@@ -22,6 +23,8 @@ export interface Config {
   tlsClientCertHeader: string;
   /** Port of the workstation card agent (CARTES_AGENT_PORT). */
   agentPort: number;
+  /** Backups, schedules, retention, health, clock (config-operations.ts). */
+  operations: OperationsConfig;
 }
 
 export class ConfigError extends Error {}
@@ -81,6 +84,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const agentPort = Number(agentPortRaw);
   if (!Number.isInteger(agentPort) || agentPort < 0 || agentPort > 65535)
     errors.push(`CARTES_AGENT_PORT : port invalide « ${agentPortRaw} » (0 à 65535).`);
+  const operations = loadOperationsConfig(pick, dataDir, errors);
   if (errors.length) throw new ConfigError(`Configuration invalide :\n  - ${errors.join('\n  - ')}`);
   const publicUrl =
     pick('CARTES_PUBLIC_URL', 'publicUrl') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
@@ -98,5 +102,6 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     trustedProxies,
     tlsClientCertHeader,
     agentPort,
+    operations,
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -9,6 +9,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { AppContext } from '../app/context.ts';
+import { createLogger, type Logger } from '../logger.ts';
 import type { Config } from '../config.ts';
 import { authHook } from './auth.ts';
 import { cardAgentOrigin } from './agent-origin.ts';
@@ -30,33 +31,25 @@ import { openOcspSource } from '../app/pki/publication.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
-export function redactUrl(url: string): string {
-  return url.replace(/([?&](jeton|token)=)[^&]*/gi, '$1[masqué]');
-}
+export { redactUrl } from '../logger.ts';
 
 /** The workstation card agent the pages talk to (docs/cards.md §2): the CSP must let them reach it. */
 export interface ServerOptions {
   logger?: boolean | { level: string };
+  /** The process's logger (serve): requests log through its children, with their request id. */
+  loggerInstance?: Logger;
   /** Requests per minute and IP on the whole API (tests lower or raise it). */
   rateLimitPerMinute?: number;
 }
 
 export async function buildServer(ctx: AppContext, config: Config, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const loggerInstance: FastifyBaseLogger | undefined =
+    opts.loggerInstance ??
+    (opts.logger === false
+      ? undefined
+      : createLogger(typeof opts.logger === 'object' ? opts.logger.level : config.logLevel));
   const app = Fastify({
-    logger:
-      opts.logger === false
-        ? false
-        : {
-            level: typeof opts.logger === 'object' ? opts.logger.level : config.logLevel,
-            // Sign-in links carry their secret in the query string: never write it to the logs.
-            serializers: {
-              req: (req: { method: string; url: string; id: string }) => ({
-                method: req.method,
-                url: redactUrl(req.url),
-                id: req.id,
-              }),
-            },
-          },
+    ...(loggerInstance ? { loggerInstance } : { logger: false }),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: 1024 * 1024,

@@ -21,6 +21,7 @@ import { appendAudit } from '../../store/audit.ts';
 import { notFound } from '../errors.ts';
 import type { AppContext } from '../context.ts';
 import type { PkiEnvironment } from './certificates.ts';
+import { keyPlace } from './key-place.ts';
 
 /** CRLs are valid 24 hours (ETSI EN 319 411-1 REV-6.2.4-03A/C) and republished well before. */
 export const CRL_VALIDITY_HOURS = 24;
@@ -96,7 +97,7 @@ async function publishCrlNow(
   if (!ca) throw notFound(`Autorité de certification émettrice inconnue : ${caName}.`);
   const cert = new x509.X509Certificate(ca.certificate_der);
   const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
-  const signer = await openServiceSigner(ctx.dataDir, ca.key_ref, pki.kek);
+  const signer = await openServiceSigner(keyPlace(ctx), ca.key_ref, pki.kek);
   const crlNumber = await ctx.store.db.transaction().execute(async (trx) => {
     let q = trx.selectFrom('certification_authorities').select('crl_number').where('id', '=', ca.id);
     if (ctx.store.dialect === 'postgres') q = q.forUpdate();
@@ -255,7 +256,7 @@ export async function openOcspSource(
         .orderBy('created_at', 'desc')
         .executeTakeFirst();
       if (!responder) continue;
-      const signer = await openServiceSigner(ctx.dataDir, responder.key_ref, pki.kek);
+      const signer = await openServiceSigner(keyPlace(ctx), responder.key_ref, pki.kek);
       const identity = issuerIdentity(ca.certificate_der);
       const served: Served = {
         caId: ca.id,
