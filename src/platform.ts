@@ -16,8 +16,15 @@ export interface PlatformOptions {
   log?: Logger;
   /** Wait for an unreachable database up to CARTES_DB_WAIT seconds, retrying with backoff (serve). */
   waitForDatabase?: boolean;
-  /** Runs before pending migrations are applied to a database that has data (the pre-migration backup). */
-  beforeMigration?: (p: { config: Config; store: Store; pending: string[] }) => Promise<void>;
+  /**
+   * Runs before pending migrations are applied to a database that has data (the pre-migration
+   * backup); what it returns runs once the context exists (to journal it in the migrated schema).
+   */
+  beforeMigration?: (p: {
+    config: Config;
+    store: Store;
+    pending: string[];
+  }) => Promise<((ctx: AppContext) => Promise<void>) | void>;
 }
 
 /** Opens the configured database, applies migrations and wires the application context. */
@@ -30,6 +37,7 @@ export async function openPlatform(
   mkdirSync(config.dataDir, { recursive: true });
   const { key, createdFile } = auditKey(config.dataDir, env);
   const log = opts.log;
+  let afterMigration: ((ctx: AppContext) => Promise<void>) | null = null;
   const store = openStore(config.db, {
     auditKey: key,
     onConnectionError: (err) =>
@@ -40,7 +48,7 @@ export async function openPlatform(
     if (opts.beforeMigration) {
       const pending = await pendingMigrations(store);
       if (pending.length && (await appliedMigrations(store)).length)
-        await opts.beforeMigration({ config, store, pending });
+        afterMigration = (await opts.beforeMigration({ config, store, pending })) ?? null;
     }
     await migrate(store);
     // A new key on a chain sealed with another one would raise false alarms and reseal the head:
@@ -65,6 +73,7 @@ export async function openPlatform(
     // Service keys still in files (installations older than keys in the database) move in now.
     const moved = await moveServiceKeysIntoDatabase(ctx);
     if (moved.length) log?.info({ authorities: moved }, 'service keys moved into the database');
+    await afterMigration?.(ctx);
   } catch (err) {
     await store.close();
     throw err;
@@ -105,6 +114,14 @@ async function reachDatabase(store: Store, waitSeconds: number, log: Logger | un
       delay = Math.min(delay * 2, 10_000);
     }
   }
+}
+
+/** The audit key of a data folder or the environment, without creating one (null when there is none). */
+export function readAuditKey(dataDir: string, env: NodeJS.ProcessEnv = process.env): Buffer | null {
+  const fromEnv = env['CARTES_AUDIT_KEY'];
+  if (fromEnv) return Buffer.from(fromEnv, 'base64');
+  const file = join(dataDir, 'audit.key');
+  return existsSync(file) ? Buffer.from(readFileSync(file, 'utf8').trim(), 'base64') : null;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { DatabaseUnreachableError, openPlatform } from '../platform.ts';
+import { preMigrationBackup } from '../app/operations/backups.ts';
 import { classifyStoreError, storeFailureMessage } from '../store/errors.ts';
 import { KeyStoreError } from '../pki/keystore.ts';
 import { ConfigError, type Config } from '../config.ts';
@@ -18,7 +19,9 @@ export async function runWithPlatform(
 ): Promise<void> {
   let platform;
   try {
-    platform = await openPlatform({ data: global.data, db: global.db });
+    platform = await openPlatform({ data: global.data, db: global.db }, process.env, {
+      beforeMigration: preMigrationBackup,
+    });
   } catch (err) {
     reportError(err);
     return;

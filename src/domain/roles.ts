@@ -38,6 +38,10 @@ export const PERMISSIONS = [
   'billing.read',
   'cardModel.write',
   'manufacturer.run',
+  'operations.read',
+  'operations.manage',
+  'operations.check',
+  'personalData.export',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -70,6 +74,13 @@ const GRANTS: Record<Permission, Role[]> = {
   'billing.read': READERS,
   'cardModel.write': ['admin'],
   'manufacturer.run': ['admin'],
+  // Operations journal, jobs, backups (seed 003 annex V §3). The head of centre checks the backups:
+  // until that role exists, the national administrator does.
+  'operations.read': ['admin', 'auditor'],
+  'operations.manage': ['admin'],
+  'operations.check': ['admin'],
+  // Subject access request: everything held about an agent (the holder gets their own in their space).
+  'personalData.export': ['registration_authority', 'admin'],
 };
 
 /** Trusted roles are the ones a major non-conformity suspends in an organisation. */
