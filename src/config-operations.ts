@@ -22,13 +22,13 @@ export interface OperationsConfig {
   /** How long `serve` waits for the database at start, retrying with backoff (s). */
   dbWaitSeconds: number;
   backupDir: string;
-  /** Daily backup time on working days, Europe/Paris (seed 003 annex V §2.3: « à midi »). */
+  /** Daily backup time on working days, Europe/Paris (seed 003 annex V §2.3: « à midi »); 'off': none. */
   backupTime: string;
   /** Backups older than this are removed (seed 003 annex V §2.4: one week). */
   backupKeepDays: number;
   /** A backup is taken before the schema is migrated (annex V §2.3: « après toute modification structurelle »). */
   backupBeforeMigration: boolean;
-  /** Time of the daily pass (expiry, notices, renewals, retention, OCSP responders), Europe/Paris. */
+  /** Time of the daily pass (expiry, notices, renewals, retention, OCSP responders), Europe/Paris; 'off': none. */
   dailyTime: string;
   /** Bearer token for /metrics; without one, /metrics answers the local machine only. */
   metricsToken: string | null;
@@ -65,7 +65,8 @@ export function loadOperationsConfig(pick: Pick, dataDir: string, errors: string
   };
   const time = (envName: string, key: string, fallback: string): string => {
     const raw = pick(envName, key) ?? fallback;
-    if (!TIME.test(raw)) errors.push(`${envName} : heure invalide « ${raw} » (HH:MM, ex. 12:00).`);
+    if (!TIME.test(raw) && raw !== 'off')
+      errors.push(`${envName} : heure invalide « ${raw} » (HH:MM, ex. 12:00, ou off pour ne pas la faire ici).`);
     return raw;
   };
   const offsetRaw = pick('CARTES_CLOCK_OFFSET', 'clockOffset');

@@ -6,6 +6,7 @@ import { registerCaCommands } from './ca.ts';
 import { registerOcspCommands } from './ocsp.ts';
 import { registerManufacturerCommands } from './manufacturer.ts';
 import { registerAgentCommands } from './agent.ts';
+import { registerOperationsCommands } from './operations.ts';
 import { loadDemoData } from '../app/demo/directory.ts';
 import { loadDemoPki } from '../app/demo/pki.ts';
 import { demoCardsNotice, loadDemoCards } from '../app/demo/cards.ts';
@@ -210,5 +211,6 @@ registerCaCommands(program);
 registerOcspCommands(program);
 registerManufacturerCommands(program);
 registerAgentCommands(program);
+registerOperationsCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dailySlot, easterSunday, frenchPublicHolidays, hourlySlot, isWorkingDay, parisTime } from './calendar.ts';
+import {
+  dailySlot,
+  easterSunday,
+  frenchPublicHolidays,
+  hourlySlot,
+  isWorkingDay,
+  parisInstant,
+  parisTime,
+} from './calendar.ts';
 
 describe('calendar of the scheduled passes', () => {
   it('computes Easter and the French public holidays', () => {
@@ -45,5 +53,7 @@ describe('calendar of the scheduled passes', () => {
     assert.equal(dailySlot(new Date('2026-06-07T11:00:00Z'), '12:00', true), null, 'Sunday: no backup');
     assert.equal(dailySlot(new Date('2026-06-07T11:00:00Z'), '12:00', false), '2026-06-07');
     assert.equal(hourlySlot(new Date('2026-06-02T10:42:13Z')), '2026-06-02T10');
+    assert.equal(parisInstant('2026-01-15', '03:10').toISOString(), '2026-01-15T02:10:00.000Z');
+    assert.equal(parisInstant('2026-07-15', '03:10').toISOString(), '2026-07-15T01:10:00.000Z');
   });
 });

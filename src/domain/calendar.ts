@@ -64,6 +64,7 @@ export function isWorkingDay(ymd: string): boolean {
  * before it or on a day the pass skips.
  */
 export function dailySlot(at: Date, time: string, onlyWorkingDays = false): string | null {
+  if (!/^\d{2}:\d{2}$/.test(time)) return null; // « off »
   const local = parisTime(at);
   if (local.time < time) return null;
   if (onlyWorkingDays && !isWorkingDay(local.date)) return null;
@@ -73,4 +74,14 @@ export function dailySlot(at: Date, time: string, onlyWorkingDays = false): stri
 /** The slot of an hourly pass: the UTC hour, YYYY-MM-DDTHH. */
 export function hourlySlot(at: Date): string {
   return at.toISOString().slice(0, 13);
+}
+
+/** The instant when it is `time` (HH:MM) on `date` (YYYY-MM-DD) in Paris (UTC+1 or UTC+2). */
+export function parisInstant(date: string, time: string): Date {
+  for (const offset of ['+01:00', '+02:00']) {
+    const at = new Date(`${date}T${time}:00${offset}`);
+    const local = parisTime(at);
+    if (local.date === date && local.time === time) return at;
+  }
+  return new Date(`${date}T${time}:00+01:00`); // inside the hour skipped when clocks go forward
 }

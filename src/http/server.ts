@@ -27,6 +27,9 @@ import { cardLifeRoutes } from './routes/desk/card-life.ts';
 import { holderRoutes } from './routes/desk/holder.ts';
 import { cardRoutes } from './routes/desk/cards.ts';
 import { pkiEnvironment } from '../app/pki/certificates.ts';
+import { healthRoutes } from './routes/operations/health.ts';
+import { operationsRoutes } from './routes/operations/operations.ts';
+import { httpDuration, ocspAnswers } from '../metrics.ts';
 import { openOcspSource } from '../app/pki/publication.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -61,6 +64,13 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   app.setErrorHandler(errorHandler);
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+  });
+  // Latency per route (the pattern, never the URL: bounded label values) and OCSP answers.
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'non-routée';
+    const labels = { method: request.method, route, status_code: String(reply.statusCode) };
+    httpDuration.observe(labels, reply.elapsedTime / 1000);
+    if (route.startsWith('/pki/ocsp')) ocspAnswers.inc({ method: request.method, status_code: labels.status_code });
   });
 
   await app.register(cookie);
@@ -144,7 +154,8 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   cardRoutes(app, ctx, pkiEnv);
   cardLifeRoutes(app, ctx, pkiEnv);
   holderRoutes(app, ctx);
-  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+  healthRoutes(app, ctx, config, pkiEnv.kek);
+  operationsRoutes(app, ctx, config, pkiEnv.kek);
 
   const hasWeb = existsSync(WEB_DIST);
   if (hasWeb) {

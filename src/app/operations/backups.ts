@@ -599,13 +599,17 @@ function manifestAuthorities(m: BackupManifest) {
     });
 }
 
-async function crlFiles(paths: string[]): Promise<string[]> {
-  const out: string[] = [];
+/** The CRL files named, and those of the folders named (where files that are not CRLs are skipped). */
+async function crlFiles(paths: string[]): Promise<{ file: string; named: boolean }[]> {
+  const out: { file: string; named: boolean }[] = [];
   for (const p of paths) {
     const info = await stat(p).catch(() => null);
     if (!info) throw invalid(`CRL introuvable : ${p}.`);
-    if (info.isDirectory()) out.push(...(await listFiles(p)).filter((f) => /\.(crl|pem|der)$/i.test(f)));
-    else out.push(p);
+    if (info.isDirectory())
+      out.push(
+        ...(await listFiles(p)).filter((f) => /\.(crl|pem|der)$/i.test(f)).map((file) => ({ file, named: false })),
+      );
+    else out.push({ file: p, named: true });
   }
   return out;
 }
@@ -663,12 +667,12 @@ async function collectCrlEvidence(
   }
   const legacy = join(dataDir, 'pki', 'crl');
   const files = [...(await crlFiles(sources)), ...(existsSync(legacy) ? await crlFiles([legacy]) : [])];
-  for (const file of files) {
+  for (const { file, named } of files) {
     let crl: CrlRead;
     try {
       crl = readCrl(await readFile(file));
     } catch (err) {
-      refused.push(`${file} : ${(err as Error).message}`);
+      if (named) refused.push(`${file} : ${(err as Error).message}`);
       continue;
     }
     const ca = cas.find((a) => a.subject.equals(Buffer.from(crl.issuer)));

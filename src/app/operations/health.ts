@@ -36,11 +36,14 @@ function failure(err: unknown): string {
   return kind ? storeFailureMessage(kind) : (err as Error).message;
 }
 
-/** Keys that opened recently (key_ref → time): opening costs a key derivation, checked every 5 minutes. */
-const openedKeys = new Map<string, number>();
+/**
+ * Opening the keys costs a key derivation each (scrypt), so it runs in the background: at most every
+ * KEY_RECHECK_MS per database, and /readyz reads the last result (waiting for the first one a little).
+ */
 const KEY_RECHECK_MS = 5 * 60_000;
+const keyChecks = new Map<string, { at: number; result: Promise<Check>; last: Check | null }>();
 
-async function checkKeys(ctx: AppContext, kek: Buffer): Promise<Check> {
+async function openKeys(ctx: AppContext, kek: Buffer): Promise<Check> {
   const rows = await ctx.store.db
     .selectFrom('certification_authorities')
     .select(['name', 'key_ref'])
@@ -49,13 +52,9 @@ async function checkKeys(ctx: AppContext, kek: Buffer): Promise<Check> {
     .execute();
   if (rows.length === 0) return { ok: true, detail: "pas d'autorité de certification (cartes ca init)" };
   const failed: string[] = [];
-  const now = Date.now();
   for (const r of rows) {
-    const cacheKey = `${ctx.store.location}|${r.key_ref}`;
-    if (now - (openedKeys.get(cacheKey) ?? 0) < KEY_RECHECK_MS) continue;
     try {
       await openServiceSigner(keyPlace(ctx), r.key_ref, kek);
-      openedKeys.set(cacheKey, now);
     } catch {
       failed.push(r.name);
     }
@@ -63,6 +62,28 @@ async function checkKeys(ctx: AppContext, kek: Buffer): Promise<Check> {
   return failed.length
     ? { ok: false, detail: `clés non ouvertes : ${failed.join(', ')} (CARTES_CA_KEK, jeton PKCS#11)` }
     : { ok: true, detail: `${rows.length} clé(s) d'AC et de répondeur OCSP` };
+}
+
+async function checkKeys(ctx: AppContext, kek: Buffer): Promise<Check> {
+  const key = ctx.store.location;
+  let entry = keyChecks.get(key);
+  if (!entry || Date.now() - entry.at > KEY_RECHECK_MS) {
+    const previous: Check | null = entry?.last ?? null;
+    const fresh: { at: number; result: Promise<Check>; last: Check | null } = {
+      at: Date.now(),
+      result: openKeys(ctx, kek).catch((err: unknown) => ({ ok: false, detail: failure(err) })),
+      last: previous,
+    };
+    void fresh.result.then((c) => (fresh.last = c));
+    keyChecks.set(key, fresh);
+    entry = fresh;
+  }
+  if (entry.last) return entry.last;
+  try {
+    return await withTimeout(entry.result, 15_000, 'clés');
+  } catch {
+    return { ok: false, detail: 'ouverture des clés en cours' };
+  }
 }
 
 async function checkDisk(dataDir: string, minFreeMb: number): Promise<Check> {
@@ -113,11 +134,7 @@ export async function readiness(ctx: AppContext, config: Config, kek: Buffer): P
     } catch (err) {
       migrations = { ok: false, detail: failure(err) };
     }
-    try {
-      keys = await withTimeout(checkKeys(ctx, kek), 5000, 'clés');
-    } catch (err) {
-      keys = { ok: false, detail: failure(err) };
-    }
+    keys = await checkKeys(ctx, kek);
   }
   const disk = await checkDisk(config.dataDir, config.operations.minFreeDiskMb);
   const checks = { database, migrations, disk, keys };
