@@ -30,7 +30,10 @@ export function scheduledPasses(
       run: async () => {
         const closed = await failInterruptedImports(ctx);
         for (const r of closed)
-          env.log?.warn({ importRun: r.id, file: r.fileName, committed: r.committed }, 'interrupted import marked failed');
+          env.log?.warn(
+            { importRun: r.id, file: r.fileName, committed: r.committed },
+            'interrupted import marked failed',
+          );
         return closed.length;
       },
     },

@@ -88,7 +88,10 @@ export async function runDueJobs(
 }
 
 /** Polls the job table every few seconds (croner schedule); stop() waits for the running pass. */
-export function startWorker(ctx: AppContext, opts: { log?: Logger; owner?: string } = {}): { stop: () => Promise<void> } {
+export function startWorker(
+  ctx: AppContext,
+  opts: { log?: Logger; owner?: string } = {},
+): { stop: () => Promise<void> } {
   const owner = opts.owner ?? randomUUID();
   let running: Promise<void> = Promise.resolve();
   const cron = new Cron('*/2 * * * * *', { protect: true }, () => {

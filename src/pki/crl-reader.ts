@@ -53,7 +53,7 @@ function readTlv(b: Uint8Array, offset: number, limit = b.length): Tlv {
 
 function children(b: Uint8Array, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
-  for (let off = parent.contentStart; off < parent.end; ) {
+  for (let off = parent.contentStart; off < parent.end;) {
     const t = readTlv(b, off, parent.end);
     out.push(t);
     off = t.end;
@@ -90,7 +90,9 @@ function readTime(b: Uint8Array, t: Tlv): Date {
 
 /** The INTEGER's bytes in hexadecimal, without the leading zero octets of DER's sign rule. */
 function integerHex(b: Uint8Array, t: Tlv): string {
-  const hex = Buffer.from(b.subarray(t.contentStart, t.end)).toString('hex').replace(/^(00)+/, '');
+  const hex = Buffer.from(b.subarray(t.contentStart, t.end))
+    .toString('hex')
+    .replace(/^(00)+/, '');
   return hex === '' ? '00' : hex;
 }
 

@@ -92,7 +92,10 @@ export async function postgresFacts(url: string): Promise<SnapshotFacts> {
   await client.connect();
   try {
     await client.query('begin isolation level repeatable read read only');
-    const facts = await readFacts(async (sql) => (await client.query(sql)).rows as Record<string, unknown>[], 'postgres');
+    const facts = await readFacts(
+      async (sql) => (await client.query(sql)).rows as Record<string, unknown>[],
+      'postgres',
+    );
     await client.query('commit');
     return facts;
   } finally {
@@ -101,7 +104,11 @@ export async function postgresFacts(url: string): Promise<SnapshotFacts> {
 }
 
 /** A PostgreSQL client tool (pg_dump, pg_restore) of the server's major version or newer. */
-export function pgTool(name: 'pg_dump' | 'pg_restore', serverMajor: number, env: NodeJS.ProcessEnv = process.env): string {
+export function pgTool(
+  name: 'pg_dump' | 'pg_restore',
+  serverMajor: number,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const dir = env['CARTES_PG_BIN'];
   if (dir) return join(dir, name);
   const root = '/usr/lib/postgresql';
@@ -171,11 +178,21 @@ export async function snapshotDatabase(dialect: Dialect, location: string, outFi
   try {
     await client.query('begin isolation level repeatable read read only');
     const snapshot = (await client.query<{ id: string }>('select pg_export_snapshot() as id')).rows[0]!.id;
-    const facts = await readFacts(async (sql) => (await client.query(sql)).rows as Record<string, unknown>[], 'postgres');
+    const facts = await readFacts(
+      async (sql) => (await client.query(sql)).rows as Record<string, unknown>[],
+      'postgres',
+    );
     const conn = pgConnection(location);
     await runTool(
       pgTool('pg_dump', await serverMajor(client)),
-      ['--format=custom', '--no-owner', '--no-privileges', `--snapshot=${snapshot}`, `--file=${outFile}`, `--dbname=${conn.url}`],
+      [
+        '--format=custom',
+        '--no-owner',
+        '--no-privileges',
+        `--snapshot=${snapshot}`,
+        `--file=${outFile}`,
+        `--dbname=${conn.url}`,
+      ],
       conn.env,
     );
     await client.query('commit');
@@ -273,11 +290,9 @@ export async function certificateStatusesInCopy(
     }
     return found;
   }
-  const child = spawn(
-    pgTool('pg_restore', 0, env),
-    ['--data-only', '--table=certificates', '--file=-', dumpFile],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(pgTool('pg_restore', 0, env), ['--data-only', '--table=certificates', '--file=-', dumpFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exit = new Promise<number | null>((resolve, reject) => {

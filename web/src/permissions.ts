@@ -18,7 +18,11 @@ export type Permission =
   | 'card.operate'
   | 'cardRequest.write'
   | 'batch.validate'
-  | 'billing.read';
+  | 'billing.read'
+  | 'operations.read'
+  | 'operations.manage'
+  | 'operations.check'
+  | 'personalData.export';
 
 /** True when one of the person's roles grants the permission (somewhere in their scope). */
 export function can(session: Session | null, permission: Permission): boolean {

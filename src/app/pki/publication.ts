@@ -232,11 +232,7 @@ async function discardCrl(ctx: AppContext, caId: string, crlNumber: number): Pro
       .where('ca_id', '=', caId)
       .where('crl_number', '=', crlNumber)
       .execute();
-    await trx
-      .deleteFrom('published_crls')
-      .where('ca_id', '=', caId)
-      .where('crl_number', '=', crlNumber)
-      .execute();
+    await trx.deleteFrom('published_crls').where('ca_id', '=', caId).where('crl_number', '=', crlNumber).execute();
   });
 }
 

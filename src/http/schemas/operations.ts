@@ -2,20 +2,16 @@
 // Pure TypeBox (no server import) so the portal can derive its types from them.
 import { Type, type Static } from '@sinclair/typebox';
 
-export const OperationsProblem = Type.Object(
-  {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String(),
-    errors: Type.Optional(
-      Type.Array(
-        Type.Object({ field: Type.String(), reason: Type.String(), line: Type.Optional(Type.Integer()) }),
-      ),
-    ),
-    requestId: Type.Optional(Type.String()),
-  },
-);
+export const OperationsProblem = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.String(),
+  errors: Type.Optional(
+    Type.Array(Type.Object({ field: Type.String(), reason: Type.String(), line: Type.Optional(Type.Integer()) })),
+  ),
+  requestId: Type.Optional(Type.String()),
+});
 
 export const Check = Type.Object({ ok: Type.Boolean(), detail: Type.String() });
 
@@ -98,9 +94,7 @@ export const BackupCreated = Type.Object({ id: Type.String(), path: Type.String(
 export const VerifyReport = Type.Object({
   ok: Type.Boolean(),
   backupId: Type.String(),
-  checks: Type.Array(
-    Type.Object({ label: Type.String(), ok: Type.Boolean(), detail: Type.Optional(Type.String()) }),
-  ),
+  checks: Type.Array(Type.Object({ label: Type.String(), ok: Type.Boolean(), detail: Type.Optional(Type.String()) })),
 });
 export type VerifyReport = Static<typeof VerifyReport>;
 

@@ -27,6 +27,7 @@ export const SECTIONS: Section[] = [
   { href: '/operation', text: 'Opération', permission: 'card.read' },
   { href: '/porteur', text: 'Porteur' },
   { href: '/facturation', text: 'Facturation', permission: 'billing.read' },
+  { href: '/exploitation', text: 'Exploitation', permission: 'operations.read' },
 ];
 
 function isActive(href: string, pathname: string): boolean {

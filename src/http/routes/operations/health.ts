@@ -95,7 +95,10 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext, config: Conf
             ? 'Jeton des mesures absent ou invalide (en-tête Authorization: Bearer).'
             : 'Les mesures ne sont servies qu’à la machine locale : définissez CARTES_METRICS_TOKEN pour un collecteur distant.',
         );
-      return reply.type(metrics.contentType).header('cache-control', 'no-store').send(await metrics.text());
+      return reply
+        .type(metrics.contentType)
+        .header('cache-control', 'no-store')
+        .send(await metrics.text());
     },
   );
 }

@@ -6,13 +6,7 @@ import type { AppContext } from '../../../app/context.ts';
 import type { Config } from '../../../config.ts';
 import { authorize } from '../../../app/access/authorize.ts';
 import { checkJournalEntry, listJournal } from '../../../app/operations/journal.ts';
-import {
-  backupSecrets,
-  createBackup,
-  findBackup,
-  listBackups,
-  verifyBackup,
-} from '../../../app/operations/backups.ts';
+import { backupSecrets, createBackup, findBackup, listBackups, verifyBackup } from '../../../app/operations/backups.ts';
 import { listJobs, queueFigures, retryJob } from '../../../app/operations/jobs.ts';
 import { RETENTION_LABELS, runRetention } from '../../../app/operations/retention.ts';
 import { exportPersonalData, personalDataPdf } from '../../../app/operations/personal-data.ts';
