@@ -23,6 +23,7 @@ const PG_CONNECTION_MESSAGES = [
   /Cannot use a pool after calling end/i,
   /the database system is (starting up|shutting down|in recovery mode)/i,
   /terminating connection due to administrator command/i,
+  /is not currently accepting connections/i,
 ];
 
 // SQLite primary result codes (node:sqlite puts them in `errcode`, possibly extended: low byte).

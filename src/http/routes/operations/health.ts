@@ -43,7 +43,11 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext, config: Conf
   const tags = ['exploitation'];
   app.get(
     '/livez',
-    { logLevel: 'warn', schema: { tags, summary: 'Le processus répond', response: { 200: Liveness } } },
+    {
+      logLevel: 'warn',
+      config: { probe: true },
+      schema: { tags, summary: 'Le processus répond', response: { 200: Liveness } },
+    },
     async () => ({ status: 'ok' as const, instance: INSTANCE_ID }),
   );
   const ready = async (_req: unknown, reply: import('fastify').FastifyReply) => {
@@ -58,9 +62,13 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext, config: Conf
     summary: "L'instance peut servir : base joignable, schéma à jour, disque inscriptible, clés chargées",
     response: { 200: Readiness, 503: Readiness },
   };
-  app.get('/readyz', { logLevel: 'warn', schema: readySchema }, ready);
+  app.get('/readyz', { logLevel: 'warn', config: { probe: true }, schema: readySchema }, ready);
   // Former name, kept for existing probes: the same readiness (a full disk is no longer « ok »).
-  app.get('/healthz', { logLevel: 'warn', schema: { ...readySchema, summary: 'Ancien nom de /readyz' } }, ready);
+  app.get(
+    '/healthz',
+    { logLevel: 'warn', config: { probe: true }, schema: { ...readySchema, summary: 'Ancien nom de /readyz' } },
+    ready,
+  );
   app.get(
     '/version',
     { schema: { tags, summary: 'Version, commit et schéma de cette instance', response: { 200: Version } } },
@@ -71,6 +79,7 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext, config: Conf
     '/metrics',
     {
       logLevel: 'warn',
+      config: { probe: true },
       schema: {
         tags,
         summary: 'Mesures au format Prometheus (jeton CARTES_METRICS_TOKEN, ou depuis la machine locale)',
