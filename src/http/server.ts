@@ -14,6 +14,7 @@ import type { Config } from '../config.ts';
 import { authHook } from './auth.ts';
 import { cardAgentOrigin } from './agent-origin.ts';
 import { errorHandler, sendProblem } from './problem.ts';
+import { checkResponses, requireResponseSchemas } from './response-check.ts';
 import { sessionRoutes } from './routes/access/session.ts';
 import { organizationRoutes } from './routes/directory/organizations.ts';
 import { agentRoutes } from './routes/directory/agents.ts';
@@ -43,6 +44,11 @@ export interface ServerOptions {
   loggerInstance?: Logger;
   /** Requests per minute and IP on the whole API (tests lower or raise it). */
   rateLimitPerMinute?: number;
+  /**
+   * Every JSON answer must fit its response schema exactly, else 500 (tests; default: the environment
+   * variable CARTES_CHECK_RESPONSES=1, which `npm test` sets). See src/http/response-check.ts.
+   */
+  checkResponses?: boolean;
 }
 
 export async function buildServer(ctx: AppContext, config: Config, opts: ServerOptions = {}): Promise<FastifyInstance> {
@@ -59,6 +65,8 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     trustProxy: false,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   });
+  requireResponseSchemas(app);
+  if (opts.checkResponses ?? process.env['CARTES_CHECK_RESPONSES'] === '1') checkResponses(app);
   app.decorateRequest('actor', null);
   app.decorateRequest('session', null);
   app.setErrorHandler(errorHandler);

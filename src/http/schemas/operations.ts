@@ -2,17 +2,6 @@
 // Pure TypeBox (no server import) so the portal can derive its types from them.
 import { Type, type Static } from '@sinclair/typebox';
 
-export const OperationsProblem = Type.Object({
-  type: Type.String(),
-  title: Type.String(),
-  status: Type.Integer(),
-  detail: Type.String(),
-  errors: Type.Optional(
-    Type.Array(Type.Object({ field: Type.String(), reason: Type.String(), line: Type.Optional(Type.Integer()) })),
-  ),
-  requestId: Type.Optional(Type.String()),
-});
-
 export const Check = Type.Object({ ok: Type.Boolean(), detail: Type.String() });
 
 export const Readiness = Type.Object({
@@ -156,3 +145,6 @@ export const RetentionResult = Type.Object({
 export type RetentionResult = Static<typeof RetentionResult>;
 
 export const IdParam = Type.Object({ id: Type.String({ maxLength: 80 }) });
+
+/** Everything held about one agent (subject access request): sections of records, as stored. */
+export const PersonalDataExport = Type.Record(Type.String(), Type.Unknown());

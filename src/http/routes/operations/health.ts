@@ -9,7 +9,8 @@ import { databaseMetrics } from '../../../app/operations/metrics.ts';
 import { knownMigrations } from '../../../store/database.ts';
 import { INSTANCE_ID } from '../../../logger.ts';
 import { APP_VERSION, appCommit } from '../../../version.ts';
-import { Liveness, OperationsProblem, Readiness, Version } from '../../schemas/operations.ts';
+import { Liveness, Readiness, Version } from '../../schemas/operations.ts';
+import { binary, responses } from '../../schemas/common.ts';
 import { sendProblem } from '../../problem.ts';
 
 const STARTED_AT = new Date().toISOString();
@@ -46,7 +47,7 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext, config: Conf
     {
       logLevel: 'warn',
       config: { probe: true },
-      schema: { tags, summary: 'Le processus répond', response: { 200: Liveness } },
+      schema: { tags, summary: 'Le processus répond', response: responses({ 200: Liveness }) },
     },
     async () => ({ status: 'ok' as const, instance: INSTANCE_ID }),
   );
@@ -60,7 +61,7 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext, config: Conf
   const readySchema = {
     tags,
     summary: "L'instance peut servir : base joignable, schéma à jour, disque inscriptible, clés chargées",
-    response: { 200: Readiness, 503: Readiness },
+    response: responses({ 200: Readiness, 503: Readiness }),
   };
   app.get('/readyz', { logLevel: 'warn', config: { probe: true }, schema: readySchema }, ready);
   // Former name, kept for existing probes: the same readiness (a full disk is no longer « ok »).
@@ -71,7 +72,7 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext, config: Conf
   );
   app.get(
     '/version',
-    { schema: { tags, summary: 'Version, commit et schéma de cette instance', response: { 200: Version } } },
+    { schema: { tags, summary: 'Version, commit et schéma de cette instance', response: responses({ 200: Version }) } },
     async () => versionInfo(),
   );
   const metrics = databaseMetrics(ctx);
@@ -83,11 +84,7 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext, config: Conf
       schema: {
         tags,
         summary: 'Mesures au format Prometheus (jeton CARTES_METRICS_TOKEN, ou depuis la machine locale)',
-        produces: ['text/plain'],
-        response: {
-          200: { type: 'string', description: 'Prometheus text exposition format 0.0.4' },
-          '4xx': OperationsProblem,
-        },
+        response: responses({ 200: binary('Format texte Prometheus 0.0.4', 'text/plain') }),
       },
     },
     async (req, reply) => {

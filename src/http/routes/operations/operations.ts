@@ -1,7 +1,7 @@
 // The operations API: journal of backups and restores (checked by the head of centre), backups,
 // background jobs, scheduled passes, retention, and the subject access export.
 import type { FastifyInstance } from 'fastify';
-import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../../app/context.ts';
 import type { Config } from '../../../config.ts';
 import { authorize } from '../../../app/access/authorize.ts';
@@ -22,17 +22,17 @@ import {
   JobQuery,
   JournalList,
   JournalQuery,
-  OperationsProblem,
+  PersonalDataExport,
   OperationsStatus,
   RetentionBody,
   RetentionResult,
   VerifyReport,
 } from '../../schemas/operations.ts';
+import { binary, responses } from '../../schemas/common.ts';
 import { readinessBody, versionInfo } from './health.ts';
 
-const errors = { '4xx': OperationsProblem, '5xx': OperationsProblem };
-
-export function operationsRoutes(app: FastifyInstance, ctx: AppContext, config: Config, kek: Buffer): void {
+export function operationsRoutes(fastify: FastifyInstance, ctx: AppContext, config: Config, kek: Buffer): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['exploitation'];
 
   app.get(
@@ -41,7 +41,7 @@ export function operationsRoutes(app: FastifyInstance, ctx: AppContext, config: 
       schema: {
         tags,
         summary: "État de l'instance : disponibilité, version, dernières passes planifiées",
-        response: { 200: OperationsStatus, ...errors },
+        response: responses({ 200: OperationsStatus }),
       },
     },
     async (req) => {
@@ -76,10 +76,10 @@ export function operationsRoutes(app: FastifyInstance, ctx: AppContext, config: 
         tags,
         summary: 'Journal des opérations (sauvegardes, vérifications, restaurations, conservation)',
         querystring: JournalQuery,
-        response: { 200: JournalList, ...errors },
+        response: responses({ 200: JournalList }),
       },
     },
-    async (req) => listJournal(ctx, requireActor(req), req.query as { kind?: string; limit?: number; before?: string }),
+    async (req) => listJournal(ctx, requireActor(req), req.query),
   );
 
   app.post(
@@ -90,11 +90,10 @@ export function operationsRoutes(app: FastifyInstance, ctx: AppContext, config: 
         summary: 'Contrôle du chef de centre : régularité, réalité et conditions de stockage (annexe V §3)',
         params: IdParam,
         body: CheckBody,
-        response: { 200: CheckResult, ...errors },
+        response: responses({ 200: CheckResult }),
       },
     },
-    async (req) =>
-      checkJournalEntry(ctx, requireActor(req), (req.params as { id: string }).id, (req.body as { note: string }).note),
+    async (req) => checkJournalEntry(ctx, requireActor(req), req.params.id, req.body.note),
   );
 
   app.get(
@@ -103,7 +102,7 @@ export function operationsRoutes(app: FastifyInstance, ctx: AppContext, config: 
       schema: {
         tags,
         summary: 'Sauvegardes présentes dans le dossier des sauvegardes',
-        response: { 200: BackupList, ...errors },
+        response: responses({ 200: BackupList }),
       },
     },
     async (req) => {
@@ -130,7 +129,7 @@ export function operationsRoutes(app: FastifyInstance, ctx: AppContext, config: 
 
   app.post(
     '/api/operations/backups',
-    { schema: { tags, summary: 'Faire une sauvegarde maintenant', response: { 201: BackupCreated, ...errors } } },
+    { schema: { tags, summary: 'Faire une sauvegarde maintenant', response: responses({ 201: BackupCreated }) } },
     async (req, reply) => {
       const b = await createBackup(ctx, requireActor(req), config, { reason: 'manual' });
       return reply.code(201).send({ id: b.manifest.id, path: b.path, size: b.size });
@@ -144,13 +143,13 @@ export function operationsRoutes(app: FastifyInstance, ctx: AppContext, config: 
         tags,
         summary: 'Vérifier une sauvegarde (restauration dans un emplacement temporaire)',
         params: IdParam,
-        response: { 200: VerifyReport, ...errors },
+        response: responses({ 200: VerifyReport }),
       },
     },
     async (req) => {
       const actor = requireActor(req);
       await authorize(ctx, actor, 'operations.manage', null);
-      const path = await findBackup(config, (req.params as { id: string }).id);
+      const path = await findBackup(config, req.params.id);
       return verifyBackup(config, backupSecrets(ctx, config), path, { journal: { ctx, actor } });
     },
   );
@@ -162,11 +161,11 @@ export function operationsRoutes(app: FastifyInstance, ctx: AppContext, config: 
         tags,
         summary: 'Tâches de fond : file par type et état, tâches en échec',
         querystring: JobQuery,
-        response: { 200: JobList, ...errors },
+        response: responses({ 200: JobList }),
       },
     },
     async (req) => {
-      const list = await listJobs(ctx, requireActor(req), req.query as { status?: string; kind?: string });
+      const list = await listJobs(ctx, requireActor(req), req.query);
       return { ...list, queue: await queueFigures(ctx) };
     },
   );
@@ -174,9 +173,9 @@ export function operationsRoutes(app: FastifyInstance, ctx: AppContext, config: 
   app.post(
     '/api/operations/jobs/:id/retry',
     {
-      schema: { tags, summary: 'Relancer une tâche en échec', params: IdParam, response: { 200: Job, ...errors } },
+      schema: { tags, summary: 'Relancer une tâche en échec', params: IdParam, response: responses({ 200: Job }) },
     },
-    async (req) => retryJob(ctx, requireActor(req), (req.params as { id: string }).id),
+    async (req) => retryJob(ctx, requireActor(req), req.params.id),
   );
 
   app.post(
@@ -186,37 +185,36 @@ export function operationsRoutes(app: FastifyInstance, ctx: AppContext, config: 
         tags,
         summary: 'Passe de conservation des données personnelles (dryRun : ce qui serait effacé)',
         body: RetentionBody,
-        response: { 200: RetentionResult, ...errors },
+        response: responses({ 200: RetentionResult }),
       },
     },
     async (req) => {
       const r = await runRetention(ctx, requireActor(req), config.operations.retention, {
-        dryRun: (req.body as { dryRun: boolean }).dryRun,
+        dryRun: req.body.dryRun,
         mailDir: config.mailDir,
       });
-      return { ...r, labels: RETENTION_LABELS };
+      return { ...r, counts: { ...r.counts }, labels: { ...RETENTION_LABELS } };
     },
   );
 
   // Subject access request: JSON (complete) and PDF (summary in French).
-  const exportSchema = (format: string) => ({
-    tags: ['agents'],
-    summary: `Toutes les données détenues sur un agent (droit d'accès), ${format}`,
-    params: IdParam,
-    response: {
-      200: format === 'JSON' ? Type.Record(Type.String(), Type.Unknown()) : { type: 'string', format: 'binary' },
-      ...errors,
+  const exportSummary = "Toutes les données détenues sur un agent (droit d'accès)";
+  const json = { tags: ['agents'], summary: `${exportSummary}, JSON`, params: IdParam };
+  app.get(
+    '/api/agents/:id/personal-data',
+    { schema: { ...json, response: responses({ 200: PersonalDataExport }) } },
+    async (req, reply) => {
+      const data = await exportPersonalData(ctx, requireActor(req), req.params.id);
+      return reply
+        .header('content-disposition', `attachment; filename="donnees-personnelles-${data.agent['identifier']}.json"`)
+        .header('cache-control', 'no-store')
+        .send({ ...data });
     },
-  });
-  app.get('/api/agents/:id/personal-data', { schema: exportSchema('JSON') }, async (req, reply) => {
-    const data = await exportPersonalData(ctx, requireActor(req), (req.params as { id: string }).id);
-    return reply
-      .header('content-disposition', `attachment; filename="donnees-personnelles-${data.agent['identifier']}.json"`)
-      .header('cache-control', 'no-store')
-      .send(data);
-  });
-  app.get('/api/agents/:id/personal-data.pdf', { schema: exportSchema('PDF') }, async (req, reply) => {
-    const data = await exportPersonalData(ctx, requireActor(req), (req.params as { id: string }).id);
+  );
+  const pdf = { tags: ['agents'], summary: `${exportSummary}, PDF`, params: IdParam };
+  const pdfAnswer = responses({ 200: binary('Relevé des données personnelles (PDF)', 'application/pdf') });
+  app.get('/api/agents/:id/personal-data.pdf', { schema: { ...pdf, response: pdfAnswer } }, async (req, reply) => {
+    const data = await exportPersonalData(ctx, requireActor(req), req.params.id);
     return reply
       .type('application/pdf')
       .header('content-disposition', `attachment; filename="donnees-personnelles-${data.agent['identifier']}.pdf"`)

@@ -40,7 +40,14 @@ export function AuditPage() {
   const [form, setForm] = useState({ action, outcome, targetId });
   useEffect(() => setForm({ action, outcome, targetId }), [action, outcome, targetId]);
   const log = useAsync(
-    () => api.audit({ page, pageSize: PAGE_SIZE, action, outcome, targetId }),
+    () =>
+      api.audit({
+        page,
+        pageSize: PAGE_SIZE,
+        action,
+        outcome: outcome === 'ok' || outcome === 'refused' ? outcome : undefined,
+        targetId,
+      }),
     [page, action, outcome, targetId],
   );
   const [verification, setVerification] = useState<AuditVerification | null>(null);

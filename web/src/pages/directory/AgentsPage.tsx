@@ -28,7 +28,14 @@ export function AgentsPage() {
   useEffect(() => setForm({ q, organizationId, status }), [q, organizationId, status]);
   const orgs = useAsync(() => api.organizations(), []);
   const results = useAsync(
-    () => api.agents({ q, organizationId, status, page, pageSize: PAGE_SIZE }),
+    () =>
+      api.agents({
+        q,
+        organizationId,
+        status: status === 'active' || status === 'inactive' ? status : undefined,
+        page,
+        pageSize: PAGE_SIZE,
+      }),
     [q, organizationId, status, page],
   );
 
