@@ -192,6 +192,17 @@ export function registerOperationsCommands(program: Command): void {
           owner: INSTANCE_ID,
           force: opts.force ?? false,
         });
+        // Jobs the dated pass queued (mails…) are due at its date; the workers run on the real clock:
+        // make those queued in the future due now (only they were created after the real now).
+        const realNow = base().toISOString();
+        if (offset > 0)
+          await ctx.store.db
+            .updateTable('jobs')
+            .set({ run_at: realNow })
+            .where('status', '=', 'pending')
+            .where('created_at', '>', realNow)
+            .where('run_at', '>', realNow)
+            .execute();
         if (r.status === 'skipped') {
           console.log(
             `Passe quotidienne du ${slot} déjà faite ou en cours (instance ${r.owner}) : rien à faire (--force pour la refaire).`,
