@@ -42,12 +42,22 @@ export async function issueCertificate(
 export const FEED_HEADER =
   'identifiant;type_identifiant;nom;prenoms;sexe;date_naissance;lieu_naissance;courriel;telephone;adresse_unite;statut;categorie;profil;habilitations;organisation';
 
-/** A valid HR feed of `rows` agents (identifiers `<prefix>-000000`…). */
+/** Letters only (names allow no digits): 0 → « A », 25 → « Z », 26 → « BA »… */
+function letters(n: number): string {
+  let s = '';
+  do {
+    s = String.fromCharCode(65 + (n % 26)) + s;
+    n = Math.floor(n / 26);
+  } while (n > 0);
+  return s;
+}
+
+/** A valid HR feed of `rows` agents (identifiers `<prefix>-000000`…), every row accepted. */
 export function feed(rows: number, prefix = 'ops'): Buffer {
   const lines = ['\uFEFF' + FEED_HEADER];
   for (let i = 0; i < rows; i++)
     lines.push(
-      `${prefix}-${String(i).padStart(6, '0')};interne;NOM${i};Jean;M;01/02/1980;Melun;a${i}@exemple.fr;;;civil;B;;;`,
+      `${prefix}-${String(i).padStart(6, '0')};interne;NOM${letters(i)};Jean;M;01/02/1980;Melun;a${i}@exemple.fr;;;civil;B;;;`,
     );
   return Buffer.from(lines.join('\n') + '\n');
 }
