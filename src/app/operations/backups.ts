@@ -759,12 +759,18 @@ export async function restoreBackup(config: Config, path: string, opts: RestoreO
     if (!cur || e.crlNumber > cur.crlNumber) newest.set(e.caName, e);
   }
   const wanted = new Set<string>();
-  for (const e of newest.values()) for (const entry of e.crl!.entries) wanted.add(serialKey(entry.serialHex));
+  // The serial as the CRL writes it (leading zero digit kept), for the report.
+  const written = new Map<string, string>();
+  for (const e of newest.values())
+    for (const entry of e.crl!.entries) {
+      wanted.add(serialKey(entry.serialHex));
+      written.set(serialKey(entry.serialHex), entry.serialHex.toLowerCase());
+    }
   const dbPart = m.parts.find((p) => p.path.startsWith('database.'))!;
   const known = wanted.size
     ? await certificateStatusesInCopy(m.dialect, join(path, dbPart.path), wanted, env)
     : new Map();
-  const unknown = [...wanted].filter((s) => !known.has(s));
+  const unknown = [...wanted].filter((s) => !known.has(s)).map((s) => written.get(s) ?? s);
   if (unknown.length)
     throw invalid(
       `Restauration refusée : ${unknown.length} certificat(s) révoqué(s) ou suspendu(s) depuis la sauvegarde y sont inconnus (émis après elle) : ${unknown.slice(0, 20).join(', ')}${unknown.length > 20 ? '…' : ''}. Les restaurer les ferait disparaître des CRL : restaurez une sauvegarde plus récente.`,
