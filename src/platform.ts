@@ -26,6 +26,8 @@ export interface PlatformOptions {
     pending: string[];
   }) => Promise<((ctx: AppContext) => Promise<void>) | void>;
 }
+import { DEFAULT_KINDS_FILE, KindsFileError, loadKindsFile } from './app/backoffice/kinds.ts';
+import { caseFileTracker } from './app/backoffice/card-files.ts';
 
 /** Opens the configured database, applies migrations and wires the application context. */
 export async function openPlatform(
@@ -74,10 +76,13 @@ export async function openPlatform(
     const moved = await moveServiceKeysIntoDatabase(ctx);
     if (moved.length) log?.info({ authorities: moved }, 'service keys moved into the database');
     await afterMigration?.(ctx);
+    // Case-file kinds are configuration read at start; card steps write their case files' history.
+    await loadKindsFile(ctx, env['CARTES_CASE_KINDS'] || DEFAULT_KINDS_FILE);
   } catch (err) {
     await store.close();
-    throw err;
+    throw err instanceof KindsFileError ? new ConfigError(err.message) : err;
   }
+  store.auditObservers.push(caseFileTracker(ctx));
   return { config, store, ctx };
 }
 

@@ -7,6 +7,8 @@ import { registerOcspCommands } from './ocsp.ts';
 import { registerManufacturerCommands } from './manufacturer.ts';
 import { registerAgentCommands } from './agent.ts';
 import { registerOperationsCommands } from './operations.ts';
+import { registerDossierCommands } from './dossiers.ts';
+import { loadDemoActivity } from '../app/demo/backoffice.ts';
 import { loadDemoData } from '../app/demo/directory.ts';
 import { loadDemoPki } from '../app/demo/pki.ts';
 import { demoCardsNotice, loadDemoCards } from '../app/demo/cards.ts';
@@ -87,9 +89,10 @@ demo
   .action(() =>
     runWithPlatform(program.opts(), async ({ ctx }) => {
       const { created } = await loadDemoData(ctx);
+      const activity = await loadDemoActivity(ctx);
       console.log(
-        created
-          ? `Données de démonstration chargées (${created} éléments créés).`
+        created || activity.created
+          ? `Données de démonstration chargées (${created} éléments créés, ${activity.created} dossiers d'une année d'activité du centre de traitement).`
           : 'Données de démonstration déjà présentes : rien à faire.',
       );
     }),
@@ -212,5 +215,6 @@ registerOcspCommands(program);
 registerManufacturerCommands(program);
 registerAgentCommands(program);
 registerOperationsCommands(program);
+registerDossierCommands(program);
 
 await program.parseAsync(process.argv);

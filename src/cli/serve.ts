@@ -20,6 +20,8 @@ import { cardsDir, demoCardsNotice, loadDemoCards, type DemoCard } from '../app/
 import { startCardAgent, type CardAgent } from '../agent/server.ts';
 import { loadChipKey } from '../cards/keys.ts';
 import { reportError, type GlobalOptions } from './shared.ts';
+import { loadDemoActivity } from '../app/demo/backoffice.ts';
+import { monthlyAgeingPass } from '../app/backoffice/ageing.ts';
 
 export async function serveCommand(
   global: GlobalOptions,
@@ -51,6 +53,7 @@ export async function serveCommand(
   let demoCards: DemoCard[] = [];
   if (opts.demo) {
     await loadDemoData(ctx);
+    await loadDemoActivity(ctx);
     demoPki = await loadDemoPki(ctx, pki);
     demoCards = (await loadDemoCards(ctx, pki)).cards;
   }
@@ -71,6 +74,15 @@ export async function serveCommand(
   // the instances sharing the database (jobs/scheduler.ts).
   const worker = startWorker(ctx, { log, owner: INSTANCE_ID });
   const scheduler = startScheduler(ctx, scheduledPasses(ctx, { pki, config, log }), { owner: INSTANCE_ID, log });
+  // Seed 003 §2.4: at least monthly, the files registered over 30 days ago and not archived, mailed to
+  // the head of centre (recorded once per month and centre, whichever instance runs first).
+  const ageing = () =>
+    monthlyAgeingPass(ctx)
+      .then((made) => {
+        if (made) app.log.info({ made }, 'monthly ageing reports');
+      })
+      .catch((err: unknown) => app.log.error({ err }, 'monthly ageing report'));
+  const ageingCron = new Cron('0 6 1 * *', { protect: true, timezone: 'Europe/Paris' }, ageing);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -120,9 +132,13 @@ export async function serveCommand(
   );
   console.log('  npx cartes admin sign-in-link --person admin.national');
   console.log(
-    'Autres comptes de démonstration : martin.c77011 (opératrice, mairie), lefebvre.s77 (préfecture), 1002345678 (opérateur, Brest), controle.interne, auditeur.externe.\n',
+    'Autres comptes de démonstration : martin.c77011 (opératrice, mairie), lefebvre.s77 (préfecture), 1002345678 (opérateur, Brest), controle.interne, auditeur.externe.',
+  );
+  console.log(
+    'Centre de traitement (menu « Dossiers ») : prigent.y.camid (chef de centre), morvan.g.camid (bureau de liaison), lebihan.s.camid et quere.h.camid (bureau des déplacements temporaires), riou.m.camid (dossiers de cartes).\n',
   );
   const stop = async () => {
+    ageingCron.stop();
     manufacturerCron.stop();
     await agent?.close();
     await app.close();

@@ -27,6 +27,8 @@ import { signatureRoutes } from './routes/access/signatures.ts';
 import { cardLifeRoutes } from './routes/desk/card-life.ts';
 import { holderRoutes } from './routes/desk/holder.ts';
 import { cardRoutes } from './routes/desk/cards.ts';
+import { backofficeFileRoutes } from './routes/backoffice/files.ts';
+import { backofficeReportRoutes } from './routes/backoffice/reports.ts';
 import { pkiEnvironment } from '../app/pki/certificates.ts';
 import { healthRoutes } from './routes/operations/health.ts';
 import { operationsRoutes } from './routes/operations/operations.ts';
@@ -162,6 +164,8 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   cardRoutes(app, ctx, pkiEnv);
   cardLifeRoutes(app, ctx, pkiEnv);
   holderRoutes(app, ctx);
+  backofficeFileRoutes(app, ctx);
+  backofficeReportRoutes(app, ctx);
   healthRoutes(app, ctx, config, pkiEnv.kek);
   operationsRoutes(app, ctx, config, pkiEnv.kek);
 

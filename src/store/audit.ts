@@ -18,6 +18,9 @@ export interface AuditEntry {
   evidence?: string[];
 }
 
+/** What appending needs of the store; observers (store/database.ts) see successful records. */
+export type AuditStore = Pick<Store, 'dialect' | 'auditKey'> & Partial<Pick<Store, 'auditObservers'>>;
+
 export function headMac(key: Buffer | null, seq: number, hash: string): string {
   return key ? createHmac('sha256', key).update(`${seq}:${hash}`).digest('hex') : '';
 }
@@ -25,7 +28,7 @@ export function headMac(key: Buffer | null, seq: number, hash: string): string {
 /** Appends one record to the chain. Must run inside the transaction that makes the change. */
 export async function appendAudit(
   trx: Transaction<Database> | Kysely<Database>,
-  store: Pick<Store, 'dialect' | 'auditKey'>,
+  store: AuditStore,
   e: AuditEntry,
 ): Promise<number> {
   return (await appendAuditBatch(trx, store, [e]))[0]!;
@@ -37,7 +40,7 @@ export async function appendAudit(
  */
 export async function appendAuditBatch(
   trx: Transaction<Database> | Kysely<Database>,
-  store: Pick<Store, 'dialect' | 'auditKey'>,
+  store: AuditStore,
   entries: AuditEntry[],
 ): Promise<number[]> {
   if (entries.length === 0) return [];
@@ -81,6 +84,8 @@ export async function appendAuditBatch(
   } else {
     await trx.insertInto('audit_head').values({ id: 1, seq, hash: prevHash, mac }).execute();
   }
+  const done = entries.filter((e) => e.outcome === 'ok');
+  if (done.length) for (const observe of store.auditObservers ?? []) await observe(trx, done);
   return rows.map((r) => r.seq);
 }
 

@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type Transaction } from 'kysely';
 import pg from 'pg';
 import { NodeSqliteDatabase } from './sqlite.ts';
 import type { Database } from './schema.ts';
+import type { AuditEntry } from './audit.ts';
 import * as m001 from './migrations/001_ground.ts';
 import * as m002 from './migrations/002_pki.ts';
 import * as m003 from './migrations/003_cards.ts';
@@ -11,6 +12,7 @@ import * as m005 from './migrations/005_production.ts';
 import * as m004 from './migrations/004_requests.ts';
 import * as m006 from './migrations/006_lifecycle.ts';
 import * as m008 from './migrations/008_operations.ts';
+import * as m011 from './migrations/011_backoffice.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -21,8 +23,15 @@ export interface Store {
   location: string;
   /** Key sealing the audit chain head (see store/audit.ts); absent in bare stores. */
   auditKey: Buffer | null;
+  /**
+   * Called with every batch of audit records, inside the transaction that writes them: projections
+   * that must follow the records in the same transaction (the case files' history) register here.
+   */
+  auditObservers: AuditObserver[];
   close(): Promise<void>;
 }
+
+export type AuditObserver = (trx: Transaction<Database> | Kysely<Database>, entries: AuditEntry[]) => Promise<void>;
 
 const MIGRATIONS: Record<string, { up: (db: Kysely<unknown>, dialect: Dialect) => Promise<void> }> = {
   '001_ground': m001,
@@ -32,6 +41,7 @@ const MIGRATIONS: Record<string, { up: (db: Kysely<unknown>, dialect: Dialect) =
   '005_production': m005,
   '006_lifecycle': m006,
   '008_operations': m008,
+  '011_backoffice': m011,
 };
 
 /** Names of the migrations this version of the code knows, in order. */
@@ -83,13 +93,21 @@ export function openStore(target: string, opts: StoreOptions = {}): Store {
       dialect: 'postgres',
       location: url.toString(),
       auditKey: opts.auditKey ?? null,
+      auditObservers: [],
       close: () => db.destroy(),
     };
   }
   if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true });
   const database = new NodeSqliteDatabase(target);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  return { db, dialect: 'sqlite', location: target, auditKey: opts.auditKey ?? null, close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'sqlite',
+    location: target,
+    auditKey: opts.auditKey ?? null,
+    auditObservers: [],
+    close: () => db.destroy(),
+  };
 }
 
 /** Migrations this code knows that the database has not applied yet (all of them on an empty one). */

@@ -483,6 +483,186 @@ export interface OperationsJournalTable {
   check_note: string | null;
 }
 
+// Back office of a processing centre (seed 003, migration 011).
+
+export interface BackofficeCentreTable {
+  organization_id: string;
+  serves_organization_id: string;
+  created_at: string;
+}
+
+export interface BackofficeOfficeTable {
+  organization_id: string;
+  centre_id: string;
+  code: string;
+  function: string; // liaison | processing | methods
+  email: string | null;
+  created_at: string;
+}
+
+export interface CaseFileKindTable {
+  code: string;
+  family: string; // card | unit
+  label: string;
+  definition: string; // JSON CaseKindDefinition
+  source: string; // file | admin
+  file_hash: string | null;
+  version: number;
+  updated_by: string | null;
+  updated_at: string;
+}
+
+export interface TransmittalSlipTable {
+  id: string;
+  number: string;
+  centre_id: string;
+  sending_organization_id: string;
+  unit_reference: string;
+  slip_date: string;
+  received_at: string;
+  contact_name: string | null;
+  contact_phone: string | null;
+  contact_email: string | null;
+  file_count: number;
+  registered_by: string | null;
+  created_at: string;
+}
+
+export interface CaseFileTable {
+  id: string;
+  number: string;
+  kind_code: string;
+  family: string;
+  centre_id: string;
+  office_id: string | null;
+  sending_organization_id: string;
+  delegating_authority_id: string | null;
+  slip_id: string | null;
+  agent_id: string | null;
+  person_name: string;
+  person_identifier: string | null;
+  unit_reference: string | null;
+  card_request_id: string | null;
+  card_id: string | null;
+  status: string; // domain/case-file.ts CASE_FILE_STATUSES
+  priority: string; // normal | relative | absolute
+  priority_note: string | null;
+  received_at: string;
+  registered_at: string | null;
+  due_on: string | null;
+  routed_at: string | null;
+  taken_by: string | null;
+  taken_at: string | null;
+  deferred_at: string | null;
+  deferred_reason: string | null;
+  unit_notified_at: string | null;
+  processed_at: string | null;
+  processed_by: string | null;
+  processed_office_id: string | null;
+  outcome: string | null;
+  amount_cents: number | null;
+  movement_reference: string | null;
+  self_checked_at: string | null;
+  self_checked_by: string | null;
+  transferred_at: string | null;
+  transfer_reference: string | null;
+  archived_at: string | null;
+  returned_at: string | null;
+  return_reasons: string | null; // JSON string[]
+  status_changed_at: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CaseFilePieceTable {
+  id: string;
+  case_file_id: string;
+  code: string;
+  label: string;
+  listed: number;
+  state: string; // expected | present | missing | obtained
+  note: string | null;
+  file_name: string | null;
+  content_type: string | null;
+  bytes: Uint8Array | null;
+  size: number | null;
+  sha256: string | null;
+  source_ref: string | null;
+  attached_by: string | null;
+  attached_at: string | null;
+  checked_by: string | null;
+  checked_at: string | null;
+}
+
+export interface CaseFileCheckTable {
+  case_file_id: string;
+  code: string;
+  label: string;
+  state: string; // pending | ok | failed | resolved
+  reason: string | null;
+  checked_by: string | null;
+  checked_at: string | null;
+}
+
+export interface CaseFileEventTable {
+  seq: Generated<number>;
+  case_file_id: string;
+  at: string;
+  type: string;
+  actor_id: string | null;
+  office_id: string | null;
+  data: string; // JSON
+}
+
+export interface CaseFileLetterTable {
+  id: string;
+  case_file_id: string;
+  kind: string;
+  pdf: Uint8Array;
+  sha256: string;
+  created_by: string | null;
+  created_at: string;
+}
+
+export interface ArchiveTransferTable {
+  id: string;
+  number: string;
+  centre_id: string;
+  destination: string;
+  reference: string | null;
+  file_count: number;
+  transferred_by: string | null;
+  transferred_at: string;
+}
+
+export interface ArchiveEntryTable {
+  case_file_id: string;
+  centre_id: string;
+  location_kind: string; // box | digital
+  box: string | null;
+  shelf: string | null;
+  reference: string | null;
+  archived_by: string | null;
+  archived_at: string;
+  transfer_id: string | null;
+}
+
+export interface AgeingReportTable {
+  id: string;
+  centre_id: string;
+  period: string | null;
+  as_of: string;
+  days: number;
+  totals: string; // JSON
+  file_count: number;
+  generated_by: string | null;
+  analysis: string | null;
+  measures: string | null;
+  analysed_by: string | null;
+  analysed_at: string | null;
+  created_at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   agents: AgentTable;
@@ -521,4 +701,16 @@ export interface Database {
   task_runs: TaskRunTable;
   idempotency_keys: IdempotencyKeyTable;
   operations_journal: OperationsJournalTable;
+  backoffice_centres: BackofficeCentreTable;
+  backoffice_offices: BackofficeOfficeTable;
+  case_file_kinds: CaseFileKindTable;
+  transmittal_slips: TransmittalSlipTable;
+  case_files: CaseFileTable;
+  case_file_pieces: CaseFilePieceTable;
+  case_file_checks: CaseFileCheckTable;
+  case_file_events: CaseFileEventTable;
+  case_file_letters: CaseFileLetterTable;
+  archive_transfers: ArchiveTransferTable;
+  archive_entries: ArchiveEntryTable;
+  ageing_reports: AgeingReportTable;
 }

@@ -33,7 +33,7 @@ function run(file: string, args: string[], env: Record<string, string> = {}, cwd
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     // `serve` would keep running if the configuration were accepted: never let it hang the suite.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);

@@ -11,6 +11,7 @@ import { CardPage, CardsPage, HoldersPage } from './pages/desk/CardsPage.tsx';
 import { CardsToHandOverPage } from './pages/desk/CardsToHandOverPage.tsx';
 import { ConnectivityPage } from './pages/desk/ConnectivityPage.tsx';
 import { LIFE_ROUTES } from './pages/desk/routes.tsx';
+import { BACKOFFICE_ROUTES } from './pages/backoffice/routes.tsx';
 import { OperationPage } from './pages/requests/OperationPage.tsx';
 import { OrderCardPage } from './pages/requests/OrderCardPage.tsx';
 import { RequestPage } from './pages/requests/RequestPage.tsx';
@@ -74,6 +75,8 @@ const ROUTES: Route[] = [
   { path: '/exploitation', component: OperationsPage, permission: 'operations.read' },
   // After reception: hand-over, activation, the card's life, the holder's space.
   ...LIFE_ROUTES,
+  // The processing centre's back office (seed 003).
+  ...BACKOFFICE_ROUTES,
 ];
 
 function resolve(pathname: string): { route: Route | null; params: Record<string, string> } {

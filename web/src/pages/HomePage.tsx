@@ -15,6 +15,8 @@ const DESCRIPTIONS: Record<string, string> = {
   '/courriels': 'Courriels envoyés par la plateforme.',
   '/operation': 'Demandes et lots de demandes, porteurs, supports à remettre, test de la connectivité.',
   '/facturation': 'Cartes facturées par organisation et relevé CSV.',
+  '/dossiers':
+    'Centre de traitement : arrivée des dossiers, files des bureaux, archives, dossiers de plus de 30 jours.',
 };
 
 interface Counts {
