@@ -25,6 +25,16 @@ export interface Config {
   agentPort: number;
   /** Backups, schedules, retention, health, clock (config-operations.ts). */
   operations: OperationsConfig;
+  /** Seconds a stopping server gives requests in flight before it cuts them (CARTES_SHUTDOWN_TIMEOUT_S). */
+  shutdownTimeoutS: number;
+  /** Requests a minute per signed-in person, and per address without a session (CARTES_RATE_LIMIT). */
+  rateLimitPerMinute: number;
+  /** CA certificate and CRL downloads a minute per address (CARTES_PKI_RATE_LIMIT); OCSP has none. */
+  pkiRateLimitPerMinute: number;
+  /** Share of OCSP answers logged at info, 0 to 1 (CARTES_PKI_LOG_SAMPLE). */
+  pkiLogSample: number;
+  /** Request nonces not marked critical: answered pre-signed or signed each time (CARTES_OCSP_NONCE). */
+  ocspNonce: 'presigned' | 'sign';
 }
 
 export class ConfigError extends Error {}
@@ -85,6 +95,20 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   if (!Number.isInteger(agentPort) || agentPort < 0 || agentPort > 65535)
     errors.push(`CARTES_AGENT_PORT : port invalide « ${agentPortRaw} » (0 à 65535).`);
   const operations = loadOperationsConfig(pick, dataDir, errors);
+  const number = (envName: string, key: string, fallback: string, min: number, max: number, what: string): number => {
+    const raw = pick(envName, key) ?? fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max)
+      errors.push(`${envName} : ${what} invalide « ${raw} » (${min} à ${max}).`);
+    return n;
+  };
+  const shutdownTimeoutS = number('CARTES_SHUTDOWN_TIMEOUT_S', 'shutdownTimeoutS', '10', 1, 3600, 'délai');
+  const rateLimitPerMinute = number('CARTES_RATE_LIMIT', 'rateLimit', '1200', 1, 1_000_000, 'nombre');
+  const pkiRateLimitPerMinute = number('CARTES_PKI_RATE_LIMIT', 'pkiRateLimit', '6000', 1, 10_000_000, 'nombre');
+  const pkiLogSample = number('CARTES_PKI_LOG_SAMPLE', 'pkiLogSample', '0.001', 0, 1, 'proportion');
+  const ocspNonce = pick('CARTES_OCSP_NONCE', 'ocspNonce') ?? 'presigned';
+  if (ocspNonce !== 'presigned' && ocspNonce !== 'sign')
+    errors.push(`CARTES_OCSP_NONCE : « ${ocspNonce} » inconnu (presigned ou sign).`);
   if (errors.length) throw new ConfigError(`Configuration invalide :\n  - ${errors.join('\n  - ')}`);
   const publicUrl =
     pick('CARTES_PUBLIC_URL', 'publicUrl') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
@@ -103,5 +127,10 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     tlsClientCertHeader,
     agentPort,
     operations,
+    shutdownTimeoutS,
+    rateLimitPerMinute: Math.floor(rateLimitPerMinute),
+    pkiRateLimitPerMinute: Math.floor(pkiRateLimitPerMinute),
+    pkiLogSample,
+    ocspNonce: ocspNonce as Config['ocspNonce'],
   };
 }

@@ -13,13 +13,16 @@ import { failInterruptedImports, removeStaleTempFiles } from '../app/operations/
 import { registerPkiJobs } from '../jobs/pki-jobs.ts';
 import { registerProductionJobs } from '../jobs/production-jobs.ts';
 import { productionEnvironment } from '../app/requests/production.ts';
-import { localSimulator, productionRound } from './manufacturer.ts';
+import { localSimulator, productionRound, SERVE_TICK } from './manufacturer.ts';
 import { registerCardJobs } from '../jobs/card-jobs.ts';
 import { DEMO_CUSTODIAN_SECRETS, loadDemoPki } from '../app/demo/pki.ts';
 import { cardsDir, demoCardsNotice, loadDemoCards, type DemoCard } from '../app/demo/cards.ts';
 import { startCardAgent, type CardAgent } from '../agent/server.ts';
 import { loadChipKey } from '../cards/keys.ts';
 import { reportError, type GlobalOptions } from './shared.ts';
+import { exitOnSignals } from './shutdown.ts';
+import { closeWithin } from '../http/lifecycle.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadDemoActivity } from '../app/demo/backoffice.ts';
 import { monthlyAgeingPass } from '../app/backoffice/ageing.ts';
 
@@ -63,8 +66,10 @@ export async function serveCommand(
   // The simulated manufacturer answers orders every 5 seconds (a real one is reached by files too).
   const production = productionEnvironment(ctx.dataDir, pki);
   const simulator = localSimulator(ctx, production, (line) => app.log.info(line));
+  // Bounded work per tick (SERVE_TICK): a large batch goes through over several ticks, in slices that
+  // leave the event loop to the requests.
   const manufacturerCron = new Cron('*/5 * * * * *', { protect: true }, () =>
-    productionRound(ctx, production, simulator, (line) => app.log.info(line)).then(
+    productionRound(ctx, production, simulator, (line) => app.log.info(line), SERVE_TICK).then(
       () => undefined,
       (err: unknown) => app.log.error({ err }, 'manufacturer'),
     ),
@@ -137,16 +142,20 @@ export async function serveCommand(
   console.log(
     'Centre de traitement (menu « Dossiers ») : prigent.y.camid (chef de centre), morvan.g.camid (bureau de liaison), lebihan.s.camid et quere.h.camid (bureau des déplacements temporaires), riou.m.camid (dossiers de cartes).\n',
   );
-  const stop = async () => {
-    ageingCron.stop();
-    manufacturerCron.stop();
-    await agent?.close();
-    await app.close();
-    await scheduler.stop();
-    await worker.stop();
-    await store.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  exitOnSignals({
+    deadlineS: config.shutdownTimeoutS,
+    log: (line) => app.log.warn(line),
+    stop: async (deadline) => {
+      ageingCron.stop();
+      manufacturerCron.stop();
+      await agent?.close();
+      const clean = await closeWithin(app, Math.max(0, deadline - Date.now()));
+      // Background passes resume where they stopped (jobs under lease, scheduled passes by slot,
+      // production by message).
+      const left = () => Math.max(0, deadline - Date.now());
+      await Promise.race([Promise.all([scheduler.stop(), worker.stop()]), sleep(left())]);
+      await store.close();
+      return { clean };
+    },
+  });
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -14,6 +14,7 @@ import type { Config } from '../config.ts';
 import { authHook } from './auth.ts';
 import { cardAgentOrigin } from './agent-origin.ts';
 import { errorHandler, sendProblem } from './problem.ts';
+import { requestLifecycle } from './lifecycle.ts';
 import { checkResponses, requireResponseSchemas } from './response-check.ts';
 import { sessionRoutes } from './routes/access/session.ts';
 import { organizationRoutes } from './routes/directory/organizations.ts';
@@ -33,7 +34,7 @@ import { pkiEnvironment } from '../app/pki/certificates.ts';
 import { healthRoutes } from './routes/operations/health.ts';
 import { operationsRoutes } from './routes/operations/operations.ts';
 import { httpDuration, ocspAnswers } from '../metrics.ts';
-import { openOcspSource } from '../app/pki/publication.ts';
+import { openOcspSource } from '../app/pki/ocsp-responder.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
@@ -44,13 +45,24 @@ export interface ServerOptions {
   logger?: boolean | { level: string };
   /** The process's logger (serve): requests log through its children, with their request id. */
   loggerInstance?: Logger;
-  /** Requests per minute and IP on the whole API (tests lower or raise it). */
+  /** Requests per minute per person (per address without a session) on the API; default: the configuration's. */
   rateLimitPerMinute?: number;
   /**
    * Every JSON answer must fit its response schema exactly, else 500 (tests; default: the environment
    * variable CARTES_CHECK_RESPONSES=1, which `npm test` sets). See src/http/response-check.ts.
    */
   checkResponses?: boolean;
+}
+
+/** Deadline of an API request without its own (`config.timeoutMs`). */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** The key of the rate limit: the signed-in person (or service account), else the client's address. */
+export function rateLimitKey(request: FastifyRequest): string {
+  const a = request.actor;
+  if (a?.kind === 'person') return `personne:${a.agentId}`;
+  if (a?.kind === 'service') return `service:${a.tokenId}`;
+  return `adresse:${request.ip}`;
 }
 
 export async function buildServer(ctx: AppContext, config: Config, opts: ServerOptions = {}): Promise<FastifyInstance> {
@@ -63,8 +75,11 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     ...(loggerInstance ? { loggerInstance } : { logger: false }),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
+    // One line per request, written by requestLifecycle (Fastify's two lines cost twice).
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
-    trustProxy: false,
+    // Behind the configured reverse proxies, request.ip is the client's (X-Forwarded-For); else the peer's.
+    trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   });
   requireResponseSchemas(app);
@@ -72,6 +87,7 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   app.decorateRequest('actor', null);
   app.decorateRequest('session', null);
   app.setErrorHandler(errorHandler);
+  requestLifecycle(app, { defaultTimeoutMs: DEFAULT_TIMEOUT_MS });
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
@@ -104,9 +120,13 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     crossOriginEmbedderPolicy: false,
     hsts: config.publicUrl.startsWith('https://'),
   });
+  // Counted after authentication: per person when signed in (people behind one proxy or NAT do not
+  // share a budget), per address otherwise. PKI publication has its own limit (routes/pki/pki.ts).
   await app.register(rateLimit, {
-    max: opts.rateLimitPerMinute ?? 1200,
+    max: opts.rateLimitPerMinute ?? config.rateLimitPerMinute,
     timeWindow: '1 minute',
+    hook: 'preHandler',
+    keyGenerator: rateLimitKey,
     errorResponseBuilder: (_req, c) => ({
       statusCode: 429,
       message: `Trop de requêtes : réessayez dans ${Math.ceil(c.ttl / 1000)} s.`,
@@ -158,9 +178,14 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     .select('id')
     .where('kind', '=', 'issuing')
     .executeTakeFirst();
-  const ocsp = hasCa ? await openOcspSource(ctx, pkiEnv) : null;
+  const ocsp = hasCa ? await openOcspSource(ctx, pkiEnv, { nonce: config.ocspNonce }) : null;
   if (ocsp) app.addHook('onClose', async () => ocsp.stop());
-  pkiRoutes(app, ctx, { env: pkiEnv, ocsp });
+  pkiRoutes(app, ctx, {
+    env: pkiEnv,
+    ocsp,
+    rateLimitPerMinute: config.pkiRateLimitPerMinute,
+    logSampleEvery: config.pkiLogSample > 0 ? Math.round(1 / config.pkiLogSample) : 0,
+  });
   cardRoutes(app, ctx, pkiEnv);
   cardLifeRoutes(app, ctx, pkiEnv);
   holderRoutes(app, ctx);

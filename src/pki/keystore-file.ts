@@ -132,6 +132,11 @@ export function keyObjectSigner(privateKey: KeyObject, algorithm: KeyAlgorithm):
     async sign(data: Uint8Array): Promise<Uint8Array> {
       return new Uint8Array(sign('sha256', data, privateKey));
     },
+    signInPool(data: Uint8Array): Promise<Uint8Array> {
+      return new Promise((resolve, reject) =>
+        sign('sha256', data, privateKey, (err, sig) => (err ? reject(err) : resolve(new Uint8Array(sig)))),
+      );
+    },
     createSign(): StreamingSign {
       const s = createSign('sha256');
       return onceStreamingSign(

@@ -48,6 +48,11 @@ export interface Signer {
    */
   sign(data: Uint8Array): Promise<Uint8Array>;
   /**
+   * Optional: the same signature computed off the event loop (node:crypto on libuv's thread pool), for
+   * servers that must keep answering while they sign (OCSP). Absent: use `sign`.
+   */
+  signInPool?(data: Uint8Array): Promise<Uint8Array>;
+  /**
    * Optional streaming variant of `sign` (same algorithm, same output). Both stores implement it;
    * callers should still fall back to `sign` when it is absent.
    */

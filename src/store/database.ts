@@ -12,6 +12,7 @@ import * as m005 from './migrations/005_production.ts';
 import * as m004 from './migrations/004_requests.ts';
 import * as m006 from './migrations/006_lifecycle.ts';
 import * as m008 from './migrations/008_operations.ts';
+import * as m009 from './migrations/009_ocsp.ts';
 import * as m011 from './migrations/011_backoffice.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -41,6 +42,7 @@ const MIGRATIONS: Record<string, { up: (db: Kysely<unknown>, dialect: Dialect) =
   '005_production': m005,
   '006_lifecycle': m006,
   '008_operations': m008,
+  '009_ocsp': m009,
   '011_backoffice': m011,
 };
 

@@ -260,6 +260,37 @@ export interface CertificateTable {
   created_at: string;
 }
 
+/** Append-only log of certificate status changes (and issuances): responders follow it by id. */
+export interface CertificateStatusChangeTable {
+  id: Generated<number>;
+  serial: string;
+  ca_id: string;
+  changed_at: string;
+}
+
+/** The pre-signed OCSP answer of a certificate (SHA-1 CertID, no nonce), shared by every responder. */
+export interface OcspResponseTable {
+  serial: string;
+  ca_id: string;
+  /** The OCSP responder (certification_authorities.id) that signed it. */
+  responder_id: string;
+  der: Uint8Array;
+  this_update: string;
+  next_update: string;
+  /** When the background signer signs it again (before nextUpdate). */
+  refresh_at: string;
+  /** Id of the last status change (certificate_status_changes.id) this answer reflects. */
+  change_id: number;
+}
+
+/** One row (id 1): the background signer's lease and the change it has signed up to. */
+export interface OcspSignerTable {
+  id: number;
+  lease_owner: string | null;
+  lease_until: string | null;
+  change_cursor: number;
+}
+
 export interface CardModelTable {
   id: string;
   code: string;
@@ -683,6 +714,9 @@ export interface Database {
   import_rejects: ImportRejectTable;
   certification_authorities: CertificationAuthorityTable;
   certificates: CertificateTable;
+  certificate_status_changes: CertificateStatusChangeTable;
+  ocsp_responses: OcspResponseTable;
+  ocsp_signer: OcspSignerTable;
   card_models: CardModelTable;
   request_batches: RequestBatchTable;
   card_requests: CardRequestTable;

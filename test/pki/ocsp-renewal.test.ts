@@ -9,7 +9,7 @@ import { forEachDatabase, openTestPlatform, actorFor, type TestPlatform } from '
 import { startServer, type TestServer } from '../support/http.ts';
 import { initPki, issueFromCsr, pkiEnvironment, type PkiEnvironment } from '../../src/app/pki/certificates.ts';
 import { renewOcspResponders } from '../../src/app/pki/responder-renewal.ts';
-import { openOcspSource } from '../../src/app/pki/publication.ts';
+import { openOcspSource } from '../../src/app/pki/ocsp-responder.ts';
 import { issuerIdentity, toHex } from '../../src/pki/ocsp.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { openssl } from '../support/openssl.ts';

@@ -9,7 +9,7 @@ import { sha256Hex } from '../../pki/checker.ts';
 import { authorize } from '../access/authorize.ts';
 import { changeWithAudit } from '../audit-trail.ts';
 import { invalid } from '../errors.ts';
-import { reloadOcspSources } from './publication.ts';
+import { reloadOcspSources } from './ocsp-responder.ts';
 import { systemActor, type Actor, type AppContext } from '../context.ts';
 import type { PkiEnvironment } from './certificates.ts';
 import { keyPlace } from './key-place.ts';
