@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
+import { loadOperationsConfig, type OperationsConfig } from './config-operations.ts';
 
 // Configuration: environment variables, then an optional JSON file (CARTES_CONFIG or
 // <data>/config.json), then defaults. Validated once at start with French messages.
@@ -22,6 +23,8 @@ export interface Config {
   tlsClientCertHeader: string;
   /** Port of the workstation card agent (CARTES_AGENT_PORT). */
   agentPort: number;
+  /** Backups, schedules, retention, health, clock (config-operations.ts). */
+  operations: OperationsConfig;
   /** Seconds a stopping server gives requests in flight before it cuts them (CARTES_SHUTDOWN_TIMEOUT_S). */
   shutdownTimeoutS: number;
   /** Requests a minute per signed-in person, and per address without a session (CARTES_RATE_LIMIT). */
@@ -93,6 +96,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const agentPort = Number(agentPortRaw);
   if (!Number.isInteger(agentPort) || agentPort < 0 || agentPort > 65535)
     errors.push(`CARTES_AGENT_PORT : port invalide « ${agentPortRaw} » (0 à 65535).`);
+  const operations = loadOperationsConfig(pick, dataDir, errors);
   const number = (envName: string, key: string, fallback: string, min: number, max: number, what: string): number => {
     const raw = pick(envName, key) ?? fallback;
     const n = Number(raw);
@@ -128,6 +132,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     trustedProxies,
     tlsClientCertHeader,
     agentPort,
+    operations,
     shutdownTimeoutS,
     rateLimitPerMinute: Math.floor(rateLimitPerMinute),
     pkiRateLimitPerMinute: Math.floor(pkiRateLimitPerMinute),

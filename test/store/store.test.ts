@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, it } from 'node:test';
 import { sql } from 'kysely';
-import { migrate, openStore } from '../../src/store/database.ts';
+import { knownMigrations, migrate, openStore } from '../../src/store/database.ts';
 import { countRows, verifyAuditChain } from '../../src/store/audit.ts';
 import { loadDemoData } from '../../src/app/demo/directory.ts';
 import { getPhoto, uploadPhoto } from '../../src/app/directory/agents.ts';
@@ -63,11 +63,20 @@ forEachDatabase('store', (dialect) => {
         '004_requests',
         '005_production',
         '006_lifecycle',
+        '008_operations',
         '009_ocsp',
         '010_scale',
         '011_backoffice',
       ],
     );
+    assert.deepEqual(knownMigrations().slice(0, 6), [
+      '001_ground',
+      '002_pki',
+      '003_cards',
+      '004_requests',
+      '005_production',
+      '006_lifecycle',
+    ]);
     assert.deepEqual(await migrate(p.store), [], 'second run applies nothing');
     assert.deepEqual(await migrate(p.store), [], 'third run applies nothing');
     // A second connection on the same database (what a second process does) migrates to nothing too.

@@ -57,6 +57,7 @@ import { AppError, invalid, notFound } from '../errors.ts';
 import { pathUnder } from '../scope.ts';
 import { enqueue } from '../../jobs/queue.ts';
 import type { Actor, AppContext } from '../context.ts';
+import { keyPlace } from './key-place.ts';
 
 /** What the PKI use cases need beyond the application context. */
 export interface PkiEnvironment {
@@ -244,7 +245,7 @@ export async function initPki(
     const rootIssuer = issuerRef('root', root.der, root.signer);
     for (const population of populations) {
       const issuing = await createIssuingAuthority({
-        dataDir: ctx.dataDir,
+        ...keyPlace(ctx),
         id: ctx.newId(),
         kek: pki.kek,
         population,
@@ -261,7 +262,7 @@ export async function initPki(
         action: 'pki.ca.create',
       });
       const ocsp = await createOcspResponder({
-        dataDir: ctx.dataDir,
+        ...keyPlace(ctx),
         id: ctx.newId(),
         kek: pki.kek,
         population,
@@ -799,7 +800,7 @@ async function prepareIssuance(
     const certificate = new x509.X509Certificate(new Uint8Array(caRow.certificate_der));
     let signer: Signer;
     try {
-      signer = await openServiceSigner(ctx.dataDir, caRow.key_ref, pki.kek);
+      signer = await openServiceSigner(keyPlace(ctx), caRow.key_ref, pki.kek);
     } catch (err) {
       keyStoreFailure(err);
     }
