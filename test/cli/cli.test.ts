@@ -114,7 +114,10 @@ describe('cartes CLI', () => {
   it('loads the demo data once, then finds it already there', async () => {
     const first = await cartes(['--data', data, 'demo', 'load']);
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /^Données de démonstration chargées \(\d+ éléments créés\)\.\n$/);
+    assert.match(
+      first.stdout,
+      /^Données de démonstration chargées \(\d+ éléments créés, \d+ dossiers d'une année d'activité du centre de traitement\)\.\n$/,
+    );
     const second = await cartes(['--data', data, 'demo', 'load']);
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.stdout, 'Données de démonstration déjà présentes : rien à faire.\n');
@@ -311,7 +314,7 @@ describe('cartes CLI on PostgreSQL', () => {
     const { store } = await openPlatform({ data, db: db.url }, {});
     try {
       assert.equal(store.dialect, 'postgres');
-      assert.equal(await countRows(store.db, 'organizations'), 6);
+      assert.equal(await countRows(store.db, 'organizations'), 18);
       assert.equal(await countRows(store.db, 'sign_in_links'), 1);
     } finally {
       await store.close();
