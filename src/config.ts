@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
+import { loadOperationsConfig, type OperationsConfig } from './config-operations.ts';
 
 // Configuration: environment variables, then an optional JSON file (CARTES_CONFIG or
 // <data>/config.json), then defaults. Validated once at start with French messages.
@@ -24,6 +25,8 @@ export interface Config {
   agentPort: number;
   /** Ceiling of an uploaded file, HR feeds included (CARTES_UPLOAD_MAX_BYTES). */
   uploadMaxBytes: number;
+  /** Backups, schedules, retention, health, clock (config-operations.ts). */
+  operations: OperationsConfig;
   /** Seconds a stopping server gives requests in flight before it cuts them (CARTES_SHUTDOWN_TIMEOUT_S). */
   shutdownTimeoutS: number;
   /** Requests a minute per signed-in person, and per address without a session (CARTES_RATE_LIMIT). */
@@ -101,6 +104,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const uploadMaxBytes = Number(uploadRaw);
   if (!Number.isSafeInteger(uploadMaxBytes) || uploadMaxBytes < 1024)
     errors.push(`CARTES_UPLOAD_MAX_BYTES : taille invalide « ${uploadRaw} » (nombre d'octets, 1024 au moins).`);
+  const operations = loadOperationsConfig(pick, dataDir, errors);
   const number = (envName: string, key: string, fallback: string, min: number, max: number, what: string): number => {
     const raw = pick(envName, key) ?? fallback;
     const n = Number(raw);
@@ -137,6 +141,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     tlsClientCertHeader,
     agentPort,
     uploadMaxBytes,
+    operations,
     shutdownTimeoutS,
     rateLimitPerMinute: Math.floor(rateLimitPerMinute),
     pkiRateLimitPerMinute: Math.floor(pkiRateLimitPerMinute),

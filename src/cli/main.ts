@@ -6,6 +6,7 @@ import { registerCaCommands } from './ca.ts';
 import { registerOcspCommands } from './ocsp.ts';
 import { registerManufacturerCommands } from './manufacturer.ts';
 import { registerAgentCommands } from './agent.ts';
+import { registerOperationsCommands } from './operations.ts';
 import { registerDossierCommands } from './dossiers.ts';
 import { loadDemoActivity } from '../app/demo/backoffice.ts';
 import { loadDemoData } from '../app/demo/directory.ts';
@@ -213,6 +214,7 @@ registerCaCommands(program);
 registerOcspCommands(program);
 registerManufacturerCommands(program);
 registerAgentCommands(program);
+registerOperationsCommands(program);
 registerDossierCommands(program);
 
 await program.parseAsync(process.argv);

@@ -4,17 +4,18 @@ import { startWorker } from '../jobs/worker.ts';
 import { loadDemoData } from '../app/demo/directory.ts';
 import { openPlatform } from '../platform.ts';
 import { Cron } from 'croner';
-import { expireCertificates, pkiEnvironment } from '../app/pki/certificates.ts';
-import { refreshCrls } from '../app/pki/publication.ts';
-import { remindRootCrl } from '../app/pki/root-crl.ts';
-import { renewOcspResponders } from '../app/pki/responder-renewal.ts';
-import { systemActor } from '../app/context.ts';
+import { pkiEnvironment } from '../app/pki/certificates.ts';
+import { loadConfig } from '../config.ts';
+import { createLogger, INSTANCE_ID, type Logger } from '../logger.ts';
+import { startScheduler } from '../jobs/scheduler.ts';
+import { scheduledPasses } from '../jobs/passes.ts';
+import { preMigrationBackup } from '../app/operations/backups.ts';
+import { failInterruptedImports, removeStaleTempFiles } from '../app/operations/crash-leftovers.ts';
 import { registerPkiJobs } from '../jobs/pki-jobs.ts';
 import { registerProductionJobs } from '../jobs/production-jobs.ts';
 import { productionEnvironment } from '../app/requests/production.ts';
 import { localSimulator, productionRound, SERVE_TICK } from './manufacturer.ts';
 import { registerCardJobs } from '../jobs/card-jobs.ts';
-import { draftCardRenewals, expireCards, sendExpiryNotices } from '../app/desk/renewal.ts';
 import { DEMO_CUSTODIAN_SECRETS, loadDemoPki } from '../app/demo/pki.ts';
 import { cardsDir, demoCardsNotice, loadDemoCards, type DemoCard } from '../app/demo/cards.ts';
 import { startCardAgent, type CardAgent } from '../agent/server.ts';
@@ -30,15 +31,28 @@ export async function serveCommand(
   global: GlobalOptions,
   opts: { port?: number; host?: string; demo?: boolean; agent?: boolean },
 ): Promise<void> {
+  const overrides = { data: global.data, db: global.db, port: opts.port, host: opts.host };
   let platform;
+  let log: Logger;
   try {
-    platform = await openPlatform({ data: global.data, db: global.db, port: opts.port, host: opts.host });
+    log = createLogger(loadConfig(overrides).logLevel);
+    // A promise nobody awaited must not end the service: it is logged.
+    process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+    platform = await openPlatform(overrides, process.env, {
+      log,
+      waitForDatabase: true,
+      beforeMigration: preMigrationBackup,
+    });
   } catch (err) {
     reportError(err);
     return;
   }
   const { config, store, ctx } = platform;
   const pki = pkiEnvironment(config);
+  // Leftovers of a process killed during its work: temporary files, imports left « running ».
+  for (const path of await removeStaleTempFiles(config.dataDir)) log.info({ path }, 'stale temporary file removed');
+  for (const r of await failInterruptedImports(ctx))
+    log.warn({ importRun: r.id, file: r.fileName, committed: r.committed }, 'interrupted import marked failed');
   let demoPki = false;
   let demoCards: DemoCard[] = [];
   if (opts.demo) {
@@ -47,7 +61,7 @@ export async function serveCommand(
     demoPki = await loadDemoPki(ctx, pki);
     demoCards = (await loadDemoCards(ctx, pki)).cards;
   }
-  const app = await buildServer(ctx, config);
+  const app = await buildServer(ctx, config, { loggerInstance: log });
   guardProcess(app.log);
   registerPkiJobs(pki);
   registerProductionJobs(pki);
@@ -63,53 +77,10 @@ export async function serveCommand(
     ),
   );
   registerCardJobs();
-  const worker = startWorker(ctx);
-  // CRLs are valid 24 h: republish every hour the ones older than 12 h (and at start).
-  const crlAges = new Map<string, number>();
-  const refresh = () => refreshCrls(ctx, pki, crlAges).catch((err: unknown) => app.log.error({ err }, 'CRL'));
-  void refresh();
-  const crlCron = new Cron('0 * * * *', { protect: true }, refresh);
-  // OCSP responder certificates last 30 days: renew daily those expiring within 10 days (and at start).
-  const renewOcsp = () =>
-    renewOcspResponders(ctx, pki)
-      .then((done) => {
-        for (const r of done)
-          app.log.info(
-            { ca: r.caName, serial: r.renewed.serial, notAfter: r.renewed.notAfter },
-            'OCSP responder renewed',
-          );
-      })
-      .catch((err: unknown) => app.log.error({ err }, 'OCSP renewal'));
-  void renewOcsp();
-  const ocspCron = new Cron('20 3 * * *', { protect: true, timezone: 'Europe/Paris' }, renewOcsp);
-  // Certificates past their notAfter become « expired », daily.
-  const expire = () =>
-    expireCertificates(ctx, systemActor('expiry'))
-      .then((serials) => {
-        if (serials.length) app.log.info({ count: serials.length }, 'certificates expired');
-      })
-      .catch((err: unknown) => app.log.error({ err }, 'certificate expiry'));
-  const expireCron = new Cron('10 3 * * *', { protect: true, timezone: 'Europe/Paris' }, expire);
-  // Cards at 6 years expire, their renewal requests are drafted 60 days before; holders hear 30 days
-  // before a certificate expires (DOMAIN.md "Validity").
-  const cardLife = () =>
-    expireCards(ctx)
-      .then(() => draftCardRenewals(ctx))
-      .then(() => sendExpiryNotices(ctx))
-      .then((mailed) => {
-        if (mailed) app.log.info({ mailed }, 'certificate expiry notices');
-      })
-      .catch((err: unknown) => app.log.error({ err }, 'card expiry and notices'));
-  const cardLifeCron = new Cron('30 3 * * *', { protect: true, timezone: 'Europe/Paris' }, cardLife);
-  // The root's CRL is renewed at a ceremony: the administrators are reminded before it expires.
-  const rootCrl = () =>
-    remindRootCrl(ctx)
-      .then((mailed) => {
-        if (mailed) app.log.warn({ mailed }, 'root CA CRL renewal due: administrators reminded');
-      })
-      .catch((err: unknown) => app.log.error({ err }, 'root CRL reminder'));
-  void rootCrl();
-  const rootCrlCron = new Cron('40 3 * * *', { protect: true, timezone: 'Europe/Paris' }, rootCrl);
+  // Background jobs, and the scheduled passes (daily, backup, hourly CRL refresh) run once across
+  // the instances sharing the database (jobs/scheduler.ts).
+  const worker = startWorker(ctx, { log, owner: INSTANCE_ID });
+  const scheduler = startScheduler(ctx, scheduledPasses(ctx, { pki, config, log }), { owner: INSTANCE_ID, log });
   // Seed 003 §2.4: at least monthly, the files registered over 30 days ago and not archived, mailed to
   // the head of centre (recorded once per month and centre, whichever instance runs first).
   const ageing = () =>
@@ -177,17 +148,14 @@ export async function serveCommand(
     deadlineS: config.shutdownTimeoutS,
     log: (line) => app.log.warn(line),
     stop: async (deadline) => {
-      crlCron.stop();
-      ocspCron.stop();
-      expireCron.stop();
-      cardLifeCron.stop();
-      rootCrlCron.stop();
       ageingCron.stop();
       manufacturerCron.stop();
       await agent?.close();
       const clean = await closeWithin(app, Math.max(0, deadline - Date.now()));
-      // Background passes resume where they stopped (jobs under lease, production by message).
-      await Promise.race([worker.stop(), sleep(Math.max(0, deadline - Date.now()))]);
+      // Background passes resume where they stopped (jobs under lease, scheduled passes by slot,
+      // production by message).
+      const left = () => Math.max(0, deadline - Date.now());
+      await Promise.race([Promise.all([scheduler.stop(), worker.stop()]), sleep(left())]);
       await store.close();
       return { clean };
     },

@@ -65,6 +65,10 @@ export const PERMISSIONS = [
   'billing.read',
   'cardModel.write',
   'manufacturer.run',
+  'operations.read',
+  'operations.manage',
+  'operations.check',
+  'personalData.export',
   // Back office of a processing centre (seed 003).
   'caseFile.read',
   'caseFile.intake',
@@ -108,6 +112,13 @@ const GRANTS: Record<Permission, Role[]> = {
   'billing.read': READERS,
   'cardModel.write': ['admin'],
   'manufacturer.run': ['admin'],
+  // Operations journal, jobs, backups (seed 003 annex V §3): the head of centre checks the backups
+  // (the national administrator too, who held that check before the role existed).
+  'operations.read': ['admin', 'auditor', 'centre_head'],
+  'operations.manage': ['admin'],
+  'operations.check': ['admin', 'centre_head'],
+  // Subject access request: everything held about an agent (the holder gets their own in their space).
+  'personalData.export': ['registration_authority', 'admin'],
   // Where each file stands is visible to the centre's staff and to the units that sent it.
   'caseFile.read': [...READERS, ...CENTRE_ROLES],
   'caseFile.intake': ['liaison_agent'],

@@ -20,6 +20,8 @@ declare module 'fastify' {
      * Every other API route refuses an anonymous body before reading it.
      */
     anonymousBody?: 'anyone' | 'holder-access';
+    /** A probe (/livez, /readyz, /metrics): no session or service token is looked up. */
+    probe?: boolean;
   }
 }
 
@@ -40,6 +42,8 @@ export function authHook(ctx: AppContext) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     request.actor = null;
     request.session = null;
+    // Probes and /metrics answer without a person (/metrics checks its own token).
+    if (request.routeOptions.config?.probe) return;
     const authz = request.headers.authorization;
     if (authz?.startsWith('Bearer ')) {
       request.actor = await resolveServiceToken(ctx, authz.slice(7).trim(), request.id);

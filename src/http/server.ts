@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -9,6 +9,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { AppContext } from '../app/context.ts';
+import { createLogger, type Logger } from '../logger.ts';
 import type { Config } from '../config.ts';
 import { authHook } from './auth.ts';
 import { cardAgentOrigin } from './agent-origin.ts';
@@ -17,8 +18,6 @@ import { inputGuard } from './input-guard.ts';
 import { JSON_BODY_LIMIT, UPLOAD_TYPES, uploadSettings } from './uploads.ts';
 import { requestLifecycle } from './lifecycle.ts';
 import { checkResponses, requireResponseSchemas } from './response-check.ts';
-import { Type } from '@sinclair/typebox';
-import { responses } from './schemas/common.ts';
 import { sessionRoutes } from './routes/access/session.ts';
 import { organizationRoutes } from './routes/directory/organizations.ts';
 import { agentRoutes } from './routes/directory/agents.ts';
@@ -34,6 +33,9 @@ import { cardRoutes } from './routes/desk/cards.ts';
 import { backofficeFileRoutes } from './routes/backoffice/files.ts';
 import { backofficeReportRoutes } from './routes/backoffice/reports.ts';
 import { pkiEnvironment } from '../app/pki/certificates.ts';
+import { healthRoutes } from './routes/operations/health.ts';
+import { operationsRoutes } from './routes/operations/operations.ts';
+import { httpDuration, ocspAnswers } from '../metrics.ts';
 import { openOcspSource } from '../app/pki/ocsp-responder.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -46,13 +48,13 @@ export function pkiMethods(url: string): string[] | null {
   return null;
 }
 
-export function redactUrl(url: string): string {
-  return url.replace(/([?&](jeton|token)=)[^&]*/gi, '$1[masqué]');
-}
+export { redactUrl } from '../logger.ts';
 
 /** The workstation card agent the pages talk to (docs/cards.md §2): the CSP must let them reach it. */
 export interface ServerOptions {
   logger?: boolean | { level: string };
+  /** The process's logger (serve): requests log through its children, with their request id. */
+  loggerInstance?: Logger;
   /** Requests per minute per person (per address without a session) on the API; default: the configuration's. */
   rateLimitPerMinute?: number;
   /**
@@ -74,21 +76,13 @@ export function rateLimitKey(request: FastifyRequest): string {
 }
 
 export async function buildServer(ctx: AppContext, config: Config, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const loggerInstance: FastifyBaseLogger | undefined =
+    opts.loggerInstance ??
+    (opts.logger === false
+      ? undefined
+      : createLogger(typeof opts.logger === 'object' ? opts.logger.level : config.logLevel));
   const app = Fastify({
-    logger:
-      opts.logger === false
-        ? false
-        : {
-            level: typeof opts.logger === 'object' ? opts.logger.level : config.logLevel,
-            // Sign-in links carry their secret in the query string: never write it to the logs.
-            serializers: {
-              req: (req: { method: string; url: string; id: string }) => ({
-                method: req.method,
-                url: redactUrl(req.url),
-                id: req.id,
-              }),
-            },
-          },
+    ...(loggerInstance ? { loggerInstance } : { logger: false }),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     // One line per request, written by requestLifecycle (Fastify's two lines cost twice).
@@ -114,6 +108,13 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
       void reply.header('cache-control', 'no-store');
     // Answered before the whole body arrived (refused early, too large): close rather than read the rest.
     if (!request.raw.complete) void reply.header('connection', 'close');
+  });
+  // Latency per route (the pattern, never the URL: bounded label values) and OCSP answers.
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'non-routée';
+    const labels = { method: request.method, route, status_code: String(reply.statusCode) };
+    httpDuration.observe(labels, reply.elapsedTime / 1000);
+    if (route.startsWith('/pki/ocsp')) ocspAnswers.inc({ method: request.method, status_code: labels.status_code });
   });
 
   await app.register(cookie);
@@ -203,18 +204,8 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   holderRoutes(app, ctx);
   backofficeFileRoutes(app, ctx, uploads);
   backofficeReportRoutes(app, ctx);
-  app.get(
-    '/healthz',
-    {
-      logLevel: 'warn',
-      schema: {
-        tags: ['session'],
-        summary: 'État du service',
-        response: responses({ 200: Type.Object({ status: Type.Literal('ok') }) }),
-      },
-    },
-    async () => ({ status: 'ok' as const }),
-  );
+  healthRoutes(app, ctx, config, pkiEnv.kek);
+  operationsRoutes(app, ctx, config, pkiEnv.kek);
 
   const hasWeb = existsSync(WEB_DIST);
   if (hasWeb) {

@@ -9,6 +9,7 @@ export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['ecdsa-p256', 'rsa-2048'
 /** Where a key lives, as stored in the database (JSON). Never contains key material in clear. */
 export type KeyRef =
   | { store: 'file'; path: string; algorithm: KeyAlgorithm }
+  | { store: 'db'; label: string; algorithm: KeyAlgorithm }
   | { store: 'pkcs11'; module: string; tokenLabel: string; keyLabel: string; algorithm: KeyAlgorithm };
 
 /**

@@ -38,7 +38,7 @@ export interface AgentTable {
   category: string | null;
   profile: string | null;
   habilitations: string; // JSON array of client application codes
-  status: string; // active | inactive
+  status: string; // active | inactive | purged (personal data erased by the retention pass)
   identity_verified: number;
   directory_record: number;
   has_photo: number;
@@ -125,6 +125,9 @@ export interface AuditTable {
   evidence: string; // JSON array of references
   prev_hash: string;
   hash: string;
+  /** Tombstone (008): content erased by the retention pass, link kept, MAC under the audit key. */
+  purged_at: string | null;
+  purge_mac: string | null;
 }
 
 export interface AuditHeadTable {
@@ -175,6 +178,7 @@ export interface JobTable {
   last_error: string | null;
   created_at: string;
   finished_at: string | null;
+  last_attempt_at: string | null; // 008
 }
 
 export interface MailTable {
@@ -188,6 +192,8 @@ export interface MailTable {
   created_at: string;
   sent_at: string | null;
   error: string | null;
+  /** Set while one worker delivers the mail (008): a second worker leaves it alone. */
+  sending_since: string | null;
 }
 
 export interface ImportRunTable {
@@ -209,6 +215,9 @@ export interface ImportRunTable {
   started_by: string | null;
   started_at: string;
   finished_at: string | null;
+  /** Process running the import (host/pid/start) and its last sign of life (008). */
+  owner: string | null;
+  heartbeat_at: string | null;
 }
 
 export interface ImportRejectTable {
@@ -464,6 +473,66 @@ export interface HolderSecretsTable {
   updated_at: string;
 }
 
+/** Issuing-CA and OCSP responder keys, encrypted under the KEK (same text as a key file). */
+export interface ServiceKeyTable {
+  label: string;
+  algorithm: string;
+  key_text: string;
+  created_at: string;
+}
+
+export interface PublishedCrlTable {
+  ca_id: string;
+  crl_number: number;
+  status: string; // writing | published
+  this_update: string;
+  next_update: string;
+  entries: number;
+  size: number;
+  sha256: string | null;
+  published_by: string | null;
+  created_at: string;
+}
+
+export interface PublishedCrlChunkTable {
+  ca_id: string;
+  crl_number: number;
+  part: number;
+  bytes: Uint8Array;
+}
+
+export interface TaskRunTable {
+  task: string;
+  slot: string;
+  owner: string;
+  status: string; // running | done | failed
+  started_at: string;
+  lease_until: string;
+  finished_at: string | null;
+  result: string | null;
+  error: string | null;
+}
+
+export interface IdempotencyKeyTable {
+  key: string;
+  created_at: string;
+}
+
+export interface OperationsJournalTable {
+  id: string;
+  at: string;
+  kind: string; // backup | verify | restore | prune | retention | check
+  status: string; // ok | failed
+  reason: string | null;
+  actor_id: string | null;
+  backup_id: string | null;
+  location: string | null;
+  summary: string; // JSON
+  checked_at: string | null;
+  checked_by: string | null;
+  check_note: string | null;
+}
+
 // Back office of a processing centre (seed 003, migration 011).
 
 export interface BackofficeCentreTable {
@@ -687,6 +756,12 @@ export interface Database {
   card_handovers: CardHandoverTable;
   card_activations: CardActivationTable;
   holder_secrets: HolderSecretsTable;
+  service_keys: ServiceKeyTable;
+  published_crls: PublishedCrlTable;
+  published_crl_chunks: PublishedCrlChunkTable;
+  task_runs: TaskRunTable;
+  idempotency_keys: IdempotencyKeyTable;
+  operations_journal: OperationsJournalTable;
   backoffice_centres: BackofficeCentreTable;
   backoffice_offices: BackofficeOfficeTable;
   case_file_kinds: CaseFileKindTable;

@@ -25,6 +25,7 @@ import { ImportPage } from './pages/directory/ImportPage.tsx';
 import { ImportsPage } from './pages/directory/ImportsPage.tsx';
 import { MailPage } from './pages/operations/MailPage.tsx';
 import { MailsPage } from './pages/operations/MailsPage.tsx';
+import { OperationsPage } from './pages/operations/OperationsPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 import { OrganizationPage } from './pages/directory/OrganizationPage.tsx';
 import { OrganizationsPage } from './pages/directory/OrganizationsPage.tsx';
@@ -71,6 +72,7 @@ const ROUTES: Route[] = [
   { path: '/supports/:id', component: CardPage, permission: 'card.read' },
   { path: '/connectivite', component: ConnectivityPage },
   { path: '/facturation', component: BillingPage, permission: 'billing.read' },
+  { path: '/exploitation', component: OperationsPage, permission: 'operations.read' },
   // After reception: hand-over, activation, the card's life, the holder's space.
   ...LIFE_ROUTES,
   // The processing centre's back office (seed 003).

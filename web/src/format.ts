@@ -82,6 +82,7 @@ export const OUTCOME_LABELS: Record<string, string> = { ok: 'Réussi', refused: 
 export const MAIL_STATUS_LABELS: Record<string, string> = {
   queued: 'En attente',
   pending: 'En attente',
+  sending: 'En cours d’envoi',
   sent: 'Envoyé',
   failed: 'Échec',
 };

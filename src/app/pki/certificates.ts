@@ -63,6 +63,7 @@ import { pathUnder } from '../scope.ts';
 import { enqueue } from '../../jobs/queue.ts';
 import { writeRootCrl } from './root-crl.ts';
 import type { Actor, AppContext } from '../context.ts';
+import { keyPlace } from './key-place.ts';
 
 /** What the PKI use cases need beyond the application context. */
 export interface PkiEnvironment {
@@ -275,7 +276,7 @@ export async function initPki(
     const rootIssuer = issuerRef('root', root.der, root.signer);
     for (const population of populations) {
       const issuing = await createIssuingAuthority({
-        dataDir: ctx.dataDir,
+        ...keyPlace(ctx),
         id: ctx.newId(),
         kek: pki.kek,
         population,
@@ -292,7 +293,7 @@ export async function initPki(
         action: 'pki.ca.create',
       });
       const ocsp = await createOcspResponder({
-        dataDir: ctx.dataDir,
+        ...keyPlace(ctx),
         id: ctx.newId(),
         kek: pki.kek,
         population,
@@ -892,7 +893,7 @@ async function prepareIssuance(
     const certificate = new x509.X509Certificate(new Uint8Array(caRow.certificate_der));
     let signer: Signer;
     try {
-      signer = await openServiceSigner(ctx.dataDir, caRow.key_ref, pki.kek);
+      signer = await openServiceSigner(keyPlace(ctx), caRow.key_ref, pki.kek);
     } catch (err) {
       keyStoreFailure(err);
     }

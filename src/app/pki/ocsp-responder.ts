@@ -34,6 +34,7 @@ import { publishedStatus, type CertificateStatus, type RevocationReason } from '
 import type { Database } from '../../store/schema.ts';
 import type { AppContext } from '../context.ts';
 import type { PkiEnvironment } from './certificates.ts';
+import { keyPlace } from './key-place.ts';
 
 export interface OcspSettings {
   /** nextUpdate − thisUpdate of every answer, seconds. */
@@ -285,7 +286,7 @@ export async function openOcspSource(
               authority: {
                 responder: responderInfo(
                   responder.certificate_der,
-                  await openServiceSigner(ctx.dataDir, responder.key_ref, pki.kek),
+                  await openServiceSigner(keyPlace(ctx), responder.key_ref, pki.kek),
                 ),
                 issuer: issuerIdentity(ca.certificate_der),
               },

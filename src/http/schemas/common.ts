@@ -31,6 +31,9 @@ export const Problem = Type.Object(
     status: Type.Integer(),
     detail: Type.String({ description: 'Phrase en français à afficher' }),
     errors: Type.Optional(Type.Array(FieldError)),
+    requestId: Type.Optional(
+      Type.String({ description: 'Identifiant de la requête (aussi dans x-request-id et les journaux)' }),
+    ),
   },
   { title: 'Problem' },
 );

@@ -9,6 +9,7 @@ import { endAgentSessions } from '../../access/sessions.ts';
 import { agentColumns } from '../agents.ts';
 import { allocateRowids, placeAgent } from '../agent-search.ts';
 import { AppError, notFound } from '../../errors.ts';
+import { INSTANCE_ID } from '../../../logger.ts';
 import { queueMail } from '../../mail.ts';
 import { today, type Actor, type AppContext } from '../../context.ts';
 import { FeedFormatError, readFeed, type FeedFormat } from './feed-reader.ts';
@@ -99,6 +100,9 @@ export async function importAgents(ctx: AppContext, actor: Actor, req: ImportReq
         started_by: auth.actorId,
         started_at: startedAt,
         finished_at: null,
+        // Who runs it and its last sign of life: a run left « running » by a dead process is found at start.
+        owner: INSTANCE_ID,
+        heartbeat_at: startedAt,
       })
       .execute();
     await audit(ctx, trx, actor, auth, 'hrImport.start', runId, {
@@ -141,7 +145,7 @@ export async function importAgents(ctx: AppContext, actor: Actor, req: ImportReq
           .execute();
       await trx
         .updateTable('import_runs')
-        .set({ ...counts, total, bytes_read: bytes })
+        .set({ ...counts, total, bytes_read: bytes, heartbeat_at: ctx.now().toISOString() })
         .where('id', '=', runId)
         .execute();
       await audit(ctx, trx, actor, auth, 'hrImport.batch', runId, {

@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../../app/context.ts';
 import { issueFromCsr, listAuthorities, listCertificates, type PkiEnvironment } from '../../../app/pki/certificates.ts';
 import { changeCertificateStatus } from '../../../app/desk/certificate-status.ts';
-import { caCertificateDer, crlPath, publishCrl } from '../../../app/pki/publication.ts';
+import { caCertificateDer, newestCrl, publishCrl } from '../../../app/pki/publication.ts';
 import type { OcspSource } from '../../../app/pki/ocsp-responder.ts';
 import { OCSP_RESPONSES, ocspRoutes } from '../../../pki/ocsp-http.ts';
 import { isRootName, offlineCrlDer } from '../../../app/pki/root-crl.ts';
@@ -105,18 +105,24 @@ export function pkiRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiWir
           404,
           "La liste de révocation de l'AC racine n'a pas encore été signée : cérémonie « cartes ca root-crl ».",
         );
-      let crl: Buffer;
-      try {
-        crl = await readFile(crlPath(ctx.dataDir, name));
-      } catch {
-        // Not published yet in this data folder: publish now (it is also republished at each revocation).
+      // The newest CRL published in the database: every instance serves the same one.
+      let crl = await newestCrl(ctx, name);
+      if (!crl) {
+        // Never published yet: publish now (it is also republished at each revocation and hourly).
         await publishCrl(ctx, pki.env, name);
-        crl = await readFile(crlPath(ctx.dataDir, name));
+        crl = await newestCrl(ctx, name);
+        if (!crl) return sendProblem(reply, 404, 'Liste de révocation inconnue.');
       }
+      const etag = `"${crl.sha256}"`;
+      void reply
+        .header('cache-control', 'public, max-age=300, must-revalidate')
+        .header('etag', etag)
+        .header('last-modified', new Date(crl.thisUpdate).toUTCString());
+      if (req.headers['if-none-match'] === etag) return reply.code(304).send();
       return reply
         .type('application/pkix-crl')
-        .header('cache-control', 'public, max-age=300, must-revalidate')
-        .send(crl);
+        .header('content-length', String(crl.size))
+        .send(Readable.from(crl.stream()));
     },
   );
 
