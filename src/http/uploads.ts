@@ -92,7 +92,7 @@ export async function spoolUpload(
   const announced = Number(request.headers['content-length']);
   if (Number.isFinite(announced) && announced > max) throw tooLarge();
   await mkdir(settings.dir, { recursive: true, mode: 0o700 });
-  const path = join(settings.dir, `${randomUUID()}.part`);
+  const path = join(settings.dir, `upload.${process.pid}.${randomUUID()}.tmp`);
   const dispose = () => rm(path, { force: true });
   try {
     const bytes = await new Promise<number>((resolve, reject) => {
