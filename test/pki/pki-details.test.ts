@@ -146,7 +146,7 @@ forEachDatabase('PKI details (issue 13: 13)', (dialect) => {
       '-inform',
       'DER',
       '-in',
-      join(p.dataDir, 'pki', 'crl', 'collectivites.crl'),
+      join(dir, 'collectivites.crl'),
       '-CAfile',
       join(dir, 'chain.pem'),
       '-verify',
