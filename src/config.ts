@@ -23,6 +23,8 @@ export interface Config {
   tlsClientCertHeader: string;
   /** Port of the workstation card agent (CARTES_AGENT_PORT). */
   agentPort: number;
+  /** Ceiling of an uploaded file, HR feeds included (CARTES_UPLOAD_MAX_BYTES). */
+  uploadMaxBytes: number;
   /** Backups, schedules, retention, health, clock (config-operations.ts). */
   operations: OperationsConfig;
   /** Seconds a stopping server gives requests in flight before it cuts them (CARTES_SHUTDOWN_TIMEOUT_S). */
@@ -38,6 +40,8 @@ export interface Config {
   /** SQLite read connections on worker threads (CARTES_SQLITE_READERS; 0 = reads on the event loop). */
   sqliteReaders: number | null;
 }
+
+export const DEFAULT_UPLOAD_MAX_BYTES = 1024 ** 3;
 
 export class ConfigError extends Error {}
 
@@ -96,6 +100,10 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const agentPort = Number(agentPortRaw);
   if (!Number.isInteger(agentPort) || agentPort < 0 || agentPort > 65535)
     errors.push(`CARTES_AGENT_PORT : port invalide « ${agentPortRaw} » (0 à 65535).`);
+  const uploadRaw = pick('CARTES_UPLOAD_MAX_BYTES', 'uploadMaxBytes') ?? String(DEFAULT_UPLOAD_MAX_BYTES);
+  const uploadMaxBytes = Number(uploadRaw);
+  if (!Number.isSafeInteger(uploadMaxBytes) || uploadMaxBytes < 1024)
+    errors.push(`CARTES_UPLOAD_MAX_BYTES : taille invalide « ${uploadRaw} » (nombre d'octets, 1024 au moins).`);
   const operations = loadOperationsConfig(pick, dataDir, errors);
   const number = (envName: string, key: string, fallback: string, min: number, max: number, what: string): number => {
     const raw = pick(envName, key) ?? fallback;
@@ -132,6 +140,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     trustedProxies,
     tlsClientCertHeader,
     agentPort,
+    uploadMaxBytes,
     operations,
     shutdownTimeoutS,
     rateLimitPerMinute: Math.floor(rateLimitPerMinute),

@@ -1,5 +1,6 @@
 // Errors that use cases raise; the HTTP layer maps them to problem+json, the CLI to a message.
-export type AppErrorCode = 'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'too_large';
+export type AppErrorCode =
+  'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'too_large' | 'unsupported';
 
 export interface FieldError {
   field: string;

@@ -5,22 +5,21 @@ import { Option, type Command } from 'commander';
 import { systemActor } from '../app/context.ts';
 import { AppError } from '../app/errors.ts';
 import {
-  acceptCertificate,
   checkAll,
   initPki,
+  setSubjectForm,
   issueFromCsr,
   listAuthorities,
   listCertificates,
   pkiEnvironment,
-  resumeCertificate,
-  revokeCertificate,
-  suspendCertificate,
 } from '../app/pki/certificates.ts';
+import { changeCertificateStatus, type CertificateChangeResult } from '../app/desk/certificate-status.ts';
+import { CA_REVOCATION_REASONS, rootCrlStatus, signRootCrl } from '../app/pki/root-crl.ts';
 import { REASON_LABELS, REVOCATION_REASONS } from '../domain/certificate-status.ts';
 import type { Population } from '../pki/ca-init.ts';
 import { KeyStoreError } from '../pki/keystore.ts';
 import { closePkcs11Stores, pkcs11PinFromEnv, readPinFile, type Pkcs11Target } from '../pki/pkcs11-custody.ts';
-import { CARD_PROFILES } from '../pki/profiles.ts';
+import { CARD_PROFILES, SUBJECT_FORMS } from '../pki/profiles.ts';
 import { runWithPlatform, type GlobalOptions } from './shared.ts';
 import { newestCrlDer, publishAllCrls, publishCrl } from '../app/pki/publication.ts';
 import { registerPkiJobs } from '../jobs/pki-jobs.ts';
@@ -30,6 +29,11 @@ import type { AppContext } from '../app/context.ts';
 import type { Config } from '../config.ts';
 
 /** Runs the jobs a status change queued (CRL publication) before the command returns. */
+/** « (carte n° …, désormais « Suspendue ») » when the certificate is on a card. */
+function withCard(r: CertificateChangeResult): string {
+  return r.card ? ` avec la carte n° ${r.card.serial} et tous ses certificats (carte « ${r.card.stateLabel} »)` : '';
+}
+
 async function publishQueued(ctx: AppContext, config: Config): Promise<void> {
   registerPkiJobs(pkiEnvironment(config));
   while ((await runDueJobs(ctx)) > 0) {
@@ -193,6 +197,59 @@ export function registerCaCommands(program: Command): void {
         }),
     );
 
+  ca.command('root-crl')
+    .description(
+      'cérémonie : signe la CRL de l’AC racine sous double contrôle (valable 1 an), et révoque au besoin une AC émettrice',
+    )
+    .option(
+      '--custodian-secret-file <fichier>',
+      'fichier du secret d’un dépositaire (à donner deux fois ; sinon saisie masquée)',
+      collect,
+    )
+    .option('--revoke <nom>', 'AC émettrice à révoquer dans la même cérémonie')
+    .addOption(
+      new Option('--reason <motif>', 'motif de la révocation de l’AC')
+        .choices([...CA_REVOCATION_REASONS])
+        .default('cACompromise'),
+    )
+    .option('--status', 'affiche seulement l’état de la CRL en cours (numéro, fin de validité)')
+    .action((opts: { custodianSecretFile?: string[]; revoke?: string; reason: string; status?: boolean }) =>
+      runWithPlatform(global(), async ({ ctx }) => {
+        if (opts.status) {
+          const status = await rootCrlStatus(ctx);
+          if (!status)
+            throw new AppError('conflict', "Aucune AC racine : lancez d'abord la cérémonie des clés (cartes ca init).");
+          console.log(
+            status.crlNumber === null
+              ? "Aucune CRL de l'AC racine n'a encore été signée : cartes ca root-crl."
+              : `CRL de l'AC racine n° ${status.crlNumber}, valable jusqu'au ${new Date(status.nextUpdate!).toLocaleDateString('fr-FR', { timeZone: 'UTC' })} (${status.daysLeft! < 0 ? 'EXPIRÉE' : `${status.daysLeft} jour(s) restant(s)`}).`,
+          );
+          return;
+        }
+        const secrets = await custodianSecrets(opts.custodianSecretFile);
+        const r = await signRootCrl(ctx, actor, {
+          custodianSecrets: secrets,
+          ...(opts.revoke ? { revoke: { caName: opts.revoke, reason: opts.reason } } : {}),
+        });
+        console.log(r.report.join('\n'));
+      }),
+    );
+
+  ca.command('subject-form')
+    .description(
+      'forme du sujet des certificats de carte d’une AC émettrice : seed (C, O, OU, CN des sources) ou etsi-natural-person (ETSI EN 319 412-2 : givenName et surname en plus)',
+    )
+    .requiredOption('--ca <nom>', 'AC émettrice')
+    .addOption(new Option('--form <forme>', 'forme du sujet').choices([...SUBJECT_FORMS]).makeOptionMandatory())
+    .action((opts: { ca: string; form: string }) =>
+      runWithPlatform(global(), async ({ ctx }) => {
+        const r = await setSubjectForm(ctx, actor, opts.ca, opts.form);
+        console.log(
+          `AC ${r.name} : les certificats de carte émis désormais ont le sujet de forme ${r.subjectForm === 'seed' ? '« C, O, OU, CN » (sources)' : '« C, O, OU, givenName, surname, CN » (ETSI EN 319 412-2, personne physique)'}.`,
+        );
+      }),
+    );
+
   ca.command('certs')
     .description('écrit les certificats des AC et des répondeurs OCSP (PEM) dans un dossier')
     .requiredOption('--out <dossier>', 'dossier de destination')
@@ -245,45 +302,47 @@ export function registerCaCommands(program: Command): void {
 
   const reasons = REVOCATION_REASONS.filter((r) => r !== 'certificateHold');
   ca.command('revoke')
-    .description('révoque un certificat (définitif)')
+    .description('révoque un certificat (définitif) ; sur une carte : la carte et tous ses certificats')
     .requiredOption('--serial <hex>', 'numéro de série (hexadécimal)')
     .addOption(new Option('--reason <motif>', 'motif RFC 5280').choices(reasons).default('unspecified'))
     .action((opts: { serial: string; reason: string }) =>
       runWithPlatform(global(), async ({ ctx, config }) => {
-        const r = await revokeCertificate(ctx, actor, opts.serial, opts.reason);
+        const r = await changeCertificateStatus(ctx, actor, opts.serial, { kind: 'revoke', reason: opts.reason });
         await publishQueued(ctx, config);
-        console.log(`Certificat ${r.serial} révoqué (motif : ${REASON_LABELS[r.reason!]}).`);
+        console.log(`Certificat ${r.serial} révoqué${withCard(r)} (motif : ${REASON_LABELS[r.reason!]}).`);
       }),
     );
 
   ca.command('suspend')
-    .description('suspend un certificat (certificateHold, réversible)')
+    .description(
+      'suspend un certificat (certificateHold, réversible) ; sur une carte : la carte et tous ses certificats',
+    )
     .requiredOption('--serial <hex>', 'numéro de série (hexadécimal)')
     .action((opts: { serial: string }) =>
       runWithPlatform(global(), async ({ ctx, config }) => {
-        const r = await suspendCertificate(ctx, actor, opts.serial);
+        const r = await changeCertificateStatus(ctx, actor, opts.serial, { kind: 'suspend' });
         await publishQueued(ctx, config);
-        console.log(`Certificat ${r.serial} suspendu.`);
+        console.log(`Certificat ${r.serial} suspendu${withCard(r)}.`);
       }),
     );
 
   ca.command('resume')
-    .description('lève la suspension d’un certificat')
+    .description('lève la suspension d’un certificat ; sur une carte : la carte et tous ses certificats')
     .requiredOption('--serial <hex>', 'numéro de série (hexadécimal)')
     .action((opts: { serial: string }) =>
       runWithPlatform(global(), async ({ ctx, config }) => {
-        const r = await resumeCertificate(ctx, actor, opts.serial);
+        const r = await changeCertificateStatus(ctx, actor, opts.serial, { kind: 'resume' });
         await publishQueued(ctx, config);
-        console.log(`Certificat ${r.serial} de nouveau valide.`);
+        console.log(`Certificat ${r.serial} de nouveau valide${withCard(r)}.`);
       }),
     );
 
   ca.command('accept')
-    .description('enregistre l’acceptation d’un certificat émis par son porteur (émis → valide)')
+    .description('enregistre l’acceptation d’un certificat émis par son porteur (émis → valide ; carte activée)')
     .requiredOption('--serial <hex>', 'numéro de série (hexadécimal)')
     .action((opts: { serial: string }) =>
       runWithPlatform(global(), async ({ ctx }) => {
-        const r = await acceptCertificate(ctx, actor, opts.serial);
+        const r = await changeCertificateStatus(ctx, actor, opts.serial, { kind: 'accept' });
         console.log(`Certificat ${r.serial} accepté : ${r.statusLabel.toLowerCase()}.`);
       }),
     );

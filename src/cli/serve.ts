@@ -1,4 +1,5 @@
 import { buildServer } from '../http/server.ts';
+import { guardProcess } from '../http/process-guard.ts';
 import { startWorker } from '../jobs/worker.ts';
 import { loadDemoData } from '../app/demo/directory.ts';
 import { openPlatform } from '../platform.ts';
@@ -61,6 +62,7 @@ export async function serveCommand(
     demoCards = (await loadDemoCards(ctx, pki)).cards;
   }
   const app = await buildServer(ctx, config, { loggerInstance: log });
+  guardProcess(app.log);
   registerPkiJobs(pki);
   registerProductionJobs(pki);
   // The simulated manufacturer answers orders every 5 seconds (a real one is reached by files too).

@@ -460,6 +460,10 @@ describe('validateFeedRow', () => {
       rejects({ lieu_naissance: '' }, 'lieu_naissance', /obligatoire/);
       rejects({ lieu_naissance: 'Paris\u0007' }, 'lieu_naissance', /contrôle/);
       rejects({ lieu_naissance: 'Paris\n15e' }, 'lieu_naissance', /retours à la ligne/);
+      // Issue 13 (2): no bidi override nor lone surrogate in any free text either.
+      rejects({ lieu_naissance: 'Paris\u202e51' }, 'lieu_naissance', /direction du texte/);
+      rejects({ lieu_naissance: 'Paris\ud800' }, 'lieu_naissance', /demi-paire/);
+      rejects({ adresse_unite: 'Mairie\u2066 2 place' }, 'adresse_unite', /direction du texte/);
     });
   });
 

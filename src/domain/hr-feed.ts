@@ -1,5 +1,7 @@
 // HR feed (flux SIRH): column names, header check, row validation and normalisation.
-// Pure module: no I/O, no clock (the reference date is passed in), no project imports.
+// Pure module: no I/O, no clock (the reference date is passed in), no imports outside the domain.
+
+import { textFault } from './text.ts';
 
 export type IdentifierKind = 'nid' | 'alliance' | 'internal';
 export type StaffStatus = 'civil' | 'military';
@@ -312,6 +314,12 @@ export function validateFeedRow(
     }
     if (t.includes('\uFFFD')) {
       err(col, 'caractère illisible (« \uFFFD ») : le fichier n’est probablement pas encodé en UTF-8');
+      unreadable.add(col);
+      continue;
+    }
+    const fault = textFault(t);
+    if (fault) {
+      err(col, fault);
       unreadable.add(col);
       continue;
     }

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type AppErrorCode } from '../app/errors.ts';
 import { classifyStoreError, storeFailureMessage } from '../store/errors.ts';
@@ -11,6 +13,7 @@ const STATUS: Record<AppErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   too_large: 413,
+  unsupported: 415,
 };
 const TITLES: Record<number, string> = {
   400: 'Requête invalide',
@@ -19,9 +22,13 @@ const TITLES: Record<number, string> = {
   404: 'Introuvable',
   409: 'Conflit',
   413: 'Contenu trop volumineux',
+  414: 'Adresse trop longue',
+  405: 'Méthode non admise',
+  408: 'Délai dépassé',
   415: 'Type de contenu non pris en charge',
   422: 'Données invalides',
   429: 'Trop de requêtes',
+  431: 'En-têtes trop volumineux',
   500: 'Erreur interne',
   503: 'Service indisponible',
 };
@@ -39,6 +46,39 @@ export function sendProblem(reply: FastifyReply, status: number, detail: string,
       ...(errors && errors.length ? { errors } : {}),
       requestId: reply.request.id,
     });
+}
+
+function problemBody(status: number, detail: string): string {
+  return JSON.stringify({ type: 'about:blank', title: TITLES[status] ?? 'Erreur', status, detail });
+}
+
+/**
+ * Requests Node's parser refuses before any route (header block too large, malformed request line,
+ * timeout): the same French problem+json as everywhere, then the connection is closed.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, detail] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'La requête est trop longue (adresse ou en-têtes) : raccourcissez-la.']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, "La requête n'est pas arrivée à temps : réessayez."]
+        : [400, 'Requête HTTP mal formée.'];
+  if (socket.writable) {
+    const body = problemBody(status, detail);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+/** Errors Fastify raises while routing (an undecodable path, a parameter too long): French, path not echoed. */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error.code === 'FST_ERR_BAD_URL')
+    return sendProblem(reply, 400, "L'adresse demandée contient un encodage invalide.");
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendProblem(reply, 414, "L'adresse demandée est trop longue.");
+  return sendProblem(reply, 400, 'La requête est invalide.');
 }
 
 export function errorHandler(

@@ -13,7 +13,9 @@ import { createLogger, type Logger } from '../logger.ts';
 import type { Config } from '../config.ts';
 import { authHook } from './auth.ts';
 import { cardAgentOrigin } from './agent-origin.ts';
-import { errorHandler, sendProblem } from './problem.ts';
+import { clientErrorHandler, errorHandler, frameworkErrors, sendProblem } from './problem.ts';
+import { inputGuard } from './input-guard.ts';
+import { JSON_BODY_LIMIT, UPLOAD_TYPES, uploadSettings } from './uploads.ts';
 import { requestLifecycle } from './lifecycle.ts';
 import { checkResponses, requireResponseSchemas } from './response-check.ts';
 import { sessionRoutes } from './routes/access/session.ts';
@@ -37,6 +39,14 @@ import { httpDuration, ocspAnswers } from '../metrics.ts';
 import { openOcspSource } from '../app/pki/ocsp-responder.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
+/** Methods the public PKI endpoints answer (others get 405 with Allow), or null outside them. */
+export function pkiMethods(url: string): string[] | null {
+  const path = url.split('?')[0]!;
+  if (/^\/pki\/(ca|crl)\/[^/]+$/.test(path)) return ['GET', 'HEAD'];
+  if (/^\/pki\/ocsp(\/.*)?$/.test(path)) return ['GET', 'HEAD', 'POST'];
+  return null;
+}
 
 export { redactUrl } from '../logger.ts';
 
@@ -77,10 +87,13 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     requestIdHeader: false,
     // One line per request, written by requestLifecycle (Fastify's two lines cost twice).
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 1024 * 1024,
+    // JSON bodies are small everywhere; uploads are streamed to disk under their own ceilings (uploads.ts).
+    bodyLimit: JSON_BODY_LIMIT,
     // Behind the configured reverse proxies, request.ip is the client's (X-Forwarded-For); else the peer's.
     trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
+    clientErrorHandler,
+    frameworkErrors,
   });
   requireResponseSchemas(app);
   if (opts.checkResponses ?? process.env['CARTES_CHECK_RESPONSES'] === '1') checkResponses(app);
@@ -90,6 +103,11 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   requestLifecycle(app, { defaultTimeoutMs: DEFAULT_TIMEOUT_MS });
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    // Personal data: no API answer is kept by a browser or a proxy unless its route says otherwise.
+    if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control'))
+      void reply.header('cache-control', 'no-store');
+    // Answered before the whole body arrived (refused early, too large): close rather than read the rest.
+    if (!request.raw.complete) void reply.header('connection', 'close');
   });
   // Latency per route (the pattern, never the URL: bounded label values) and OCSP answers.
   app.addHook('onResponse', async (request, reply) => {
@@ -149,24 +167,19 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
 
-  // Raw bodies: JPEG photos as a buffer, HR feeds as a stream (never buffered whole).
-  app.addContentTypeParser('image/jpeg', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  for (const type of [
-    'text/csv',
-    'application/x-ndjson',
-    'application/jsonl',
-    'application/octet-stream',
-    'text/plain',
-  ]) {
-    app.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
-  }
+  // Raw bodies (photos, documents, HR feeds) stay streams: the route spools them to disk under its
+  // ceiling (uploads.ts), nothing is buffered whole in memory.
+  for (const type of UPLOAD_TYPES) app.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
 
-  app.addHook('preHandler', authHook(ctx));
+  // Who calls is known before any body is read; input text and numbers are checked once validated.
+  app.addHook('onRequest', authHook(ctx));
+  app.addHook('preHandler', inputGuard);
 
+  const uploads = uploadSettings(ctx, config);
   sessionRoutes(app, ctx, config);
   organizationRoutes(app, ctx);
-  agentRoutes(app, ctx);
-  importRoutes(app, ctx);
+  agentRoutes(app, ctx, uploads);
+  importRoutes(app, ctx, uploads);
   auditRoutes(app, ctx);
   adminRoutes(app, ctx);
   signatureRoutes(app, ctx);
@@ -187,9 +200,9 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     logSampleEvery: config.pkiLogSample > 0 ? Math.round(1 / config.pkiLogSample) : 0,
   });
   cardRoutes(app, ctx, pkiEnv);
-  cardLifeRoutes(app, ctx, pkiEnv);
+  cardLifeRoutes(app, ctx, pkiEnv, uploads);
   holderRoutes(app, ctx);
-  backofficeFileRoutes(app, ctx);
+  backofficeFileRoutes(app, ctx, uploads);
   backofficeReportRoutes(app, ctx);
   healthRoutes(app, ctx, config, pkiEnv.kek);
   operationsRoutes(app, ctx, config, pkiEnv.kek);
@@ -211,6 +224,13 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     });
   }
   app.setNotFoundHandler((request, reply) => {
+    const allowed = pkiMethods(request.url);
+    if (allowed && !allowed.includes(request.method))
+      return sendProblem(
+        reply.header('allow', allowed.join(', ')),
+        405,
+        `Méthode ${request.method} non admise ici : ${allowed.join(' ou ')}.`,
+      );
     if (request.url.startsWith('/api/') || request.method !== 'GET' || !hasWeb)
       return sendProblem(reply, 404, 'Ressource introuvable.');
     return reply.type('text/html').sendFile('index.html');

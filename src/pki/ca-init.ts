@@ -24,6 +24,7 @@ import {
   addDays,
   addYears,
   caCertificate,
+  lastSecondBefore,
   ocspResponderCertificate,
   randomSerial,
   wholeSeconds,
@@ -223,7 +224,7 @@ export async function createRootAuthority(p: {
   const signer = await store.signer(ref);
   const subject = dn(`AC Racine ${PKI_ORGANIZATION}`);
   const notBefore = wholeSeconds(p.now);
-  const notAfter = addYears(notBefore, ROOT_VALIDITY_YEARS);
+  const notAfter = lastSecondBefore(addYears(notBefore, ROOT_VALIDITY_YEARS));
   const der = await caCertificate(
     {
       serial: randomSerial(),
@@ -258,7 +259,7 @@ export async function createIssuingAuthority(p: {
   const signer = await store.signer(ref);
   const subject = dn(`AC ${p.population.label}`);
   const notBefore = wholeSeconds(p.now);
-  const full = addYears(notBefore, ISSUING_VALIDITY_YEARS);
+  const full = lastSecondBefore(addYears(notBefore, ISSUING_VALIDITY_YEARS));
   const notAfter = full.getTime() > p.root.certificate.notAfter.getTime() ? p.root.certificate.notAfter : full;
   const der = await caCertificate({
     serial: randomSerial(),
@@ -291,7 +292,7 @@ export async function createOcspResponder(p: {
   const signer = await store.signer(ref);
   const subject = dn(`Répondeur OCSP ${p.population.label}`);
   const notBefore = wholeSeconds(p.now);
-  const full = addDays(notBefore, OCSP_VALIDITY_DAYS);
+  const full = lastSecondBefore(addDays(notBefore, OCSP_VALIDITY_DAYS));
   const notAfter = full.getTime() > p.issuing.certificate.notAfter.getTime() ? p.issuing.certificate.notAfter : full;
   const der = await ocspResponderCertificate({
     serial: randomSerial(),

@@ -113,10 +113,11 @@ const SUBJECTS: DnPart[][] = [
   ],
 ];
 
+// Exactly 3 years, both dates included (RFC 5280): one second before the third anniversary.
 const VALIDITIES: { notBefore: Date; notAfter: Date }[] = [
-  { notBefore: new Date('2026-03-04T05:06:07Z'), notAfter: new Date('2029-03-04T05:06:07Z') },
+  { notBefore: new Date('2026-03-04T05:06:07Z'), notAfter: new Date('2029-03-04T05:06:06Z') },
   // Beyond 2049: GeneralizedTime.
-  { notBefore: new Date('2049-06-01T00:00:00Z'), notAfter: new Date('2052-06-01T00:00:00Z') },
+  { notBefore: new Date('2049-06-01T00:00:00Z'), notAfter: new Date('2052-05-31T23:59:59Z') },
 ];
 
 describe('fast card certificate builder', () => {

@@ -10,7 +10,7 @@
 // checks it for every profile with EC and RSA keys).
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { bitString, contextConstructed, octetString, oid, readTlvSize, sequence, tlv, TAG, time } from './der.ts';
-import { cardFixedDer, type CardCertificateInput, type DnPart, type PublicKeyKind } from './profiles.ts';
+import { cardFixedDer, DN_OIDS, type CardCertificateInput, type DnPart, type PublicKeyKind } from './profiles.ts';
 import type * as x509 from './x509.ts';
 
 const OID_EC_PUBLIC_KEY_CONTENT = Buffer.from('2a8648ce3d0201', 'hex');
@@ -19,12 +19,10 @@ const OID_RSA_ENCRYPTION_CONTENT = Buffer.from('2a864886f70d010101', 'hex');
 /** Version v3: [0] EXPLICIT INTEGER 2. */
 const VERSION_V3 = Uint8Array.of(0xa0, 0x03, TAG.INTEGER, 0x01, 0x02);
 
-const DN_OID_DER: Record<DnPart['type'], Uint8Array> = {
-  C: oid('2.5.4.6'),
-  O: oid('2.5.4.10'),
-  OU: oid('2.5.4.11'),
-  CN: oid('2.5.4.3'),
-};
+const DN_OID_DER = Object.fromEntries(Object.entries(DN_OIDS).map(([type, dotted]) => [type, oid(dotted)])) as Record<
+  DnPart['type'],
+  Uint8Array
+>;
 const SKI_OID = oid('2.5.29.14');
 
 /** The parts of an SPKI the certificate needs: its key type and the subjectPublicKey bits (for the SKI). */

@@ -144,8 +144,9 @@ export async function checkCardCertificate(
   const nb = cert.notBefore;
   const na = cert.notAfter;
   if (na.getTime() <= nb.getTime()) faults.push('Fin de validité antérieure au début.');
-  if (na.getTime() > addYears(nb, CARD_VALIDITY_YEARS).getTime())
-    faults.push(`Durée de validité supérieure à ${CARD_VALIDITY_YEARS} ans.`);
+  // RFC 5280: both dates are inclusive, so 3 years end one second before the third anniversary.
+  if (na.getTime() > addYears(nb, CARD_VALIDITY_YEARS).getTime() - 1000)
+    faults.push(`Durée de validité supérieure à ${CARD_VALIDITY_YEARS} ans (dates de début et de fin incluses).`);
   if (nb.getTime() < issuer.notBefore.getTime() || na.getTime() > issuer.notAfter.getTime())
     faults.push("Validité hors de celle de l'autorité émettrice.");
   if (opts.now && na.getTime() < opts.now.getTime()) faults.push('Certificat expiré.');
@@ -202,8 +203,11 @@ function subjectFaults(name: asn1.Name): string[] {
 export function subjectAttributeFaults(attrs: readonly { type: string; value: string; encoding: string }[]): string[] {
   const faults: string[] = [];
   const types = attrs.map((a) => a.type).join(',');
-  if (types !== 'C,O,OU,CN' && types !== 'C,O,CN') {
-    faults.push(`DN du sujet de forme « ${types || 'vide'} » au lieu de « C, O, OU, CN ».`);
+  // The sources' form, or ETSI EN 319 412-2's natural person (givenName and surname beside them).
+  if (!['C,O,OU,CN', 'C,O,CN', 'C,O,OU,GN,SN,CN', 'C,O,GN,SN,CN'].includes(types)) {
+    faults.push(
+      `DN du sujet de forme « ${types || 'vide'} » au lieu de « C, O, OU, CN » (ou « C, O, OU, GN, SN, CN »).`,
+    );
     return faults;
   }
   for (const a of attrs) {
@@ -223,6 +227,8 @@ export function subjectAttributeFaults(attrs: readonly { type: string; value: st
     faults.push(`DN du sujet : OU « ${ou.value} » au lieu de « 0002 <SIREN à 9 chiffres> ».`);
   if (!/^\S+ [\p{Lu}][\p{Lu}' -]* \S+$/u.test(get('CN')))
     faults.push(`DN du sujet : CN « ${get('CN')} » au lieu de « <Prénom> <NOM> <identifiant> ».`);
+  if (types.includes('GN') && !get('CN').startsWith(`${get('GN').split(' ')[0]} ${get('SN')} `))
+    faults.push(`DN du sujet : CN « ${get('CN')} » ne reprend pas le prénom (GN) et le nom (SN).`);
   return faults;
 }
 

@@ -363,6 +363,31 @@ describe('crl-writer', () => {
     assert.equal(crl.entries[0]!.revocationDate.toISOString(), '2026-11-20T08:30:00.000Z');
   });
 
+  test('invalidityDate (GeneralizedTime) beside the reason, or alone; a 64-octet serial still fits (issue 13: 13)', async () => {
+    const der = await buildCrl(
+      options(ec, [
+        {
+          serialHex: '1a2b3c',
+          revokedAt: new Date('2026-11-20T08:30:00Z'),
+          reason: 'keyCompromise',
+          invalidityDate: new Date('2026-11-18T21:15:00Z'),
+        },
+        { serialHex: '7b'.repeat(64), revokedAt: new Date('2026-11-21T00:00:00Z'), invalidityDate: new Date(0) },
+      ]),
+    );
+    const path = save(der);
+    await opensslVerifies(path, ec);
+    const text = await opensslText(path);
+    assert.match(text, /Invalidity Date:\s*\n\s*Nov 18 21:15:00 2026 GMT/);
+    assert.match(text, /Invalidity Date:\s*\n\s*Jan {2}1 00:00:00 1970 GMT/);
+    // GeneralizedTime even before 2050 (RFC 5280 §5.3.2), unlike the revocation date.
+    assert.ok(Buffer.from(der).includes(Buffer.from('\x18\x0f20261118211500Z', 'latin1')));
+    const crl = new x509.X509Crl(der);
+    assert.equal(crl.entries[0]!.reason, x509.X509CrlReason.keyCompromise);
+    assert.equal(crl.entries[0]!.invalidity?.toISOString(), '2026-11-18T21:15:00.000Z');
+    assert.ok(await crl.verify({ publicKey: await ec.cert.publicKey.export() }));
+  });
+
   test('three entries: certificateHold, unspecified (no extension), serial edge cases, GeneralizedTime after 2049', async () => {
     const entries: RevokedEntry[] = [
       { serialHex: '80', revokedAt: new Date('2026-11-24T00:00:00Z'), reason: 'certificateHold' }, // needs a 00 pad

@@ -79,6 +79,8 @@ export interface RevokedEntry {
   revokedAt: Date;
   /** Absent or 'unspecified': no reasonCode extension (RFC 5280 §5.3.1 says to omit it). */
   reason?: RevocationReason;
+  /** When the key is known or suspected compromised (RFC 5280 §5.3.2 invalidityDate), if known. */
+  invalidityDate?: Date | null;
 }
 
 /**
@@ -92,7 +94,8 @@ export type CrlSigner = Pick<Signer, 'algorithm' | 'sign' | 'createSign'>;
 
 /**
  * Entries as text, for large CRLs read from a database: lines `serial,YYYYMMDDHHMMSS,reasonCode`
- * (hexadecimal magnitude, UTC time, RFC 5280 CRLReason code, 0 = no extension) separated by "\n",
+ * (hexadecimal magnitude, UTC time, RFC 5280 CRLReason code, 0 = no extension), optionally followed
+ * by `,YYYYMMDDHHMMSS` (the invalidityDate, UTC), separated by "\n",
  * in any number of strings, each made of whole lines. The writer reads the characters in place: no
  * object, Date or substring per entry.
  */
@@ -135,10 +138,14 @@ const OID_SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
 const OID_REASON_CODE = '2.5.29.21';
 const OID_CRL_NUMBER = '2.5.29.20';
 const OID_AUTHORITY_KEY_ID = '2.5.29.35';
+const OID_INVALIDITY_DATE = '2.5.29.24';
 
 /** Serials longer than RFC 5280's 20 octets exist in old certificates; refusing one would block the whole CRL, so up to this many are listed. */
 const MAX_SERIAL_OCTETS = 64;
-/** Upper bound of an encoded entry: SEQUENCE header 2 + INTEGER 2+1+64 + time 17 + reason ext 16. */
+/**
+ * Upper bound of an encoded entry: SEQUENCE header 2 + INTEGER 2+1+64 + time 17 + extensions 40
+ * (list header 2, reasonCode 12, invalidityDate 26).
+ */
 const MAX_ENTRY_SIZE = 128;
 const DEFAULT_CHUNK_SIZE = 1 << 20;
 
@@ -168,6 +175,26 @@ function reasonExtension(reason: RevocationReason | undefined): Uint8Array | nul
   return ext;
 }
 
+/** invalidityDate ::= GeneralizedTime (always, whatever the year), YYYYMMDDHHMMSSZ. */
+function generalizedTime(d: Date): Uint8Array {
+  const text = d
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:T]/g, '');
+  return tlv(TAG.GENERALIZED_TIME, Buffer.from(text, 'latin1'));
+}
+
+/** crlEntryExtensions of an entry: reasonCode and invalidityDate when they apply, or null. */
+function entryExtensions(e: RevokedEntry): Uint8Array | null {
+  const reason = reasonExtension(e.reason);
+  if (!e.invalidityDate) return reason;
+  if (!(e.invalidityDate instanceof Date) || Number.isNaN(e.invalidityDate.getTime()))
+    throw new TypeError(`serial ${e.serialHex}: invalidityDate must be a valid Date`);
+  const invalidity = sequence(oid(OID_INVALIDITY_DATE), octetString(generalizedTime(e.invalidityDate)));
+  // The precomputed list is short (2-byte header): its content is the reasonCode extension alone.
+  return sequence(...(reason ? [reason.subarray(2)] : []), invalidity);
+}
+
 /** Encodes revoked entries into large chunks: the only per-entry work of the writer. */
 class EntryChunks {
   readonly chunks: Uint8Array[] = [];
@@ -190,8 +217,8 @@ class EntryChunks {
       throw new RangeError(`entry ${this.count}: serial ${serial} longer than ${MAX_SERIAL_OCTETS} octets`);
     if (!(e.revokedAt instanceof Date))
       throw new TypeError(`entry ${this.count} (serial ${serial}): revokedAt must be a Date`);
-    const ext = reasonExtension(e.reason);
-    const contentLength = intSize + timeSize(e.revokedAt) + (ext === null ? 0 : ext.length); // < 128: short form
+    const ext = e.invalidityDate ? entryExtensions(e) : reasonExtension(e.reason);
+    const contentLength = intSize + timeSize(e.revokedAt) + (ext === null ? 0 : ext.length);
     if (this.off + MAX_ENTRY_SIZE > this.buf.length) this.flush(true);
     const buf = this.buf;
     let off = writeHeader(buf, this.off, TAG.SEQUENCE, contentLength);
@@ -223,15 +250,27 @@ class EntryChunks {
     const c2 = c1 < 0 ? -1 : text.indexOf(',', c1 + 1);
     if (c1 < 0 || c2 < 0 || c2 >= end || c2 - c1 !== 15)
       throw new SyntaxError(`entry ${this.count}: not "serial,YYYYMMDDHHMMSS,code": ${text.slice(start, end)}`);
+    // An optional fourth field: the invalidityDate (rare: a lost card whose holder gave the day).
+    const c3 = text.indexOf(',', c2 + 1);
+    const codeEnd = c3 >= 0 && c3 < end ? c3 : end;
     let code = 0;
-    for (let i = c2 + 1; i < end; i++) {
+    for (let i = c2 + 1; i < codeEnd; i++) {
       const d = text.charCodeAt(i) - 0x30;
       if (d < 0 || d > 9) throw new SyntaxError(`entry ${this.count}: bad reason code`);
       code = code * 10 + d;
     }
     // 8 (removeFromCRL) belongs to delta CRLs only (RFC 5280 §5.3.1).
-    const ext = code === 0 ? null : code === 8 ? null : (REASON_EXTENSIONS[code] ?? null);
+    let ext = code === 0 ? null : code === 8 ? null : (REASON_EXTENSIONS[code] ?? null);
     if (code !== 0 && ext === null) throw new Error(`entry ${this.count}: unknown or delta-only reason code ${code}`);
+    if (codeEnd < end) {
+      const t = text.slice(codeEnd + 1, end);
+      if (!/^\d{14}$/.test(t)) throw new SyntaxError(`entry ${this.count}: bad invalidity date`);
+      const invalidity = sequence(
+        oid(OID_INVALIDITY_DATE),
+        octetString(tlv(TAG.GENERALIZED_TIME, Buffer.from(`${t}Z`, 'latin1'))),
+      );
+      ext = sequence(...(ext ? [ext.subarray(2)] : []), invalidity);
+    }
     const year = digits(text, c1 + 1, 4);
     const utc = year >= 1950 && year <= 2049;
     if (this.off + MAX_ENTRY_SIZE > this.buf.length) this.flush(true);

@@ -61,13 +61,34 @@ export function pkiUrls(publicUrl: string, caName: string) {
 // ---------------------------------------------------------------------------------------------
 // Names
 
-/** One attribute of a distinguished name, in order. C is a PrintableString, everything else UTF8String. */
+/**
+ * One attribute of a distinguished name, in order. C is a PrintableString, everything else
+ * UTF8String. GN (givenName) and SN (surname) appear in the ETSI natural-person form only.
+ */
 export interface DnPart {
-  type: 'C' | 'O' | 'OU' | 'CN';
+  type: 'C' | 'O' | 'OU' | 'GN' | 'SN' | 'CN';
   value: string;
 }
 
-const DN_OIDS: Record<DnPart['type'], string> = { C: '2.5.4.6', O: '2.5.4.10', OU: '2.5.4.11', CN: '2.5.4.3' };
+export const DN_OIDS: Record<DnPart['type'], string> = {
+  C: '2.5.4.6',
+  O: '2.5.4.10',
+  OU: '2.5.4.11',
+  GN: '2.5.4.42',
+  SN: '2.5.4.4',
+  CN: '2.5.4.3',
+};
+
+/**
+ * Form of the subject of the card certificates of an issuing CA: `seed` (the sources' C, O, OU, CN)
+ * or `etsi-natural-person` (ETSI EN 319 412-2 §4.2.4: givenName and surname too, beside them).
+ */
+export const SUBJECT_FORMS = ['seed', 'etsi-natural-person'] as const;
+export type SubjectForm = (typeof SUBJECT_FORMS)[number];
+
+export function isSubjectForm(value: string): value is SubjectForm {
+  return (SUBJECT_FORMS as readonly string[]).includes(value);
+}
 const DN_NAMES: Record<string, DnPart['type']> = Object.fromEntries(
   Object.entries(DN_OIDS).map(([k, v]) => [v, k as DnPart['type']]),
 );
@@ -109,20 +130,29 @@ export function readName(name: asn1.Name): { type: string; value: string; encodi
   return out;
 }
 
-/** The subject of a card certificate: C=FR, O=<organisation>, OU=0002 <SIREN>, CN=<First LAST> <identifier>. */
-export function agentSubject(a: {
-  organizationName: string;
-  siren: string | null;
-  firstNames: string;
-  lastName: string;
-  identifier: string;
-}): DnPart[] {
-  const first = a.firstNames.trim().split(/\s+/)[0] ?? a.firstNames;
+/**
+ * The subject of a card certificate: C=FR, O=<organisation>, OU=0002 <SIREN>, CN=<First LAST>
+ * <identifier>; in the ETSI natural-person form, givenName=<first names> and surname=<LAST> before the CN.
+ */
+export function agentSubject(
+  a: {
+    organizationName: string;
+    siren: string | null;
+    firstNames: string;
+    lastName: string;
+    identifier: string;
+  },
+  form: SubjectForm = 'seed',
+): DnPart[] {
+  const given = a.firstNames.trim().replace(/\s+/g, ' ');
+  const first = given.split(' ')[0] ?? a.firstNames;
   const parts: DnPart[] = [
     { type: 'C', value: 'FR' },
     { type: 'O', value: a.organizationName },
   ];
   if (a.siren) parts.push({ type: 'OU', value: `0002 ${a.siren}` });
+  if (form === 'etsi-natural-person')
+    parts.push({ type: 'GN', value: given }, { type: 'SN', value: a.lastName.trim().toUpperCase() });
   parts.push({ type: 'CN', value: `${first} ${a.lastName.toUpperCase()} ${a.identifier}` });
   return parts;
 }
@@ -168,12 +198,20 @@ export function wholeSeconds(d: Date): Date {
   return new Date(Math.floor(d.getTime() / 1000) * 1000);
 }
 
+/**
+ * The notAfter of a period that starts at notBefore and ends (excluded) at `end`: RFC 5280 validity
+ * dates are inclusive, so a period of exactly N years ends one second before the anniversary.
+ */
+export function lastSecondBefore(end: Date): Date {
+  return new Date(end.getTime() - 1000);
+}
+
 export const CARD_VALIDITY_YEARS = 3;
 
-/** Validity of a card certificate: 3 years from now, never beyond its CA's notAfter. */
+/** Validity of a card certificate: exactly 3 years from now, never beyond its CA's notAfter. */
 export function cardValidity(now: Date, caNotAfter: Date): { notBefore: Date; notAfter: Date } {
   const notBefore = wholeSeconds(now);
-  const full = addYears(notBefore, CARD_VALIDITY_YEARS);
+  const full = lastSecondBefore(addYears(notBefore, CARD_VALIDITY_YEARS));
   return { notBefore, notAfter: full.getTime() > caNotAfter.getTime() ? caNotAfter : full };
 }
 

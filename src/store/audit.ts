@@ -3,6 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.ts';
 import type { Dialect, Store } from './database.ts';
 import { auditHash, checkLink, GENESIS_HASH, type ChainBreak } from '../domain/audit-chain.ts';
+import { canonicalText } from '../domain/text.ts';
 
 export interface AuditEntry {
   at: string;
@@ -52,20 +53,24 @@ export async function appendAuditBatch(
     dialect === 'postgres' ? await headQuery.forUpdate().executeTakeFirst() : await headQuery.executeTakeFirst();
   let prevHash = head?.hash ?? GENESIS_HASH;
   let seq = head?.seq ?? 0;
+  // The hash covers exactly what the database stores: text that UTF-8 cannot carry as given (a lone
+  // surrogate copied from a refused request, say) is canonicalised first (domain/text.ts).
+  const text = (v: string | null | undefined): string | null =>
+    v === null || v === undefined ? null : canonicalText(v);
   const rows = entries.map((e) => {
     const content = {
       seq: ++seq,
-      at: e.at,
-      actor_id: e.actorId,
-      actor_role: e.actorRole,
-      organization_id: e.organizationId,
-      action: e.action,
+      at: canonicalText(e.at),
+      actor_id: text(e.actorId),
+      actor_role: text(e.actorRole),
+      organization_id: text(e.organizationId),
+      action: canonicalText(e.action),
       outcome: e.outcome,
-      target_type: e.targetType ?? null,
-      target_id: e.targetId ?? null,
-      request_id: e.requestId ?? null,
-      summary: JSON.stringify(e.summary ?? {}),
-      evidence: JSON.stringify(e.evidence ?? []),
+      target_type: text(e.targetType),
+      target_id: text(e.targetId),
+      request_id: text(e.requestId),
+      summary: canonicalText(JSON.stringify(e.summary ?? {})),
+      evidence: canonicalText(JSON.stringify(e.evidence ?? [])),
     };
     const hash = auditHash(prevHash, content);
     const row = { ...content, prev_hash: prevHash, hash };

@@ -12,6 +12,7 @@ import * as m003 from './migrations/003_cards.ts';
 import * as m005 from './migrations/005_production.ts';
 import * as m004 from './migrations/004_requests.ts';
 import * as m006 from './migrations/006_lifecycle.ts';
+import * as m007 from './migrations/007_fixes.ts';
 import * as m008 from './migrations/008_operations.ts';
 import * as m009 from './migrations/009_ocsp.ts';
 import * as m010 from './migrations/010_scale.ts';
@@ -43,6 +44,7 @@ const MIGRATIONS: Record<string, { up: (db: Kysely<unknown>, dialect: Dialect) =
   '004_requests': m004,
   '005_production': m005,
   '006_lifecycle': m006,
+  '007_fixes': m007,
   '008_operations': m008,
   '009_ocsp': m009,
   '010_scale': m010,

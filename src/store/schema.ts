@@ -240,7 +240,22 @@ export interface CertificationAuthorityTable {
   not_before: string;
   not_after: string;
   crl_number: number;
-  status: string; // active | retired
+  status: string; // active | retired | revoked (by the root, listed in its CRL)
+  created_at: string;
+  revoked_at?: string | null;
+  revocation_reason?: string | null; // RFC 5280 name
+  /** Issuing CA: seed | etsi-natural-person (profiles.ts SubjectForm); default seed. */
+  subject_form?: string;
+}
+
+/** A CRL of an offline CA (the root), signed at a ceremony; the newest one is served. */
+export interface OfflineCrlTable {
+  ca_id: string;
+  crl_number: number;
+  der: Uint8Array;
+  this_update: string;
+  next_update: string;
+  entries: number;
   created_at: string;
 }
 
@@ -260,6 +275,8 @@ export interface CertificateTable {
   revocation_reason: string | null; // RFC 5280 name (domain/certificate-status.ts)
   status_changed_at: string;
   created_at: string;
+  /** keyCompromise: the date from which the key is known or suspected compromised (CRL invalidityDate). */
+  invalidity_date?: string | null;
 }
 
 /** Append-only log of certificate status changes (and issuances): responders follow it by id. */
@@ -722,6 +739,7 @@ export interface Database {
   import_runs: ImportRunTable;
   import_rejects: ImportRejectTable;
   certification_authorities: CertificationAuthorityTable;
+  offline_crls: OfflineCrlTable;
   certificates: CertificateTable;
   certificate_status_changes: CertificateStatusChangeTable;
   ocsp_responses: OcspResponseTable;

@@ -949,17 +949,17 @@ forEachDatabase('HTTP API', (dialect) => {
         },
         {
           route: 'POST /api/certificates/:serial/accept',
-          call: () => operator.post(`/api/certificates/${brestSerial}/accept`),
+          call: () => operator.post(`/api/certificates/${brestSerial}/accept`, {}),
           expect: 403,
         },
         {
           route: 'POST /api/certificates/:serial/suspend',
-          call: () => operator.post(`/api/certificates/${brestSerial}/suspend`),
+          call: () => operator.post(`/api/certificates/${brestSerial}/suspend`, {}),
           expect: 403,
         },
         {
           route: 'POST /api/certificates/:serial/resume',
-          call: () => operator.post(`/api/certificates/${brestSerial}/resume`),
+          call: () => operator.post(`/api/certificates/${brestSerial}/resume`, {}),
           expect: 403,
         },
         {

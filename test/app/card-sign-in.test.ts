@@ -18,12 +18,8 @@ import {
   signInWithClientCertificate,
   type CardSignInInput,
 } from '../../src/app/access/card-sign-in.ts';
-import {
-  acceptCertificate,
-  issueForPublicKey,
-  revokeCertificate,
-  suspendCertificate,
-} from '../../src/app/pki/certificates.ts';
+import { changeCertificateStatus } from '../../src/app/desk/certificate-status.ts';
+import { issueForPublicKey, revokeCertificate, suspendCertificate } from '../../src/app/pki/certificates.ts';
 import { resolveSession } from '../../src/app/access/sessions.ts';
 import { systemActor, type AppContext } from '../../src/app/context.ts';
 import { signInText } from '../../src/domain/card-sign-in.ts';
@@ -54,7 +50,7 @@ async function nodeAuthKey(
     agentIdentifier: identifier,
     cardId: opts.cardId ?? null,
   });
-  if (opts.accept ?? true) await acceptCertificate(p.ctx, system, issued.serial);
+  if (opts.accept ?? true) await changeCertificateStatus(p.ctx, system, issued.serial, { kind: 'accept' });
   return { serial: issued.serial, der: issued.der, key: pair.privateKey };
 }
 

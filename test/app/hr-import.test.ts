@@ -314,6 +314,60 @@ forEachDatabase('HR feed import', (dialect) => {
     assert.equal((await agent('nouveau-77'))?.organization_id, town);
   });
 
+  it('a batch whose every row is rejected is written whole: 9,000 rejects in one batch (issue 13: 8)', async () => {
+    const rows = 9000;
+    const lines = ['\uFEFF' + HEADER];
+    for (let i = 0; i < rows; i++) lines.push(`rej-${i};interne;Nom;Jean;M;31/02/1970;Melun;;;;civil;B;;;`); // 31 February: no such date
+    const feed = Buffer.from(lines.join('\n') + '\n');
+    const r = await importAgents(p.ctx, ra77, {
+      organizationId: town,
+      format: 'csv',
+      full: false,
+      fileName: 'rejets.csv',
+      input: chunks(feed, 64 * 1024),
+      bytesTotal: feed.length,
+    });
+    assert.deepEqual([r.status, r.total, r.inserted, r.rejected], ['done', rows, 0, rows], r.message ?? '');
+    assert.equal(
+      Number(
+        (
+          await p.store.db
+            .selectFrom('import_rejects')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('import_id', '=', r.id)
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
+      rows,
+    );
+  });
+
+  it('a run that fails on an internal error keeps a French message (issue 13: 9)', async () => {
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield Buffer.from('\uFEFF' + HEADER + '\n');
+      throw new Error('SQLITE_IOERR: disk I/O error');
+    }
+    await assert.rejects(
+      importAgents(p.ctx, ra77, {
+        organizationId: town,
+        format: 'csv',
+        full: false,
+        fileName: 'coupe.csv',
+        input: failing(),
+        bytesTotal: null,
+      }),
+      /disk I\/O error/,
+    );
+    const failed = await p.store.db
+      .selectFrom('import_runs')
+      .selectAll()
+      .where('file_name', '=', 'coupe.csv')
+      .executeTakeFirstOrThrow();
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.message ?? '', /^L'import s'est arrêté sur une erreur interne \(journalisée\)/);
+    assert.doesNotMatch(failed.message ?? '', /disk|error/i);
+  });
+
   it('imports a generated feed of 20,000 rows', async () => {
     const rows = 20_000;
     const feed = generatedFeed(rows);

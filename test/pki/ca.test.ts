@@ -10,6 +10,7 @@ import { systemActor } from '../../src/app/context.ts';
 import { AppError } from '../../src/app/errors.ts';
 import {
   acceptCertificate,
+  certificateAction,
   checkAll,
   expireCertificates,
   initPki,
@@ -30,6 +31,8 @@ import { randomSerial, signCertificate, toPem, wholeSeconds, addYears } from '..
 import * as x509 from '../../src/pki/x509.ts';
 import { countRows } from '../../src/store/audit.ts';
 import { actorFor, forEachDatabase, openTestPlatform, tempDir, type TestPlatform } from '../support/platform.ts';
+import { signingKeyFor } from '../support/signing.ts';
+import type { CertificateEvent } from '../../src/domain/certificate-status.ts';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn1 from '@peculiar/asn1-x509';
 
@@ -157,6 +160,8 @@ forEachDatabase('certification authorities', (dialect) => {
         'pki.ocsp.create',
         'pki.ca.create',
         'pki.ocsp.create',
+        // The root's first CRL, signed while the custodians' secrets have opened its key.
+        'pki.root-crl.sign',
         'pki.init',
       ],
     );
@@ -167,11 +172,13 @@ forEachDatabase('certification authorities', (dialect) => {
     const rootCert = new x509.X509Certificate(new Uint8Array(root.certificate_der));
     assert.equal(rootCert.subject, rootCert.issuer);
     assert.equal(rootCert.getExtension(x509.BasicConstraintsExtension)?.pathLength, 1);
-    assert.equal(rootCert.notAfter.getUTCFullYear() - rootCert.notBefore.getUTCFullYear(), 20);
+    // Exactly the period, both dates included (RFC 5280): it ends one second before the anniversary.
+    const inclusive = (c: x509.X509Certificate) => c.notAfter.getTime() + 1000;
+    assert.equal(inclusive(rootCert), addYears(rootCert.notBefore, 20).getTime());
     for (const issuing of rows.filter((c) => c.kind === 'issuing')) {
       const cert = new x509.X509Certificate(new Uint8Array(issuing.certificate_der));
       assert.equal(cert.getExtension(x509.BasicConstraintsExtension)?.pathLength, 0);
-      assert.equal(cert.notAfter.getUTCFullYear() - cert.notBefore.getUTCFullYear(), 10);
+      assert.equal(inclusive(cert), addYears(cert.notBefore, 10).getTime());
       assert.equal(issuing.parent_id, root.id);
     }
     for (const ocsp of rows.filter((c) => c.kind === 'ocsp')) {
@@ -181,7 +188,7 @@ forEachDatabase('certification authorities', (dialect) => {
         [x509.ExtendedKeyUsage.ocspSigning],
       );
       assert.ok(cert.getExtension('1.3.6.1.5.5.7.48.1.5'), 'id-pkix-ocsp-nocheck');
-      assert.equal((cert.notAfter.getTime() - cert.notBefore.getTime()) / 86_400_000, 30);
+      assert.equal((inclusive(cert) - cert.notBefore.getTime()) / 86_400_000, 30);
       // The service keys open with the key-encryption key alone, and only with it.
       const signer = await openServiceSigner(keyPlace(p.ctx), ocsp.key_ref, pki.kek);
       assert.deepEqual(Buffer.from(signer.publicKeySpki), Buffer.from(cert.publicKey.rawData));
@@ -446,18 +453,33 @@ forEachDatabase('certification authorities', (dialect) => {
       profile: 'auth',
       agentIdentifier: HUGUES,
     });
+    // Every change is confirmed with the operator's card (issue 13: 3).
+    const adminSigner = await signingKeyFor(p, 'admin.national');
+    const signed = (event: CertificateEvent) => adminSigner.signAction(admin, certificateAction(c.serial, event));
     await rejects(
       suspendCertificate(p.ctx, admin, c.serial),
       'conflict',
       /Seul un certificat valide peut être suspendu/,
     );
-    assert.equal((await acceptCertificate(p.ctx, admin, c.serial)).status, 'valid');
-    const held = await suspendCertificate(p.ctx, admin, c.serial);
+    await rejects(acceptCertificate(p.ctx, admin, c.serial), 'invalid', /confirmée avec votre carte/);
+    assert.equal((await acceptCertificate(p.ctx, admin, c.serial, await signed({ kind: 'accept' }))).status, 'valid');
+    const held = await suspendCertificate(p.ctx, admin, c.serial, await signed({ kind: 'suspend' }));
     assert.deepEqual([held.status, held.reason], ['suspended', 'certificateHold']);
-    assert.equal((await resumeCertificate(p.ctx, admin, c.serial)).status, 'valid');
+    await rejects(
+      resumeCertificate(p.ctx, admin, c.serial, await signed({ kind: 'suspend' })),
+      'forbidden',
+      /ne correspond pas au contenu/,
+    );
+    assert.equal((await resumeCertificate(p.ctx, admin, c.serial, await signed({ kind: 'resume' }))).status, 'valid');
     await rejects(revokeCertificate(p.ctx, admin, c.serial, 'certificateHold'), 'conflict', /suspension/);
     await rejects(revokeCertificate(p.ctx, admin, c.serial, 'parce que'), 'invalid', /Motif de révocation inconnu/);
-    const revoked = await revokeCertificate(p.ctx, admin, c.serial.toUpperCase(), 'keyCompromise');
+    const revoked = await revokeCertificate(
+      p.ctx,
+      admin,
+      c.serial.toUpperCase(),
+      'keyCompromise',
+      await signed({ kind: 'revoke', reason: 'keyCompromise' }),
+    );
     assert.deepEqual(
       [revoked.status, revoked.reason, revoked.reasonLabel],
       ['revoked', 'keyCompromise', 'Compromission de la clé'],
@@ -531,7 +553,12 @@ forEachDatabase('certification authorities', (dialect) => {
     );
     const local = await actorFor(p.ctx, 'martin.c77011');
     assert.ok((await listCertificates(p.ctx, local)).some((x) => x.serial === c.serial));
-    assert.equal((await revokeCertificate(p.ctx, local, c.serial, 'affiliationChanged')).status, 'revoked');
+    const martin = await signingKeyFor(p, 'martin.c77011');
+    const signature = await martin.signAction(
+      local,
+      certificateAction(c.serial, { kind: 'revoke', reason: 'affiliationChanged' }),
+    );
+    assert.equal((await revokeCertificate(p.ctx, local, c.serial, 'affiliationChanged', signature)).status, 'revoked');
   });
 });
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { forEachDatabase, openTestPlatform, actorFor, type TestPlatform } from '../support/platform.ts';
 import { startServer, type TestServer } from '../support/http.ts';
 import {
+  certificateAction,
   initPki,
   issueFromCsr,
   pkiEnvironment,
@@ -17,6 +18,8 @@ import { publishCrl } from '../../src/app/pki/publication.ts';
 import { registerPkiJobs } from '../../src/jobs/pki-jobs.ts';
 import { runDueJobs } from '../../src/jobs/worker.ts';
 import { openssl } from '../support/openssl.ts';
+import { signingKeyFor, type TestSigner } from '../support/signing.ts';
+import type { CertificateEvent } from '../../src/domain/certificate-status.ts';
 
 forEachDatabase('CRL and OCSP publication', (dialect) => {
   let p: TestPlatform;
@@ -24,6 +27,10 @@ forEachDatabase('CRL and OCSP publication', (dialect) => {
   let server: TestServer;
   let dir: string;
   const certs: Record<string, string> = {};
+  let signer: TestSigner;
+  /** The national administrator's signature of a status change (issue 13: 3). */
+  const signed = async (serial: string, event: CertificateEvent) =>
+    signer.signAction(await actorFor(p.ctx, 'admin.national'), certificateAction(serial, event));
 
   const issue = async (name: string): Promise<string> => {
     const key = join(dir, `${name}.key`);
@@ -96,6 +103,7 @@ forEachDatabase('CRL and OCSP publication', (dialect) => {
       custodianSecrets: ['premier secret du dépositaire', 'second secret du dépositaire'],
     });
     registerPkiJobs(pki);
+    signer = await signingKeyFor(p, 'admin.national');
     server = await startServer(p);
     for (const name of ['root', 'collectivites']) {
       const res = await fetch(`${server.baseUrl}/pki/ca/${name}.cer`);
@@ -126,7 +134,10 @@ forEachDatabase('CRL and OCSP publication', (dialect) => {
     assert.match(good.out, /WARNING: no nonce in response/);
 
     const admin = await server.signIn('admin.national');
-    const r = await admin.post(`/api/certificates/${a}/revoke`, { reason: 'keyCompromise' });
+    const r = await admin.post(`/api/certificates/${a}/revoke`, {
+      reason: 'keyCompromise',
+      signature: await signed(a, { kind: 'revoke', reason: 'keyCompromise' }),
+    });
     assert.equal(r.status, 200, r.text);
     const revoked = await ocsp('a');
     assert.match(revoked.out, /a\.pem: revoked/);
@@ -152,9 +163,20 @@ forEachDatabase('CRL and OCSP publication', (dialect) => {
     const b = await issue('b');
     const c = await issue('c');
     const admin = await server.signIn('admin.national');
-    assert.equal((await admin.post(`/api/certificates/${b}/accept`, {})).status, 200);
-    assert.equal((await admin.post(`/api/certificates/${b}/suspend`, {})).status, 200);
-    assert.equal((await admin.post(`/api/certificates/${c}/revoke`, { reason: 'affiliationChanged' })).status, 200);
+    const accepted = await admin.post(`/api/certificates/${b}/accept`, {
+      signature: await signed(b, { kind: 'accept' }),
+    });
+    assert.equal(accepted.status, 200, accepted.text);
+    assert.equal(accepted.json.card, null);
+    assert.equal(
+      (await admin.post(`/api/certificates/${b}/suspend`, { signature: await signed(b, { kind: 'suspend' }) })).status,
+      200,
+    );
+    const revoked = await admin.post(`/api/certificates/${c}/revoke`, {
+      reason: 'affiliationChanged',
+      signature: await signed(c, { kind: 'revoke', reason: 'affiliationChanged' }),
+    });
+    assert.equal(revoked.status, 200, revoked.text);
     // The outbox job republishes the CRL after each change.
     while ((await runDueJobs(p.ctx)) > 0) {
       /* drain */
@@ -166,7 +188,10 @@ forEachDatabase('CRL and OCSP publication', (dialect) => {
     assert.match(text, /Affiliation Changed/);
     assert.match((await ocsp('b')).out, /b\.pem: revoked/);
 
-    assert.equal((await admin.post(`/api/certificates/${b}/resume`, {})).status, 200);
+    assert.equal(
+      (await admin.post(`/api/certificates/${b}/resume`, { signature: await signed(b, { kind: 'resume' }) })).status,
+      200,
+    );
     while ((await runDueJobs(p.ctx)) > 0) {
       /* drain */
     }
@@ -175,7 +200,7 @@ forEachDatabase('CRL and OCSP publication', (dialect) => {
     assert.match(text, new RegExp(c.toUpperCase()));
     assert.match((await ocsp('b')).out, /b\.pem: good/);
     // A revoked certificate is never reinstated.
-    const again = await admin.post(`/api/certificates/${c}/resume`, {});
+    const again = await admin.post(`/api/certificates/${c}/resume`, { signature: await signed(c, { kind: 'resume' }) });
     assert.equal(again.status, 409);
   });
 
@@ -183,7 +208,13 @@ forEachDatabase('CRL and OCSP publication', (dialect) => {
     const d = await issue('d');
     assert.match((await ocsp('d')).out, /d\.pem: good/);
     // Another process: the use case alone, no HTTP route, so nothing invalidates this server's cache directly.
-    await revokeCertificate(p.ctx, await actorFor(p.ctx, 'admin.national'), d, 'superseded');
+    await revokeCertificate(
+      p.ctx,
+      await actorFor(p.ctx, 'admin.national'),
+      d,
+      'superseded',
+      await signed(d, { kind: 'revoke', reason: 'superseded' }),
+    );
     let out = '';
     for (let i = 0; i < 40 && !/revoked/.test(out); i++) {
       await new Promise((r) => setTimeout(r, 100));

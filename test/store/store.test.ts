@@ -63,6 +63,7 @@ forEachDatabase('store', (dialect) => {
         '004_requests',
         '005_production',
         '006_lifecycle',
+        '007_fixes',
         '008_operations',
         '009_ocsp',
         '010_scale',

@@ -8,7 +8,8 @@ import type { CardDriver } from '../../src/cards/card.ts';
 import { loadCardMasterKey, loadChipKey } from '../../src/cards/keys.ts';
 import { openVirtualCard, personalizeVirtualCard } from '../../src/cards/virtual-card.ts';
 import { systemActor } from '../../src/app/context.ts';
-import { acceptCertificate, issueForPublicKey } from '../../src/app/pki/certificates.ts';
+import { issueForPublicKey } from '../../src/app/pki/certificates.ts';
+import { changeCertificateStatus } from '../../src/app/desk/certificate-status.ts';
 import type { CardState } from '../../src/domain/card-lifecycle.ts';
 import type { TestPlatform } from './platform.ts';
 import { ensureTestPki } from './signing.ts';
@@ -191,7 +192,7 @@ export async function virtualCardFor(
     },
   });
   if (opts.activated ?? state === 'active') {
-    for (const s of serials) await acceptCertificate(p.ctx, system, s);
+    for (const s of serials) await changeCertificateStatus(p.ctx, system, s, { kind: 'accept' });
     const card = await openVirtualCard(file, chipKey);
     for (const pin of ['auth', 'sign'] as const) {
       const challenge = await card.adminChallenge();

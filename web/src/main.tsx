@@ -31,7 +31,7 @@ function setFavicon(href: string): void {
 
 async function boot(): Promise<void> {
   // Server unreachable: the State's branding and the agent's default address.
-  const config: Omit<Config, 'agentUrl'> & { agentUrl?: string } = await api
+  const config: Omit<Config, 'agentUrl' | 'uploadMaxBytes'> & { agentUrl?: string } = await api
     .config()
     .catch(() => ({ branding: 'state', platformName: 'Cartes Agents' }));
   applyBranding(config.branding);

@@ -1,3 +1,5 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../../store/schema.ts';
 import { isRole, PERMISSIONS, ROLE_LABELS, roleGrants, type Permission } from '../../domain/roles.ts';
 import { appendAudit } from '../../store/audit.ts';
 import { AppError } from '../errors.ts';
@@ -187,6 +189,37 @@ export async function resolveSession(
     csrfToken: row.csrf_token,
     person: { id: row.agent_id, firstNames: row.first_names, lastName: row.last_name, identifier: row.identifier },
   };
+}
+
+/**
+ * A deactivated person is signed out for good: every session ends (a reactivation does not bring
+ * one back) and the sign-in links, holder accesses and nonces not yet used are spent. Runs in the
+ * transaction of the deactivation; returns the number of sessions ended.
+ */
+export async function endAgentSessions(
+  trx: Transaction<Database> | Kysely<Database>,
+  agentIds: readonly string[],
+  now: string,
+): Promise<number> {
+  let ended = 0;
+  for (let i = 0; i < agentIds.length; i += 500) {
+    const ids = agentIds.slice(i, i + 500);
+    const gone = await trx.deleteFrom('sessions').where('agent_id', 'in', ids).executeTakeFirst();
+    ended += Number(gone.numDeletedRows);
+    await trx
+      .updateTable('sign_in_links')
+      .set({ used_at: now })
+      .where('agent_id', 'in', ids)
+      .where('used_at', 'is', null)
+      .execute();
+    await trx
+      .updateTable('challenges')
+      .set({ used_at: now })
+      .where('agent_id', 'in', ids)
+      .where('used_at', 'is', null)
+      .execute();
+  }
+  return ended;
 }
 
 export async function endSession(ctx: AppContext, sessionId: string, actor: Actor): Promise<void> {

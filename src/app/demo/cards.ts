@@ -11,7 +11,7 @@ import { PIN_LABELS, type CardSlot, type PinKind } from '../../cards/card.ts';
 import { appendAudit } from '../../store/audit.ts';
 import { ensureCardModels } from '../requests/card-models.ts';
 import { systemActor, type AppContext } from '../context.ts';
-import { acceptCertificate, issueForPublicKey, type PkiEnvironment } from '../pki/certificates.ts';
+import { issueForPublicKey, writeCertificateStatus, type PkiEnvironment } from '../pki/certificates.ts';
 
 /** PINs of every demo card: 4 digits, no run, no year, not made of a demo person's birth date. */
 export const DEMO_CARD_PINS: Readonly<Record<PinKind, string>> = { auth: '7395', sign: '8264' };
@@ -171,7 +171,6 @@ async function makeDemoCard(
   } finally {
     await chip.close();
   }
-  for (const serial of serials) await acceptCertificate(ctx, actor, serial);
   const now = ctx.now();
   const expires = new Date(now);
   expires.setUTCFullYear(expires.getUTCFullYear() + model.card_years);
@@ -204,6 +203,30 @@ async function makeDemoCard(
         updated_at: now.toISOString(),
       })
       .execute();
+    // Active from the start, as after an activation: its certificates accepted with the card.
+    for (const serial of serials) {
+      if (
+        !(await writeCertificateStatus(
+          trx,
+          { serial, status: 'issued' },
+          { status: 'valid', reason: null },
+          now.toISOString(),
+        ))
+      )
+        throw new Error(`demo card: certificate ${serial} changed meanwhile`);
+      await appendAudit(trx, ctx.store, {
+        at: now.toISOString(),
+        actorId: 'system:demo',
+        actorRole: 'system',
+        organizationId: c.agent.organization_id,
+        action: 'certificate.accept',
+        outcome: 'ok',
+        targetType: 'certificate',
+        targetId: serial,
+        requestId: null,
+        summary: { before: { status: 'issued', reason: null }, after: { status: 'valid', reason: null }, card: cardId },
+      });
+    }
     await appendAudit(trx, ctx.store, {
       at: now.toISOString(),
       actorId: 'system:demo',

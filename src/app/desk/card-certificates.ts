@@ -27,6 +27,7 @@ export async function changeCardCertificates(
   trx: Transaction<Database>,
   cardId: string,
   event: CertificateEvent,
+  opts: { invalidityDate?: string | null } = {},
 ): Promise<CardCertificateChange[]> {
   const certs = await trx
     .selectFrom('certificates')
@@ -50,7 +51,7 @@ export async function changeCardCertificates(
     if (event.kind === 'expire' && before.status === 'suspended') continue;
     const next = transition(before, event);
     if (!next.ok) throw new AppError('conflict', next.message);
-    if (!(await writeCertificateStatus(trx, c, next.state, now)))
+    if (!(await writeCertificateStatus(trx, c, next.state, now, opts.invalidityDate)))
       throw new AppError('conflict', 'Le statut d’un certificat de la carte vient de changer : recommencez.');
     changes.push({ serial: c.serial, before: before.status, after: next.state.status });
     if (event.kind !== 'accept') cas.add(c.ca_id);

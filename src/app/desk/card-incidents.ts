@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { CARD_STATE_LABELS, moveCard, type CardState } from '../../domain/card-lifecycle.ts';
+import { isIsoDate } from '../../domain/dates.ts';
 import type { CertificateEvent, RevocationReason } from '../../domain/certificate-status.ts';
 import { enqueue } from '../../jobs/queue.ts';
 import { appendAudit } from '../../store/audit.ts';
@@ -35,9 +36,9 @@ export function suspensionDays(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isInteger(days) && days >= 1 && days <= 90 ? days : 7;
 }
 
-const REVOCABLE: readonly CardState[] = ['handed_over', 'activated', 'active', 'blocked', 'suspended'];
+export const REVOCABLE: readonly CardState[] = ['handed_over', 'activated', 'active', 'blocked', 'suspended'];
 
-interface CardRow {
+export interface CardRow {
   id: string;
   serial: string;
   state: CardState;
@@ -46,7 +47,7 @@ interface CardRow {
   operator_organization_id: string;
 }
 
-async function cardRow(ctx: AppContext, cardId: string): Promise<CardRow> {
+export async function cardRow(ctx: AppContext, cardId: string): Promise<CardRow> {
   const row = await ctx.store.db
     .selectFrom('cards')
     .select(['id', 'serial', 'state', 'agent_id', 'organization_id', 'operator_organization_id'])
@@ -56,13 +57,15 @@ async function cardRow(ctx: AppContext, cardId: string): Promise<CardRow> {
   return { ...row, state: row.state as CardState };
 }
 
-async function moveWithCertificates(
+/** Moves the card through its state machine and applies `event` to its certificates (same transaction). */
+export async function moveWithCertificates(
   ctx: AppContext,
   trx: Transaction<Database>,
   card: CardRow,
   to: CardState,
   event: CertificateEvent | null,
   at?: string,
+  opts: { invalidityDate?: string | null } = {},
 ) {
   const next = moveCard(card.state, to);
   if (!next.ok) throw new AppError('conflict', next.reason);
@@ -75,7 +78,7 @@ async function moveWithCertificates(
     .executeTakeFirst();
   if (Number(moved.numUpdatedRows) !== 1)
     throw new AppError('conflict', 'La carte vient de changer d’état : rechargez la page.');
-  return event ? changeCardCertificates(ctx, trx, card.id, event) : [];
+  return event ? changeCardCertificates(ctx, trx, card.id, event, opts) : [];
 }
 
 export interface HolderDeclaration {
@@ -83,6 +86,23 @@ export interface HolderDeclaration {
   /** Theft: the police report's reference (seed 000: a theft is reported to the police). */
   policeReportReference?: string | null;
   circumstances?: string | null;
+  /** The day the card was lost or stolen, when the holder knows it (YYYY-MM-DD): the CRL's invalidityDate. */
+  lostOn?: string | null;
+}
+
+/**
+ * The invalidity date of a declared day: its first instant in Paris at the earliest (00:00 at
+ * UTC+2), so that the date published is never later than the loss. Null when none was given.
+ */
+function invalidityFromDay(day: string | null | undefined, now: Date): string | null {
+  if (day === undefined || day === null || day === '') return null;
+  const field = [{ field: 'lostOn', reason: 'Date au format AAAA-MM-JJ, au plus tard aujourd’hui.' }];
+  if (!isIsoDate(day) || day < '2000-01-01')
+    throw invalid('Date de la perte ou du vol invalide : une date au format AAAA-MM-JJ est attendue.', field);
+  const at = new Date(`${day}T00:00:00+02:00`);
+  if (at.getTime() > now.getTime())
+    throw invalid('La date de la perte ou du vol ne peut pas être dans le futur.', field);
+  return at.toISOString();
 }
 
 export const DECLARATION_LABELS: Record<HolderDeclaration['kind'], string> = {
@@ -127,6 +147,7 @@ export async function declareLossOrTheft(
     );
   }
   const circumstances = input.circumstances?.trim().slice(0, 500) || null;
+  const invalidityDate = invalidityFromDay(input.lostOn, ctx.now());
   const allowed: readonly CardState[] = input.kind === 'temporary_loss' ? ['active'] : REVOCABLE;
   if (!allowed.includes(card.state))
     throw new AppError(
@@ -140,7 +161,9 @@ export async function declareLossOrTheft(
   const event: CertificateEvent =
     input.kind === 'temporary_loss' ? { kind: 'suspend' } : { kind: 'revoke', reason: 'keyCompromise' };
   await ctx.store.db.transaction().execute(async (trx) => {
-    const certificates = await moveWithCertificates(ctx, trx, card, to, event, now.toISOString());
+    const certificates = await moveWithCertificates(ctx, trx, card, to, event, now.toISOString(), {
+      invalidityDate,
+    });
     if (escalatesAt)
       await enqueue(trx, {
         id: ctx.newId(),
@@ -165,6 +188,7 @@ export async function declareLossOrTheft(
         declaration: DECLARATION_LABELS[input.kind],
         policeReportReference: police,
         circumstances,
+        ...(invalidityDate ? { lostOn: input.lostOn, invalidityDate } : {}),
         certificates,
         escalatesAt,
       },

@@ -3,6 +3,7 @@ import { checkPhoto } from '../../domain/photo.ts';
 import { ROLE_LABELS, type Role } from '../../domain/roles.ts';
 import type { AgentTable } from '../../store/schema.ts';
 import { authorize, scopeRoots } from '../access/authorize.ts';
+import { endAgentSessions } from '../access/sessions.ts';
 import { changeWithAudit } from '../audit-trail.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
 import { diff } from './organizations.ts';
@@ -384,16 +385,14 @@ export async function setAgentStatus(ctx: AppContext, actor: Actor, id: string, 
     auth,
     status === 'active' ? 'agent.reactivate' : 'agent.deactivate',
     async (trx) => {
-      await trx
-        .updateTable('agents')
-        .set({ status, updated_at: ctx.now().toISOString() })
-        .where('id', '=', id)
-        .execute();
+      const now = ctx.now().toISOString();
+      await trx.updateTable('agents').set({ status, updated_at: now }).where('id', '=', id).execute();
+      const sessionsEnded = status === 'inactive' ? await endAgentSessions(trx, [id], now) : 0;
       return {
         result: null,
         targetType: 'agent',
         targetId: id,
-        summary: { before: { status: a.status }, after: { status } },
+        summary: { before: { status: a.status }, after: { status }, ...(sessionsEnded ? { sessionsEnded } : {}) },
       };
     },
   );

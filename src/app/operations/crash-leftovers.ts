@@ -109,7 +109,9 @@ export async function removeStaleTempFiles(dataDir: string, now: Date = new Date
     removed.push(join(root, name));
   }
   // Atomic writers elsewhere leave « <file>.<pid>.<uuid>.tmp » when killed between write and rename.
-  for (const dir of [join(dataDir, 'pki', 'crl'), join(dataDir, 'mails'), join(dataDir, 'cards')]) {
+  // Uploads being received are spooled to <data>/uploads (http/uploads.ts) and removed once used.
+  const dirs = [join(dataDir, 'pki', 'crl'), join(dataDir, 'mails'), join(dataDir, 'cards'), join(dataDir, 'uploads')];
+  for (const dir of dirs) {
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       if (!name.endsWith('.tmp')) continue;
       const path = join(dir, name);

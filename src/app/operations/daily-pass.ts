@@ -1,12 +1,13 @@
 // The daily pass, run once a day across the instances (jobs/scheduler.ts) or by an operator for a
 // given date (`cartes jobs run-daily --at DATE`): certificates and cards past their end, renewal
-// requests, expiry notices, OCSP responder renewal, personal-data retention, housekeeping. Each step
+// requests, expiry notices, OCSP responder renewal, the root CRL reminder, personal-data retention, housekeeping. Each step
 // is idempotent (a step that ran is a no-op the second time), so a re-run or a take-over after a
 // crash does each thing once.
 import type { Config } from '../../config.ts';
 import type { Logger } from '../../logger.ts';
 import { expireCertificates, type PkiEnvironment } from '../pki/certificates.ts';
 import { renewOcspResponders } from '../pki/responder-renewal.ts';
+import { remindRootCrl } from '../pki/root-crl.ts';
 import { draftCardRenewals, expireCards, sendExpiryNotices } from '../desk/renewal.ts';
 import { systemActor, type AppContext } from '../context.ts';
 import { runRetention } from './retention.ts';
@@ -45,6 +46,8 @@ export async function dailyPass(ctx: AppContext, env: DailyEnvironment): Promise
     ['renewalRequestsDrafted', async () => (await draftCardRenewals(ctx)).length],
     ['expiryNotices', () => sendExpiryNotices(ctx)],
     ['ocspRespondersRenewed', async () => (await renewOcspResponders(ctx, env.pki)).map((r) => r.caName)],
+    // The root's CRL is renewed at a ceremony: the administrators are mailed before it expires (weekly).
+    ['rootCrlReminders', () => remindRootCrl(ctx)],
     [
       'retention',
       async () =>

@@ -41,21 +41,27 @@ import {
   cardValidity,
   dnText,
   hex,
+  DEFAULT_POLICY_OIDS,
   isCardProfile,
+  isSubjectForm,
   PROFILE_LABELS,
+  SUBJECT_FORMS,
   publicKeyKind,
   randomSerial,
   toPem,
   type CardProfile,
   type DnPart,
   type PkiSettings,
+  type PolicyOids,
 } from '../../pki/profiles.ts';
 import { appendAuditBatch } from '../../store/audit.ts';
 import { authorize, scopeRoots, type Authorization } from '../access/authorize.ts';
+import { requireActionSignature, type ActionSignature, type SignedAction } from '../access/action-signatures.ts';
 import { auditEntry, changeWithAudit } from '../audit-trail.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
 import { pathUnder } from '../scope.ts';
 import { enqueue } from '../../jobs/queue.ts';
+import { writeRootCrl } from './root-crl.ts';
 import type { Actor, AppContext } from '../context.ts';
 import { keyPlace } from './key-place.ts';
 
@@ -66,13 +72,38 @@ export interface PkiEnvironment {
   kek: Buffer;
 }
 
-/** PKI environment from the configuration (publicUrl) and CARTES_CA_KEK or <data>/pki/kek. */
+/**
+ * The certificate policy OIDs from CARTES_CERT_POLICIES (`auth=<OID>,sign=<OID>,enc=<OID>,ocsp=<OID>`,
+ * any of them; the others keep the illustrative defaults of profiles.ts): a deployment sets the OIDs
+ * registered for its certification policies there (docs/keystores.md). French error when malformed.
+ */
+export function policyOids(env: NodeJS.ProcessEnv = process.env): PolicyOids {
+  const raw = env['CARTES_CERT_POLICIES']?.trim();
+  if (!raw) return DEFAULT_POLICY_OIDS;
+  const out: PolicyOids = { ...DEFAULT_POLICY_OIDS };
+  for (const item of raw.split(',')) {
+    const [key, value] = item.split('=').map((x) => x.trim());
+    if (!key || !value || !(key in out))
+      throw invalid(
+        `CARTES_CERT_POLICIES : « ${item.trim()} » au lieu de auth=<OID>, sign=<OID>, enc=<OID> ou ocsp=<OID>.`,
+      );
+    if (!/^[0-2](\.(0|[1-9]\d*))+$/.test(value))
+      throw invalid(`CARTES_CERT_POLICIES : « ${value} » n'est pas un identifiant d'objet (OID) en notation pointée.`);
+    out[key as keyof PolicyOids] = value;
+  }
+  return out;
+}
+
+/** PKI environment from the configuration (publicUrl, policy OIDs) and CARTES_CA_KEK or <data>/pki/kek. */
 export function pkiEnvironment(
   config: Pick<Config, 'publicUrl' | 'dataDir'>,
   env: NodeJS.ProcessEnv = process.env,
 ): PkiEnvironment {
   try {
-    return { settings: { publicUrl: config.publicUrl }, kek: loadServiceKek(config.dataDir, env) };
+    return {
+      settings: { publicUrl: config.publicUrl, policies: policyOids(env) },
+      kek: loadServiceKek(config.dataDir, env),
+    };
   } catch (err) {
     if (err instanceof KekError) throw invalid(err.message);
     throw err;
@@ -279,6 +310,19 @@ export async function initPki(
         action: 'pki.ocsp.create',
       });
     }
+    // The root's first CRL, while its key is open under the custodians' dual control (issue 13: 4).
+    const rootCrl = await changeWithAudit(ctx, actor, auth, 'pki.root-crl.sign', async (trx) => {
+      const written = await writeRootCrl(ctx, trx, { id: rootSummary.id, certificate_der: root.der }, root.signer);
+      return {
+        result: written,
+        targetType: 'certification_authority',
+        targetId: rootSummary.id,
+        summary: { ...written, dualControl: true },
+      };
+    });
+    report.push(
+      `CRL de l'AC racine n° ${rootCrl.crlNumber} signée (aucune AC révoquée), valable jusqu'au ${frDate(rootCrl.nextUpdate)} : à renouveler avant cette date (cartes ca root-crl, les deux dépositaires).`,
+    );
   } catch (err) {
     keyStoreFailure(err);
   }
@@ -321,8 +365,34 @@ export async function listAuthorities(ctx: AppContext, actor: Actor) {
     notBefore: r.not_before,
     notAfter: r.not_after,
     status: r.status,
+    subjectForm: r.kind === 'issuing' ? (r.subject_form ?? 'seed') : null,
     pem: toPem(new Uint8Array(r.certificate_der)),
   }));
+}
+
+/**
+ * Chooses the subject form of the card certificates an issuing CA signs from now on: the sources'
+ * (C, O, OU, CN) or ETSI EN 319 412-2's natural person (givenName and surname beside them).
+ */
+export async function setSubjectForm(ctx: AppContext, actor: Actor, caName: string, form: string) {
+  const auth = await authorize(ctx, actor, 'pki.admin', null);
+  if (!isSubjectForm(form))
+    throw invalid(`Forme de sujet inconnue : « ${form} ».`, [
+      { field: 'form', reason: `Formes : ${SUBJECT_FORMS.join(', ')}.` },
+    ]);
+  const ca = await loadCa(ctx, caName);
+  if (ca.kind !== 'issuing') throw invalid(`« ${ca.name} » n'est pas une AC émettrice.`);
+  const before = ca.subject_form ?? 'seed';
+  await changeWithAudit(ctx, actor, auth, 'pki.ca.subject-form', async (trx) => {
+    await trx.updateTable('certification_authorities').set({ subject_form: form }).where('id', '=', ca.id).execute();
+    return {
+      result: null,
+      targetType: 'certification_authority',
+      targetId: ca.id,
+      summary: { name: ca.name, before: { subjectForm: before }, after: { subjectForm: form } },
+    };
+  });
+  return { name: ca.name, subjectForm: form };
 }
 
 async function loadCa(ctx: AppContext, name: string): Promise<CaRow> {
@@ -337,13 +407,13 @@ async function loadCa(ctx: AppContext, name: string): Promise<CaRow> {
 
 /** Issuing CA of an organisation: the armed forces, the local authorities, or the State. */
 async function issuingCaFor(ctx: AppContext, orgPath: string): Promise<CaRow> {
-  const issuing = await ctx.store.db
+  const all = await ctx.store.db
     .selectFrom('certification_authorities')
     .selectAll()
     .where('kind', '=', 'issuing')
-    .where('status', '=', 'active')
     .orderBy('created_at')
     .execute();
+  const issuing = all.filter((c) => c.status === 'active');
   if (issuing.length === 0)
     throw new AppError('conflict', "Aucune AC émettrice : lancez d'abord la cérémonie des clés (cartes ca init).");
   const ancestors = await ctx.store.db
@@ -356,7 +426,14 @@ async function issuingCaFor(ctx: AppContext, orgPath: string): Promise<CaRow> {
     : ancestors.some((o) => o.kind === 'municipality')
       ? 'collectivites'
       : 'etat';
-  return issuing.find((c) => c.name === wanted) ?? issuing[0]!;
+  // The population's CA, never another one in its place (a revoked CA stops the issuance).
+  const own = all.find((c) => c.name === wanted);
+  if (own && own.status !== 'active')
+    throw new AppError(
+      'conflict',
+      `« ${own.name} » n'est pas une AC émettrice active : aucun certificat ne peut être émis.`,
+    );
+  return own ?? issuing[0]!;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -404,6 +481,32 @@ async function readCsr(input: string | Uint8Array): Promise<x509.Pkcs10Certifica
   } catch {
     throw invalid(CSR_UNREADABLE, [{ field: 'csr', reason: 'Illisible.' }]);
   }
+  // The key first: a key the platform does not take (secp256k1, RSA 1024…) is named as such, not
+  // reported as a failed proof of possession because WebCrypto cannot check its signature.
+  // Re-encoded as DER (a request may carry BER) for node:crypto.
+  const spki = new Uint8Array(AsnConvert.serialize(AsnConvert.parse(csr.publicKey.rawData, asn1.SubjectPublicKeyInfo)));
+  const kind = publicKeyKind(spki);
+  if (kind === 'other')
+    throw invalid('Type de clé non admis dans la demande : EC P-256 ou RSA 2048 bits au moins.', [
+      { field: 'csr', reason: 'Type de clé non admis.' },
+    ]);
+  let details: { namedCurve?: string; modulusLength?: number };
+  try {
+    details = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).asymmetricKeyDetails ?? {};
+  } catch {
+    throw invalid(
+      kind === 'ec'
+        ? 'Clé EC de la demande invalide : courbe inconnue ou point hors de la courbe.'
+        : 'Clé RSA de la demande invalide.',
+      [{ field: 'csr', reason: 'Clé invalide.' }],
+    );
+  }
+  if (kind === 'ec' && details.namedCurve !== 'prime256v1')
+    throw invalid(`Courbe ${details.namedCurve ?? 'inconnue'} non admise : P-256 attendue.`, [
+      { field: 'csr', reason: 'Courbe non admise.' },
+    ]);
+  if (kind === 'rsa' && (details.modulusLength ?? 0) < 2048)
+    throw invalid('Clé RSA trop courte : 2048 bits au moins.', [{ field: 'csr', reason: 'Clé trop courte.' }]);
   let ok: boolean;
   try {
     ok = await csr.verify();
@@ -411,19 +514,6 @@ async function readCsr(input: string | Uint8Array): Promise<x509.Pkcs10Certifica
     ok = false;
   }
   if (!ok) throw invalid(CSR_BAD_SIGNATURE, [{ field: 'csr', reason: 'Signature invalide.' }]);
-  const key = csr.publicKey.algorithm as { name?: string; namedCurve?: string; modulusLength?: number };
-  const spki = new Uint8Array(csr.publicKey.rawData);
-  const kind = publicKeyKind(spki);
-  if (kind === 'other')
-    throw invalid('Type de clé non admis dans la demande : EC P-256 ou RSA 2048 bits au moins.', [
-      { field: 'csr', reason: 'Type de clé non admis.' },
-    ]);
-  if (kind === 'ec' && key.namedCurve && key.namedCurve !== 'P-256')
-    throw invalid(`Courbe ${key.namedCurve} non admise : P-256 attendue.`, [
-      { field: 'csr', reason: 'Courbe non admise.' },
-    ]);
-  if (kind === 'rsa' && (key.modulusLength ?? 0) < 2048)
-    throw invalid('Clé RSA trop courte : 2048 bits au moins.', [{ field: 'csr', reason: 'Clé trop courte.' }]);
   return csr;
 }
 
@@ -784,13 +874,16 @@ async function prepareIssuance(
         .execute();
       return ancestors.filter((o) => o.siren).sort((a, b) => b.path.length - a.path.length)[0]?.siren ?? null;
     }));
-  const subject = agentSubject({
-    organizationName: agent.org_name,
-    siren,
-    firstNames: agent.first_names,
-    lastName: agent.last_name,
-    identifier: agent.identifier,
-  });
+  const subject = agentSubject(
+    {
+      organizationName: agent.org_name,
+      siren,
+      firstNames: agent.first_names,
+      lastName: agent.last_name,
+      identifier: agent.identifier,
+    },
+    caRow.subject_form && isSubjectForm(caRow.subject_form) ? caRow.subject_form : 'seed',
+  );
   const tooLong = subject.find((part) => [...part.value].length > 64);
   if (tooLong)
     throw invalid(
@@ -950,9 +1043,9 @@ async function signAndStore(
 // ---------------------------------------------------------------------------------------------
 // Status changes
 
-type CertRow = CertificateTable & { organization_id: string | null };
+export type CertRow = CertificateTable & { organization_id: string | null };
 
-async function loadCertificate(ctx: AppContext, serial: string): Promise<CertRow> {
+export async function loadCertificate(ctx: AppContext, serial: string): Promise<CertRow> {
   const normalized = serial.trim().toLowerCase().replace(/^0x/, '').replace(/:/g, '');
   if (!/^[0-9a-f]{1,40}$/.test(normalized))
     throw invalid(`Numéro de série invalide : « ${serial} » (hexadécimal attendu).`, [
@@ -985,16 +1078,41 @@ export interface CertificateStatusResult {
   reasonLabel: string | null;
 }
 
+/** The content an operator signs to change the status of one certificate (action signature). */
+export function certificateAction(serial: string, event: CertificateEvent): SignedAction {
+  return {
+    action: ACTIONS[event.kind],
+    target: serial,
+    content: { serial, ...(event.kind === 'revoke' ? { reason: event.reason } : {}) },
+  };
+}
+
+/** Who may change this certificate's status (refusal audited). */
+export function authorizeCertificate(ctx: AppContext, actor: Actor, cert: CertRow): Promise<Authorization> {
+  return cert.organization_id
+    ? authorize(ctx, actor, 'certificate.revoke', cert.organization_id, { type: 'certificate', id: cert.serial })
+    : authorize(ctx, actor, 'pki.admin', null, { type: 'certificate', id: cert.serial });
+}
+
+/**
+ * The status of a certificate that no card carries (issued from a CSR). A card's certificates
+ * follow their card (desk/certificate-status.ts): refused here with the reason. A person signs the
+ * change with their card (action signature, kept as evidence); the platform's own jobs do not.
+ */
 async function changeStatus(
   ctx: AppContext,
   actor: Actor,
   serial: string,
   event: CertificateEvent,
+  signature: ActionSignature | null | undefined,
 ): Promise<CertificateStatusResult> {
   const cert = await loadCertificate(ctx, serial);
-  const auth = cert.organization_id
-    ? await authorize(ctx, actor, 'certificate.revoke', cert.organization_id, { type: 'certificate', id: cert.serial })
-    : await authorize(ctx, actor, 'pki.admin', null, { type: 'certificate', id: cert.serial });
+  const auth = await authorizeCertificate(ctx, actor, cert);
+  if (cert.card_id)
+    throw new AppError(
+      'conflict',
+      'Ce certificat est porté par une carte : son statut change avec celui de la carte (acceptation à l’activation, suspension, réactivation et révocation de la carte).',
+    );
   // ETSI REG-6.2.2-26: accepting or reinstating one's own certificate is for another operator
   // (revoking or suspending one's own, e.g. after a loss, stays possible).
   if (
@@ -1010,6 +1128,10 @@ async function changeStatus(
   };
   const next = transition(before, event);
   if (!next.ok) throw new AppError('conflict', next.message);
+  const { evidence } =
+    actor.kind === 'person'
+      ? await requireActionSignature(ctx, actor, certificateAction(cert.serial, event), signature)
+      : { evidence: [] };
   const now = ctx.now().toISOString();
   await changeWithAudit(ctx, actor, auth, ACTIONS[event.kind], async (trx) => {
     if (!(await writeCertificateStatus(trx, cert, next.state, now)))
@@ -1023,6 +1145,7 @@ async function changeStatus(
       targetType: 'certificate',
       targetId: cert.serial,
       summary: { before, after: next.state },
+      evidence,
     };
   });
   const r = next.state;
@@ -1045,6 +1168,8 @@ export async function writeCertificateStatus(
   cert: { serial: string; status: string },
   next: CertificateState,
   now: string,
+  /** When the key is known or suspected compromised (a lost card: the date its holder gives). */
+  invalidityDate?: string | null,
 ): Promise<boolean> {
   const changed = await trx
     .updateTable('certificates')
@@ -1059,6 +1184,7 @@ export async function writeCertificateStatus(
             ? sql<string | null>`revoked_at`
             : null,
       status_changed_at: now,
+      ...(invalidityDate ? { invalidity_date: invalidityDate } : {}),
     })
     .where('serial', '=', cert.serial)
     .where('status', '=', cert.status)
@@ -1082,13 +1208,18 @@ export async function logStatusChanges(trx: Transaction<Database>, serials: read
   }
 }
 
-/** issued → valid: the holder accepted the certificate (at activation). */
-export async function acceptCertificate(ctx: AppContext, actor: Actor, serial: string) {
-  return changeStatus(ctx, actor, serial, { kind: 'accept' });
+/** issued → valid: the holder accepted the certificate. */
+export async function acceptCertificate(
+  ctx: AppContext,
+  actor: Actor,
+  serial: string,
+  signature?: ActionSignature | null,
+) {
+  return changeStatus(ctx, actor, serial, { kind: 'accept' }, signature);
 }
 
-/** Revocation with an RFC 5280 reason (not certificateHold: that is a suspension). Final. */
-export async function revokeCertificate(ctx: AppContext, actor: Actor, serial: string, reason: string) {
+/** The RFC 5280 reason named, or a French refusal. */
+export function revocationReason(reason: string): RevocationReason {
   if (!isRevocationReason(reason)) {
     throw invalid(`Motif de révocation inconnu : « ${reason} ».`, [
       {
@@ -1099,17 +1230,38 @@ export async function revokeCertificate(ctx: AppContext, actor: Actor, serial: s
       },
     ]);
   }
-  return changeStatus(ctx, actor, serial, { kind: 'revoke', reason });
+  return reason;
+}
+
+/** Revocation with an RFC 5280 reason (not certificateHold: that is a suspension). Final. */
+export async function revokeCertificate(
+  ctx: AppContext,
+  actor: Actor,
+  serial: string,
+  reason: string,
+  signature?: ActionSignature | null,
+) {
+  return changeStatus(ctx, actor, serial, { kind: 'revoke', reason: revocationReason(reason) }, signature);
 }
 
 /** valid → suspended (certificateHold). */
-export async function suspendCertificate(ctx: AppContext, actor: Actor, serial: string) {
-  return changeStatus(ctx, actor, serial, { kind: 'suspend' });
+export async function suspendCertificate(
+  ctx: AppContext,
+  actor: Actor,
+  serial: string,
+  signature?: ActionSignature | null,
+) {
+  return changeStatus(ctx, actor, serial, { kind: 'suspend' }, signature);
 }
 
 /** suspended → valid. */
-export async function resumeCertificate(ctx: AppContext, actor: Actor, serial: string) {
-  return changeStatus(ctx, actor, serial, { kind: 'resume' });
+export async function resumeCertificate(
+  ctx: AppContext,
+  actor: Actor,
+  serial: string,
+  signature?: ActionSignature | null,
+) {
+  return changeStatus(ctx, actor, serial, { kind: 'resume' }, signature);
 }
 
 // ---------------------------------------------------------------------------------------------

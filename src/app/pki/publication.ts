@@ -28,18 +28,22 @@ const REASON_CASE = `case revocation_reason ${Object.entries(REASON_CODES)
   .join(' ')} else '0' end`;
 
 /**
- * The revoked and suspended certificates of one CA as text lines "serial,YYYYMMDDHHMMSS,reason code"
+ * The revoked and suspended certificates of one CA as text lines "serial,YYYYMMDDHHMMSS,reason code",
+ * with ",YYYYMMDDHHMMSS" after it on a key compromise whose date the holder gave (invalidityDate)
  * (crl-writer.ts PackedEntries): one statement, one range scan of the partial index
  * certificates_revoked in serial order, one consistent snapshot, and no object per row on either
  * side. Handed to the writer in slices of whole lines so that the event loop breathes between them.
  */
 async function* revokedEntries(ctx: AppContext, caId: string): AsyncGenerator<string> {
   const time = `replace(replace(replace(substr(coalesce(revoked_at, '1970-01-01T00:00:00'), 1, 19), '-', ''), ':', ''), 'T', '')`;
-  const line = sql.raw(`serial || ',' || ${time} || ',' || ${REASON_CASE}`);
+  const invalidity = `replace(replace(replace(substr(invalidity_date, 1, 19), '-', ''), ':', ''), 'T', '')`;
+  const line = sql.raw(
+    `serial || ',' || ${time} || ',' || ${REASON_CASE} || case when revocation_reason = 'keyCompromise' and invalidity_date is not null then ',' || ${invalidity} else '' end`,
+  );
   const agg =
     ctx.store.dialect === 'postgres' ? sql`string_agg(${line}, chr(10))` : sql`group_concat(${line}, char(10))`;
   const { rows } = await sql<{ packed: string | null }>`select ${agg} as packed from (select serial, revoked_at,
-    revocation_reason from certificates where ca_id = ${caId} and status in ('revoked', 'suspended')
+    revocation_reason, invalidity_date from certificates where ca_id = ${caId} and status in ('revoked', 'suspended')
     order by serial) as r`.execute(ctx.store.db);
   const packed = rows[0]?.packed ?? '';
   const SLICE = 1 << 20;

@@ -11,6 +11,7 @@ export const PortalConfig = Type.Object({
   branding: Branding,
   platformName: Type.String(),
   agentUrl: Type.String({ description: 'Adresse par défaut de l’agent de carte du poste' }),
+  uploadMaxBytes: Type.Integer({ description: 'Taille maximale d’un fichier envoyé (octets)' }),
 });
 
 export const RoleView = Type.Object({

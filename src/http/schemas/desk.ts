@@ -419,7 +419,12 @@ export const DeclarationKind = Type.Union([
 ]);
 
 export const Declaration = Type.Object(
-  { kind: DeclarationKind, policeReportReference: Optional(80), circumstances: Optional(600) },
+  {
+    kind: DeclarationKind,
+    policeReportReference: Optional(80),
+    circumstances: Optional(600),
+    lostOn: Optional(10), // day of the loss or theft (YYYY-MM-DD): the CRL entry's invalidityDate
+  },
   { additionalProperties: false },
 );
 

@@ -1,5 +1,6 @@
 // PKI: certification authorities, certificates and their status (CRL and OCSP are binary answers).
 import { Type } from '@sinclair/typebox';
+import { ActionSignature } from './access.ts';
 import { Nullable } from './common.ts';
 
 export const Authority = Type.Object({
@@ -64,8 +65,17 @@ export const IssuedCertificate = Type.Object({
 
 export const SerialParams = Type.Object({ serial: Type.String({ maxLength: 64 }) });
 
+/** Accept, suspend or resume one certificate: signed by the operator's card (a service account signs nothing). */
+export const CertificateChangeInput = Type.Object(
+  { signature: Type.Optional(ActionSignature) },
+  { additionalProperties: false },
+);
+
 export const CertificateRevocation = Type.Object(
-  { reason: Type.String({ maxLength: 32, description: 'Motif RFC 5280 (keyCompromise, superseded…)' }) },
+  {
+    reason: Type.String({ maxLength: 32, description: 'Motif RFC 5280 (keyCompromise, superseded…)' }),
+    signature: Type.Optional(ActionSignature),
+  },
   { additionalProperties: false },
 );
 
@@ -75,4 +85,12 @@ export const CertificateStatus = Type.Object({
   statusLabel: Type.String(),
   reason: Nullable(Type.String()),
   reasonLabel: Nullable(Type.String()),
+});
+
+/** A certificate's status after a change, with the card carrying it (its certificates follow it). */
+export const CertificateChanged = Type.Object({
+  ...CertificateStatus.properties,
+  card: Nullable(
+    Type.Object({ id: Type.String(), serial: Type.String(), state: Type.String(), stateLabel: Type.String() }),
+  ),
 });

@@ -307,6 +307,17 @@ describe('readFeed — CSV', () => {
     }
   });
 
+  it('reports an over-long last line without a final line break (issue 13: 10)', async () => {
+    for (const last of [`a9;${'D'.repeat(MAX_RECORD_CHARS * 3)}`, `a9;"${'D'.repeat(MAX_RECORD_CHARS * 3)}"`]) {
+      const data = [HEADER, personLine('a1'), last].join('\n');
+      for (const size of [4096, 65536, 1 << 20]) {
+        const items = await read(data, 'csv', size);
+        assert.deepEqual(lines(items), ['2:row', '3:bad'], `chunk size ${size}`);
+        assert.match((items[1] as { errors: string[] }).errors[0] ?? '', /trop longue|jamais refermé/);
+      }
+    }
+  });
+
   it('tolerates a header ending with ";" but not values under unnamed columns', async () => {
     const data = `${HEADER};;\n${personLine('a1')};;\n${personLine('a2')}\n${personLine('a3')};;x\n`;
     assert.deepEqual(await readAll(data), [
@@ -584,6 +595,12 @@ describe('readFeed — JSONL', () => {
     const data = `${JSON.stringify(person('a1'))}\n{"nom":"${'x'.repeat(MAX_RECORD_CHARS * 2)}"}\n${JSON.stringify(person('a3'))}`;
     const items = await read(data, 'jsonl', 4096);
     assert.deepEqual(lines(items), ['1:row', '2:bad', '3:row']);
+  });
+
+  it('reports an over-long last line without a final line break (issue 13: 10)', async () => {
+    const data = `${JSON.stringify(person('a1'))}\n{"nom":"${'x'.repeat(MAX_RECORD_CHARS * 2)}"}`;
+    for (const size of [4096, 65536, 1 << 20])
+      assert.deepEqual(lines(await read(data, 'jsonl', size)), ['1:row', '2:bad'], `chunk size ${size}`);
   });
 
   it('decodes Windows-1252 too', async () => {

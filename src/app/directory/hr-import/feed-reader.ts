@@ -308,6 +308,11 @@ class CsvSplitter {
         this.#skipping = { line: this.#line, reason: r.reason };
       }
     }
+    // The file ends inside an over-long line already dropped (no final line break): report it.
+    if (eof && this.#skipping !== null && p >= s.length) {
+      out.push({ line: this.#skipping.line, error: this.#skipping.reason });
+      this.#skipping = null;
+    }
     this.#buf = s.slice(p);
     return out;
   }

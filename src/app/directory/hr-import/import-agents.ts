@@ -5,6 +5,7 @@ import type { Database, ImportRunTable } from '../../../store/schema.ts';
 import type { Dialect } from '../../../store/database.ts';
 import { appendAudit } from '../../../store/audit.ts';
 import { authorize, type Authorization } from '../../access/authorize.ts';
+import { endAgentSessions } from '../../access/sessions.ts';
 import { agentColumns } from '../agents.ts';
 import { allocateRowids, placeAgent } from '../agent-search.ts';
 import { AppError, notFound } from '../../errors.ts';
@@ -20,6 +21,8 @@ import { FeedFormatError, readFeed, type FeedFormat } from './feed-reader.ts';
 // Rows per transaction. Larger batches write each index page once for many rows (the import is
 // bound by index page writes, see bench/README.md) while a batch stays a fraction of a second of lock.
 export const DEFAULT_BATCH_ROWS = 10_000;
+/** Rejects written per statement. */
+const REJECT_INSERT_ROWS = 1000;
 
 export interface ImportRequest {
   organizationId: string;
@@ -62,14 +65,20 @@ interface Reject {
   reason: string;
 }
 
-export async function importAgents(ctx: AppContext, actor: Actor, req: ImportRequest): Promise<ImportRunTable> {
+/** May the actor import a feed into this organisation? Asked before the file is even received. */
+export async function authorizeImport(ctx: AppContext, actor: Actor, organizationId: string) {
   const org = await ctx.store.db
     .selectFrom('organizations')
     .select(['id', 'path', 'code'])
-    .where('id', '=', req.organizationId)
+    .where('id', '=', organizationId)
     .executeTakeFirst();
   if (!org) throw notFound('Organisation introuvable.');
   const auth = await authorize(ctx, actor, 'import.run', org.id, { type: 'organization', id: org.id });
+  return { org, auth };
+}
+
+export async function importAgents(ctx: AppContext, actor: Actor, req: ImportRequest): Promise<ImportRunTable> {
+  const { org, auth } = await authorizeImport(ctx, actor, req.organizationId);
   const batchRows = Math.max(1, req.batchRows ?? DEFAULT_BATCH_ROWS);
   const runId = ctx.newId();
   const startedAt = ctx.now().toISOString();
@@ -124,10 +133,15 @@ export async function importAgents(ctx: AppContext, actor: Actor, req: ImportReq
       counts.unchanged += c.unchanged;
       rej.push(...c.rejects);
       counts.rejected += new Set(rej.map((r) => r.line)).size;
-      if (rej.length)
+      // 4 bound values a reject: chunks keep far below SQLite's 32,766 (a batch may reject every row).
+      for (let i = 0; i < rej.length; i += REJECT_INSERT_ROWS)
         await trx
           .insertInto('import_rejects')
-          .values(rej.map((r) => ({ import_id: runId, line: r.line, field: r.field, reason: r.reason })))
+          .values(
+            rej
+              .slice(i, i + REJECT_INSERT_ROWS)
+              .map((r) => ({ import_id: runId, line: r.line, field: r.field, reason: r.reason })),
+          )
           .execute();
       await trx
         .updateTable('import_runs')
@@ -217,7 +231,12 @@ export async function importAgents(ctx: AppContext, actor: Actor, req: ImportReq
     await committing.catch(() => {}); // a batch still committing settles before the run is marked failed
     if (totalAtFailure !== null) counts.total = totalAtFailure;
     const refused = err instanceof FeedFormatError;
-    const message = err instanceof Error ? err.message : String(err);
+    // The run shows a French message; a driver's or the runtime's own words go to the log only
+    // (the error is thrown on, and the HTTP layer logs it with the request).
+    const message =
+      refused || err instanceof AppError
+        ? err.message
+        : `L'import s'est arrêté sur une erreur interne (journalisée) après ${counts.total} ligne(s) : les lots déjà enregistrés sont conservés ; relancez l'import pour le reste ou contactez l'assistance.`;
     await ctx.store.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('import_runs')
@@ -510,11 +529,13 @@ async function deactivateMissing(
   for (let i = 0; i < missing.length; i += 500) {
     const chunk = missing.slice(i, i + 500);
     await ctx.store.db.transaction().execute(async (trx) => {
+      const now = ctx.now().toISOString();
       await trx
         .updateTable('agents')
-        .set({ status: 'inactive', updated_at: ctx.now().toISOString(), last_import_id: runId })
+        .set({ status: 'inactive', updated_at: now, last_import_id: runId })
         .where('id', 'in', chunk)
         .execute();
+      await endAgentSessions(trx, chunk, now);
       counts.deactivated += chunk.length;
       await trx.updateTable('import_runs').set({ deactivated: counts.deactivated }).where('id', '=', runId).execute();
       await audit(ctx, trx, actor, auth, 'hrImport.deactivate', runId, { deactivated: chunk });

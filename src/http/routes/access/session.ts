@@ -67,6 +67,7 @@ export function sessionRoutes(fastify: FastifyInstance, ctx: AppContext, config:
       branding: config.branding,
       platformName: 'Cartes Agents',
       agentUrl: cardAgentOrigin(process.env, config.agentPort),
+      uploadMaxBytes: config.uploadMaxBytes,
     }),
   );
 
@@ -89,7 +90,7 @@ export function sessionRoutes(fastify: FastifyInstance, ctx: AppContext, config:
   app.post(
     '/api/auth/link',
     {
-      config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
+      config: { rateLimit: { max: 10, timeWindow: '1 minute' }, anonymousBody: 'anyone' },
       schema: {
         tags: ['session'],
         summary: 'Ouvrir une session avec un lien de connexion à usage unique',
@@ -124,7 +125,7 @@ export function sessionRoutes(fastify: FastifyInstance, ctx: AppContext, config:
   app.post(
     '/api/session/card/challenge',
     {
-      config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
+      config: { rateLimit: { max: 20, timeWindow: '1 minute' }, anonymousBody: 'anyone' },
       schema: {
         tags: ['session'],
         summary: `Obtenir un défi de connexion par carte (usage unique, ${SIGN_IN_CHALLENGE_MINUTES} minutes)`,
@@ -140,7 +141,7 @@ export function sessionRoutes(fastify: FastifyInstance, ctx: AppContext, config:
   app.post(
     '/api/session/card',
     {
-      config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
+      config: { rateLimit: { max: 10, timeWindow: '1 minute' }, anonymousBody: 'anyone' },
       schema: {
         tags: ['session'],
         summary: 'Ouvrir une session avec la carte (défi signé par la clé d’authentification)',
@@ -169,7 +170,7 @@ export function sessionRoutes(fastify: FastifyInstance, ctx: AppContext, config:
   app.post(
     '/api/session/tls',
     {
-      config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
+      config: { rateLimit: { max: 10, timeWindow: '1 minute' }, anonymousBody: 'anyone' },
       schema: {
         tags: ['session'],
         summary: `Ouvrir une session avec le certificat client TLS transmis par un mandataire inverse de confiance (en-tête ${config.tlsClientCertHeader})`,

@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppContext } from '../../../app/context.ts';
 import {
   getCaseFile,
@@ -35,22 +35,14 @@ import {
   transferFiles,
 } from '../../../app/backoffice/processing.ts';
 import { archiveFile } from '../../../app/backoffice/archive.ts';
-import { authHook, requireActor } from '../../auth.ts';
+import { requireActor } from '../../auth.ts';
+import { spoolUpload, type UploadSettings } from '../../uploads.ts';
 import * as S from '../../schemas/backoffice.ts';
 
 // Case files of a processing centre (seed 003): the liaison office's intake desk, the processing
 // offices' queues and work, archiving. Thin: every rule lives in src/app/backoffice.
 
 const tags = ['bureau de liaison et bureaux de traitement'];
-
-/** Uploads are refused before their body is read when nobody is signed in. */
-function authenticateFirst(ctx: AppContext) {
-  const hook = authHook(ctx);
-  return async (req: FastifyRequest, reply: FastifyReply) => {
-    await hook(req, reply);
-    requireActor(req);
-  };
-}
 
 function attachment(reply: FastifyReply, type: string, fileName: string, bytes: Buffer | string) {
   const safe = fileName.replace(/[^\w.-]+/g, '_').slice(0, 120);
@@ -61,7 +53,9 @@ function attachment(reply: FastifyReply, type: string, fileName: string, bytes: 
     .send(bytes);
 }
 
-export function backofficeFileRoutes(fastify: FastifyInstance, ctx: AppContext): void {
+// Uploads (scanned pieces, amounts files) are refused before their body is read when nobody is signed
+// in (the server's onRequest authentication), then spooled to disk under their ceiling (uploads.ts).
+export function backofficeFileRoutes(fastify: FastifyInstance, ctx: AppContext, uploads: UploadSettings): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const FileAnswer = S.responses({ 200: S.CaseFileAnswer });
 
@@ -236,32 +230,31 @@ export function backofficeFileRoutes(fastify: FastifyInstance, ctx: AppContext):
     },
     async (r) => correctFile(ctx, requireActor(r), r.params.id, r.body),
   );
-  void app.register(async (scope) => {
-    for (const type of ['application/pdf', 'image/png'])
-      scope.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: MAX_DOCUMENT_BYTES }, (_q, b, done) =>
-        done(null, b),
-      );
-    scope.withTypeProvider<TypeBoxTypeProvider>().put(
-      '/api/backoffice/files/:id/pieces/:code/document',
-      {
-        bodyLimit: MAX_DOCUMENT_BYTES,
-        onRequest: authenticateFirst(ctx),
-        schema: {
-          tags,
-          summary: 'Joindre la pièce numérisée (PDF, JPEG ou PNG, 5 Mo au plus ; corps brut)',
-          params: S.FileCodeParams,
-          querystring: S.DocumentQuery,
-          response: FileAnswer,
-        },
+  app.put(
+    '/api/backoffice/files/:id/pieces/:code/document',
+    {
+      schema: {
+        tags,
+        summary: 'Joindre la pièce numérisée (PDF, JPEG ou PNG, 5 Mo au plus ; corps brut)',
+        params: S.FileCodeParams,
+        querystring: S.DocumentQuery,
+        response: FileAnswer,
       },
-      async (r) =>
-        attachDocument(ctx, requireActor(r), r.params.id, r.params.code, {
+    },
+    async (r) => {
+      const actor = requireActor(r);
+      const upload = await spoolUpload(r, uploads, MAX_DOCUMENT_BYTES, 'la pièce');
+      try {
+        return await attachDocument(ctx, actor, r.params.id, r.params.code, {
           fileName: r.query.fileName ?? r.params.code,
           contentType: String(r.headers['content-type'] ?? ''),
-          bytes: Buffer.isBuffer(r.body) ? r.body : Buffer.alloc(0),
-        }),
-    );
-  });
+          bytes: await upload.read(),
+        });
+      } finally {
+        await upload.dispose();
+      }
+    },
+  );
   app.post(
     '/api/backoffice/files/:id/register',
     {
@@ -397,27 +390,27 @@ export function backofficeFileRoutes(fastify: FastifyInstance, ctx: AppContext):
     },
     async (r) => selfCheck(ctx, requireActor(r), r.params.id, r.body),
   );
-  void app.register(async (scope) => {
-    // The server reads text/csv as a stream elsewhere (HR feeds); an amounts file is small: a string.
-    scope.removeContentTypeParser('text/csv');
-    scope.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 2 * 1024 * 1024 }, (_q, b, done) =>
-      done(null, b),
-    );
-    scope.withTypeProvider<TypeBoxTypeProvider>().post(
-      '/api/backoffice/offices/:id/amounts',
-      {
-        bodyLimit: 2 * 1024 * 1024,
-        onRequest: authenticateFirst(ctx),
-        schema: {
-          tags,
-          summary: 'Importer les montants des décomptes (CSV « ; » : numero_dossier;montant;reference_decompte)',
-          params: S.IdParams,
-          response: S.responses({ 200: S.AmountImportResult }),
-        },
+  // An amounts file is small (2 Mio): received whole, then read as text.
+  app.post(
+    '/api/backoffice/offices/:id/amounts',
+    {
+      schema: {
+        tags,
+        summary: 'Importer les montants des décomptes (CSV « ; » : numero_dossier;montant;reference_decompte)',
+        params: S.IdParams,
+        response: S.responses({ 200: S.AmountImportResult }),
       },
-      async (r) => importAmounts(ctx, requireActor(r), r.params.id, typeof r.body === 'string' ? r.body : ''),
-    );
-  });
+    },
+    async (r) => {
+      const actor = requireActor(r);
+      const upload = await spoolUpload(r, uploads, 2 * 1024 * 1024, 'le fichier des montants');
+      try {
+        return await importAmounts(ctx, actor, r.params.id, (await upload.read()).toString('utf8'));
+      } finally {
+        await upload.dispose();
+      }
+    },
+  );
   app.post(
     '/api/backoffice/offices/:id/transfer',
     {

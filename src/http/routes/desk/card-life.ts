@@ -39,6 +39,7 @@ import {
 } from '../../../app/desk/renewal.ts';
 import { cardDocument, cardDocuments } from '../../../app/desk/card-documents.ts';
 import { requireActor } from '../../auth.ts';
+import { spoolUpload, type UploadSettings } from '../../uploads.ts';
 import { binary, IdParams as Id, Items, NoContent, responses } from '../../schemas/common.ts';
 import { Signed } from '../../schemas/access.ts';
 import {
@@ -80,7 +81,12 @@ const tags = ['cartes'];
 const id = (r: { params: { id: string } }) => r.params.id;
 const body = <T>(r: { body: T }) => r.body;
 
-export function cardLifeRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiEnvironment): void {
+export function cardLifeRoutes(
+  fastify: FastifyInstance,
+  ctx: AppContext,
+  pki: PkiEnvironment,
+  uploads: UploadSettings,
+): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   // --- Hand-over -------------------------------------------------------------------------------
   app.get(
@@ -96,36 +102,34 @@ export function cardLifeRoutes(fastify: FastifyInstance, ctx: AppContext, pki: P
     async (r) => handoverView(ctx, requireActor(r), id(r)),
   );
 
-  void app.register(async (scope) => {
-    // The certified copy arrives as the raw file (PDF, JPEG or PNG), 5 Mo at most.
-    for (const type of ['application/pdf', 'image/png'])
-      scope.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: IDENTITY_COPY_MAX_BYTES }, (_q, b, done) =>
-        done(null, b),
-      );
-    scope.withTypeProvider<TypeBoxTypeProvider>().put(
-      '/api/cards/:id/identity-copy',
-      {
-        bodyLimit: IDENTITY_COPY_MAX_BYTES,
-        schema: {
-          tags,
-          summary: 'Joindre la copie certifiée conforme de la pièce d’identité (PDF, JPEG ou PNG, 5 Mo au plus)',
-          params: Id,
-          querystring: Type.Object({ fileName: Type.Optional(Type.String({ maxLength: 200 })) }),
-          response: responses({ 200: IdentityCopyStored }),
-        },
+  // The certified copy arrives as the raw file (PDF, JPEG or PNG), 5 Mo at most.
+  app.put(
+    '/api/cards/:id/identity-copy',
+    {
+      schema: {
+        tags,
+        summary: 'Joindre la copie certifiée conforme de la pièce d’identité (PDF, JPEG ou PNG, 5 Mo au plus)',
+        params: Id,
+        querystring: Type.Object({ fileName: Type.Optional(Type.String({ maxLength: 200 })) }),
+        response: responses({ 200: IdentityCopyStored }),
       },
-      async (r) => {
-        const bytes = Buffer.isBuffer(r.body) ? r.body : Buffer.alloc(0);
-        return uploadIdentityCopy(ctx, requireActor(r), id(r), {
+    },
+    async (r) => {
+      const actor = requireActor(r);
+      const upload = await spoolUpload(r, uploads, IDENTITY_COPY_MAX_BYTES, 'le fichier');
+      try {
+        return await uploadIdentityCopy(ctx, actor, id(r), {
           fileName: r.query.fileName ?? 'piece-identite',
           contentType: String(r.headers['content-type'] ?? '')
             .split(';')[0]!
             .trim(),
-          bytes,
+          bytes: await upload.read(),
         });
-      },
-    );
-  });
+      } finally {
+        await upload.dispose();
+      }
+    },
+  );
 
   app.post(
     '/api/cards/:id/handover',

@@ -10,7 +10,7 @@ import {
   identifyHolder,
 } from '../../../app/access/holder-access.ts';
 import { myCards } from '../../../app/desk/holder-space.ts';
-import { requireActor } from '../../auth.ts';
+import { HOLDER_ACCESS_HEADER, requireActor } from '../../auth.ts';
 import { CodeLabel, IdParams, Items, responses } from '../../schemas/common.ts';
 import {
   CardAdminResponse,
@@ -29,8 +29,7 @@ import {
 // the narrow access opened by the personal code and the three answers.
 
 const tags = ['porteur'];
-const ACCESS_HEADER = 'x-holder-access';
-const access = (r: FastifyRequest) => String(r.headers[ACCESS_HEADER] ?? '');
+const access = (r: FastifyRequest) => String(r.headers[HOLDER_ACCESS_HEADER] ?? '');
 
 export function holderRoutes(fastify: FastifyInstance, ctx: AppContext): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -80,7 +79,7 @@ export function holderRoutes(fastify: FastifyInstance, ctx: AppContext): void {
   app.post(
     '/api/holder-access',
     {
-      config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
+      config: { rateLimit: { max: 10, timeWindow: '1 minute' }, anonymousBody: 'anyone' },
       schema: {
         tags,
         summary: 'Identification du porteur sans carte : organisation, identifiant, code personnel, réponses',
@@ -105,7 +104,7 @@ export function holderRoutes(fastify: FastifyInstance, ctx: AppContext): void {
   app.post(
     '/api/holder-access/unblock-response',
     {
-      config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
+      config: { rateLimit: { max: 30, timeWindow: '1 minute' }, anonymousBody: 'holder-access' },
       schema: {
         tags,
         summary: 'Déblocage de ma carte : réponse au défi de la carte',
@@ -118,6 +117,7 @@ export function holderRoutes(fastify: FastifyInstance, ctx: AppContext): void {
   app.post(
     '/api/holder-access/cards/:id/declare',
     {
+      config: { anonymousBody: 'holder-access' },
       schema: {
         tags,
         summary: 'Déclarer la perte ou le vol de ma carte (accès par secrets)',

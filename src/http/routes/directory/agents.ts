@@ -14,8 +14,12 @@ import {
 import { requireActor } from '../../auth.ts';
 import { binary, IdParams, KeysetPage, NoContent, responses } from '../../schemas/common.ts';
 import { Agent, AgentInput, AgentSearch, AgentSummary, PhotoAccepted } from '../../schemas/directory.ts';
+import { spoolUpload, type UploadSettings } from '../../uploads.ts';
 
-export function agentRoutes(fastify: FastifyInstance, ctx: AppContext): void {
+/** Received whole before the photo rules (≤ 30 Ko) are checked, so that the answer can say why. */
+const PHOTO_UPLOAD_MAX_BYTES = 1024 * 1024;
+
+export function agentRoutes(fastify: FastifyInstance, ctx: AppContext, uploads: UploadSettings): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['annuaire'];
   app.get(
@@ -87,7 +91,6 @@ export function agentRoutes(fastify: FastifyInstance, ctx: AppContext): void {
   app.put(
     '/api/agents/:id/photo',
     {
-      bodyLimit: 1024 * 1024,
       schema: {
         tags,
         summary: "Déposer la photo d'identité (JPEG 283 × 378, 300 dpi, ≤ 30 Ko)",
@@ -95,7 +98,15 @@ export function agentRoutes(fastify: FastifyInstance, ctx: AppContext): void {
         response: responses({ 200: PhotoAccepted }),
       },
     },
-    async (req) => uploadPhoto(ctx, requireActor(req), req.params.id, req.body as Buffer),
+    async (req) => {
+      const actor = requireActor(req);
+      const upload = await spoolUpload(req, uploads, PHOTO_UPLOAD_MAX_BYTES, 'la photo');
+      try {
+        return await uploadPhoto(ctx, actor, req.params.id, await upload.read());
+      } finally {
+        await upload.dispose();
+      }
+    },
   );
 
   app.get(

@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Readable } from 'node:stream';
 import type { AppContext } from '../../../app/context.ts';
 import {
   getImportRun,
@@ -9,18 +8,18 @@ import {
   listImportRejects,
   rejectsCsv,
 } from '../../../app/directory/hr-import/import-runs.ts';
-import { importAgents, importRunView } from '../../../app/directory/hr-import/import-agents.ts';
+import { authorizeImport, importAgents, importRunView } from '../../../app/directory/hr-import/import-agents.ts';
 import { requireActor } from '../../auth.ts';
+import { spoolUpload, type UploadSettings } from '../../uploads.ts';
 import { binary, IdParams, Items, Page, responses } from '../../schemas/common.ts';
 import { ImportQuery, ImportReject, ImportRun } from '../../schemas/directory.ts';
 
-export function importRoutes(fastify: FastifyInstance, ctx: AppContext): void {
+export function importRoutes(fastify: FastifyInstance, ctx: AppContext, uploads: UploadSettings): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['import SIRH'];
   app.post(
     '/api/imports',
     {
-      bodyLimit: 2 * 1024 * 1024 * 1024,
       config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
       schema: {
         tags,
@@ -31,15 +30,23 @@ export function importRoutes(fastify: FastifyInstance, ctx: AppContext): void {
     },
     async (req, reply) => {
       const q = req.query;
-      const length = Number(req.headers['content-length']);
-      const run = await importAgents(ctx, requireActor(req), {
-        organizationId: q.organizationId,
-        format: q.format ?? 'csv',
-        full: q.full ?? false,
-        fileName: q.fileName ?? 'flux-sirh',
-        input: req.body as Readable,
-        bytesTotal: Number.isFinite(length) ? length : null,
-      });
+      const actor = requireActor(req);
+      // Rights first, then the file is received whole (on disk, under the ceiling), then imported.
+      await authorizeImport(ctx, actor, q.organizationId);
+      const upload = await spoolUpload(req, uploads, uploads.maxBytes, 'le fichier du flux SIRH');
+      let run;
+      try {
+        run = await importAgents(ctx, actor, {
+          organizationId: q.organizationId,
+          format: q.format ?? 'csv',
+          full: q.full ?? false,
+          fileName: q.fileName ?? 'flux-sirh',
+          input: upload.stream(),
+          bytesTotal: upload.bytes,
+        });
+      } finally {
+        await upload.dispose();
+      }
       const org = await ctx.store.db
         .selectFrom('organizations')
         .select('name')

@@ -3,19 +3,12 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../../app/context.ts';
-import {
-  acceptCertificate,
-  issueFromCsr,
-  listAuthorities,
-  listCertificates,
-  resumeCertificate,
-  revokeCertificate,
-  suspendCertificate,
-  type PkiEnvironment,
-} from '../../../app/pki/certificates.ts';
+import { issueFromCsr, listAuthorities, listCertificates, type PkiEnvironment } from '../../../app/pki/certificates.ts';
+import { changeCertificateStatus } from '../../../app/desk/certificate-status.ts';
 import { caCertificateDer, newestCrl, publishCrl } from '../../../app/pki/publication.ts';
 import type { OcspSource } from '../../../app/pki/ocsp-responder.ts';
 import { OCSP_RESPONSES, ocspRoutes } from '../../../pki/ocsp-http.ts';
+import { isRootName, offlineCrlDer } from '../../../app/pki/root-crl.ts';
 import { requireActor } from '../../auth.ts';
 import { sendProblem } from '../../problem.ts';
 import { binary, Items, responses } from '../../schemas/common.ts';
@@ -23,8 +16,9 @@ import {
   Authority,
   Certificate,
   CertificateQuery,
+  CertificateChanged,
+  CertificateChangeInput,
   CertificateRevocation,
-  CertificateStatus,
   CsrInput,
   IssuedCertificate,
   SerialParams,
@@ -90,7 +84,7 @@ export function pkiRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiWir
       ...publication,
       schema: {
         tags: ['pki'],
-        summary: "Liste de révocation d'une autorité émettrice (DER)",
+        summary: "Liste de révocation d'une autorité (DER) : AC émettrice, ou AC racine (root.crl)",
         params: File,
         response: responses({ 200: binary('Liste de révocation X.509 (DER)', 'application/pkix-crl') }),
       },
@@ -98,6 +92,19 @@ export function pkiRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiWir
     async (req, reply) => {
       const name = /^([a-z0-9-]{1,60})\.crl$/.exec(req.params.file)?.[1];
       if (!name) return sendProblem(reply, 404, 'Liste de révocation inconnue.');
+      // The root's CRL is signed at a ceremony (root-crl.ts) and served from the database.
+      const offline = await offlineCrlDer(ctx, name);
+      if (offline)
+        return reply
+          .type('application/pkix-crl')
+          .header('cache-control', 'public, max-age=3600, must-revalidate')
+          .send(Buffer.from(offline));
+      if (await isRootName(ctx, name))
+        return sendProblem(
+          reply,
+          404,
+          "La liste de révocation de l'AC racine n'a pas encore été signée : cérémonie « cartes ca root-crl ».",
+        );
       // The newest CRL published in the database: every instance serves the same one.
       let crl = await newestCrl(ctx, name);
       if (!crl) {
@@ -219,53 +226,45 @@ export function pkiRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiWir
     await pki.ocsp?.sync();
     return r;
   };
-  app.post(
-    '/api/certificates/:serial/accept',
-    {
-      schema: {
-        tags,
-        summary: 'Acceptation par le porteur',
-        params: SerialParams,
-        response: responses({ 200: CertificateStatus }),
+  // A card's certificate follows its card (desk/certificate-status.ts); every change is signed.
+  const change = (verb: 'accept' | 'suspend' | 'resume', summary: string) =>
+    app.post(
+      `/api/certificates/:serial/${verb}`,
+      {
+        schema: {
+          tags,
+          summary,
+          params: SerialParams,
+          body: CertificateChangeInput,
+          response: responses({ 200: CertificateChanged }),
+        },
       },
-    },
-    async (req) => acceptCertificate(ctx, requireActor(req), req.params.serial),
-  );
-  app.post(
-    '/api/certificates/:serial/suspend',
-    {
-      schema: {
-        tags,
-        summary: 'Suspendre (certificateHold)',
-        params: SerialParams,
-        response: responses({ 200: CertificateStatus }),
-      },
-    },
-    async (req) => synced(suspendCertificate(ctx, requireActor(req), req.params.serial)),
-  );
-  app.post(
-    '/api/certificates/:serial/resume',
-    {
-      schema: {
-        tags,
-        summary: 'Lever la suspension',
-        params: SerialParams,
-        response: responses({ 200: CertificateStatus }),
-      },
-    },
-    async (req) => synced(resumeCertificate(ctx, requireActor(req), req.params.serial)),
-  );
+      async (req) =>
+        synced(changeCertificateStatus(ctx, requireActor(req), req.params.serial, { kind: verb }, req.body.signature)),
+    );
+  change('accept', 'Acceptation par le porteur (carte activée ; signée par l’opérateur)');
+  change('suspend', 'Suspendre (certificateHold) : la carte et tous ses certificats ; signée par l’opérateur');
+  change('resume', 'Lever la suspension : la carte et tous ses certificats ; signée par l’opérateur');
   app.post(
     '/api/certificates/:serial/revoke',
     {
       schema: {
         tags,
-        summary: 'Révoquer (définitif)',
+        summary: 'Révoquer (définitif) : la carte et tous ses certificats ; signée par l’opérateur',
         params: SerialParams,
         body: CertificateRevocation,
-        response: responses({ 200: CertificateStatus }),
+        response: responses({ 200: CertificateChanged }),
       },
     },
-    async (req) => synced(revokeCertificate(ctx, requireActor(req), req.params.serial, req.body.reason)),
+    async (req) =>
+      synced(
+        changeCertificateStatus(
+          ctx,
+          requireActor(req),
+          req.params.serial,
+          { kind: 'revoke', reason: req.body.reason },
+          req.body.signature,
+        ),
+      ),
   );
 }

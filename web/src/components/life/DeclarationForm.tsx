@@ -4,7 +4,7 @@ import { Alert } from '@codegouvfr/react-dsfr/Alert';
 import { Button } from '@codegouvfr/react-dsfr/Button';
 import { Input } from '@codegouvfr/react-dsfr/Input';
 import { useState, type FormEvent } from 'react';
-import { formatDateTime } from '../../format.ts';
+import { formatDateTime, todayIso } from '../../format.ts';
 import { DECLARATION_LABELS, type Declaration, type DeclarationKind } from '../../lifeApi.ts';
 import { createConfirm } from '../ConfirmModal.tsx';
 import { ProblemAlert } from '../ProblemAlert.tsx';
@@ -31,6 +31,7 @@ export function DeclarationForm(props: {
   const [kind, setKind] = useState<DeclarationKind | ''>('');
   const [police, setPolice] = useState('');
   const [circumstances, setCircumstances] = useState('');
+  const [lostOn, setLostOn] = useState('');
   const [invalid, setInvalid] = useState<string[]>([]);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -41,6 +42,7 @@ export function DeclarationForm(props: {
     const problems: string[] = [];
     if (!selected) problems.push('Choisissez la carte concernée.');
     if (!kind) problems.push('Choisissez le type de déclaration.');
+    if (lostOn && lostOn > todayIso()) problems.push('La date de la perte ou du vol ne peut pas être dans le futur.');
     if (kind === 'theft' && police.trim().length < 4)
       problems.push(
         'Un vol se déclare avec la référence du dépôt de plainte (récépissé de la police ou de la gendarmerie).',
@@ -57,6 +59,7 @@ export function DeclarationForm(props: {
         kind,
         policeReportReference: kind === 'theft' ? police.trim() : null,
         circumstances: circumstances.trim() || null,
+        lostOn: kind !== 'temporary_loss' && lostOn ? lostOn : null,
       });
       setDone(
         r.state === 'suspended'
@@ -89,7 +92,11 @@ export function DeclarationForm(props: {
       <ProblemAlert
         error={error}
         title="La déclaration n’a pas abouti"
-        fieldLabels={{ policeReportReference: 'Référence du dépôt de plainte', kind: 'Type' }}
+        fieldLabels={{
+          policeReportReference: 'Référence du dépôt de plainte',
+          kind: 'Type',
+          lostOn: 'Date de la perte ou du vol',
+        }}
       />
       {!done && (
         <form onSubmit={submit} noValidate>
@@ -150,6 +157,18 @@ export function DeclarationForm(props: {
                 onChange: (e) => setPolice(e.target.value),
                 maxLength: 60,
                 required: true,
+              }}
+            />
+          )}
+          {kind && kind !== 'temporary_loss' && (
+            <Input
+              label="Date de la perte ou du vol (facultatif)"
+              hintText="Si vous la connaissez : elle est publiée avec la révocation de vos certificats."
+              nativeInputProps={{
+                type: 'date',
+                value: lostOn,
+                max: todayIso(),
+                onChange: (e) => setLostOn(e.target.value),
               }}
             />
           )}

@@ -39,6 +39,7 @@ export function ImportsPage() {
   const session = useRequiredSession();
   const orgs = useAsync(() => api.organizations(), []);
   const runs = useAsync(() => api.imports(), []);
+  const config = useAsync(() => api.config(), []);
 
   // Organisations where the person may import: those of their RA/admin roles, or all if admin.
   const importable = (orgs.data?.items ?? []).slice().sort((a, b) => a.name.localeCompare(b.name, 'fr'));
@@ -111,6 +112,10 @@ export function ImportsPage() {
     const next: typeof errors = {};
     if (!orgValue) next.organization = 'Choisissez l’organisation concernée par le flux.';
     if (!file) next.file = 'Choisissez le fichier du flux SIRH.';
+    // The server refuses a larger file as soon as it arrives: say so before sending it.
+    const max = config.data?.uploadMaxBytes;
+    if (file && max && file.size > max)
+      next.file = `Le fichier dépasse la taille admise (${formatBytes(max)} au plus) : découpez le flux ou demandez à l’administrateur de relever la limite.`;
     setErrors(next);
     if (next.file) fileInput.current?.focus();
     if (next.organization || next.file) return;
