@@ -14,8 +14,7 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setFlagsFromString } from 'node:v8';
@@ -29,7 +28,8 @@ import { systemActor, type AppContext } from '../src/app/context.ts';
 import { FEED_COLUMNS } from '../src/domain/hr-feed.ts';
 import type { ImportRunTable } from '../src/store/schema.ts';
 import { createDatabase, startPgCluster, type PgCluster } from '../scripts/lib/pg-cluster.js';
-import { intOption, boundRun, fmtInt, pct } from './lib/bounds.ts';
+import { benchWork, parseArgs, fmtInt, pct, verdict } from './lib/bounds.ts';
+import { prng } from '../test/support/prng.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -44,51 +44,28 @@ const MAX_LIVE_BYTES_PER_ROW = 200;
 const SAMPLE_MS = 200;
 const PSQL = process.env['CARTES_BENCH_PSQL'] ?? '/usr/bin/psql';
 
-function parseArgs(argv: string[]) {
-  const opts = { rows: 300_000, sqlite: true, pg: true, ceiling: true, timeoutS: 1200, keep: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const num = (min: number, max: number): number => intOption(argv, ++i, String(a), min, max, USAGE);
-    if (a === '--rows') opts.rows = num(1, MAX_ROWS);
-    else if (a === '--timeout-s') opts.timeoutS = num(10, 6 * 3600);
-    else if (a === '--no-pg') opts.pg = false;
-    else if (a === '--no-sqlite') opts.sqlite = false;
-    else if (a === '--no-ceiling') opts.ceiling = false;
-    else if (a === '--keep') opts.keep = true;
-    else {
-      console.error(`Unknown argument ${a}.\n${USAGE}`);
-      process.exit(2);
-    }
-  }
-  return opts;
-}
-
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseArgs(
+  process.argv.slice(2),
+  USAGE,
+  { rows: 300_000, sqlite: true, pg: true, ceiling: true, timeoutS: 1200, keep: false },
+  {
+    '--rows': ['rows', 1, MAX_ROWS],
+    '--no-pg': ['pg', false],
+    '--no-sqlite': ['sqlite', false],
+    '--no-ceiling': ['ceiling', false],
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup and time bound
 
-const work = mkdtempSync(join(tmpdir(), 'cartes-bench-import-'));
+// Last resort (timeout, signal): pg-cluster stops its cluster on exit by itself.
+const { work, deadline } = benchWork('import', opts);
 let cluster: PgCluster | null = null;
 const cleanups: (() => Promise<void> | void)[] = [];
 
-// Last resort (timeout, signal): pg-cluster stops its cluster on exit by itself.
-const deadline = boundRun({ work, keep: opts.keep, timeoutS: opts.timeoutS });
-
 // ---------------------------------------------------------------------------------------------
 // Feed generation (deterministic, streamed)
-
-/** mulberry32: small seeded PRNG, so every run imports the same file. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LAST_NAMES = [
   'Martin',
@@ -862,7 +839,6 @@ async function main(): Promise<void> {
   const pgr = opts.pg ? await runPg(feed, rows) : null;
 
   // --- Summary
-  const status = (ok: boolean): string => (ok ? 'PASS' : 'BELOW');
   const lines: [string, string, string, string][] = [];
   const memory = (label: string, m: Memory): void => {
     lines.push([
@@ -877,7 +853,7 @@ async function main(): Promise<void> {
       'SQLite import, first run (inserts)',
       `${fmtInt(lite.first.rowsPerS)} rows/s`,
       `≥ ${fmtInt(TARGET_SQLITE_ROWS_S)} rows/s`,
-      status(lite.first.rowsPerS >= TARGET_SQLITE_ROWS_S),
+      verdict(lite.first.rowsPerS >= TARGET_SQLITE_ROWS_S),
     ]);
     lines.push(['SQLite import, same file again', `${fmtInt(lite.second.rowsPerS)} rows/s`, '(all unchanged)', '']);
     if (lite.ceiling !== null)
@@ -897,7 +873,7 @@ async function main(): Promise<void> {
         'ratio PostgreSQL import / \\copy',
         pct(ratio),
         `≥ ${TARGET_PG_RATIO * 100} %`,
-        status(ratio >= TARGET_PG_RATIO),
+        verdict(ratio >= TARGET_PG_RATIO),
       ],
     );
     if (pgr.ceiling !== null) {
@@ -915,7 +891,7 @@ async function main(): Promise<void> {
       'memory: live heap kept per row (flat)',
       `${lite.live.perRow.toFixed(0)} B/row (${mb(p[0]!.heap)} → ${mb(p.at(-1)!.heap)} at ${fmtInt(p.at(-1)!.rows)} rows)`,
       `≤ ${MAX_LIVE_BYTES_PER_ROW} B/row (identifiers only; feed ${Math.round(bytes / rows)} B/row)`,
-      Number.isNaN(lite.live.perRow) ? 'n/a (too few rows)' : status(lite.live.perRow <= MAX_LIVE_BYTES_PER_ROW),
+      Number.isNaN(lite.live.perRow) ? 'n/a (too few rows)' : verdict(lite.live.perRow <= MAX_LIVE_BYTES_PER_ROW),
     ]);
     memory('memory, SQLite first run', lite.first.memory);
   }

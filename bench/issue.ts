@@ -20,8 +20,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sql, type Insertable } from 'kysely';
@@ -45,7 +44,7 @@ import type { AgentTable } from '../src/store/schema.ts';
 import * as x509 from '../src/pki/x509.ts';
 import { appendAudit, countRows, verifyAuditChain } from '../src/store/audit.ts';
 import { createDatabase, startPgCluster, type PgCluster } from '../scripts/lib/pg-cluster.js';
-import { intOption, boundRun, fmtInt, pct } from './lib/bounds.ts';
+import { benchWork, parseArgs, fmtInt, pct, verdict } from './lib/bounds.ts';
 import { printProduction, runProduction, type ProductionResult } from './lib/production.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -57,8 +56,10 @@ const TARGET_RATIO = 0.1;
 const PEER_SECONDS = 2;
 const SECRETS = ['premier dépositaire du banc', 'second dépositaire du banc'];
 
-function parseArgs(argv: string[]) {
-  const opts = {
+const opts = parseArgs(
+  process.argv.slice(2),
+  USAGE,
+  {
     cards: 10_000,
     chunk: ISSUE_BATCH_CHUNK,
     sqlite: true,
@@ -67,38 +68,25 @@ function parseArgs(argv: string[]) {
     keep: false,
     issuance: true,
     production: true,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const num = (min: number, max: number): number => intOption(argv, ++i, String(a), min, max, USAGE);
-    if (a === '--cards') opts.cards = num(1, 60_000);
-    else if (a === '--chunk') opts.chunk = num(1, 5000);
-    else if (a === '--timeout-s') opts.timeoutS = num(10, 6 * 3600);
-    else if (a === '--no-pg') opts.pg = false;
-    else if (a === '--no-sqlite') opts.sqlite = false;
-    else if (a === '--keep') opts.keep = true;
-    else if (a === '--no-production') opts.production = false;
-    else if (a === '--production-only') opts.issuance = false;
-    else {
-      console.error(`Unknown argument ${a}.\n${USAGE}`);
-      process.exit(2);
-    }
-  }
-  return opts;
-}
-
-const opts = parseArgs(process.argv.slice(2));
+  },
+  {
+    '--cards': ['cards', 1, 60_000],
+    '--chunk': ['chunk', 1, 5000],
+    '--no-pg': ['pg', false],
+    '--no-sqlite': ['sqlite', false],
+    '--no-production': ['production', false],
+    '--production-only': ['issuance', false],
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup and time bound
 
-const work = mkdtempSync(join(tmpdir(), 'cartes-bench-issue-'));
+// Last resort (timeout, signal): pg-cluster stops its cluster on exit by itself.
+const { work, deadline } = benchWork('issue', opts);
 let cluster: PgCluster | null = null;
 const cleanups: (() => Promise<void> | void)[] = [];
 const problems: string[] = [];
-
-// Last resort (timeout, signal): pg-cluster stops its cluster on exit by itself.
-const deadline = boundRun({ work, keep: opts.keep, timeoutS: opts.timeoutS });
 
 // ---------------------------------------------------------------------------------------------
 // The cards' keys and the peer
@@ -475,7 +463,7 @@ async function main(): Promise<void> {
         `${r.label}: ratio certificates / raw signatures`,
         pct(ratio),
         `≥ ${TARGET_RATIO * 100} %`,
-        ratio >= TARGET_RATIO ? 'PASS' : 'BELOW',
+        verdict(ratio >= TARGET_RATIO),
       ],
     );
   }

@@ -38,7 +38,7 @@ import Fastify from 'fastify';
 import type { Signer } from '../src/pki/keystore.ts';
 import { issuerIdentity, OcspCache, responderInfo, toHex, type CertStatusInfo } from '../src/pki/ocsp.ts';
 import { ocspRoutes, type OcspAuthority } from '../src/pki/ocsp-http.ts';
-import { intOption } from './lib/bounds.ts';
+import { parseArgs, verdict } from './lib/bounds.ts';
 
 const run = promisify(execFile);
 const USAGE =
@@ -118,37 +118,20 @@ async function serve(dir: string, port: number): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Orchestrator
 
-function parseArgs(argv: string[]) {
-  const opts = {
-    serials: 100_000,
-    durationS: 10,
-    connections: 32,
-    threads: 2,
-    mode: 'mix',
-    keep: false,
-    semiSpaceMb: 32,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const num = (min: number, max: number): number => intOption(argv, ++i, String(a), min, max, USAGE);
-    if (a === '--serials') opts.serials = num(100, 2_000_000);
-    else if (a === '--duration-s') opts.durationS = num(1, 600);
-    else if (a === '--connections') opts.connections = num(1, 1000);
-    else if (a === '--threads') opts.threads = num(1, 16);
-    else if (a === '--semi-space-mb') opts.semiSpaceMb = num(1, 1024);
-    else if (a === '--mode') {
-      opts.mode = String(argv[++i]);
-      if (!['mix', 'post', 'get'].includes(opts.mode)) {
-        console.error(USAGE);
-        process.exit(2);
-      }
-    } else if (a === '--keep') opts.keep = true;
-    else {
-      console.error(`Unknown option ${a}\n${USAGE}`);
-      process.exit(2);
-    }
-  }
-  return opts;
+function options() {
+  return parseArgs(
+    process.argv.slice(2),
+    USAGE,
+    { serials: 100_000, durationS: 10, connections: 32, threads: 2, mode: 'mix', keep: false, semiSpaceMb: 32 },
+    {
+      '--serials': ['serials', 100, 2_000_000],
+      '--duration-s': ['durationS', 1, 600],
+      '--connections': ['connections', 1, 1000],
+      '--threads': ['threads', 1, 16],
+      '--semi-space-mb': ['semiSpaceMb', 1, 1024],
+      '--mode': ['mode', ['mix', 'post', 'get']],
+    },
+  );
 }
 
 async function freePort(): Promise<number> {
@@ -165,15 +148,8 @@ async function freePort(): Promise<number> {
 const utcTime = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
 
 async function makePki(dir: string) {
-  // @peculiar/x509 loads tsyringe, which wants a Reflect metadata API; its decorators only read it.
-  const reflect = Reflect as unknown as Record<
-    'getMetadata' | 'getOwnMetadata' | 'defineMetadata',
-    (() => undefined) | undefined
-  >;
-  reflect.getMetadata ??= () => undefined;
-  reflect.getOwnMetadata ??= () => undefined;
-  reflect.defineMetadata ??= () => undefined;
-  const x509 = await import('@peculiar/x509');
+  // Loaded here, not at the top: our responder's process does not need it.
+  const x509 = await import('../src/pki/x509.ts');
   x509.cryptoProvider.set(webcrypto as never);
   const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const gen = async () =>
@@ -296,7 +272,7 @@ async function wrk(
   file: string,
   mode: string,
   prefix: string,
-  opts: ReturnType<typeof parseArgs>,
+  opts: ReturnType<typeof options>,
   luaPath: string,
   load: { connections?: number; close?: boolean; seq?: boolean } = {},
 ): Promise<LoadResult> {
@@ -392,7 +368,7 @@ function kill(child: ChildProcess | null): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = options();
   try {
     await run('wrk', ['--version']).catch((e: { stdout?: string }) => {
       if (!e.stdout?.includes('wrk')) throw e;
@@ -631,7 +607,6 @@ async function main(): Promise<void> {
     await kill(ours);
 
     // Summary.
-    const verdict = (ok: boolean) => (ok ? 'PASS' : 'BELOW');
     const row = (what: string, value: string, target: string, ok?: boolean) =>
       console.log(`| ${what} | ${value} | ${target} | ${ok === undefined ? '' : verdict(ok)} |`);
     console.log('\n| figure | value | target | |\n|---|---|---|---|');

@@ -31,17 +31,8 @@ import {
   type OcspHashName,
 } from './ocsp.ts';
 import { ocspRoutes, type OcspAuthority } from './ocsp-http.ts';
+import * as x509 from './x509.ts';
 
-// @peculiar/x509 loads tsyringe, which insists on a Reflect metadata API (reflect-metadata is not a
-// dependency). Its decorators only read metadata, so an empty reader is enough; x509 is imported after it.
-const reflect = Reflect as unknown as Record<
-  'getMetadata' | 'getOwnMetadata' | 'defineMetadata',
-  (() => undefined) | undefined
->;
-reflect.getMetadata ??= () => undefined;
-reflect.getOwnMetadata ??= () => undefined;
-reflect.defineMetadata ??= () => undefined;
-const x509 = await import('@peculiar/x509');
 type X509Certificate = InstanceType<typeof x509.X509Certificate>;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
@@ -331,13 +322,11 @@ describe('OCSP responder (openssl ocsp as client)', () => {
     const args = [...verifyArgs(), '-cert', pki.f('leaf1.pem'), '-url', url, '-no_nonce'];
     assert.match(await ocspClient(args), /leaf1\.pem: good/); // now cached
     assert.match(await ocspClient(args), /leaf1\.pem: good/);
-    const t0 = performance.now();
     statuses.set(leaf.serialNumber, { status: 'revoked', revokedAt: new Date(), reason: 'keyCompromise' });
     cache.invalidate(leaf.serialNumber);
+    // The very next request answers revoked (how soon is measured by `npm run bench -- ocsp`).
     const out = await ocspClient(args);
-    const elapsed = performance.now() - t0;
     assert.match(out, /leaf1\.pem: revoked[\s\S]*Reason: keyCompromise/, out);
-    assert.ok(elapsed < 1000, `visible after ${elapsed} ms`);
     // A status read before an invalidation cannot be cached after it.
     const epoch = cache.epoch;
     cache.invalidate(leaf.serialNumber);
