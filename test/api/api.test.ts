@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { CONTROL_POINT_CODES } from '../../src/domain/self-assessment.ts';
 import { countRows } from '../../src/store/audit.ts';
 import { agentId, forEachDatabase, openTestPlatform, orgId, type TestPlatform } from '../support/platform.ts';
 import { startServer, type Client, type HttpResponse, type TestServer } from '../support/http.ts';
+import { opensslCsr } from '../support/openssl.ts';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url);
 const SAMPLE = readFileSync(new URL('hr-feed-sample.csv', FIXTURES));
@@ -589,23 +589,7 @@ forEachDatabase('HTTP API', (dialect) => {
         custodianSecrets: ['premier secret du dépositaire', 'second secret du dépositaire'],
       });
       const csrDir = mkdtempSync(join(tmpdir(), 'cartes-api-csr-'));
-      const made = spawnSync('openssl', [
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        join(csrDir, 'k.pem'),
-        '-subj',
-        '/CN=x',
-        '-out',
-        join(csrDir, 'r.csr'),
-      ]);
-      assert.equal(made.status, 0);
-      brestCsr = readFileSync(join(csrDir, 'r.csr'), 'utf8');
+      brestCsr = opensslCsr(csrDir, 'r');
       rmSync(csrDir, { recursive: true, force: true });
       brestSerial = (
         await issueFromCsr(p.ctx, systemActor('test'), pki, {

@@ -2,8 +2,8 @@
 // control, issuance from CSRs made by OpenSSL, chains verified by `openssl verify -x509_strict`, the
 // profile checker, bad requests, status transitions, authorization, audit; and the `cartes ca` CLI.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { systemActor } from '../../src/app/context.ts';
@@ -31,9 +31,9 @@ import { countRows } from '../../src/store/audit.ts';
 import { actorFor, forEachDatabase, openTestPlatform, tempDir, type TestPlatform } from '../support/platform.ts';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn1 from '@peculiar/asn1-x509';
+import { cartes as cartesCli } from '../support/process.ts';
+import { opensslCsr, opensslCsrFile } from '../support/openssl.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
 const SECRET_A = 'premier dépositaire : cheval agrafe';
 const SECRET_B = 'second dépositaire : batterie correcte';
 const HUGUES = '2010002684dh';
@@ -41,26 +41,6 @@ const HUGUES = '2010002684dh';
 function openssl(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync('openssl', args, { encoding: 'utf8', input });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** A PKCS#10 request made by OpenSSL (EC P-256 by default). */
-function opensslCsr(dir: string, name: string, key: 'ec' | 'rsa' = 'ec'): string {
-  const out = join(dir, `${name}.csr.pem`);
-  const keyArgs = key === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-newkey', 'rsa:2048'];
-  const r = openssl([
-    'req',
-    '-new',
-    ...keyArgs,
-    '-nodes',
-    '-subj',
-    '/CN=ignored by the CA',
-    '-keyout',
-    join(dir, `${name}.key.pem`),
-    '-out',
-    out,
-  ]);
-  assert.equal(r.status, 0, r.stderr);
-  return readFileSync(out, 'utf8');
 }
 
 async function rejects(promise: Promise<unknown>, code: string, message: RegExp): Promise<void> {
@@ -534,31 +514,7 @@ forEachDatabase('certification authorities', (dialect) => {
   });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cartes(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cartes = (args: string[], env: Record<string, string> = {}) => cartesCli(args, env, { timeoutMs: 60_000 });
 
 describe('cartes ca (CLI)', () => {
   let data: string;
@@ -615,25 +571,7 @@ describe('cartes ca (CLI)', () => {
 
     const certs = await cartes(['--data', data, 'ca', 'certs', '--out', join(data, 'out')]);
     assert.equal(certs.code, 0, certs.stderr);
-    const csr = join(data, 'agent.csr.pem');
-    assert.equal(
-      openssl([
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-subj',
-        '/CN=x',
-        '-keyout',
-        join(data, 'agent.key'),
-        '-out',
-        csr,
-      ]).status,
-      0,
-    );
+    const csr = opensslCsrFile(data, 'agent');
     const issue = await cartes([
       '--data',
       data,

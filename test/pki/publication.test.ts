@@ -16,7 +16,7 @@ import {
 import { publishCrl } from '../../src/app/pki/publication.ts';
 import { registerPkiJobs } from '../../src/jobs/pki-jobs.ts';
 import { runDueJobs } from '../../src/jobs/worker.ts';
-import { openssl } from '../support/openssl.ts';
+import { openssl, opensslCsrFile } from '../support/openssl.ts';
 
 forEachDatabase('CRL and OCSP publication', (dialect) => {
   let p: TestPlatform;
@@ -26,24 +26,7 @@ forEachDatabase('CRL and OCSP publication', (dialect) => {
   const certs: Record<string, string> = {};
 
   const issue = async (name: string): Promise<string> => {
-    const key = join(dir, `${name}.key`);
-    const csr = join(dir, `${name}.csr`);
-    const made = await openssl([
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      key,
-      '-subj',
-      '/CN=x',
-      '-out',
-      csr,
-    ]);
-    assert.equal(made.status, 0, made.out);
+    const csr = opensslCsrFile(dir, name);
     const admin = await actorFor(p.ctx, 'admin.national');
     const c = await issueFromCsr(p.ctx, admin, pki, {
       csr: readFileSync(csr, 'utf8'),
