@@ -1,3 +1,4 @@
+import { pageOf } from '../scope.ts';
 import { verifyAuditChain } from '../../store/audit.ts';
 import { authorize, scopeRoots } from '../access/authorize.ts';
 import type { Actor, AppContext } from '../context.ts';
@@ -14,8 +15,7 @@ export interface AuditQuery {
 export async function listAudit(ctx: AppContext, actor: Actor, q: AuditQuery) {
   const roots = await scopeRoots(ctx, actor, 'audit.read');
   if (roots !== null && roots.length === 0) await authorize(ctx, actor, 'audit.read', null);
-  const page = Math.max(1, q.page ?? 1);
-  const pageSize = Math.min(200, Math.max(1, q.pageSize ?? 50));
+  const { page, pageSize, offset } = pageOf(q, 50, 200);
   let base = ctx.store.db.selectFrom('audit_log as l').leftJoin('organizations as o', 'o.id', 'l.organization_id');
   if (roots !== null) {
     base = base.where((eb) => eb.or(roots.map((r) => eb('o.path', 'like', `%/${r}/%`))));
@@ -46,7 +46,7 @@ export async function listAudit(ctx: AppContext, actor: Actor, q: AuditQuery) {
     ])
     .orderBy('l.seq', 'desc')
     .limit(pageSize)
-    .offset((page - 1) * pageSize)
+    .offset(offset)
     .execute();
   return {
     items: rows.map((r) => ({

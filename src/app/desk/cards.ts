@@ -15,7 +15,7 @@ import { auditEntry } from '../audit-trail.ts';
 import { requireActionSignature, type ActionSignature } from '../access/action-signatures.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
 import { queueMail } from '../mail.ts';
-import { pathUnder } from '../scope.ts';
+import { pageOf, pathUnder } from '../scope.ts';
 import { loadDeskCard, refuseOwnCard } from './handover.ts';
 import type { Actor, AppContext } from '../context.ts';
 
@@ -151,8 +151,7 @@ const SUMMARY_COLUMNS = [
 ] as const;
 
 async function page(ctx: AppContext, actor: Actor, f: CardFilter, restrict: (q: CardQuery) => CardQuery) {
-  const pageNo = Math.max(1, Math.floor(f.page ?? 1));
-  const size = Math.min(200, Math.max(1, Math.floor(f.pageSize ?? 20)));
+  const { page: pageNo, pageSize: size, offset } = pageOf(f, 20, 200);
   const q = restrict(filtered(await scoped(ctx, actor, baseQuery(ctx)), f));
   const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const rows = await q
@@ -160,7 +159,7 @@ async function page(ctx: AppContext, actor: Actor, f: CardFilter, restrict: (q: 
     .orderBy('c.updated_at', 'desc')
     .orderBy('c.serial')
     .limit(size)
-    .offset((pageNo - 1) * size)
+    .offset(offset)
     .execute();
   return {
     items: rows.map((r) => summary(r as Record<string, unknown>)),
@@ -307,8 +306,7 @@ export async function listHolders(
   actor: Actor,
   f: { q?: string; page?: number; pageSize?: number } = {},
 ) {
-  const pageNo = Math.max(1, Math.floor(f.page ?? 1));
-  const size = Math.min(200, Math.max(1, Math.floor(f.pageSize ?? 20)));
+  const { page: pageNo, pageSize: size, offset } = pageOf(f, 20, 200);
   const q = filtered(await scoped(ctx, actor, baseQuery(ctx)), { q: f.q });
   const total = await q.select(sql<number>`count(distinct c.agent_id)`.as('n')).executeTakeFirstOrThrow();
   const holders = await q
@@ -326,7 +324,7 @@ export async function listHolders(
     .orderBy('a.last_name')
     .orderBy('a.first_names')
     .limit(size)
-    .offset((pageNo - 1) * size)
+    .offset(offset)
     .execute();
   const latest =
     holders.length === 0

@@ -6,7 +6,7 @@ import { authorize, scopeRoots } from '../access/authorize.ts';
 import { changeWithAudit } from '../audit-trail.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
 import { diff } from './organizations.ts';
-import { pathUnder } from '../scope.ts';
+import { pageOf, pathUnder, subtreeOf } from '../scope.ts';
 import { today, type Actor, type AppContext } from '../context.ts';
 
 /** Lower-case, accent-free text used for searching names, identifiers and emails. */
@@ -71,20 +71,12 @@ export interface AgentSearch {
 
 export async function searchAgents(ctx: AppContext, actor: Actor, s: AgentSearch) {
   const roots = await scopeRoots(ctx, actor, 'agent.read');
-  const page = Math.max(1, Math.floor(s.page ?? 1));
-  const pageSize = Math.min(100, Math.max(1, Math.floor(s.pageSize ?? 20)));
+  const { page, pageSize, offset } = pageOf(s, 20);
   let q = ctx.store.db
     .selectFrom('agents as a')
     .innerJoin('organizations as o', 'o.id', 'a.organization_id')
     .where(pathUnder(roots, 'o.path'));
-  if (s.organizationId) {
-    const org = await ctx.store.db
-      .selectFrom('organizations')
-      .select('path')
-      .where('id', '=', s.organizationId)
-      .executeTakeFirst();
-    q = q.where('o.path', 'like', `${org?.path ?? '/none/'}%`);
-  }
+  if (s.organizationId) q = q.where('o.path', 'like', await subtreeOf(ctx, s.organizationId));
   if (s.status) q = q.where('a.status', '=', s.status);
   for (const word of searchText(s.q ?? '')
     .split(/\s+/)
@@ -100,7 +92,7 @@ export async function searchAgents(ctx: AppContext, actor: Actor, s: AgentSearch
     .orderBy('a.first_names')
     .orderBy('a.id')
     .limit(pageSize)
-    .offset((page - 1) * pageSize)
+    .offset(offset)
     .execute();
   return { items: rows.map(summary), total: Number(total.n), page, pageSize };
 }

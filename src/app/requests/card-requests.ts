@@ -36,7 +36,7 @@ import { requireActionSignature, type ActionSignature } from '../access/action-s
 import { cardModelView, loadCardModel } from './card-models.ts';
 import { searchText } from '../directory/agents.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
-import { pathUnder } from '../scope.ts';
+import { pageOf, pathUnder, subtreeOf } from '../scope.ts';
 import { refuseAudited } from '../refusals.ts';
 import { today, type Actor, type AppContext } from '../context.ts';
 
@@ -953,17 +953,9 @@ export function requestSummary(r: ListRow) {
 
 export async function listCardRequests(ctx: AppContext, actor: Actor, s: CardRequestSearch) {
   const roots = await scopeRoots(ctx, actor, 'card.read');
-  const page = Math.max(1, Math.floor(s.page ?? 1));
-  const pageSize = Math.min(100, Math.max(1, Math.floor(s.pageSize ?? 20)));
+  const { page, pageSize, offset } = pageOf(s, 20);
   let q = baseQuery(ctx.store.db).where(pathUnder(roots, 'o.path'));
-  if (s.organizationId) {
-    const org = await ctx.store.db
-      .selectFrom('organizations')
-      .select('path')
-      .where('id', '=', s.organizationId)
-      .executeTakeFirst();
-    q = q.where('o.path', 'like', `${org?.path ?? '/none/'}%`);
-  }
+  if (s.organizationId) q = q.where('o.path', 'like', await subtreeOf(ctx, s.organizationId));
   if (s.state) {
     const states = s.state.split(',').filter((x) => (REQUEST_STATES as readonly string[]).includes(x));
     q = q.where('r.state', 'in', states.length ? states : ['-']);
@@ -985,7 +977,7 @@ export async function listCardRequests(ctx: AppContext, actor: Actor, s: CardReq
     .orderBy('r.created_at', 'desc')
     .orderBy('r.number', 'desc')
     .limit(pageSize)
-    .offset((page - 1) * pageSize)
+    .offset(offset)
     .execute();
   return { items: rows.map(requestSummary), total: Number(total.n), page, pageSize };
 }
