@@ -6,50 +6,115 @@ import { Input } from '@codegouvfr/react-dsfr/Input';
 import { Select } from '@codegouvfr/react-dsfr/Select';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { withQuery } from '../api.ts';
+import { plural } from '../format.ts';
 import type { AsyncState } from '../hooks.ts';
 import { navigate, useSearchParams } from '../router.tsx';
 import { DataTable, type DataTableProps } from './DataTable.tsx';
 import { hrefWith, Pager } from './Pager.tsx';
 import { ProblemAlert } from './ProblemAlert.tsx';
 
+/** What a search form edits and submits (useUrlCriteria, useLocalCriteria). */
+export interface Criteria<K extends string> {
+  /** The criteria searched for. */
+  criteria: Record<K, string>;
+  /** What is being typed. */
+  form: Record<K, string>;
+  setField: (key: K, value: string) => void;
+  submit: (e: FormEvent) => void;
+  /** Some criterion is given. */
+  any: boolean;
+  /** The parameter name of each field (the URL's, when in the URL). */
+  names: Partial<Record<K, string>>;
+}
+
+function useCriteriaForm<K extends string>(criteria: Record<K, string>) {
+  const [form, setForm] = useState(criteria);
+  const current = JSON.stringify(criteria);
+  // Back and forward change the criteria: the form follows.
+  useEffect(() => setForm(JSON.parse(current) as Record<K, string>), [current]);
+  const trimmed = () =>
+    Object.fromEntries(Object.entries(form).map(([k, v]) => [k, String(v).trim()])) as Record<K, string>;
+  return {
+    form,
+    setField: (key: K, value: string) => setForm({ ...form, [key]: value }),
+    trimmed,
+    any: Object.values(criteria).some((v) => v !== ''),
+  };
+}
+
 /**
  * The criteria of a list page in its URL: `params` names the URL parameter of each criterion
- * (`{ q: 'q', state: 'etat' }`). `criteria` and `page` are the URL's; `form` is what is being typed,
- * which follows the URL on back and forward; `submit` puts the form (trimmed) in the URL, page 1.
+ * (`{ q: 'q', state: 'etat' }`), `page` is the URL's page; submitting puts the form (trimmed) in the
+ * URL, page 1.
  */
-export function useUrlCriteria<K extends string>(path: string, params: Record<K, string>) {
+export function useUrlCriteria<K extends string>(
+  path: string,
+  params: Record<K, string>,
+): Criteria<K> & { page: number } {
   const sp = useSearchParams();
   const keys = Object.keys(params) as K[];
   const criteria = Object.fromEntries(keys.map((k) => [k, sp.get(params[k]) ?? ''])) as Record<K, string>;
-  const page = Math.max(1, Number(sp.get('page')) || 1);
-  const [form, setForm] = useState(criteria);
-  const current = JSON.stringify(criteria);
-  useEffect(() => setForm(JSON.parse(current) as Record<K, string>), [current]);
-  const setField = (key: K, value: string) => setForm({ ...form, [key]: value });
+  const f = useCriteriaForm(criteria);
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    navigate(withQuery(path, Object.fromEntries(keys.map((k) => [params[k], form[k].trim()]))));
+    const values = f.trimmed();
+    navigate(withQuery(path, Object.fromEntries(keys.map((k) => [params[k], values[k]]))));
   };
-  const any = keys.some((k) => criteria[k] !== '');
-  return { criteria, page, form, setField, submit, any };
+  return { criteria, page: Math.max(1, Number(sp.get('page')) || 1), ...f, submit, names: params };
 }
 
-/** The search form of a list: its fields side by side (SearchInput, SearchSelect…), then the button. */
-export function SearchForm(props: {
+/** The criteria of a search kept in the page (not in the URL); `onSearch` runs on each submit. */
+export function useLocalCriteria<K extends string>(keys: readonly K[], onSearch?: () => void): Criteria<K> {
+  const [criteria, setCriteria] = useState(() => Object.fromEntries(keys.map((k) => [k, ''])) as Record<K, string>);
+  const f = useCriteriaForm(criteria);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setCriteria(f.trimmed());
+    onSearch?.();
+  };
+  return { criteria, ...f, submit, names: {} };
+}
+
+/** A criterion of a search form: a text field, or a choice among `options` when given. */
+export interface SearchField<K extends string> {
+  key: K;
+  /** Grid column (`fr-col-md-8`…). */
+  col: string;
+  label: string;
+  hint?: string;
+  /** Value → label; '' stands for any (`any`). */
+  options?: Record<string, string> | readonly (readonly [string, string])[];
+  any?: string;
+  /** An exact code rather than words: a plain text field. */
+  plain?: boolean;
+}
+
+/** The search form of a list: its fields side by side, then the button. */
+export function SearchForm<K extends string>(props: {
   /** The form's accessible name (« Rechercher des cartes »). */
   label: string;
-  onSubmit: (e: FormEvent) => void;
-  children: ReactNode;
+  search: Criteria<K>;
+  fields: SearchField<K>[];
   /** Grid column of the button (default `fr-col-md-4`). */
   buttonCol?: string;
   /** « Filtrer » for filters only (default « Rechercher »). */
   filter?: boolean;
   className?: string;
 }) {
+  const { search } = props;
   return (
-    <form role="search" aria-label={props.label} onSubmit={props.onSubmit} className={props.className ?? 'fr-mb-4w'}>
+    <form role="search" aria-label={props.label} onSubmit={search.submit} className={props.className ?? 'fr-mb-4w'}>
       <div className="fr-grid-row fr-grid-row--gutters fr-grid-row--bottom">
-        {props.children}
+        {props.fields.map((f) => (
+          <div key={f.key} className={`fr-col-12 ${f.col}`}>
+            <SearchFieldInput
+              field={f}
+              name={search.names[f.key]}
+              value={search.form[f.key]}
+              onChange={(v) => search.setField(f.key, v)}
+            />
+          </div>
+        ))}
         <div className={`fr-col-12 ${props.buttonCol ?? 'fr-col-md-4'}`}>
           <Button
             type="submit"
@@ -64,58 +129,36 @@ export function SearchForm(props: {
   );
 }
 
-/** A text criterion, in its grid column (`col`, e.g. `fr-col-md-8`). */
-export function SearchInput(props: {
-  col: string;
-  label: string;
-  hint?: string;
-  name?: string;
+function SearchFieldInput<K extends string>(props: {
+  field: SearchField<K>;
+  name: string | undefined;
   value: string;
   onChange: (value: string) => void;
-  /** An exact code rather than words: a plain text field. */
-  plain?: boolean;
 }) {
-  return (
-    <div className={`fr-col-12 ${props.col}`}>
+  const { field: f, name, value } = props;
+  if (!f.options)
+    return (
       <Input
-        label={props.label}
-        hintText={props.hint}
+        label={f.label}
+        hintText={f.hint}
         nativeInputProps={{
-          ...(props.plain ? {} : { type: 'search' }),
-          name: props.name,
-          value: props.value,
+          ...(f.plain ? {} : { type: 'search' }),
+          name,
+          value,
           onChange: (e) => props.onChange(e.target.value),
         }}
       />
-    </div>
-  );
-}
-
-/** A criterion among choices (value → label), '' standing for any (`anyLabel`). */
-export function SearchSelect(props: {
-  col: string;
-  label: string;
-  name?: string;
-  value: string;
-  onChange: (value: string) => void;
-  anyLabel: string;
-  options: Record<string, string> | readonly (readonly [string, string])[];
-}) {
-  const options = Array.isArray(props.options) ? props.options : Object.entries(props.options);
+    );
+  const options = Array.isArray(f.options) ? f.options : Object.entries(f.options);
   return (
-    <div className={`fr-col-12 ${props.col}`}>
-      <Select
-        label={props.label}
-        nativeSelectProps={{ name: props.name, value: props.value, onChange: (e) => props.onChange(e.target.value) }}
-      >
-        <option value="">{props.anyLabel}</option>
-        {options.map(([code, text]) => (
-          <option key={code} value={code}>
-            {text}
-          </option>
-        ))}
-      </Select>
-    </div>
+    <Select label={f.label} nativeSelectProps={{ name, value, onChange: (e) => props.onChange(e.target.value) }}>
+      <option value="">{f.any}</option>
+      {options.map(([code, text]) => (
+        <option key={code} value={code}>
+          {text}
+        </option>
+      ))}
+    </Select>
   );
 }
 
@@ -135,28 +178,31 @@ export function ListStatus(props: { loading: boolean; loaded: boolean; children:
 /** What a search found: its failure, the status line, then the table (one row per item) and its pager. */
 export function SearchResults<T>(props: {
   results: Pick<AsyncState<{ items: T[]; total?: number } | undefined>, 'data' | 'error' | 'loading'>;
-  errorTitle: string;
-  loadingText?: string;
-  /** The status line when something was found, from the total. */
-  found: (total: number) => ReactNode;
-  /** The status line when nothing was. */
-  empty: ReactNode;
+  /** The failure's title, the status line when something was found (from the total, or « N noun. »), and when nothing was. */
+  texts: {
+    error: string;
+    noun?: [one: string, many: string];
+    found?: (total: number) => ReactNode;
+    empty: ReactNode;
+    loading?: string;
+  };
   table: Omit<DataTableProps, 'rows' | 'rowKeys' | 'footer'>;
   rowKey: (item: T) => string;
   row: (item: T) => ReactNode[];
   /** Paged in the URL (`page`), `pageSize` items a page. */
   paging?: { page: number; pageSize: number };
 }) {
+  const { texts, paging } = props;
   const data = props.results.data;
   const items = data?.items ?? [];
-  const paging = props.paging;
   // Without a pager the count says what the table shows.
   const total = paging && data ? (data.total ?? items.length) : items.length;
+  const found = texts.found ?? ((n: number) => `${plural(n, ...(texts.noun ?? ['élément', 'éléments']))}.`);
   return (
     <>
-      <ProblemAlert error={props.results.error} title={props.errorTitle} />
-      <ListStatus loading={props.results.loading} loaded={!!data} loadingText={props.loadingText}>
-        {total === 0 ? props.empty : props.found(total)}
+      <ProblemAlert error={props.results.error} title={texts.error} />
+      <ListStatus loading={props.results.loading} loaded={!!data} loadingText={texts.loading}>
+        {total === 0 ? texts.empty : found(total)}
       </ListStatus>
       {items.length > 0 && (
         <DataTable
@@ -177,4 +223,9 @@ export function SearchResults<T>(props: {
       )}
     </>
   );
+}
+
+/** « — page 2 sur 5 » when the list has more than one page. */
+export function pageOfPages(page: number, total: number, pageSize: number): string {
+  return total > pageSize ? ` — page ${page} sur ${Math.ceil(total / pageSize)}` : '';
 }

@@ -3,9 +3,8 @@
 import { useState, type ReactNode } from 'react';
 import { CARD_STATE_LABELS, holderName } from '../../cardLabels.ts';
 import { cardsApi, type Card } from '../../cardsApi.ts';
-import { plural } from '../../format.ts';
 import { useAsync } from '../../hooks.ts';
-import { SearchForm, SearchInput, SearchResults } from '../SearchList.tsx';
+import { SearchForm, SearchResults, useLocalCriteria } from '../SearchList.tsx';
 import { StateBadge } from '../cards/StateBadge.tsx';
 
 export function CardFinder(props: {
@@ -18,34 +17,34 @@ export function CardFinder(props: {
   empty: string;
   action: (card: Card) => ReactNode;
 }) {
-  const [text, setText] = useState('');
-  const [q, setQ] = useState('');
+  // A new search reloads even with the same text (the cards may have changed meanwhile).
+  const [searches, setSearches] = useState(0);
+  const s = useLocalCriteria(['q'], () => setSearches((n) => n + 1));
+  const { q } = s.criteria;
   const state = props.state ?? (q ? undefined : props.defaultState);
-  const results = useAsync(() => cardsApi.cards({ q, state, pageSize: 50 }), [q, state]);
+  const results = useAsync(() => cardsApi.cards({ q, state, pageSize: 50 }), [q, state, searches]);
   return (
     <>
       <SearchForm
         label={`Rechercher : ${props.caption}`}
-        onSubmit={(e) => {
-          e.preventDefault();
-          setQ(text.trim());
-          results.reload();
-        }}
+        search={s}
         className="fr-mb-3w"
-      >
-        <SearchInput
-          col="fr-col-md-8"
-          label="Critère de recherche"
-          hint="Nom du porteur, identifiant ou numéro de la carte"
-          value={text}
-          onChange={setText}
-        />
-      </SearchForm>
+        fields={[
+          {
+            key: 'q',
+            col: 'fr-col-md-8',
+            label: 'Critère de recherche',
+            hint: 'Nom du porteur, identifiant ou numéro de la carte',
+          },
+        ]}
+      />
       <SearchResults
         results={results}
-        errorTitle="Impossible d’afficher les cartes"
-        found={(total) => `${plural(total, 'carte', 'cartes')}.`}
-        empty={q ? 'Aucune carte ne correspond à votre recherche.' : props.empty}
+        texts={{
+          error: 'Impossible d’afficher les cartes',
+          noun: ['carte', 'cartes'],
+          empty: q ? 'Aucune carte ne correspond à votre recherche.' : props.empty,
+        }}
         table={{
           caption: props.caption,
           hideCaption: true,

@@ -5,7 +5,7 @@ import { Button } from '@codegouvfr/react-dsfr/Button';
 import { useState } from 'react';
 import { api, type AuditRecord, type AuditVerification } from '../../api.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { SearchForm, SearchInput, SearchResults, SearchSelect, useUrlCriteria } from '../../components/SearchList.tsx';
+import { pageOfPages, SearchForm, SearchResults, useUrlCriteria } from '../../components/SearchList.tsx';
 import { AUDIT_ACTION_LABELS, formatDateTime, formatNumber, label, OUTCOME_LABELS, plural } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 
@@ -93,45 +93,38 @@ export function AuditPage() {
       </section>
 
       <h2 className="fr-h4">Entrées</h2>
-      <SearchForm label="Filtrer le journal" onSubmit={s.submit} buttonCol="fr-col-md-2" filter className="fr-mb-3w">
-        <SearchInput
-          col="fr-col-md-4"
-          label="Action"
-          hint="Code exact, par exemple auth.signIn"
-          name="action"
-          value={s.form.action}
-          onChange={(v) => s.setField('action', v)}
-          plain
-        />
-        <SearchSelect
-          col="fr-col-md-3"
-          label="Résultat"
-          name="resultat"
-          value={s.form.outcome}
-          onChange={(v) => s.setField('outcome', v)}
-          anyLabel="Tous"
-          options={[
-            ['ok', 'Réussi'],
-            ['refused', 'Refusé'],
-          ]}
-        />
-        <SearchInput
-          col="fr-col-md-3"
-          label="Identifiant de la cible"
-          name="cible"
-          value={s.form.targetId}
-          onChange={(v) => s.setField('targetId', v)}
-          plain
-        />
-      </SearchForm>
+      <SearchForm
+        label="Filtrer le journal"
+        search={s}
+        buttonCol="fr-col-md-2"
+        filter
+        className="fr-mb-3w"
+        fields={[
+          {
+            key: 'action',
+            col: 'fr-col-md-4',
+            label: 'Action',
+            hint: 'Code exact, par exemple auth.signIn',
+            plain: true,
+          },
+          {
+            key: 'outcome',
+            col: 'fr-col-md-3',
+            label: 'Résultat',
+            options: { ok: 'Réussi', refused: 'Refusé' },
+            any: 'Tous',
+          },
+          { key: 'targetId', col: 'fr-col-md-3', label: 'Identifiant de la cible', plain: true },
+        ]}
+      />
 
       <SearchResults
         results={log}
-        errorTitle="Impossible de charger le journal"
-        found={(total) =>
-          `${plural(total, 'entrée', 'entrées')}${total > PAGE_SIZE ? ` — page ${page} sur ${Math.ceil(total / PAGE_SIZE)}` : ''}`
-        }
-        empty="Aucune entrée ne correspond."
+        texts={{
+          error: 'Impossible de charger le journal',
+          found: (total) => `${plural(total, 'entrée', 'entrées')}${pageOfPages(page, total, PAGE_SIZE)}`,
+          empty: 'Aucune entrée ne correspond.',
+        }}
         table={{
           caption: 'Entrées du journal d’audit, les plus récentes d’abord',
           rowHeader: true,

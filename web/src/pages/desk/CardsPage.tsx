@@ -8,8 +8,8 @@ import { DataTable } from '../../components/DataTable.tsx';
 import { DescriptionList } from '../../components/DescriptionList.tsx';
 import { Loading } from '../../components/Loading.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { SearchForm, SearchInput, SearchResults, SearchSelect, useUrlCriteria } from '../../components/SearchList.tsx';
-import { formatDate, formatDateTime, label, OUTCOME_LABELS, plural } from '../../format.ts';
+import { SearchForm, SearchResults, useUrlCriteria } from '../../components/SearchList.tsx';
+import { formatDate, formatDateTime, label, OUTCOME_LABELS } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 import { Link } from '../../router.tsx';
 
@@ -26,30 +26,28 @@ export function CardsPage() {
       <h1 ref={headingRef} tabIndex={-1}>
         Liste des supports personnalisables
       </h1>
-      <SearchForm label="Rechercher des cartes" onSubmit={s.submit} buttonCol="fr-col-lg-3">
-        <SearchInput
-          col="fr-col-lg-5"
-          label="Rechercher"
-          hint="Nom du porteur ou numéro de carte"
-          name="q"
-          value={s.form.q}
-          onChange={(v) => s.setField('q', v)}
-        />
-        <SearchSelect
-          col="fr-col-lg-4"
-          label="État de la carte"
-          name="etat"
-          value={s.form.state}
-          onChange={(v) => s.setField('state', v)}
-          anyLabel="Tous les états"
-          options={CARD_STATE_LABELS}
-        />
-      </SearchForm>
+      <SearchForm
+        label="Rechercher des cartes"
+        search={s}
+        buttonCol="fr-col-lg-3"
+        fields={[
+          { key: 'q', col: 'fr-col-lg-5', label: 'Rechercher', hint: 'Nom du porteur ou numéro de carte' },
+          {
+            key: 'state',
+            col: 'fr-col-lg-4',
+            label: 'État de la carte',
+            options: CARD_STATE_LABELS,
+            any: 'Tous les états',
+          },
+        ]}
+      />
       <SearchResults
         results={results}
-        errorTitle="Impossible d’afficher les cartes"
-        found={(total) => `${plural(total, 'carte', 'cartes')}.`}
-        empty={s.any ? 'Aucune carte ne correspond à votre recherche.' : 'Aucune carte dans votre périmètre.'}
+        texts={{
+          error: 'Impossible d’afficher les cartes',
+          noun: ['carte', 'cartes'],
+          empty: s.any ? 'Aucune carte ne correspond à votre recherche.' : 'Aucune carte dans votre périmètre.',
+        }}
         table={{
           caption: 'Cartes',
           hideCaption: true,
@@ -210,21 +208,25 @@ export function HoldersPage() {
       <h1 ref={headingRef} tabIndex={-1}>
         Suivi des porteurs
       </h1>
-      <SearchForm label="Rechercher des porteurs" onSubmit={s.submit}>
-        <SearchInput
-          col="fr-col-md-8"
-          label="Rechercher"
-          hint="Nom, prénoms ou identifiant du porteur, ou numéro de carte"
-          name="q"
-          value={s.form.q}
-          onChange={(v) => s.setField('q', v)}
-        />
-      </SearchForm>
+      <SearchForm
+        label="Rechercher des porteurs"
+        search={s}
+        fields={[
+          {
+            key: 'q',
+            col: 'fr-col-md-8',
+            label: 'Rechercher',
+            hint: 'Nom, prénoms ou identifiant du porteur, ou numéro de carte',
+          },
+        ]}
+      />
       <SearchResults
         results={results}
-        errorTitle="Impossible d’afficher les porteurs"
-        found={(total) => `${plural(total, 'porteur', 'porteurs')}.`}
-        empty={q ? 'Aucun porteur de carte ne correspond.' : 'Aucun porteur de carte dans votre périmètre.'}
+        texts={{
+          error: 'Impossible d’afficher les porteurs',
+          noun: ['porteur', 'porteurs'],
+          empty: q ? 'Aucun porteur de carte ne correspond.' : 'Aucun porteur de carte dans votre périmètre.',
+        }}
         table={{
           caption: 'Porteurs et leur dernière carte',
           hideCaption: true,

@@ -12,8 +12,8 @@ import { isCancelled } from '../../components/cards/CardAgentProvider.tsx';
 import { useActionSigner } from '../../components/cards/useActionSigner.ts';
 import { StateBadge } from '../../components/cards/StateBadge.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { SearchForm, SearchInput, SearchResults, useUrlCriteria } from '../../components/SearchList.tsx';
-import { label, plural } from '../../format.ts';
+import { SearchForm, SearchResults, useUrlCriteria } from '../../components/SearchList.tsx';
+import { label } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 import { can } from '../../permissions.ts';
 import { Link } from '../../router.tsx';
@@ -53,27 +53,29 @@ export function CardsToHandOverPage() {
       <h1 ref={headingRef} tabIndex={-1}>
         Supports à remettre
       </h1>
-      <SearchForm label="Rechercher un support à remettre" onSubmit={s.submit}>
-        <SearchInput
-          col="fr-col-md-8"
-          label="Critère de recherche"
-          hint="Nom du porteur ou numéro de la carte à remettre"
-          name="q"
-          value={s.form.q}
-          onChange={(v) => s.setField('q', v)}
-        />
-      </SearchForm>
+      <SearchForm
+        label="Rechercher un support à remettre"
+        search={s}
+        fields={[
+          {
+            key: 'q',
+            col: 'fr-col-md-8',
+            label: 'Critère de recherche',
+            hint: 'Nom du porteur ou numéro de la carte à remettre',
+          },
+        ]}
+      />
       <div role="status">{notice && <Alert severity="success" small description={notice} className="fr-mb-3w" />}</div>
       <ProblemAlert error={error} title="L’action n’a pas abouti" />
       <SearchResults
         results={results}
-        errorTitle="Impossible d’afficher les supports à remettre"
-        found={(total) => `${plural(total, 'support à remettre', 'supports à remettre')}.`}
-        empty={
-          q
+        texts={{
+          error: 'Impossible d’afficher les supports à remettre',
+          noun: ['support à remettre', 'supports à remettre'],
+          empty: q
             ? 'Aucun support à remettre ne correspond à votre recherche.'
-            : 'Aucun support à remettre : les cartes expédiées par le fabricant apparaîtront ici.'
-        }
+            : 'Aucun support à remettre : les cartes expédiées par le fabricant apparaîtront ici.',
+        }}
         table={{
           caption: 'Supports à remettre',
           hideCaption: true,

@@ -8,8 +8,7 @@ import { isCancelled } from '../../components/cards/CardAgentProvider.tsx';
 import { useActionSigner } from '../../components/cards/useActionSigner.ts';
 import { createConfirm } from '../../components/ConfirmModal.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { SearchForm, SearchInput, SearchResults } from '../../components/SearchList.tsx';
-import { plural } from '../../format.ts';
+import { SearchForm, SearchResults, useLocalCriteria } from '../../components/SearchList.tsx';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 import { lifeApi } from '../../lifeApi.ts';
 
@@ -18,8 +17,8 @@ const confirmReset = createConfirm('confirmer-reinitialisation-secrets');
 export function ResetSecretsPage() {
   const headingRef = usePageTitle('Réinitialisation des questions secrètes');
   const sign = useActionSigner();
-  const [text, setText] = useState('');
-  const [q, setQ] = useState('');
+  const s = useLocalCriteria(['q']);
+  const { q } = s.criteria;
   const results = useAsync(() => cardsApi.holders({ q, pageSize: 50 }), [q]);
   const [target, setTarget] = useState<Holder | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -55,27 +54,21 @@ export function ResetSecretsPage() {
       </p>
       <SearchForm
         label="Rechercher un porteur"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setQ(text.trim());
-        }}
+        search={s}
         className="fr-mb-3w"
-      >
-        <SearchInput
-          col="fr-col-md-8"
-          label="Critère de recherche"
-          hint="Nom ou identifiant du porteur"
-          value={text}
-          onChange={setText}
-        />
-      </SearchForm>
+        fields={[
+          { key: 'q', col: 'fr-col-md-8', label: 'Critère de recherche', hint: 'Nom ou identifiant du porteur' },
+        ]}
+      />
       <div role="status">{notice && <Alert severity="success" small description={notice} className="fr-mb-3w" />}</div>
       <ProblemAlert error={error} title="La réinitialisation n’a pas abouti" />
       <SearchResults
         results={results}
-        errorTitle="Impossible d’afficher les porteurs"
-        found={(total) => `${plural(total, 'porteur', 'porteurs')}.`}
-        empty="Aucun porteur ne correspond."
+        texts={{
+          error: 'Impossible d’afficher les porteurs',
+          noun: ['porteur', 'porteurs'],
+          empty: 'Aucun porteur ne correspond.',
+        }}
         table={{ caption: 'Porteurs', hideCaption: true, headers: ['Nom', 'Identifiant', 'Organisation', 'Action'] }}
         rowKey={(h) => h.agentId}
         row={(h) => [

@@ -2,12 +2,13 @@
 // so results can be bookmarked and the back button works.
 import { Badge } from '@codegouvfr/react-dsfr/Badge';
 import { api } from '../../api.ts';
-import { SearchForm, SearchInput, SearchResults, SearchSelect, useUrlCriteria } from '../../components/SearchList.tsx';
+import { pageOfPages, SearchForm, SearchResults, useUrlCriteria } from '../../components/SearchList.tsx';
 import { AGENT_STATUS_LABELS, formatDate, label, plural } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 import { Link } from '../../router.tsx';
 
 const PAGE_SIZE = 20;
+const AGENT_STATUS_FILTER = { active: 'Actifs', inactive: 'Inactifs' };
 
 export function AgentsPage() {
   const headingRef = usePageTitle('Agents');
@@ -19,55 +20,45 @@ export function AgentsPage() {
     () => api.agents({ q, organizationId, status, page, pageSize: PAGE_SIZE }),
     [q, organizationId, status, page],
   );
-  const sortedOrgs = [...(orgs.data?.items ?? [])].sort((a, b) => a.name.localeCompare(b.name, 'fr'));
+  const organizations = [...(orgs.data?.items ?? [])]
+    .sort((a, b) => a.name.localeCompare(b.name, 'fr'))
+    .map((o) => [o.id, o.name] as const);
 
   return (
     <>
       <h1 ref={headingRef} tabIndex={-1}>
         Agents
       </h1>
-      <SearchForm label="Rechercher des agents" onSubmit={s.submit} buttonCol="fr-col-md-2">
-        <SearchInput
-          col="fr-col-md-5"
-          label="Rechercher"
-          hint="Nom, prénoms, identifiant ou courriel (sans tenir compte des accents)"
-          name="q"
-          value={s.form.q}
-          onChange={(v) => s.setField('q', v)}
-        />
-        <SearchSelect
-          col="fr-col-md-3"
-          label="Organisation"
-          name="organisation"
-          value={s.form.organizationId}
-          onChange={(v) => s.setField('organizationId', v)}
-          anyLabel="Toutes les organisations"
-          options={sortedOrgs.map((o) => [o.id, o.name] as const)}
-        />
-        <SearchSelect
-          col="fr-col-md-2"
-          label="Statut"
-          name="statut"
-          value={s.form.status}
-          onChange={(v) => s.setField('status', v)}
-          anyLabel="Tous"
-          options={[
-            ['active', 'Actifs'],
-            ['inactive', 'Inactifs'],
-          ]}
-        />
-      </SearchForm>
+      <SearchForm
+        label="Rechercher des agents"
+        search={s}
+        buttonCol="fr-col-md-2"
+        fields={[
+          {
+            key: 'q',
+            col: 'fr-col-md-5',
+            label: 'Rechercher',
+            hint: 'Nom, prénoms, identifiant ou courriel (sans tenir compte des accents)',
+          },
+          {
+            key: 'organizationId',
+            col: 'fr-col-md-3',
+            label: 'Organisation',
+            options: organizations,
+            any: 'Toutes les organisations',
+          },
+          { key: 'status', col: 'fr-col-md-2', label: 'Statut', options: AGENT_STATUS_FILTER, any: 'Tous' },
+        ]}
+      />
 
       <SearchResults
         results={results}
-        errorTitle="La recherche a échoué"
-        loadingText="Recherche en cours…"
-        found={(total) =>
-          `${plural(total, 'agent trouvé', 'agents trouvés')}${
-            total > PAGE_SIZE ? ` — page ${page} sur ${Math.ceil(total / PAGE_SIZE)}` : ''
-          }.`
-        }
-        empty={s.any ? 'Aucun agent ne correspond à votre recherche.' : 'Aucun agent dans votre périmètre.'}
+        texts={{
+          error: 'La recherche a échoué',
+          loading: 'Recherche en cours…',
+          found: (total) => `${plural(total, 'agent trouvé', 'agents trouvés')}${pageOfPages(page, total, PAGE_SIZE)}.`,
+          empty: s.any ? 'Aucun agent ne correspond à votre recherche.' : 'Aucun agent dans votre périmètre.',
+        }}
         table={{
           caption: s.any ? 'Résultats de la recherche d’agents' : 'Agents de votre périmètre',
           headers: ['Nom', 'Prénoms', 'Identifiant', 'Date de naissance', 'Organisation', 'Statut', 'Photo'],

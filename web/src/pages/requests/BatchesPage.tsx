@@ -3,8 +3,8 @@
 import { BATCH_STATE_LABELS, MESSAGE_KIND_LABELS } from '../../cardLabels.ts';
 import { cardsApi } from '../../cardsApi.ts';
 import { StateBadge } from '../../components/cards/StateBadge.tsx';
-import { SearchForm, SearchResults, SearchSelect, useUrlCriteria } from '../../components/SearchList.tsx';
-import { formatDateTime, label, plural } from '../../format.ts';
+import { SearchForm, SearchResults, useUrlCriteria } from '../../components/SearchList.tsx';
+import { formatDateTime, label } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 import { Link } from '../../router.tsx';
 
@@ -20,9 +20,7 @@ function BatchList(props: { state: string; emptyText: string; caption: string })
     <>
       <SearchResults
         results={batches}
-        errorTitle="Impossible d’afficher les lots"
-        found={(total) => `${plural(total, 'lot', 'lots')}.`}
-        empty={props.emptyText}
+        texts={{ error: 'Impossible d’afficher les lots', noun: ['lot', 'lots'], empty: props.emptyText }}
         table={{
           caption: props.caption,
           hideCaption: true,
@@ -65,16 +63,21 @@ export function BatchesPage() {
       <h1 ref={headingRef} tabIndex={-1}>
         Suivi des lots de demandes
       </h1>
-      <SearchForm label="Filtrer les lots" onSubmit={s.submit} buttonCol="fr-col-md-6" filter>
-        <SearchSelect
-          col="fr-col-md-6"
-          label="État du lot"
-          value={s.form.state}
-          onChange={(v) => s.setField('state', v)}
-          anyLabel="Tous les états"
-          options={BATCH_STATE_LABELS}
-        />
-      </SearchForm>
+      <SearchForm
+        label="Filtrer les lots"
+        search={s}
+        buttonCol="fr-col-md-6"
+        filter
+        fields={[
+          {
+            key: 'state',
+            col: 'fr-col-md-6',
+            label: 'État du lot',
+            options: BATCH_STATE_LABELS,
+            any: 'Tous les états',
+          },
+        ]}
+      />
       <BatchList
         state={state}
         caption="Lots de demandes"

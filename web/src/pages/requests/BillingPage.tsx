@@ -57,15 +57,16 @@ export function BillingPage() {
       </div>
       <SearchResults
         results={ledger}
-        errorTitle="Impossible d’afficher la facturation"
-        found={(shown) =>
-          `${plural(ledger.data?.total ?? shown, 'carte facturée', 'cartes facturées')}, total ${formatEuros(total)} € HT${
-            (ledger.data?.total ?? shown) > shown
-              ? ` (les ${shown} plus récentes ci-dessous ; le relevé CSV les contient toutes)`
-              : ''
-          }.`
-        }
-        empty="Aucune carte facturée pour cette sélection."
+        texts={{
+          error: 'Impossible d’afficher la facturation',
+          found: (shown) =>
+            `${plural(ledger.data?.total ?? shown, 'carte facturée', 'cartes facturées')}, total ${formatEuros(total)} € HT${
+              (ledger.data?.total ?? shown) > shown
+                ? ` (les ${shown} plus récentes ci-dessous ; le relevé CSV les contient toutes)`
+                : ''
+            }.`,
+          empty: 'Aucune carte facturée pour cette sélection.',
+        }}
         table={{
           caption: 'Relevé des cartes facturées',
           headers: ['Date', 'Organisation', 'Demande', 'Porteur', 'Libellé', 'Montant (€ HT)'],

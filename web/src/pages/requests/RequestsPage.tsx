@@ -8,8 +8,8 @@ import {
 } from '../../cardLabels.ts';
 import { cardsApi } from '../../cardsApi.ts';
 import { StateBadge } from '../../components/cards/StateBadge.tsx';
-import { SearchForm, SearchInput, SearchResults, SearchSelect, useUrlCriteria } from '../../components/SearchList.tsx';
-import { formatDateTime, label, plural } from '../../format.ts';
+import { SearchForm, SearchResults, useUrlCriteria } from '../../components/SearchList.tsx';
+import { formatDateTime, label } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 import { Link } from '../../router.tsx';
 
@@ -27,35 +27,30 @@ export function RequestsPage() {
       <h1 ref={headingRef} tabIndex={-1}>
         Suivi des demandes
       </h1>
-      <SearchForm label="Rechercher des demandes" onSubmit={s.submit} buttonCol="fr-col-lg-3">
-        <SearchInput
-          col="fr-col-lg-5"
-          label="Nom du porteur"
-          hint="Nom, prénoms, identifiant ou numéro de demande"
-          name="q"
-          value={s.form.q}
-          onChange={(v) => s.setField('q', v)}
-        />
-        <SearchSelect
-          col="fr-col-lg-4"
-          label="État"
-          name="etat"
-          value={s.form.state}
-          onChange={(v) => s.setField('state', v)}
-          anyLabel="Tous les états"
-          options={REQUEST_STATE_LABELS}
-        />
-      </SearchForm>
+      <SearchForm
+        label="Rechercher des demandes"
+        search={s}
+        buttonCol="fr-col-lg-3"
+        fields={[
+          {
+            key: 'q',
+            col: 'fr-col-lg-5',
+            label: 'Nom du porteur',
+            hint: 'Nom, prénoms, identifiant ou numéro de demande',
+          },
+          { key: 'state', col: 'fr-col-lg-4', label: 'État', options: REQUEST_STATE_LABELS, any: 'Tous les états' },
+        ]}
+      />
 
       <SearchResults
         results={results}
-        errorTitle="Impossible d’afficher les demandes"
-        found={(total) => `${plural(total, 'demande', 'demandes')}.`}
-        empty={
-          s.any
+        texts={{
+          error: 'Impossible d’afficher les demandes',
+          noun: ['demande', 'demandes'],
+          empty: s.any
             ? 'Aucune demande ne correspond à votre recherche.'
-            : 'Aucune demande de carte dans votre périmètre. Une demande se crée depuis la fiche de l’agent (« Commander une carte »).'
-        }
+            : 'Aucune demande de carte dans votre périmètre. Une demande se crée depuis la fiche de l’agent (« Commander une carte »).',
+        }}
         table={{
           caption: 'Demandes de carte',
           hideCaption: true,
