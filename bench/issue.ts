@@ -46,6 +46,7 @@ import { appendAudit, countRows, verifyAuditChain } from '../src/store/audit.ts'
 import { createDatabase, startPgCluster, type PgCluster } from '../scripts/lib/pg-cluster.js';
 import { benchWork, parseArgs, fmtInt, pct, verdict } from './lib/bounds.ts';
 import { printProduction, runProduction, type ProductionResult } from './lib/production.ts';
+import { agentRow, letters } from '../test/support/rows.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -129,16 +130,6 @@ function rawSignaturesPerSecond(): number {
 
 const POPULATION_ORGS = ['77011', 'PREF77', 'BN-BREST'];
 
-/** 0 → A, 25 → Z, 26 → BA…: names without digits, as the subject DN check wants them. */
-function letters(n: number): string {
-  let s = '';
-  do {
-    s = String.fromCharCode(65 + (n % 26)) + s;
-    n = Math.floor(n / 26);
-  } while (n > 0);
-  return s;
-}
-
 async function createAgents(ctx: AppContext, cards: number): Promise<string[]> {
   const orgs = await ctx.store.db
     .selectFrom('organizations')
@@ -154,34 +145,17 @@ async function createAgents(ctx: AppContext, cards: number): Promise<string[]> {
       const identifier = `banc${String(i).padStart(6, '0')}`;
       identifiers.push(identifier);
       const cols = { last_name: `CARTE ${letters(i)}`, first_names: 'Camille', identifier, email: null };
-      rows.push({
-        id: timeOrderedId(),
-        organization_id: orgIds[i % orgIds.length]!,
-        identifier,
-        identifier_kind: 'internal',
-        last_name: cols.last_name,
-        first_names: cols.first_names,
-        sex: 'F',
-        birth_date: '1980-01-01',
-        birth_place: 'Melun',
-        email: null,
-        phone: null,
-        unit_address: null,
-        staff_status: 'civil',
-        category: null,
-        profile: null,
-        habilitations: '[]',
-        status: 'active',
-        identity_verified: 1,
-        directory_record: 0,
-        has_photo: 0,
-        source: 'manual',
-        feed_fingerprint: null,
-        last_import_id: null,
-        search_text: agentSearchText(cols),
-        created_at: now,
-        updated_at: now,
-      });
+      rows.push(
+        agentRow(now, {
+          id: timeOrderedId(),
+          organization_id: orgIds[i % orgIds.length]!,
+          ...cols,
+          birth_place: 'Melun',
+          identity_verified: 1,
+          directory_record: 0,
+          search_text: agentSearchText(cols),
+        }),
+      );
     }
     await ctx.store.db.transaction().execute(async (trx) => {
       for (let k = 0; k < rows.length; k += 100)
