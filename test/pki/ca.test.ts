@@ -33,6 +33,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn1 from '@peculiar/asn1-x509';
 import { cartes as cartesCli } from '../support/process.ts';
 import { opensslCsr, opensslCsrFile } from '../support/openssl.ts';
+import { fails } from '../support/errors.ts';
 
 const SECRET_A = 'premier dépositaire : cheval agrafe';
 const SECRET_B = 'second dépositaire : batterie correcte';
@@ -41,15 +42,6 @@ const HUGUES = '2010002684dh';
 function openssl(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync('openssl', args, { encoding: 'utf8', input });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-async function rejects(promise: Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof AppError, String(err));
-    assert.equal(err.code, code);
-    assert.match(err.message, message);
-    return true;
-  });
 }
 
 forEachDatabase('certification authorities', (dialect) => {
@@ -73,7 +65,7 @@ forEachDatabase('certification authorities', (dialect) => {
 
   it('refuses a ceremony without two distinct, long enough secrets, or by a non-administrator, and writes nothing', async () => {
     const admin = await actorFor(p.ctx, 'admin.national');
-    await rejects(
+    await fails(
       initPki(p.ctx, admin, pki, { custodianSecrets: [SECRET_A] }),
       'invalid',
       /cérémonie des clés ne peut pas commencer/,
@@ -90,7 +82,7 @@ forEachDatabase('certification authorities', (dialect) => {
       },
     );
     const operator = await actorFor(p.ctx, 'martin.c77011');
-    await rejects(
+    await fails(
       initPki(p.ctx, operator, pki, { custodianSecrets: [SECRET_A, SECRET_B] }),
       'forbidden',
       /droits nécessaires/,
@@ -191,11 +183,7 @@ forEachDatabase('certification authorities', (dialect) => {
     assert.equal(statSync(join(p.dataDir, 'pki', 'kek')).mode & 0o777, 0o600);
 
     // No second ceremony over the first one.
-    await rejects(
-      initPki(p.ctx, admin, pki, { custodianSecrets: [SECRET_A, SECRET_B] }),
-      'conflict',
-      /déjà initialisée/,
-    );
+    await fails(initPki(p.ctx, admin, pki, { custodianSecrets: [SECRET_A, SECRET_B] }), 'conflict', /déjà initialisée/);
   });
 
   it('issues AUTH, SIGN and ENC certificates from OpenSSL requests that openssl verify -x509_strict accepts and the checker passes', async () => {
@@ -367,7 +355,7 @@ forEachDatabase('certification authorities', (dialect) => {
     const at = Buffer.from(bytes).indexOf(Buffer.from('ignored by the CA'));
     assert.ok(at > 0);
     bytes[at] = bytes[at]! ^ 0x01;
-    await rejects(
+    await fails(
       issueFromCsr(p.ctx, admin, pki, {
         csr: toPem(bytes, 'CERTIFICATE REQUEST'),
         profile: 'auth',
@@ -376,17 +364,17 @@ forEachDatabase('certification authorities', (dialect) => {
       'invalid',
       /Signature de la demande de certificat invalide/,
     );
-    await rejects(
+    await fails(
       issueFromCsr(p.ctx, admin, pki, { csr: bytes, profile: 'auth', agentIdentifier: HUGUES }),
       'invalid',
       /Signature de la demande de certificat invalide/,
     );
-    await rejects(
+    await fails(
       issueFromCsr(p.ctx, admin, pki, { csr: 'ceci n’est pas une demande', profile: 'auth', agentIdentifier: HUGUES }),
       'invalid',
       /Demande de certificat \(CSR\) illisible/,
     );
-    await rejects(
+    await fails(
       issueFromCsr(p.ctx, admin, pki, {
         csr: new Uint8Array([0x30, 0x82, 0x01, 0x00, 1, 2, 3]),
         profile: 'auth',
@@ -395,7 +383,7 @@ forEachDatabase('certification authorities', (dialect) => {
       'invalid',
       /illisible/,
     );
-    await rejects(
+    await fails(
       issueFromCsr(p.ctx, admin, pki, {
         csr: '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n',
         profile: 'auth',
@@ -404,12 +392,12 @@ forEachDatabase('certification authorities', (dialect) => {
       'invalid',
       /illisible/,
     );
-    await rejects(
+    await fails(
       issueFromCsr(p.ctx, admin, pki, { csr: pem, profile: 'chiffre', agentIdentifier: HUGUES }),
       'invalid',
       /Profil de certificat inconnu/,
     );
-    await rejects(
+    await fails(
       issueFromCsr(p.ctx, admin, pki, { csr: pem, profile: 'auth', agentIdentifier: 'inconnu' }),
       'not_found',
       /Agent inconnu/,
@@ -425,26 +413,22 @@ forEachDatabase('certification authorities', (dialect) => {
       profile: 'auth',
       agentIdentifier: HUGUES,
     });
-    await rejects(
-      suspendCertificate(p.ctx, admin, c.serial),
-      'conflict',
-      /Seul un certificat valide peut être suspendu/,
-    );
+    await fails(suspendCertificate(p.ctx, admin, c.serial), 'conflict', /Seul un certificat valide peut être suspendu/);
     assert.equal((await acceptCertificate(p.ctx, admin, c.serial)).status, 'valid');
     const held = await suspendCertificate(p.ctx, admin, c.serial);
     assert.deepEqual([held.status, held.reason], ['suspended', 'certificateHold']);
     assert.equal((await resumeCertificate(p.ctx, admin, c.serial)).status, 'valid');
-    await rejects(revokeCertificate(p.ctx, admin, c.serial, 'certificateHold'), 'conflict', /suspension/);
-    await rejects(revokeCertificate(p.ctx, admin, c.serial, 'parce que'), 'invalid', /Motif de révocation inconnu/);
+    await fails(revokeCertificate(p.ctx, admin, c.serial, 'certificateHold'), 'conflict', /suspension/);
+    await fails(revokeCertificate(p.ctx, admin, c.serial, 'parce que'), 'invalid', /Motif de révocation inconnu/);
     const revoked = await revokeCertificate(p.ctx, admin, c.serial.toUpperCase(), 'keyCompromise');
     assert.deepEqual(
       [revoked.status, revoked.reason, revoked.reasonLabel],
       ['revoked', 'keyCompromise', 'Compromission de la clé'],
     );
     for (const again of [resumeCertificate, suspendCertificate, acceptCertificate]) {
-      await rejects(again(p.ctx, admin, c.serial), 'conflict', /révocation est définitive/);
+      await fails(again(p.ctx, admin, c.serial), 'conflict', /révocation est définitive/);
     }
-    await rejects(revokeCertificate(p.ctx, admin, c.serial, 'superseded'), 'conflict', /définitive/);
+    await fails(revokeCertificate(p.ctx, admin, c.serial, 'superseded'), 'conflict', /définitive/);
     const row = await p.store.db
       .selectFrom('certificates')
       .selectAll()
@@ -465,7 +449,7 @@ forEachDatabase('certification authorities', (dialect) => {
       actions.map((a) => a.action),
       ['certificate.issue', 'certificate.accept', 'certificate.suspend', 'certificate.resume', 'certificate.revoke'],
     );
-    await rejects(revokeCertificate(p.ctx, admin, 'zz', 'unspecified'), 'invalid', /Numéro de série invalide/);
+    await fails(revokeCertificate(p.ctx, admin, 'zz', 'unspecified'), 'invalid', /Numéro de série invalide/);
     // Past its notAfter, a certificate expires; a revoked one stays revoked.
     const later = { ...p.ctx, now: () => new Date(Date.now() + 4 * 366 * 86_400_000) };
     const expired = await expireCertificates(later, admin);
@@ -478,7 +462,7 @@ forEachDatabase('certification authorities', (dialect) => {
     );
     assert.deepEqual(await expireCertificates(later, admin), []);
     // (The next test issues its own certificate: these ones are all expired or revoked now.)
-    await rejects(revokeCertificate(p.ctx, admin, 'abcdef', 'unspecified'), 'not_found', /Certificat inconnu/);
+    await fails(revokeCertificate(p.ctx, admin, 'abcdef', 'unspecified'), 'not_found', /Certificat inconnu/);
   });
 
   it('lets operators revoke within their organisations only, and records the refusal', async () => {
@@ -489,7 +473,7 @@ forEachDatabase('certification authorities', (dialect) => {
       agentIdentifier: HUGUES,
     });
     const brest = await actorFor(p.ctx, '1002345678');
-    await rejects(revokeCertificate(p.ctx, brest, c.serial, 'affiliationChanged'), 'forbidden', /périmètre/);
+    await fails(revokeCertificate(p.ctx, brest, c.serial, 'affiliationChanged'), 'forbidden', /périmètre/);
     const refusal = await p.store.db
       .selectFrom('audit_log')
       .select(['outcome', 'target_id'])
@@ -502,8 +486,8 @@ forEachDatabase('certification authorities', (dialect) => {
       false,
     );
     const holder = await actorFor(p.ctx, HUGUES);
-    await rejects(revokeCertificate(p.ctx, holder, c.serial, 'keyCompromise'), 'forbidden', /droits nécessaires/);
-    await rejects(
+    await fails(revokeCertificate(p.ctx, holder, c.serial, 'keyCompromise'), 'forbidden', /droits nécessaires/);
+    await fails(
       issueFromCsr(p.ctx, holder, pki, { csr: opensslCsr(dir, 'self'), profile: 'auth', agentIdentifier: HUGUES }),
       'forbidden',
       /droits/,
