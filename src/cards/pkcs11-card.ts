@@ -17,13 +17,8 @@
 // an old copy of the record cannot roll the counters back.
 import { createHash, randomBytes } from 'node:crypto';
 import { ecdsaRawToDer } from '../pki/keystore-pkcs11.ts';
-import {
-  acquirePkcs11Module,
-  ckr,
-  releasePkcs11Module,
-  signingOnlyKey,
-  type Pkcs11Module,
-} from '../pki/pkcs11-module.ts';
+import { acquirePkcs11Module, ckr, releasePkcs11Module, signingOnlyKey } from '../pki/pkcs11-module.ts';
+import type { Pkcs11Module } from '../pki/pkcs11-module.ts';
 import { keyAttestation, pkcs11SoPin } from './admin-key.ts';
 import { CARD_SLOTS, CardError, pinForSlot, type CardDriver, type CardIdentity, type CardSlot } from './card.ts';
 import {

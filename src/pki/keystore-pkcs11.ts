@@ -13,17 +13,8 @@
 // against the PIN of the first login (SHA-256, constant-time comparison).
 import { createHash, createPublicKey, randomBytes, timingSafeEqual } from 'node:crypto';
 import { acquirePkcs11Module, ckr, releasePkcs11Module, signingOnlyKey, type Pkcs11Module } from './pkcs11-module.ts';
-import {
-  checkKeyAlgorithm,
-  checkKeyLabel,
-  KeyStoreError,
-  onceStreamingSign,
-  type KeyAlgorithm,
-  type KeyRef,
-  type KeyStore,
-  type Signer,
-  type StreamingSign,
-} from './keystore.ts';
+import { checkKeyAlgorithm, checkKeyLabel, KeyStoreError, onceStreamingSign } from './keystore.ts';
+import type { KeyAlgorithm, KeyRef, KeyStore, Signer, StreamingSign } from './keystore.ts';
 
 export { loadPkcs11js } from './pkcs11-module.ts';
 

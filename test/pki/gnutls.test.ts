@@ -5,13 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import {
-  initPki,
-  issueFromCsr,
-  listAuthorities,
-  pkiEnvironment,
-  type PkiEnvironment,
-} from '../../src/app/pki/certificates.ts';
+import { initPki, issueFromCsr, listAuthorities, pkiEnvironment } from '../../src/app/pki/certificates.ts';
+import type { PkiEnvironment } from '../../src/app/pki/certificates.ts';
 import { toPem } from '../../src/pki/profiles.ts';
 import { actorFor, forEachDatabase, openTestPlatform, tempDir, type TestPlatform } from '../support/platform.ts';
 import { opensslCsrFile } from '../support/openssl.ts';

@@ -6,13 +6,8 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { initSoftHsmToken, type SoftHsmToken } from '../../scripts/lib/softhsm.js';
-import {
-  initPki,
-  issueFromCsr,
-  listAuthorities,
-  pkiEnvironment,
-  type PkiEnvironment,
-} from '../../src/app/pki/certificates.ts';
+import { initPki, issueFromCsr, listAuthorities, pkiEnvironment } from '../../src/app/pki/certificates.ts';
+import type { PkiEnvironment } from '../../src/app/pki/certificates.ts';
 import { publishCrl } from '../../src/app/pki/publication.ts';
 import { renewOcspResponders } from '../../src/app/pki/responder-renewal.ts';
 import { custodyDir, parseKeyRef } from '../../src/pki/ca-init.ts';
