@@ -61,23 +61,18 @@ interface BrowserGlobals {
   getComputedStyle(element: unknown): { visibility: string; display: string };
 }
 
-/** Waits for the page's data, then asserts axe-core finds nothing. */
-export async function expectAccessible(page: Page, label: string): Promise<void> {
+/**
+ * Waits for the page's data, then asserts axe-core finds nothing. Pages with dialogs that fade in and
+ * out (the card pages) are checked once no transition runs and closed dialogs are gone (`dialogs`).
+ */
+export async function expectAccessible(page: Page, label: string, opts: { dialogs?: boolean } = {}): Promise<void> {
   await page.waitForLoadState('networkidle').catch(() => {});
   await page
     .getByText('Chargement…')
     .first()
     .waitFor({ state: 'detached' })
     .catch(() => {});
-  // Dialogs fade in and out: check the page once no transition runs and closed dialogs are gone.
-  await page.waitForFunction(() => {
-    const g = globalThis as unknown as BrowserGlobals;
-    const closed = Array.from(g.document.querySelectorAll('dialog.fr-modal:not(.fr-modal--opened)'));
-    return (
-      g.document.getAnimations().every((a) => a.playState !== 'running') &&
-      closed.every((d) => g.getComputedStyle(d).visibility === 'hidden' || g.getComputedStyle(d).display === 'none')
-    );
-  });
+  if (opts.dialogs ?? true) await settledDialogs(page);
   const { violations } = await new AxeBuilder({ page }).analyze();
   const report = violations
     .map(
@@ -89,6 +84,17 @@ export async function expectAccessible(page: Page, label: string): Promise<void>
     )
     .join('\n  ');
   assert.equal(violations.length, 0, `${label} (${page.url()}) — violations axe :\n  ${report}`);
+}
+
+async function settledDialogs(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const g = globalThis as unknown as BrowserGlobals;
+    const closed = Array.from(g.document.querySelectorAll('dialog.fr-modal:not(.fr-modal--opened)'));
+    return (
+      g.document.getAnimations().every((a) => a.playState !== 'running') &&
+      closed.every((d) => g.getComputedStyle(d).visibility === 'hidden' || g.getComputedStyle(d).display === 'none')
+    );
+  });
 }
 
 export interface JourneyPage {

@@ -4,10 +4,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startTestServer, type PortalTestServer } from './server-fixture.ts';
-import { expectAccessible, launchBrowser, needsChromium } from './journey.ts';
+import { expectAccessible as checkAccessible, launchBrowser, needsChromium } from './journey.ts';
 
 const ADMIN = 'admin.national'; // Jeanne DUVAL, administratrice nationale (demo data)
 const TIMEOUT = { timeout: 90_000 };
+
+/** The portal's pages (no fading card dialogs), checked once their data is in. */
+const expectAccessible = (page: Page, label: string) => checkAccessible(page, label, { dialogs: false });
 
 let browser: Browser;
 let server: PortalTestServer;
