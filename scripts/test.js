@@ -155,7 +155,8 @@ try {
           `--test-reporter-destination=${tapFile}`,
           ...files,
         ],
-        { ...process.env, CARTES_TEST_PG_URL: cluster.url },
+        // Every server built by a test checks that its JSON answers fit their response schemas exactly.
+        { ...process.env, CARTES_TEST_PG_URL: cluster.url, CARTES_CHECK_RESPONSES: '1' },
       );
       if (existsSync(tapFile)) {
         // Top-level summary lines of the TAP report (`# pass N`, `# fail N`, ...).

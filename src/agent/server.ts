@@ -5,13 +5,36 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { Type } from '@sinclair/typebox';
-import { CARD_SLOTS, CardError, PIN_KINDS, type CardSlot, type PinKind } from '../cards/card.ts';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { CARD_SLOTS, CardError, type CardSlot } from '../cards/card.ts';
+import { checkResponses, requireResponseSchemas } from '../http/response-check.ts';
+import {
+  AdminChallenge,
+  agentResponses,
+  AgentStatus,
+  CardContents,
+  CardFiles,
+  CardSignature,
+  ChangePinInput,
+  Done,
+  GeneratedKey,
+  GenerateKeyInput,
+  InsertInput,
+  MAX_SIGN_BYTES,
+  PairInput,
+  Paired,
+  PairingCode,
+  ReaderParams,
+  SetPinInput,
+  SignInput,
+  VerifyPinInput,
+  WriteCertificateInput,
+} from '../http/schemas/card-agent.ts';
 import { AgentError, errorResponse } from './errors.ts';
 import { ADMIN_HEADER, DEFAULT_AGENT_PORT, removeLocalFiles, writeLocalFiles } from './local.ts';
 import { Pairing, sameSecret } from './pairing.ts';
-import { Reader, VirtualReader, VIRTUAL_READER, type CardFile, type ReaderStatus } from './readers.ts';
+import { Reader, VirtualReader, VIRTUAL_READER, type ReaderStatus } from './readers.ts';
 import { openPkcs11Readers } from './pkcs11-readers.ts';
 
 export interface CardAgentOptions {
@@ -50,57 +73,6 @@ export interface CardAgent {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-const MAX_SIGN_BYTES = 64 * 1024;
-const B64 = '^[A-Za-z0-9+/_-]*={0,2}$';
-
-const schemas = {
-  reader: Type.Object({ reader: Type.String({ minLength: 1, maxLength: 100 }) }),
-  pair: Type.Object({ code: Type.String({ minLength: 1, maxLength: 20 }) }, { additionalProperties: false }),
-  insert: Type.Object({ file: Type.String({ minLength: 1, maxLength: 300 }) }, { additionalProperties: false }),
-  verifyPin: Type.Object(
-    { pin: Type.Union(PIN_KINDS.map((p) => Type.Literal(p))), value: Type.String({ maxLength: 64 }) },
-    { additionalProperties: false },
-  ),
-  changePin: Type.Object(
-    {
-      pin: Type.Union(PIN_KINDS.map((p) => Type.Literal(p))),
-      oldValue: Type.String({ maxLength: 64 }),
-      newValue: Type.String({ maxLength: 64 }),
-    },
-    { additionalProperties: false },
-  ),
-  sign: Type.Object(
-    {
-      slot: Type.Union(CARD_SLOTS.map((s) => Type.Literal(s))),
-      data: Type.String({ pattern: B64, maxLength: Math.ceil(MAX_SIGN_BYTES / 3) * 4 }),
-      pin: Type.String({ maxLength: 64 }),
-    },
-    { additionalProperties: false },
-  ),
-  setPin: Type.Object(
-    {
-      pin: Type.Union(PIN_KINDS.map((p) => Type.Literal(p))),
-      response: Type.String({ pattern: B64, minLength: 1, maxLength: 200 }),
-      newValue: Type.String({ maxLength: 64 }),
-    },
-    { additionalProperties: false },
-  ),
-  generateKey: Type.Object(
-    {
-      slot: Type.Union(CARD_SLOTS.map((x) => Type.Literal(x))),
-      response: Type.String({ pattern: B64, minLength: 1, maxLength: 200 }),
-    },
-    { additionalProperties: false },
-  ),
-  writeCertificate: Type.Object(
-    {
-      slot: Type.Union(CARD_SLOTS.map((x) => Type.Literal(x))),
-      der: Type.String({ pattern: B64, minLength: 1, maxLength: 16_384 }),
-      response: Type.String({ pattern: B64, minLength: 1, maxLength: 200 }),
-    },
-    { additionalProperties: false },
-  ),
-};
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 
@@ -148,11 +120,14 @@ export async function startCardAgent(options: CardAgentOptions): Promise<CardAge
   };
 
   // No type coercion: `{ "code": 123456 }` is refused, not turned into a string.
-  const app: FastifyInstance = Fastify({
+  const app = Fastify({
     logger: false,
     bodyLimit: 256 * 1024,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
-  });
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  // Answers go out through their schemas (src/http/schemas/card-agent.ts); under npm test, exactly.
+  requireResponseSchemas(app);
+  if (process.env['CARTES_CHECK_RESPONSES'] === '1') checkResponses(app);
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   // No text/plain parser: a cross-site "simple" POST gets 415 before reaching a route.
   app.removeAllContentTypeParsers();
@@ -244,10 +219,10 @@ export async function startCardAgent(options: CardAgentOptions): Promise<CardAge
       );
     return r;
   };
-  type ReaderParams = { reader: string };
+  const params = ReaderParams;
 
-  app.post('/pair', { schema: { body: schemas.pair } }, async (request) => {
-    const { code } = request.body as { code: string };
+  app.post('/pair', { schema: { body: PairInput, response: agentResponses({ 200: Paired }) } }, async (request) => {
+    const { code } = request.body;
     try {
       const token = pairing.pair(code);
       log('Portail appairé.');
@@ -259,7 +234,7 @@ export async function startCardAgent(options: CardAgentOptions): Promise<CardAge
     }
   });
 
-  app.post('/pairing-code', async (request) => {
+  app.post('/pairing-code', { schema: { response: agentResponses({ 200: PairingCode }) } }, async (request) => {
     if (!admins.has(request))
       throw new AgentError(
         'admin_only',
@@ -270,28 +245,32 @@ export async function startCardAgent(options: CardAgentOptions): Promise<CardAge
     return { code };
   });
 
-  app.get('/status', async () => snapshot());
+  app.get('/status', { schema: { response: agentResponses({ 200: AgentStatus }) } }, async () => snapshot());
 
-  app.get('/cards', async (): Promise<{ cards: CardFile[] }> => ({ cards: virtual.listCards() }));
+  app.get('/cards', { schema: { response: agentResponses({ 200: CardFiles }) } }, async () => ({
+    cards: virtual.listCards(),
+  }));
 
-  app.post('/readers/:reader/insert', { schema: { params: schemas.reader, body: schemas.insert } }, async (request) => {
-    const r = virtualReader((request.params as ReaderParams).reader);
-    const { file } = request.body as { file: string };
+  const status = agentResponses({ 200: AgentStatus });
+  app.post('/readers/:reader/insert', { schema: { params, body: InsertInput, response: status } }, async (request) => {
+    const r = virtualReader(request.params.reader);
+    const { file } = request.body;
     const card = await r.insert(file);
     const identity = await card.driver.identity().catch(() => null);
     log(`Carte ${identity?.serial ?? '?'} insérée dans le lecteur « ${r.name} » (${file}).`);
     return snapshot();
   });
 
-  app.post('/readers/:reader/remove', { schema: { params: schemas.reader } }, async (request) => {
-    const r = virtualReader((request.params as ReaderParams).reader);
+  app.post('/readers/:reader/remove', { schema: { params, response: status } }, async (request) => {
+    const r = virtualReader(request.params.reader);
     const removed = await r.remove();
     if (removed) log(`Carte retirée du lecteur « ${r.name} » (${removed.file}).`);
     return snapshot();
   });
 
-  app.get('/readers/:reader/card', { schema: { params: schemas.reader } }, async (request) => {
-    return reader((request.params as ReaderParams).reader).withCard(async (card) => {
+  const contents = agentResponses({ 200: CardContents });
+  app.get('/readers/:reader/card', { schema: { params, response: contents } }, async (request) => {
+    return reader(request.params.reader).withCard(async (card) => {
       const identity = await card.driver.identity();
       const certificates: { slot: CardSlot; der: string }[] = [];
       const publicKeys: { slot: CardSlot; spki: string; attestation: string }[] = [];
@@ -307,52 +286,50 @@ export async function startCardAgent(options: CardAgentOptions): Promise<CardAge
 
   app.post(
     '/readers/:reader/verify-pin',
-    { schema: { params: schemas.reader, body: schemas.verifyPin } },
+    { schema: { params, body: VerifyPinInput, response: agentResponses({ 200: Done }) } },
     async (request) => {
-      const { pin, value } = request.body as { pin: PinKind; value: string };
-      await reader((request.params as ReaderParams).reader).withCard((card) => card.driver.verifyPin(pin, value));
-      return { ok: true };
+      const { pin, value } = request.body;
+      await reader(request.params.reader).withCard((card) => card.driver.verifyPin(pin, value));
+      return { ok: true as const };
     },
   );
 
   app.post(
     '/readers/:reader/change-pin',
-    { schema: { params: schemas.reader, body: schemas.changePin } },
+    { schema: { params, body: ChangePinInput, response: agentResponses({ 200: Done }) } },
     async (request) => {
-      const { pin, oldValue, newValue } = request.body as { pin: PinKind; oldValue: string; newValue: string };
-      await reader((request.params as ReaderParams).reader).withCard((card) =>
-        card.driver.changePin(pin, oldValue, newValue),
-      );
-      return { ok: true };
+      const { pin, oldValue, newValue } = request.body;
+      await reader(request.params.reader).withCard((card) => card.driver.changePin(pin, oldValue, newValue));
+      return { ok: true as const };
     },
   );
 
-  app.post('/readers/:reader/sign', { schema: { params: schemas.reader, body: schemas.sign } }, async (request) => {
-    const { slot, data, pin } = request.body as { slot: CardSlot; data: string; pin: string };
+  const signed = agentResponses({ 200: CardSignature });
+  app.post('/readers/:reader/sign', { schema: { params, body: SignInput, response: signed } }, async (request) => {
+    const { slot, data, pin } = request.body;
     const bytes = Buffer.from(data, 'base64');
     if (bytes.length > MAX_SIGN_BYTES)
       throw new AgentError('invalid', `Données à signer trop longues (${MAX_SIGN_BYTES} octets au plus).`);
-    return reader((request.params as ReaderParams).reader).withCard(async (card) => {
+    return reader(request.params.reader).withCard(async (card) => {
       const signature = await card.driver.sign(slot, bytes, pin);
       const certificate = await card.driver.readCertificate(slot).catch(() => null);
       return { signature: b64(signature), certificate: certificate ? b64(certificate) : null };
     });
   });
 
-  app.post('/readers/:reader/admin/challenge', { schema: { params: schemas.reader } }, async (request) => {
-    const challenge = await reader((request.params as ReaderParams).reader).withCard((card) =>
-      card.driver.adminChallenge(),
-    );
+  const challenged = agentResponses({ 200: AdminChallenge });
+  app.post('/readers/:reader/admin/challenge', { schema: { params, response: challenged } }, async (request) => {
+    const challenge = await reader(request.params.reader).withCard((card) => card.driver.adminChallenge());
     return { challenge: b64(challenge) };
   });
 
   // Certificate renewal: a new key in an occupied slot, then its certificate, each under a server response.
   app.post(
     '/readers/:reader/admin/generate-key',
-    { schema: { params: schemas.reader, body: schemas.generateKey } },
+    { schema: { params, body: GenerateKeyInput, response: agentResponses({ 200: GeneratedKey }) } },
     async (request) => {
-      const { slot, response } = request.body as { slot: CardSlot; response: string };
-      return reader((request.params as ReaderParams).reader).withCard(async (card) => {
+      const { slot, response } = request.body;
+      return reader(request.params.reader).withCard(async (card) => {
         const spki = await card.driver.generateKeyPair(slot, Buffer.from(response, 'base64'));
         return { spki: b64(spki), attestation: b64(await card.driver.keyAttestation(slot)) };
       });
@@ -361,25 +338,25 @@ export async function startCardAgent(options: CardAgentOptions): Promise<CardAge
 
   app.post(
     '/readers/:reader/admin/write-certificate',
-    { schema: { params: schemas.reader, body: schemas.writeCertificate } },
+    { schema: { params, body: WriteCertificateInput, response: agentResponses({ 200: Done }) } },
     async (request) => {
-      const { slot, der, response } = request.body as { slot: CardSlot; der: string; response: string };
-      await reader((request.params as ReaderParams).reader).withCard((card) =>
+      const { slot, der, response } = request.body;
+      await reader(request.params.reader).withCard((card) =>
         card.driver.writeCertificate(slot, Buffer.from(der, 'base64'), Buffer.from(response, 'base64')),
       );
-      return { ok: true };
+      return { ok: true as const };
     },
   );
 
   app.post(
     '/readers/:reader/admin/set-pin',
-    { schema: { params: schemas.reader, body: schemas.setPin } },
+    { schema: { params, body: SetPinInput, response: agentResponses({ 200: Done }) } },
     async (request) => {
-      const { pin, response, newValue } = request.body as { pin: PinKind; response: string; newValue: string };
-      await reader((request.params as ReaderParams).reader).withCard((card) =>
+      const { pin, response, newValue } = request.body;
+      await reader(request.params.reader).withCard((card) =>
         card.driver.setPinWithAdmin(pin, Buffer.from(response, 'base64'), newValue),
       );
-      return { ok: true };
+      return { ok: true as const };
     },
   );
 

@@ -13,6 +13,9 @@ import type { Config } from '../config.ts';
 import { authHook } from './auth.ts';
 import { cardAgentOrigin } from './agent-origin.ts';
 import { errorHandler, sendProblem } from './problem.ts';
+import { checkResponses, requireResponseSchemas } from './response-check.ts';
+import { Type } from '@sinclair/typebox';
+import { responses } from './schemas/common.ts';
 import { sessionRoutes } from './routes/access/session.ts';
 import { organizationRoutes } from './routes/directory/organizations.ts';
 import { agentRoutes } from './routes/directory/agents.ts';
@@ -39,6 +42,11 @@ export interface ServerOptions {
   logger?: boolean | { level: string };
   /** Requests per minute and IP on the whole API (tests lower or raise it). */
   rateLimitPerMinute?: number;
+  /**
+   * Every JSON answer must fit its response schema exactly, else 500 (tests; default: the environment
+   * variable CARTES_CHECK_RESPONSES=1, which `npm test` sets). See src/http/response-check.ts.
+   */
+  checkResponses?: boolean;
 }
 
 export async function buildServer(ctx: AppContext, config: Config, opts: ServerOptions = {}): Promise<FastifyInstance> {
@@ -63,6 +71,8 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     trustProxy: false,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   });
+  requireResponseSchemas(app);
+  if (opts.checkResponses ?? process.env['CARTES_CHECK_RESPONSES'] === '1') checkResponses(app);
   app.decorateRequest('actor', null);
   app.decorateRequest('session', null);
   app.setErrorHandler(errorHandler);
@@ -151,7 +161,18 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   cardRoutes(app, ctx, pkiEnv);
   cardLifeRoutes(app, ctx, pkiEnv);
   holderRoutes(app, ctx);
-  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+  app.get(
+    '/healthz',
+    {
+      logLevel: 'warn',
+      schema: {
+        tags: ['session'],
+        summary: 'État du service',
+        response: responses({ 200: Type.Object({ status: Type.Literal('ok') }) }),
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
 
   const hasWeb = existsSync(WEB_DIST);
   if (hasWeb) {

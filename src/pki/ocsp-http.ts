@@ -61,6 +61,17 @@ export interface OcspRoutesOptions {
 const RESPONSE_TYPE = 'application/ocsp-response';
 const REQUEST_TYPE = 'application/ocsp-request';
 
+const ocspAnswer = (description: string) => ({
+  description,
+  content: { [RESPONSE_TYPE]: { schema: { type: 'string', format: 'binary' } } },
+});
+/** Response schemas of the OCSP routes (OpenAPI document): DER answers, errors included. */
+export const OCSP_RESPONSES = {
+  200: ocspAnswer('Réponse OCSP (DER, RFC 6960) ; les erreurs OCSP (malformedRequest, unauthorized…) sont des 200'),
+  '4xx': ocspAnswer('Requête HTTP refusée (400, 413, 415) : réponse OCSP malformedRequest'),
+  '5xx': ocspAnswer('Erreur interne : réponse OCSP internalError'),
+};
+
 interface Answer {
   der: Uint8Array;
   /** Set when the response may be cached by HTTP caches (successful, no nonce). */
@@ -222,12 +233,23 @@ export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspC
     // The OCSP routes have their own limits; the API-wide rate limit would throttle relying parties.
     const config = { rateLimit: false };
 
-    scope.post(prefix, { bodyLimit: OCSP_MAX_REQUEST_BYTES, config }, async (request, reply) => {
+    const tags = ['pki'];
+    const post = {
+      tags,
+      summary: `Répondeur OCSP (POST, corps ${REQUEST_TYPE})`,
+      response: OCSP_RESPONSES,
+    };
+    const get = {
+      tags,
+      summary: 'Répondeur OCSP (GET, requête DER en base64 dans le chemin)',
+      response: OCSP_RESPONSES,
+    };
+    scope.post(prefix, { bodyLimit: OCSP_MAX_REQUEST_BYTES, config, schema: post }, async (request, reply) => {
       const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== REQUEST_TYPE || !Buffer.isBuffer(request.body)) return refuse(reply, 415);
       return respond(request, reply, request.body, false);
     });
-    scope.get(`${prefix}/*`, { config }, async (request, reply) => {
+    scope.get(`${prefix}/*`, { config, schema: get }, async (request, reply) => {
       return respond(request, reply, parseGetPath(request.url, prefix), true);
     });
   });

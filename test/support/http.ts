@@ -55,7 +55,8 @@ export interface TestServer {
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export async function startServer(p: TestPlatform, opts: ServerOptions = {}): Promise<TestServer> {
-  const app = await buildServer(p.ctx, p.config, { logger: false, ...opts });
+  // checkResponses: an answer that does not fit its response schema exactly fails the test (500).
+  const app = await buildServer(p.ctx, p.config, { logger: false, checkResponses: true, ...opts });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (!address || typeof address !== 'object') throw new Error('server address unknown');

@@ -1,275 +1,56 @@
 // Typed client of the HTTP API (docs/api.md). Same origin, session cookie, CSRF header on every
 // mutating request. Errors are `ApiError`s carrying the problem+json body (French `detail`).
 
-export type Branding = 'state' | 'neutral';
+import type { Static } from '@sinclair/typebox';
+import type * as Access from '../../src/http/schemas/access.ts';
+import type * as Common from '../../src/http/schemas/common.ts';
+import type * as Control from '../../src/http/schemas/control.ts';
+import type * as Directory from '../../src/http/schemas/directory.ts';
 
-export interface FieldError {
-  field: string;
-  reason: string;
-  line?: number;
-}
+// Every server shape comes from the API's own response and request schemas (src/http/schemas/),
+// through type-only imports: nothing of them reaches the bundle, and a shape changed on the server
+// fails this type check instead of drifting silently.
 
-export interface Problem {
-  type?: string;
-  title?: string;
-  status: number;
-  detail?: string;
-  errors?: FieldError[];
-}
+export type FieldError = Static<typeof Common.FieldError>;
+
+/** An error answer (problem+json); `status` is also set on network failures (0) and non-JSON errors. */
+export type Problem = Partial<Static<typeof Common.Problem>> & { status: number };
 
 // ---------------------------------------------------------------------------------------------
 // Resources
 
-export interface Config {
-  branding: Branding;
-  platformName: string;
-  /** Default address of the workstation's card agent. */
-  agentUrl?: string;
-}
+export type Branding = Static<typeof Access.Branding>;
+export type Config = Static<typeof Access.PortalConfig>;
+export type RoleView = Static<typeof Access.RoleView>;
+export type Session = Static<typeof Access.Session>;
+export type CodeLabel = Static<typeof Common.CodeLabel>;
+export type Measure = Static<typeof Directory.Measure>;
+export type Reference = Static<typeof Directory.Reference>;
+export type OrganizationSummary = Static<typeof Directory.OrganizationSummary>;
+export type PersonRef = Static<typeof Directory.PersonRef>;
+export type Agreement = Static<typeof Directory.Agreement>;
+export type ControlPointAnswer = Static<typeof Directory.ControlPointAnswer>;
+export type SelfAssessment = Static<typeof Directory.SelfAssessment>;
+export type SelfAssessmentInput = Static<typeof Directory.SelfAssessmentInput>;
+export type Organization = Static<typeof Directory.Organization>;
+export type AgreementInput = Static<typeof Directory.AgreementInput>;
+export type AllocationPlanEntry = Static<typeof Directory.AllocationPlanEntry>;
+export type AgentSummary = Static<typeof Directory.AgentSummary>;
+export type Agent = Static<typeof Directory.Agent>;
+export type AgentPatch = Static<typeof Directory.AgentInput>;
+export type AgentSearch = Static<typeof Directory.AgentSearch>;
+export type PhotoAccepted = Static<typeof Directory.PhotoAccepted>;
+export type FeedFormat = Static<typeof Directory.FeedFormat>;
+export type ImportRun = Static<typeof Directory.ImportRun>;
+export type ImportReject = Static<typeof Directory.ImportReject>;
+export type AuditQuery = Static<typeof Control.AuditQuery>;
+export type AuditRecord = Static<typeof Control.AuditRecord>;
+export type AuditVerification = Static<typeof Control.AuditVerification>;
+export type MailSummary = Static<typeof Control.MailSummary>;
+export type Mail = Static<typeof Control.Mail>;
 
-export interface RoleView {
-  id: string;
-  role: RoleCode;
-  roleLabel: string;
-  organizationId: string;
-  organizationName: string;
-}
-
-export type RoleCode = 'holder' | 'operator' | 'registration_authority' | 'admin' | 'controller' | 'auditor';
-
-export interface Session {
-  person: { id: string; firstNames: string; lastName: string; identifier: string };
-  roles: RoleView[];
-  /** Permissions granted by at least one role, as computed by the server. */
-  permissions: string[];
-  csrfToken: string;
-  branding: Branding;
-}
-
-export interface CodeLabel {
-  code: string;
-  label: string;
-}
-
-export interface Measure {
-  code: string;
-  title: string;
-  controlPoints: CodeLabel[];
-}
-
-export interface Reference {
-  roles: CodeLabel[];
-  organizationKinds: CodeLabel[];
-  clientApplications: CodeLabel[];
-  measures: Measure[];
-}
-
-export interface OrganizationSummary {
-  id: string;
-  code: string;
-  kind: string;
-  kindLabel: string;
-  name: string;
-  parentId: string | null;
-  status: string;
-  trustedRolesSuspended: boolean;
-  inseeCode: string | null;
-  siren: string | null;
-}
-
-export interface PersonRef {
-  id: string;
-  firstNames: string;
-  lastName: string;
-  identifier: string;
-}
-
-export interface Agreement {
-  id: string;
-  signedOn: string;
-  mayorName: string;
-  delegates: PersonRef[];
-  state: string;
-  stateLabel: string;
-  currentPeriodEndsOn: string;
-  renewals: number;
-  noticeGivenOn: string | null;
-  terminationEffectiveOn: string | null;
-}
-
-export interface ControlPointAnswer {
-  conform: boolean;
-  major?: boolean;
-  comment?: string;
-}
-
-export type AssessmentResult = 'conform' | 'minor' | 'major';
-
-export interface SelfAssessment {
-  id: string;
-  assessedOn: string;
-  result: AssessmentResult;
-  resultLabel: string;
-  answers: Record<string, ControlPointAnswer>;
-  recordedBy: string | null;
-  liftedAt: string | null;
-}
-
-export interface Organization {
-  id: string;
-  code: string;
-  kind: string;
-  kindLabel: string;
-  name: string;
-  parentId: string | null;
-  parentName: string | null;
-  registrationAuthority: { id: string; name: string } | null;
-  inseeCode: string | null;
-  siren: string | null;
-  addressLine: string | null;
-  postalCode: string | null;
-  city: string | null;
-  status: string;
-  trustedRolesSuspended: boolean;
-  agentCount: number;
-  agreement: Agreement | null;
-  selfAssessments: SelfAssessment[];
-}
-
-export interface AllocationPlanEntry {
-  id: string;
-  agentId: string;
-  agentName: string;
-  identifier: string;
-  year: number;
-  reason: string | null;
-}
-
-export type AgentStatus = 'active' | 'inactive';
-
-export interface AgentSummary {
-  id: string;
-  identifier: string;
-  lastName: string;
-  firstNames: string;
-  birthDate: string;
-  organizationId: string;
-  organizationName: string;
-  status: AgentStatus;
-  hasPhoto: boolean;
-  email: string | null;
-}
-
-export interface Agent extends AgentSummary {
-  identifierKind: string;
-  sex: string;
-  birthPlace: string;
-  phone: string | null;
-  unitAddress: string | null;
-  staffStatus: string;
-  category: string | null;
-  profile: string | null;
-  habilitations: string[];
-  identityVerified: boolean;
-  directoryRecord: unknown;
-  source: string | null;
-  createdAt: string;
-  updatedAt: string;
-  roles: RoleView[];
-}
-
-export interface AgentPatch {
-  identifier?: string;
-  identifierKind?: string;
-  lastName?: string;
-  firstNames?: string;
-  sex?: string;
-  birthDate?: string;
-  birthPlace?: string;
-  email?: string | null;
-  phone?: string | null;
-  unitAddress?: string | null;
-  staffStatus?: string;
-  category?: string | null;
-  profile?: string | null;
-  habilitations?: string[];
-}
-
-export interface Page<T> {
-  items: T[];
-  total: number;
-  page: number;
-  pageSize: number;
-}
-
-export type ImportStatus = 'running' | 'done' | 'refused' | 'failed';
-export type FeedFormat = 'csv' | 'jsonl';
-
-export interface ImportRun {
-  id: string;
-  organizationId: string;
-  organizationName: string;
-  fileName: string;
-  format: FeedFormat;
-  fullMode: boolean;
-  status: ImportStatus;
-  total: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  rejected: number;
-  deactivated: number;
-  bytesTotal: number;
-  bytesRead: number;
-  message: string | null;
-  startedAt: string;
-  finishedAt: string | null;
-}
-
-export interface ImportReject {
-  line: number;
-  field: string;
-  reason: string;
-}
-
-export interface AuditRecord {
-  seq: number;
-  at: string;
-  actorId: string | null;
-  actorName: string | null;
-  actorRole: string | null;
-  organizationId: string | null;
-  organizationName: string | null;
-  action: string;
-  outcome: string;
-  targetType: string | null;
-  targetId: string | null;
-  requestId: string | null;
-  summary: unknown;
-  evidence: unknown;
-  hash: string;
-}
-
-export interface AuditVerification {
-  ok: boolean;
-  checked: number;
-  headSeq: number;
-  firstBroken: { seq: number; reason: string } | null;
-}
-
-export interface MailSummary {
-  id: string;
-  recipient: string;
-  subject: string;
-  status: string;
-  transport: string;
-  createdAt: string;
-  sentAt: string | null;
-}
-
-export interface Mail extends MailSummary {
-  body: string;
-}
+export type Page<T> = Common.PageOf<T>;
+export type Items<T> = Common.ItemsOf<T>;
 
 // ---------------------------------------------------------------------------------------------
 // Transport
@@ -470,13 +251,15 @@ export const api = {
   })(),
 
   // Organisations
-  organizations: () => request<{ items: OrganizationSummary[] }>('GET', '/api/organizations'),
+  organizations: () => request<Items<OrganizationSummary>>('GET', '/api/organizations'),
   organization: (id: string) => request<Organization>('GET', `/api/organizations/${encodeURIComponent(id)}`),
-  putAgreement: (id: string, body: { signedOn: string; mayorName: string; delegateIds: string[] }) =>
+  putAgreement: (id: string, body: AgreementInput) =>
     request<Agreement>('PUT', `/api/organizations/${encodeURIComponent(id)}/agreement`, { json: body }),
   giveNotice: (id: string, givenOn: string) =>
-    request<Agreement>('POST', `/api/organizations/${encodeURIComponent(id)}/agreement/notice`, { json: { givenOn } }),
-  submitSelfAssessment: (id: string, body: { assessedOn: string; answers: Record<string, ControlPointAnswer> }) =>
+    request<Agreement>('POST', `/api/organizations/${encodeURIComponent(id)}/agreement/notice`, {
+      json: { givenOn },
+    }),
+  submitSelfAssessment: (id: string, body: SelfAssessmentInput) =>
     request<SelfAssessment>('POST', `/api/organizations/${encodeURIComponent(id)}/self-assessments`, { json: body }),
   liftSuspension: (id: string, assessmentId: string) =>
     request<SelfAssessment>(
@@ -484,30 +267,27 @@ export const api = {
       `/api/organizations/${encodeURIComponent(id)}/self-assessments/${encodeURIComponent(assessmentId)}/lift`,
     ),
   allocationPlan: (id: string, year: number) =>
-    request<{ items: AllocationPlanEntry[] }>('GET', `/api/organizations/${encodeURIComponent(id)}/allocation-plan`, {
+    request<Items<AllocationPlanEntry>>('GET', `/api/organizations/${encodeURIComponent(id)}/allocation-plan`, {
       query: { year },
     }),
 
   // Agents
-  agents: (query: { q?: string; organizationId?: string; status?: string; page?: number; pageSize?: number }) =>
-    request<Page<AgentSummary>>('GET', '/api/agents', { query }),
+  agents: (query: AgentSearch) => request<Page<AgentSummary>>('GET', '/api/agents', { query }),
   agent: (id: string) => request<Agent>('GET', `/api/agents/${encodeURIComponent(id)}`),
   patchAgent: (id: string, patch: AgentPatch) =>
     request<Agent>('PATCH', `/api/agents/${encodeURIComponent(id)}`, { json: patch }),
   deactivateAgent: (id: string) => request<Agent>('POST', `/api/agents/${encodeURIComponent(id)}/deactivate`),
   reactivateAgent: (id: string) => request<Agent>('POST', `/api/agents/${encodeURIComponent(id)}/reactivate`),
   uploadPhoto: (id: string, file: Blob) =>
-    request<{ ok: true; width: number; height: number; size: number }>(
-      'PUT',
-      `/api/agents/${encodeURIComponent(id)}/photo`,
-      { body: file, contentType: 'image/jpeg' },
-    ),
+    request<PhotoAccepted>('PUT', `/api/agents/${encodeURIComponent(id)}/photo`, {
+      body: file,
+      contentType: 'image/jpeg',
+    }),
   photoUrl: (id: string, version?: string | number) =>
     withQuery(`/api/agents/${encodeURIComponent(id)}/photo`, { v: version }),
 
   // HR feed imports
-  imports: (organizationId?: string) =>
-    request<{ items: ImportRun[] }>('GET', '/api/imports', { query: { organizationId } }),
+  imports: (organizationId?: string) => request<Items<ImportRun>>('GET', '/api/imports', { query: { organizationId } }),
   importRun: (id: string) => request<ImportRun>('GET', `/api/imports/${encodeURIComponent(id)}`),
   importRejects: (id: string, page: number, pageSize = 50) =>
     request<Page<ImportReject>>('GET', `/api/imports/${encodeURIComponent(id)}/rejects`, { query: { page, pageSize } }),
@@ -538,11 +318,10 @@ export const api = {
     }),
 
   // Audit trail
-  audit: (query: { page?: number; pageSize?: number; action?: string; outcome?: string; targetId?: string }) =>
-    request<Page<AuditRecord>>('GET', '/api/audit', { query }),
+  audit: (query: AuditQuery) => request<Page<AuditRecord>>('GET', '/api/audit', { query }),
   verifyAudit: () => request<AuditVerification>('POST', '/api/audit/verify'),
 
   // Mail
-  mails: () => request<{ items: MailSummary[] }>('GET', '/api/mails'),
+  mails: () => request<Items<MailSummary>>('GET', '/api/mails'),
   mail: (id: string) => request<Mail>('GET', `/api/mails/${encodeURIComponent(id)}`),
 };

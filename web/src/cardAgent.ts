@@ -2,65 +2,33 @@
 // holds the card readers. The page pairs once with the 6-digit code the agent prints, keeps the
 // token in localStorage, then sends PINs to the agent only (never to the platform's server).
 
+import type { Static } from '@sinclair/typebox';
+import type * as Agent from '../../src/http/schemas/card-agent.ts';
+
 export const DEFAULT_AGENT_URL = 'http://127.0.0.1:7391';
 export const VIRTUAL_READER = 'virtuel';
 
 const URL_KEY = 'cartes.agent.url';
 const TOKEN_KEY = 'cartes.agent.token';
 
-export type CardSlot = 'auth' | 'sign' | 'enc';
-export type PinKind = 'auth' | 'sign';
+export type CardSlot = Static<typeof Agent.CardView>['keys'][number];
+export type PinKind = keyof Static<typeof Agent.CardView>['pins'];
 
 export const PIN_LABELS: Record<PinKind, string> = { auth: 'PIN Global', sign: 'PIN Propre' };
 export const PIN_TRIES = 3;
 
-export interface PinStatus {
-  set: boolean;
-  triesLeft: number;
-  blocked: boolean;
-}
-
-export interface InsertedCard {
-  serial: string;
-  model: string;
-  chipState: string;
-  pins: Record<PinKind, PinStatus>;
-  keys: CardSlot[];
-  certificates: CardSlot[];
-  driver: string;
-  /** Holder label written on the card file (for listings). */
-  holder?: string | null;
-}
-
-export interface ReaderStatus {
-  name: string;
-  kind: string;
-  card: InsertedCard | null;
-  /** A card is in the reader but cannot be read. */
-  error?: { code: string; message: string };
-}
-
-export interface AgentStatus {
-  /** Moves whenever the status changes. */
-  version: number;
-  changedAt?: string;
-  readers: ReaderStatus[];
-}
-
+// The agent's answers, from its schemas (src/http/schemas/card-agent.ts) through type-only imports.
+export type PinStatus = Static<typeof Agent.PinStatus>;
+export type InsertedCard = Static<typeof Agent.CardView>;
+export type ReaderStatus = Static<typeof Agent.ReaderStatus>;
+export type AgentStatus = Static<typeof Agent.AgentStatus>;
 /** A virtual card file that can be put in the virtual reader. */
-export interface AgentCardFile {
-  file: string;
-  serial?: string;
-  model?: string;
-  holder?: string | null;
-}
-
-export interface CardSignature {
-  /** Base64 DER ECDSA signature. */
-  signature: string;
-  /** Base64 DER certificate of the slot. */
-  certificate: string;
-}
+export type AgentCardFile = Static<typeof Agent.CardFile>;
+export type CardContents = Static<typeof Agent.CardContents>;
+export type CardSignature = Static<typeof Agent.CardSignature>;
+/** A signature the server can check: with the certificate of the key. */
+export type CardSigned = CardSignature & { certificate: string };
+export type AgentErrorBody = Static<typeof Agent.AgentError>;
 
 /** Error answered by the agent (`{ code, message, triesLeft? }`) or met on the way to it. */
 export class CardAgentError extends Error {
@@ -163,7 +131,7 @@ async function call<T>(
     json = null;
   }
   if (!res.ok) {
-    const e = (json && typeof json === 'object' ? json : {}) as { code?: string; message?: string; triesLeft?: number };
+    const e = (json && typeof json === 'object' ? json : {}) as Partial<AgentErrorBody>;
     const fallback =
       res.status === 401
         ? "Ce navigateur n'est plus appairé avec l'agent de carte : saisissez à nouveau le code d'appairage."
@@ -192,7 +160,7 @@ export class CardAgentClient {
 
   /** Exchanges the pairing code printed by the agent for a token. */
   static async pair(url: string, code: string): Promise<CardAgentClient> {
-    const { token } = await call<{ token: string }>(url, null, 'POST', '/pair', { code });
+    const { token } = await call<Static<typeof Agent.Paired>>(url, null, 'POST', '/pair', { code });
     return new CardAgentClient(url, token);
   }
 
@@ -205,40 +173,39 @@ export class CardAgentClient {
   }
 
   async cards(): Promise<AgentCardFile[]> {
-    // GET /cards answers { cards: [...] }.
-    const body = await call<AgentCardFile[] | { items?: AgentCardFile[]; cards?: AgentCardFile[] }>(
-      this.url,
-      this.token,
-      'GET',
-      '/cards',
-    );
-    if (Array.isArray(body)) return body;
-    return body.items ?? body.cards ?? [];
+    return (await call<Static<typeof Agent.CardFiles>>(this.url, this.token, 'GET', '/cards')).cards;
   }
 
-  insert(reader: string, file: string): Promise<unknown> {
+  insert(reader: string, file: string): Promise<AgentStatus> {
     return call(this.url, this.token, 'POST', `${this.r(reader)}/insert`, { file });
   }
 
-  remove(reader: string): Promise<unknown> {
+  remove(reader: string): Promise<AgentStatus> {
     return call(this.url, this.token, 'POST', `${this.r(reader)}/remove`, {});
   }
 
-  card(reader: string): Promise<InsertedCard & { certificates: unknown }> {
+  card(reader: string): Promise<CardContents> {
     return call(this.url, this.token, 'GET', `${this.r(reader)}/card`);
   }
 
-  verifyPin(reader: string, pin: PinKind, value: string): Promise<unknown> {
+  verifyPin(reader: string, pin: PinKind, value: string): Promise<Static<typeof Agent.Done>> {
     return call(this.url, this.token, 'POST', `${this.r(reader)}/verify-pin`, { pin, value });
   }
 
   /** Signs `text` (UTF-8) with the slot's key after the slot's PIN. */
-  sign(reader: string, slot: CardSlot, text: string, pin: string): Promise<CardSignature> {
-    return call<CardSignature>(this.url, this.token, 'POST', `${this.r(reader)}/sign`, {
+  async sign(reader: string, slot: CardSlot, text: string, pin: string): Promise<CardSigned> {
+    const signed = await call<CardSignature>(this.url, this.token, 'POST', `${this.r(reader)}/sign`, {
       slot,
       data: textToBase64(text),
       pin,
     });
+    // The agent signs with a key whose slot has no certificate yet: nothing the server could verify.
+    if (!signed.certificate)
+      throw new CardAgentError(
+        'no_certificate',
+        'La carte ne porte pas de certificat pour cette clé : elle ne peut pas signer cette opération.',
+      );
+    return { signature: signed.signature, certificate: signed.certificate };
   }
 }
 

@@ -1,110 +1,56 @@
 // Client of the card's life after reception (docs/api.md "Hand-over, activation and the card's
 // life", "The holder's space") and of the card agent's administration routes (docs/cards.md §2).
 // PINs only ever go to the card agent, never to the platform's server.
-import { ApiError, request, type Problem } from './api.ts';
-import { CardAgentError, UNREACHABLE_MESSAGE, type CardAgentClient, type PinKind } from './cardAgent.ts';
+import type { Static } from '@sinclair/typebox';
+import type * as Agent from '../../src/http/schemas/card-agent.ts';
+import type * as Desk from '../../src/http/schemas/desk.ts';
+import { ApiError, request, type CodeLabel, type Items, type Problem } from './api.ts';
+import {
+  CardAgentError,
+  UNREACHABLE_MESSAGE,
+  type AgentErrorBody,
+  type CardAgentClient,
+  type PinKind,
+} from './cardAgent.ts';
 import type { ActionSignaturePayload } from './cardsApi.ts';
 
 const id = encodeURIComponent;
 
-export interface HolderInfo {
-  lastName: string;
-  firstNames: string;
-  email: string | null;
-  phone: string | null;
-  birthDate: string;
-  identifier: string;
-  organizationName: string;
-}
-
-export interface HandoverView {
-  card: { id: string; serial: string; state: string; stateLabel: string; modelLabel: string };
-  holder: HolderInfo;
-  dn: string | null;
-  identityCopy: { fileName: string; contentType: string; uploadedAt: string } | null;
-  identityDocumentTypes: { code: string; label: string }[];
-}
-
-export interface ActivationCertificate {
-  serial: string;
-  profile: string;
-  label: string;
-  rgsLevel: string;
-  notBefore: string;
-  notAfter: string;
-  usages: string;
-  extendedUsages: string;
-  status: string;
-}
-
-export interface ActivationView {
-  card: {
-    id: string;
-    serial: string;
-    reference: string;
-    modelLabel: string;
-    type: string;
-    state: string;
-    stateLabel: string;
-  };
-  holder: HolderInfo;
-  dn: string | null;
-  certificates: ActivationCertificate[];
-  attestation: string[];
-  codeAttemptsLeft: number;
-  codeLocked: boolean;
-  codeAccepted: boolean;
-}
-
-export interface RenewalView {
-  cardId: string;
-  serial: string;
-  certificates: {
-    serial: string;
-    profile: string;
-    status: string;
-    notAfter: string;
-    renewable: boolean;
-    reason: string | null;
-  }[];
-  newCardNeeded: string | null;
-}
-
-export interface MyCard {
-  id: string;
-  serial: string;
-  modelLabel: string;
-  state: string;
-  stateLabel: string;
-  stateChangedAt?: string;
-  expiresAt: string | null;
-  certificates: {
-    serial: string;
-    profile: string;
-    profileLabel: string;
-    status: string;
-    statusLabel: string;
-    notBefore: string;
-    notAfter: string;
-  }[];
-  history: { at: string; action: string }[];
-  documents: { id: string; kind: string; fileName: string; createdAt: string }[];
-}
-
-export interface HolderAccessCard {
-  id: string;
-  serial: string;
-  state: string;
-  stateLabel: string;
-  modelLabel: string;
-}
-
-export type DeclarationKind = 'loss' | 'theft' | 'temporary_loss';
-export interface Declaration {
-  kind: DeclarationKind;
-  policeReportReference?: string | null;
-  circumstances?: string | null;
-}
+export type HolderInfo = Static<typeof Desk.HolderInfo>;
+export type HandoverView = Static<typeof Desk.HandoverView>;
+export type HandoverInput = Static<typeof Desk.HandoverInput>;
+export type IdentityCopyStored = Static<typeof Desk.IdentityCopyStored>;
+export type CardStateChanged = Static<typeof Desk.CardStateChanged>;
+export type ActivationCertificate = Static<typeof Desk.ActivationCertificate>;
+export type ActivationView = Static<typeof Desk.ActivationView>;
+export type ActivationCodeAccepted = Static<typeof Desk.ActivationCodeAccepted>;
+export type ActivationContent = Static<typeof Desk.ActivationContent>;
+export type ActivationCompleted = Static<typeof Desk.ActivationCompleted>;
+export type CardAdminResponse = Static<typeof Desk.CardAdminResponse>;
+export type CardDestroyed = Static<typeof Desk.CardDestroyed>;
+export type CardDocument = Static<typeof Desk.CardDocument>;
+export type RenewalView = Static<typeof Desk.RenewalView>;
+export type PresenceChallenge = Static<typeof Desk.PresenceChallenge>;
+export type PresenceInput = Static<typeof Desk.PresenceInput>;
+export type PresenceWindow = Static<typeof Desk.PresenceWindow>;
+export type RenewalIssueInput = Static<typeof Desk.RenewalIssueInput>;
+export type RenewedCertificate = Static<typeof Desk.RenewedCertificate>;
+export type MyCard = Static<typeof Desk.MyCard>;
+export type MyCards = Static<typeof Desk.MyCards>;
+export type SecretsInput = Static<typeof Desk.SecretsInput>;
+export type SecretsDefined = Static<typeof Desk.SecretsDefined>;
+export type HolderAccessCard = Static<typeof Desk.HolderAccessCard>;
+export type HolderAccessCards = Static<typeof Desk.HolderAccessCards>;
+export type HolderIdentification = Static<typeof Desk.HolderIdentification>;
+export type HolderAccessOpened = Static<typeof Desk.HolderAccessOpened>;
+export type HolderUnblockInput = Static<typeof Desk.HolderUnblockInput>;
+export type DeclarationKind = Static<typeof Desk.DeclarationKind>;
+export type Declaration = Static<typeof Desk.Declaration>;
+export type DeclarationRecorded = Static<typeof Desk.DeclarationRecorded>;
+export type DepartureReason = Static<typeof Desk.DepartureReason>;
+export type DepartureResult = Static<typeof Desk.DepartureResult>;
+export type TransferInput = Static<typeof Desk.TransferInput>;
+export type TransferResult = Static<typeof Desk.TransferResult>;
 
 export const DECLARATION_LABELS: Record<DeclarationKind, string> = {
   loss: 'Perte',
@@ -132,16 +78,10 @@ export function normalizeDocumentNumber(value: string): string {
   return value.replace(/\s+/g, '').toUpperCase();
 }
 
-export type DepartureReason = 'retirement' | 'end_of_contract';
 export const DEPARTURE_REASONS: { code: DepartureReason; label: string }[] = [
   { code: 'retirement', label: 'Départ à la retraite' },
   { code: 'end_of_contract', label: 'Fin de contrat' },
 ];
-export interface DepartureResult {
-  revoked: string[];
-  kept: string[];
-  invalidated: string[];
-}
 
 // --- What the operator's card signs (server: src/app/handover.ts, activation.ts, card-incidents.ts…)
 
@@ -169,94 +109,72 @@ export const lifeApi = {
   // Hand-over
   handover: (cardId: string) => request<HandoverView>('GET', `/api/cards/${id(cardId)}/handover`),
   uploadIdentityCopy: (cardId: string, file: File) =>
-    request<{ fileName: string; sha256: string }>('PUT', `/api/cards/${id(cardId)}/identity-copy`, {
+    request<IdentityCopyStored>('PUT', `/api/cards/${id(cardId)}/identity-copy`, {
       query: { fileName: file.name },
       body: file,
       contentType: file.type || 'application/octet-stream',
     }),
-  handOver: (
-    cardId: string,
-    body: {
-      identityDocumentType: string;
-      identityDocumentNumber: string;
-      remarks: string | null;
-      signature: ActionSignaturePayload;
-    },
-  ) => request<{ state: string }>('POST', `/api/cards/${id(cardId)}/handover`, { json: body }),
+  handOver: (cardId: string, body: HandoverInput) =>
+    request<CardStateChanged>('POST', `/api/cards/${id(cardId)}/handover`, { json: body }),
   invalidate: (cardId: string, reason: string, signature: ActionSignaturePayload) =>
-    request<{ state: string }>('POST', `/api/cards/${id(cardId)}/invalidate`, { json: { reason, signature } }),
+    request<CardStateChanged>('POST', `/api/cards/${id(cardId)}/invalidate`, { json: { reason, signature } }),
 
   // Activation
   activation: (cardId: string) => request<ActivationView>('GET', `/api/cards/${id(cardId)}/activation`),
   attestationUrl: (cardId: string) => `/api/cards/${id(cardId)}/attestation.pdf`,
   refuse: (cardId: string, signature: ActionSignaturePayload) =>
-    request<{ state: string }>('POST', `/api/cards/${id(cardId)}/activation/refuse`, { json: { signature } }),
+    request<CardStateChanged>('POST', `/api/cards/${id(cardId)}/activation/refuse`, { json: { signature } }),
   activationCode: (cardId: string, code: string) =>
-    request<{ accepted: true; windowUntil: string }>('POST', `/api/cards/${id(cardId)}/activation/code`, {
+    request<ActivationCodeAccepted>('POST', `/api/cards/${id(cardId)}/activation/code`, {
       json: { code },
     }),
   activationAdminResponse: (cardId: string, operation: string, challenge: string) =>
-    request<{ response: string }>('POST', `/api/cards/${id(cardId)}/activation/admin-response`, {
+    request<CardAdminResponse>('POST', `/api/cards/${id(cardId)}/activation/admin-response`, {
       json: { operation, challenge },
     }),
   activationContent: (cardId: string) =>
-    request<{ cardId: string; serial: string; acceptedCertificates: string[] }>(
-      'GET',
-      `/api/cards/${id(cardId)}/activation/content`,
-    ),
+    request<ActivationContent>('GET', `/api/cards/${id(cardId)}/activation/content`),
   completeActivation: (cardId: string, signature: ActionSignaturePayload) =>
-    request<{ state: string; message: string }>('POST', `/api/cards/${id(cardId)}/activation/complete`, {
+    request<ActivationCompleted>('POST', `/api/cards/${id(cardId)}/activation/complete`, {
       json: { signature },
     }),
   finalize: (cardId: string, signature: ActionSignaturePayload) =>
-    request<{ state: string }>('POST', `/api/cards/${id(cardId)}/finalize`, { json: { signature } }),
+    request<CardStateChanged>('POST', `/api/cards/${id(cardId)}/finalize`, { json: { signature } }),
 
   // Unblock, incidents, end of life
   unblockResponse: (cardId: string, operation: string, challenge: string, signature: ActionSignaturePayload) =>
-    request<{ response: string }>('POST', `/api/cards/${id(cardId)}/unblock-response`, {
+    request<CardAdminResponse>('POST', `/api/cards/${id(cardId)}/unblock-response`, {
       json: { operation, challenge, signature },
     }),
   revoke: (cardId: string, reason: string, comment: string | null, signature: ActionSignaturePayload) =>
-    request<{ state: string }>('POST', `/api/cards/${id(cardId)}/revoke`, { json: { reason, comment, signature } }),
+    request<CardStateChanged>('POST', `/api/cards/${id(cardId)}/revoke`, { json: { reason, comment, signature } }),
   resume: (cardId: string, signature: ActionSignaturePayload) =>
-    request<{ state: string }>('POST', `/api/cards/${id(cardId)}/resume`, { json: { signature } }),
+    request<CardStateChanged>('POST', `/api/cards/${id(cardId)}/resume`, { json: { signature } }),
   returnCard: (cardId: string, signature: ActionSignaturePayload) =>
-    request<{ state: string }>('POST', `/api/cards/${id(cardId)}/return`, { json: { signature } }),
+    request<CardStateChanged>('POST', `/api/cards/${id(cardId)}/return`, { json: { signature } }),
   destroy: (cardId: string, method: string, witness: string | null, signature: ActionSignaturePayload) =>
-    request<{ state: string; recordId: string }>('POST', `/api/cards/${id(cardId)}/destroy`, {
+    request<CardDestroyed>('POST', `/api/cards/${id(cardId)}/destroy`, {
       json: { method, witness, signature },
     }),
   documentUrl: (cardId: string, documentId: string) => `/api/cards/${id(cardId)}/documents/${id(documentId)}`,
-  documents: (cardId: string) =>
-    request<{ items: { id: string; kind: string; kindLabel: string; fileName: string; createdAt: string }[] }>(
-      'GET',
-      `/api/cards/${id(cardId)}/documents`,
-    ),
+  documents: (cardId: string) => request<Items<CardDocument>>('GET', `/api/cards/${id(cardId)}/documents`),
 
   // Renewal
   renewal: (cardId: string) => request<RenewalView>('GET', `/api/cards/${id(cardId)}/renewal`),
   presenceChallenge: (cardId: string) =>
-    request<{ challengeId: string; challenge: string; text: string }>(
-      'POST',
-      `/api/cards/${id(cardId)}/renewal/presence-challenge`,
-    ),
-  presence: (
-    cardId: string,
-    body: { challengeId: string; challenge: string; signature: string; certificate: string },
-  ) => request<{ windowUntil: string }>('POST', `/api/cards/${id(cardId)}/renewal/presence`, { json: body }),
+    request<PresenceChallenge>('POST', `/api/cards/${id(cardId)}/renewal/presence-challenge`),
+  presence: (cardId: string, body: PresenceInput) =>
+    request<PresenceWindow>('POST', `/api/cards/${id(cardId)}/renewal/presence`, { json: body }),
   presenceBySecrets: (cardId: string, holderAccess: string) =>
-    request<{ windowUntil: string }>('POST', `/api/cards/${id(cardId)}/renewal/presence-secrets`, {
+    request<PresenceWindow>('POST', `/api/cards/${id(cardId)}/renewal/presence-secrets`, {
       json: { holderAccess },
     }),
   renewalAdminResponse: (cardId: string, operation: string, challenge: string) =>
-    request<{ response: string }>('POST', `/api/cards/${id(cardId)}/renewal/admin-response`, {
+    request<CardAdminResponse>('POST', `/api/cards/${id(cardId)}/renewal/admin-response`, {
       json: { operation, challenge },
     }),
-  renewalIssue: (
-    cardId: string,
-    body: { profile: string; spki: string; attestation: string; signature: ActionSignaturePayload },
-  ) =>
-    request<{ serial: string; der: string; replaced: string }>('POST', `/api/cards/${id(cardId)}/renewal/issue`, {
+  renewalIssue: (cardId: string, body: RenewalIssueInput) =>
+    request<RenewedCertificate>('POST', `/api/cards/${id(cardId)}/renewal/issue`, {
       json: body,
     }),
 
@@ -265,45 +183,26 @@ export const lifeApi = {
     request<void>('POST', `/api/agents/${id(agentId)}/reset-secrets`, { json: { signature } }),
   departure: (agentId: string, reason: DepartureReason, signature: ActionSignaturePayload) =>
     request<DepartureResult>('POST', `/api/agents/${id(agentId)}/departure`, { json: { reason, signature } }),
-  transfer: (
-    agentId: string,
-    body: { toOrganizationId: string; habilitations: string[]; signature: ActionSignaturePayload },
-  ) => request<{ followed: string[] }>('POST', `/api/agents/${id(agentId)}/transfer`, { json: body }),
+  transfer: (agentId: string, body: TransferInput) =>
+    request<TransferResult>('POST', `/api/agents/${id(agentId)}/transfer`, { json: body }),
 
   // The holder's space (signed in with the card)
-  myCards: () =>
-    request<{
-      holder: { lastName: string; firstNames: string; birthDate: string } | null;
-      cards: MyCard[];
-      secretsDefined: boolean;
-      secretsUpdatedAt?: string | null;
-    }>('GET', '/api/me/cards'),
-  secretQuestions: () => request<{ items: { code: string; label: string }[] }>('GET', '/api/me/secret-questions'),
-  defineSecrets: (body: { personalCode: string; questions: { question: string; answer: string }[] }) =>
-    request<{ cardsActivated: string[]; awaitingFinalization: string[] }>('POST', '/api/me/secrets', { json: body }),
+  myCards: () => request<MyCards>('GET', '/api/me/cards'),
+  secretQuestions: () => request<Items<CodeLabel>>('GET', '/api/me/secret-questions'),
+  defineSecrets: (body: SecretsInput) => request<SecretsDefined>('POST', '/api/me/secrets', { json: body }),
   declare: (cardId: string, body: Declaration) =>
-    request<{ state: string; escalatesAt: string | null }>('POST', `/api/me/cards/${id(cardId)}/declare`, {
+    request<DeclarationRecorded>('POST', `/api/me/cards/${id(cardId)}/declare`, {
       json: body,
     }),
 
   // Without a usable card (secrets): no session cookie, the short-lived token in a header.
-  holderAccess: (body: {
-    organization: string;
-    identifier: string;
-    personalCode: string;
-    answers: { question: string; answer: string }[];
-  }) => holderFetch<{ token: string; expiresAt: string; holderName: string }>('POST', '/api/holder-access', null, body),
-  holderAccessCards: (token: string) =>
-    holderFetch<{ holderName: string; items: HolderAccessCard[] }>('GET', '/api/holder-access/cards', token),
-  holderUnblockResponse: (token: string, body: { serial: string; operation: string; challenge: string }) =>
-    holderFetch<{ response: string }>('POST', '/api/holder-access/unblock-response', token, body),
+  holderAccess: (body: HolderIdentification) =>
+    holderFetch<HolderAccessOpened>('POST', '/api/holder-access', null, body),
+  holderAccessCards: (token: string) => holderFetch<HolderAccessCards>('GET', '/api/holder-access/cards', token),
+  holderUnblockResponse: (token: string, body: HolderUnblockInput) =>
+    holderFetch<CardAdminResponse>('POST', '/api/holder-access/unblock-response', token, body),
   holderAccessDeclare: (token: string, cardId: string, body: Declaration) =>
-    holderFetch<{ state: string; escalatesAt: string | null }>(
-      'POST',
-      `/api/holder-access/cards/${id(cardId)}/declare`,
-      token,
-      body,
-    ),
+    holderFetch<DeclarationRecorded>('POST', `/api/holder-access/cards/${id(cardId)}/declare`, token, body),
 };
 
 /** The holder-access routes: no cookie (so no CSRF), the access token in `x-holder-access`. */
@@ -336,6 +235,8 @@ async function holderFetch<T>(method: 'GET' | 'POST', path: string, token: strin
 
 // --- Card agent: administration of the inserted card (challenge-response; docs/cards.md §2)
 
+type Done = Static<typeof Agent.Done>;
+
 async function agentCall<T>(client: CardAgentClient, path: string, body: unknown): Promise<T> {
   let res: Response;
   try {
@@ -354,7 +255,7 @@ async function agentCall<T>(client: CardAgentClient, path: string, body: unknown
   } catch {
     throw new CardAgentError('unreachable', UNREACHABLE_MESSAGE);
   }
-  const json = (await res.json().catch(() => null)) as { code?: string; message?: string; triesLeft?: number } | null;
+  const json = (await res.json().catch(() => null)) as Partial<AgentErrorBody> | null;
   if (!res.ok) {
     throw new CardAgentError(
       json?.code ?? `http_${res.status}`,
@@ -368,21 +269,21 @@ async function agentCall<T>(client: CardAgentClient, path: string, body: unknown
 
 export const cardAdmin = {
   challenge: (client: CardAgentClient, reader: string) =>
-    agentCall<{ challenge: string }>(client, `/readers/${id(reader)}/admin/challenge`, {}),
+    agentCall<Static<typeof Agent.AdminChallenge>>(client, `/readers/${id(reader)}/admin/challenge`, {}),
   setPin: (client: CardAgentClient, reader: string, pin: PinKind, response: string, newValue: string) =>
-    agentCall<{ ok: true }>(client, `/readers/${id(reader)}/admin/set-pin`, { pin, response, newValue }),
+    agentCall<Done>(client, `/readers/${id(reader)}/admin/set-pin`, { pin, response, newValue }),
   generateKey: (client: CardAgentClient, reader: string, slot: string, response: string) =>
-    agentCall<{ spki: string; attestation: string }>(client, `/readers/${id(reader)}/admin/generate-key`, {
+    agentCall<Static<typeof Agent.GeneratedKey>>(client, `/readers/${id(reader)}/admin/generate-key`, {
       slot,
       response,
     }),
   writeCertificate: (client: CardAgentClient, reader: string, slot: string, der: string, response: string) =>
-    agentCall<{ ok: true }>(client, `/readers/${id(reader)}/admin/write-certificate`, { slot, der, response }),
+    agentCall<Done>(client, `/readers/${id(reader)}/admin/write-certificate`, { slot, der, response }),
   /** The holder changes a PIN knowing the old one: nothing goes to the server. */
   changePin: (client: CardAgentClient, reader: string, pin: PinKind, oldValue: string, newValue: string) =>
-    agentCall<{ ok: true }>(client, `/readers/${id(reader)}/change-pin`, { pin, oldValue, newValue }),
+    agentCall<Done>(client, `/readers/${id(reader)}/change-pin`, { pin, oldValue, newValue }),
   verifyPin: (client: CardAgentClient, reader: string, pin: PinKind, value: string) =>
-    agentCall<{ ok: true }>(client, `/readers/${id(reader)}/verify-pin`, { pin, value }),
+    agentCall<Done>(client, `/readers/${id(reader)}/verify-pin`, { pin, value }),
 };
 
 /**

@@ -30,7 +30,10 @@ function setFavicon(href: string): void {
 }
 
 async function boot(): Promise<void> {
-  const config: Config = await api.config().catch(() => ({ branding: 'state', platformName: 'Cartes Agents' }));
+  // Server unreachable: the State's branding and the agent's default address.
+  const config: Omit<Config, 'agentUrl'> & { agentUrl?: string } = await api
+    .config()
+    .catch(() => ({ branding: 'state', platformName: 'Cartes Agents' }));
   applyBranding(config.branding);
   setDefaultAgentUrl(config.agentUrl);
   if (config.branding === 'state') setFavicon(stateFavicon);

@@ -2,23 +2,8 @@
 // session (the server decides anyway: a hidden button is comfort, not security).
 import type { Session } from './api.ts';
 
-export type Permission =
-  | 'organization.read'
-  | 'agreement.write'
-  | 'selfAssessment.submit'
-  | 'selfAssessment.control'
-  | 'agent.read'
-  | 'agent.write'
-  | 'agent.contact'
-  | 'agent.photo'
-  | 'import.run'
-  | 'audit.read'
-  | 'mail.read'
-  | 'card.read'
-  | 'card.operate'
-  | 'cardRequest.write'
-  | 'batch.validate'
-  | 'billing.read';
+/** A permission as the server names it (src/domain/roles.ts, through the session's schema). */
+export type Permission = Session['permissions'][number];
 
 /** True when one of the person's roles grants the permission (somewhere in their scope). */
 export function can(session: Session | null, permission: Permission): boolean {

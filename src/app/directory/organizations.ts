@@ -12,6 +12,7 @@ import {
   assessmentResult,
   ASSESSMENT_RESULT_LABELS,
   checkAnswers,
+  type AssessmentResult,
   type ControlPointAnswer,
 } from '../../domain/self-assessment.ts';
 import { isRole, ROLE_LABELS, roleGrants } from '../../domain/roles.ts';
@@ -92,8 +93,8 @@ export async function getOrganization(ctx: AppContext, actor: Actor, id: string)
     selfAssessments: assessments.map((a) => ({
       id: a.id,
       assessedOn: a.assessed_on,
-      result: a.result,
-      resultLabel: ASSESSMENT_RESULT_LABELS[a.result as 'conform'] ?? a.result,
+      result: a.result as AssessmentResult,
+      resultLabel: ASSESSMENT_RESULT_LABELS[a.result as AssessmentResult] ?? a.result,
       answers: JSON.parse(a.answers) as Record<string, ControlPointAnswer>,
       recordedBy: a.last_name
         ? `${a.first_names} ${a.last_name}`
@@ -333,7 +334,7 @@ export async function setAgreement(
       summary: { after: { signedOn: input.signedOn, mayorName: input.mayorName, delegates: input.delegateIds } },
     };
   });
-  return agreementOf(ctx, orgId);
+  return savedAgreement(ctx, orgId);
 }
 
 export async function giveAgreementNotice(ctx: AppContext, actor: Actor, orgId: string, givenOn: string) {
@@ -357,7 +358,14 @@ export async function giveAgreementNotice(ctx: AppContext, actor: Actor, orgId: 
       .execute();
     return { result: null, targetType: 'agreement', targetId: a.id, summary: { after: { noticeGivenOn: givenOn } } };
   });
-  return agreementOf(ctx, orgId);
+  return savedAgreement(ctx, orgId);
+}
+
+/** The agreement just written (committed above, so present). */
+async function savedAgreement(ctx: AppContext, orgId: string) {
+  const saved = await agreementOf(ctx, orgId);
+  if (!saved) throw notFound("Cette commune n'a pas de convention.");
+  return saved;
 }
 
 // --- Workstation security self-assessment and suspension of trusted roles ---

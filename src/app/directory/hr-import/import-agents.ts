@@ -510,7 +510,7 @@ export function importRunView(r: ImportRunTable, organizationName: string) {
     fileName: r.file_name,
     format: r.format,
     fullMode: r.full_mode === 1,
-    status: r.status,
+    status: r.status as 'running' | 'done' | 'refused' | 'failed',
     total: r.total,
     inserted: r.inserted,
     updated: r.updated,

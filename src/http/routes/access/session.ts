@@ -1,5 +1,5 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../../app/context.ts';
 import {
   endSession,
@@ -24,10 +24,12 @@ import {
   signInWithClientCertificate,
   SIGN_IN_CHALLENGE_MINUTES,
 } from '../../../app/access/card-sign-in.ts';
+import { NoContent, responses } from '../../schemas/common.ts';
+import { CardChallenge, CardSignIn, PortalConfig, Session, SignInLink } from '../../schemas/access.ts';
+import { Reference } from '../../schemas/directory.ts';
 
-const Base64 = (maxLength: number) => Type.String({ minLength: 4, maxLength, pattern: '^[A-Za-z0-9+/]+={0,2}$' });
-
-export function sessionRoutes(app: FastifyInstance, ctx: AppContext, config: Config): void {
+export function sessionRoutes(fastify: FastifyInstance, ctx: AppContext, config: Config): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const secure = config.publicUrl.startsWith('https://');
   const portalOrigin = new URL(config.publicUrl).origin;
 
@@ -52,23 +54,37 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext, config: Con
     };
   };
 
-  app.get('/api/config', { schema: { tags: ['session'], summary: 'Configuration publique du portail' } }, async () => ({
-    branding: config.branding,
-    platformName: 'Cartes Agents',
-    agentUrl: cardAgentOrigin(process.env, config.agentPort),
-  }));
-
-  app.get('/api/session', { schema: { tags: ['session'], summary: 'Session en cours' } }, async (request) => {
-    if (!request.session) throw new AppError('unauthenticated', "Vous n'êtes pas connecté.");
-    const s = request.session;
-    return {
-      person: s.person,
-      roles: s.actor.grants.map(roleView),
-      permissions: grantedPermissions(s.actor.grants),
-      csrfToken: s.csrfToken,
+  app.get(
+    '/api/config',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Configuration publique du portail',
+        response: responses({ 200: PortalConfig }),
+      },
+    },
+    async () => ({
       branding: config.branding,
-    };
-  });
+      platformName: 'Cartes Agents',
+      agentUrl: cardAgentOrigin(process.env, config.agentPort),
+    }),
+  );
+
+  app.get(
+    '/api/session',
+    { schema: { tags: ['session'], summary: 'Session en cours', response: responses({ 200: Session }) } },
+    async (request) => {
+      if (!request.session) throw new AppError('unauthenticated', "Vous n'êtes pas connecté.");
+      const s = request.session;
+      return {
+        person: s.person,
+        roles: s.actor.grants.map(roleView),
+        permissions: grantedPermissions(s.actor.grants),
+        csrfToken: s.csrfToken,
+        branding: config.branding,
+      };
+    },
+  );
 
   app.post(
     '/api/auth/link',
@@ -77,11 +93,12 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext, config: Con
       schema: {
         tags: ['session'],
         summary: 'Ouvrir une session avec un lien de connexion à usage unique',
-        body: Type.Object({ token: Type.String({ minLength: 10, maxLength: 200 }) }, { additionalProperties: false }),
+        body: SignInLink,
+        response: responses({ 200: Session }),
       },
     },
     async (request, reply) => {
-      const { token } = request.body as { token: string };
+      const { token } = request.body;
       const { sessionId } = await redeemSignInLink(ctx, token, request.id);
       const session = await resolveSession(ctx, sessionId, request.id);
       if (!session) throw new AppError('unauthenticated', 'Session impossible à ouvrir.');
@@ -111,6 +128,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext, config: Con
       schema: {
         tags: ['session'],
         summary: `Obtenir un défi de connexion par carte (usage unique, ${SIGN_IN_CHALLENGE_MINUTES} minutes)`,
+        response: responses({ 200: CardChallenge }),
       },
     },
     async () => {
@@ -126,19 +144,12 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext, config: Con
       schema: {
         tags: ['session'],
         summary: 'Ouvrir une session avec la carte (défi signé par la clé d’authentification)',
-        body: Type.Object(
-          {
-            challengeId: Type.String({ minLength: 1, maxLength: 100 }),
-            challenge: Type.Optional(Base64(100)),
-            certificate: Base64(16_384),
-            signature: Base64(2_048),
-          },
-          { additionalProperties: false },
-        ),
+        body: CardSignIn,
+        response: responses({ 200: Session }),
       },
     },
     async (request, reply) => {
-      const body = request.body as { challengeId: string; challenge?: string; certificate: string; signature: string };
+      const body = request.body;
       const { sessionId } = await signInWithCard(
         ctx,
         {
@@ -162,6 +173,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext, config: Con
       schema: {
         tags: ['session'],
         summary: `Ouvrir une session avec le certificat client TLS transmis par un mandataire inverse de confiance (en-tête ${config.tlsClientCertHeader})`,
+        response: responses({ 200: Session }),
       },
     },
     async (request, reply) => {
@@ -190,7 +202,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext, config: Con
 
   app.post(
     '/api/auth/logout',
-    { schema: { tags: ['session'], summary: 'Fermer la session' } },
+    { schema: { tags: ['session'], summary: 'Fermer la session', response: responses({ 204: NoContent }) } },
     async (request, reply) => {
       const actor = requireActor(request);
       const sid = request.cookies[SESSION_COOKIE];
@@ -202,7 +214,13 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext, config: Con
 
   app.get(
     '/api/reference',
-    { schema: { tags: ['session'], summary: 'Données de référence (rôles, types, applications, mesures)' } },
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Données de référence (rôles, types, applications, mesures)',
+        response: responses({ 200: Reference }),
+      },
+    },
     async (request) => {
       requireActor(request);
       return referenceData();

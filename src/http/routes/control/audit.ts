@@ -1,49 +1,49 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../../app/context.ts';
-import { getMail, listAudit, listMails, verifyAudit, type AuditQuery } from '../../../app/control/audit-view.ts';
+import { getMail, listAudit, listMails, verifyAudit } from '../../../app/control/audit-view.ts';
 import { AppError } from '../../../app/errors.ts';
 import { requireActor } from '../../auth.ts';
+import { IdParams, Items, Page, responses } from '../../schemas/common.ts';
+import { AuditQuery, AuditRecord, AuditVerification, Mail, MailSummary } from '../../schemas/control.ts';
 
-export function auditRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function auditRoutes(fastify: FastifyInstance, ctx: AppContext): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/audit',
     {
       schema: {
         tags: ['audit'],
         summary: "Journal d'audit",
-        querystring: Type.Object({
-          page: Type.Optional(Type.Integer({ minimum: 1 })),
-          pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
-          action: Type.Optional(Type.String({ maxLength: 64 })),
-          outcome: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('refused')])),
-          targetId: Type.Optional(Type.String({ maxLength: 64 })),
-        }),
+        querystring: AuditQuery,
+        response: responses({ 200: Page(AuditRecord) }),
       },
     },
-    async (req) => listAudit(ctx, requireActor(req), req.query as AuditQuery),
+    async (req) => listAudit(ctx, requireActor(req), req.query),
   );
 
   app.post(
     '/api/audit/verify',
-    { schema: { tags: ['audit'], summary: "Vérifier l'intégrité du journal (chaîne d'empreintes)" } },
+    {
+      schema: {
+        tags: ['audit'],
+        summary: "Vérifier l'intégrité du journal (chaîne d'empreintes)",
+        response: responses({ 200: AuditVerification }),
+      },
+    },
     async (req) => verifyAudit(ctx, requireActor(req)),
   );
 
-  app.get('/api/mails', { schema: { tags: ['courriels'], summary: 'Courriels émis' } }, async (req) =>
-    listMails(ctx, requireActor(req)),
+  app.get(
+    '/api/mails',
+    { schema: { tags: ['courriels'], summary: 'Courriels émis', response: responses({ 200: Items(MailSummary) }) } },
+    async (req) => listMails(ctx, requireActor(req)),
   );
   app.get(
     '/api/mails/:id',
-    {
-      schema: {
-        tags: ['courriels'],
-        summary: 'Un courriel',
-        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
-      },
-    },
+    { schema: { tags: ['courriels'], summary: 'Un courriel', params: IdParams, response: responses({ 200: Mail }) } },
     async (req) => {
-      const m = await getMail(ctx, requireActor(req), (req.params as { id: string }).id);
+      const m = await getMail(ctx, requireActor(req), req.params.id);
       if (!m) throw new AppError('not_found', 'Courriel introuvable.');
       return m;
     },

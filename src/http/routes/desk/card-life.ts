@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../../app/context.ts';
 import type { PkiEnvironment } from '../../../app/pki/certificates.ts';
 import {
@@ -37,26 +38,61 @@ import {
   renewCertificate,
 } from '../../../app/desk/renewal.ts';
 import { cardDocument, cardDocuments } from '../../../app/desk/card-documents.ts';
-import type { ActionSignature } from '../../../app/access/action-signatures.ts';
 import { requireActor } from '../../auth.ts';
-import { ActionSignatureSchema } from '../access/signatures.ts';
+import { binary, IdParams as Id, Items, NoContent, responses } from '../../schemas/common.ts';
+import { Signed } from '../../schemas/access.ts';
+import {
+  ActivationCodeAccepted,
+  ActivationCodeInput,
+  ActivationCompleted,
+  ActivationContent,
+  ActivationView,
+  AdminChallengeInput,
+  CardAdminResponse,
+  CardDestroyed,
+  CardDocument,
+  CardStateChanged,
+  DepartureInput,
+  DepartureResult,
+  DestructionInput,
+  DocumentParams,
+  HandoverInput,
+  HandoverView,
+  IdentityCopyStored,
+  InvalidationInput,
+  PresenceBySecretsInput,
+  PresenceChallenge,
+  PresenceInput,
+  PresenceWindow,
+  RenewalIssueInput,
+  RenewalView,
+  RenewedCertificate,
+  RevocationInput,
+  TransferInput,
+  TransferResult,
+  UnblockInput,
+} from '../../schemas/desk.ts';
 
 // The card officer's desk after reception (issue "hand-over, activation…"): hand-over, activation,
 // finalisation, unblock, incidents, end of life, renewal. Thin: every rule lives in src/app.
 
-const Id = Type.Object({ id: Type.String({ maxLength: 64 }) });
-const Signed = Type.Object({ signature: ActionSignatureSchema }, { additionalProperties: false });
-const Challenge = Type.String({ minLength: 8, maxLength: 64, description: 'Défi de la carte (16 octets, base64)' });
 const tags = ['cartes'];
-type Params = { id: string };
-const id = (r: FastifyRequest) => (r.params as Params).id;
-const body = <T>(r: FastifyRequest) => r.body as T;
+const id = (r: { params: { id: string } }) => r.params.id;
+const body = <T>(r: { body: T }) => r.body;
 
-export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEnvironment): void {
+export function cardLifeRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiEnvironment): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   // --- Hand-over -------------------------------------------------------------------------------
   app.get(
     '/api/cards/:id/handover',
-    { schema: { tags, summary: 'Remise en main propre : données du porteur et de la carte', params: Id } },
+    {
+      schema: {
+        tags,
+        summary: 'Remise en main propre : données du porteur et de la carte',
+        params: Id,
+        response: responses({ 200: HandoverView }),
+      },
+    },
     async (r) => handoverView(ctx, requireActor(r), id(r)),
   );
 
@@ -66,7 +102,7 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
       scope.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: IDENTITY_COPY_MAX_BYTES }, (_q, b, done) =>
         done(null, b),
       );
-    scope.put(
+    scope.withTypeProvider<TypeBoxTypeProvider>().put(
       '/api/cards/:id/identity-copy',
       {
         bodyLimit: IDENTITY_COPY_MAX_BYTES,
@@ -75,12 +111,13 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
           summary: 'Joindre la copie certifiée conforme de la pièce d’identité (PDF, JPEG ou PNG, 5 Mo au plus)',
           params: Id,
           querystring: Type.Object({ fileName: Type.Optional(Type.String({ maxLength: 200 })) }),
+          response: responses({ 200: IdentityCopyStored }),
         },
       },
       async (r) => {
         const bytes = Buffer.isBuffer(r.body) ? r.body : Buffer.alloc(0);
         return uploadIdentityCopy(ctx, requireActor(r), id(r), {
-          fileName: (r.query as { fileName?: string }).fileName ?? 'piece-identite',
+          fileName: r.query.fileName ?? 'piece-identite',
           contentType: String(r.headers['content-type'] ?? '')
             .split(';')[0]!
             .trim(),
@@ -98,15 +135,8 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
         summary:
           'Confirmer la remise en main propre (signature par la carte de l’opérateur, code PIN d’authentification)',
         params: Id,
-        body: Type.Object(
-          {
-            identityDocumentType: Type.String({ maxLength: 40 }),
-            identityDocumentNumber: Type.String({ maxLength: 40 }),
-            remarks: Type.Optional(Type.Union([Type.String({ maxLength: 600 }), Type.Null()])),
-            signature: ActionSignatureSchema,
-          },
-          { additionalProperties: false },
-        ),
+        body: HandoverInput,
+        response: responses({ 200: CardStateChanged }),
       },
     },
     async (r) => handOverCard(ctx, requireActor(r), id(r), body(r)),
@@ -119,10 +149,8 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
         tags,
         summary: 'Invalider une carte aux données erronées (non remise, à détruire)',
         params: Id,
-        body: Type.Object(
-          { reason: Type.String({ maxLength: 600 }), signature: ActionSignatureSchema },
-          { additionalProperties: false },
-        ),
+        body: InvalidationInput,
+        response: responses({ 200: CardStateChanged }),
       },
     },
     async (r) => invalidateCard(ctx, requireActor(r), id(r), body(r)),
@@ -131,12 +159,26 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
   // --- Activation ------------------------------------------------------------------------------
   app.get(
     '/api/cards/:id/activation',
-    { schema: { tags, summary: 'Activation d’un support : porteur, certificats, attestation', params: Id } },
+    {
+      schema: {
+        tags,
+        summary: 'Activation d’un support : porteur, certificats, attestation',
+        params: Id,
+        response: responses({ 200: ActivationView }),
+      },
+    },
     async (r) => activationView(ctx, requireActor(r), id(r)),
   );
   app.get(
     '/api/cards/:id/attestation.pdf',
-    { schema: { tags, summary: 'Attestation de remise (PDF)', params: Id } },
+    {
+      schema: {
+        tags,
+        summary: 'Attestation de remise (PDF)',
+        params: Id,
+        response: responses({ 200: binary('Attestation de remise (PDF)', 'application/pdf') }),
+      },
+    },
     async (r, reply) => {
       const pdf = await activationAttestationPdf(ctx, requireActor(r), id(r));
       return reply
@@ -148,7 +190,13 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
   app.post(
     '/api/cards/:id/activation/refuse',
     {
-      schema: { tags, summary: 'Le porteur refuse l’ensemble des certificats (révocation)', params: Id, body: Signed },
+      schema: {
+        tags,
+        summary: 'Le porteur refuse l’ensemble des certificats (révocation)',
+        params: Id,
+        body: Signed,
+        response: responses({ 200: CardStateChanged }),
+      },
     },
     async (r) => refuseCertificates(ctx, requireActor(r), id(r), body(r)),
   );
@@ -160,10 +208,11 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
         tags,
         summary: 'Saisir le code d’activation du courrier (essais limités)',
         params: Id,
-        body: Type.Object({ code: Type.String({ maxLength: 12 }) }, { additionalProperties: false }),
+        body: ActivationCodeInput,
+        response: responses({ 200: ActivationCodeAccepted }),
       },
     },
-    async (r) => submitActivationCode(ctx, requireActor(r), id(r), body<{ code: string }>(r).code),
+    async (r) => submitActivationCode(ctx, requireActor(r), id(r), r.body.code),
   );
   app.post(
     '/api/cards/:id/activation/admin-response',
@@ -172,17 +221,22 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
         tags,
         summary: 'Réponse au défi de la carte pour définir un code PIN (après le code d’activation)',
         params: Id,
-        body: Type.Object(
-          { operation: Type.String({ maxLength: 20 }), challenge: Challenge },
-          { additionalProperties: false },
-        ),
+        body: AdminChallengeInput,
+        response: responses({ 200: CardAdminResponse }),
       },
     },
     async (r) => activationAdminResponse(ctx, requireActor(r), id(r), body(r)),
   );
   app.get(
     '/api/cards/:id/activation/content',
-    { schema: { tags, summary: 'Contenu que l’opérateur contresigne', params: Id } },
+    {
+      schema: {
+        tags,
+        summary: 'Contenu que l’opérateur contresigne',
+        params: Id,
+        response: responses({ 200: ActivationContent }),
+      },
+    },
     async (r) => {
       await activationView(ctx, requireActor(r), id(r));
       return activationContent(ctx, id(r));
@@ -196,13 +250,22 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
         summary: 'Contre-signature de l’activation par l’opérateur (code PIN de signature)',
         params: Id,
         body: Signed,
+        response: responses({ 200: ActivationCompleted }),
       },
     },
     async (r) => completeActivation(ctx, requireActor(r), id(r), body(r)),
   );
   app.post(
     '/api/cards/:id/finalize',
-    { schema: { tags, summary: 'Finalisation de l’activation (paraphe de l’attestation)', params: Id, body: Signed } },
+    {
+      schema: {
+        tags,
+        summary: 'Finalisation de l’activation (paraphe de l’attestation)',
+        params: Id,
+        body: Signed,
+        response: responses({ 200: CardStateChanged }),
+      },
+    },
     async (r) => finalizeActivation(ctx, requireActor(r), id(r), body(r)),
   );
 
@@ -214,10 +277,8 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
         tags,
         summary: 'Déblocage hors ligne : réponse au défi de la carte pour réinitialiser un code PIN',
         params: Id,
-        body: Type.Object(
-          { operation: Type.String({ maxLength: 20 }), challenge: Challenge, signature: ActionSignatureSchema },
-          { additionalProperties: false },
-        ),
+        body: UnblockInput,
+        response: responses({ 200: CardAdminResponse }),
       },
     },
     async (r) => operatorUnblockResponse(ctx, requireActor(r), id(r), body(r)),
@@ -229,26 +290,36 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
         tags,
         summary: 'Révocation de support hors-ligne',
         params: Id,
-        body: Type.Object(
-          {
-            reason: Type.String({ maxLength: 40 }),
-            comment: Type.Optional(Type.Union([Type.String({ maxLength: 600 }), Type.Null()])),
-            signature: ActionSignatureSchema,
-          },
-          { additionalProperties: false },
-        ),
+        body: RevocationInput,
+        response: responses({ 200: CardStateChanged }),
       },
     },
     async (r) => revokeCard(ctx, requireActor(r), id(r), body(r)),
   );
   app.post(
     '/api/cards/:id/resume',
-    { schema: { tags, summary: 'Lever la suspension d’une carte retrouvée', params: Id, body: Signed } },
+    {
+      schema: {
+        tags,
+        summary: 'Lever la suspension d’une carte retrouvée',
+        params: Id,
+        body: Signed,
+        response: responses({ 200: CardStateChanged }),
+      },
+    },
     async (r) => resumeCard(ctx, requireActor(r), id(r), body(r)),
   );
   app.post(
     '/api/cards/:id/return',
-    { schema: { tags, summary: 'Enregistrer la restitution de la carte', params: Id, body: Signed } },
+    {
+      schema: {
+        tags,
+        summary: 'Enregistrer la restitution de la carte',
+        params: Id,
+        body: Signed,
+        response: responses({ 200: CardStateChanged }),
+      },
+    },
     async (r) => returnCard(ctx, requireActor(r), id(r), body(r)),
   );
   app.post(
@@ -258,21 +329,22 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
         tags,
         summary: 'Détruire la carte (procès-verbal de destruction)',
         params: Id,
-        body: Type.Object(
-          {
-            method: Type.String({ maxLength: 40 }),
-            witness: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
-            signature: ActionSignatureSchema,
-          },
-          { additionalProperties: false },
-        ),
+        body: DestructionInput,
+        response: responses({ 200: CardDestroyed }),
       },
     },
     async (r) => destroyCard(ctx, requireActor(r), id(r), body(r)),
   );
   app.get(
     '/api/cards/:id/documents',
-    { schema: { tags, summary: 'Téléchargement de documents : pièces du dossier de la carte', params: Id } },
+    {
+      schema: {
+        tags,
+        summary: 'Téléchargement de documents : pièces du dossier de la carte',
+        params: Id,
+        response: responses({ 200: Items(CardDocument) }),
+      },
+    },
     async (r) => cardDocuments(ctx, requireActor(r), id(r)),
   );
   app.get(
@@ -281,11 +353,14 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
       schema: {
         tags,
         summary: 'Pièce du dossier de la carte (copie d’identité, procès-verbal…)',
-        params: Type.Object({ id: Type.String({ maxLength: 64 }), documentId: Type.String({ maxLength: 64 }) }),
+        params: DocumentParams,
+        response: responses({
+          200: binary('La pièce telle que déposée ou produite', 'application/pdf', 'image/jpeg', 'image/png'),
+        }),
       },
     },
     async (r, reply) => {
-      const doc = await cardDocument(ctx, requireActor(r), id(r), (r.params as { documentId: string }).documentId);
+      const doc = await cardDocument(ctx, requireActor(r), id(r), r.params.documentId);
       // ASCII fallback plus the exact name (RFC 6266): any character of a French file name is fine.
       const ascii =
         doc.fileName
@@ -305,12 +380,26 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
   // --- Renewal ----------------------------------------------------------------------------------
   app.get(
     '/api/cards/:id/renewal',
-    { schema: { tags, summary: 'Renouvellement de certificat(s) : ce qui est renouvelable', params: Id } },
+    {
+      schema: {
+        tags,
+        summary: 'Renouvellement de certificat(s) : ce qui est renouvelable',
+        params: Id,
+        response: responses({ 200: RenewalView }),
+      },
+    },
     async (r) => renewalView(ctx, requireActor(r), id(r)),
   );
   app.post(
     '/api/cards/:id/renewal/presence-challenge',
-    { schema: { tags, summary: 'Défi que la carte du porteur signe (code PIN Global)', params: Id } },
+    {
+      schema: {
+        tags,
+        summary: 'Défi que la carte du porteur signe (code PIN Global)',
+        params: Id,
+        response: responses({ 200: PresenceChallenge }),
+      },
+    },
     async (r) => renewalPresenceChallenge(ctx, requireActor(r), id(r)),
   );
   app.post(
@@ -320,15 +409,8 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
         tags,
         summary: 'Preuve de présence du porteur',
         params: Id,
-        body: Type.Object(
-          {
-            challengeId: Type.String({ maxLength: 64 }),
-            challenge: Type.String({ maxLength: 100 }),
-            signature: Type.String({ maxLength: 2048 }),
-            certificate: Type.String({ maxLength: 16384 }),
-          },
-          { additionalProperties: false },
-        ),
+        body: PresenceInput,
+        response: responses({ 200: PresenceWindow }),
       },
     },
     async (r) => proveHolderPresence(ctx, requireActor(r), id(r), body(r)),
@@ -340,7 +422,8 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
         tags,
         summary: 'Preuve de présence du porteur qui a oublié son code PIN : accès ouvert par ses secrets',
         params: Id,
-        body: Type.Object({ holderAccess: Type.String({ maxLength: 200 }) }, { additionalProperties: false }),
+        body: PresenceBySecretsInput,
+        response: responses({ 200: PresenceWindow }),
       },
     },
     async (r) => proveHolderPresenceBySecrets(ctx, requireActor(r), id(r), body(r)),
@@ -352,10 +435,8 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
         tags,
         summary: 'Réponse au défi de la carte (nouvelle clé, écriture du certificat)',
         params: Id,
-        body: Type.Object(
-          { operation: Type.String({ maxLength: 20 }), challenge: Challenge },
-          { additionalProperties: false },
-        ),
+        body: AdminChallengeInput,
+        response: responses({ 200: CardAdminResponse }),
       },
     },
     async (r) => renewalAdminResponse(ctx, requireActor(r), id(r), body(r)),
@@ -367,34 +448,25 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
         tags,
         summary: 'Émettre le certificat renouvelé pour la clé générée par la carte',
         params: Id,
-        body: Type.Object(
-          {
-            profile: Type.String({ maxLength: 8 }),
-            spki: Type.String({ maxLength: 2048 }),
-            attestation: Type.String({
-              maxLength: 100,
-              description: 'Attestation de la carte (base64) : la clé a été générée par elle',
-            }),
-            signature: ActionSignatureSchema,
-          },
-          { additionalProperties: false },
-        ),
+        body: RenewalIssueInput,
+        response: responses({ 200: RenewedCertificate }),
       },
     },
-    async (r) =>
-      renewCertificate(
-        ctx,
-        requireActor(r),
-        pki,
-        id(r),
-        body<{ profile: string; spki: string; attestation: string; signature: ActionSignature }>(r),
-      ),
+    async (r) => renewCertificate(ctx, requireActor(r), pki, id(r), body(r)),
   );
 
   // --- The holder's record: secrets reset, departure, transfer ----------------------------------
   app.post(
     '/api/agents/:id/reset-secrets',
-    { schema: { tags, summary: 'Réinitialisation des questions secrètes', params: Id, body: Signed } },
+    {
+      schema: {
+        tags,
+        summary: 'Réinitialisation des questions secrètes',
+        params: Id,
+        body: Signed,
+        response: responses({ 204: NoContent }),
+      },
+    },
     async (r, reply) => {
       await resetSecretQuestions(ctx, requireActor(r), id(r), body(r));
       return reply.code(204).send();
@@ -407,13 +479,8 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
         tags,
         summary: 'Départ (retraite, fin de contrat) : révocation des cartes, sauf officiers généraux de 2e section',
         params: Id,
-        body: Type.Object(
-          {
-            reason: Type.Union([Type.Literal('retirement'), Type.Literal('end_of_contract')]),
-            signature: ActionSignatureSchema,
-          },
-          { additionalProperties: false },
-        ),
+        body: DepartureInput,
+        response: responses({ 200: DepartureResult }),
       },
     },
     async (r) => recordDeparture(ctx, requireActor(r), id(r), body(r)),
@@ -425,14 +492,8 @@ export function cardLifeRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEn
         tags,
         summary: 'Mutation dans le ministère : la carte est conservée',
         params: Id,
-        body: Type.Object(
-          {
-            toOrganizationId: Type.String({ maxLength: 64 }),
-            habilitations: Type.Array(Type.String({ maxLength: 40 }), { maxItems: 30 }),
-            signature: ActionSignatureSchema,
-          },
-          { additionalProperties: false },
-        ),
+        body: TransferInput,
+        response: responses({ 200: TransferResult }),
       },
     },
     async (r) => transferAgent(ctx, requireActor(r), id(r), body(r)),

@@ -1,7 +1,6 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../../app/context.ts';
-import type { ActionSignature } from '../../../app/access/action-signatures.ts';
 import type { PkiEnvironment } from '../../../app/pki/certificates.ts';
 import {
   cardDetail,
@@ -10,33 +9,39 @@ import {
   listHolders,
   receiveCard,
   resendActivationCode,
-  type CardFilter,
 } from '../../../app/desk/cards.ts';
 import { listProduction, productionEnvironment, sendOrder } from '../../../app/requests/production.ts';
 import { requireActor } from '../../auth.ts';
-import { ActionSignatureSchema } from '../access/signatures.ts';
+import { IdParams, Items, Page, responses } from '../../schemas/common.ts';
+import { Signed } from '../../schemas/access.ts';
+import { OrderSent, ProductionBatch, ProductionQuery } from '../../schemas/requests.ts';
+import {
+  CardDetail,
+  CardReceived,
+  CardSearch,
+  CardSummary,
+  CodeResent,
+  Holder,
+  NameSearch,
+  ResendCodeInput,
+} from '../../schemas/desk.ts';
 
 // Production follow-up and the card officer's desk up to reception (docs/cards.md §5).
 
-const Id = Type.Object({ id: Type.String({ maxLength: 64 }) });
-const Page = {
-  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
-  pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
-};
-const Search = Type.Object({
-  q: Type.Optional(Type.String({ maxLength: 100 })),
-  state: Type.Optional(Type.String({ maxLength: 32 })),
-  organizationId: Type.Optional(Type.String({ maxLength: 64 })),
-  batchId: Type.Optional(Type.String({ maxLength: 64 })),
-  ...Page,
-});
-
-export function cardRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEnvironment): void {
+export function cardRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiEnvironment): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['cartes'];
   app.get(
     '/api/cards',
-    { schema: { tags, summary: 'Liste des supports personnalisables', querystring: Search } },
-    async (req) => listCards(ctx, requireActor(req), req.query as CardFilter),
+    {
+      schema: {
+        tags,
+        summary: 'Liste des supports personnalisables',
+        querystring: CardSearch,
+        response: responses({ 200: Page(CardSummary) }),
+      },
+    },
+    async (req) => listCards(ctx, requireActor(req), req.query),
   );
 
   app.get(
@@ -45,18 +50,24 @@ export function cardRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEnviro
       schema: {
         tags,
         summary: 'Supports à remettre (expédiés ou reçus, à remettre au porteur)',
-        querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })), ...Page }),
+        querystring: NameSearch,
+        response: responses({ 200: Page(CardSummary) }),
       },
     },
-    async (req) => cardsToHandOver(ctx, requireActor(req), req.query as CardFilter),
+    async (req) => cardsToHandOver(ctx, requireActor(req), req.query),
   );
 
   app.get(
     '/api/cards/:id',
     {
-      schema: { tags, summary: 'Détail de la carte : porteur, certificats, courrier du code, historique', params: Id },
+      schema: {
+        tags,
+        summary: 'Détail de la carte : porteur, certificats, courrier du code, historique',
+        params: IdParams,
+        response: responses({ 200: CardDetail }),
+      },
     },
-    async (req) => cardDetail(ctx, requireActor(req), (req.params as { id: string }).id),
+    async (req) => cardDetail(ctx, requireActor(req), req.params.id),
   );
 
   app.post(
@@ -65,17 +76,12 @@ export function cardRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEnviro
       schema: {
         tags,
         summary: 'Enregistrer la réception de la carte (le porteur est invité à venir sous 48 heures)',
-        params: Id,
-        body: Type.Object({ signature: ActionSignatureSchema }, { additionalProperties: false }),
+        params: IdParams,
+        body: Signed,
+        response: responses({ 200: CardReceived }),
       },
     },
-    async (req) =>
-      receiveCard(
-        ctx,
-        requireActor(req),
-        (req.params as { id: string }).id,
-        (req.body as { signature: ActionSignature }).signature,
-      ),
+    async (req) => receiveCard(ctx, requireActor(req), req.params.id, req.body.signature),
   );
 
   app.post(
@@ -84,23 +90,13 @@ export function cardRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEnviro
       schema: {
         tags,
         summary: "Renvoi du code d'activation par courrier ou par messagerie",
-        params: Id,
-        body: Type.Object(
-          { channel: Type.Union([Type.Literal('post'), Type.Literal('email')]), signature: ActionSignatureSchema },
-          { additionalProperties: false },
-        ),
+        params: IdParams,
+        body: ResendCodeInput,
+        response: responses({ 200: CodeResent }),
       },
     },
-    async (req) => {
-      const b = req.body as { channel: 'post' | 'email'; signature: ActionSignature };
-      return resendActivationCode(
-        ctx,
-        requireActor(req),
-        (req.params as { id: string }).id,
-        { channel: b.channel },
-        b.signature,
-      );
-    },
+    async (req) =>
+      resendActivationCode(ctx, requireActor(req), req.params.id, { channel: req.body.channel }, req.body.signature),
   );
 
   app.get(
@@ -109,10 +105,11 @@ export function cardRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEnviro
       schema: {
         tags,
         summary: 'Suivi des porteurs',
-        querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })), ...Page }),
+        querystring: NameSearch,
+        response: responses({ 200: Page(Holder) }),
       },
     },
-    async (req) => listHolders(ctx, requireActor(req), req.query as { q?: string; page?: number; pageSize?: number }),
+    async (req) => listHolders(ctx, requireActor(req), req.query),
   );
 
   app.get(
@@ -121,21 +118,23 @@ export function cardRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiEnviro
       schema: {
         tags: ['lots'],
         summary: 'Suivi de la production : lots envoyés au fabricant et messages échangés',
-        querystring: Type.Object({
-          batchId: Type.Optional(Type.String({ maxLength: 64 })),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
-        }),
+        querystring: ProductionQuery,
+        response: responses({ 200: Items(ProductionBatch) }),
       },
     },
-    async (req) => listProduction(ctx, requireActor(req), req.query as { batchId?: string; limit?: number }),
+    async (req) => listProduction(ctx, requireActor(req), req.query),
   );
 
   app.post(
     '/api/batches/:id/send',
     {
-      schema: { tags: ['lots'], summary: 'Envoyer (ou renvoyer) la commande d’un lot validé au fabricant', params: Id },
+      schema: {
+        tags: ['lots'],
+        summary: 'Envoyer (ou renvoyer) la commande d’un lot validé au fabricant',
+        params: IdParams,
+        response: responses({ 200: OrderSent }),
+      },
     },
-    async (req) =>
-      sendOrder(ctx, requireActor(req), productionEnvironment(ctx.dataDir, pki), (req.params as { id: string }).id),
+    async (req) => sendOrder(ctx, requireActor(req), productionEnvironment(ctx.dataDir, pki), req.params.id),
   );
 }

@@ -1,43 +1,55 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../../app/context.ts';
-import { declareLossOrTheft, type HolderDeclaration } from '../../../app/desk/card-incidents.ts';
-import { defineHolderSecrets, secretQuestionList, type SecretsInput } from '../../../app/desk/holder-secrets.ts';
+import { declareLossOrTheft } from '../../../app/desk/card-incidents.ts';
+import { defineHolderSecrets, secretQuestionList } from '../../../app/desk/holder-secrets.ts';
 import {
   holderCards,
   holderFromAccess,
   holderUnblockResponse,
   identifyHolder,
-  type HolderIdentification,
 } from '../../../app/access/holder-access.ts';
 import { myCards } from '../../../app/desk/holder-space.ts';
 import { requireActor } from '../../auth.ts';
+import { CodeLabel, IdParams, Items, responses } from '../../schemas/common.ts';
+import {
+  CardAdminResponse,
+  Declaration,
+  DeclarationRecorded,
+  HolderAccessCards,
+  HolderAccessOpened,
+  HolderIdentification,
+  HolderUnblockInput,
+  MyCards,
+  SecretsDefined,
+  SecretsInput,
+} from '../../schemas/desk.ts';
 
 // The holder's own space: with the card (session), or without it (blocked, lost, stolen) through
 // the narrow access opened by the personal code and the three answers.
 
-const Id = Type.Object({ id: Type.String({ maxLength: 64 }) });
-const Declaration = Type.Object(
-  {
-    kind: Type.Union([Type.Literal('loss'), Type.Literal('theft'), Type.Literal('temporary_loss')]),
-    policeReportReference: Type.Optional(Type.Union([Type.String({ maxLength: 80 }), Type.Null()])),
-    circumstances: Type.Optional(Type.Union([Type.String({ maxLength: 600 }), Type.Null()])),
-  },
-  { additionalProperties: false },
-);
 const tags = ['porteur'];
 const ACCESS_HEADER = 'x-holder-access';
 const access = (r: FastifyRequest) => String(r.headers[ACCESS_HEADER] ?? '');
 
-export function holderRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function holderRoutes(fastify: FastifyInstance, ctx: AppContext): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/me/cards',
-    { schema: { tags, summary: 'Mes cartes, leurs certificats et leur historique' } },
+    {
+      schema: {
+        tags,
+        summary: 'Mes cartes, leurs certificats et leur historique',
+        response: responses({ 200: MyCards }),
+      },
+    },
     async (r) => myCards(ctx, requireActor(r)),
   );
-  app.get('/api/me/secret-questions', { schema: { tags, summary: 'Questions secrètes proposées' } }, async () => ({
-    items: secretQuestionList(),
-  }));
+  app.get(
+    '/api/me/secret-questions',
+    { schema: { tags, summary: 'Questions secrètes proposées', response: responses({ 200: Items(CodeLabel) }) } },
+    async () => ({ items: secretQuestionList() }),
+  );
   app.post(
     '/api/me/secrets',
     {
@@ -45,27 +57,24 @@ export function holderRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags,
         summary: 'Définir mon code personnel et mes trois questions secrètes',
-        body: Type.Object(
-          {
-            personalCode: Type.String({ maxLength: 200 }),
-            questions: Type.Array(
-              Type.Object(
-                { question: Type.String({ maxLength: 60 }), answer: Type.String({ maxLength: 400 }) },
-                { additionalProperties: false },
-              ),
-              { maxItems: 5 },
-            ),
-          },
-          { additionalProperties: false },
-        ),
+        body: SecretsInput,
+        response: responses({ 200: SecretsDefined }),
       },
     },
-    async (r) => defineHolderSecrets(ctx, requireActor(r), r.body as SecretsInput),
+    async (r) => defineHolderSecrets(ctx, requireActor(r), r.body),
   );
   app.post(
     '/api/me/cards/:id/declare',
-    { schema: { tags, summary: 'Déclarer la perte ou le vol de ma carte', params: Id, body: Declaration } },
-    async (r) => declareLossOrTheft(ctx, requireActor(r), (r.params as { id: string }).id, r.body as HolderDeclaration),
+    {
+      schema: {
+        tags,
+        summary: 'Déclarer la perte ou le vol de ma carte',
+        params: IdParams,
+        body: Declaration,
+        response: responses({ 200: DeclarationRecorded }),
+      },
+    },
+    async (r) => declareLossOrTheft(ctx, requireActor(r), r.params.id, r.body),
   );
 
   app.post(
@@ -75,29 +84,24 @@ export function holderRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags,
         summary: 'Identification du porteur sans carte : organisation, identifiant, code personnel, réponses',
-        body: Type.Object(
-          {
-            organization: Type.String({ maxLength: 80 }),
-            identifier: Type.String({ maxLength: 200 }),
-            personalCode: Type.String({ maxLength: 200 }),
-            answers: Type.Array(
-              Type.Object(
-                { question: Type.String({ maxLength: 60 }), answer: Type.String({ maxLength: 400 }) },
-                { additionalProperties: false },
-              ),
-              { maxItems: 5 },
-            ),
-          },
-          { additionalProperties: false },
-        ),
+        body: HolderIdentification,
+        response: responses({ 200: HolderAccessOpened }),
       },
     },
-    async (r) => identifyHolder(ctx, r.body as HolderIdentification, r.id),
+    async (r) => {
+      const opened = await identifyHolder(ctx, r.body, r.id);
+      // The page needs the token and the name; the agent's id stays on the server.
+      return { token: opened.token, expiresAt: opened.expiresAt, holderName: opened.holderName };
+    },
   );
-  app.get('/api/holder-access/cards', { schema: { tags, summary: 'Mes cartes (accès par secrets)' } }, async (r) => {
-    const holder = await holderFromAccess(ctx, access(r));
-    return { holderName: holder.displayName, items: await holderCards(ctx, holder.agentId) };
-  });
+  app.get(
+    '/api/holder-access/cards',
+    { schema: { tags, summary: 'Mes cartes (accès par secrets)', response: responses({ 200: HolderAccessCards }) } },
+    async (r) => {
+      const holder = await holderFromAccess(ctx, access(r));
+      return { holderName: holder.displayName, items: await holderCards(ctx, holder.agentId) };
+    },
+  );
   app.post(
     '/api/holder-access/unblock-response',
     {
@@ -105,18 +109,11 @@ export function holderRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags,
         summary: 'Déblocage de ma carte : réponse au défi de la carte',
-        body: Type.Object(
-          {
-            serial: Type.String({ maxLength: 20 }),
-            operation: Type.String({ maxLength: 20 }),
-            challenge: Type.String({ maxLength: 64 }),
-          },
-          { additionalProperties: false },
-        ),
+        body: HolderUnblockInput,
+        response: responses({ 200: CardAdminResponse }),
       },
     },
-    async (r) =>
-      holderUnblockResponse(ctx, access(r), r.body as { serial: string; operation: string; challenge: string }),
+    async (r) => holderUnblockResponse(ctx, access(r), r.body),
   );
   app.post(
     '/api/holder-access/cards/:id/declare',
@@ -124,13 +121,14 @@ export function holderRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags,
         summary: 'Déclarer la perte ou le vol de ma carte (accès par secrets)',
-        params: Id,
+        params: IdParams,
         body: Declaration,
+        response: responses({ 200: DeclarationRecorded }),
       },
     },
     async (r) => {
       const holder = await holderFromAccess(ctx, access(r));
-      return declareLossOrTheft(ctx, holder, (r.params as { id: string }).id, r.body as HolderDeclaration);
+      return declareLossOrTheft(ctx, holder, r.params.id, r.body);
     },
   );
 }

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Readable } from 'node:stream';
 import type { AppContext } from '../../../app/context.ts';
 import {
@@ -10,8 +11,11 @@ import {
 } from '../../../app/directory/hr-import/import-runs.ts';
 import { importAgents, importRunView } from '../../../app/directory/hr-import/import-agents.ts';
 import { requireActor } from '../../auth.ts';
+import { binary, IdParams, Items, Page, responses } from '../../schemas/common.ts';
+import { ImportQuery, ImportReject, ImportRun } from '../../schemas/directory.ts';
 
-export function importRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function importRoutes(fastify: FastifyInstance, ctx: AppContext): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['import SIRH'];
   app.post(
     '/api/imports',
@@ -21,16 +25,12 @@ export function importRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags,
         summary: 'Importer un flux SIRH (CSV « ; » ou JSON lines) ; corps = le fichier brut',
-        querystring: Type.Object({
-          organizationId: Type.String({ maxLength: 64 }),
-          format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('jsonl')])),
-          full: Type.Optional(Type.Boolean()),
-          fileName: Type.Optional(Type.String({ maxLength: 200 })),
-        }),
+        querystring: ImportQuery,
+        response: responses({ 201: ImportRun }),
       },
     },
     async (req, reply) => {
-      const q = req.query as { organizationId: string; format?: 'csv' | 'jsonl'; full?: boolean; fileName?: string };
+      const q = req.query;
       const length = Number(req.headers['content-length']);
       const run = await importAgents(ctx, requireActor(req), {
         organizationId: q.organizationId,
@@ -56,10 +56,10 @@ export function importRoutes(app: FastifyInstance, ctx: AppContext): void {
         tags,
         summary: 'Imports récents',
         querystring: Type.Object({ organizationId: Type.Optional(Type.String({ maxLength: 64 })) }),
+        response: responses({ 200: Items(ImportRun) }),
       },
     },
-    async (req) =>
-      listImportRuns(ctx, requireActor(req), (req.query as { organizationId?: string }).organizationId ?? null),
+    async (req) => listImportRuns(ctx, requireActor(req), req.query.organizationId ?? null),
   );
 
   app.get(
@@ -68,10 +68,11 @@ export function importRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags,
         summary: "État d'un import (progression)",
-        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+        params: IdParams,
+        response: responses({ 200: ImportRun }),
       },
     },
-    async (req) => getImportRun(ctx, requireActor(req), (req.params as { id: string }).id),
+    async (req) => getImportRun(ctx, requireActor(req), req.params.id),
   );
 
   app.get(
@@ -80,23 +81,16 @@ export function importRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags,
         summary: 'Lignes rejetées',
-        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+        params: IdParams,
         querystring: Type.Object({
           page: Type.Optional(Type.Integer({ minimum: 1 })),
           pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
         }),
+        response: responses({ 200: Page(ImportReject) }),
       },
     },
-    async (req) => {
-      const q = req.query as { page?: number; pageSize?: number };
-      return listImportRejects(
-        ctx,
-        requireActor(req),
-        (req.params as { id: string }).id,
-        q.page ?? 1,
-        q.pageSize ?? 50,
-      );
-    },
+    async (req) =>
+      listImportRejects(ctx, requireActor(req), req.params.id, req.query.page ?? 1, req.query.pageSize ?? 50),
   );
 
   app.get(
@@ -105,11 +99,12 @@ export function importRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags,
         summary: 'Rapport des rejets (CSV)',
-        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+        params: IdParams,
+        response: responses({ 200: binary('Rapport CSV (UTF-8, « ; »)', 'text/csv') }),
       },
     },
     async (req, reply) => {
-      const csv = await rejectsCsv(ctx, requireActor(req), (req.params as { id: string }).id);
+      const csv = await rejectsCsv(ctx, requireActor(req), req.params.id);
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', 'attachment; filename="rapport-import.csv"')

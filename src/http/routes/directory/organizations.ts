@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../../app/context.ts';
 import {
   addAllocationPlanEntry,
@@ -12,36 +13,46 @@ import {
   setAgreement,
   submitSelfAssessment,
   updateOrganization,
-  type OrganizationInput,
 } from '../../../app/directory/organizations.ts';
-import type { ControlPointAnswer } from '../../../domain/self-assessment.ts';
 import { requireActor } from '../../auth.ts';
+import { IdParams, Items, responses } from '../../schemas/common.ts';
+import {
+  Agreement,
+  AgreementInput,
+  AgreementNotice,
+  AllocationPlan,
+  AllocationPlanInput,
+  Created,
+  Organization,
+  OrganizationInput,
+  OrganizationPatch,
+  OrganizationSummary,
+  SelfAssessment,
+  SelfAssessmentInput,
+} from '../../schemas/directory.ts';
 
-const Id = Type.Object({ id: Type.String({ maxLength: 64 }) });
-const Nullable = (s: ReturnType<typeof Type.String>) => Type.Optional(Type.Union([s, Type.Null()]));
-const OrgFields = {
-  code: Type.String({ maxLength: 32 }),
-  kind: Type.String({ maxLength: 32 }),
-  name: Type.String({ maxLength: 200 }),
-  parentId: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
-  registrationAuthorityId: Nullable(Type.String({ maxLength: 64 })),
-  inseeCode: Nullable(Type.String({ maxLength: 5 })),
-  siren: Nullable(Type.String({ maxLength: 9 })),
-  addressLine: Nullable(Type.String({ maxLength: 300 })),
-  postalCode: Nullable(Type.String({ maxLength: 10 })),
-  city: Nullable(Type.String({ maxLength: 100 })),
-};
-
-export function organizationRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function organizationRoutes(fastify: FastifyInstance, ctx: AppContext): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['organisations'];
-  app.get('/api/organizations', { schema: { tags, summary: 'Organisations du périmètre' } }, async (req) =>
-    listOrganizations(ctx, requireActor(req)),
+  app.get(
+    '/api/organizations',
+    {
+      schema: { tags, summary: 'Organisations du périmètre', response: responses({ 200: Items(OrganizationSummary) }) },
+    },
+    async (req) => listOrganizations(ctx, requireActor(req)),
   );
 
   app.get(
     '/api/organizations/:id',
-    { schema: { tags, summary: "Détail d'une organisation", params: Id } },
-    async (req) => getOrganization(ctx, requireActor(req), (req.params as { id: string }).id),
+    {
+      schema: {
+        tags,
+        summary: "Détail d'une organisation",
+        params: IdParams,
+        response: responses({ 200: Organization }),
+      },
+    },
+    async (req) => getOrganization(ctx, requireActor(req), req.params.id),
   );
 
   app.post(
@@ -50,13 +61,11 @@ export function organizationRoutes(app: FastifyInstance, ctx: AppContext): void 
       schema: {
         tags,
         summary: 'Créer une organisation',
-        body: Type.Object(OrgFields, { additionalProperties: false }),
+        body: OrganizationInput,
+        response: responses({ 201: Organization }),
       },
     },
-    async (req, reply) => {
-      const org = await createOrganization(ctx, requireActor(req), req.body as OrganizationInput);
-      return reply.code(201).send(org);
-    },
+    async (req, reply) => reply.code(201).send(await createOrganization(ctx, requireActor(req), req.body)),
   );
 
   app.patch(
@@ -65,17 +74,12 @@ export function organizationRoutes(app: FastifyInstance, ctx: AppContext): void 
       schema: {
         tags,
         summary: 'Modifier une organisation',
-        params: Id,
-        body: Type.Partial(Type.Object(OrgFields, { additionalProperties: false })),
+        params: IdParams,
+        body: OrganizationPatch,
+        response: responses({ 200: Organization }),
       },
     },
-    async (req) =>
-      updateOrganization(
-        ctx,
-        requireActor(req),
-        (req.params as { id: string }).id,
-        req.body as Partial<OrganizationInput>,
-      ),
+    async (req) => updateOrganization(ctx, requireActor(req), req.params.id, req.body),
   );
 
   app.put(
@@ -84,24 +88,12 @@ export function organizationRoutes(app: FastifyInstance, ctx: AppContext): void 
       schema: {
         tags,
         summary: "Enregistrer la convention d'adhésion",
-        params: Id,
-        body: Type.Object(
-          {
-            signedOn: Type.String({ maxLength: 10 }),
-            mayorName: Type.String({ maxLength: 200 }),
-            delegateIds: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 20 }),
-          },
-          { additionalProperties: false },
-        ),
+        params: IdParams,
+        body: AgreementInput,
+        response: responses({ 200: Agreement }),
       },
     },
-    async (req) =>
-      setAgreement(
-        ctx,
-        requireActor(req),
-        (req.params as { id: string }).id,
-        req.body as { signedOn: string; mayorName: string; delegateIds: string[] },
-      ),
+    async (req) => setAgreement(ctx, requireActor(req), req.params.id, req.body),
   );
 
   app.post(
@@ -110,46 +102,27 @@ export function organizationRoutes(app: FastifyInstance, ctx: AppContext): void 
       schema: {
         tags,
         summary: 'Donner le préavis de résiliation (3 mois)',
-        params: Id,
-        body: Type.Object({ givenOn: Type.String({ maxLength: 10 }) }, { additionalProperties: false }),
+        params: IdParams,
+        body: AgreementNotice,
+        response: responses({ 200: Agreement }),
       },
     },
-    async (req) =>
-      giveAgreementNotice(
-        ctx,
-        requireActor(req),
-        (req.params as { id: string }).id,
-        (req.body as { givenOn: string }).givenOn,
-      ),
+    async (req) => giveAgreementNotice(ctx, requireActor(req), req.params.id, req.body.givenOn),
   );
 
-  const Answer = Type.Object(
-    {
-      conform: Type.Boolean(),
-      major: Type.Optional(Type.Boolean()),
-      comment: Type.Optional(Type.String({ maxLength: 1000 })),
-    },
-    { additionalProperties: false },
-  );
   app.post(
     '/api/organizations/:id/self-assessments',
     {
       schema: {
         tags,
         summary: 'Enregistrer une auto-évaluation de la sécurité du poste de travail',
-        params: Id,
-        body: Type.Object(
-          { assessedOn: Type.String({ maxLength: 10 }), answers: Type.Record(Type.String({ maxLength: 8 }), Answer) },
-          { additionalProperties: false },
-        ),
+        params: IdParams,
+        body: SelfAssessmentInput,
+        response: responses({ 201: SelfAssessment }),
       },
     },
-    async (req, reply) => {
-      const body = req.body as { assessedOn: string; answers: Record<string, ControlPointAnswer> };
-      return reply
-        .code(201)
-        .send(await submitSelfAssessment(ctx, requireActor(req), (req.params as { id: string }).id, body));
-    },
+    async (req, reply) =>
+      reply.code(201).send(await submitSelfAssessment(ctx, requireActor(req), req.params.id, req.body)),
   );
 
   app.post(
@@ -159,12 +132,10 @@ export function organizationRoutes(app: FastifyInstance, ctx: AppContext): void 
         tags,
         summary: 'Lever la suspension des rôles de confiance',
         params: Type.Object({ id: Type.String({ maxLength: 64 }), sid: Type.String({ maxLength: 64 }) }),
+        response: responses({ 200: SelfAssessment }),
       },
     },
-    async (req) => {
-      const p = req.params as { id: string; sid: string };
-      return liftSuspension(ctx, requireActor(req), p.id, p.sid);
-    },
+    async (req) => liftSuspension(ctx, requireActor(req), req.params.id, req.params.sid),
   );
 
   app.get(
@@ -173,17 +144,12 @@ export function organizationRoutes(app: FastifyInstance, ctx: AppContext): void 
       schema: {
         tags,
         summary: 'Plan annuel de dotation',
-        params: Id,
+        params: IdParams,
         querystring: Type.Object({ year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100 })) }),
+        response: responses({ 200: AllocationPlan }),
       },
     },
-    async (req) =>
-      listAllocationPlan(
-        ctx,
-        requireActor(req),
-        (req.params as { id: string }).id,
-        (req.query as { year?: number }).year ?? null,
-      ),
+    async (req) => listAllocationPlan(ctx, requireActor(req), req.params.id, req.query.year ?? null),
   );
 
   app.post(
@@ -192,27 +158,12 @@ export function organizationRoutes(app: FastifyInstance, ctx: AppContext): void 
       schema: {
         tags,
         summary: 'Inscrire un agent au plan annuel de dotation',
-        params: Id,
-        body: Type.Object(
-          {
-            agentId: Type.String({ maxLength: 64 }),
-            year: Type.Integer(),
-            reason: Type.Optional(Type.String({ maxLength: 300 })),
-          },
-          { additionalProperties: false },
-        ),
+        params: IdParams,
+        body: AllocationPlanInput,
+        response: responses({ 201: Created }),
       },
     },
     async (req, reply) =>
-      reply
-        .code(201)
-        .send(
-          await addAllocationPlanEntry(
-            ctx,
-            requireActor(req),
-            (req.params as { id: string }).id,
-            req.body as { agentId: string; year: number; reason?: string },
-          ),
-        ),
+      reply.code(201).send(await addAllocationPlanEntry(ctx, requireActor(req), req.params.id, req.body)),
   );
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../../app/context.ts';
 import {
   acceptCertificate,
@@ -10,13 +11,23 @@ import {
   resumeCertificate,
   revokeCertificate,
   suspendCertificate,
-  type CertificateFilter,
   type PkiEnvironment,
 } from '../../../app/pki/certificates.ts';
 import { caCertificateDer, crlPath, publishCrl, type OcspSource } from '../../../app/pki/publication.ts';
-import { ocspRoutes } from '../../../pki/ocsp-http.ts';
+import { OCSP_RESPONSES, ocspRoutes } from '../../../pki/ocsp-http.ts';
 import { requireActor } from '../../auth.ts';
 import { sendProblem } from '../../problem.ts';
+import { binary, Items, responses } from '../../schemas/common.ts';
+import {
+  Authority,
+  Certificate,
+  CertificateQuery,
+  CertificateRevocation,
+  CertificateStatus,
+  CsrInput,
+  IssuedCertificate,
+  SerialParams,
+} from '../../schemas/pki.ts';
 
 export interface PkiWiring {
   env: PkiEnvironment;
@@ -26,18 +37,21 @@ export interface PkiWiring {
 }
 
 /** Public PKI endpoints (CA certificates, CRLs, OCSP) and the certificate API. */
-export function pkiRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiWiring): void {
+export function pkiRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiWiring): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const File = Type.Object({ file: Type.String({ maxLength: 80 }) });
   app.get(
     '/pki/ca/:file',
     {
       schema: {
         tags: ['pki'],
         summary: "Certificat d'une autorité (DER)",
-        params: Type.Object({ file: Type.String({ maxLength: 80 }) }),
+        params: File,
+        response: responses({ 200: binary('Certificat X.509 (DER)', 'application/pkix-cert') }),
       },
     },
     async (req, reply) => {
-      const name = /^([a-z0-9-]{1,60})\.(cer|crt|der)$/.exec((req.params as { file: string }).file)?.[1];
+      const name = /^([a-z0-9-]{1,60})\.(cer|crt|der)$/.exec(req.params.file)?.[1];
       const der = name ? await caCertificateDer(ctx, name) : null;
       if (!der) return sendProblem(reply, 404, 'Autorité de certification inconnue.');
       return reply
@@ -53,11 +67,12 @@ export function pkiRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiWiring)
       schema: {
         tags: ['pki'],
         summary: "Liste de révocation d'une autorité émettrice (DER)",
-        params: Type.Object({ file: Type.String({ maxLength: 80 }) }),
+        params: File,
+        response: responses({ 200: binary('Liste de révocation X.509 (DER)', 'application/pkix-crl') }),
       },
     },
     async (req, reply) => {
-      const name = /^([a-z0-9-]{1,60})\.crl$/.exec((req.params as { file: string }).file)?.[1];
+      const name = /^([a-z0-9-]{1,60})\.crl$/.exec(req.params.file)?.[1];
       if (!name) return sendProblem(reply, 404, 'Liste de révocation inconnue.');
       let crl: Buffer;
       try {
@@ -92,21 +107,28 @@ export function pkiRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiWiring)
         { parseAs: 'buffer', bodyLimit: 16 * 1024 },
         (_req, body, done) => done(null, body),
       );
-      scope.all('/pki/ocsp*', async (_req, reply) =>
+      // The responder's own paths (src/pki/ocsp-http.ts), answering 503 until there is a CA.
+      const tags = ['pki'];
+      const summary = "Répondeur OCSP (503 tant que l'infrastructure de clés n'est pas initialisée)";
+      const answers = responses({ 200: OCSP_RESPONSES[200] });
+      const unavailable = async (_req: unknown, reply: FastifyReply) =>
         sendProblem(
           reply,
           503,
           "Le répondeur OCSP n'est pas disponible : l'infrastructure de clés n'est pas initialisée (cartes ca init), puis redémarrez le service.",
-        ),
-      );
+        );
+      scope.post('/pki/ocsp', { schema: { tags, summary, response: answers } }, unavailable);
+      scope.get('/pki/ocsp/*', { schema: { tags, summary, response: answers } }, unavailable);
     });
   }
 
   if (pki.publicOnly) return;
   const tags = ['certificats'];
-  app.get('/api/pki/authorities', { schema: { tags, summary: 'Autorités de certification' } }, async (req) => ({
-    items: await listAuthorities(ctx, requireActor(req)),
-  }));
+  app.get(
+    '/api/pki/authorities',
+    { schema: { tags, summary: 'Autorités de certification', response: responses({ 200: Items(Authority) }) } },
+    async (req) => ({ items: await listAuthorities(ctx, requireActor(req)) }),
+  );
 
   app.get(
     '/api/certificates',
@@ -114,15 +136,11 @@ export function pkiRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiWiring)
       schema: {
         tags,
         summary: 'Certificats du périmètre',
-        querystring: Type.Object({
-          agentId: Type.Optional(Type.String({ maxLength: 64 })),
-          status: Type.Optional(Type.String({ maxLength: 16 })),
-          caName: Type.Optional(Type.String({ maxLength: 60 })),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-        }),
+        querystring: CertificateQuery,
+        response: responses({ 200: Items(Certificate) }),
       },
     },
-    async (req) => ({ items: await listCertificates(ctx, requireActor(req), req.query as CertificateFilter) }),
+    async (req) => ({ items: await listCertificates(ctx, requireActor(req), req.query) }),
   );
 
   app.post(
@@ -132,19 +150,12 @@ export function pkiRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiWiring)
       schema: {
         tags,
         summary: "Émettre un certificat à partir d'une demande PKCS#10 (PEM)",
-        body: Type.Object(
-          {
-            csr: Type.String({ maxLength: 32768 }),
-            profile: Type.String({ maxLength: 8 }),
-            agentIdentifier: Type.String({ maxLength: 64 }),
-            caName: Type.Optional(Type.String({ maxLength: 60 })),
-          },
-          { additionalProperties: false },
-        ),
+        body: CsrInput,
+        response: responses({ 201: IssuedCertificate }),
       },
     },
     async (req, reply) => {
-      const b = req.body as { csr: string; profile: string; agentIdentifier: string; caName?: string };
+      const b = req.body;
       const issued = await issueFromCsr(ctx, requireActor(req), pki.env, {
         csr: b.csr,
         profile: b.profile,
@@ -164,7 +175,6 @@ export function pkiRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiWiring)
     },
   );
 
-  const Serial = Type.Object({ serial: Type.String({ maxLength: 64 }) });
   // The change is committed when the use case returns: drop this process's cached OCSP answers now
   // (other responders notice within their polling interval).
   const synced = async <T>(work: Promise<T>): Promise<T> => {
@@ -174,18 +184,39 @@ export function pkiRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiWiring)
   };
   app.post(
     '/api/certificates/:serial/accept',
-    { schema: { tags, summary: 'Acceptation par le porteur', params: Serial } },
-    async (req) => acceptCertificate(ctx, requireActor(req), (req.params as { serial: string }).serial),
+    {
+      schema: {
+        tags,
+        summary: 'Acceptation par le porteur',
+        params: SerialParams,
+        response: responses({ 200: CertificateStatus }),
+      },
+    },
+    async (req) => acceptCertificate(ctx, requireActor(req), req.params.serial),
   );
   app.post(
     '/api/certificates/:serial/suspend',
-    { schema: { tags, summary: 'Suspendre (certificateHold)', params: Serial } },
-    async (req) => synced(suspendCertificate(ctx, requireActor(req), (req.params as { serial: string }).serial)),
+    {
+      schema: {
+        tags,
+        summary: 'Suspendre (certificateHold)',
+        params: SerialParams,
+        response: responses({ 200: CertificateStatus }),
+      },
+    },
+    async (req) => synced(suspendCertificate(ctx, requireActor(req), req.params.serial)),
   );
   app.post(
     '/api/certificates/:serial/resume',
-    { schema: { tags, summary: 'Lever la suspension', params: Serial } },
-    async (req) => synced(resumeCertificate(ctx, requireActor(req), (req.params as { serial: string }).serial)),
+    {
+      schema: {
+        tags,
+        summary: 'Lever la suspension',
+        params: SerialParams,
+        response: responses({ 200: CertificateStatus }),
+      },
+    },
+    async (req) => synced(resumeCertificate(ctx, requireActor(req), req.params.serial)),
   );
   app.post(
     '/api/certificates/:serial/revoke',
@@ -193,18 +224,11 @@ export function pkiRoutes(app: FastifyInstance, ctx: AppContext, pki: PkiWiring)
       schema: {
         tags,
         summary: 'Révoquer (définitif)',
-        params: Serial,
-        body: Type.Object({ reason: Type.String({ maxLength: 32 }) }, { additionalProperties: false }),
+        params: SerialParams,
+        body: CertificateRevocation,
+        response: responses({ 200: CertificateStatus }),
       },
     },
-    async (req) =>
-      synced(
-        revokeCertificate(
-          ctx,
-          requireActor(req),
-          (req.params as { serial: string }).serial,
-          (req.body as { reason: string }).reason,
-        ),
-      ),
+    async (req) => synced(revokeCertificate(ctx, requireActor(req), req.params.serial, req.body.reason)),
   );
 }

@@ -1,7 +1,6 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../../app/context.ts';
-import type { ActionSignature } from '../../../app/access/action-signatures.ts';
 import { listCardModels } from '../../../app/requests/card-models.ts';
 import {
   cancelCardRequest,
@@ -12,36 +11,38 @@ import {
   recheckCardRequest,
   signCardRequest,
   updateCardRequest,
-  type CardRequestInput,
-  type CardRequestPatch,
-  type CardRequestSearch,
 } from '../../../app/requests/card-requests.ts';
-import { createBatch, getBatch, listBatches, validateBatch, type BatchSearch } from '../../../app/requests/batches.ts';
-import { billingCsv, listBilling, type BillingFilter } from '../../../app/requests/billing.ts';
+import { createBatch, getBatch, listBatches, validateBatch } from '../../../app/requests/batches.ts';
+import { billingCsv, listBilling } from '../../../app/requests/billing.ts';
 import { requireActor } from '../../auth.ts';
-import { ActionSignatureSchema } from '../access/signatures.ts';
+import { binary, IdParams, Items, Page, responses } from '../../schemas/common.ts';
+import { Signed } from '../../schemas/access.ts';
+import {
+  Batch,
+  BatchDetail,
+  BatchInput,
+  BatchSearch,
+  BillingLedger,
+  BillingQuery,
+  CardModel,
+  CardRequest,
+  CardRequestCancel,
+  CardRequestDetail,
+  CardRequestInput,
+  CardRequestPatch,
+  CardRequestSearch,
+  PrerequisitesQuery,
+  PrerequisitesResult,
+} from '../../schemas/requests.ts';
 
 // Card models, card requests, batches of requests and the billing ledger (docs/cards.md §4).
 
-const Id = Type.Object({ id: Type.String({ maxLength: 64 }) });
-const Signature = ActionSignatureSchema;
-const Page = {
-  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
-  pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-};
-const Kind = Type.Union([
-  Type.Literal('first_issue'),
-  Type.Literal('renewal'),
-  Type.Literal('replacement'),
-  Type.Literal('instant'),
-]);
-const Reason = Type.Union([Type.String({ maxLength: 32 }), Type.Null()]);
-const OptId = Type.Optional(Type.String({ maxLength: 64 }));
-const Day = Type.Optional(Type.String({ maxLength: 10 }));
-
-export function cardRequestRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get('/api/card-models', { schema: { tags: ['cartes'], summary: 'Modèles de carte' } }, async (req) =>
-    listCardModels(ctx, requireActor(req)),
+export function cardRequestRoutes(fastify: FastifyInstance, ctx: AppContext): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
+    '/api/card-models',
+    { schema: { tags: ['cartes'], summary: 'Modèles de carte', response: responses({ 200: Items(CardModel) }) } },
+    async (req) => listCardModels(ctx, requireActor(req)),
   );
 
   const tags = ['demandes'];
@@ -51,21 +52,12 @@ export function cardRequestRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags,
         summary: "Prérequis d'une commande de carte pour un agent",
-        params: Id,
-        querystring: Type.Object({
-          modelId: Type.String({ maxLength: 64 }),
-          kind: Type.Optional(Kind),
-          reason: Type.Optional(Type.String({ maxLength: 32 })),
-        }),
+        params: IdParams,
+        querystring: PrerequisitesQuery,
+        response: responses({ 200: PrerequisitesResult }),
       },
     },
-    async (req) =>
-      cardPrerequisites(
-        ctx,
-        requireActor(req),
-        (req.params as { id: string }).id,
-        req.query as { modelId: string; kind?: string; reason?: string },
-      ),
+    async (req) => cardPrerequisites(ctx, requireActor(req), req.params.id, req.query),
   );
 
   app.post(
@@ -74,20 +66,11 @@ export function cardRequestRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags,
         summary: 'Faire une demande de carte agent',
-        body: Type.Object(
-          {
-            agentId: Type.String({ maxLength: 64 }),
-            modelId: Type.String({ maxLength: 64 }),
-            kind: Kind,
-            reason: Type.Optional(Reason),
-            replacesCardId: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
-          },
-          { additionalProperties: false },
-        ),
+        body: CardRequestInput,
+        response: responses({ 201: CardRequestDetail }),
       },
     },
-    async (req, reply) =>
-      reply.code(201).send(await createCardRequest(ctx, requireActor(req), req.body as CardRequestInput)),
+    async (req, reply) => reply.code(201).send(await createCardRequest(ctx, requireActor(req), req.body)),
   );
 
   app.get(
@@ -96,24 +79,24 @@ export function cardRequestRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags,
         summary: 'Suivi des demandes',
-        querystring: Type.Object({
-          q: Type.Optional(Type.String({ maxLength: 100 })),
-          state: Type.Optional(Type.String({ maxLength: 120 })),
-          kind: Type.Optional(Kind),
-          organizationId: OptId,
-          agentId: OptId,
-          batchId: OptId,
-          ...Page,
-        }),
+        querystring: CardRequestSearch,
+        response: responses({ 200: Page(CardRequest) }),
       },
     },
-    async (req) => listCardRequests(ctx, requireActor(req), req.query as CardRequestSearch),
+    async (req) => listCardRequests(ctx, requireActor(req), req.query),
   );
 
   app.get(
     '/api/card-requests/:id',
-    { schema: { tags, summary: "Détail d'une demande et de ses prérequis", params: Id } },
-    async (req) => getCardRequest(ctx, requireActor(req), (req.params as { id: string }).id),
+    {
+      schema: {
+        tags,
+        summary: "Détail d'une demande et de ses prérequis",
+        params: IdParams,
+        response: responses({ 200: CardRequestDetail }),
+      },
+    },
+    async (req) => getCardRequest(ctx, requireActor(req), req.params.id),
   );
 
   app.patch(
@@ -122,26 +105,25 @@ export function cardRequestRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags,
         summary: 'Modifier une demande (brouillon ou complète)',
-        params: Id,
-        body: Type.Object(
-          {
-            modelId: Type.Optional(Type.String({ maxLength: 64 })),
-            kind: Type.Optional(Kind),
-            reason: Type.Optional(Reason),
-            replacesCardId: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
-          },
-          { additionalProperties: false },
-        ),
+        params: IdParams,
+        body: CardRequestPatch,
+        response: responses({ 200: CardRequestDetail }),
       },
     },
-    async (req) =>
-      updateCardRequest(ctx, requireActor(req), (req.params as { id: string }).id, req.body as CardRequestPatch),
+    async (req) => updateCardRequest(ctx, requireActor(req), req.params.id, req.body),
   );
 
   app.post(
     '/api/card-requests/:id/recheck',
-    { schema: { tags, summary: 'Vérifier de nouveau les prérequis', params: Id } },
-    async (req) => recheckCardRequest(ctx, requireActor(req), (req.params as { id: string }).id),
+    {
+      schema: {
+        tags,
+        summary: 'Vérifier de nouveau les prérequis',
+        params: IdParams,
+        response: responses({ 200: CardRequestDetail }),
+      },
+    },
+    async (req) => recheckCardRequest(ctx, requireActor(req), req.params.id),
   );
 
   app.post(
@@ -150,17 +132,12 @@ export function cardRequestRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags,
         summary: 'Signer une demande',
-        params: Id,
-        body: Type.Object({ signature: Signature }, { additionalProperties: false }),
+        params: IdParams,
+        body: Signed,
+        response: responses({ 200: CardRequestDetail }),
       },
     },
-    async (req) =>
-      signCardRequest(
-        ctx,
-        requireActor(req),
-        (req.params as { id: string }).id,
-        (req.body as { signature: ActionSignature }).signature,
-      ),
+    async (req) => signCardRequest(ctx, requireActor(req), req.params.id, req.body.signature),
   );
 
   app.post(
@@ -169,17 +146,12 @@ export function cardRequestRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags,
         summary: 'Annuler une demande',
-        params: Id,
-        body: Type.Object(
-          { reason: Type.String({ minLength: 1, maxLength: 500 }), signature: Signature },
-          { additionalProperties: false },
-        ),
+        params: IdParams,
+        body: CardRequestCancel,
+        response: responses({ 200: CardRequestDetail }),
       },
     },
-    async (req) => {
-      const b = req.body as { reason: string; signature: ActionSignature };
-      return cancelCardRequest(ctx, requireActor(req), (req.params as { id: string }).id, b.reason, b.signature);
-    },
+    async (req) => cancelCardRequest(ctx, requireActor(req), req.params.id, req.body.reason, req.body.signature),
   );
 
   const batchTags = ['lots'];
@@ -189,21 +161,11 @@ export function cardRequestRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags: batchTags,
         summary: "Saisie d'un lot de demandes",
-        body: Type.Object(
-          {
-            requestIds: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 500 }),
-            signature: Signature,
-          },
-          { additionalProperties: false },
-        ),
+        body: BatchInput,
+        response: responses({ 201: BatchDetail }),
       },
     },
-    async (req, reply) =>
-      reply
-        .code(201)
-        .send(
-          await createBatch(ctx, requireActor(req), req.body as { requestIds: string[]; signature: ActionSignature }),
-        ),
+    async (req, reply) => reply.code(201).send(await createBatch(ctx, requireActor(req), req.body)),
   );
 
   app.get(
@@ -212,21 +174,24 @@ export function cardRequestRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags: batchTags,
         summary: 'Suivi des lots de demandes',
-        querystring: Type.Object({
-          q: Type.Optional(Type.String({ maxLength: 40 })),
-          state: Type.Optional(Type.String({ maxLength: 120 })),
-          organizationId: OptId,
-          ...Page,
-        }),
+        querystring: BatchSearch,
+        response: responses({ 200: Page(Batch) }),
       },
     },
-    async (req) => listBatches(ctx, requireActor(req), req.query as BatchSearch),
+    async (req) => listBatches(ctx, requireActor(req), req.query),
   );
 
   app.get(
     '/api/batches/:id',
-    { schema: { tags: batchTags, summary: "Détail d'un lot et de ses demandes", params: Id } },
-    async (req) => getBatch(ctx, requireActor(req), (req.params as { id: string }).id),
+    {
+      schema: {
+        tags: batchTags,
+        summary: "Détail d'un lot et de ses demandes",
+        params: IdParams,
+        response: responses({ 200: BatchDetail }),
+      },
+    },
+    async (req) => getBatch(ctx, requireActor(req), req.params.id),
   );
 
   app.post(
@@ -235,37 +200,39 @@ export function cardRequestRoutes(app: FastifyInstance, ctx: AppContext): void {
       schema: {
         tags: batchTags,
         summary: "Valider un lot (autorité d'enregistrement)",
-        params: Id,
-        body: Type.Object({ signature: Signature }, { additionalProperties: false }),
+        params: IdParams,
+        body: Signed,
+        response: responses({ 200: BatchDetail }),
       },
     },
-    async (req) =>
-      validateBatch(
-        ctx,
-        requireActor(req),
-        (req.params as { id: string }).id,
-        (req.body as { signature: ActionSignature }).signature,
-      ),
+    async (req) => validateBatch(ctx, requireActor(req), req.params.id, req.body.signature),
   );
 
-  const billingQuery = Type.Object({
-    organizationId: OptId,
-    from: Day,
-    to: Day,
-    page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
-    pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
-  });
   app.get(
     '/api/billing',
-    { schema: { tags: ['facturation'], summary: 'Relevé des cartes facturées', querystring: billingQuery } },
-    async (req) => listBilling(ctx, requireActor(req), req.query as BillingFilter),
+    {
+      schema: {
+        tags: ['facturation'],
+        summary: 'Relevé des cartes facturées',
+        querystring: BillingQuery,
+        response: responses({ 200: BillingLedger }),
+      },
+    },
+    async (req) => listBilling(ctx, requireActor(req), req.query),
   );
 
   app.get(
     '/api/billing.csv',
-    { schema: { tags: ['facturation'], summary: 'Relevé des cartes facturées (CSV)', querystring: billingQuery } },
+    {
+      schema: {
+        tags: ['facturation'],
+        summary: 'Relevé des cartes facturées (CSV)',
+        querystring: BillingQuery,
+        response: responses({ 200: binary('Relevé CSV (UTF-8 avec BOM, « ; »)', 'text/csv') }),
+      },
+    },
     async (req, reply) => {
-      const csv = await billingCsv(ctx, requireActor(req), req.query as BillingFilter);
+      const csv = await billingCsv(ctx, requireActor(req), req.query);
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', 'attachment; filename="facturation-cartes.csv"')

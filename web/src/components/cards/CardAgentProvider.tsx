@@ -11,7 +11,7 @@ import {
   storedAgentUrl,
   storePairing,
   type AgentStatus,
-  type CardSignature,
+  type CardSigned,
   type CardSlot,
   type ReaderStatus,
 } from '../../cardAgent.ts';
@@ -38,7 +38,7 @@ export interface CardAgentValue {
    * Signs `text` with the inserted card: asks the slot's PIN (again after a wrong one) and returns
    * the signature and the slot's certificate. Throws CardAgentError ('cancelled' when the person gives up).
    */
-  signWithCard: (slot: CardSlot, text: string, purpose: string) => Promise<CardSignature>;
+  signWithCard: (slot: CardSlot, text: string, purpose: string) => Promise<CardSigned>;
 }
 
 const CardAgentContext = createContext<CardAgentValue | null>(null);
@@ -105,7 +105,7 @@ export function CardAgentProvider(props: { children: ReactNode }) {
   const { ask: askPin, dialog: pinDialog } = usePinDialog();
 
   const signWithCard = useCallback(
-    async (slot: CardSlot, text: string, purpose: string): Promise<CardSignature> => {
+    async (slot: CardSlot, text: string, purpose: string): Promise<CardSigned> => {
       let c = client;
       if (!c) {
         const ok = await openPairing();

@@ -36,7 +36,7 @@ export function ReaderPanel(props: {
   const [actionError, setActionError] = useState<string | null>(null);
   const reader = agent.reader;
   const card = reader?.card ?? null;
-  const virtual = reader?.name === VIRTUAL_READER || reader?.kind === 'virtual' || reader?.kind === 'virtuel';
+  const virtual = reader?.name === VIRTUAL_READER || reader?.kind === 'virtual';
   const Heading = props.headingLevel ?? 'h2';
 
   useEffect(() => {

@@ -1,11 +1,10 @@
 // « Question 1* / Réponse 1* » ×3: three different questions from the proposed list, each answered.
 import { Fragment } from 'react';
 import { SECRET_QUESTIONS } from '../../../../src/domain/pin-policy.ts';
+import type { SecretsInput } from '../../lifeApi.ts';
 
-export interface Answer {
-  question: string;
-  answer: string;
-}
+/** One question and its answer, as the API takes them. */
+export type Answer = SecretsInput['questions'][number];
 
 export function SecretQuestionFields(props: {
   value: Answer[];

@@ -32,7 +32,14 @@ export function AuditPage() {
   const { action, outcome, targetId } = s.criteria;
   const page = s.page;
   const log = useAsync(
-    () => api.audit({ page, pageSize: PAGE_SIZE, action, outcome, targetId }),
+    () =>
+      api.audit({
+        page,
+        pageSize: PAGE_SIZE,
+        action,
+        outcome: outcome === 'ok' || outcome === 'refused' ? outcome : undefined,
+        targetId,
+      }),
     [page, action, outcome, targetId],
   );
   const [verification, setVerification] = useState<AuditVerification | null>(null);

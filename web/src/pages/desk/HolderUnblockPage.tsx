@@ -25,17 +25,13 @@ import { SecretQuestionFields, type Answer } from '../../components/life/SecretQ
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { formatDateTime } from '../../format.ts';
 import { usePageTitle } from '../../hooks.ts';
-import { lifeApi, setPinWithServer, type HolderAccessCard } from '../../lifeApi.ts';
+import { lifeApi, setPinWithServer, type HolderAccessCard, type HolderAccessOpened } from '../../lifeApi.ts';
 
 const UNBLOCKABLE = new Set(['activated', 'active', 'blocked']);
 const PIN_CHOICES: readonly PinKind[] = ['auth', 'sign'];
 
-export interface Access {
-  token: string;
-  expiresAt: string;
-  holderName: string;
-  cards: HolderAccessCard[];
-}
+/** The access opened by the secrets, with the holder's cards. */
+export type Access = HolderAccessOpened & { cards: HolderAccessCard[] };
 
 export function HolderUnblockPage() {
   const headingRef = usePageTitle('Débloquer ma carte');

@@ -17,7 +17,14 @@ export function AgentsPage() {
   const page = s.page;
   const orgs = useAsync(() => api.organizations(), []);
   const results = useAsync(
-    () => api.agents({ q, organizationId, status, page, pageSize: PAGE_SIZE }),
+    () =>
+      api.agents({
+        q,
+        organizationId,
+        status: status === 'active' || status === 'inactive' ? status : undefined,
+        page,
+        pageSize: PAGE_SIZE,
+      }),
     [q, organizationId, status, page],
   );
   const organizations = [...(orgs.data?.items ?? [])]

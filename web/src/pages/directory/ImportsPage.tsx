@@ -234,7 +234,7 @@ export function ImportsPage() {
         {phase.kind === 'processing' && (
           <ProgressBar
             label="Traitement du fichier"
-            value={phase.run && phase.run.bytesTotal > 0 ? phase.run.bytesRead : null}
+            value={phase.run && (phase.run.bytesTotal ?? 0) > 0 ? phase.run.bytesRead : null}
             max={phase.run?.bytesTotal ?? 0}
             detail={
               phase.run

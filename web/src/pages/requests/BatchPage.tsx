@@ -56,7 +56,7 @@ export function BatchPage({ params }: { params: Record<string, string> }) {
 
   const list = b.requests ?? [];
   const prod = production.data?.items[0];
-  const messages = prod?.messages ?? b.messages ?? [];
+  const messages = prod?.messages ?? [];
   const cardCounts = Object.entries(prod?.cards ?? {});
 
   const validate = () =>

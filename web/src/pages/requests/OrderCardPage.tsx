@@ -16,7 +16,7 @@ import {
   REQUEST_STATE_LABELS,
   itemsOf,
 } from '../../cardLabels.ts';
-import { cardsApi, type CardRequestDetail, type PrerequisitesResult } from '../../cardsApi.ts';
+import { cardsApi, type CardRequestDetail, type CardRequestInput, type PrerequisitesResult } from '../../cardsApi.ts';
 import { PrerequisiteList } from '../../components/cards/PrerequisiteList.tsx';
 import { StateBadge } from '../../components/cards/StateBadge.tsx';
 import { Loading } from '../../components/Loading.tsx';
@@ -39,7 +39,7 @@ export function OrderCardPage({ params }: { params: Record<string, string> }) {
   const signRequest = useSignRequest();
 
   const [modelId, setModelId] = useState('');
-  const [kind, setKind] = useState('first_issue');
+  const [kind, setKind] = useState<CardRequestInput['kind']>('first_issue');
   const [reason, setReason] = useState('');
   const [check, setCheck] = useState<PrerequisitesResult | null>(null);
   const [created, setCreated] = useState<CardRequestDetail | null>(null);
@@ -124,7 +124,7 @@ export function OrderCardPage({ params }: { params: Record<string, string> }) {
                 nativeSelectProps={{
                   value: kind,
                   onChange: (e) => {
-                    setKind(e.target.value);
+                    setKind(e.target.value as CardRequestInput['kind']);
                     setReason('');
                   },
                 }}
