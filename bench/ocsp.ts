@@ -149,59 +149,9 @@ const utcTime = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(2, 14) 
 
 async function makePki(dir: string) {
   // Loaded here, not at the top: our responder's process does not need it.
-  const x509 = await import('../src/pki/x509.ts');
-  x509.cryptoProvider.set(webcrypto as never);
-  const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const gen = async () =>
-    (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const notBefore = new Date(Date.now() - 3600_000);
-  const notAfter = new Date(Date.now() + 365 * 86400_000);
-  const rootKeys = await gen();
-  const root = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01',
-    name: 'CN=Bench Root CA,C=FR',
-    notBefore,
-    notAfter,
-    keys: rootKeys,
-    signingAlgorithm: ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-    ],
-  });
-  const caKeys = await gen();
-  const issuer = await x509.X509CertificateGenerator.create({
-    serialNumber: '02',
-    subject: 'CN=Bench Issuing CA,C=FR',
-    issuer: root.subject,
-    notBefore,
-    notAfter,
-    publicKey: caKeys.publicKey,
-    signingKey: rootKeys.privateKey,
-    signingAlgorithm: ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-    ],
-  });
-  const respKeys = await gen();
-  const responder = await x509.X509CertificateGenerator.create({
-    serialNumber: '03',
-    subject: 'CN=Bench OCSP Responder,C=FR',
-    issuer: issuer.subject,
-    notBefore,
-    notAfter,
-    publicKey: respKeys.publicKey,
-    signingKey: caKeys.privateKey,
-    signingAlgorithm: ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension(['1.3.6.1.5.5.7.3.9']),
-      new x509.Extension('1.3.6.1.5.5.7.48.1.5', false, Uint8Array.of(0x05, 0x00)),
-    ],
-  });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', respKeys.privateKey));
+  const { ocspChain } = await import('../test/support/ocsp-chain.ts');
+  const { root, issuer, responder, responderKeys } = await ocspChain({ label: 'Bench', rest: ',C=FR' });
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', responderKeys.privateKey));
   writeFileSync(join(dir, 'root.pem'), root.toString('pem') + '\n');
   writeFileSync(join(dir, 'issuer.pem'), issuer.toString('pem') + '\n');
   writeFileSync(join(dir, 'responder.pem'), responder.toString('pem') + '\n');
