@@ -28,7 +28,7 @@ import { systemActor, type AppContext } from '../src/app/context.ts';
 import { FEED_COLUMNS } from '../src/domain/hr-feed.ts';
 import type { ImportRunTable } from '../src/store/schema.ts';
 import { createDatabase, startPgCluster, type PgCluster } from '../scripts/lib/pg-cluster.js';
-import { benchWork, parseArgs, fmtInt, pct, verdict } from './lib/bounds.ts';
+import { benchWork, finishBench, parseArgs, fmtInt, pct, verdict } from './lib/bounds.ts';
 import { prng } from '../test/support/prng.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -904,19 +904,4 @@ async function main(): Promise<void> {
   if (!pgr) console.log('  (PostgreSQL skipped: --no-pg)');
 }
 
-let exitCode = 0;
-try {
-  await main();
-  if (problems.length) {
-    exitCode = 1;
-    console.error(`\nWRONG COUNTS:\n  - ${problems.join('\n  - ')}`);
-  }
-} catch (err) {
-  exitCode = 1;
-  console.error('\nBenchmark failed:', err);
-} finally {
-  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
-  clearTimeout(deadline);
-}
-// The exit handler of boundRun removes the work folder.
-process.exit(exitCode);
+await finishBench(main, { problems, heading: 'WRONG COUNTS', cleanups, deadline });

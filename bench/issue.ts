@@ -44,7 +44,7 @@ import type { AgentTable } from '../src/store/schema.ts';
 import * as x509 from '../src/pki/x509.ts';
 import { appendAudit, countRows, verifyAuditChain } from '../src/store/audit.ts';
 import { createDatabase, startPgCluster, type PgCluster } from '../scripts/lib/pg-cluster.js';
-import { benchWork, parseArgs, fmtInt, pct, verdict } from './lib/bounds.ts';
+import { benchWork, finishBench, parseArgs, fmtInt, pct, verdict } from './lib/bounds.ts';
 import { printProduction, runProduction, type ProductionResult } from './lib/production.ts';
 import { agentRow, letters } from '../test/support/rows.ts';
 
@@ -452,19 +452,4 @@ async function main(): Promise<void> {
   if (!opts.pg) console.log('  (PostgreSQL skipped: --no-pg)');
 }
 
-let exitCode = 0;
-try {
-  await main();
-  if (problems.length) {
-    exitCode = 1;
-    console.error(`\nCHECKS FAILED:\n  - ${problems.join('\n  - ')}`);
-  }
-} catch (err) {
-  exitCode = 1;
-  console.error('\nBenchmark failed:', err);
-} finally {
-  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
-  clearTimeout(deadline);
-}
-// The exit handler of boundRun removes the work folder.
-process.exit(exitCode);
+await finishBench(main, { problems, heading: 'CHECKS FAILED', cleanups, deadline });

@@ -103,6 +103,31 @@ export function benchWork(
   };
 }
 
+/**
+ * Runs `main`, then the `cleanups` (last first) and ends the time bound; exits 1 when `main` threw or
+ * `problems` lists anything (under `heading`), else 0. The exit handler of boundRun removes the work folder.
+ */
+export async function finishBench(
+  main: () => Promise<void>,
+  run: { problems: string[]; heading: string; cleanups: (() => Promise<void> | void)[]; deadline: NodeJS.Timeout },
+): Promise<never> {
+  let exitCode = 0;
+  try {
+    await main();
+    if (run.problems.length) {
+      exitCode = 1;
+      console.error(`\n${run.heading}:\n  - ${run.problems.join('\n  - ')}`);
+    }
+  } catch (err) {
+    exitCode = 1;
+    console.error('\nBenchmark failed:', err);
+  } finally {
+    for (const c of run.cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
+    clearTimeout(run.deadline);
+  }
+  process.exit(exitCode);
+}
+
 /** PASS when `ok`, else BELOW (a BELOW figure never fails the run). */
 export const verdict = (ok: boolean): string => (ok ? 'PASS' : 'BELOW');
 
