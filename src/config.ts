@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
+import { loadOperationsConfig, type OperationsConfig } from './config-operations.ts';
 
 // Configuration: environment variables, then an optional JSON file (CARTES_CONFIG or
 // <data>/config.json), then defaults. Validated once at start with French messages.
@@ -22,6 +23,20 @@ export interface Config {
   tlsClientCertHeader: string;
   /** Port of the workstation card agent (CARTES_AGENT_PORT). */
   agentPort: number;
+  /** Backups, schedules, retention, health, clock (config-operations.ts). */
+  operations: OperationsConfig;
+  /** Seconds a stopping server gives requests in flight before it cuts them (CARTES_SHUTDOWN_TIMEOUT_S). */
+  shutdownTimeoutS: number;
+  /** Requests a minute per signed-in person, and per address without a session (CARTES_RATE_LIMIT). */
+  rateLimitPerMinute: number;
+  /** CA certificate and CRL downloads a minute per address (CARTES_PKI_RATE_LIMIT); OCSP has none. */
+  pkiRateLimitPerMinute: number;
+  /** Share of OCSP answers logged at info, 0 to 1 (CARTES_PKI_LOG_SAMPLE). */
+  pkiLogSample: number;
+  /** Request nonces not marked critical: answered pre-signed or signed each time (CARTES_OCSP_NONCE). */
+  ocspNonce: 'presigned' | 'sign';
+  /** SQLite read connections on worker threads (CARTES_SQLITE_READERS; 0 = reads on the event loop). */
+  sqliteReaders: number | null;
 }
 
 export class ConfigError extends Error {}
@@ -81,6 +96,25 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const agentPort = Number(agentPortRaw);
   if (!Number.isInteger(agentPort) || agentPort < 0 || agentPort > 65535)
     errors.push(`CARTES_AGENT_PORT : port invalide « ${agentPortRaw} » (0 à 65535).`);
+  const operations = loadOperationsConfig(pick, dataDir, errors);
+  const number = (envName: string, key: string, fallback: string, min: number, max: number, what: string): number => {
+    const raw = pick(envName, key) ?? fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max)
+      errors.push(`${envName} : ${what} invalide « ${raw} » (${min} à ${max}).`);
+    return n;
+  };
+  const shutdownTimeoutS = number('CARTES_SHUTDOWN_TIMEOUT_S', 'shutdownTimeoutS', '10', 1, 3600, 'délai');
+  const rateLimitPerMinute = number('CARTES_RATE_LIMIT', 'rateLimit', '1200', 1, 1_000_000, 'nombre');
+  const pkiRateLimitPerMinute = number('CARTES_PKI_RATE_LIMIT', 'pkiRateLimit', '6000', 1, 10_000_000, 'nombre');
+  const pkiLogSample = number('CARTES_PKI_LOG_SAMPLE', 'pkiLogSample', '0.001', 0, 1, 'proportion');
+  const ocspNonce = pick('CARTES_OCSP_NONCE', 'ocspNonce') ?? 'presigned';
+  if (ocspNonce !== 'presigned' && ocspNonce !== 'sign')
+    errors.push(`CARTES_OCSP_NONCE : « ${ocspNonce} » inconnu (presigned ou sign).`);
+  const readersRaw = pick('CARTES_SQLITE_READERS', 'sqliteReaders');
+  const sqliteReaders = readersRaw === undefined ? null : Number(readersRaw);
+  if (sqliteReaders !== null && (!Number.isInteger(sqliteReaders) || sqliteReaders < 0 || sqliteReaders > 64))
+    errors.push(`CARTES_SQLITE_READERS : nombre invalide « ${readersRaw} » (0 à 64).`);
   if (errors.length) throw new ConfigError(`Configuration invalide :\n  - ${errors.join('\n  - ')}`);
   const publicUrl =
     pick('CARTES_PUBLIC_URL', 'publicUrl') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
@@ -98,5 +132,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     trustedProxies,
     tlsClientCertHeader,
     agentPort,
+    operations,
+    shutdownTimeoutS,
+    rateLimitPerMinute: Math.floor(rateLimitPerMinute),
+    pkiRateLimitPerMinute: Math.floor(pkiRateLimitPerMinute),
+    pkiLogSample,
+    ocspNonce: ocspNonce as Config['ocspNonce'],
+    sqliteReaders,
   };
 }

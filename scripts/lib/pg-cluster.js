@@ -137,10 +137,12 @@ function installExitHooks() {
 }
 
 /**
- * Start a throw-away PostgreSQL cluster with database `cartes_test`.
- * @returns {Promise<{ url: string, stop: () => Promise<void> }>}
+ * Start a throw-away PostgreSQL cluster with database `cartes_test`. `durable` keeps every commit
+ * on disk (fsync, synchronous commit) for tests that stop the server under load; `pause`/`resume`
+ * stop and start the same server (same data, same port).
+ * @returns {Promise<{ url: string, stop: () => Promise<void>, pause: () => Promise<void>, resume: () => Promise<void> }>}
  */
-export async function startPgCluster({ log = console.log } = {}) {
+export async function startPgCluster({ log = console.log, durable = false } = {}) {
   const bin = findPgBin();
   const asRoot = isRoot();
   if (asRoot) ensurePgUser(log);
@@ -219,9 +221,7 @@ export async function startPgCluster({ log = console.log } = {}) {
           `port = ${port}`,
           `unix_socket_directories = '${dir}'`,
           'max_connections = 200',
-          'fsync = off',
-          'synchronous_commit = off',
-          'full_page_writes = off',
+          ...(durable ? [] : ['fsync = off', 'synchronous_commit = off', 'full_page_writes = off']),
           "log_min_messages = 'warning'",
           '',
         ].join('\n'),
@@ -244,7 +244,16 @@ export async function startPgCluster({ log = console.log } = {}) {
     const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
     const url = await createDatabase(adminUrl, DB_NAME);
     log(`postgres ${bin.split('/').at(-2)} ready at ${url} in ${Date.now() - t0} ms`);
-    return { url, stop };
+    // The server goes away (fast shutdown: sessions are ended, committed work is on disk) and comes back.
+    const pause = async () => {
+      await run(pgCtl, ['-D', data, 'stop', '-m', 'fast', '-w', '-t', '60'], { cwd: dir });
+      started = false;
+    };
+    const resume = async () => {
+      await run(pgCtl, ['-D', data, '-l', logFile, '-w', '-t', '60', 'start'], { cwd: dir });
+      started = true;
+    };
+    return { url, stop, pause, resume };
   } catch (err) {
     await stop().catch(() => cluster.stopSync());
     throw err;

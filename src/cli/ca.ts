@@ -22,13 +22,12 @@ import { KeyStoreError } from '../pki/keystore.ts';
 import { closePkcs11Stores, pkcs11PinFromEnv, readPinFile, type Pkcs11Target } from '../pki/pkcs11-custody.ts';
 import { CARD_PROFILES } from '../pki/profiles.ts';
 import { runWithPlatform, type GlobalOptions } from './shared.ts';
-import { publishAllCrls, publishCrl } from '../app/pki/publication.ts';
+import { newestCrlDer, publishAllCrls, publishCrl } from '../app/pki/publication.ts';
 import { registerPkiJobs } from '../jobs/pki-jobs.ts';
 import { OCSP_RENEW_BEFORE_DAYS, renewOcspResponders } from '../app/pki/responder-renewal.ts';
 import { runDueJobs } from '../jobs/worker.ts';
 import type { AppContext } from '../app/context.ts';
 import type { Config } from '../config.ts';
-import { copyFileSync } from 'node:fs';
 
 /** Runs the jobs a status change queued (CRL publication) before the command returns. */
 async function publishQueued(ctx: AppContext, config: Config): Promise<void> {
@@ -358,9 +357,9 @@ export function registerCaCommands(program: Command): void {
         if (opts.out && !opts.ca) throw new AppError('invalid', '--out demande --ca <nom>.');
         if (opts.ca) {
           const r = await publishCrl(ctx, env, opts.ca);
-          if (opts.out) copyFileSync(r.path, opts.out);
+          if (opts.out) writeFileSync(opts.out, (await newestCrlDer(ctx, opts.ca)) ?? Buffer.alloc(0));
           console.log(
-            `CRL n° ${r.crlNumber} de l'AC ${opts.ca} : ${r.entries} entrée(s), prochaine mise à jour ${r.nextUpdate.toLocaleString('fr-FR', { timeZone: 'Europe/Paris' })} → ${opts.out ?? r.path}`,
+            `CRL n° ${r.crlNumber} de l'AC ${opts.ca} : ${r.entries} entrée(s), prochaine mise à jour ${r.nextUpdate.toLocaleString('fr-FR', { timeZone: 'Europe/Paris' })}, publiée dans la base${opts.out ? ` → ${opts.out}` : ''}.`,
           );
         } else {
           const names = await publishAllCrls(ctx, env);

@@ -6,6 +6,9 @@ import { registerCaCommands } from './ca.ts';
 import { registerOcspCommands } from './ocsp.ts';
 import { registerManufacturerCommands } from './manufacturer.ts';
 import { registerAgentCommands } from './agent.ts';
+import { registerOperationsCommands } from './operations.ts';
+import { registerDossierCommands } from './dossiers.ts';
+import { loadDemoActivity } from '../app/demo/backoffice.ts';
 import { loadDemoData } from '../app/demo/directory.ts';
 import { loadDemoPki } from '../app/demo/pki.ts';
 import { demoCardsNotice, loadDemoCards } from '../app/demo/cards.ts';
@@ -86,9 +89,10 @@ demo
   .action(() =>
     runWithPlatform(program.opts(), async ({ ctx }) => {
       const { created } = await loadDemoData(ctx);
+      const activity = await loadDemoActivity(ctx);
       console.log(
-        created
-          ? `Données de démonstration chargées (${created} éléments créés).`
+        created || activity.created
+          ? `Données de démonstration chargées (${created} éléments créés, ${activity.created} dossiers d'une année d'activité du centre de traitement).`
           : 'Données de démonstration déjà présentes : rien à faire.',
       );
     }),
@@ -210,5 +214,7 @@ registerCaCommands(program);
 registerOcspCommands(program);
 registerManufacturerCommands(program);
 registerAgentCommands(program);
+registerOperationsCommands(program);
+registerDossierCommands(program);
 
 await program.parseAsync(process.argv);

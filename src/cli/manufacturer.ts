@@ -28,28 +28,34 @@ export function localSimulator(ctx: AppContext, env: ProductionEnvironment, log:
   });
 }
 
+/** Work of one tick of `cartes serve`'s manufacturer: what is left waits for the next tick (5 s later). */
+export const SERVE_TICK = { rounds: 2, messages: 2, files: 4 } as const;
+
 /**
  * One round of production: queued outbox jobs, orders of validated batches, the manufacturer's
- * turn, then the platform reads its answers; repeated while something moves. Returns what moved.
+ * turn, then the platform reads its answers; repeated while something moves, `limits.rounds` times at
+ * most (and each turn `limits.messages` messages, `limits.files` inbox files). Returns what moved.
  */
 export async function productionRound(
   ctx: AppContext,
   env: ProductionEnvironment,
   simulator: Simulator,
   log: (line: string) => void,
+  limits: { rounds?: number; messages?: number; files?: number } = {},
 ): Promise<number> {
   let total = 0;
-  for (;;) {
+  for (let round = 0; round < (limits.rounds ?? Number.MAX_SAFE_INTEGER); round++) {
     let moved = await runDueJobs(ctx);
     moved += await sendPendingOrders(ctx, env);
-    moved += await simulator.step();
-    for (const r of await processInbox(ctx, env)) {
+    moved += await simulator.step(limits.messages !== undefined ? { maxMessages: limits.messages } : {});
+    for (const r of await processInbox(ctx, env, limits.files !== undefined ? { maxFiles: limits.files } : {})) {
       log(r.message);
       moved++;
     }
     total += moved;
-    if (moved === 0) return total;
+    if (moved === 0) break;
   }
+  return total;
 }
 
 export function registerManufacturerCommands(program: Command): void {

@@ -1,4 +1,6 @@
-import { openPlatform } from '../platform.ts';
+import { DatabaseUnreachableError, openPlatform } from '../platform.ts';
+import { preMigrationBackup } from '../app/operations/backups.ts';
+import { classifyStoreError, storeFailureMessage } from '../store/errors.ts';
 import { KeyStoreError } from '../pki/keystore.ts';
 import { ConfigError, type Config } from '../config.ts';
 import { AppError } from '../app/errors.ts';
@@ -17,7 +19,9 @@ export async function runWithPlatform(
 ): Promise<void> {
   let platform;
   try {
-    platform = await openPlatform({ data: global.data, db: global.db });
+    platform = await openPlatform({ data: global.data, db: global.db }, process.env, {
+      beforeMigration: preMigrationBackup,
+    });
   } catch (err) {
     reportError(err);
     return;
@@ -40,9 +44,15 @@ export function reportError(err: unknown): void {
       for (const e of err.errors) console.error(`  - ${e.line ? `ligne ${e.line}, ` : ''}${e.field} : ${e.reason}`);
     return;
   }
-  const code = (err as { code?: string }).code;
-  if (code === 'ECONNREFUSED') {
-    console.error('Erreur : base PostgreSQL injoignable (connexion refusée). Vérifiez CARTES_DB.');
+  if (err instanceof DatabaseUnreachableError) {
+    console.error(`Erreur : ${err.message}`);
+    return;
+  }
+  // The database or the disk: a French sentence; the details only when asked (CARTES_LOG_LEVEL=debug).
+  const failure = classifyStoreError(err);
+  if (failure) {
+    console.error(`Erreur : ${storeFailureMessage(failure)}`);
+    if (process.env['CARTES_LOG_LEVEL'] === 'debug') console.error(err);
     return;
   }
   console.error(`Erreur inattendue : ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

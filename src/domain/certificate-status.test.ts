@@ -36,6 +36,13 @@ describe('certificate status', () => {
       assert.ok(!r.ok && /définitive/.test(r.message));
     }
     assert.equal(transition(issued, { kind: 'suspend' }).ok, false);
+    // Expiry: a good certificate stays good in OCSP, one on hold stays on hold.
+    const expired = transition(back.state, { kind: 'expire' });
+    assert.ok(expired.ok && expired.state.status === 'expired' && publishedStatus(expired.state) === 'good');
+    const heldExpired = transition(held.state, { kind: 'expire' });
+    assert.ok(heldExpired.ok && heldExpired.state.reason === 'certificateHold');
+    assert.equal(publishedStatus(heldExpired.state), 'revoked');
+    assert.equal(transition(heldExpired.state, { kind: 'resume' }).ok, false);
     assert.equal(transition(issued, { kind: 'revoke', reason: 'certificateHold' }).ok, false);
   });
 

@@ -3,7 +3,7 @@
 //   issued ──accept──▶ valid ──suspend (certificateHold)──▶ suspended ──resume──▶ valid
 //     │                  │                                     │
 //     └──revoke──▶ revoked ◀──revoke──────────────────────────┘
-//                        valid ──expire──▶ expired
+//                        valid ──expire──▶ expired (a suspended one stays on hold: reason certificateHold)
 //
 // A revoked certificate is never reinstated: only a suspension (certificateHold) can be lifted.
 
@@ -104,7 +104,10 @@ export function transition(state: CertificateState, event: CertificateEvent): Tr
         return refuse('La suspension (certificateHold) se demande comme une suspension, pas comme une révocation.');
       return to('revoked', event.reason);
     case 'expire':
-      return s === 'valid' || s === 'suspended' || s === 'issued' ? to('expired') : refuse('Transition impossible.');
+      // Expiry keeps what OCSP tells of the certificate (RFC 6960 §4.4.4, archiveCutoff): one on hold
+      // when it expired stays on hold.
+      if (s === 'suspended') return to('expired', 'certificateHold');
+      return s === 'valid' || s === 'issued' ? to('expired') : refuse('Transition impossible.');
   }
 }
 
@@ -113,7 +116,11 @@ export function isGood(state: CertificateState): boolean {
   return state.status === 'valid' || state.status === 'issued';
 }
 
-/** Status as published by OCSP / CRL: a suspended certificate is revoked with reason certificateHold. */
+/**
+ * Status as published by OCSP / CRL: a suspended certificate is revoked with reason certificateHold;
+ * an expired one keeps the status it had at expiry (on hold, or good).
+ */
 export function publishedStatus(state: CertificateState): 'good' | 'revoked' {
+  if (state.status === 'expired') return state.reason === null ? 'good' : 'revoked';
   return state.status === 'revoked' || state.status === 'suspended' ? 'revoked' : 'good';
 }

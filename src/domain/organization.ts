@@ -1,6 +1,16 @@
 // Organisations form a tree; scope checks use the materialised path "/a/b/c/".
 
-export const ORGANIZATION_KINDS = ['ministry', 'directorate', 'unit', 'prefecture', 'municipality', 'agency'] as const;
+export const ORGANIZATION_KINDS = [
+  'ministry',
+  'directorate',
+  'unit',
+  'prefecture',
+  'municipality',
+  'agency',
+  // A processing centre (seed 003) and its offices (liaison, processing, organisation and methods).
+  'centre',
+  'office',
+] as const;
 export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number];
 
 export const ORGANIZATION_KIND_LABELS: Record<OrganizationKind, string> = {
@@ -10,6 +20,8 @@ export const ORGANIZATION_KIND_LABELS: Record<OrganizationKind, string> = {
   prefecture: 'Préfecture',
   municipality: 'Commune',
   agency: 'Agence',
+  centre: 'Centre de traitement',
+  office: 'Bureau de centre',
 };
 
 export const ORGANIZATION_STATUSES = ['active', 'closed'] as const;

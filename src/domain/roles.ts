@@ -1,6 +1,19 @@
 // Roles and what each may do. Scope (which organisations) is checked separately in app/.
 
-export const ROLES = ['holder', 'operator', 'registration_authority', 'admin', 'controller', 'auditor'] as const;
+export const ROLES = [
+  'holder',
+  'operator',
+  'registration_authority',
+  'admin',
+  'controller',
+  'auditor',
+  // A processing centre's staff (seed 003), granted on the centre or one of its offices.
+  'centre_head',
+  'liaison_agent',
+  'processing_agent',
+  'office_head',
+  'bom_controller',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 export const ROLE_LABELS: Record<Role, string> = {
@@ -10,7 +23,21 @@ export const ROLE_LABELS: Record<Role, string> = {
   admin: 'Administrateur national',
   controller: 'Contrôleur interne',
   auditor: 'Auditeur',
+  centre_head: 'Chef de centre',
+  liaison_agent: 'Agent du bureau de liaison',
+  processing_agent: 'Agent de bureau de traitement',
+  office_head: 'Chef de bureau de traitement',
+  bom_controller: 'Contrôleur du bureau « organisation et méthodes »',
 };
+
+/** Roles that only exist inside a processing centre: granted on the centre or on one of its offices. */
+export const CENTRE_ROLES: readonly Role[] = [
+  'centre_head',
+  'liaison_agent',
+  'processing_agent',
+  'office_head',
+  'bom_controller',
+];
 
 export const PERMISSIONS = [
   'organization.read',
@@ -38,6 +65,21 @@ export const PERMISSIONS = [
   'billing.read',
   'cardModel.write',
   'manufacturer.run',
+  'operations.read',
+  'operations.manage',
+  'operations.check',
+  'personalData.export',
+  // Back office of a processing centre (seed 003).
+  'caseFile.read',
+  'caseFile.intake',
+  'caseFile.process',
+  'caseFile.selfCheck',
+  'caseFile.priority',
+  'caseFile.archive',
+  'backoffice.report',
+  'backoffice.review',
+  'caseKind.write',
+  'centre.write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -70,6 +112,24 @@ const GRANTS: Record<Permission, Role[]> = {
   'billing.read': READERS,
   'cardModel.write': ['admin'],
   'manufacturer.run': ['admin'],
+  // Operations journal, jobs, backups (seed 003 annex V §3): the head of centre checks the backups
+  // (the national administrator too, who held that check before the role existed).
+  'operations.read': ['admin', 'auditor', 'centre_head'],
+  'operations.manage': ['admin'],
+  'operations.check': ['admin', 'centre_head'],
+  // Subject access request: everything held about an agent (the holder gets their own in their space).
+  'personalData.export': ['registration_authority', 'admin'],
+  // Where each file stands is visible to the centre's staff and to the units that sent it.
+  'caseFile.read': [...READERS, ...CENTRE_ROLES],
+  'caseFile.intake': ['liaison_agent'],
+  'caseFile.process': ['processing_agent', 'office_head'],
+  'caseFile.selfCheck': ['office_head'],
+  'caseFile.priority': ['centre_head'],
+  'caseFile.archive': ['liaison_agent'],
+  'backoffice.report': ['centre_head', 'liaison_agent', 'office_head', 'bom_controller', 'controller', 'auditor'],
+  'backoffice.review': ['centre_head'],
+  'caseKind.write': ['admin'],
+  'centre.write': ['admin'],
 };
 
 /** Trusted roles are the ones a major non-conformity suspends in an organisation. */
@@ -81,4 +141,10 @@ export function roleGrants(role: Role, permission: Permission): boolean {
 
 export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
+}
+
+/** A centre's roles are granted on a centre or one of its offices, and only those roles there. */
+export function roleFitsOrganization(role: Role, organizationKind: string): boolean {
+  const centreOrg = organizationKind === 'centre' || organizationKind === 'office';
+  return CENTRE_ROLES.includes(role) ? centreOrg : true;
 }

@@ -11,6 +11,10 @@ declare module 'fastify' {
     actor: Actor | null;
     session: SessionInfo | null;
   }
+  interface FastifyContextConfig {
+    /** A probe (/livez, /readyz, /metrics): no session or service token is looked up. */
+    probe?: boolean;
+  }
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -20,6 +24,8 @@ export function authHook(ctx: AppContext) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     request.actor = null;
     request.session = null;
+    // Probes and /metrics answer without a person (/metrics checks its own token).
+    if (request.routeOptions.config?.probe) return;
     const authz = request.headers.authorization;
     if (authz?.startsWith('Bearer ')) {
       request.actor = await resolveServiceToken(ctx, authz.slice(7).trim(), request.id);

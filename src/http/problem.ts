@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type AppErrorCode } from '../app/errors.ts';
+import { classifyStoreError, storeFailureMessage } from '../store/errors.ts';
 
 // Every error leaves as application/problem+json (RFC 9457) with a French `detail`.
 
@@ -22,8 +23,10 @@ const TITLES: Record<number, string> = {
   422: 'Données invalides',
   429: 'Trop de requêtes',
   500: 'Erreur interne',
+  503: 'Service indisponible',
 };
 
+/** Every problem body carries the request id (also in the x-request-id header and the logs). */
 export function sendProblem(reply: FastifyReply, status: number, detail: string, errors?: unknown[]): FastifyReply {
   return reply
     .code(status)
@@ -34,6 +37,7 @@ export function sendProblem(reply: FastifyReply, status: number, detail: string,
       status,
       detail,
       ...(errors && errors.length ? { errors } : {}),
+      requestId: reply.request.id,
     });
 }
 
@@ -67,6 +71,13 @@ export function errorHandler(
   }
   if (status === 429) return sendProblem(reply, 429, 'Trop de requêtes : réessayez dans un instant.');
   if (status >= 400 && status < 500) return sendProblem(reply, status, 'La requête est invalide.');
+  // The database away or the disk full: 503 with a French sentence; the details go to the log only.
+  const failure = classifyStoreError(error);
+  if (failure) {
+    request.log.warn({ err: error, failure }, 'store failure');
+    void reply.header('retry-after', failure === 'unavailable' || failure === 'busy' ? '5' : '60');
+    return sendProblem(reply, 503, storeFailureMessage(failure));
+  }
   request.log.error({ err: error }, 'unexpected error');
   return sendProblem(
     reply,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -9,13 +9,13 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { AppContext } from '../app/context.ts';
+import { createLogger, type Logger } from '../logger.ts';
 import type { Config } from '../config.ts';
 import { authHook } from './auth.ts';
 import { cardAgentOrigin } from './agent-origin.ts';
 import { errorHandler, sendProblem } from './problem.ts';
+import { requestLifecycle } from './lifecycle.ts';
 import { checkResponses, requireResponseSchemas } from './response-check.ts';
-import { Type } from '@sinclair/typebox';
-import { responses } from './schemas/common.ts';
 import { sessionRoutes } from './routes/access/session.ts';
 import { organizationRoutes } from './routes/directory/organizations.ts';
 import { agentRoutes } from './routes/directory/agents.ts';
@@ -28,19 +28,24 @@ import { signatureRoutes } from './routes/access/signatures.ts';
 import { cardLifeRoutes } from './routes/desk/card-life.ts';
 import { holderRoutes } from './routes/desk/holder.ts';
 import { cardRoutes } from './routes/desk/cards.ts';
+import { backofficeFileRoutes } from './routes/backoffice/files.ts';
+import { backofficeReportRoutes } from './routes/backoffice/reports.ts';
 import { pkiEnvironment } from '../app/pki/certificates.ts';
-import { openOcspSource } from '../app/pki/publication.ts';
+import { healthRoutes } from './routes/operations/health.ts';
+import { operationsRoutes } from './routes/operations/operations.ts';
+import { httpDuration, ocspAnswers } from '../metrics.ts';
+import { openOcspSource } from '../app/pki/ocsp-responder.ts';
 
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
-export function redactUrl(url: string): string {
-  return url.replace(/([?&](jeton|token)=)[^&]*/gi, '$1[masqué]');
-}
+export { redactUrl } from '../logger.ts';
 
 /** The workstation card agent the pages talk to (docs/cards.md §2): the CSP must let them reach it. */
 export interface ServerOptions {
   logger?: boolean | { level: string };
-  /** Requests per minute and IP on the whole API (tests lower or raise it). */
+  /** The process's logger (serve): requests log through its children, with their request id. */
+  loggerInstance?: Logger;
+  /** Requests per minute per person (per address without a session) on the API; default: the configuration's. */
   rateLimitPerMinute?: number;
   /**
    * Every JSON answer must fit its response schema exactly, else 500 (tests; default: the environment
@@ -49,26 +54,32 @@ export interface ServerOptions {
   checkResponses?: boolean;
 }
 
+/** Deadline of an API request without its own (`config.timeoutMs`). */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** The key of the rate limit: the signed-in person (or service account), else the client's address. */
+export function rateLimitKey(request: FastifyRequest): string {
+  const a = request.actor;
+  if (a?.kind === 'person') return `personne:${a.agentId}`;
+  if (a?.kind === 'service') return `service:${a.tokenId}`;
+  return `adresse:${request.ip}`;
+}
+
 export async function buildServer(ctx: AppContext, config: Config, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const loggerInstance: FastifyBaseLogger | undefined =
+    opts.loggerInstance ??
+    (opts.logger === false
+      ? undefined
+      : createLogger(typeof opts.logger === 'object' ? opts.logger.level : config.logLevel));
   const app = Fastify({
-    logger:
-      opts.logger === false
-        ? false
-        : {
-            level: typeof opts.logger === 'object' ? opts.logger.level : config.logLevel,
-            // Sign-in links carry their secret in the query string: never write it to the logs.
-            serializers: {
-              req: (req: { method: string; url: string; id: string }) => ({
-                method: req.method,
-                url: redactUrl(req.url),
-                id: req.id,
-              }),
-            },
-          },
+    ...(loggerInstance ? { loggerInstance } : { logger: false }),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
+    // One line per request, written by requestLifecycle (Fastify's two lines cost twice).
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
-    trustProxy: false,
+    // Behind the configured reverse proxies, request.ip is the client's (X-Forwarded-For); else the peer's.
+    trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   });
   requireResponseSchemas(app);
@@ -76,8 +87,16 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   app.decorateRequest('actor', null);
   app.decorateRequest('session', null);
   app.setErrorHandler(errorHandler);
+  requestLifecycle(app, { defaultTimeoutMs: DEFAULT_TIMEOUT_MS });
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+  });
+  // Latency per route (the pattern, never the URL: bounded label values) and OCSP answers.
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'non-routée';
+    const labels = { method: request.method, route, status_code: String(reply.statusCode) };
+    httpDuration.observe(labels, reply.elapsedTime / 1000);
+    if (route.startsWith('/pki/ocsp')) ocspAnswers.inc({ method: request.method, status_code: labels.status_code });
   });
 
   await app.register(cookie);
@@ -101,9 +120,13 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     crossOriginEmbedderPolicy: false,
     hsts: config.publicUrl.startsWith('https://'),
   });
+  // Counted after authentication: per person when signed in (people behind one proxy or NAT do not
+  // share a budget), per address otherwise. PKI publication has its own limit (routes/pki/pki.ts).
   await app.register(rateLimit, {
-    max: opts.rateLimitPerMinute ?? 1200,
+    max: opts.rateLimitPerMinute ?? config.rateLimitPerMinute,
     timeWindow: '1 minute',
+    hook: 'preHandler',
+    keyGenerator: rateLimitKey,
     errorResponseBuilder: (_req, c) => ({
       statusCode: 429,
       message: `Trop de requêtes : réessayez dans ${Math.ceil(c.ttl / 1000)} s.`,
@@ -155,24 +178,21 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
     .select('id')
     .where('kind', '=', 'issuing')
     .executeTakeFirst();
-  const ocsp = hasCa ? await openOcspSource(ctx, pkiEnv) : null;
+  const ocsp = hasCa ? await openOcspSource(ctx, pkiEnv, { nonce: config.ocspNonce }) : null;
   if (ocsp) app.addHook('onClose', async () => ocsp.stop());
-  pkiRoutes(app, ctx, { env: pkiEnv, ocsp });
+  pkiRoutes(app, ctx, {
+    env: pkiEnv,
+    ocsp,
+    rateLimitPerMinute: config.pkiRateLimitPerMinute,
+    logSampleEvery: config.pkiLogSample > 0 ? Math.round(1 / config.pkiLogSample) : 0,
+  });
   cardRoutes(app, ctx, pkiEnv);
   cardLifeRoutes(app, ctx, pkiEnv);
   holderRoutes(app, ctx);
-  app.get(
-    '/healthz',
-    {
-      logLevel: 'warn',
-      schema: {
-        tags: ['session'],
-        summary: 'État du service',
-        response: responses({ 200: Type.Object({ status: Type.Literal('ok') }) }),
-      },
-    },
-    async () => ({ status: 'ok' as const }),
-  );
+  backofficeFileRoutes(app, ctx);
+  backofficeReportRoutes(app, ctx);
+  healthRoutes(app, ctx, config, pkiEnv.kek);
+  operationsRoutes(app, ctx, config, pkiEnv.kek);
 
   const hasWeb = existsSync(WEB_DIST);
   if (hasWeb) {

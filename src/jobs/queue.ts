@@ -60,7 +60,13 @@ export async function claimJobs(
     if (rows.length === 0) return [];
     await trx
       .updateTable('jobs')
-      .set({ status: 'running', lease_owner: owner, lease_until: leaseUntil, attempts: sql`attempts + 1` })
+      .set({
+        status: 'running',
+        lease_owner: owner,
+        lease_until: leaseUntil,
+        attempts: sql`attempts + 1`,
+        last_attempt_at: nowIso,
+      })
       .where(
         'id',
         'in',
@@ -85,8 +91,30 @@ export async function completeJob(store: Store, id: string, owner: string, now: 
     .execute();
 }
 
-const MAX_ATTEMPTS = 8;
+/**
+ * Extends the lease of a job this owner is running (a heartbeat while the handler works); false when
+ * the lease was lost (expired and taken by another worker), so the caller knows.
+ */
+export async function renewJobLease(
+  store: Store,
+  id: string,
+  owner: string,
+  now: Date,
+  leaseMs: number,
+): Promise<boolean> {
+  const r = await store.db
+    .updateTable('jobs')
+    .set({ lease_until: new Date(now.getTime() + leaseMs).toISOString() })
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
 
+export const MAX_ATTEMPTS = 8;
+
+/** Records a failed attempt: retried later with a growing delay, or failed for good after MAX_ATTEMPTS. */
 export async function failJob(
   store: Store,
   id: string,
@@ -94,18 +122,21 @@ export async function failJob(
   now: Date,
   error: string,
   attempts: number,
-): Promise<void> {
+): Promise<{ status: 'pending' | 'failed'; retryAt: string }> {
   const retryAt = new Date(now.getTime() + Math.min(2 ** attempts, 3600) * 1000).toISOString();
+  const status = attempts >= MAX_ATTEMPTS ? 'failed' : 'pending';
   await store.db
     .updateTable('jobs')
     .set({
-      status: attempts >= MAX_ATTEMPTS ? 'failed' : 'pending',
+      status,
       run_at: retryAt,
       last_error: error.slice(0, 2000),
       lease_owner: null,
       lease_until: null,
+      finished_at: status === 'failed' ? now.toISOString() : null,
     })
     .where('id', '=', id)
     .where('lease_owner', '=', owner)
     .execute();
+  return { status, retryAt };
 }

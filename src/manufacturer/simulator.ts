@@ -59,6 +59,11 @@ export const SERIAL_PREFIX = '124';
 
 interface SimulatorState {
   handled: string[];
+  /**
+   * The outbox files already read (handled or refused): the cursor of the exchange. A file is read and
+   * authenticated once; later steps only list the folder's names.
+   */
+  files: string[];
   /** Order file of each batch number (the letters need the holders' addresses). */
   orders: Record<string, string>;
   /** Letters printed per card (the reference counts them). */
@@ -66,9 +71,16 @@ interface SimulatorState {
 }
 
 export interface Simulator {
-  /** Handles every new message of the outbox; returns how many it handled. */
-  step(): Promise<number>;
+  /**
+   * Handles the new messages of the outbox, oldest first, reading `maxMessages` files at most (default:
+   * all); returns how many it handled. Files read before are not read again.
+   */
+  step(opts?: { maxMessages?: number }): Promise<number>;
 }
+
+/** Cards made (or letters printed) between two pauses that let the server answer its requests. */
+const CARDS_PER_SLICE = 20;
+const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function createSimulator(opts: SimulatorOptions): Simulator {
   const folders = exchangeFolders(opts.dataDir);
@@ -83,12 +95,13 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     try {
       return {
         handled: [],
+        files: [],
         orders: {},
         letters: {},
         ...(JSON.parse(readFileSync(stateFile, 'utf8')) as Partial<SimulatorState>),
       };
     } catch {
-      return { handled: [], orders: {}, letters: {} };
+      return { handled: [], files: [], orders: {}, letters: {} };
     }
   };
   const saveState = (s: SimulatorState) => {
@@ -158,8 +171,10 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     const given = readJournal(journalFile);
     let sequence = lastSequence();
     const produced: ProductionItem[] = [];
+    let made = 0;
     for (const item of msg.items) {
       if (refusedIds.has(item.requestId)) continue;
+      if (++made % CARDS_PER_SLICE === 0) await pause();
       let serial = given.get(item.requestId);
       if (!serial) {
         sequence++;
@@ -234,7 +249,9 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     const orders = orderItems(state, msg.batchNumber);
     mkdirSync(desk, { recursive: true, mode: 0o700 });
     const shipped: ShippingItem[] = [];
+    let done = 0;
     for (const item of msg.items) {
+      if (++done % CARDS_PER_SLICE === 0) await pause();
       const order = orders.get(item.requestId);
       if (!order) throw new Error(`demande ${item.requestId} absente de la commande`);
       const inWorkshop = join(workshop, `${item.serial}.carte`);
@@ -311,33 +328,48 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   }
 
   return {
-    async step() {
+    async step(stepOpts = {}) {
       if (!existsSync(folders.outbox)) return 0;
+      const limit = stepOpts.maxMessages ?? Number.MAX_SAFE_INTEGER;
       const state = loadState();
       const handled = new Set(state.handled);
+      const seen = new Set(state.files);
+      // Names only: the files read before stay unread (the folder keeps every message ever sent).
+      const fresh = readdirSync(folders.outbox)
+        .filter((n) => n.endsWith('.json') && !n.startsWith('.') && !seen.has(n))
+        .sort();
       let count = 0;
-      for (const name of readdirSync(folders.outbox)
-        .filter((n) => n.endsWith('.json') && !n.startsWith('.'))
-        .sort()) {
+      let read = 0;
+      for (const name of fresh) {
+        if (read++ >= limit) break;
+        const done = () => {
+          state.files.push(name);
+          seen.add(name);
+          saveState(state);
+        };
         const parsed = parseMessage(readFileSync(join(folders.outbox, name), 'utf8'), opts.exchangeKey, OUT_KINDS);
         if (!parsed.ok) {
           if (!handled.has(`refus:${name}`)) {
             log(`Fichier ${name} refusé par le fabricant : ${parsed.reason}`);
             state.handled.push(`refus:${name}`);
             handled.add(`refus:${name}`);
-            saveState(state);
           }
+          done();
           continue;
         }
         const msg = parsed.message;
-        if (handled.has(msg.id)) continue;
+        if (handled.has(msg.id)) {
+          done();
+          continue;
+        }
         if (msg.kind === 'order') await handleOrder(msg as ExchangeMessage<'order'>, state, name);
         else if (msg.kind === 'certificates') await handleCertificates(msg as ExchangeMessage<'certificates'>, state);
         else if (msg.kind === 'code-resend') await handleCodeResend(msg as ExchangeMessage<'code-resend'>, state);
         state.handled.push(msg.id);
         handled.add(msg.id);
-        saveState(state);
+        done();
         count++;
+        await pause();
       }
       return count;
     },

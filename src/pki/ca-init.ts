@@ -19,6 +19,7 @@ import * as x509 from './x509.ts';
 import { deriveDualControlKey, DUAL_CONTROL_MIN_LENGTH, FileKeyStore, newDualControlSalt } from './keystore-file.ts';
 import type { KeyAlgorithm, KeyRef, KeyStore, Signer } from './keystore.ts';
 import { pkcs11Store, type Pkcs11Target } from './pkcs11-custody.ts';
+import { DbKeyStore, type SealedKeyRepository } from './keystore-db.ts';
 import {
   addDays,
   addYears,
@@ -133,22 +134,39 @@ export function parseKeyRef(json: string): StoredKeyRef {
 }
 
 /**
- * Opens an issuing-CA or OCSP responder key (service custody): with the service key-encryption key
- * for a file, or on its PKCS#11 token (PIN from CARTES_PKCS11_PIN / CARTES_PKCS11_PIN_FILE).
+ * Where service keys are: the database table of sealed keys (every instance reads it), and the data
+ * folder for the key files of installations made before keys moved into the database.
  */
-export async function openServiceSigner(dataDir: string, keyRefJson: string, kek: Buffer): Promise<Signer> {
+export interface KeyPlace {
+  dataDir: string;
+  serviceKeys?: SealedKeyRepository | undefined;
+}
+
+/**
+ * Opens an issuing-CA or OCSP responder key (service custody): with the service key-encryption key
+ * for a key sealed in the database or a file, or on its PKCS#11 token (PIN from CARTES_PKCS11_PIN /
+ * CARTES_PKCS11_PIN_FILE).
+ */
+export async function openServiceSigner(place: KeyPlace, keyRefJson: string, kek: Buffer): Promise<Signer> {
   const ref = parseKeyRef(keyRefJson);
   if (ref.custody !== 'service')
     throw new KekError('Cette clé est sous double contrôle : les secrets des deux dépositaires sont nécessaires.');
   if (ref.store === 'pkcs11') return pkcs11Store(ref.module, ref.tokenLabel).signer(ref);
-  return new FileKeyStore(custodyDir(dataDir, 'service'), kek).signer(ref);
+  if (ref.store === 'db') {
+    if (!place.serviceKeys) throw new KekError('Clé conservée dans la base : accès à la base nécessaire.');
+    return new DbKeyStore(place.serviceKeys, kek).signer(ref);
+  }
+  return new FileKeyStore(custodyDir(place.dataDir, 'service'), kek).signer(ref);
 }
 
-/** The store of new service keys: the PKCS#11 token when given, else the encrypted files. */
-function serviceStore(dataDir: string, kek: Buffer, pkcs11: Pkcs11Target | undefined): KeyStore {
-  return pkcs11
-    ? pkcs11Store(pkcs11.module, pkcs11.tokenLabel, pkcs11.pin)
-    : new FileKeyStore(custodyDir(dataDir, 'service'), kek);
+/**
+ * The store of new service keys: the PKCS#11 token when given, else sealed in the database (or, for
+ * callers without a database, encrypted files).
+ */
+function serviceStore(place: KeyPlace, kek: Buffer, pkcs11: Pkcs11Target | undefined): KeyStore {
+  if (pkcs11) return pkcs11Store(pkcs11.module, pkcs11.tokenLabel, pkcs11.pin);
+  if (place.serviceKeys) return new DbKeyStore(place.serviceKeys, kek);
+  return new FileKeyStore(custodyDir(place.dataDir, 'service'), kek);
 }
 
 /** Where the service key of an existing authority is (to put its renewed keys in the same place). */
@@ -225,6 +243,7 @@ export async function createRootAuthority(p: {
 /** Issuing CA of a population: service key, certificate signed by the root (10 years, pathLen 0). */
 export async function createIssuingAuthority(p: {
   dataDir: string;
+  serviceKeys?: SealedKeyRepository | undefined;
   id: string;
   kek: Buffer;
   population: Population;
@@ -234,7 +253,7 @@ export async function createIssuingAuthority(p: {
   algorithm?: KeyAlgorithm;
   pkcs11?: Pkcs11Target | undefined;
 }): Promise<CreatedAuthority> {
-  const store = serviceStore(p.dataDir, p.kek, p.pkcs11);
+  const store = serviceStore(p, p.kek, p.pkcs11);
   const ref = await store.generate(`${p.population.name}-${p.id}`, p.algorithm ?? 'ecdsa-p256');
   const signer = await store.signer(ref);
   const subject = dn(`AC ${p.population.label}`);
@@ -257,6 +276,7 @@ export async function createIssuingAuthority(p: {
 /** OCSP responder of an issuing CA: service key, certificate for 30 days (OCSPSigning, ocsp-nocheck). */
 export async function createOcspResponder(p: {
   dataDir: string;
+  serviceKeys?: SealedKeyRepository | undefined;
   id: string;
   kek: Buffer;
   population: Population;
@@ -266,7 +286,7 @@ export async function createOcspResponder(p: {
   algorithm?: KeyAlgorithm;
   pkcs11?: Pkcs11Target | undefined;
 }): Promise<CreatedAuthority> {
-  const store = serviceStore(p.dataDir, p.kek, p.pkcs11);
+  const store = serviceStore(p, p.kek, p.pkcs11);
   const ref = await store.generate(`${p.population.name}-ocsp-${p.id}`, p.algorithm ?? 'ecdsa-p256');
   const signer = await store.signer(ref);
   const subject = dn(`Répondeur OCSP ${p.population.label}`);

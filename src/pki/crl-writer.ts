@@ -41,6 +41,7 @@ import {
   tlv,
   writeHeader,
   writeIntegerFromHex,
+  writeIntegerFromHexRange,
   writeTime,
   integerFromHexSize,
   timeSize,
@@ -89,7 +90,17 @@ export interface RevokedEntry {
  */
 export type CrlSigner = Pick<Signer, 'algorithm' | 'sign' | 'createSign'>;
 
-export type EntrySource = Iterable<RevokedEntry> | AsyncIterable<RevokedEntry>;
+/**
+ * Entries as text, for large CRLs read from a database: lines `serial,YYYYMMDDHHMMSS,reasonCode`
+ * (hexadecimal magnitude, UTC time, RFC 5280 CRLReason code, 0 = no extension) separated by "\n",
+ * in any number of strings, each made of whole lines. The writer reads the characters in place: no
+ * object, Date or substring per entry.
+ */
+export interface PackedEntries {
+  packed: Iterable<string> | AsyncIterable<string>;
+}
+
+export type EntrySource = Iterable<RevokedEntry> | AsyncIterable<RevokedEntry> | PackedEntries;
 
 export interface CrlOptions {
   /** The issuer Name, DER (a SEQUENCE), exactly as in the CA certificate's subject. */
@@ -195,6 +206,59 @@ class EntryChunks {
     this.count++;
   }
 
+  /** Adds the entries of whole `serial,YYYYMMDDHHMMSS,code` lines (PackedEntries). */
+  addPacked(text: string): void {
+    const n = text.length;
+    let pos = 0;
+    while (pos < n) {
+      let eol = text.indexOf('\n', pos);
+      if (eol < 0) eol = n;
+      if (eol > pos) this.addLine(text, pos, eol);
+      pos = eol + 1;
+    }
+  }
+
+  private addLine(text: string, start: number, end: number): void {
+    const c1 = text.indexOf(',', start);
+    const c2 = c1 < 0 ? -1 : text.indexOf(',', c1 + 1);
+    if (c1 < 0 || c2 < 0 || c2 >= end || c2 - c1 !== 15)
+      throw new SyntaxError(`entry ${this.count}: not "serial,YYYYMMDDHHMMSS,code": ${text.slice(start, end)}`);
+    let code = 0;
+    for (let i = c2 + 1; i < end; i++) {
+      const d = text.charCodeAt(i) - 0x30;
+      if (d < 0 || d > 9) throw new SyntaxError(`entry ${this.count}: bad reason code`);
+      code = code * 10 + d;
+    }
+    // 8 (removeFromCRL) belongs to delta CRLs only (RFC 5280 §5.3.1).
+    const ext = code === 0 ? null : code === 8 ? null : (REASON_EXTENSIONS[code] ?? null);
+    if (code !== 0 && ext === null) throw new Error(`entry ${this.count}: unknown or delta-only reason code ${code}`);
+    const year = digits(text, c1 + 1, 4);
+    const utc = year >= 1950 && year <= 2049;
+    if (this.off + MAX_ENTRY_SIZE > this.buf.length) this.flush(true);
+    const buf = this.buf;
+    // Content: INTEGER, time, extension; written after a 2-byte header fixed once the size is known.
+    let off = this.off + 2;
+    off = writeIntegerFromHexRange(buf, off, text, start, c1, MAX_SERIAL_OCTETS);
+    if (off < 0) throw new RangeError(`entry ${this.count}: serial longer than ${MAX_SERIAL_OCTETS} octets`);
+    buf[off++] = utc ? TAG.UTC_TIME : TAG.GENERALIZED_TIME;
+    buf[off++] = utc ? 13 : 15;
+    for (let i = utc ? c1 + 3 : c1 + 1; i < c2; i++) {
+      const d = text.charCodeAt(i);
+      if (d < 0x30 || d > 0x39) throw new SyntaxError(`entry ${this.count}: bad revocation time`);
+      buf[off++] = d;
+    }
+    buf[off++] = 0x5a; // Z
+    if (ext !== null) {
+      buf.set(ext, off);
+      off += ext.length;
+    }
+    buf[this.off] = TAG.SEQUENCE;
+    buf[this.off + 1] = off - this.off - 2; // < 128: short form (MAX_ENTRY_SIZE)
+    this.size += off - this.off;
+    this.off = off;
+    this.count++;
+  }
+
   /** Closes the current chunk (and starts a new one unless `more` is false). */
   flush(more: boolean): void {
     if (this.off > 0) this.chunks.push(this.buf.subarray(0, this.off));
@@ -203,9 +267,18 @@ class EntryChunks {
   }
 }
 
+function digits(text: string, at: number, count: number): number {
+  let v = 0;
+  for (let i = at; i < at + count; i++) v = v * 10 + (text.charCodeAt(i) - 0x30);
+  return v;
+}
+
 async function encodeEntries(source: EntrySource, chunkSize: number): Promise<EntryChunks> {
   const enc = new EntryChunks(chunkSize);
-  if (Symbol.iterator in source) {
+  if ('packed' in source) {
+    if (Symbol.iterator in source.packed) for (const text of source.packed) enc.addPacked(text);
+    else for await (const text of source.packed) enc.addPacked(text);
+  } else if (Symbol.iterator in source) {
     for (const e of source) enc.add(e);
   } else {
     for await (const e of source) enc.add(e);

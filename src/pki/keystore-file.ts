@@ -123,6 +123,11 @@ export function keyObjectSigner(privateKey: KeyObject, algorithm: KeyAlgorithm):
     async sign(data: Uint8Array): Promise<Uint8Array> {
       return new Uint8Array(sign('sha256', data, privateKey));
     },
+    signInPool(data: Uint8Array): Promise<Uint8Array> {
+      return new Promise((resolve, reject) =>
+        sign('sha256', data, privateKey, (err, sig) => (err ? reject(err) : resolve(new Uint8Array(sig)))),
+      );
+    },
     createSign(): StreamingSign {
       const s = createSign('sha256');
       return onceStreamingSign(
@@ -160,19 +165,7 @@ export class FileKeyStore implements KeyStore {
     checkKeyAlgorithm(algorithm);
     const path = this.pathFor(label);
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const header: KeyFileHeader = {
-      v: 1,
-      algorithm,
-      kdf: 'scrypt',
-      ...SCRYPT,
-      salt: randomBytes(16).toString('base64'),
-    };
-    const [privateKey, passphrase] = await Promise.all([
-      generatePrivateKey(algorithm),
-      filePassphrase(this.#secret, header),
-    ]);
-    const pem = privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase });
-    const text = `${HEADER_PREFIX}${JSON.stringify(header)}\n${pem}`;
+    const text = await sealNewKey(this.#secret, algorithm);
     try {
       // 'wx': never overwrite an existing key; mode 0600 (chmod again in case of an unusual umask).
       await writeFile(path, text, { flag: 'wx', mode: 0o600 });
@@ -200,27 +193,52 @@ export class FileKeyStore implements KeyStore {
       }
       throw err;
     }
-    const { header, pem } = parseKeyFile(path, text);
-    if (header.algorithm !== ref.algorithm) {
-      throw new KeyStoreError(
-        'invalid',
-        `La clé ${path} est ${header.algorithm}, la référence annonce ${ref.algorithm}.`,
-      );
-    }
-    const passphrase = await filePassphrase(this.#secret, header);
-    let privateKey: KeyObject;
-    try {
-      privateKey = createPrivateKey({ key: pem, format: 'pem', passphrase });
-    } catch (err) {
-      throw new KeyStoreError(
-        'wrong_secret',
-        `Secret incorrect : impossible d'ouvrir la clé ${basename(path)} (${path}). Vérifiez le secret du magasin de clés.`,
-        { cause: err },
-      );
-    }
-    checkKeyMatches(privateKey, ref.algorithm, path);
-    return keyObjectSigner(privateKey, ref.algorithm);
+    return openSealedKey(text, this.#secret, ref.algorithm, path);
   }
+}
+
+/**
+ * A new private key, sealed: the key file's text (header line + encrypted PKCS#8 PEM) under `secret`.
+ * The same text is what the database keeps for the keys it stores (keystore-db.ts).
+ */
+export async function sealNewKey(secret: Buffer, algorithm: KeyAlgorithm): Promise<string> {
+  checkKeyAlgorithm(algorithm);
+  const header: KeyFileHeader = {
+    v: 1,
+    algorithm,
+    kdf: 'scrypt',
+    ...SCRYPT,
+    salt: randomBytes(16).toString('base64'),
+  };
+  const [privateKey, passphrase] = await Promise.all([generatePrivateKey(algorithm), filePassphrase(secret, header)]);
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase });
+  return `${HEADER_PREFIX}${JSON.stringify(header)}\n${pem}`;
+}
+
+/** Opens a sealed key text (see sealNewKey); `where` names it in the French errors. */
+export async function openSealedKey(
+  text: string,
+  secret: Buffer,
+  algorithm: KeyAlgorithm,
+  where: string,
+): Promise<Signer> {
+  const { header, pem } = parseKeyFile(where, text);
+  if (header.algorithm !== algorithm) {
+    throw new KeyStoreError('invalid', `La clé ${where} est ${header.algorithm}, la référence annonce ${algorithm}.`);
+  }
+  const passphrase = await filePassphrase(secret, header);
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey({ key: pem, format: 'pem', passphrase });
+  } catch (err) {
+    throw new KeyStoreError(
+      'wrong_secret',
+      `Secret incorrect : impossible d'ouvrir la clé ${basename(where)} (${where}). Vérifiez le secret du magasin de clés.`,
+      { cause: err },
+    );
+  }
+  checkKeyMatches(privateKey, algorithm, where);
+  return keyObjectSigner(privateKey, algorithm);
 }
 
 /**

@@ -9,6 +9,7 @@ export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['ecdsa-p256', 'rsa-2048'
 /** Where a key lives, as stored in the database (JSON). Never contains key material in clear. */
 export type KeyRef =
   | { store: 'file'; path: string; algorithm: KeyAlgorithm }
+  | { store: 'db'; label: string; algorithm: KeyAlgorithm }
   | { store: 'pkcs11'; module: string; tokenLabel: string; keyLabel: string; algorithm: KeyAlgorithm };
 
 /**
@@ -46,6 +47,11 @@ export interface Signer {
    * returns the signature as X.509 wants it (ECDSA: DER SEQUENCE of r, s).
    */
   sign(data: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Optional: the same signature computed off the event loop (node:crypto on libuv's thread pool), for
+   * servers that must keep answering while they sign (OCSP). Absent: use `sign`.
+   */
+  signInPool?(data: Uint8Array): Promise<Uint8Array>;
   /**
    * Optional streaming variant of `sign` (same algorithm, same output). Both stores implement it;
    * callers should still fall back to `sign` when it is absent.

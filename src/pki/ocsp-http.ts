@@ -1,11 +1,17 @@
 // OCSP over HTTP (RFC 6960 appendix A, RFC 5019): GET {prefix}/{base64 request} and POST {prefix}
 // with Content-Type application/ocsp-request. Answers application/ocsp-response; OCSP-level errors
-// (malformedRequest, unauthorized, internalError) are HTTP 200 with the OCSP error status, as
+// (malformedRequest, unauthorized, internalError, tryLater) are HTTP 200 with the OCSP error status, as
 // clients expect; HTTP-level refusals are 415 (wrong content type) and 413 (body over 16 KB).
 //
-// The database stays outside: `responderFor` maps an issuer key hash to the signing identity, and
-// `lookup` gives a certificate's status. Single-CertID requests without nonce are answered from an
-// OcspCache of pre-signed responses; call `cache.invalidate(serialHex)` when a status changes.
+// The database stays outside. The hot path: a single SHA-1 CertID without nonce (RFC 5019 clients) is
+// answered by `presigned`, which gives bytes signed ahead of time (app/pki/ocsp-responder.ts keeps them
+// in memory and in the database). Everything else (other hashes, several CertIDs, a nonce the client
+// insists on, a serial without a pre-signed answer) is signed on demand through a bounded SigningPool
+// from `lookup`'s status; beyond the pool's bounds the answer is tryLater. Single-CertID answers signed
+// on demand are kept in an OcspCache; call `cache.invalidate(serialHex)` when a status changes.
+//
+// Logging costs nothing per request: the routes log at warn only, counters (`ocspCounters`) tell the
+// volume, and one answer in `logSampleEvery` is logged at info with its request id.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -17,6 +23,7 @@ import {
   parseGetPath,
   parseOcspRequest,
   toHex,
+  type CachedOcspResponse,
   type CertStatusInfo,
   type IssuerIdentity,
   type OcspErrorStatus,
@@ -24,12 +31,21 @@ import {
   type ResponderInfo,
   type SerialStatus,
 } from './ocsp.ts';
+import { PoolBusyError, SigningPool } from './signing-pool.ts';
 
 /** What answers for one issuing CA: the responder that signs, and the CA's hashes for CertID matching. */
 export interface OcspAuthority {
   responder: ResponderInfo;
   issuer: IssuerIdentity;
 }
+
+/**
+ * What to do with a request nonce the client did not mark critical: `presigned` answers it from the
+ * pre-signed (or cached) answer without the nonce when one exists, as RFC 5019 §4 allows and large CAs
+ * do (clients such as openssl then warn "no nonce in response" and accept); `sign` always signs a
+ * fresh answer echoing it. A critical nonce is always echoed.
+ */
+export type NonceMode = 'presigned' | 'sign';
 
 export interface OcspRoutesOptions {
   /** Route prefix, default '/pki/ocsp'. */
@@ -46,20 +62,35 @@ export interface OcspRoutesOptions {
    * null → unauthorized. Results are memoised for `authorityCacheMs`.
    */
   responderFor: (issuerKeyHashHex: string, hashAlgorithm: OcspHashName) => Promise<OcspAuthority | null>;
-  /** Shared cache (so that the revocation path can invalidate it). Default: a new one; `false`: none. */
+  /**
+   * The pre-signed answer (SHA-1 CertID, no nonce) of a serial of this authority, or null when there is
+   * none (unknown serial): the request is then answered on demand. Without it, every first answer is
+   * signed on demand.
+   */
+  presigned?: (authority: OcspAuthority, serialHex: string) => Promise<CachedOcspResponse | null>;
+  /** Cache of answers signed on demand (so that the revocation path can invalidate it). Default: a new one; `false`: none. */
   cache?: OcspCache | false;
-  /** nextUpdate − thisUpdate, seconds. Default 3600. */
+  /** The pool on-demand signatures go through. Default: a new SigningPool. */
+  pool?: SigningPool;
+  /** Default 'presigned'. */
+  nonce?: NonceMode;
+  /** nextUpdate − thisUpdate of answers signed on demand, seconds. Default 3600. */
   validityS?: number;
   /** Upper bound of Cache-Control max-age for GET, seconds (also bounded by nextUpdate − now). Default: no extra bound. */
   httpMaxAgeS?: number;
   /** Memoisation of responderFor results, ms. Default 60 s; 0 disables. */
   authorityCacheMs?: number;
+  /** One answer in this many is logged at info (request id, method, source, duration); 0: none. Default 0. */
+  logSampleEvery?: number;
   /** Called on unexpected errors (lookup or signing failures); the client gets internalError. */
   onError?: (err: unknown) => void;
 }
 
 const RESPONSE_TYPE = 'application/ocsp-response';
 const REQUEST_TYPE = 'application/ocsp-request';
+
+/** Where an answer came from (counters and sampled logs). */
+type Source = 'presigned' | 'cache' | 'signed' | 'error';
 
 const ocspAnswer = (description: string) => ({
   description,
@@ -74,20 +105,67 @@ export const OCSP_RESPONSES = {
 
 interface Answer {
   der: Uint8Array;
+  source: Source;
   /** Set when the response may be cached by HTTP caches (successful, no nonce). */
   cacheable?: { nextUpdate: Date; thisUpdate: Date; etag?: string };
 }
 
+/** Answers given by this process since start, by source (read by the metrics). */
+export interface OcspCounters {
+  presigned: number;
+  cache: number;
+  signed: number;
+  tryLater: number;
+  malformed: number;
+  unauthorized: number;
+  internalError: number;
+}
+
+const counters: OcspCounters = {
+  presigned: 0,
+  cache: 0,
+  signed: 0,
+  tryLater: 0,
+  malformed: 0,
+  unauthorized: 0,
+  internalError: 0,
+};
+
+/** A copy of the process-wide OCSP answer counters. */
+export function ocspCounters(): OcspCounters {
+  return { ...counters };
+}
+
+const ERROR_ANSWERS: Record<OcspErrorStatus, Answer> = {
+  malformedRequest: { der: errorResponse('malformedRequest'), source: 'error' },
+  internalError: { der: errorResponse('internalError'), source: 'error' },
+  tryLater: { der: errorResponse('tryLater'), source: 'error' },
+  sigRequired: { der: errorResponse('sigRequired'), source: 'error' },
+  unauthorized: { der: errorResponse('unauthorized'), source: 'error' },
+};
+
+function fail(status: 'malformedRequest' | 'unauthorized' | 'internalError' | 'tryLater'): Answer {
+  if (status === 'malformedRequest') counters.malformed++;
+  else if (status === 'unauthorized') counters.unauthorized++;
+  else if (status === 'tryLater') counters.tryLater++;
+  else counters.internalError++;
+  return ERROR_ANSWERS[status];
+}
+
 /**
  * Adds the OCSP routes in their own encapsulated scope (content-type parser, error handler) and
- * returns the cache in use. Call before `app.ready()`/`listen()`.
+ * returns the cache of on-demand answers in use. Call before `app.ready()`/`listen()`.
  */
 export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspCache | null {
   const prefix = (opts.prefix ?? '/pki/ocsp').replace(/\/+$/, '');
   const cache = opts.cache === false ? null : (opts.cache ?? new OcspCache());
+  const pool = opts.pool ?? new SigningPool();
+  const nonceMode = opts.nonce ?? 'presigned';
   const validityMs = (opts.validityS ?? 3600) * 1000;
   const authorityCacheMs = opts.authorityCacheMs ?? 60_000;
   const authorities = new Map<string, { value: OcspAuthority | null; until: number }>();
+  const sampleEvery = Math.max(0, Math.floor(opts.logSampleEvery ?? 0));
+  let answered = 0;
 
   async function authorityFor(keyHashHex: string, alg: OcspHashName): Promise<OcspAuthority | null> {
     if (authorityCacheMs <= 0) return opts.responderFor(keyHashHex, alg);
@@ -103,16 +181,30 @@ export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspC
 
   async function answer(der: Uint8Array): Promise<Answer> {
     const parsed = parseOcspRequest(der);
-    if (!parsed.ok) return { der: errorResponse('malformedRequest') };
-    const { requests, nonce } = parsed;
-    const single = requests.length === 1 && !nonce ? requests[0] : undefined;
+    if (!parsed.ok) return fail('malformedRequest');
+    const { requests } = parsed;
+    // A nonce the client did not insist on may be left out when a signed answer is at hand.
+    const mayIgnoreNonce = !parsed.nonce || (!parsed.nonceCritical && nonceMode === 'presigned');
+    const single = requests.length === 1 && mayIgnoreNonce ? requests[0] : undefined;
     const now = Date.now();
     // Cache key: key hash and name hash of the issuer as the request gives them (the response echoes
     // both in its CertID, so a request with another name hash must not get this answer), and the serial.
     const issuerKey = single ? toHex(single.issuerKeyHash) + toHex(single.issuerNameHash) : '';
-    if (single && cache) {
-      const hit = cache.get(issuerKey, single.serialHex, now);
-      if (hit) return { der: hit.der, cacheable: hit };
+    if (single) {
+      if (single.hashAlgorithm === 'sha1' && opts.presigned) {
+        const a = await authorityFor(toHex(single.issuerKeyHash), 'sha1');
+        if (!a || !sameBytes(a.issuer.hashes.sha1.nameHash, single.issuerNameHash)) return fail('unauthorized');
+        const pre = await opts.presigned(a, single.serialHex);
+        if (pre) {
+          counters.presigned++;
+          return { der: pre.der, source: 'presigned', cacheable: pre };
+        }
+      }
+      const hit = cache?.get(issuerKey, single.serialHex, now);
+      if (hit) {
+        counters.cache++;
+        return { der: hit.der, source: 'cache', cacheable: hit };
+      }
     }
     const epoch = cache?.epoch ?? 0;
 
@@ -120,65 +212,82 @@ export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspC
     let authority: OcspAuthority | null = null;
     const statuses: SerialStatus[] = [];
     for (const r of requests) {
-      if (!isOcspHashName(r.hashAlgorithm)) return { der: errorResponse('unauthorized') };
+      if (!isOcspHashName(r.hashAlgorithm)) return fail('unauthorized');
       const alg = r.hashAlgorithm;
       const a = await authorityFor(toHex(r.issuerKeyHash), alg);
-      if (!a || !sameBytes(a.issuer.hashes[alg].nameHash, r.issuerNameHash))
-        return { der: errorResponse('unauthorized') };
-      if (authority && !sameBytes(authority.responder.keyHash, a.responder.keyHash))
-        return { der: errorResponse('unauthorized') };
+      if (!a || !sameBytes(a.issuer.hashes[alg].nameHash, r.issuerNameHash)) return fail('unauthorized');
+      if (authority && !sameBytes(authority.responder.keyHash, a.responder.keyHash)) return fail('unauthorized');
       if (
         authority &&
         authority.issuer !== a.issuer &&
         !sameBytes(authority.issuer.hashes.sha1.keyHash, a.issuer.hashes.sha1.keyHash)
       ) {
-        return { der: errorResponse('unauthorized') };
+        return fail('unauthorized');
       }
       authority = a;
       statuses.push({ serialHex: r.serialHex, hashAlgorithm: alg, status: 'unknown' });
     }
-    if (!authority) return { der: errorResponse('malformedRequest') };
+    if (!authority) return fail('malformedRequest');
+    const signer = authority;
     const issuerSha1 = toHex(authority.issuer.hashes.sha1.keyHash);
-    const found = await Promise.all(statuses.map((s) => opts.lookup(issuerSha1, s.serialHex)));
-    for (let i = 0; i < found.length; i++) {
-      const f = found[i];
-      if (!f) return { der: errorResponse('unauthorized') };
-      const s = statuses[i]!;
-      s.status = f.status;
-      if (f.status === 'revoked') {
-        s.revokedAt = f.revokedAt ?? new Date(0);
-        if (f.reason !== undefined) s.reason = f.reason;
-      }
+    const nonce = single ? undefined : parsed.nonce;
+    let out: Uint8Array;
+    let thisUpdate: Date;
+    let nextUpdate: Date;
+    try {
+      // The status is read inside the pool too: a flood of requests waits (or is refused) before any work.
+      ({ out, thisUpdate, nextUpdate } = await pool.run(async () => {
+        const found = await Promise.all(statuses.map((s) => opts.lookup(issuerSha1, s.serialHex)));
+        for (let i = 0; i < found.length; i++) {
+          const f = found[i];
+          if (!f) throw new Unauthorized();
+          const s = statuses[i]!;
+          s.status = f.status;
+          if (f.status === 'revoked') {
+            s.revokedAt = f.revokedAt ?? new Date(0);
+            if (f.reason !== undefined) s.reason = f.reason;
+          }
+          if (f.archiveCutoff) s.archiveCutoff = f.archiveCutoff;
+        }
+        const t = new Date(Math.floor(Date.now() / 1000) * 1000);
+        const n = new Date(t.getTime() + validityMs);
+        const der = await buildOcspResponse({
+          responder: signer.responder,
+          issuer: signer.issuer,
+          statuses,
+          thisUpdate: t,
+          nextUpdate: n,
+          producedAt: t,
+          ...(nonce ? { nonce } : {}),
+        });
+        return { out: der, thisUpdate: t, nextUpdate: n };
+      }));
+    } catch (err) {
+      if (err instanceof PoolBusyError) return fail('tryLater');
+      if (err instanceof Unauthorized) return fail('unauthorized');
+      throw err;
     }
-    const thisUpdate = new Date(Math.floor(now / 1000) * 1000);
-    const nextUpdate = new Date(thisUpdate.getTime() + validityMs);
-    const out = await buildOcspResponse({
-      responder: authority.responder,
-      issuer: authority.issuer,
-      statuses,
-      thisUpdate,
-      nextUpdate,
-      producedAt: thisUpdate,
-      ...(nonce ? { nonce } : {}),
-    });
-    if (nonce) return { der: out };
+    counters.signed++;
+    if (nonce) return { der: out, source: 'signed' };
     if (single && cache) {
-      const entry = cache.set(issuerKey, single.serialHex, { der: out, thisUpdate, nextUpdate }, epoch, now);
-      if (entry) return { der: out, cacheable: entry };
+      const entry = cache.set(issuerKey, single.serialHex, { der: out, thisUpdate, nextUpdate }, epoch);
+      if (entry) return { der: out, source: 'signed', cacheable: entry };
     }
-    return { der: out, cacheable: { thisUpdate, nextUpdate } };
+    return { der: out, source: 'signed', cacheable: { thisUpdate, nextUpdate } };
   }
 
   async function respond(request: FastifyRequest, reply: FastifyReply, der: Uint8Array | null, isGet: boolean) {
+    const started = sampleEvery ? performance.now() : 0;
     let a: Answer;
     try {
-      a = der ? await answer(der) : { der: errorResponse('malformedRequest') };
+      a = der ? await answer(der) : fail('malformedRequest');
     } catch (err) {
       opts.onError?.(err);
       request.log.error({ err }, 'OCSP: internal error');
-      a = { der: errorResponse('internalError') };
+      a = fail('internalError');
     }
     void reply.code(200).header('content-type', RESPONSE_TYPE);
+    let status = 200;
     if (isGet && a.cacheable) {
       const now = Date.now();
       let maxAge = Math.floor((a.cacheable.nextUpdate.getTime() - now) / 1000);
@@ -189,7 +298,7 @@ export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspC
         void reply.header('expires', a.cacheable.nextUpdate.toUTCString());
         if (a.cacheable.etag) {
           void reply.header('etag', a.cacheable.etag);
-          if (request.headers['if-none-match'] === a.cacheable.etag) return reply.code(304).send();
+          if (request.headers['if-none-match'] === a.cacheable.etag) status = 304;
         }
       } else {
         void reply.header('cache-control', 'no-cache, no-store');
@@ -197,6 +306,21 @@ export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspC
     } else {
       void reply.header('cache-control', 'no-cache, no-store');
     }
+    if (sampleEvery && ++answered % sampleEvery === 0) {
+      // The server's logger: the routes' own one is at warn.
+      app.log.info(
+        {
+          reqId: request.id,
+          method: request.method,
+          source: a.source,
+          status,
+          ms: Math.round((performance.now() - started) * 100) / 100,
+          sampled: `1/${sampleEvery}`,
+        },
+        'OCSP answer',
+      );
+    }
+    if (status === 304) return reply.code(304).send();
     return reply.send(Buffer.from(a.der.buffer, a.der.byteOffset, a.der.byteLength));
   }
 
@@ -230,31 +354,42 @@ export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspC
       const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== REQUEST_TYPE) return refuse(reply, 415);
     });
-    // The OCSP routes have their own limits; the API-wide rate limit would throttle relying parties.
-    const config = { rateLimit: false };
+    // No per-address request limit: a pre-signed answer costs what a static file does, and signing on
+    // demand is bounded by the pool (tryLater beyond). Per-request logs only at warn (sampled at info).
+    const config = { rateLimit: false as const, timeoutMs: 5000 };
+    const logLevel = 'warn' as const;
 
     const tags = ['pki'];
-    const post = {
+    const postSchema = {
       tags,
       summary: `Répondeur OCSP (POST, corps ${REQUEST_TYPE})`,
       response: OCSP_RESPONSES,
     };
-    const get = {
+    const getSchema = {
       tags,
       summary: 'Répondeur OCSP (GET, requête DER en base64 dans le chemin)',
       response: OCSP_RESPONSES,
     };
-    scope.post(prefix, { bodyLimit: OCSP_MAX_REQUEST_BYTES, config, schema: post }, async (request, reply) => {
+    const post = async (request: FastifyRequest, reply: FastifyReply) => {
       const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== REQUEST_TYPE || !Buffer.isBuffer(request.body)) return refuse(reply, 415);
       return respond(request, reply, request.body, false);
-    });
-    scope.get(`${prefix}/*`, { config, schema: get }, async (request, reply) => {
+    };
+    const postOptions = { bodyLimit: OCSP_MAX_REQUEST_BYTES, config, logLevel, schema: postSchema };
+    scope.post(prefix, postOptions, post);
+    scope.post(`${prefix}/`, postOptions, post);
+    // GET without a request (RFC 6960 A.1 puts it in the path): the OCSP endpoint still answers.
+    scope.get(prefix, { config, logLevel, schema: getSchema }, async (request, reply) =>
+      respond(request, reply, null, true),
+    );
+    scope.get(`${prefix}/*`, { config, logLevel, schema: getSchema }, async (request, reply) => {
       return respond(request, reply, parseGetPath(request.url, prefix), true);
     });
   });
   return cache;
 }
+
+class Unauthorized extends Error {}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;

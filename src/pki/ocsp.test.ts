@@ -11,7 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { Writable } from 'node:stream';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { OCSPRequest, id_pkix_ocsp_nonce } from '@peculiar/asn1-ocsp';
 import fc from 'fast-check';
@@ -31,6 +32,7 @@ import {
   type OcspHashName,
 } from './ocsp.ts';
 import { ocspRoutes, type OcspAuthority } from './ocsp-http.ts';
+import { SigningPool } from './signing-pool.ts';
 import type * as x509 from './x509.ts';
 import { ocspChain } from '../../test/support/ocsp-chain.ts';
 
@@ -116,6 +118,8 @@ describe('OCSP responder (openssl ocsp as client)', () => {
     ocspRoutes(app, {
       prefix: '/pki/ocsp',
       cache,
+      // Every nonce echoed here (a signed answer each time); the default mode is tested below.
+      nonce: 'sign',
       lookup: async (issuerKeyHashHex, serialHex) => {
         if (failLookups) throw new Error('database down');
         if (issuerKeyHashHex !== ourIssuerSha1) return null;
@@ -248,7 +252,7 @@ describe('OCSP responder (openssl ocsp as client)', () => {
     assert.match(await ocspClient(args), /leaf1\.pem: good/);
     statuses.set(leaf.serialNumber, { status: 'revoked', revokedAt: new Date(), reason: 'keyCompromise' });
     cache.invalidate(leaf.serialNumber);
-    // The very next request answers revoked (how soon is measured by `npm run bench -- ocsp`).
+    // The very next request sees it (no duration asserted: the delay is measured in bench/ocsp.ts).
     const out = await ocspClient(args);
     assert.match(out, /leaf1\.pem: revoked[\s\S]*Reason: keyCompromise/, out);
     // A status read before an invalidation cannot be cached after it.
@@ -355,6 +359,158 @@ describe('OCSP responder (openssl ocsp as client)', () => {
     // Still alive and correct.
     res = await post(good);
     assert.equal(await status(res), 'successful');
+  });
+});
+
+/** A DER request for one serial of `pki`'s issuer (SHA-1 CertID), with a nonce if asked. */
+function requestFor(pki: Pki, serialHex: string, nonce?: { critical: boolean }): Buffer {
+  const tlv = (tag: number, ...parts: Uint8Array[]) => {
+    const body = Buffer.concat(parts);
+    return Buffer.concat([Buffer.from([tag, body.length]), body]);
+  };
+  const h = pki.authority.issuer.hashes.sha1;
+  const certId = tlv(
+    0x30,
+    Buffer.from('300906052b0e03021a0500', 'hex'),
+    tlv(0x04, h.nameHash),
+    tlv(0x04, h.keyHash),
+    tlv(0x02, Buffer.from(serialHex, 'hex')),
+  );
+  const parts = [tlv(0x30, tlv(0x30, certId))];
+  if (nonce) {
+    const oid = Buffer.from('06092b0601050507300102', 'hex');
+    const value = tlv(0x04, tlv(0x04, Buffer.from('00112233445566778899aabbccddeeff', 'hex')));
+    const ext = nonce.critical ? tlv(0x30, oid, Buffer.from('0101ff', 'hex'), value) : tlv(0x30, oid, value);
+    parts.push(tlv(0xa2, tlv(0x30, ext)));
+  }
+  return tlv(0x30, tlv(0x30, ...parts));
+}
+
+describe('OCSP responder with pre-signed answers (default nonce mode, bounded pool, sampled logs)', () => {
+  let pki: Pki;
+  let app: FastifyInstance;
+  let url: string;
+  let presignedDer: Uint8Array;
+  const presignedCalls: string[] = [];
+  let release: () => void = () => undefined;
+  let blocked: Promise<void> | null = null;
+  const logLines: Record<string, unknown>[] = [];
+
+  before(async () => {
+    pki = await makePki();
+    const [l1] = pki.leaves;
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+    presignedDer = await buildOcspResponse({
+      responder: pki.authority.responder,
+      issuer: pki.authority.issuer,
+      statuses: [{ serialHex: l1!.serialNumber, status: 'good' }],
+      thisUpdate: now,
+      nextUpdate: new Date(now.getTime() + 12 * 3600_000),
+    });
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString().split('\n')) if (l) logLines.push(JSON.parse(l) as Record<string, unknown>);
+        done();
+      },
+    });
+    app = Fastify({
+      logger: { level: 'info', stream },
+      logController: new LogController({ disableRequestLogging: true }),
+    });
+    ocspRoutes(app, {
+      prefix: '/pki/ocsp',
+      // One signature at a time, none waiting: a second request while one signs gets tryLater.
+      pool: new SigningPool({ concurrency: 1, queue: 0 }),
+      logSampleEvery: 5,
+      presigned: async (_a, serial) => {
+        presignedCalls.push(serial);
+        return serial === l1!.serialNumber
+          ? { der: presignedDer, thisUpdate: now, nextUpdate: new Date(now.getTime() + 12 * 3600_000), etag: '"x"' }
+          : null;
+      },
+      lookup: async () => {
+        if (blocked) await blocked;
+        return { status: 'good' };
+      },
+      responderFor: async (keyHashHex: string, alg: OcspHashName) =>
+        toHex(pki.authority.issuer.hashes[alg].keyHash) === keyHashHex ? pki.authority : null,
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = app.server.address();
+    assert.ok(addr && typeof addr === 'object');
+    url = `http://127.0.0.1:${addr.port}/pki/ocsp`;
+  });
+  after(async () => {
+    release();
+    await app?.close();
+    if (pki) rmSync(pki.dir, { recursive: true, force: true });
+  });
+
+  const post = async (body: Uint8Array) =>
+    new Uint8Array(
+      await (
+        await fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body })
+      ).arrayBuffer(),
+    );
+
+  test('a nonce the client does not insist on gets the pre-signed answer; a critical one is echoed in a fresh answer', async () => {
+    const serial = pki.leaves[0]!.serialNumber;
+    assert.deepEqual(Buffer.from(await post(requestFor(pki, serial))), Buffer.from(presignedDer));
+    assert.deepEqual(Buffer.from(await post(requestFor(pki, serial, { critical: false }))), Buffer.from(presignedDer));
+    const calls = presignedCalls.length;
+    const fresh = await post(requestFor(pki, serial, { critical: true }));
+    assert.equal(presignedCalls.length, calls, 'a critical nonce never reads the pre-signed answer');
+    writeFileSync(pki.f('critical.resp'), fresh);
+    const out = await ocspClient([
+      '-respin',
+      pki.f('critical.resp'),
+      '-issuer',
+      pki.f('issuer.pem'),
+      '-serial',
+      `0x${serial}`,
+      '-CAfile',
+      pki.f('root.pem'),
+      '-verify_other',
+      pki.f('issuer.pem'),
+      '-no_nonce', // (openssl's own nonce would not match ours)
+      '-resp_text',
+    ]);
+    assert.match(out, /Response verify OK/, out);
+    assert.match(out, /OCSP Nonce:\s*\n\s*0410?00112233445566778899AABBCCDDEEFF/i, out);
+  });
+
+  test('GET /pki/ocsp without a request is the OCSP endpoint: malformedRequest, not a page', async () => {
+    for (const path of ['', '/']) {
+      const r = await fetch(`${url}${path}`);
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('content-type'), 'application/ocsp-response');
+      assert.equal(responseStatusOf(new Uint8Array(await r.arrayBuffer())), 'malformedRequest');
+    }
+  });
+
+  test('signatures on demand are bounded: beyond the pool, tryLater at once; then service resumes', async () => {
+    const serial = pki.leaves[1]!.serialNumber; // no pre-signed answer: signed on demand
+    blocked = new Promise((resolve) => (release = resolve));
+    const first = post(requestFor(pki, serial, { critical: true }));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(responseStatusOf(await post(requestFor(pki, serial, { critical: true }))), 'tryLater');
+    release();
+    blocked = null;
+    assert.equal(responseStatusOf(await first), 'successful');
+    assert.equal(responseStatusOf(await post(requestFor(pki, serial, { critical: true }))), 'successful');
+  });
+
+  test('one answer in five is logged, with its request id; no other line per request', async () => {
+    logLines.length = 0;
+    const serial = pki.leaves[0]!.serialNumber;
+    for (let i = 0; i < 10; i++) await post(requestFor(pki, serial));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(logLines.length, 2, JSON.stringify(logLines));
+    for (const l of logLines) {
+      assert.equal(l['msg'], 'OCSP answer');
+      assert.equal(l['source'], 'presigned');
+      assert.equal(typeof l['reqId'], 'string');
+    }
   });
 });
 
@@ -467,6 +623,16 @@ describe('OCSP core', () => {
     await ocspClient([...args, '-reqout', pki.f('eleven.req')]);
     assert.deepEqual(parseOcspRequest(readFileSync(pki.f('eleven.req'))), { ok: false, status: 'malformedRequest' });
     assert.deepEqual(parseOcspRequest(new Uint8Array(16 * 1024 + 1)), { ok: false, status: 'malformedRequest' });
+  });
+
+  test('hash algorithm parameters: NULL accepted, anything else → malformedRequest', () => {
+    const plain = requestFor(pki, '1234');
+    assert.equal(parseOcspRequest(plain).ok, true);
+    for (const params of ['1800', '0400', '0101']) {
+      const bent = Buffer.from(plain.toString('hex').replace('2b0e03021a0500', `2b0e03021a${params}`), 'hex');
+      assert.notDeepEqual(bent, plain);
+      assert.deepEqual(parseOcspRequest(bent), { ok: false, status: 'malformedRequest' }, params);
+    }
   });
 
   test('parseGetPath: URL-encoded, URL-safe, prefix and query handling', () => {

@@ -41,13 +41,25 @@ export interface OcspCertRequest {
 }
 
 export type ParsedOcspRequest =
-  { ok: true; requests: OcspCertRequest[]; nonce?: Uint8Array } | { ok: false; status: 'malformedRequest' };
+  | {
+      ok: true;
+      requests: OcspCertRequest[];
+      nonce?: Uint8Array;
+      /** The client marked its nonce critical: it wants it echoed, not a pre-signed answer (RFC 5019 §4). */
+      nonceCritical?: boolean;
+    }
+  | { ok: false; status: 'malformedRequest' };
 
 /** Status of one certificate, as the certificate table knows it. */
 export interface CertStatusInfo {
   status: CertStatusValue;
   revokedAt?: Date;
   reason?: RevocationReason;
+  /**
+   * For a certificate past its notAfter: the archive cutoff (RFC 6960 §4.4.4), the date from which the
+   * responder keeps status information (producedAt minus the retention period).
+   */
+  archiveCutoff?: Date;
 }
 
 export interface SerialStatus extends CertStatusInfo {
@@ -79,6 +91,11 @@ export interface BuildOcspResponseInput {
   nonce?: Uint8Array;
   /** producedAt, default now. */
   producedAt?: Date;
+  /**
+   * Sign off the event loop when the key store can (default true: a server keeps answering meanwhile).
+   * False for bulk work done in slices, where a thread hop per signature costs more than the signature.
+   */
+  offLoop?: boolean;
 }
 
 export const OCSP_MAX_REQUEST_BYTES = 16 * 1024;
@@ -236,6 +253,8 @@ function generalizedTime(d: Date): Uint8Array {
 const DER_NULL = Uint8Array.of(0x05, 0x00);
 const OID_BASIC = encodeOid(id_pkix_ocsp_basic);
 const OID_NONCE = encodeOid(id_pkix_ocsp_nonce);
+/** id-pkix-ocsp-archive-cutoff (RFC 6960 §4.4.4). */
+const OID_ARCHIVE_CUTOFF = encodeOid('1.3.6.1.5.5.7.48.1.6');
 const HASH_ALG_IDS = new Map<OcspHashName, Uint8Array>(
   OCSP_HASHES.map((h) => [h, tlv(0x30, encodeOid(HASH_OIDS[h]), DER_NULL)]),
 );
@@ -325,6 +344,9 @@ export function parseOcspRequest(der: Uint8Array): ParsedOcspRequest {
       expect(alg.tag === 0x30 && nameHash.tag === 0x04 && keyHash.tag === 0x04 && serial.tag === 0x02);
       const algParts = children(der, alg);
       expect(algParts.length >= 1 && algParts.length <= 2 && validOid(der, algParts[0]!));
+      // Hash algorithms take no parameters: absent or NULL (RFC 5754 §2), nothing else.
+      const params = algParts[1];
+      expect(!params || (params.tag === 0x05 && params.end === params.start));
       const oid = algParts[0]!;
       const serialLen = serial.end - serial.start;
       expect(serialLen >= 1 && serialLen <= MAX_SERIAL_BYTES);
@@ -340,6 +362,7 @@ export function parseOcspRequest(der: Uint8Array): ParsedOcspRequest {
     }
 
     let nonce: Uint8Array | undefined;
+    let nonceCritical = false;
     if (extensions) {
       const e = children(der, extensions);
       expect(e.length === 1 && e[0]!.tag === 0x30);
@@ -347,7 +370,12 @@ export function parseOcspRequest(der: Uint8Array): ParsedOcspRequest {
         expect(ext.tag === 0x30);
         const parts = children(der, ext);
         expect(parts.length >= 2 && parts.length <= 3 && validOid(der, parts[0]!));
-        if (parts.length === 3) expect(parts[1]!.tag === 0x01);
+        let critical = false;
+        if (parts.length === 3) {
+          const b = parts[1]!;
+          expect(b.tag === 0x01 && b.end - b.start === 1);
+          critical = der[b.start] !== 0;
+        }
         const value = parts[parts.length - 1]!;
         expect(value.tag === 0x04);
         if (toHex(der.subarray(parts[0]!.start, parts[0]!.end)) === OID_NONCE_CONTENT) {
@@ -355,10 +383,12 @@ export function parseOcspRequest(der: Uint8Array): ParsedOcspRequest {
           const len = value.end - value.start;
           expect(len >= 1 && len <= MAX_NONCE_EXT_BYTES);
           nonce = new Uint8Array(der.subarray(value.start, value.end));
+          nonceCritical = critical;
         }
       }
     }
-    return nonce ? { ok: true, requests, nonce } : { ok: true, requests };
+    if (!nonce) return { ok: true, requests };
+    return nonceCritical ? { ok: true, requests, nonce, nonceCritical } : { ok: true, requests, nonce };
   } catch {
     return bad;
   }
@@ -479,7 +509,10 @@ export async function buildOcspResponse(input: BuildOcspResponseInput): Promise<
       tlv(0x04, h.keyHash),
       tlv(0x02, fromHex(s.serialHex)),
     );
-    return tlv(0x30, certId, certStatus(s), thisUpdateDer, nextUpdateDer);
+    const single = [certId, certStatus(s), thisUpdateDer, nextUpdateDer];
+    if (s.archiveCutoff)
+      single.push(tlv(0xa1, tlv(0x30, tlv(0x30, OID_ARCHIVE_CUTOFF, tlv(0x04, generalizedTime(s.archiveCutoff))))));
+    return tlv(0x30, ...single);
   });
   const dataParts = [
     tlv(0xa2, tlv(0x04, responder.keyHash)), // responderID byKey
@@ -488,7 +521,9 @@ export async function buildOcspResponse(input: BuildOcspResponseInput): Promise<
   ];
   if (nonce) dataParts.push(tlv(0xa1, tlv(0x30, tlv(0x30, OID_NONCE, tlv(0x04, nonce)))));
   const tbs = tlv(0x30, ...dataParts);
-  const sig = await responder.signer.sign(tbs);
+  // Off the event loop when the key store can (node:crypto on libuv's pool): answers keep flowing.
+  const sign = input.offLoop === false ? responder.signer.sign : (responder.signer.signInPool ?? responder.signer.sign);
+  const sig = await sign.call(responder.signer, tbs);
   const basic = tlv(
     0x30,
     tbs,

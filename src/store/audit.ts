@@ -18,6 +18,9 @@ export interface AuditEntry {
   evidence?: string[];
 }
 
+/** What appending needs of the store; observers (store/database.ts) see successful records. */
+export type AuditStore = Pick<Store, 'dialect' | 'auditKey'> & Partial<Pick<Store, 'auditObservers'>>;
+
 export function headMac(key: Buffer | null, seq: number, hash: string): string {
   return key ? createHmac('sha256', key).update(`${seq}:${hash}`).digest('hex') : '';
 }
@@ -25,7 +28,7 @@ export function headMac(key: Buffer | null, seq: number, hash: string): string {
 /** Appends one record to the chain. Must run inside the transaction that makes the change. */
 export async function appendAudit(
   trx: Transaction<Database> | Kysely<Database>,
-  store: Pick<Store, 'dialect' | 'auditKey'>,
+  store: AuditStore,
   e: AuditEntry,
 ): Promise<number> {
   return (await appendAuditBatch(trx, store, [e]))[0]!;
@@ -37,7 +40,7 @@ export async function appendAudit(
  */
 export async function appendAuditBatch(
   trx: Transaction<Database> | Kysely<Database>,
-  store: Pick<Store, 'dialect' | 'auditKey'>,
+  store: AuditStore,
   entries: AuditEntry[],
 ): Promise<number[]> {
   if (entries.length === 0) return [];
@@ -81,7 +84,54 @@ export async function appendAuditBatch(
   } else {
     await trx.insertInto('audit_head').values({ id: 1, seq, hash: prevHash, mac }).execute();
   }
+  const done = entries.filter((e) => e.outcome === 'ok');
+  if (done.length) for (const observe of store.auditObservers ?? []) await observe(trx, done);
   return rows.map((r) => r.seq);
+}
+
+/** Content of a tombstoned record: the link stays, what it said about a person is gone. */
+export const TOMBSTONE_SUMMARY = '{"effacé":true}';
+
+function tombstoneMac(key: Buffer, seq: number, hash: string): string {
+  return createHmac('sha256', key).update(`tombstone:${seq}:${hash}`).digest('hex');
+}
+
+/**
+ * Erases the content of audit records (retention of personal data) while the chain stays
+ * verifiable: each record keeps its number, its hash and its link to the previous one; its summary
+ * and evidence are blanked and a MAC under the audit key (purge_mac over number and hash) tells a
+ * lawful erasure from an edit. Needs the audit key. Returns how many records were tombstoned.
+ */
+export async function tombstoneAudit(
+  trx: Transaction<Database> | Kysely<Database>,
+  store: Pick<Store, 'auditKey'>,
+  seqs: number[],
+  at: string,
+): Promise<number> {
+  if (!store.auditKey) throw new Error('audit key needed to tombstone audit records');
+  let done = 0;
+  for (let i = 0; i < seqs.length; i += 500) {
+    const rows = await trx
+      .selectFrom('audit_log')
+      .select(['seq', 'hash'])
+      .where('seq', 'in', seqs.slice(i, i + 500))
+      .where('purged_at', 'is', null)
+      .execute();
+    for (const r of rows) {
+      await trx
+        .updateTable('audit_log')
+        .set({
+          summary: TOMBSTONE_SUMMARY,
+          evidence: '[]',
+          purged_at: at,
+          purge_mac: tombstoneMac(store.auditKey, r.seq, r.hash),
+        })
+        .where('seq', '=', r.seq)
+        .execute();
+      done++;
+    }
+  }
+  return done;
 }
 
 export interface AuditVerification {
@@ -123,7 +173,9 @@ export async function verifyAuditChain(
       .limit(pageSize)
       .execute();
     for (const r of rows) {
-      const reason = checkLink(expected, prevHash, r);
+      const reason = r.purged_at
+        ? checkTombstone(store.auditKey, expected, prevHash, r)
+        : checkLink(expected, prevHash, r);
       if (reason) return { ok: false, checked, headSeq: head?.seq ?? 0, firstBroken: { seq: expected, reason } };
       prevHash = r.hash;
       expected++;
@@ -146,6 +198,22 @@ export async function verifyAuditChain(
     };
   }
   return { ok: true, checked, headSeq, firstBroken: null };
+}
+
+/** A tombstone keeps its place in the chain and carries a valid erasure MAC. */
+function checkTombstone(
+  key: Buffer | null,
+  expectedSeq: number,
+  prevHash: string,
+  r: { seq: number; prev_hash: string; hash: string; purge_mac: string | null },
+): string | null {
+  if (r.seq !== expectedSeq)
+    return `numéro attendu ${expectedSeq}, trouvé ${r.seq} (enregistrement supprimé ou déplacé)`;
+  if (r.prev_hash !== prevHash)
+    return "l'empreinte précédente ne correspond pas (enregistrement supprimé, inséré ou déplacé)";
+  if (!key || !r.purge_mac || !sameHex(r.purge_mac, tombstoneMac(key, r.seq, r.hash)))
+    return "contenu effacé sans effacement scellé (l'enregistrement a été modifié)";
+  return null;
 }
 
 function sameHex(a: string, b: string): boolean {

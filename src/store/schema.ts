@@ -38,7 +38,7 @@ export interface AgentTable {
   category: string | null;
   profile: string | null;
   habilitations: string; // JSON array of client application codes
-  status: string; // active | inactive
+  status: string; // active | inactive | purged (personal data erased by the retention pass)
   identity_verified: number;
   directory_record: number;
   has_photo: number;
@@ -46,6 +46,8 @@ export interface AgentTable {
   feed_fingerprint: string | null;
   last_import_id: string | null;
   search_text: string;
+  /** Name order (agent-search.ts nameSortText); null for a row written without it (listed last). */
+  sort_name: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -123,6 +125,9 @@ export interface AuditTable {
   evidence: string; // JSON array of references
   prev_hash: string;
   hash: string;
+  /** Tombstone (008): content erased by the retention pass, link kept, MAC under the audit key. */
+  purged_at: string | null;
+  purge_mac: string | null;
 }
 
 export interface AuditHeadTable {
@@ -173,6 +178,7 @@ export interface JobTable {
   last_error: string | null;
   created_at: string;
   finished_at: string | null;
+  last_attempt_at: string | null; // 008
 }
 
 export interface MailTable {
@@ -186,6 +192,8 @@ export interface MailTable {
   created_at: string;
   sent_at: string | null;
   error: string | null;
+  /** Set while one worker delivers the mail (008): a second worker leaves it alone. */
+  sending_since: string | null;
 }
 
 export interface ImportRunTable {
@@ -207,6 +215,9 @@ export interface ImportRunTable {
   started_by: string | null;
   started_at: string;
   finished_at: string | null;
+  /** Process running the import (host/pid/start) and its last sign of life (008). */
+  owner: string | null;
+  heartbeat_at: string | null;
 }
 
 export interface ImportRejectTable {
@@ -249,6 +260,37 @@ export interface CertificateTable {
   revocation_reason: string | null; // RFC 5280 name (domain/certificate-status.ts)
   status_changed_at: string;
   created_at: string;
+}
+
+/** Append-only log of certificate status changes (and issuances): responders follow it by id. */
+export interface CertificateStatusChangeTable {
+  id: Generated<number>;
+  serial: string;
+  ca_id: string;
+  changed_at: string;
+}
+
+/** The pre-signed OCSP answer of a certificate (SHA-1 CertID, no nonce), shared by every responder. */
+export interface OcspResponseTable {
+  serial: string;
+  ca_id: string;
+  /** The OCSP responder (certification_authorities.id) that signed it. */
+  responder_id: string;
+  der: Uint8Array;
+  this_update: string;
+  next_update: string;
+  /** When the background signer signs it again (before nextUpdate). */
+  refresh_at: string;
+  /** Id of the last status change (certificate_status_changes.id) this answer reflects. */
+  change_id: number;
+}
+
+/** One row (id 1): the background signer's lease and the change it has signed up to. */
+export interface OcspSignerTable {
+  id: number;
+  lease_owner: string | null;
+  lease_until: string | null;
+  change_cursor: number;
 }
 
 export interface CardModelTable {
@@ -414,6 +456,253 @@ export interface HolderSecretsTable {
   updated_at: string;
 }
 
+/** Issuing-CA and OCSP responder keys, encrypted under the KEK (same text as a key file). */
+export interface ServiceKeyTable {
+  label: string;
+  algorithm: string;
+  key_text: string;
+  created_at: string;
+}
+
+export interface PublishedCrlTable {
+  ca_id: string;
+  crl_number: number;
+  status: string; // writing | published
+  this_update: string;
+  next_update: string;
+  entries: number;
+  size: number;
+  sha256: string | null;
+  published_by: string | null;
+  created_at: string;
+}
+
+export interface PublishedCrlChunkTable {
+  ca_id: string;
+  crl_number: number;
+  part: number;
+  bytes: Uint8Array;
+}
+
+export interface TaskRunTable {
+  task: string;
+  slot: string;
+  owner: string;
+  status: string; // running | done | failed
+  started_at: string;
+  lease_until: string;
+  finished_at: string | null;
+  result: string | null;
+  error: string | null;
+}
+
+export interface IdempotencyKeyTable {
+  key: string;
+  created_at: string;
+}
+
+export interface OperationsJournalTable {
+  id: string;
+  at: string;
+  kind: string; // backup | verify | restore | prune | retention | check
+  status: string; // ok | failed
+  reason: string | null;
+  actor_id: string | null;
+  backup_id: string | null;
+  location: string | null;
+  summary: string; // JSON
+  checked_at: string | null;
+  checked_by: string | null;
+  check_note: string | null;
+}
+
+// Back office of a processing centre (seed 003, migration 011).
+
+export interface BackofficeCentreTable {
+  organization_id: string;
+  serves_organization_id: string;
+  created_at: string;
+}
+
+export interface BackofficeOfficeTable {
+  organization_id: string;
+  centre_id: string;
+  code: string;
+  function: string; // liaison | processing | methods
+  email: string | null;
+  created_at: string;
+}
+
+export interface CaseFileKindTable {
+  code: string;
+  family: string; // card | unit
+  label: string;
+  definition: string; // JSON CaseKindDefinition
+  source: string; // file | admin
+  file_hash: string | null;
+  version: number;
+  updated_by: string | null;
+  updated_at: string;
+}
+
+export interface TransmittalSlipTable {
+  id: string;
+  number: string;
+  centre_id: string;
+  sending_organization_id: string;
+  unit_reference: string;
+  slip_date: string;
+  received_at: string;
+  contact_name: string | null;
+  contact_phone: string | null;
+  contact_email: string | null;
+  file_count: number;
+  registered_by: string | null;
+  created_at: string;
+}
+
+export interface CaseFileTable {
+  id: string;
+  number: string;
+  kind_code: string;
+  family: string;
+  centre_id: string;
+  office_id: string | null;
+  sending_organization_id: string;
+  delegating_authority_id: string | null;
+  slip_id: string | null;
+  agent_id: string | null;
+  person_name: string;
+  person_identifier: string | null;
+  unit_reference: string | null;
+  card_request_id: string | null;
+  card_id: string | null;
+  status: string; // domain/case-file.ts CASE_FILE_STATUSES
+  priority: string; // normal | relative | absolute
+  priority_note: string | null;
+  received_at: string;
+  registered_at: string | null;
+  due_on: string | null;
+  routed_at: string | null;
+  taken_by: string | null;
+  taken_at: string | null;
+  deferred_at: string | null;
+  deferred_reason: string | null;
+  unit_notified_at: string | null;
+  processed_at: string | null;
+  processed_by: string | null;
+  processed_office_id: string | null;
+  outcome: string | null;
+  amount_cents: number | null;
+  movement_reference: string | null;
+  self_checked_at: string | null;
+  self_checked_by: string | null;
+  transferred_at: string | null;
+  transfer_reference: string | null;
+  archived_at: string | null;
+  returned_at: string | null;
+  return_reasons: string | null; // JSON string[]
+  status_changed_at: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CaseFilePieceTable {
+  id: string;
+  case_file_id: string;
+  code: string;
+  label: string;
+  listed: number;
+  state: string; // expected | present | missing | obtained
+  note: string | null;
+  file_name: string | null;
+  content_type: string | null;
+  bytes: Uint8Array | null;
+  size: number | null;
+  sha256: string | null;
+  source_ref: string | null;
+  attached_by: string | null;
+  attached_at: string | null;
+  checked_by: string | null;
+  checked_at: string | null;
+}
+
+export interface CaseFileCheckTable {
+  case_file_id: string;
+  code: string;
+  label: string;
+  state: string; // pending | ok | failed | resolved
+  reason: string | null;
+  checked_by: string | null;
+  checked_at: string | null;
+}
+
+export interface CaseFileEventTable {
+  seq: Generated<number>;
+  case_file_id: string;
+  at: string;
+  type: string;
+  actor_id: string | null;
+  office_id: string | null;
+  data: string; // JSON
+}
+
+export interface CaseFileLetterTable {
+  id: string;
+  case_file_id: string;
+  kind: string;
+  pdf: Uint8Array;
+  sha256: string;
+  created_by: string | null;
+  created_at: string;
+}
+
+export interface ArchiveTransferTable {
+  id: string;
+  number: string;
+  centre_id: string;
+  destination: string;
+  reference: string | null;
+  file_count: number;
+  transferred_by: string | null;
+  transferred_at: string;
+}
+
+export interface ArchiveEntryTable {
+  case_file_id: string;
+  centre_id: string;
+  location_kind: string; // box | digital
+  box: string | null;
+  shelf: string | null;
+  reference: string | null;
+  archived_by: string | null;
+  archived_at: string;
+  transfer_id: string | null;
+}
+
+export interface AgeingReportTable {
+  id: string;
+  centre_id: string;
+  period: string | null;
+  as_of: string;
+  days: number;
+  totals: string; // JSON
+  file_count: number;
+  generated_by: string | null;
+  analysis: string | null;
+  measures: string | null;
+  analysed_by: string | null;
+  analysed_at: string | null;
+  created_at: string;
+}
+
+/** Agents per organisation and status, maintained by triggers (migration 010). */
+export interface DirectoryCountTable {
+  organization_id: string;
+  status: string;
+  agents: number;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   agents: AgentTable;
@@ -434,6 +723,9 @@ export interface Database {
   import_rejects: ImportRejectTable;
   certification_authorities: CertificationAuthorityTable;
   certificates: CertificateTable;
+  certificate_status_changes: CertificateStatusChangeTable;
+  ocsp_responses: OcspResponseTable;
+  ocsp_signer: OcspSignerTable;
   card_models: CardModelTable;
   request_batches: RequestBatchTable;
   card_requests: CardRequestTable;
@@ -446,4 +738,23 @@ export interface Database {
   card_handovers: CardHandoverTable;
   card_activations: CardActivationTable;
   holder_secrets: HolderSecretsTable;
+  service_keys: ServiceKeyTable;
+  published_crls: PublishedCrlTable;
+  published_crl_chunks: PublishedCrlChunkTable;
+  task_runs: TaskRunTable;
+  idempotency_keys: IdempotencyKeyTable;
+  operations_journal: OperationsJournalTable;
+  backoffice_centres: BackofficeCentreTable;
+  backoffice_offices: BackofficeOfficeTable;
+  case_file_kinds: CaseFileKindTable;
+  transmittal_slips: TransmittalSlipTable;
+  case_files: CaseFileTable;
+  case_file_pieces: CaseFilePieceTable;
+  case_file_checks: CaseFileCheckTable;
+  case_file_events: CaseFileEventTable;
+  case_file_letters: CaseFileLetterTable;
+  archive_transfers: ArchiveTransferTable;
+  archive_entries: ArchiveEntryTable;
+  ageing_reports: AgeingReportTable;
+  directory_counts: DirectoryCountTable;
 }

@@ -175,6 +175,34 @@ forEachDatabase('production of cards by the manufacturer', (dialect) => {
     ]);
   });
 
+  it('the manufacturer reads each exchange file once, and a bounded number of new ones per step', async () => {
+    const outbox = env.folders.outbox;
+    const logs: string[] = [];
+    const manufacturer = localSimulator(p.ctx, env, (line) => logs.push(line)); // same state: same cursor
+    const names = readdirSync(outbox).filter((n) => n.endsWith('.json'));
+    assert.ok(names.length >= 2, names.join(', '));
+    // Every message so far was read: spoilt now, a step reading them again would refuse them aloud.
+    const saved = names.map((n) => [n, readFileSync(join(outbox, n))] as const);
+    try {
+      for (const n of names) writeFileSync(join(outbox, n), 'illisible');
+      assert.equal(await manufacturer.step(), 0);
+      assert.deepEqual(logs, []);
+    } finally {
+      for (const [n, bytes] of saved) writeFileSync(join(outbox, n), bytes);
+    }
+    // Two new files, one file a step: one read per step, in order, each once.
+    writeFileSync(join(outbox, '20990101-000000-order-a.json'), 'pas un message');
+    writeFileSync(join(outbox, '20990101-000001-order-b.json'), 'pas un message non plus');
+    await manufacturer.step({ maxMessages: 1 });
+    assert.equal(logs.length, 1);
+    assert.match(logs[0]!, /20990101-000000-order-a\.json refusé/);
+    await manufacturer.step({ maxMessages: 1 });
+    assert.equal(logs.length, 2);
+    assert.match(logs[1]!, /20990101-000001-order-b\.json refusé/);
+    await manufacturer.step({ maxMessages: 1 });
+    assert.equal(logs.length, 2);
+  });
+
   it('lists the cards to hand over, the holders, and shows the detail with certificates and history', async () => {
     const list = await listCards(p.ctx, operator, { batchId: batch.batchId });
     assert.equal(list.total, 2);

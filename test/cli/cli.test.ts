@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { DatabaseSync } from 'node:sqlite';
 import { openPlatform } from '../../src/platform.ts';
 import { redeemSignInLink } from '../../src/app/access/sessions.ts';
 import { countRows } from '../../src/store/audit.ts';
@@ -80,7 +81,10 @@ describe('cartes CLI', () => {
   it('loads the demo data once, then finds it already there', async () => {
     const first = await cartes(['--data', data, 'demo', 'load']);
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /^Données de démonstration chargées \(\d+ éléments créés\)\.\n$/);
+    assert.match(
+      first.stdout,
+      /^Données de démonstration chargées \(\d+ éléments créés, \d+ dossiers d'une année d'activité du centre de traitement\)\.\n$/,
+    );
     const second = await cartes(['--data', data, 'demo', 'load']);
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.stdout, 'Données de démonstration déjà présentes : rien à faire.\n');
@@ -91,8 +95,16 @@ describe('cartes CLI', () => {
     const first = await cartes(['--data', data, 'demo', 'pki']);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /IGC de démonstration créée/);
-    for (const ca of ['collectivites', 'etat', 'armees'])
-      assert.ok(existsSync(join(data, 'pki', 'crl', `${ca}.crl`)), ca);
+    // Published in the database, where every instance serves them from.
+    const db = new DatabaseSync(join(data, 'cartes.sqlite'), { readOnly: true });
+    const published = db
+      .prepare(
+        "select c.name from published_crls p join certification_authorities c on c.id = p.ca_id where p.status = 'published'",
+      )
+      .all()
+      .map((r) => r['name']);
+    db.close();
+    for (const ca of ['collectivites', 'etat', 'armees']) assert.ok(published.includes(ca), ca);
     const second = await cartes(['--data', data, 'demo', 'pki']);
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /existe déjà/);
@@ -269,7 +281,7 @@ describe('cartes CLI on PostgreSQL', () => {
     const { store } = await openPlatform({ data, db: db.url }, {});
     try {
       assert.equal(store.dialect, 'postgres');
-      assert.equal(await countRows(store.db, 'organizations'), 6);
+      assert.equal(await countRows(store.db, 'organizations'), 18);
       assert.equal(await countRows(store.db, 'sign_in_links'), 1);
     } finally {
       await store.close();

@@ -23,6 +23,7 @@ import {
   type PkiEnvironment,
 } from '../../src/app/pki/certificates.ts';
 import { custodyDir, openRootSigner, openServiceSigner, parseKeyRef } from '../../src/pki/ca-init.ts';
+import { keyPlace } from '../../src/app/pki/key-place.ts';
 import { checkCardCertificate } from '../../src/pki/checker.ts';
 import { KeyStoreError } from '../../src/pki/keystore.ts';
 import { randomSerial, signCertificate, toPem, wholeSeconds, addYears } from '../../src/pki/profiles.ts';
@@ -154,10 +155,10 @@ forEachDatabase('certification authorities', (dialect) => {
       assert.ok(cert.getExtension('1.3.6.1.5.5.7.48.1.5'), 'id-pkix-ocsp-nocheck');
       assert.equal((cert.notAfter.getTime() - cert.notBefore.getTime()) / 86_400_000, 30);
       // The service keys open with the key-encryption key alone, and only with it.
-      const signer = await openServiceSigner(p.dataDir, ocsp.key_ref, pki.kek);
+      const signer = await openServiceSigner(keyPlace(p.ctx), ocsp.key_ref, pki.kek);
       assert.deepEqual(Buffer.from(signer.publicKeySpki), Buffer.from(cert.publicKey.rawData));
       await assert.rejects(
-        openServiceSigner(p.dataDir, ocsp.key_ref, Buffer.alloc(32, 7)),
+        openServiceSigner(keyPlace(p.ctx), ocsp.key_ref, Buffer.alloc(32, 7)),
         (e: KeyStoreError) => e.code === 'wrong_secret',
       );
     }
@@ -179,7 +180,7 @@ forEachDatabase('certification authorities', (dialect) => {
       openRootSigner(p.dataDir, root.key_ref, [SECRET_B, SECRET_A]),
       (e: KeyStoreError) => e.code === 'wrong_secret',
     );
-    await assert.rejects(openServiceSigner(p.dataDir, root.key_ref, pki.kek), /double contrôle/);
+    await assert.rejects(openServiceSigner(keyPlace(p.ctx), root.key_ref, pki.kek), /double contrôle/);
     assert.equal(statSync(join(p.dataDir, 'pki', 'kek')).mode & 0o777, 0o600);
 
     // No second ceremony over the first one.
@@ -270,7 +271,7 @@ forEachDatabase('certification authorities', (dialect) => {
       .where('name', '=', 'collectivites')
       .executeTakeFirstOrThrow();
     const issuing = new x509.X509Certificate(new Uint8Array(ca.certificate_der));
-    const signer = await openServiceSigner(p.dataDir, ca.key_ref, pki.kek);
+    const signer = await openServiceSigner(keyPlace(p.ctx), ca.key_ref, pki.kek);
     const csr = new x509.Pkcs10CertificateRequest(opensslCsr(dir, 'bad'));
     const notBefore = wholeSeconds(new Date());
     const der = await signCertificate(
@@ -307,7 +308,7 @@ forEachDatabase('certification authorities', (dialect) => {
     }
     // Signed by another key: the signature check catches it.
     const other = await openServiceSigner(
-      p.dataDir,
+      keyPlace(p.ctx),
       (
         await p.store.db
           .selectFrom('certification_authorities')

@@ -9,7 +9,7 @@ import { forEachDatabase, openTestPlatform, actorFor, type TestPlatform } from '
 import { startServer, type TestServer } from '../support/http.ts';
 import { initPki, issueFromCsr, pkiEnvironment, type PkiEnvironment } from '../../src/app/pki/certificates.ts';
 import { renewOcspResponders } from '../../src/app/pki/responder-renewal.ts';
-import { openOcspSource } from '../../src/app/pki/publication.ts';
+import { openOcspSource } from '../../src/app/pki/ocsp-responder.ts';
 import { issuerIdentity, toHex } from '../../src/pki/ocsp.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { openssl, opensslCsr } from '../support/openssl.ts';
@@ -182,7 +182,8 @@ forEachDatabase('OCSP responder renewal', (dialect) => {
         .where('name', '=', 'etat-ocsp')
         .executeTakeFirstOrThrow();
       let der = Buffer.alloc(0);
-      for (let i = 0; i < 40; i++) {
+      // A generous deadline (30 s) for a loaded machine: this waits for the reload, it does not time it.
+      for (let i = 0; i < 600; i++) {
         der = Buffer.from((await source.responderFor(keyHash, 'sha1'))!.responder.certDer);
         if (der.equals(Buffer.from(renewed.certificate_der))) break;
         await new Promise((r) => setTimeout(r, 50));

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { initSoftHsmToken, type SoftHsmToken } from '../../scripts/lib/softhsm.js';
 import { initPki, issueFromCsr, listAuthorities, pkiEnvironment } from '../../src/app/pki/certificates.ts';
 import type { PkiEnvironment } from '../../src/app/pki/certificates.ts';
-import { publishCrl } from '../../src/app/pki/publication.ts';
+import { newestCrlDer, publishCrl } from '../../src/app/pki/publication.ts';
 import { renewOcspResponders } from '../../src/app/pki/responder-renewal.ts';
 import { custodyDir, parseKeyRef } from '../../src/pki/ca-init.ts';
 import { closePkcs11Stores, pkcs11Store } from '../../src/pki/pkcs11-custody.ts';
@@ -145,7 +145,8 @@ for (const dialect of DIALECTS) {
       ]);
       assert.equal(v.code, 0, v.stderr + v.stdout);
 
-      const crl = await publishCrl(p.ctx, pki, c.caName);
+      await publishCrl(p.ctx, pki, c.caName);
+      writeFileSync(join(dir, `${c.caName}.crl`), (await newestCrlDer(p.ctx, c.caName))!);
       writeFileSync(
         join(dir, 'chain.pem'),
         readFileSync(join(dir, `${c.caName}.pem`), 'utf8') + readFileSync(join(dir, 'root.pem'), 'utf8'),
@@ -155,7 +156,7 @@ for (const dialect of DIALECTS) {
         '-inform',
         'DER',
         '-in',
-        crl.path,
+        join(dir, `${c.caName}.crl`),
         '-CAfile',
         join(dir, 'chain.pem'),
         '-verify',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, it } from 'node:test';
 import { sql } from 'kysely';
-import { migrate, openStore } from '../../src/store/database.ts';
+import { knownMigrations, migrate, openStore } from '../../src/store/database.ts';
 import { countRows, verifyAuditChain } from '../../src/store/audit.ts';
 import { loadDemoData } from '../../src/app/demo/directory.ts';
 import { getPhoto, uploadPhoto } from '../../src/app/directory/agents.ts';
@@ -56,8 +56,27 @@ forEachDatabase('store', (dialect) => {
       .execute();
     assert.deepEqual(
       applied.map((r) => r.name),
-      ['001_ground', '002_pki', '003_cards', '004_requests', '005_production', '006_lifecycle'],
+      [
+        '001_ground',
+        '002_pki',
+        '003_cards',
+        '004_requests',
+        '005_production',
+        '006_lifecycle',
+        '008_operations',
+        '009_ocsp',
+        '010_scale',
+        '011_backoffice',
+      ],
     );
+    assert.deepEqual(knownMigrations().slice(0, 6), [
+      '001_ground',
+      '002_pki',
+      '003_cards',
+      '004_requests',
+      '005_production',
+      '006_lifecycle',
+    ]);
     assert.deepEqual(await migrate(p.store), [], 'second run applies nothing');
     assert.deepEqual(await migrate(p.store), [], 'third run applies nothing');
     // A second connection on the same database (what a second process does) migrates to nothing too.
@@ -68,15 +87,19 @@ forEachDatabase('store', (dialect) => {
     } finally {
       await other.close();
     }
-    for (const t of TABLES) assert.equal(await countRows(p.store.db, t), 0, `${t} is empty`);
+    // The only record of a fresh platform is the load of the case-file kinds it reads at start.
+    const audit = await p.store.db.selectFrom('audit_log').select(['action', 'actor_id']).execute();
+    assert.deepEqual(audit, [{ action: 'caseKind.load', actor_id: 'system:kinds-file' }]);
+    for (const t of TABLES.filter((t) => t !== 'audit_log' && t !== 'audit_head'))
+      assert.equal(await countRows(p.store.db, t), 0, `${t} is empty`);
   });
 
   it('loads the demo data twice without duplicating anything', async () => {
     const first = await loadDemoData(p.ctx);
     assert.ok(first.created > 10, `first load creates the demo (${first.created})`);
     const once = await countAll(p);
-    assert.equal(once['organizations'], 6);
-    assert.equal(once['agents'], 13);
+    assert.equal(once['organizations'], 18); // with the processing centre CAMID and its offices
+    assert.equal(once['agents'], 22);
     assert.equal(once['agreements'], 1);
     assert.equal(once['agent_photos'], 1);
     assert.ok(once['audit_log']! > 20);
@@ -121,7 +144,7 @@ forEachDatabase('store', (dialect) => {
         .values(agentRow('dup-agent', ants, 'admin.national', now))
         .execute(),
     );
-    assert.equal(await countRows(p.store.db, 'organizations'), 6);
+    assert.equal(await countRows(p.store.db, 'organizations'), 18);
   });
 
   it('round-trips an agent row: text with accents and newlines, JSON arrays, 0/1 flags, nulls', async () => {
@@ -197,7 +220,7 @@ forEachDatabase('store', (dialect) => {
   it('returns counts as numbers and filters with LIKE the same way on both databases', async () => {
     const n = await countRows(p.store.db, 'agents');
     assert.equal(typeof n, 'number');
-    assert.equal(n, 14);
+    assert.equal(n, 23);
     const like = await p.store.db
       .selectFrom('agents')
       .select('identifier')
@@ -243,6 +266,7 @@ function agentRow(id: string, organizationId: string, identifier: string, now: s
     feed_fingerprint: null,
     last_import_id: null,
     search_text: `test test ${identifier}`,
+    sort_name: null,
     created_at: now,
     updated_at: now,
   };

@@ -18,7 +18,7 @@ export interface RunOptions {
   /** The whole environment (default: PATH alone, so the caller's CARTES_* never leak in). */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Killed after this long (default 30 s). */
+  /** Killed after this long (default 120 s: a loaded machine is slow, only a hung command takes that long). */
   timeoutMs?: number;
 }
 
@@ -34,7 +34,7 @@ export function run(file: string, args: string[], opts: RunOptions = {}): Promis
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);

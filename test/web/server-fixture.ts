@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../support/http.ts';
 import { openTestPlatform } from '../support/platform.ts';
+import { loadDemoActivity } from '../../src/app/demo/backoffice.ts';
 
 export interface PortalTestServer {
   /** Origin of the server, e.g. http://127.0.0.1:43121 (no trailing slash). */
@@ -21,6 +22,8 @@ export interface PortalTestServer {
 export interface PortalTestServerOptions {
   /** Branding returned by GET /api/config (default 'state'). */
   branding?: 'state' | 'neutral';
+  /** Also load the processing centre's year of activity (demo/backoffice.ts). */
+  backofficeActivity?: boolean;
 }
 
 export const WEB_INDEX = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
@@ -31,6 +34,7 @@ export async function startTestServer(opts: PortalTestServerOptions = {}): Promi
   }
   const platform = await openTestPlatform('sqlite', { env: { CARTES_BRANDING: opts.branding ?? 'state' } });
   try {
+    if (opts.backofficeActivity) await loadDemoActivity(platform.ctx);
     const server = await startServer(platform);
     return {
       baseUrl: server.baseUrl,

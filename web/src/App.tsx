@@ -11,6 +11,7 @@ import { CardPage, CardsPage, HoldersPage } from './pages/desk/CardsPage.tsx';
 import { CardsToHandOverPage } from './pages/desk/CardsToHandOverPage.tsx';
 import { ConnectivityPage } from './pages/desk/ConnectivityPage.tsx';
 import { LIFE_ROUTES } from './pages/desk/routes.tsx';
+import { BACKOFFICE_ROUTES } from './pages/backoffice/routes.tsx';
 import { OperationPage } from './pages/requests/OperationPage.tsx';
 import { OrderCardPage } from './pages/requests/OrderCardPage.tsx';
 import { RequestPage } from './pages/requests/RequestPage.tsx';
@@ -24,6 +25,7 @@ import { ImportPage } from './pages/directory/ImportPage.tsx';
 import { ImportsPage } from './pages/directory/ImportsPage.tsx';
 import { MailPage } from './pages/operations/MailPage.tsx';
 import { MailsPage } from './pages/operations/MailsPage.tsx';
+import { OperationsPage } from './pages/operations/OperationsPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 import { OrganizationPage } from './pages/directory/OrganizationPage.tsx';
 import { OrganizationsPage } from './pages/directory/OrganizationsPage.tsx';
@@ -70,8 +72,11 @@ const ROUTES: Route[] = [
   { path: '/supports/:id', component: CardPage, permission: 'card.read' },
   { path: '/connectivite', component: ConnectivityPage },
   { path: '/facturation', component: BillingPage, permission: 'billing.read' },
+  { path: '/exploitation', component: OperationsPage, permission: 'operations.read' },
   // After reception: hand-over, activation, the card's life, the holder's space.
   ...LIFE_ROUTES,
+  // The processing centre's back office (seed 003).
+  ...BACKOFFICE_ROUTES,
 ];
 
 function resolve(pathname: string): { route: Route | null; params: Record<string, string> } {

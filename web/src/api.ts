@@ -50,6 +50,10 @@ export type MailSummary = Static<typeof Control.MailSummary>;
 export type Mail = Static<typeof Control.Mail>;
 
 export type Page<T> = Common.PageOf<T>;
+/** A page of a long list: `total` exact when `totalExact` (else « plus de »), `next` the cursor (`after`). */
+export type KeysetPage<T> = Common.KeysetPageOf<T>;
+export type Count = Static<typeof Control.Count>;
+export type HomeCounts = Static<typeof Control.HomeCounts>;
 export type Items<T> = Common.ItemsOf<T>;
 
 // ---------------------------------------------------------------------------------------------
@@ -272,7 +276,7 @@ export const api = {
     }),
 
   // Agents
-  agents: (query: AgentSearch) => request<Page<AgentSummary>>('GET', '/api/agents', { query }),
+  agents: (query: AgentSearch) => request<KeysetPage<AgentSummary>>('GET', '/api/agents', { query }),
   agent: (id: string) => request<Agent>('GET', `/api/agents/${encodeURIComponent(id)}`),
   patchAgent: (id: string, patch: AgentPatch) =>
     request<Agent>('PATCH', `/api/agents/${encodeURIComponent(id)}`, { json: patch }),
@@ -318,10 +322,11 @@ export const api = {
     }),
 
   // Audit trail
-  audit: (query: AuditQuery) => request<Page<AuditRecord>>('GET', '/api/audit', { query }),
+  audit: (query: AuditQuery) => request<KeysetPage<AuditRecord>>('GET', '/api/audit', { query }),
   verifyAudit: () => request<AuditVerification>('POST', '/api/audit/verify'),
 
   // Mail
   mails: () => request<Items<MailSummary>>('GET', '/api/mails'),
+  counts: () => request<HomeCounts>('GET', '/api/counts'),
   mail: (id: string) => request<Mail>('GET', `/api/mails/${encodeURIComponent(id)}`),
 };

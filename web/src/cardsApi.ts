@@ -4,7 +4,7 @@ import type { Static } from '@sinclair/typebox';
 import type * as Access from '../../src/http/schemas/access.ts';
 import type * as Desk from '../../src/http/schemas/desk.ts';
 import type * as Requests from '../../src/http/schemas/requests.ts';
-import { request, withQuery, type Items, type Page, type Session } from './api.ts';
+import { request, withQuery, type Items, type KeysetPage, type Page, type Session } from './api.ts';
 
 export type ActionSignaturePayload = Static<typeof Access.ActionSignature>;
 export type CardChallenge = Static<typeof Access.CardChallenge>;
@@ -63,7 +63,7 @@ export const cardsApi = {
       query: { modelId, kind, reason },
     }),
   createRequest: (body: CardRequestInput) => request<CardRequestDetail>('POST', '/api/card-requests', { json: body }),
-  requests: (query: CardRequestSearch) => request<Page<CardRequest>>('GET', '/api/card-requests', { query }),
+  requests: (query: CardRequestSearch) => request<KeysetPage<CardRequest>>('GET', '/api/card-requests', { query }),
   request: (requestId: string) => request<CardRequestDetail>('GET', `/api/card-requests/${id(requestId)}`),
   signRequest: (requestId: string, signature: ActionSignaturePayload) =>
     request<CardRequestDetail>('POST', `/api/card-requests/${id(requestId)}/sign`, { json: { signature } }),
@@ -83,15 +83,15 @@ export const cardsApi = {
   billingCsvUrl: (query: Omit<BillingQuery, 'page' | 'pageSize'>) => withQuery('/api/billing.csv', query),
 
   // Cards and production (§5)
-  cards: (query: CardSearch) => request<Page<Card>>('GET', '/api/cards', { query }),
+  cards: (query: CardSearch) => request<KeysetPage<Card>>('GET', '/api/cards', { query }),
   card: (cardId: string) => request<CardDetail>('GET', `/api/cards/${id(cardId)}`),
-  cardsToHandOver: (query: NameSearch) => request<Page<Card>>('GET', '/api/cards/to-hand-over', { query }),
+  cardsToHandOver: (query: NameSearch) => request<KeysetPage<Card>>('GET', '/api/cards/to-hand-over', { query }),
   receiveCard: (cardId: string, signature: ActionSignaturePayload) =>
     request<CardReceived>('POST', `/api/cards/${id(cardId)}/receive`, { json: { signature } }),
   resendCode: (cardId: string, channel: 'post' | 'email', signature: ActionSignaturePayload) =>
     request<CodeResent>('POST', `/api/cards/${id(cardId)}/resend-code`, {
       json: { channel, signature },
     }),
-  holders: (query: NameSearch) => request<Page<Holder>>('GET', '/api/holders', { query }),
+  holders: (query: NameSearch) => request<KeysetPage<Holder>>('GET', '/api/holders', { query }),
   production: (query: ProductionQuery = {}) => request<Items<ProductionBatch>>('GET', '/api/production', { query }),
 };

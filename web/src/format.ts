@@ -43,6 +43,17 @@ export function plural(n: number, one: string, many: string): string {
   return `${formatNumber(n)} ${Math.abs(n) >= 2 ? many : one}`;
 }
 
+/** « 12 agents » when the total is exact, « plus de 10 000 agents » when it is a lower bound. */
+export function pluralTotal(page: { total: number; totalExact?: boolean }, one: string, many: string): string {
+  return page.totalExact === false ? `plus de ${plural(page.total, one, many)}` : plural(page.total, one, many);
+}
+
+/** « — page 2 sur 5 » (exact total) or « — page 2 » (lower bound); empty on a single page. */
+export function pageOfText(page: { total: number; totalExact?: boolean; pageSize: number }, current: number): string {
+  if (page.totalExact === false) return ` — page ${current}`;
+  return page.total > page.pageSize ? ` — page ${current} sur ${Math.ceil(page.total / page.pageSize)}` : '';
+}
+
 export const IDENTIFIER_KIND_LABELS: Record<string, string> = {
   nid: 'NID (numéro d’identification)',
   alliance: 'Identifiant Alliance',
@@ -71,6 +82,7 @@ export const OUTCOME_LABELS: Record<string, string> = { ok: 'Réussi', refused: 
 export const MAIL_STATUS_LABELS: Record<string, string> = {
   queued: 'En attente',
   pending: 'En attente',
+  sending: 'En cours d’envoi',
   sent: 'Envoyé',
   failed: 'Échec',
 };

@@ -1,30 +1,59 @@
-import { pageOf } from '../scope.ts';
+import { sql } from 'kysely';
 import { verifyAuditChain } from '../../store/audit.ts';
+import { boundedCount, decodeCursor, pageOf, pageWindow, SORT_LIMIT, type PageRequest } from '../paging.ts';
+import { inOrganizations, scopeOrganizations } from '../scope.ts';
 import { authorize, scopeRoots } from '../access/authorize.ts';
 import type { Actor, AppContext } from '../context.ts';
 
-export interface AuditQuery {
-  page?: number;
-  pageSize?: number;
+export interface AuditQuery extends PageRequest {
   action?: string;
   outcome?: string;
   targetId?: string;
 }
 
-/** Audit records visible to the caller: all for national roles, their organisations' otherwise. */
+/**
+ * Audit records visible to the caller, newest first: every record when their scope covers every
+ * organisation (national roles), their organisations' records otherwise. Pages by keyset on seq; the
+ * unfiltered national total is the chain head's number (seq has no gaps), other totals are counted
+ * up to COUNT_CAP through an index.
+ */
 export async function listAudit(ctx: AppContext, actor: Actor, q: AuditQuery) {
   const roots = await scopeRoots(ctx, actor, 'audit.read');
   if (roots !== null && roots.length === 0) await authorize(ctx, actor, 'audit.read', null);
-  const { page, pageSize, offset } = pageOf(q, 50, 200);
-  let base = ctx.store.db.selectFrom('audit_log as l').leftJoin('organizations as o', 'o.id', 'l.organization_id');
-  if (roots !== null) {
-    base = base.where((eb) => eb.or(roots.map((r) => eb('o.path', 'like', `%/${r}/%`))));
+  const win = pageWindow(q, 50, 200);
+  const after = q.after ? decodeCursor(q.after, ['number']) : null;
+  const orgs = await scopeOrganizations(ctx, roots);
+  const db = ctx.store.db;
+  const action = q.action?.replace(/[^A-Za-z0-9._-]/g, '');
+  // `indexed: false` (SQLite): the filter columns are wrapped in +( ) so that the query walks seq
+  // downwards and tests each record, instead of gathering every match through a filter's index.
+  const filtered = (indexed: boolean) => {
+    const col = (name: string) =>
+      indexed || ctx.store.dialect === 'postgres' ? sql.ref(name) : sql`+${sql.ref(name)}`;
+    let b = db.selectFrom('audit_log as l');
+    if (orgs !== null) b = b.where(inOrganizations(ctx, orgs, 'l.organization_id', { index: indexed }));
+    if (action)
+      b = b.where(
+        ctx.store.dialect === 'postgres'
+          ? sql<boolean>`l.action like ${`${action}%`}`
+          : sql<boolean>`${col('l.action')} >= ${action} and ${col('l.action')} < ${`${action}~`}`,
+      );
+    if (q.outcome) b = b.where(sql<boolean>`${col('l.outcome')} = ${q.outcome}`);
+    if (q.targetId) b = b.where(sql<boolean>`${col('l.target_id')} = ${q.targetId}`);
+    return b;
+  };
+  let counted: { n: number; exact: boolean };
+  if (orgs === null && !action && !q.outcome && !q.targetId) {
+    const head = await db.selectFrom('audit_head').select('seq').where('id', '=', 1).executeTakeFirst();
+    counted = { n: head?.seq ?? 0, exact: true };
+  } else {
+    counted = await boundedCount(db, filtered(true));
   }
-  if (q.action) base = base.where('l.action', 'like', `${q.action.replace(/[%_]/g, '')}%`);
-  if (q.outcome) base = base.where('l.outcome', '=', q.outcome);
-  if (q.targetId) base = base.where('l.target_id', '=', q.targetId);
-  const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const rows = await base
+  // Few matching records: gather them through their index and sort; many: walk seq downwards.
+  let rowsQuery = filtered(counted.exact && counted.n <= SORT_LIMIT);
+  if (after) rowsQuery = rowsQuery.where('l.seq', '<', after[0] as number);
+  const rows = await rowsQuery
+    .leftJoin('organizations as o', 'o.id', 'l.organization_id')
     .leftJoin('agents as a', 'a.id', 'l.actor_id')
     .select([
       'l.seq',
@@ -45,11 +74,13 @@ export async function listAudit(ctx: AppContext, actor: Actor, q: AuditQuery) {
       'a.last_name',
     ])
     .orderBy('l.seq', 'desc')
-    .limit(pageSize)
-    .offset(offset)
+    .limit(win.pageSize + 1)
+    .offset(win.offset)
     .execute();
-  return {
-    items: rows.map((r) => ({
+  return pageOf(
+    rows,
+    win,
+    (r) => ({
       seq: r.seq,
       at: r.at,
       actorId: r.actor_id,
@@ -65,11 +96,10 @@ export async function listAudit(ctx: AppContext, actor: Actor, q: AuditQuery) {
       summary: JSON.parse(r.summary) as unknown,
       evidence: JSON.parse(r.evidence) as unknown,
       hash: r.hash,
-    })),
-    total: Number(total.n),
-    page,
-    pageSize,
-  };
+    }),
+    (r) => [r.seq],
+    counted,
+  );
 }
 
 export async function verifyAudit(ctx: AppContext, actor: Actor) {

@@ -12,6 +12,7 @@ import {
 import { createAgent, uploadPhoto, type AgentInput } from '../directory/agents.ts';
 import { CONTROL_POINT_CODES } from '../../domain/self-assessment.ts';
 import { ensureCardModels } from '../requests/card-models.ts';
+import { loadDemoCentre } from './backoffice.ts';
 
 // Demonstration data, with the identities of the source documents. Loading twice changes nothing.
 
@@ -372,5 +373,7 @@ export async function loadDemoData(ctx: AppContext): Promise<{ created: number }
     .where('agent_id', '=', hugues)
     .executeTakeFirst();
   if (!photo && existsSync(DEMO_PHOTO)) await uploadPhoto(ctx, actor, hugues, readFileSync(DEMO_PHOTO));
+  // The processing centre of seed 003, its offices, staff and sending units (its year of activity: demo/backoffice.ts).
+  created += (await loadDemoCentre(ctx)).created;
   return { created };
 }

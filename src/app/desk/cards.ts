@@ -15,7 +15,9 @@ import { auditEntry } from '../audit-trail.ts';
 import { requireActionSignature, type ActionSignature } from '../access/action-signatures.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
 import { queueMail } from '../mail.ts';
-import { pageOf, pathUnder } from '../scope.ts';
+import { inOrganizations, pathUnder, scopeOrganizations } from '../scope.ts';
+import { matchAgents, nameOrder, queryWords } from '../directory/agent-search.ts';
+import { boundedCount, decodeCursor, pageOf, pageWindow, SORT_LIMIT, type PageRequest } from '../paging.ts';
 import { loadDeskCard, refuseOwnCard } from './handover.ts';
 import { moveCardRow } from './card-certificates.ts';
 import type { Actor, AppContext } from '../context.ts';
@@ -30,13 +32,11 @@ export const LETTER_STATE_LABELS: Record<string, string> = {
 /** Hours the holder has to come once the card is received (000: hand-over within 48 hours). */
 export const HANDOVER_HOURS = 48;
 
-export interface CardFilter {
+export interface CardFilter extends PageRequest {
   q?: string;
   state?: string;
   organizationId?: string;
   batchId?: string;
-  page?: number;
-  pageSize?: number;
 }
 
 type CardQuery = SelectQueryBuilder<
@@ -60,16 +60,6 @@ function baseQuery(ctx: AppContext): CardQuery {
     .innerJoin('card_models as m', 'm.id', 'c.model_id') as unknown as CardQuery;
 }
 
-function searchWords(q: string): string[] {
-  return q
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .split(/\s+/)
-    .filter(Boolean)
-    .slice(0, 5);
-}
-
 async function scoped(ctx: AppContext, actor: Actor, q: CardQuery): Promise<CardQuery> {
   const roots = await scopeRoots(ctx, actor, 'card.read');
   // A card is seen from the holder's organisation and from the operator's desk that received it.
@@ -78,26 +68,80 @@ async function scoped(ctx: AppContext, actor: Actor, q: CardQuery): Promise<Card
   );
 }
 
-function filtered(q: CardQuery, f: CardFilter): CardQuery {
-  let out = q;
-  if (f.state) {
-    if (!isCardState(f.state))
-      throw invalid(`État de carte inconnu : « ${f.state} ».`, [{ field: 'state', reason: 'État inconnu.' }]);
-    out = out.where('c.state', '=', f.state);
-  }
-  if (f.organizationId)
-    out = out.where((eb) =>
-      eb.or([
-        eb('c.organization_id', '=', f.organizationId!),
-        eb('c.operator_organization_id', '=', f.organizationId!),
-      ]),
-    );
-  if (f.batchId) out = out.where('c.batch_id', '=', f.batchId);
-  for (const w of searchWords(f.q ?? '')) {
-    // The card number finds the card directly (seed 001); otherwise name, first names, identifier.
-    out = /^\d{4,10}$/.test(w) ? out.where('c.serial', 'like', `%${w}%`) : out.where('a.search_text', 'like', `%${w}%`);
-  }
-  return out;
+/** Card numbers are searched by their start; other words find the holder (agent-search.ts). */
+function splitWords(q: string | undefined): { serials: string[]; names: string[] } {
+  const words = queryWords(q);
+  return { serials: words.filter((w) => /^\d{4,10}$/.test(w)), names: words.filter((w) => !/^\d{4,10}$/.test(w)) };
+}
+
+interface CardListing {
+  /** Organisations whose cards (as holder's or desk's organisation) the caller sees; null = all. */
+  visible: string[] | null;
+  /** « Supports à remettre »: shipped or received cards at these desks (null = all desks). */
+  desks?: string[] | null;
+}
+
+/**
+ * One page of cards, newest change first (updated_at, serial), keyset by that pair. A probe counts the
+ * matching cards through the filters' indexes up to COUNT_CAP: up to SORT_LIMIT they are gathered that
+ * way and sorted; beyond, the query walks the updated_at index and tests each card (SQLite: the filter
+ * columns are wrapped in +( ) so its planner does not gather them). Common holder names skip the count.
+ */
+async function page(ctx: AppContext, f: CardFilter, listing: CardListing) {
+  const win = pageWindow(f, 20, 200);
+  const after = f.after ? decodeCursor(f.after, ['string', 'string']) : null;
+  if (f.state && !isCardState(f.state))
+    throw invalid(`État de carte inconnu : « ${f.state} ».`, [{ field: 'state', reason: 'État inconnu.' }]);
+  const { serials, names } = splitWords(f.q);
+  const match = names.length ? await matchAgents(ctx, names) : null;
+  const pg = ctx.store.dialect === 'postgres';
+  const build = (indexed: boolean, joined: boolean): CardQuery => {
+    const col = (name: string) => (indexed || pg ? sql.ref(name) : sql`+${sql.ref(name)}`);
+    let q = (
+      joined ? baseQuery(ctx) : ctx.store.db.selectFrom('cards as c').innerJoin('agents as a', 'a.id', 'c.agent_id')
+    ) as CardQuery;
+    const { visible, desks } = listing;
+    if (visible !== null)
+      q = q.where(
+        sql<boolean>`(${inOrganizations(ctx, visible, 'c.organization_id', { index: indexed })} or ${inOrganizations(
+          ctx,
+          visible,
+          'c.operator_organization_id',
+          { index: indexed },
+        )})`,
+      );
+    if (desks !== undefined) {
+      // The literal state list matches the partial index cards_to_hand_over (migration 010).
+      q = q.where(sql<boolean>`c.state in ('shipped', 'received')`);
+      if (desks !== null) q = q.where(inOrganizations(ctx, desks, 'c.operator_organization_id', { index: indexed }));
+    }
+    if (f.state) q = q.where(sql<boolean>`${col('c.state')} = ${f.state}`);
+    if (f.organizationId)
+      q = q.where(
+        sql<boolean>`(${col('c.organization_id')} = ${f.organizationId} or ${col('c.operator_organization_id')} = ${f.organizationId})`,
+      );
+    if (f.batchId) q = q.where(sql<boolean>`${col('c.batch_id')} = ${f.batchId}`);
+    for (const d of serials) q = q.where(sql<boolean>`${col('c.serial')} >= ${d} and ${col('c.serial')} < ${`${d}:`}`);
+    if (match) q = q.where(match.where('a'));
+    return q;
+  };
+  const counted = match && !match.sparse ? null : await boundedCount(ctx.store.db, build(true, false));
+  let q = build(counted !== null && counted.exact && counted.n <= SORT_LIMIT, true);
+  if (after) q = q.where(sql<boolean>`(c.updated_at, c.serial) < (${after[0]}, ${after[1]})`);
+  const rows = await q
+    .select([...SUMMARY_COLUMNS, 'c.updated_at'])
+    .orderBy('c.updated_at', 'desc')
+    .orderBy('c.serial', 'desc')
+    .limit(win.pageSize + 1)
+    .offset(win.offset)
+    .execute();
+  return pageOf(
+    rows as Record<string, unknown>[],
+    win,
+    summary,
+    (r) => [r['updated_at'] as string, r['serial'] as string],
+    counted,
+  );
 }
 
 function summary(r: Record<string, unknown>) {
@@ -151,36 +195,17 @@ const SUMMARY_COLUMNS = [
   'op.name as op_name',
 ] as const;
 
-async function page(ctx: AppContext, actor: Actor, f: CardFilter, restrict: (q: CardQuery) => CardQuery) {
-  const { page: pageNo, pageSize: size, offset } = pageOf(f, 20, 200);
-  const q = restrict(filtered(await scoped(ctx, actor, baseQuery(ctx)), f));
-  const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const rows = await q
-    .select([...SUMMARY_COLUMNS])
-    .orderBy('c.updated_at', 'desc')
-    .orderBy('c.serial')
-    .limit(size)
-    .offset(offset)
-    .execute();
-  return {
-    items: rows.map((r) => summary(r as Record<string, unknown>)),
-    total: Number((total as { n: number }).n),
-    page: pageNo,
-    pageSize: size,
-  };
-}
-
 /** « Liste des supports personnalisables »: every card in the caller's scope. */
 export async function listCards(ctx: AppContext, actor: Actor, f: CardFilter = {}) {
-  return page(ctx, actor, f, (q) => q);
+  const visible = await scopeOrganizations(ctx, await scopeRoots(ctx, actor, 'card.read'));
+  return page(ctx, f, { visible });
 }
 
 /** « Supports à remettre »: cards shipped to or received at the operator's desk, not yet handed over. */
 export async function cardsToHandOver(ctx: AppContext, actor: Actor, f: Omit<CardFilter, 'state'> = {}) {
-  const roots = await scopeRoots(ctx, actor, 'card.operate');
-  return page(ctx, actor, f, (q) =>
-    q.where('c.state', 'in', ['shipped', 'received']).where(pathUnder(roots, 'op.path')),
-  );
+  const visible = await scopeOrganizations(ctx, await scopeRoots(ctx, actor, 'card.read'));
+  const desks = await scopeOrganizations(ctx, await scopeRoots(ctx, actor, 'card.operate'));
+  return page(ctx, f, { visible, desks });
 }
 
 /** The card, its holder, certificates, activation letter and history. */
@@ -301,32 +326,75 @@ export async function cardDetail(ctx: AppContext, actor: Actor, cardId: string) 
   };
 }
 
-/** « Suivi des porteurs »: holders of cards in scope, with their latest card. */
-export async function listHolders(
-  ctx: AppContext,
-  actor: Actor,
-  f: { q?: string; page?: number; pageSize?: number } = {},
-) {
-  const { page: pageNo, pageSize: size, offset } = pageOf(f, 20, 200);
-  const q = filtered(await scoped(ctx, actor, baseQuery(ctx)), { q: f.q });
-  const total = await q.select(sql<number>`count(distinct c.agent_id)`.as('n')).executeTakeFirstOrThrow();
-  const holders = await q
-    .select([
-      'c.agent_id',
-      'a.identifier',
-      'a.last_name',
-      'a.first_names',
-      'a.email',
-      'o.name as org_name',
-      (eb) => eb.fn.countAll<number>().as('cards'),
-      (eb) => eb.fn.max('c.created_at').as('latest'),
-    ])
-    .groupBy(['c.agent_id', 'a.identifier', 'a.last_name', 'a.first_names', 'a.email', 'o.name'])
-    .orderBy('a.last_name')
-    .orderBy('a.first_names')
-    .limit(size)
-    .offset(offset)
+/**
+ * « Suivi des porteurs »: holders of cards in scope, by name, with their latest card. Read in name
+ * order from the agents (a small scope through its organisations, a large one through the name index),
+ * keeping those with a card the caller sees.
+ */
+export async function listHolders(ctx: AppContext, actor: Actor, f: { q?: string } & PageRequest = {}) {
+  const win = pageWindow(f, 20, 200);
+  const after = f.after ? (decodeCursor(f.after, ['string'])[0] as string) : null;
+  const visible = await scopeOrganizations(ctx, await scopeRoots(ctx, actor, 'card.read'));
+  const words = queryWords(f.q);
+  const match = words.length ? await matchAgents(ctx, words) : null;
+  const db = ctx.store.db;
+  const inScope =
+    visible === null
+      ? Infinity
+      : Number(
+          (
+            await db
+              .selectFrom('directory_counts')
+              .select(sql<number>`coalesce(sum(agents), 0)`.as('n'))
+              .where(inOrganizations(ctx, visible, 'organization_id'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+  const small = inScope <= SORT_LIMIT;
+  const seesCard = sql<boolean>`exists (select 1 from cards c where c.agent_id = a.id and (${inOrganizations(
+    ctx,
+    visible,
+    'c.organization_id',
+  )} or ${inOrganizations(ctx, visible, 'c.operator_organization_id')}))`;
+  let q = db.selectFrom('agents as a').innerJoin('organizations as o', 'o.id', 'a.organization_id').where(seesCard);
+  // A holder outside the scope's organisations is seen through a card at one of its desks: only the
+  // small-scope path may restrict to the scope's agents when no desk card points elsewhere.
+  if (small && visible !== null && !match?.sparse)
+    q = q.where(
+      sql<boolean>`(${inOrganizations(ctx, visible, 'a.organization_id')} or a.id in (select c.agent_id from cards c
+        where ${inOrganizations(ctx, visible, 'c.operator_organization_id')}))`,
+    );
+  if (match) q = q.where(match.where('a'));
+  const counted = small || match?.sparse ? await boundedCount(db, q) : null;
+  const order = nameOrder(ctx, 'a');
+  if (after) q = q.where(order.after(after));
+  let rowsQuery = q.select([
+    'a.id as agent_id',
+    'a.identifier',
+    'a.last_name',
+    'a.first_names',
+    'a.email',
+    'o.name as org_name',
+  ]);
+  for (const c of order.columns) rowsQuery = rowsQuery.orderBy(c);
+  const rows = await rowsQuery
+    .limit(win.pageSize + 1)
+    .offset(win.offset)
     .execute();
+  const holders = rows.slice(0, win.pageSize);
+  const cardCounts = new Map<string, number>();
+  if (holders.length)
+    for (const c of await db
+      .selectFrom('cards')
+      .select(['agent_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where(
+        'agent_id',
+        'in',
+        holders.map((h) => h.agent_id),
+      )
+      .groupBy('agent_id')
+      .execute())
+      cardCounts.set(c.agent_id, Number(c.n));
   const latest =
     holders.length === 0
       ? []
@@ -340,31 +408,27 @@ export async function listHolders(
           )
           .orderBy('created_at', 'desc')
           .execute();
-  return {
-    items: holders.map((h) => {
-      const card = latest.find((c) => c.agent_id === h.agent_id);
-      return {
-        agentId: h.agent_id,
-        identifier: h.identifier,
-        lastName: h.last_name,
-        firstNames: h.first_names,
-        email: h.email,
-        organizationName: h.org_name,
-        cardCount: Number(h.cards),
-        latestCard: card
-          ? {
-              id: card.id,
-              serial: card.serial,
-              state: card.state,
-              stateLabel: CARD_STATE_LABELS[card.state as CardState] ?? card.state,
-            }
-          : null,
-      };
-    }),
-    total: Number((total as { n: number }).n),
-    page: pageNo,
-    pageSize: size,
+  const view = (h: (typeof rows)[number]) => {
+    const card = latest.find((c) => c.agent_id === h.agent_id);
+    return {
+      agentId: h.agent_id,
+      identifier: h.identifier,
+      lastName: h.last_name,
+      firstNames: h.first_names,
+      email: h.email,
+      organizationName: h.org_name,
+      cardCount: cardCounts.get(h.agent_id) ?? 0,
+      latestCard: card
+        ? {
+            id: card.id,
+            serial: card.serial,
+            state: card.state,
+            stateLabel: CARD_STATE_LABELS[card.state as CardState] ?? card.state,
+          }
+        : null,
+    };
   };
+  return pageOf(rows, win, view, (h) => [h.agent_id], counted);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { adminResponse, checkKeyAttestation, deriveCardAdminKey } from '../../cards/admin-key.ts';
 import { loadCardMasterKey } from '../../cards/keys.ts';
 import { CARD_STATE_LABELS } from '../../domain/card-lifecycle.ts';
+import { claimOnce } from '../idempotency.ts';
 import { appendAudit } from '../../store/audit.ts';
 import { requireActionSignature, type ActionSignature } from '../access/action-signatures.ts';
 import { auditEntry, changeWithAudit } from '../audit-trail.ts';
@@ -400,8 +401,12 @@ export async function sendExpiryNotices(ctx: AppContext): Promise<number> {
     )
     .limit(5000)
     .execute();
+  let noticed = 0;
   for (const c of due) {
     await ctx.store.db.transaction().execute(async (trx) => {
+      // Once per certificate, even when two passes run at the same time (idempotency key).
+      if (!(await claimOnce(trx, `certificate.expiry-notice:${c.serial}`, now))) return;
+      noticed++;
       if (c.email) {
         const what =
           c.profile === 'enc'
@@ -427,7 +432,7 @@ export async function sendExpiryNotices(ctx: AppContext): Promise<number> {
       });
     });
   }
-  return due.length;
+  return noticed;
 }
 
 /**

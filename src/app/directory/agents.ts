@@ -6,13 +6,21 @@ import { authorize, scopeRoots } from '../access/authorize.ts';
 import { changeWithAudit } from '../audit-trail.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
 import { diff } from './organizations.ts';
-import { pageOf, pathUnder, subtreeOf } from '../scope.ts';
+import { inOrganizations, intersectScopes, scopeOrganizations, subtreeOrganizations } from '../scope.ts';
+import {
+  ftsExpression,
+  nameOrder,
+  nameSortText,
+  placeAgent,
+  queryWords,
+  searchText,
+  wordsLike,
+} from './agent-search.ts';
+import { boundedCount, decodeCursor, pageOf, pageWindow, SORT_LIMIT, type PageRequest } from '../paging.ts';
+import { sql } from 'kysely';
 import { today, type Actor, type AppContext } from '../context.ts';
 
-/** Lower-case, accent-free text used for searching names, identifiers and emails. */
-export function searchText(...parts: (string | null | undefined)[]): string {
-  return parts.filter(Boolean).join(' ').normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
-}
+export { searchText };
 
 export function agentSearchText(r: {
   last_name: string;
@@ -41,7 +49,7 @@ export function agentColumns(r: AgentFeedRecord) {
     profile: r.profile,
     habilitations: JSON.stringify(r.habilitations),
   };
-  return { ...cols, search_text: agentSearchText(cols) };
+  return { ...cols, search_text: agentSearchText(cols), sort_name: nameSortText(cols.last_name, cols.first_names) };
 }
 
 type AgentRow = AgentTable & { organization_name: string };
@@ -61,40 +69,81 @@ function summary(a: AgentRow) {
   };
 }
 
-export interface AgentSearch {
+export interface AgentSearch extends PageRequest {
   q?: string;
   organizationId?: string;
   status?: string;
-  page?: number;
-  pageSize?: number;
 }
 
+/** Agents counted by the maintained counters (directory_counts), for a set of organisations. */
+async function countAgents(ctx: AppContext, orgs: string[] | null, status: string | undefined): Promise<number> {
+  let q = ctx.store.db
+    .selectFrom('directory_counts')
+    .select(sql<number>`coalesce(sum(agents), 0)`.as('n'))
+    .where(inOrganizations(ctx, orgs, 'organization_id'));
+  if (status) q = q.where('status', '=', status);
+  return Number((await q.executeTakeFirstOrThrow()).n);
+}
+
+/**
+ * The directory's list in name order, in the caller's scope, keyset by the last agent's id. Never
+ * counts or sorts a big set. A small scope (≤ SORT_LIMIT agents, from the maintained counters) is read
+ * through its organisations' index, testing the words row by row. A large one is read in name order:
+ * the table itself on SQLite (rowids are in name order) or the name index on PostgreSQL, and the words
+ * through the full-text index, which on SQLite yields its matches in name order too, so a common word
+ * costs no more than a rare one (agent-search.ts, docs/architecture-decisions.md).
+ */
 export async function searchAgents(ctx: AppContext, actor: Actor, s: AgentSearch) {
   const roots = await scopeRoots(ctx, actor, 'agent.read');
-  const { page, pageSize, offset } = pageOf(s, 20);
-  let q = ctx.store.db
-    .selectFrom('agents as a')
-    .innerJoin('organizations as o', 'o.id', 'a.organization_id')
-    .where(pathUnder(roots, 'o.path'));
-  if (s.organizationId) q = q.where('o.path', 'like', await subtreeOf(ctx, s.organizationId));
+  const win = pageWindow(s, 20, 100);
+  const after = s.after ? (decodeCursor(s.after, ['string'])[0] as string) : null;
+  let orgs = await scopeOrganizations(ctx, roots);
+  if (s.organizationId) orgs = intersectScopes(orgs, await subtreeOrganizations(ctx, s.organizationId));
+  const words = queryWords(s.q);
+  const inScope = await countAgents(ctx, orgs, s.status);
+  const smallScope = orgs !== null && inScope <= SORT_LIMIT;
+  const sqlite = ctx.store.dialect === 'sqlite';
+  const db = ctx.store.db;
+  const fts = words.length > 0 && !smallScope ? ftsExpression(ctx, words) : null;
+  let q = db.selectFrom('agents as a').innerJoin('organizations as o', 'o.id', 'a.organization_id');
+  if (fts !== null && sqlite)
+    q = q
+      .innerJoin(sql<{ rowid: number }>`agents_fts`.as('f'), (j) => j.on(sql<boolean>`f.rowid = a.rowid`))
+      .where(sql<boolean>`agents_fts match ${fts}`);
+  else if (fts !== null)
+    q = q.where(sql<boolean>`to_tsvector('simple', a.search_text) @@ to_tsquery('simple', ${fts})`);
+  else if (words.length) q = q.where(wordsLike(words, 'a'));
+  q = q.where(inOrganizations(ctx, orgs, 'a.organization_id', { index: smallScope }));
   if (s.status) q = q.where('a.status', '=', s.status);
-  for (const word of searchText(s.q ?? '')
-    .split(/\s+/)
-    .filter(Boolean)
-    .slice(0, 6)) {
-    q = q.where('a.search_text', 'like', `%${word.replace(/[%_\\]/g, '')}%`);
-  }
-  const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const rows = await q
-    .selectAll('a')
-    .select('o.name as organization_name')
-    .orderBy('a.last_name')
-    .orderBy('a.first_names')
-    .orderBy('a.id')
-    .limit(pageSize)
-    .offset(offset)
+
+  let counted: { n: number; exact: boolean } | null = { n: inScope, exact: true };
+  if (inScope > 0 && fts !== null) {
+    // The full-text index alone, bounded; the filters only when few words match.
+    const probe = await boundedCount(
+      db,
+      sqlite
+        ? db
+            .selectFrom(sql<{ rowid: number }>`agents_fts`.as('f'))
+            .where(sql<boolean>`agents_fts match ${fts}`)
+            .select(sql`1`.as('one'))
+        : db
+            .selectFrom('agents')
+            .where(sql<boolean>`to_tsvector('simple', search_text) @@ to_tsquery('simple', ${fts})`)
+            .select('id'),
+    );
+    counted =
+      orgs === null && !s.status ? probe : probe.exact && probe.n <= SORT_LIMIT ? await boundedCount(db, q) : null;
+  } else if (inScope > 0 && words.length) counted = await boundedCount(db, q);
+
+  const order = nameOrder(ctx, fts !== null && sqlite ? 'f' : 'a');
+  if (after) q = q.where(order.after(after));
+  let rowsQuery = q.selectAll('a').select('o.name as organization_name');
+  for (const c of order.columns) rowsQuery = rowsQuery.orderBy(c);
+  const rows = await rowsQuery
+    .limit(win.pageSize + 1)
+    .offset(win.offset)
     .execute();
-  return { items: rows.map(summary), total: Number(total.n), page, pageSize };
+  return pageOf(rows, win, summary, (a) => [a.id], counted);
 }
 
 async function loadAgent(ctx: AppContext, id: string): Promise<AgentRow> {
@@ -253,6 +302,7 @@ export async function createAgent(ctx: AppContext, actor: Actor, input: AgentInp
         updated_at: now,
       })
       .execute();
+    await placeAgent(ctx, trx, id, { inserted: true });
     return {
       result: id,
       targetType: 'agent',
@@ -303,17 +353,19 @@ export async function updateAgent(ctx: AppContext, actor: Actor, id: string, pat
     if (taken) throw new AppError('conflict', `L'identifiant « ${record.identifier} » est déjà attribué à un agent.`);
   }
   const cols = agentColumns(record);
+  const { sort_name: _order, ...shown } = cols;
   await changeWithAudit(ctx, actor, auth, 'agent.update', async (trx) => {
     await trx
       .updateTable('agents')
       .set({ ...cols, updated_at: ctx.now().toISOString() })
       .where('id', '=', id)
       .execute();
+    await placeAgent(ctx, trx, id);
     return {
       result: null,
       targetType: 'agent',
       targetId: id,
-      summary: diff(a as unknown as Record<string, unknown>, cols),
+      summary: diff(a as unknown as Record<string, unknown>, shown),
     };
   });
   return getAgent(ctx, actor, id);

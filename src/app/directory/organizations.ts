@@ -15,7 +15,7 @@ import {
   type AssessmentResult,
   type ControlPointAnswer,
 } from '../../domain/self-assessment.ts';
-import { isRole, ROLE_LABELS, roleGrants } from '../../domain/roles.ts';
+import { isRole, ROLE_LABELS, roleFitsOrganization, roleGrants } from '../../domain/roles.ts';
 import { authorize, scopeRoots } from '../access/authorize.ts';
 import { changeWithAudit } from '../audit-trail.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
@@ -470,7 +470,12 @@ export async function assignRole(
   input: { agentId: string; role: string; organizationId: string },
 ) {
   if (!isRole(input.role)) throw invalid(`Rôle inconnu : ${input.role}.`, [{ field: 'role', reason: 'Rôle inconnu.' }]);
-  await loadOrg(ctx, input.organizationId);
+  const org = await loadOrg(ctx, input.organizationId);
+  if (!roleFitsOrganization(input.role, org.kind))
+    throw invalid(
+      `Le rôle « ${ROLE_LABELS[input.role]} » s'attribue sur un centre de traitement ou l'un de ses bureaux.`,
+      [{ field: 'organizationId', reason: 'Centre ou bureau attendu.' }],
+    );
   const agent = await ctx.store.db
     .selectFrom('agents')
     .select(['id'])

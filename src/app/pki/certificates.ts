@@ -16,7 +16,7 @@ import {
   type CertificateStatus,
   type RevocationReason,
 } from '../../domain/certificate-status.ts';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { CertificationAuthorityTable, CertificateTable, Database } from '../../store/schema.ts';
 import {
   createIssuingAuthority,
@@ -57,6 +57,7 @@ import { AppError, invalid, notFound } from '../errors.ts';
 import { pathUnder } from '../scope.ts';
 import { enqueue } from '../../jobs/queue.ts';
 import type { Actor, AppContext } from '../context.ts';
+import { keyPlace } from './key-place.ts';
 
 /** What the PKI use cases need beyond the application context. */
 export interface PkiEnvironment {
@@ -244,7 +245,7 @@ export async function initPki(
     const rootIssuer = issuerRef('root', root.der, root.signer);
     for (const population of populations) {
       const issuing = await createIssuingAuthority({
-        dataDir: ctx.dataDir,
+        ...keyPlace(ctx),
         id: ctx.newId(),
         kek: pki.kek,
         population,
@@ -261,7 +262,7 @@ export async function initPki(
         action: 'pki.ca.create',
       });
       const ocsp = await createOcspResponder({
-        dataDir: ctx.dataDir,
+        ...keyPlace(ctx),
         id: ctx.newId(),
         kek: pki.kek,
         population,
@@ -596,6 +597,8 @@ export async function issueBatch(
   );
   const prepared: PreparedIssuance[] = [];
   for (let i = 0; i < items.length; i++) {
+    // A large batch runs beside the server's requests: give them the event loop now and then.
+    if (i % 500 === 499) await yieldToEventLoop();
     try {
       prepared.push(await prepareIssuance(ctx, actor, pki, publicKeyRequest(items[i]!), cache));
     } catch (err) {
@@ -621,9 +624,13 @@ export async function issueBatch(
       )),
     );
     options.onProgress?.(issued.length, prepared.length);
+    await yieldToEventLoop();
   }
   return issued;
 }
+
+/** Lets pending I/O (requests) run between slices of long work; SQLite calls alone never yield. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 // --- The one issuance path (issueFromCsr, issueForPublicKey, issueBatch)
 
@@ -793,7 +800,7 @@ async function prepareIssuance(
     const certificate = new x509.X509Certificate(new Uint8Array(caRow.certificate_der));
     let signer: Signer;
     try {
-      signer = await openServiceSigner(ctx.dataDir, caRow.key_ref, pki.kek);
+      signer = await openServiceSigner(keyPlace(ctx), caRow.key_ref, pki.kek);
     } catch (err) {
       keyStoreFailure(err);
     }
@@ -906,6 +913,11 @@ async function signAndStore(
         )
         .execute();
     }
+    await logStatusChanges(
+      trx,
+      issued.map((c) => c.serial),
+      now,
+    );
     await appendAuditBatch(
       trx,
       ctx.store,
@@ -1039,13 +1051,35 @@ export async function writeCertificateStatus(
     .set({
       status: next.status,
       revocation_reason: next.reason,
-      revoked_at: next.status === 'revoked' || next.status === 'suspended' ? now : null,
+      // An expiry on hold keeps its suspension date (OCSP goes on answering it, RFC 6960 §4.4.4).
+      revoked_at:
+        next.status === 'revoked' || next.status === 'suspended'
+          ? now
+          : next.status === 'expired' && next.reason
+            ? sql<string | null>`revoked_at`
+            : null,
       status_changed_at: now,
     })
     .where('serial', '=', cert.serial)
     .where('status', '=', cert.status)
     .executeTakeFirst();
-  return Number(changed.numUpdatedRows) === 1;
+  if (Number(changed.numUpdatedRows) !== 1) return false;
+  await logStatusChanges(trx, [cert.serial], now);
+  return true;
+}
+
+/**
+ * Appends to the status change log, in the transaction of the change: OCSP responders follow it by
+ * id to sign the new answers and drop the old ones (app/pki/ocsp-responder.ts), without scanning.
+ */
+export async function logStatusChanges(trx: Transaction<Database>, serials: readonly string[], now: string) {
+  for (let start = 0; start < serials.length; start += 300) {
+    const part = serials.slice(start, start + 300);
+    await sql`insert into certificate_status_changes (serial, ca_id, changed_at)
+              select serial, ca_id, ${now} from certificates where serial in (${sql.join(part)}) order by serial`.execute(
+      trx,
+    );
+  }
 }
 
 /** issued → valid: the holder accepted the certificate (at activation). */

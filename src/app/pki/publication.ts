@@ -1,75 +1,118 @@
-// Certificate status publication: CRLs per issuing CA (streamed, signed by the CA's service key) and
-// the OCSP responder's view of the certificate table. Both read the same rows that the status use
-// cases change, so CRL, OCSP and the API agree.
-import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
-import { join } from 'node:path';
+// Certificate status publication: CRLs per issuing CA (streamed, signed by the CA's service key, kept
+// in the database so every instance serves the newest). The OCSP responder (ocsp-responder.ts) reads
+// the same rows that the status use cases change, so CRL, OCSP and the API agree.
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
 import * as x509 from '../../pki/x509.ts';
 import { openServiceSigner } from '../../pki/ca-init.ts';
-import { writeCrl, type RevocationReason, type RevokedEntry } from '../../pki/crl-writer.ts';
-import {
-  issuerIdentity,
-  OcspCache,
-  responderInfo,
-  toHex,
-  type CertStatusInfo,
-  type OcspHashName,
-} from '../../pki/ocsp.ts';
-import type { OcspAuthority } from '../../pki/ocsp-http.ts';
+import { REASON_CODES, writeCrl } from '../../pki/crl-writer.ts';
+import { sql } from 'kysely';
 import { appendAudit } from '../../store/audit.ts';
 import { notFound } from '../errors.ts';
 import type { AppContext } from '../context.ts';
 import type { PkiEnvironment } from './certificates.ts';
+import { INSTANCE_ID } from '../../logger.ts';
+import { keyPlace } from './key-place.ts';
 
 /** CRLs are valid 24 hours (ETSI EN 319 411-1 REV-6.2.4-03A/C) and republished well before. */
 export const CRL_VALIDITY_HOURS = 24;
 
-export function crlDir(dataDir: string): string {
-  return join(dataDir, 'pki', 'crl');
-}
+/** Size of the parts a published CRL is stored in (a large CRL is written and served as a stream). */
+const CRL_PART_BYTES = 1 << 20;
+/** Published CRLs kept per CA beyond the newest (a client may still be downloading one). */
+const CRL_KEEP = 3;
 
-export function crlPath(dataDir: string, caName: string): string {
-  return join(crlDir(dataDir), `${caName}.crl`);
-}
+const REASON_CASE = `case revocation_reason ${Object.entries(REASON_CODES)
+  .filter(([, code]) => code !== 0)
+  .map(([name, code]) => `when '${name}' then '${code}'`)
+  .join(' ')} else '0' end`;
 
-async function* revokedEntries(ctx: AppContext, caId: string): AsyncGenerator<RevokedEntry> {
-  // Paged by serial so that a million entries never sit in memory at once.
-  let after = '';
-  for (;;) {
-    const rows = await ctx.store.db
-      .selectFrom('certificates')
-      .select(['serial', 'revoked_at', 'revocation_reason'])
-      .where('ca_id', '=', caId)
-      .where('status', 'in', ['revoked', 'suspended'])
-      .where('serial', '>', after)
-      .orderBy('serial')
-      .limit(10_000)
-      .execute();
-    for (const r of rows) {
-      yield {
-        serialHex: r.serial,
-        revokedAt: new Date(r.revoked_at ?? 0),
-        reason: (r.revocation_reason ?? 'unspecified') as RevocationReason,
-      };
-    }
-    if (rows.length < 10_000) return;
-    after = rows.at(-1)!.serial;
+/**
+ * The revoked and suspended certificates of one CA as text lines "serial,YYYYMMDDHHMMSS,reason code"
+ * (crl-writer.ts PackedEntries): one statement, one range scan of the partial index
+ * certificates_revoked in serial order, one consistent snapshot, and no object per row on either
+ * side. Handed to the writer in slices of whole lines so that the event loop breathes between them.
+ */
+async function* revokedEntries(ctx: AppContext, caId: string): AsyncGenerator<string> {
+  const time = `replace(replace(replace(substr(coalesce(revoked_at, '1970-01-01T00:00:00'), 1, 19), '-', ''), ':', ''), 'T', '')`;
+  const line = sql.raw(`serial || ',' || ${time} || ',' || ${REASON_CASE}`);
+  const agg =
+    ctx.store.dialect === 'postgres' ? sql`string_agg(${line}, chr(10))` : sql`group_concat(${line}, char(10))`;
+  const { rows } = await sql<{ packed: string | null }>`select ${agg} as packed from (select serial, revoked_at,
+    revocation_reason from certificates where ca_id = ${caId} and status in ('revoked', 'suspended')
+    order by serial) as r`.execute(ctx.store.db);
+  const packed = rows[0]?.packed ?? '';
+  const SLICE = 1 << 20;
+  for (let pos = 0; pos < packed.length;) {
+    let end = pos + SLICE >= packed.length ? packed.length : packed.indexOf('\n', pos + SLICE);
+    if (end < 0) end = packed.length;
+    yield packed.slice(pos, end);
+    pos = end + 1;
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
-/** Builds and signs the CRL of one issuing CA, writes it atomically to <data>/pki/crl/<name>.crl. */
-// One publication at a time per CA in a process (hourly refresh, outbox job and first request may
-// coincide); the CRL number is reserved before the entries are read, so a later number always
-// carries a later snapshot.
+/** A stream into `published_crl_chunks`: parts of CRL_PART_BYTES, with the SHA-256 and size. */
+class CrlChunkWriter extends Writable {
+  readonly hash = createHash('sha256');
+  size = 0;
+  #part = 0;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  readonly #ctx: AppContext;
+  readonly #caId: string;
+  readonly #crlNumber: number;
+  constructor(ctx: AppContext, caId: string, crlNumber: number) {
+    super();
+    this.#ctx = ctx;
+    this.#caId = caId;
+    this.#crlNumber = crlNumber;
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    if (this.#pendingBytes < CRL_PART_BYTES) return cb();
+    this.#flush().then(() => cb(), cb);
+  }
+  override _final(cb: (err?: Error | null) => void): void {
+    this.#flush().then(() => cb(), cb);
+  }
+  async #flush(): Promise<void> {
+    if (this.#pendingBytes === 0) return;
+    const bytes = Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    await this.#ctx.store.db
+      .insertInto('published_crl_chunks')
+      .values({ ca_id: this.#caId, crl_number: this.#crlNumber, part: this.#part++, bytes })
+      .execute();
+  }
+}
+
+/**
+ * Builds and signs the CRL of one issuing CA and publishes it in the database, where every instance
+ * serves the newest one. The number is reserved (row lock on the CA) before the entries are read,
+ * so a later number always carries a later snapshot, and numbers only grow, whichever instance
+ * publishes. Outbox jobs asking for this CA's CRL that were queued before the reservation are
+ * covered by this publication and closed with it (one CRL for a burst of revocations).
+ */
+// One publication at a time per CA in a process (hourly refresh, outbox job and first request may coincide).
 const publishing = new Map<string, Promise<unknown>>();
 
-export function publishCrl(
-  ctx: AppContext,
-  pki: PkiEnvironment,
-  caName: string,
-): Promise<{ path: string; crlNumber: number; entries: number; nextUpdate: Date }> {
-  const key = `${ctx.dataDir}|${caName}`;
+export interface PublishedCrl {
+  caName: string;
+  crlNumber: number;
+  entries: number;
+  size: number;
+  sha256: string;
+  thisUpdate: Date;
+  nextUpdate: Date;
+}
+
+export function publishCrl(ctx: AppContext, pki: PkiEnvironment, caName: string): Promise<PublishedCrl> {
+  const key = `${ctx.store.location}|${caName}`;
   const run = (publishing.get(key) ?? Promise.resolve())
     .catch(() => undefined)
     .then(() => publishCrlNow(ctx, pki, caName));
@@ -82,11 +125,7 @@ export function publishCrl(
   return run;
 }
 
-async function publishCrlNow(
-  ctx: AppContext,
-  pki: PkiEnvironment,
-  caName: string,
-): Promise<{ path: string; crlNumber: number; entries: number; nextUpdate: Date }> {
+async function publishCrlNow(ctx: AppContext, pki: PkiEnvironment, caName: string): Promise<PublishedCrl> {
   const ca = await ctx.store.db
     .selectFrom('certification_authorities')
     .selectAll()
@@ -96,45 +135,77 @@ async function publishCrlNow(
   if (!ca) throw notFound(`Autorité de certification émettrice inconnue : ${caName}.`);
   const cert = new x509.X509Certificate(ca.certificate_der);
   const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
-  const signer = await openServiceSigner(ctx.dataDir, ca.key_ref, pki.kek);
-  const crlNumber = await ctx.store.db.transaction().execute(async (trx) => {
+  const signer = await openServiceSigner(keyPlace(ctx), ca.key_ref, pki.kek);
+  const thisUpdate = new Date(Math.floor(ctx.now().getTime() / 1000) * 1000);
+  const nextUpdate = new Date(thisUpdate.getTime() + CRL_VALIDITY_HOURS * 3600_000);
+  const { crlNumber, covered } = await ctx.store.db.transaction().execute(async (trx) => {
     let q = trx.selectFrom('certification_authorities').select('crl_number').where('id', '=', ca.id);
     if (ctx.store.dialect === 'postgres') q = q.forUpdate();
     const n = (await q.executeTakeFirstOrThrow()).crl_number + 1;
     await trx.updateTable('certification_authorities').set({ crl_number: n }).where('id', '=', ca.id).execute();
-    return n;
+    // Requests committed before this point are visible to the entries read below.
+    const waiting = await trx
+      .selectFrom('jobs')
+      .select(['id', 'payload'])
+      .where('kind', '=', 'crl.publish')
+      .where('status', '=', 'pending')
+      .limit(1000)
+      .execute();
+    await trx
+      .insertInto('published_crls')
+      .values({
+        ca_id: ca.id,
+        crl_number: n,
+        status: 'writing',
+        this_update: thisUpdate.toISOString(),
+        next_update: nextUpdate.toISOString(),
+        entries: 0,
+        size: 0,
+        sha256: null,
+        published_by: INSTANCE_ID,
+        created_at: ctx.now().toISOString(),
+      })
+      .execute();
+    return {
+      crlNumber: n,
+      covered: waiting.filter((j) => (JSON.parse(j.payload) as { caId?: string }).caId === ca.id).map((j) => j.id),
+    };
   });
-  const thisUpdate = new Date(Math.floor(ctx.now().getTime() / 1000) * 1000);
-  const nextUpdate = new Date(thisUpdate.getTime() + CRL_VALIDITY_HOURS * 3600_000);
-  const path = crlPath(ctx.dataDir, caName);
-  await mkdir(crlDir(ctx.dataDir), { recursive: true });
-  const tmp = `${path}.${process.pid}.${randomUUID()}.tmp`;
+  const out = new CrlChunkWriter(ctx, ca.id, crlNumber);
   let info;
-  const out = createWriteStream(tmp);
   try {
     info = await writeCrl(
       {
         issuer: new Uint8Array(cert.subjectName.toArrayBuffer()),
         thisUpdate,
         nextUpdate,
-        entries: revokedEntries(ctx, ca.id),
+        entries: { packed: revokedEntries(ctx, ca.id) },
         authorityKeyIdentifier: new Uint8Array(Buffer.from(ski?.keyId ?? '', 'hex')),
         crlNumber: BigInt(crlNumber),
         signer,
       },
       out,
     );
-    await rename(tmp, path);
   } catch (err) {
-    if (!out.closed)
-      await new Promise<void>((r) => {
-        out.once('close', () => r());
-        out.destroy();
-      });
-    await rm(tmp, { force: true });
+    if (!out.destroyed) out.destroy();
+    await discardCrl(ctx, ca.id, crlNumber).catch(() => undefined);
     throw err;
   }
+  const sha256 = out.hash.digest('hex');
   await ctx.store.db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('published_crls')
+      .set({ status: 'published', entries: info.entries, size: out.size, sha256 })
+      .where('ca_id', '=', ca.id)
+      .where('crl_number', '=', crlNumber)
+      .execute();
+    if (covered.length)
+      await trx
+        .updateTable('jobs')
+        .set({ status: 'done', finished_at: ctx.now().toISOString(), last_error: null })
+        .where('id', 'in', covered)
+        .where('status', '=', 'pending')
+        .execute();
     await appendAudit(trx, ctx.store, {
       at: ctx.now().toISOString(),
       actorId: 'system:crl',
@@ -144,10 +215,53 @@ async function publishCrlNow(
       outcome: 'ok',
       targetType: 'certificationAuthority',
       targetId: ca.id,
-      summary: { caName, crlNumber, entries: info.entries, nextUpdate: nextUpdate.toISOString() },
+      summary: { caName, crlNumber, entries: info.entries, nextUpdate: nextUpdate.toISOString(), sha256 },
     });
   });
-  return { path, crlNumber, entries: info.entries, nextUpdate };
+  await pruneCrls(ctx, ca.id).catch(() => undefined);
+  return { caName, crlNumber, entries: info.entries, size: out.size, sha256, thisUpdate, nextUpdate };
+}
+
+async function discardCrl(ctx: AppContext, caId: string, crlNumber: number): Promise<void> {
+  await ctx.store.db.transaction().execute(async (trx) => {
+    await trx
+      .deleteFrom('published_crl_chunks')
+      .where('ca_id', '=', caId)
+      .where('crl_number', '=', crlNumber)
+      .execute();
+    await trx.deleteFrom('published_crls').where('ca_id', '=', caId).where('crl_number', '=', crlNumber).execute();
+  });
+}
+
+/**
+ * Drops superseded CRLs (all but the newest CRL_KEEP + 1, once an hour old) and the leftovers of a
+ * publication that died half-way (« writing » for over an hour).
+ */
+async function pruneCrls(ctx: AppContext, caId: string): Promise<void> {
+  const hourAgo = new Date(ctx.now().getTime() - 3600_000).toISOString();
+  const kept = await ctx.store.db
+    .selectFrom('published_crls')
+    .select('crl_number')
+    .where('ca_id', '=', caId)
+    .where('status', '=', 'published')
+    .orderBy('crl_number', 'desc')
+    .offset(CRL_KEEP)
+    .limit(1)
+    .executeTakeFirst();
+  const stale = await ctx.store.db
+    .selectFrom('published_crls')
+    .select('crl_number')
+    .where('ca_id', '=', caId)
+    .where('created_at', '<', hourAgo)
+    .where((eb) =>
+      eb.or([
+        eb('status', '=', 'writing'),
+        ...(kept ? [eb.and([eb('status', '=', 'published'), eb('crl_number', '<', kept.crl_number)])] : []),
+      ]),
+    )
+    .limit(100)
+    .execute();
+  for (const r of stale) await discardCrl(ctx, caId, r.crl_number);
 }
 
 export async function publishAllCrls(ctx: AppContext, pki: PkiEnvironment): Promise<string[]> {
@@ -161,193 +275,107 @@ export async function publishAllCrls(ctx: AppContext, pki: PkiEnvironment): Prom
   return cas.map((c) => c.name);
 }
 
-/** Writes the CRL again only when it is missing or more than half its validity old. */
-export async function refreshCrls(ctx: AppContext, pki: PkiEnvironment, ages: Map<string, number>): Promise<void> {
+/** The newest CRL published for each authority (none when never published). */
+export async function latestCrls(
+  ctx: AppContext,
+): Promise<{ caId: string; caName: string; crlNumber: number; thisUpdate: string; nextUpdate: string }[]> {
+  const rows = await ctx.store.db
+    .selectFrom('published_crls as p')
+    .innerJoin('certification_authorities as c', 'c.id', 'p.ca_id')
+    .select(['p.ca_id', 'c.name', 'p.crl_number', 'p.this_update', 'p.next_update'])
+    .where('p.status', '=', 'published')
+    .where(({ eb, selectFrom }) =>
+      eb(
+        'p.crl_number',
+        '=',
+        selectFrom('published_crls as q')
+          .select((q) => q.fn.max('q.crl_number').as('m'))
+          .whereRef('q.ca_id', '=', 'p.ca_id')
+          .where('q.status', '=', 'published'),
+      ),
+    )
+    .execute();
+  return rows.map((r) => ({
+    caId: r.ca_id,
+    caName: r.name,
+    crlNumber: r.crl_number,
+    thisUpdate: r.this_update,
+    nextUpdate: r.next_update,
+  }));
+}
+
+/** Publishes again the CRLs missing or older than half their validity (hourly pass, and at start). */
+export async function refreshCrls(ctx: AppContext, pki: PkiEnvironment): Promise<string[]> {
   const cas = await ctx.store.db
     .selectFrom('certification_authorities')
-    .select('name')
+    .select(['id', 'name'])
     .where('kind', '=', 'issuing')
     .where('status', '=', 'active')
     .execute();
-  const now = ctx.now().getTime();
+  const latest = new Map((await latestCrls(ctx)).map((c) => [c.caId, c]));
+  const limit = ctx.now().getTime() - (CRL_VALIDITY_HOURS / 2) * 3600_000;
+  const done: string[] = [];
   for (const ca of cas) {
-    const last = ages.get(ca.name);
-    if (last !== undefined && now - last < (CRL_VALIDITY_HOURS / 2) * 3600_000) continue;
+    const last = latest.get(ca.id);
+    if (last && Date.parse(last.thisUpdate) > limit) continue;
     await publishCrl(ctx, pki, ca.name);
-    ages.set(ca.name, now);
+    done.push(ca.name);
   }
+  return done;
 }
 
-// ---------------------------------------------------------------------------------------------
-// OCSP: what the responder needs, read from the database.
-
-export interface OcspSource {
-  lookup(issuerKeyHashHex: string, serialHex: string): Promise<CertStatusInfo | null>;
-  responderFor(issuerKeyHashHex: string, alg: OcspHashName): Promise<OcspAuthority | null>;
-  cache: OcspCache;
-  /** Drops cached answers of certificates whose status changed since the last call (any process). */
-  sync(): Promise<number>;
-  /**
-   * Reads the authorities again (the newest active responder of each issuing CA), e.g. after an OCSP
-   * responder renewal, and drops the cached answers signed by the previous responders. Runs on a
-   * timer too (`reloadMs`), so a separate responder process picks renewed responders up.
-   */
-  reload(): Promise<void>;
-  stop(): void;
+export interface StoredCrl {
+  crlNumber: number;
+  size: number;
+  sha256: string;
+  thisUpdate: string;
+  nextUpdate: string;
+  /** The DER, part after part, read from the database as it is sent. */
+  stream(): AsyncGenerator<Buffer>;
 }
 
-/** OCSP sources open in this process, so that a renewal made here reloads them at once. */
-const openSources = new Map<OcspSource, AppContext['store']>();
-
-/** Reloads the OCSP sources of this process that serve from the same database as `ctx`. */
-export async function reloadOcspSources(ctx: AppContext): Promise<number> {
-  const sources = [...openSources].filter(([, store]) => store === ctx.store).map(([source]) => source);
-  for (const source of sources) await source.reload();
-  return sources.length;
-}
-
-/** How often an OCSP source reads the authorities again (responder renewals by another process). */
-export const OCSP_RELOAD_MS = 10 * 60_000;
-
-/** Look back 5 s: a change stamped just before the last one seen may commit after it. */
-function overlap(since: string): string {
-  return new Date(Date.parse(since) - 5000).toISOString();
-}
-
-interface Served {
-  caId: string;
-  authority: OcspAuthority;
-}
-
-/**
- * The OCSP responder's data. Status changes made by any process are noticed by polling
- * `status_changed_at` every `pollMs` (default 250 ms), which bounds how long a cached good answer
- * can outlive a revocation. The authorities are read again every `reloadMs` (default 10 minutes)
- * and on `reload()`.
- */
-export async function openOcspSource(
-  ctx: AppContext,
-  pki: PkiEnvironment,
-  opts: { pollMs?: number; reloadMs?: number } = {},
-): Promise<OcspSource> {
-  let byKeyHash = new Map<string, Served>();
-  let bySha1 = new Map<string, Served>();
-  let loadedIds = '';
-  /** Reads the authorities into new maps, swapped in at once; true when the responders changed. */
-  const load = async (): Promise<boolean> => {
-    const keyHashes = new Map<string, Served>();
-    const sha1s = new Map<string, Served>();
-    const ids: string[] = [];
-    const issuing = await ctx.store.db
-      .selectFrom('certification_authorities')
-      .selectAll()
-      .where('kind', '=', 'issuing')
-      .orderBy('id')
-      .execute();
-    for (const ca of issuing) {
-      const responder = await ctx.store.db
-        .selectFrom('certification_authorities')
-        .selectAll()
-        .where('kind', '=', 'ocsp')
-        .where('parent_id', '=', ca.id)
-        .where('status', '=', 'active')
-        .orderBy('not_after', 'desc')
-        .orderBy('created_at', 'desc')
-        .executeTakeFirst();
-      if (!responder) continue;
-      const signer = await openServiceSigner(ctx.dataDir, responder.key_ref, pki.kek);
-      const identity = issuerIdentity(ca.certificate_der);
-      const served: Served = {
-        caId: ca.id,
-        authority: { responder: responderInfo(responder.certificate_der, signer), issuer: identity },
-      };
-      for (const [alg, h] of Object.entries(identity.hashes)) keyHashes.set(`${alg}:${toHex(h.keyHash)}`, served);
-      sha1s.set(toHex(identity.hashes.sha1.keyHash), served);
-      ids.push(responder.id);
-    }
-    byKeyHash = keyHashes;
-    bySha1 = sha1s;
-    const changed = ids.join(',') !== loadedIds;
-    loadedIds = ids.join(',');
-    return changed;
-  };
-  await load();
-  const cache = new OcspCache();
-  const reload = async (): Promise<void> => {
-    // Cached answers were signed by the previous responders: drop them when those changed.
-    if (await load()) cache.clear();
-  };
-  let since = ctx.now().toISOString();
-  const sync = async (): Promise<number> => {
-    const rows = await ctx.store.db
-      .selectFrom('certificates')
-      .select(['serial', 'status_changed_at'])
-      .where('status_changed_at', '>=', overlap(since))
-      .orderBy('status_changed_at')
-      .limit(100_000)
-      .execute();
-    for (const r of rows) cache.invalidate(r.serial);
-    if (rows.length) since = rows.at(-1)!.status_changed_at;
-    return rows.length;
-  };
-  let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
-  const loop = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      sync()
-        .catch(() => 0)
-        .finally(loop);
-    }, opts.pollMs ?? 250);
-    timer.unref();
-  };
-  loop();
-  let reloadTimer: NodeJS.Timeout | null = null;
-  const reloadLoop = () => {
-    if (stopped) return;
-    reloadTimer = setTimeout(() => {
-      reload()
-        .catch(() => undefined)
-        .finally(reloadLoop);
-    }, opts.reloadMs ?? OCSP_RELOAD_MS);
-    reloadTimer.unref();
-  };
-  reloadLoop();
-  const source: OcspSource = {
-    cache,
-    sync,
-    reload,
-    stop: () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      if (reloadTimer) clearTimeout(reloadTimer);
-      openSources.delete(source);
-    },
-    async responderFor(keyHashHex, alg) {
-      return byKeyHash.get(`${alg}:${keyHashHex}`)?.authority ?? null;
-    },
-    async lookup(sha1KeyHashHex, serialHex) {
-      const served = bySha1.get(sha1KeyHashHex);
-      if (!served) return null;
-      const c = await ctx.store.db
-        .selectFrom('certificates')
-        .select(['status', 'revoked_at', 'revocation_reason'])
-        .where('serial', '=', serialHex)
-        .where('ca_id', '=', served.caId)
-        .executeTakeFirst();
-      if (!c) return { status: 'unknown' };
-      if (c.status === 'revoked' || c.status === 'suspended') {
-        return {
-          status: 'revoked',
-          revokedAt: new Date(c.revoked_at ?? 0),
-          reason: (c.revocation_reason ?? 'unspecified') as RevocationReason,
-        };
+/** The newest published CRL of the authority named `caName`, or null. */
+export async function newestCrl(ctx: AppContext, caName: string): Promise<StoredCrl | null> {
+  const row = await ctx.store.db
+    .selectFrom('published_crls as p')
+    .innerJoin('certification_authorities as c', 'c.id', 'p.ca_id')
+    .select(['p.ca_id', 'p.crl_number', 'p.size', 'p.sha256', 'p.this_update', 'p.next_update'])
+    .where('c.name', '=', caName)
+    .where('p.status', '=', 'published')
+    .orderBy('p.crl_number', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!row) return null;
+  const db = ctx.store.db;
+  return {
+    crlNumber: row.crl_number,
+    size: row.size,
+    sha256: row.sha256 ?? '',
+    thisUpdate: row.this_update,
+    nextUpdate: row.next_update,
+    async *stream() {
+      for (let part = 0; ; part++) {
+        const chunk = await db
+          .selectFrom('published_crl_chunks')
+          .select('bytes')
+          .where('ca_id', '=', row.ca_id)
+          .where('crl_number', '=', row.crl_number)
+          .where('part', '=', part)
+          .executeTakeFirst();
+        if (!chunk) return;
+        yield Buffer.from(chunk.bytes);
       }
-      return { status: 'good' };
     },
   };
-  openSources.set(source, ctx.store);
-  return source;
+}
+
+/** The whole DER of the newest CRL of `caName` (for `cartes ca crl --out` and tests), or null. */
+export async function newestCrlDer(ctx: AppContext, caName: string): Promise<Buffer | null> {
+  const crl = await newestCrl(ctx, caName);
+  if (!crl) return null;
+  const parts: Buffer[] = [];
+  for await (const p of crl.stream()) parts.push(p);
+  return Buffer.concat(parts);
 }
 
 /** The DER certificate of an authority (served at the caIssuers URL). */

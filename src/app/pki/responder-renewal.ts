@@ -9,9 +9,10 @@ import { sha256Hex } from '../../pki/checker.ts';
 import { authorize } from '../access/authorize.ts';
 import { changeWithAudit } from '../audit-trail.ts';
 import { invalid } from '../errors.ts';
-import { reloadOcspSources } from './publication.ts';
+import { reloadOcspSources } from './ocsp-responder.ts';
 import { systemActor, type Actor, type AppContext } from '../context.ts';
 import type { PkiEnvironment } from './certificates.ts';
+import { keyPlace } from './key-place.ts';
 
 export const OCSP_RENEW_BEFORE_DAYS = 10;
 
@@ -70,11 +71,11 @@ export async function renewOcspResponders(
       .executeTakeFirst();
     if (current && current.not_after > horizon) continue;
     if (new Date(ca.not_after).getTime() <= now.getTime()) continue; // an expired CA gets no responder
-    const caSigner = await openServiceSigner(ctx.dataDir, ca.key_ref, pki.kek);
+    const caSigner = await openServiceSigner(keyPlace(ctx), ca.key_ref, pki.kek);
     const population = { name: ca.name, label: ca.label };
     const id = ctx.newId();
     const created = await createOcspResponder({
-      dataDir: ctx.dataDir,
+      ...keyPlace(ctx),
       id,
       kek: pki.kek,
       population,

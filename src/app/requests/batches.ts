@@ -16,7 +16,7 @@ import { auditEntry } from '../audit-trail.ts';
 import { requireActionSignature, type ActionSignature } from '../access/action-signatures.ts';
 import { drawNumber, OWN_REQUEST, personName, refuseAudited, requestsOfBatch } from './card-requests.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
-import { pageOf, pathUnder, subtreeOf } from '../scope.ts';
+import { offsetPage, pathUnder, subtreeOf } from '../scope.ts';
 import type { Actor, AppContext } from '../context.ts';
 
 // Batches of requests ("Saisie d'un lot de demandes", "Suivi des lots de demandes"): an operator
@@ -243,7 +243,7 @@ const BATCH_COLUMNS = [
 /** "Suivi des lots de demandes": batches in scope, latest first, with their request counts. */
 export async function listBatches(ctx: AppContext, actor: Actor, s: BatchSearch) {
   const roots = await scopeRoots(ctx, actor, 'card.read');
-  const { page, pageSize, offset } = pageOf(s, 20);
+  const { page, pageSize, offset } = offsetPage(s, 20);
   let q = batchQuery(ctx).where(pathUnder(roots, 'o.path'));
   if (s.organizationId) q = q.where('o.path', 'like', await subtreeOf(ctx, s.organizationId));
   if (s.state) {

@@ -2,7 +2,7 @@ import { formatEuros } from '../../domain/card-request.ts';
 import { isIsoDate } from '../../domain/dates.ts';
 import { scopeRoots } from '../access/authorize.ts';
 import { invalid } from '../errors.ts';
-import { pageOf, pathUnder, subtreeOf } from '../scope.ts';
+import { offsetPage, pathUnder, subtreeOf } from '../scope.ts';
 import type { Actor, AppContext } from '../context.ts';
 
 // The ledger of billed cards (004 annex 1: 30 € HT per card beyond the free quota or after loss,
@@ -55,7 +55,7 @@ const COLUMNS = [
 
 export async function listBilling(ctx: AppContext, actor: Actor, f: BillingFilter) {
   const q = await ledgerQuery(ctx, actor, f);
-  const { page, pageSize, offset } = pageOf(f, 50, 200);
+  const { page, pageSize, offset } = offsetPage(f, 50, 200);
   const agg = await q
     .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('e.amount_cents').as('total')])
     .executeTakeFirstOrThrow();

@@ -36,7 +36,9 @@ import { requireActionSignature, type ActionSignature } from '../access/action-s
 import { cardModelView, loadCardModel } from './card-models.ts';
 import { searchText } from '../directory/agents.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
-import { pageOf, pathUnder, subtreeOf } from '../scope.ts';
+import { inOrganizations, intersectScopes, scopeOrganizations, subtreeOrganizations } from '../scope.ts';
+import { matchAgents, queryWords } from '../directory/agent-search.ts';
+import { boundedCount, decodeCursor, pageOf, pageWindow, SORT_LIMIT, type PageRequest } from '../paging.ts';
 import { refuseAudited } from '../refusals.ts';
 import { today, type Actor, type AppContext } from '../context.ts';
 
@@ -823,15 +825,13 @@ export async function cancelCardRequest(
 // ---------------------------------------------------------------------------------------------
 // Read: "Suivi des demandes"
 
-export interface CardRequestSearch {
+export interface CardRequestSearch extends PageRequest {
   q?: string;
   state?: string;
   kind?: string;
   organizationId?: string;
   agentId?: string;
   batchId?: string;
-  page?: number;
-  pageSize?: number;
 }
 
 const NAME_COLUMNS = [
@@ -951,35 +951,57 @@ export function requestSummary(r: ListRow) {
   };
 }
 
+/**
+ * Card requests in the caller's scope, newest first (created_at, number), keyset by that pair. The
+ * filters' indexes gather up to SORT_LIMIT requests and sort them; beyond, the created_at index is
+ * walked and each request tested (SQLite: filter columns wrapped in +( )). A word is a request number
+ * (start of it) or the start of a word of the holder's name, identifier or e-mail.
+ */
 export async function listCardRequests(ctx: AppContext, actor: Actor, s: CardRequestSearch) {
-  const roots = await scopeRoots(ctx, actor, 'card.read');
-  const { page, pageSize, offset } = pageOf(s, 20);
-  let q = baseQuery(ctx.store.db).where(pathUnder(roots, 'o.path'));
-  if (s.organizationId) q = q.where('o.path', 'like', await subtreeOf(ctx, s.organizationId));
-  if (s.state) {
-    const states = s.state.split(',').filter((x) => (REQUEST_STATES as readonly string[]).includes(x));
-    q = q.where('r.state', 'in', states.length ? states : ['-']);
-  }
-  if (s.kind) q = q.where('r.kind', '=', s.kind);
-  if (s.agentId) q = q.where('r.agent_id', '=', s.agentId);
-  if (s.batchId) q = q.where('r.batch_id', '=', s.batchId);
-  for (const word of searchText(s.q ?? '')
-    .split(/\s+/)
-    .filter(Boolean)
-    .slice(0, 6)) {
-    const like = `%${word.replace(/[%_\\]/g, '')}%`;
-    q = q.where((eb) => eb.or([eb('a.search_text', 'like', like), eb(sql<string>`lower(r.number)`, 'like', like)]));
-  }
-  const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const win = pageWindow(s, 20, 100);
+  const after = s.after ? decodeCursor(s.after, ['string', 'string']) : null;
+  let orgs = await scopeOrganizations(ctx, await scopeRoots(ctx, actor, 'card.read'));
+  if (s.organizationId) orgs = intersectScopes(orgs, await subtreeOrganizations(ctx, s.organizationId));
+  const states = s.state ? s.state.split(',').filter((x) => (REQUEST_STATES as readonly string[]).includes(x)) : null;
+  // « D-2026-000123 » (or its start) is a request number, found through its unique index.
+  const number = /^\s*d-\d/i.test(s.q ?? '') ? s.q!.trim().toUpperCase() : null;
+  const words = number ? [] : queryWords(s.q);
+  const match = words.length ? await matchAgents(ctx, words) : null;
+  const pg = ctx.store.dialect === 'postgres';
+  const build = (indexed: boolean, joined: boolean) => {
+    const col = (name: string) => (indexed || pg ? sql.ref(name) : sql`+${sql.ref(name)}`);
+    let q = (
+      joined
+        ? baseQuery(ctx.store.db)
+        : ctx.store.db.selectFrom('card_requests as r').innerJoin('agents as a', 'a.id', 'r.agent_id')
+    ) as ReturnType<typeof baseQuery>;
+    q = q.where(inOrganizations(ctx, orgs, 'r.organization_id', { index: indexed }));
+    if (states)
+      q = q.where(states.length ? sql<boolean>`${col('r.state')} in (${sql.join(states)})` : sql<boolean>`1 = 0`);
+    if (s.kind) q = q.where(sql<boolean>`${col('r.kind')} = ${s.kind}`);
+    if (s.agentId) q = q.where(sql<boolean>`${col('r.agent_id')} = ${s.agentId}`);
+    if (s.batchId) q = q.where(sql<boolean>`${col('r.batch_id')} = ${s.batchId}`);
+    if (number)
+      q = q.where(
+        /^D-\d{4}-\d{6}$/.test(number)
+          ? sql<boolean>`r.number = ${number}`
+          : sql<boolean>`r.number >= ${number} and r.number < ${`${number}~`}`,
+      );
+    if (match) q = q.where(match.where('a'));
+    return q;
+  };
+  const counted = match && !match.sparse ? null : await boundedCount(ctx.store.db, build(true, false));
+  let q = build(counted !== null && counted.exact && counted.n <= SORT_LIMIT, true);
+  if (after) q = q.where(sql<boolean>`(r.created_at, r.number) < (${after[0]}, ${after[1]})`);
   const rows = await q
     .select(LIST_COLUMNS)
     .select(NAME_COLUMNS)
     .orderBy('r.created_at', 'desc')
     .orderBy('r.number', 'desc')
-    .limit(pageSize)
-    .offset(offset)
+    .limit(win.pageSize + 1)
+    .offset(win.offset)
     .execute();
-  return { items: rows.map(requestSummary), total: Number(total.n), page, pageSize };
+  return pageOf(rows, win, requestSummary, (r) => [r.created_at, r.number], counted);
 }
 
 /** Rows of the requests of a batch (batches.ts). */

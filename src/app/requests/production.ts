@@ -916,17 +916,24 @@ async function applyCodeResent(
 }
 
 /**
- * Processes every message file of the inbox, oldest first; each file then moves to
- * inbox/traites or inbox/refuses so that the inbox holds only what is still to do.
+ * Processes the message files of the inbox, oldest first (`maxFiles` at most); each file then moves to
+ * inbox/traites or inbox/refuses so that the inbox holds only what is still to do: the folder is the
+ * cursor, a file is read once.
  */
-export async function processInbox(ctx: AppContext, env: ProductionEnvironment): Promise<InboxResult[]> {
+export async function processInbox(
+  ctx: AppContext,
+  env: ProductionEnvironment,
+  opts: { maxFiles?: number } = {},
+): Promise<InboxResult[]> {
   const { inbox } = env.folders;
   if (!existsSync(inbox)) return [];
   const names = readdirSync(inbox)
     .filter((n) => n.endsWith('.json') && !n.startsWith('.'))
-    .sort();
+    .sort()
+    .slice(0, opts.maxFiles ?? Number.MAX_SAFE_INTEGER);
   const results: InboxResult[] = [];
   for (const name of names) {
+    if (results.length) await new Promise<void>((resolve) => setImmediate(resolve)); // requests go first
     let text: string;
     try {
       text = readFileSync(join(inbox, name), 'utf8');

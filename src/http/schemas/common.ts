@@ -31,6 +31,9 @@ export const Problem = Type.Object(
     status: Type.Integer(),
     detail: Type.String({ description: 'Phrase en français à afficher' }),
     errors: Type.Optional(Type.Array(FieldError)),
+    requestId: Type.Optional(
+      Type.String({ description: 'Identifiant de la requête (aussi dans x-request-id et les journaux)' }),
+    ),
   },
   { title: 'Problem' },
 );
@@ -70,11 +73,32 @@ export const PageQuery = {
 export const Page = <T extends TSchema>(item: T) =>
   Type.Object({ items: Type.Array(item), total: Type.Integer(), page: Type.Integer(), pageSize: Type.Integer() });
 
+/** Query of a long list: numbered pages, or `after` (the `next` cursor of the previous page, opaque). */
+export const KeysetQuery = {
+  ...PageQuery,
+  after: Type.Optional(Type.String({ maxLength: 400, description: 'Curseur `next` de la page précédente' })),
+};
+
+/**
+ * A page of a long list (src/app/paging.ts): `total` is exact when `totalExact`, else a lower bound
+ * (totals are never counted over a whole big table); `next` is the cursor of the next page or null.
+ */
+export const KeysetPage = <T extends TSchema>(item: T) =>
+  Type.Object({
+    items: Type.Array(item),
+    total: Type.Integer(),
+    totalExact: Type.Boolean(),
+    page: Type.Integer(),
+    pageSize: Type.Integer(),
+    next: Nullable(Type.String()),
+  });
+
 /** `{ items }`: a short list, whole. */
 export const Items = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item) });
 
 /** The static types of `Page(item)` and `Items(item)` for an item type (generic list helpers of the portal). */
 export type PageOf<T> = Static<ReturnType<typeof Page<TUnsafe<T>>>>;
+export type KeysetPageOf<T> = Static<ReturnType<typeof KeysetPage<TUnsafe<T>>>>;
 export type ItemsOf<T> = Static<ReturnType<typeof Items<TUnsafe<T>>>>;
 
 export const CodeLabel = Type.Object({ code: Type.String(), label: Type.String() });

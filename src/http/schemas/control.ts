@@ -1,9 +1,9 @@
 // Control: the audit trail, its verification, the mails sent.
 import { Type } from '@sinclair/typebox';
-import { Nullable, PageQuery } from './common.ts';
+import { KeysetQuery, Nullable } from './common.ts';
 
 export const AuditQuery = Type.Object({
-  ...PageQuery,
+  ...KeysetQuery,
   pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
   action: Type.Optional(Type.String({ maxLength: 64 })),
   outcome: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('refused')])),
@@ -46,3 +46,14 @@ export const MailSummary = Type.Object({
 });
 
 export const Mail = Type.Object({ ...MailSummary.properties, body: Type.String() });
+
+/** A tile of the home page: exact when `exact`, else a lower bound (« plus de »). */
+export const Count = Type.Object({ count: Type.Integer(), exact: Type.Boolean() });
+
+/** The home page's counters; null where the caller's roles do not show the tile. */
+export const HomeCounts = Type.Object({
+  organizations: Nullable(Count),
+  agents: Nullable(Count),
+  audit: Nullable(Count),
+  mails: Nullable(Count),
+});

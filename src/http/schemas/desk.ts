@@ -2,7 +2,7 @@
 // activation, unblock, incidents, renewal, the holder's own cards and secrets.
 import { Type } from '@sinclair/typebox';
 import { ActionSignature } from './access.ts';
-import { CodeLabel, Nullable, PageQuery } from './common.ts';
+import { CodeLabel, KeysetQuery, Nullable } from './common.ts';
 
 const Optional = (maxLength: number) => Type.Optional(Nullable(Type.String({ maxLength })));
 const Challenge = Type.String({ minLength: 8, maxLength: 64, description: 'Défi de la carte (16 octets, base64)' });
@@ -41,13 +41,13 @@ export const CardSearch = Type.Object({
   state: Type.Optional(Type.String({ maxLength: 32 })),
   organizationId: Type.Optional(Type.String({ maxLength: 64 })),
   batchId: Type.Optional(Type.String({ maxLength: 64 })),
-  ...PageQuery,
+  ...KeysetQuery,
   pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
 });
 
 export const NameSearch = Type.Object({
   q: Type.Optional(Type.String({ maxLength: 100 })),
-  ...PageQuery,
+  ...KeysetQuery,
   pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
 });
 

@@ -1,6 +1,6 @@
 // Directory: organisations, agreements, self-assessments, allocation plan, agents, photos, HR feed imports.
 import { Type, type Static } from '@sinclair/typebox';
-import { CodeLabel, Items, Nullable, PageQuery, StringEnum } from './common.ts';
+import { CodeLabel, Items, KeysetQuery, Nullable, StringEnum } from './common.ts';
 
 // --- Reference data ------------------------------------------------------------------------------
 
@@ -184,7 +184,7 @@ export const AgentSearch = Type.Object({
   q: Type.Optional(Type.String({ maxLength: 100 })),
   organizationId: Type.Optional(Type.String({ maxLength: 64 })),
   status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('inactive')])),
-  ...PageQuery,
+  ...KeysetQuery,
 });
 
 /** Creation and modification of an agent: every member optional (the use case checks what creation needs). */

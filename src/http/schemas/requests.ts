@@ -1,7 +1,7 @@
 // Requests: card models, card requests and their prerequisites, batches, billing, production follow-up.
 import { Type } from '@sinclair/typebox';
 import { ActionSignature } from './access.ts';
-import { Nullable, PageQuery } from './common.ts';
+import { KeysetQuery, Nullable, PageQuery } from './common.ts';
 
 const OptId = Type.Optional(Type.String({ maxLength: 64 }));
 
@@ -144,7 +144,7 @@ export const CardRequestSearch = Type.Object({
   organizationId: OptId,
   agentId: OptId,
   batchId: OptId,
-  ...PageQuery,
+  ...KeysetQuery,
 });
 
 export const CardRequestCancel = Type.Object(

@@ -9,6 +9,7 @@ import { can, type Permission } from '../permissions.ts';
 import { readerModal, ReaderModal, useReaderLabel } from './cards/ReaderModal.tsx';
 import { isOperationPath, operationEntries } from './cards/operationMenu.tsx';
 import { useLocation } from '../router.tsx';
+import { backofficeEntries, isBackofficePath } from './backoffice/backofficeMenu.ts';
 import { useSession } from '../session.tsx';
 
 interface Section {
@@ -27,6 +28,8 @@ export const SECTIONS: Section[] = [
   { href: '/operation', text: 'Opération', permission: 'card.read' },
   { href: '/porteur', text: 'Porteur' },
   { href: '/facturation', text: 'Facturation', permission: 'billing.read' },
+  { href: '/dossiers', text: 'Dossiers', permission: 'caseFile.read' },
+  { href: '/exploitation', text: 'Exploitation', permission: 'operations.read' },
 ];
 
 function isActive(href: string, pathname: string): boolean {
@@ -59,7 +62,17 @@ export function Layout(props: { children: ReactNode }) {
                 })),
               ],
             }
-          : { text: s.text, linkProps: { href: s.href }, isActive: isActive(s.href, pathname) },
+          : s.href === '/dossiers'
+            ? {
+                text: s.text,
+                isActive: isBackofficePath(pathname),
+                menuLinks: backofficeEntries(session).map((e) => ({
+                  text: e.text,
+                  linkProps: { href: e.href },
+                  isActive: pathname === e.href,
+                })),
+              }
+            : { text: s.text, linkProps: { href: s.href }, isActive: isActive(s.href, pathname) },
       )
     : [];
 

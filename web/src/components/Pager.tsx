@@ -3,6 +3,8 @@ import { Pagination } from '@codegouvfr/react-dsfr/Pagination';
 
 export function Pager(props: {
   total: number;
+  /** False when `total` is a lower bound: no « last page » link. */
+  exact?: boolean;
   page: number;
   pageSize: number;
   /** Builds the link of a page (usually the current URL with page=N). */
@@ -16,7 +18,7 @@ export function Pager(props: {
     <Pagination
       count={count}
       defaultPage={Math.min(props.page, count)}
-      showFirstLast
+      showFirstLast={props.exact !== false}
       getPageLinkProps={(page) => ({
         href: props.href(page),
         onClick: props.onPage

@@ -6,7 +6,7 @@ import { Input } from '@codegouvfr/react-dsfr/Input';
 import { Select } from '@codegouvfr/react-dsfr/Select';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { withQuery } from '../api.ts';
-import { plural } from '../format.ts';
+import { pageOfText, plural } from '../format.ts';
 import type { AsyncState } from '../hooks.ts';
 import { navigate, useSearchParams } from '../router.tsx';
 import { DataTable, type DataTableProps } from './DataTable.tsx';
@@ -177,12 +177,18 @@ export function ListStatus(props: { loading: boolean; loaded: boolean; children:
 
 /** What a search found: its failure, the status line, then the table (one row per item) and its pager. */
 export function SearchResults<T>(props: {
-  results: Pick<AsyncState<{ items: T[]; total?: number } | undefined>, 'data' | 'error' | 'loading'>;
-  /** The failure's title, the status line when something was found (from the total, or « N noun. »), and when nothing was. */
+  results: Pick<
+    AsyncState<{ items: T[]; total?: number; totalExact?: boolean } | undefined>,
+    'data' | 'error' | 'loading'
+  >;
+  /**
+   * The failure's title, the status line when something was found (from the total, `exact` false when it is
+   * a lower bound; by default « N noun. » or « plus de N noun. »), and when nothing was.
+   */
   texts: {
     error: string;
     noun?: [one: string, many: string];
-    found?: (total: number) => ReactNode;
+    found?: (total: number, exact: boolean) => ReactNode;
     empty: ReactNode;
     loading?: string;
   };
@@ -197,12 +203,15 @@ export function SearchResults<T>(props: {
   const items = data?.items ?? [];
   // Without a pager the count says what the table shows.
   const total = paging && data ? (data.total ?? items.length) : items.length;
-  const found = texts.found ?? ((n: number) => `${plural(n, ...(texts.noun ?? ['élément', 'éléments']))}.`);
+  const exact = !paging || data?.totalExact !== false;
+  const found =
+    texts.found ??
+    ((n: number) => `${exact ? '' : 'plus de '}${plural(n, ...(texts.noun ?? ['élément', 'éléments']))}.`);
   return (
     <>
       <ProblemAlert error={props.results.error} title={texts.error} />
       <ListStatus loading={props.results.loading} loaded={!!data} loadingText={texts.loading}>
-        {total === 0 ? texts.empty : found(total)}
+        {total === 0 ? texts.empty : found(total, exact)}
       </ListStatus>
       {items.length > 0 && (
         <DataTable
@@ -213,6 +222,7 @@ export function SearchResults<T>(props: {
             paging && (
               <Pager
                 total={total}
+                exact={exact}
                 page={paging.page}
                 pageSize={paging.pageSize}
                 href={(p) => hrefWith({ page: p === 1 ? null : p })}
@@ -225,7 +235,7 @@ export function SearchResults<T>(props: {
   );
 }
 
-/** « — page 2 sur 5 » when the list has more than one page. */
-export function pageOfPages(page: number, total: number, pageSize: number): string {
-  return total > pageSize ? ` — page ${page} sur ${Math.ceil(total / pageSize)}` : '';
+/** « — page 2 sur 5 » when the list has more than one page; « — page 2 » when the total is a lower bound. */
+export function pageOfPages(page: number, total: number, pageSize: number, exact = true): string {
+  return pageOfText({ total, totalExact: exact, pageSize }, page);
 }

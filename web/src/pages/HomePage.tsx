@@ -1,6 +1,6 @@
 // Home: greeting, the person's roles, tiles to the sections they may use (with cheap counts).
 import { Tile } from '@codegouvfr/react-dsfr/Tile';
-import { api } from '../api.ts';
+import { api, type Count, type HomeCounts } from '../api.ts';
 import { SECTIONS } from '../components/Layout.tsx';
 import { plural } from '../format.ts';
 import { useAsync, usePageTitle } from '../hooks.ts';
@@ -15,52 +15,33 @@ const DESCRIPTIONS: Record<string, string> = {
   '/courriels': 'Courriels envoyés par la plateforme.',
   '/operation': 'Demandes et lots de demandes, porteurs, supports à remettre, test de la connectivité.',
   '/facturation': 'Cartes facturées par organisation et relevé CSV.',
+  '/dossiers':
+    'Centre de traitement : arrivée des dossiers, files des bureaux, archives, dossiers de plus de 30 jours.',
 };
-
-interface Counts {
-  organizations?: number;
-  agents?: number;
-  audit?: number;
-  mails?: number;
-}
 
 export function HomePage() {
   const session = useRequiredSession();
   const headingRef = usePageTitle('Accueil');
   const sections = SECTIONS.filter((s) => s.href !== '/' && s.permission && can(session, s.permission));
 
-  const counts = useAsync<Counts>(async () => {
-    const settle = <T,>(p: Promise<T>) =>
-      p.then(
-        (v) => v,
-        () => undefined,
-      );
-    const [orgs, agents, audit, mails] = await Promise.all([
-      can(session, 'organization.read') ? settle(api.organizations()) : undefined,
-      can(session, 'agent.read') ? settle(api.agents({ pageSize: 1 })) : undefined,
-      can(session, 'audit.read') ? settle(api.audit({ pageSize: 1 })) : undefined,
-      can(session, 'mail.read') ? settle(api.mails()) : undefined,
-    ]);
-    return {
-      organizations: orgs?.items.length,
-      agents: agents?.total,
-      audit: audit?.total,
-      mails: mails?.items.length,
-    };
-  }, [session.person.id]);
+  // One request: the server reads maintained counters, never counts a big table.
+  const counts = useAsync<HomeCounts | undefined>(() => api.counts().catch(() => undefined), [session.person.id]);
+
+  const count = (c: Count | null | undefined, one: string, many: string): string | undefined =>
+    c ? `${c.exact ? '' : 'plus de '}${plural(c.count, one, many)}` : undefined;
 
   const detail = (href: string): string | undefined => {
     const c = counts.data;
     if (!c) return undefined;
     switch (href) {
       case '/organisations':
-        return c.organizations !== undefined ? plural(c.organizations, 'organisation', 'organisations') : undefined;
+        return count(c.organizations, 'organisation', 'organisations');
       case '/agents':
-        return c.agents !== undefined ? plural(c.agents, 'agent', 'agents') : undefined;
+        return count(c.agents, 'agent', 'agents');
       case '/journal':
-        return c.audit !== undefined ? plural(c.audit, 'entrée', 'entrées') : undefined;
+        return count(c.audit, 'entrée', 'entrées');
       case '/courriels':
-        return c.mails !== undefined ? plural(c.mails, 'courriel', 'courriels') : undefined;
+        return count(c.mails, 'courriel', 'courriels');
       default:
         return undefined;
     }

@@ -6,7 +6,9 @@ import type { Dialect } from '../../../store/database.ts';
 import { appendAudit } from '../../../store/audit.ts';
 import { authorize, type Authorization } from '../../access/authorize.ts';
 import { agentColumns } from '../agents.ts';
+import { allocateRowids, placeAgent } from '../agent-search.ts';
 import { AppError, notFound } from '../../errors.ts';
+import { INSTANCE_ID } from '../../../logger.ts';
 import { queueMail } from '../../mail.ts';
 import { today, type Actor, type AppContext } from '../../context.ts';
 import { FeedFormatError, readFeed, type FeedFormat } from './feed-reader.ts';
@@ -89,6 +91,9 @@ export async function importAgents(ctx: AppContext, actor: Actor, req: ImportReq
         started_by: auth.actorId,
         started_at: startedAt,
         finished_at: null,
+        // Who runs it and its last sign of life: a run left « running » by a dead process is found at start.
+        owner: INSTANCE_ID,
+        heartbeat_at: startedAt,
       })
       .execute();
     await audit(ctx, trx, actor, auth, 'hrImport.start', runId, {
@@ -126,7 +131,7 @@ export async function importAgents(ctx: AppContext, actor: Actor, req: ImportReq
           .execute();
       await trx
         .updateTable('import_runs')
-        .set({ ...counts, total, bytes_read: bytes })
+        .set({ ...counts, total, bytes_read: bytes, heartbeat_at: ctx.now().toISOString() })
         .where('id', '=', runId)
         .execute();
       await audit(ctx, trx, actor, auth, 'hrImport.batch', runId, {
@@ -345,6 +350,7 @@ async function applyBatch(
         })
         .where('id', '=', e.id)
         .execute();
+      await placeAgent(ctx, trx, e.id);
       out.updated++;
     }
   }
@@ -370,7 +376,7 @@ interface ExistingAgent {
 
 /** Identifiers looked up per statement (SQLite: one bound variable each). */
 const LOOKUP_CHUNK = 2048;
-/** Rows per SQLite insert: 26 columns × 500 rows stays under the 32,766 bound variables allowed. */
+/** Rows per SQLite insert: 28 values × 500 rows stays under the 32,766 bound variables allowed. */
 const SQLITE_INSERT_ROWS = 500;
 
 const INSERT_COLUMNS = [
@@ -391,6 +397,7 @@ const INSERT_COLUMNS = [
   'profile',
   'habilitations',
   'search_text',
+  'sort_name',
   'status',
   'identity_verified',
   'directory_record',
@@ -403,13 +410,17 @@ const INSERT_COLUMNS = [
 ] as const satisfies readonly (keyof AgentInsert)[];
 // Compile-time check: every column of the table is written.
 const _everyColumn: [Exclude<keyof AgentInsert, (typeof INSERT_COLUMNS)[number]>] extends [never] ? true : never = true;
-const INT_COLUMNS: ReadonlySet<string> = new Set(['identity_verified', 'directory_record', 'has_photo']);
+const PG_TYPES: Readonly<Record<string, string>> = {
+  identity_verified: 'integer[]',
+  directory_record: 'integer[]',
+  has_photo: 'integer[]',
+};
 
 const LOOKUP_SELECT =
   'select a.id, a.identifier, a.organization_id, a.feed_fingerprint, a.status, o.path from agents as a inner join organizations as o on o.id = a.organization_id';
 const sqliteLookupSql = new Map<number, string>();
 const sqliteInsertSql = new Map<number, string>();
-const PG_INSERT_SQL = `insert into agents (${INSERT_COLUMNS.join(', ')}) select * from unnest(${INSERT_COLUMNS.map((c, i) => `$${i + 1}::${INT_COLUMNS.has(c) ? 'integer[]' : 'text[]'}`).join(', ')})`;
+const PG_INSERT_SQL = `insert into agents (${INSERT_COLUMNS.join(', ')}) select * from unnest(${INSERT_COLUMNS.map((c, i) => `$${i + 1}::${PG_TYPES[c] ?? 'text[]'}`).join(', ')})`;
 
 function cachedSql(cache: Map<number, string>, n: number, make: (n: number) => string): string {
   let text = cache.get(n);
@@ -440,20 +451,29 @@ function existingAgentsQuery(dialect: Dialect, ids: string[]): CompiledQuery<Exi
 async function insertAgents(trx: Transaction<Database>, dialect: Dialect, rows: AgentInsert[]): Promise<void> {
   if (rows.length === 0) return;
   if (dialect === 'sqlite') {
-    const row = `(${new Array<string>(INSERT_COLUMNS.length).fill('?').join(', ')})`;
+    // The rowid puts each agent in name order (agent-search.ts nameSortText).
+    const rowids = await allocateRowids(
+      trx,
+      rows.map((r) => ({ sortName: r.sort_name ?? '', id: r.id })),
+    );
+    const row = `(${new Array<string>(INSERT_COLUMNS.length + 1).fill('?').join(', ')})`;
     // Full chunks of SQLITE_INSERT_ROWS rows, then the rest in power-of-two chunks: few texts exist.
     for (let i = 0; i < rows.length;) {
       let n = SQLITE_INSERT_ROWS;
       if (rows.length - i < n) for (n = 1; n * 2 <= rows.length - i; n *= 2);
       const chunk = rows.slice(i, i + n);
+      const params: unknown[] = [];
+      for (let j = 0; j < chunk.length; j++) {
+        params.push(rowids[i + j]);
+        for (const c of INSERT_COLUMNS) params.push(chunk[j]![c]);
+      }
       i += n;
       const text = cachedSql(
         sqliteInsertSql,
         n,
-        (k) => `insert into agents (${INSERT_COLUMNS.join(', ')}) values ${new Array<string>(k).fill(row).join(', ')}`,
+        (k) =>
+          `insert into agents (rowid, ${INSERT_COLUMNS.join(', ')}) values ${new Array<string>(k).fill(row).join(', ')}`,
       );
-      const params: unknown[] = [];
-      for (const r of chunk) for (const c of INSERT_COLUMNS) params.push(r[c]);
       await trx.executeQuery(CompiledQuery.raw(text, params));
     }
     return;

@@ -3,9 +3,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../../app/context.ts';
 import { getMail, listAudit, listMails, verifyAudit } from '../../../app/control/audit-view.ts';
 import { AppError } from '../../../app/errors.ts';
+import { homeCounts } from '../../../app/control/home-counts.ts';
 import { requireActor } from '../../auth.ts';
-import { IdParams, Items, Page, responses } from '../../schemas/common.ts';
-import { AuditQuery, AuditRecord, AuditVerification, Mail, MailSummary } from '../../schemas/control.ts';
+import { IdParams, Items, KeysetPage, responses } from '../../schemas/common.ts';
+import { AuditQuery, AuditRecord, AuditVerification, HomeCounts, Mail, MailSummary } from '../../schemas/control.ts';
 
 export function auditRoutes(fastify: FastifyInstance, ctx: AppContext): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -16,10 +17,22 @@ export function auditRoutes(fastify: FastifyInstance, ctx: AppContext): void {
         tags: ['audit'],
         summary: "Journal d'audit",
         querystring: AuditQuery,
-        response: responses({ 200: Page(AuditRecord) }),
+        response: responses({ 200: KeysetPage(AuditRecord) }),
       },
     },
     async (req) => listAudit(ctx, requireActor(req), req.query),
+  );
+
+  app.get(
+    '/api/counts',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: "Compteurs de la page d'accueil (organisations, agents, journal, courriels visibles)",
+        response: responses({ 200: HomeCounts }),
+      },
+    },
+    async (req) => homeCounts(ctx, requireActor(req)),
   );
 
   app.post(

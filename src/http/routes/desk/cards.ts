@@ -12,7 +12,7 @@ import {
 } from '../../../app/desk/cards.ts';
 import { listProduction, productionEnvironment, sendOrder } from '../../../app/requests/production.ts';
 import { requireActor } from '../../auth.ts';
-import { IdParams, Items, Page, responses } from '../../schemas/common.ts';
+import { IdParams, Items, KeysetPage, responses } from '../../schemas/common.ts';
 import { Signed } from '../../schemas/access.ts';
 import { OrderSent, ProductionBatch, ProductionQuery } from '../../schemas/requests.ts';
 import {
@@ -38,7 +38,7 @@ export function cardRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiEn
         tags,
         summary: 'Liste des supports personnalisables',
         querystring: CardSearch,
-        response: responses({ 200: Page(CardSummary) }),
+        response: responses({ 200: KeysetPage(CardSummary) }),
       },
     },
     async (req) => listCards(ctx, requireActor(req), req.query),
@@ -51,7 +51,7 @@ export function cardRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiEn
         tags,
         summary: 'Supports à remettre (expédiés ou reçus, à remettre au porteur)',
         querystring: NameSearch,
-        response: responses({ 200: Page(CardSummary) }),
+        response: responses({ 200: KeysetPage(CardSummary) }),
       },
     },
     async (req) => cardsToHandOver(ctx, requireActor(req), req.query),
@@ -106,7 +106,7 @@ export function cardRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiEn
         tags,
         summary: 'Suivi des porteurs',
         querystring: NameSearch,
-        response: responses({ 200: Page(Holder) }),
+        response: responses({ 200: KeysetPage(Holder) }),
       },
     },
     async (req) => listHolders(ctx, requireActor(req), req.query),

@@ -12,7 +12,7 @@ import {
   uploadPhoto,
 } from '../../../app/directory/agents.ts';
 import { requireActor } from '../../auth.ts';
-import { binary, IdParams, NoContent, Page, responses } from '../../schemas/common.ts';
+import { binary, IdParams, KeysetPage, NoContent, responses } from '../../schemas/common.ts';
 import { Agent, AgentInput, AgentSearch, AgentSummary, PhotoAccepted } from '../../schemas/directory.ts';
 
 export function agentRoutes(fastify: FastifyInstance, ctx: AppContext): void {
@@ -25,7 +25,7 @@ export function agentRoutes(fastify: FastifyInstance, ctx: AppContext): void {
         tags,
         summary: 'Rechercher des agents',
         querystring: AgentSearch,
-        response: responses({ 200: Page(AgentSummary) }),
+        response: responses({ 200: KeysetPage(AgentSummary) }),
       },
     },
     async (req) => searchAgents(ctx, requireActor(req), req.query),

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../../../app/context.ts';
 import {
@@ -13,7 +13,8 @@ import {
   suspendCertificate,
   type PkiEnvironment,
 } from '../../../app/pki/certificates.ts';
-import { caCertificateDer, crlPath, publishCrl, type OcspSource } from '../../../app/pki/publication.ts';
+import { caCertificateDer, newestCrl, publishCrl } from '../../../app/pki/publication.ts';
+import type { OcspSource } from '../../../app/pki/ocsp-responder.ts';
 import { OCSP_RESPONSES, ocspRoutes } from '../../../pki/ocsp-http.ts';
 import { requireActor } from '../../auth.ts';
 import { sendProblem } from '../../problem.ts';
@@ -34,15 +35,37 @@ export interface PkiWiring {
   ocsp: OcspSource | null;
   /** Only the public endpoints (CA certificates, CRL, OCSP): a stand-alone responder. */
   publicOnly?: boolean;
+  /** One OCSP answer in this many is logged at info (0: none). */
+  logSampleEvery?: number;
+  /** CA certificate and CRL downloads a minute per address (against abuse only). Default 6,000. */
+  rateLimitPerMinute?: number;
 }
+
+/** Deadline of the publication routes (a CRL of a million entries is read in about a second). */
+const PKI_TIMEOUT_MS = 10_000;
 
 /** Public PKI endpoints (CA certificates, CRLs, OCSP) and the certificate API. */
 export function pkiRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiWiring): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const File = Type.Object({ file: Type.String({ maxLength: 80 }) });
+  // Relying parties download these without a session: a limit per address against abuse only,
+  // checked before anything else; per-request logs at warn (publication is the hot path).
+  const publication = {
+    logLevel: 'warn' as const,
+    config: {
+      timeoutMs: PKI_TIMEOUT_MS,
+      rateLimit: {
+        max: pki.rateLimitPerMinute ?? 6000,
+        timeWindow: '1 minute',
+        hook: 'onRequest' as const,
+        keyGenerator: (req: FastifyRequest) => req.ip,
+      },
+    },
+  };
   app.get(
     '/pki/ca/:file',
     {
+      ...publication,
       schema: {
         tags: ['pki'],
         summary: "Certificat d'une autorité (DER)",
@@ -64,6 +87,7 @@ export function pkiRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiWir
   app.get(
     '/pki/crl/:file',
     {
+      ...publication,
       schema: {
         tags: ['pki'],
         summary: "Liste de révocation d'une autorité émettrice (DER)",
@@ -74,18 +98,24 @@ export function pkiRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiWir
     async (req, reply) => {
       const name = /^([a-z0-9-]{1,60})\.crl$/.exec(req.params.file)?.[1];
       if (!name) return sendProblem(reply, 404, 'Liste de révocation inconnue.');
-      let crl: Buffer;
-      try {
-        crl = await readFile(crlPath(ctx.dataDir, name));
-      } catch {
-        // Not published yet in this data folder: publish now (it is also republished at each revocation).
+      // The newest CRL published in the database: every instance serves the same one.
+      let crl = await newestCrl(ctx, name);
+      if (!crl) {
+        // Never published yet: publish now (it is also republished at each revocation and hourly).
         await publishCrl(ctx, pki.env, name);
-        crl = await readFile(crlPath(ctx.dataDir, name));
+        crl = await newestCrl(ctx, name);
+        if (!crl) return sendProblem(reply, 404, 'Liste de révocation inconnue.');
       }
+      const etag = `"${crl.sha256}"`;
+      void reply
+        .header('cache-control', 'public, max-age=300, must-revalidate')
+        .header('etag', etag)
+        .header('last-modified', new Date(crl.thisUpdate).toUTCString());
+      if (req.headers['if-none-match'] === etag) return reply.code(304).send();
       return reply
         .type('application/pkix-crl')
-        .header('cache-control', 'public, max-age=300, must-revalidate')
-        .send(crl);
+        .header('content-length', String(crl.size))
+        .send(Readable.from(crl.stream()));
     },
   );
 
@@ -94,9 +124,14 @@ export function pkiRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiWir
     ocspRoutes(app, {
       lookup: (h, s) => source.lookup(h, s),
       responderFor: (h, a) => source.responderFor(h, a),
+      presigned: (a, s) => source.presigned(a, s),
       cache: source.cache,
+      pool: source.pool,
+      nonce: source.settings.nonce,
+      validityS: source.settings.validityS,
       // responderFor is an in-memory lookup: no memo, so a reloaded (renewed) responder signs at once.
       authorityCacheMs: 0,
+      logSampleEvery: pki.logSampleEvery ?? 0,
       onError: (err) => app.log.error({ err }, 'OCSP'),
     });
   } else {
@@ -118,6 +153,8 @@ export function pkiRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiWir
           "Le répondeur OCSP n'est pas disponible : l'infrastructure de clés n'est pas initialisée (cartes ca init), puis redémarrez le service.",
         );
       scope.post('/pki/ocsp', { schema: { tags, summary, response: answers } }, unavailable);
+      scope.post('/pki/ocsp/', { schema: { tags, summary, response: answers } }, unavailable);
+      scope.get('/pki/ocsp', { schema: { tags, summary, response: answers } }, unavailable);
       scope.get('/pki/ocsp/*', { schema: { tags, summary, response: answers } }, unavailable);
     });
   }
@@ -175,8 +212,8 @@ export function pkiRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiWir
     },
   );
 
-  // The change is committed when the use case returns: drop this process's cached OCSP answers now
-  // (other responders notice within their polling interval).
+  // The change is committed when the use case returns: sign its OCSP answer now, for every responder
+  // (the others drop their copy when they read the change log, within their polling interval).
   const synced = async <T>(work: Promise<T>): Promise<T> => {
     const r = await work;
     await pki.ocsp?.sync();

@@ -15,7 +15,7 @@ import {
 import { createBatch, getBatch, listBatches, validateBatch } from '../../../app/requests/batches.ts';
 import { billingCsv, listBilling } from '../../../app/requests/billing.ts';
 import { requireActor } from '../../auth.ts';
-import { binary, IdParams, Items, Page, responses } from '../../schemas/common.ts';
+import { binary, IdParams, Items, KeysetPage, Page, responses } from '../../schemas/common.ts';
 import { Signed } from '../../schemas/access.ts';
 import {
   Batch,
@@ -80,7 +80,7 @@ export function cardRequestRoutes(fastify: FastifyInstance, ctx: AppContext): vo
         tags,
         summary: 'Suivi des demandes',
         querystring: CardRequestSearch,
-        response: responses({ 200: Page(CardRequest) }),
+        response: responses({ 200: KeysetPage(CardRequest) }),
       },
     },
     async (req) => listCardRequests(ctx, requireActor(req), req.query),

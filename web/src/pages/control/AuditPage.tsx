@@ -6,7 +6,15 @@ import { useState } from 'react';
 import { api, type AuditRecord, type AuditVerification } from '../../api.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { pageOfPages, SearchForm, SearchResults, useUrlCriteria } from '../../components/SearchList.tsx';
-import { AUDIT_ACTION_LABELS, formatDateTime, formatNumber, label, OUTCOME_LABELS, plural } from '../../format.ts';
+import {
+  AUDIT_ACTION_LABELS,
+  formatDateTime,
+  formatNumber,
+  label,
+  OUTCOME_LABELS,
+  plural,
+  pluralTotal,
+} from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 
 const PAGE_SIZE = 50;
@@ -129,7 +137,8 @@ export function AuditPage() {
         results={log}
         texts={{
           error: 'Impossible de charger le journal',
-          found: (total) => `${plural(total, 'entrée', 'entrées')}${pageOfPages(page, total, PAGE_SIZE)}`,
+          found: (total, exact) =>
+            `${pluralTotal({ total, totalExact: exact }, 'entrée', 'entrées')}${pageOfPages(page, total, PAGE_SIZE, exact)}`,
           empty: 'Aucune entrée ne correspond.',
         }}
         table={{

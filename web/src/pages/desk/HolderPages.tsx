@@ -11,9 +11,11 @@ import { AUDIT_ACTION_LABELS, formatDate, formatDateTime, label } from '../../fo
 import { useAsync, usePageTitle } from '../../hooks.ts';
 import { lifeApi } from '../../lifeApi.ts';
 import { Link } from '../../router.tsx';
+import { useSession } from '../../session.tsx';
 
 export function HolderHomePage() {
   const headingRef = usePageTitle('Porteur');
+  const { session } = useSession();
   return (
     <HolderLayout>
       <h1 ref={headingRef} tabIndex={-1}>
@@ -34,6 +36,19 @@ export function HolderHomePage() {
           </li>
         ))}
       </ul>
+      {session && (
+        <p className="fr-mt-4w">
+          Vos données personnelles (droit d’accès) :{' '}
+          <a href={`/api/agents/${encodeURIComponent(session.person.id)}/personal-data.pdf`} download>
+            télécharger le résumé (PDF)
+          </a>{' '}
+          ou{' '}
+          <a href={`/api/agents/${encodeURIComponent(session.person.id)}/personal-data`} download>
+            le détail complet (JSON)
+          </a>
+          .
+        </p>
+      )}
     </HolderLayout>
   );
 }

@@ -168,6 +168,36 @@ export function AgentPage({ params }: { params: Record<string, string> }) {
         )}
       </section>
 
+      {can(session, 'personalData.export') && (
+        <section aria-labelledby="donnees-title" className="fr-mb-6w">
+          <h2 id="donnees-title">Données personnelles</h2>
+          <p>
+            Tout ce que la plateforme détient sur cet agent (droit d’accès) : le détail complet en JSON, un résumé en
+            PDF.
+          </p>
+          <ul className="fr-btns-group fr-btns-group--inline-md">
+            <li>
+              <a
+                className="fr-btn fr-btn--secondary"
+                href={`/api/agents/${encodeURIComponent(a.id)}/personal-data`}
+                download
+              >
+                Exporter (JSON)
+              </a>
+            </li>
+            <li>
+              <a
+                className="fr-btn fr-btn--secondary"
+                href={`/api/agents/${encodeURIComponent(a.id)}/personal-data.pdf`}
+                download
+              >
+                Exporter (PDF)
+              </a>
+            </li>
+          </ul>
+        </section>
+      )}
+
       {can(session, 'cardRequest.write') && active && (
         <section aria-labelledby="carte-title" className="fr-mb-6w">
           <h2 id="carte-title">Carte</h2>

@@ -3,7 +3,7 @@
 import { Badge } from '@codegouvfr/react-dsfr/Badge';
 import { api } from '../../api.ts';
 import { pageOfPages, SearchForm, SearchResults, useUrlCriteria } from '../../components/SearchList.tsx';
-import { AGENT_STATUS_LABELS, formatDate, label, plural } from '../../format.ts';
+import { AGENT_STATUS_LABELS, formatDate, label, pluralTotal } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 import { Link } from '../../router.tsx';
 
@@ -63,7 +63,8 @@ export function AgentsPage() {
         texts={{
           error: 'La recherche a échoué',
           loading: 'Recherche en cours…',
-          found: (total) => `${plural(total, 'agent trouvé', 'agents trouvés')}${pageOfPages(page, total, PAGE_SIZE)}.`,
+          found: (total, exact) =>
+            `${pluralTotal({ total, totalExact: exact }, 'agent trouvé', 'agents trouvés')}${pageOfPages(page, total, PAGE_SIZE, exact)}.`,
           empty: s.any ? 'Aucun agent ne correspond à votre recherche.' : 'Aucun agent dans votre périmètre.',
         }}
         table={{
