@@ -17,23 +17,15 @@
 
 import { spawn } from 'node:child_process';
 import { createPrivateKey, webcrypto } from 'node:crypto';
-import {
-  createReadStream,
-  createWriteStream,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { writeCrl, type RevocationReason, type RevokedEntry } from '../src/pki/crl-writer.ts';
 import { keyObjectSigner } from '../src/pki/keystore-file.ts';
-import { intOption, boundRun } from './lib/bounds.ts';
+import { benchWork, parseArgs, verdict } from './lib/bounds.ts';
+import { prngUint32 as prng } from '../test/support/prng.ts';
 
 const USAGE = 'Usage: npm run bench -- crl [--entries N] [--timeout-s S] [--keep]';
 const TARGET_TIME_RATIO = 0.5;
@@ -140,37 +132,20 @@ if (childAt >= 0) {
 // ---------------------------------------------------------------------------------------------
 // Options
 
-function parseArgs(argv: string[]) {
-  const opts = { entries: 1_000_000, timeoutS: 600, keep: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const num = (min: number, max: number): number => intOption(argv, ++i, String(a), min, max, USAGE);
-    if (a === '--entries') opts.entries = num(1, 20_000_000);
-    else if (a === '--timeout-s') opts.timeoutS = num(10, 6 * 3600);
-    else if (a === '--keep') opts.keep = true;
-    else {
-      console.error(`Unknown argument ${a}.\n${USAGE}`);
-      process.exit(2);
-    }
-  }
-  return opts;
-}
-
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseArgs(
+  process.argv.slice(2),
+  USAGE,
+  { entries: 1_000_000, timeoutS: 600, keep: false },
+  { '--entries': ['entries', 1, 20_000_000] },
+);
 if (!existsSync(TIME_BIN)) {
   console.error(`${TIME_BIN} is missing (peak memory is read from \`time -v\`): apt-get install -y time`);
   process.exit(1);
 }
 
-const work = mkdtempSync(join(tmpdir(), 'cartes-bench-crl-'));
 const running = new Set<ReturnType<typeof spawn>>();
-const deadline = boundRun({
-  work,
-  keep: opts.keep,
-  timeoutS: opts.timeoutS,
-  onExit: () => {
-    for (const c of running) c.kill('SIGKILL');
-  },
+const { work, deadline } = benchWork('crl', opts, () => {
+  for (const c of running) c.kill('SIGKILL');
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -213,18 +188,6 @@ async function measured(cmd: string, args: string[]): Promise<Run & { maxRss: nu
   const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
   if (r.code !== 0 || !m) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}):\n${r.stderr}`);
   return { ...r, maxRss: Number(m[1]) * 1024 };
-}
-
-/** mulberry32: small seeded PRNG, so every run has the same set. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
 }
 
 const hex8 = (n: number) => n.toString(16).toUpperCase().padStart(8, '0');
@@ -329,15 +292,8 @@ await must(OPENSSL, [
   'ca.pem',
 ]);
 {
-  // @peculiar/x509 loads tsyringe, which wants a Reflect metadata API; an empty reader is enough.
-  const reflect = Reflect as unknown as Record<
-    'getMetadata' | 'getOwnMetadata' | 'defineMetadata',
-    (() => undefined) | undefined
-  >;
-  reflect.getMetadata ??= () => undefined;
-  reflect.getOwnMetadata ??= () => undefined;
-  reflect.defineMetadata ??= () => undefined;
-  const x509 = await import('@peculiar/x509');
+  // Loaded here, not at the top: the child process that is measured does not need it.
+  const x509 = await import('../src/pki/x509.ts');
   x509.cryptoProvider.set(webcrypto as never);
   const cert = new x509.X509Certificate(readFileSync(join(work, 'ca.pem'), 'latin1'));
   const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
@@ -433,12 +389,11 @@ const peerDerSize = Buffer.from(
 
 // 5. Summary.
 const ratio = ours.wallMs / peer.wallMs;
-const status = (ok: boolean): string => (ok ? 'PASS' : 'BELOW');
 const rows: [string, string, string, string][] = [
   ['ours: writeCrl, whole process (read index.txt, encode, sign, write)', secs(ours.wallMs), '', ''],
   ['peer: openssl ca -gencrl, whole process', secs(peer.wallMs), '', ''],
-  ['time ratio ours / peer', `${ratio.toFixed(3)}×`, `≤ ${TARGET_TIME_RATIO}×`, status(ratio <= TARGET_TIME_RATIO)],
-  ['peak RSS ours', mb(ours.maxRss), `≤ ${mb(peer.maxRss)}`, status(ours.maxRss <= peer.maxRss)],
+  ['time ratio ours / peer', `${ratio.toFixed(3)}×`, `≤ ${TARGET_TIME_RATIO}×`, verdict(ratio <= TARGET_TIME_RATIO)],
+  ['peak RSS ours', mb(ours.maxRss), `≤ ${mb(peer.maxRss)}`, verdict(ours.maxRss <= peer.maxRss)],
   ['peak RSS peer', mb(peer.maxRss), '', ''],
   ['CRL size (DER) ours / peer', `${mb(oursInfo.size)} / ${mb(peerDerSize)}`, '', ''],
   [

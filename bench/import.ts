@@ -27,7 +27,7 @@ import { importAgents } from '../src/app/directory/hr-import/import-agents.ts';
 import { systemActor, type AppContext } from '../src/app/context.ts';
 import type { ImportRunTable } from '../src/store/schema.ts';
 import { createDatabase, startPgCluster, type PgCluster } from '../scripts/lib/pg-cluster.js';
-import { intOption, boundRun, fmtInt, pct } from './lib/bounds.ts';
+import { intOption, boundRun, finishBench, fmtInt, pct } from './lib/bounds.ts';
 import { writeFeed } from './lib/feed.ts';
 import { FEED_COLUMNS } from '../src/domain/hr-feed.ts';
 
@@ -498,19 +498,4 @@ async function main(): Promise<void> {
   if (!pgr) console.log('  (PostgreSQL skipped: --no-pg)');
 }
 
-let exitCode = 0;
-try {
-  await main();
-  if (problems.length) {
-    exitCode = 1;
-    console.error(`\nWRONG COUNTS:\n  - ${problems.join('\n  - ')}`);
-  }
-} catch (err) {
-  exitCode = 1;
-  console.error('\nBenchmark failed:', err);
-} finally {
-  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
-  clearTimeout(deadline);
-}
-// The exit handler of boundRun removes the work folder.
-process.exit(exitCode);
+await finishBench(main, { problems, heading: 'WRONG COUNTS', cleanups, deadline });

@@ -20,8 +20,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sql, type Insertable } from 'kysely';
@@ -45,8 +44,9 @@ import type { AgentTable } from '../src/store/schema.ts';
 import * as x509 from '../src/pki/x509.ts';
 import { appendAudit, countRows, verifyAuditChain } from '../src/store/audit.ts';
 import { createDatabase, startPgCluster, type PgCluster } from '../scripts/lib/pg-cluster.js';
-import { intOption, boundRun, fmtInt, pct } from './lib/bounds.ts';
+import { benchWork, finishBench, parseArgs, fmtInt, pct, verdict } from './lib/bounds.ts';
 import { printProduction, runProduction, type ProductionResult } from './lib/production.ts';
+import { agentRow, letters } from '../test/support/rows.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -57,8 +57,10 @@ const TARGET_RATIO = 0.1;
 const PEER_SECONDS = 2;
 const SECRETS = ['premier dépositaire du banc', 'second dépositaire du banc'];
 
-function parseArgs(argv: string[]) {
-  const opts = {
+const opts = parseArgs(
+  process.argv.slice(2),
+  USAGE,
+  {
     cards: 10_000,
     chunk: ISSUE_BATCH_CHUNK,
     sqlite: true,
@@ -67,38 +69,25 @@ function parseArgs(argv: string[]) {
     keep: false,
     issuance: true,
     production: true,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const num = (min: number, max: number): number => intOption(argv, ++i, String(a), min, max, USAGE);
-    if (a === '--cards') opts.cards = num(1, 60_000);
-    else if (a === '--chunk') opts.chunk = num(1, 5000);
-    else if (a === '--timeout-s') opts.timeoutS = num(10, 6 * 3600);
-    else if (a === '--no-pg') opts.pg = false;
-    else if (a === '--no-sqlite') opts.sqlite = false;
-    else if (a === '--keep') opts.keep = true;
-    else if (a === '--no-production') opts.production = false;
-    else if (a === '--production-only') opts.issuance = false;
-    else {
-      console.error(`Unknown argument ${a}.\n${USAGE}`);
-      process.exit(2);
-    }
-  }
-  return opts;
-}
-
-const opts = parseArgs(process.argv.slice(2));
+  },
+  {
+    '--cards': ['cards', 1, 60_000],
+    '--chunk': ['chunk', 1, 5000],
+    '--no-pg': ['pg', false],
+    '--no-sqlite': ['sqlite', false],
+    '--no-production': ['production', false],
+    '--production-only': ['issuance', false],
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup and time bound
 
-const work = mkdtempSync(join(tmpdir(), 'cartes-bench-issue-'));
+// Last resort (timeout, signal): pg-cluster stops its cluster on exit by itself.
+const { work, deadline } = benchWork('issue', opts);
 let cluster: PgCluster | null = null;
 const cleanups: (() => Promise<void> | void)[] = [];
 const problems: string[] = [];
-
-// Last resort (timeout, signal): pg-cluster stops its cluster on exit by itself.
-const deadline = boundRun({ work, keep: opts.keep, timeoutS: opts.timeoutS });
 
 // ---------------------------------------------------------------------------------------------
 // The cards' keys and the peer
@@ -141,16 +130,6 @@ function rawSignaturesPerSecond(): number {
 
 const POPULATION_ORGS = ['77011', 'PREF77', 'BN-BREST'];
 
-/** 0 → A, 25 → Z, 26 → BA…: names without digits, as the subject DN check wants them. */
-function letters(n: number): string {
-  let s = '';
-  do {
-    s = String.fromCharCode(65 + (n % 26)) + s;
-    n = Math.floor(n / 26);
-  } while (n > 0);
-  return s;
-}
-
 async function createAgents(ctx: AppContext, cards: number): Promise<string[]> {
   const orgs = await ctx.store.db
     .selectFrom('organizations')
@@ -166,34 +145,17 @@ async function createAgents(ctx: AppContext, cards: number): Promise<string[]> {
       const identifier = `banc${String(i).padStart(6, '0')}`;
       identifiers.push(identifier);
       const cols = { last_name: `CARTE ${letters(i)}`, first_names: 'Camille', identifier, email: null };
-      rows.push({
-        id: timeOrderedId(),
-        organization_id: orgIds[i % orgIds.length]!,
-        identifier,
-        identifier_kind: 'internal',
-        last_name: cols.last_name,
-        first_names: cols.first_names,
-        sex: 'F',
-        birth_date: '1980-01-01',
-        birth_place: 'Melun',
-        email: null,
-        phone: null,
-        unit_address: null,
-        staff_status: 'civil',
-        category: null,
-        profile: null,
-        habilitations: '[]',
-        status: 'active',
-        identity_verified: 1,
-        directory_record: 0,
-        has_photo: 0,
-        source: 'manual',
-        feed_fingerprint: null,
-        last_import_id: null,
-        search_text: agentSearchText(cols),
-        created_at: now,
-        updated_at: now,
-      });
+      rows.push(
+        agentRow(now, {
+          id: timeOrderedId(),
+          organization_id: orgIds[i % orgIds.length]!,
+          ...cols,
+          birth_place: 'Melun',
+          identity_verified: 1,
+          directory_record: 0,
+          search_text: agentSearchText(cols),
+        }),
+      );
     }
     await ctx.store.db.transaction().execute(async (trx) => {
       for (let k = 0; k < rows.length; k += 100)
@@ -475,7 +437,7 @@ async function main(): Promise<void> {
         `${r.label}: ratio certificates / raw signatures`,
         pct(ratio),
         `≥ ${TARGET_RATIO * 100} %`,
-        ratio >= TARGET_RATIO ? 'PASS' : 'BELOW',
+        verdict(ratio >= TARGET_RATIO),
       ],
     );
   }
@@ -490,19 +452,4 @@ async function main(): Promise<void> {
   if (!opts.pg) console.log('  (PostgreSQL skipped: --no-pg)');
 }
 
-let exitCode = 0;
-try {
-  await main();
-  if (problems.length) {
-    exitCode = 1;
-    console.error(`\nCHECKS FAILED:\n  - ${problems.join('\n  - ')}`);
-  }
-} catch (err) {
-  exitCode = 1;
-  console.error('\nBenchmark failed:', err);
-} finally {
-  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
-  clearTimeout(deadline);
-}
-// The exit handler of boundRun removes the work folder.
-process.exit(exitCode);
+await finishBench(main, { problems, heading: 'CHECKS FAILED', cleanups, deadline });

@@ -16,30 +16,22 @@ import Fastify from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { Page, responses } from '../src/http/schemas/common.ts';
 import { CardRequest } from '../src/http/schemas/requests.ts';
-import { fmtInt, intOption } from './lib/bounds.ts';
+import { prng } from '../test/support/prng.ts';
+import { boundRun, fmtInt, parseArgs } from './lib/bounds.ts';
 
 const USAGE = 'Usage: npm run bench -- serialise [--requests N] [--timeout-s S]';
 const ROUNDS = 10;
 
-let requests = 20_000;
-let timeoutS = 600;
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i++) {
-  if (argv[i] === '--requests') requests = intOption(argv, ++i, '--requests', ROUNDS, 10_000_000, USAGE);
-  else if (argv[i] === '--timeout-s') timeoutS = intOption(argv, ++i, '--timeout-s', 1, 86_400, USAGE);
-  else {
-    console.error(`Unknown option ${argv[i]}.\n${USAGE}`);
-    process.exit(2);
-  }
-}
-const bound = setTimeout(() => {
-  console.error(`\nTime bound reached (${timeoutS} s, --timeout-s): stopping.`);
-  process.exit(3);
-}, timeoutS * 1000);
+const { requests, timeoutS } = parseArgs(
+  process.argv.slice(2),
+  USAGE,
+  { requests: 20_000, timeoutS: 600 },
+  { '--requests': ['requests', ROUNDS, 10_000_000] },
+);
+const bound = boundRun({ timeoutS });
 
 // --- The answer --------------------------------------------------------------------------------
-let seed = 20260514;
-const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+const rnd = prng(20260514);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
 const NAMES = ['Dupont', 'Le Floc’h', 'N’Diaye', 'Martin', 'Lefèvre', 'Moreau-Giraud'];
 const FIRST = ['Jean-Pierre', 'Élodie', 'Aïcha', 'François', 'Maëlle'];

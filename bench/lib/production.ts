@@ -20,6 +20,7 @@ import type { Simulator } from '../../src/manufacturer/simulator.ts';
 import type { AgentTable, CardRequestTable } from '../../src/store/schema.ts';
 import { verifyAuditChain } from '../../src/store/audit.ts';
 import { fmtInt, pct } from './bounds.ts';
+import { agentRow, batchRow, letters, requestRow } from '../../test/support/rows.ts';
 
 export interface ProductionResult {
   label: string;
@@ -31,15 +32,6 @@ export interface ProductionResult {
 }
 
 const TARGET_RATIO = 0.1;
-
-function letters(n: number): string {
-  let s = '';
-  do {
-    s = String.fromCharCode(65 + (n % 26)) + s;
-    n = Math.floor(n / 26);
-  } while (n > 0);
-  return s;
-}
 
 function rawSignaturesPerSecond(): number {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -88,20 +80,15 @@ export async function runProduction(
     const batchId = timeOrderedId();
     await ctx.store.db
       .insertInto('request_batches')
-      .values({
-        id: batchId,
-        number: 'L-BANC-0001',
-        organization_id: org.id,
-        state: 'validated',
-        created_by: null,
-        validated_by: null,
-        validated_at: now,
-        sent_at: null,
-        acknowledged_at: null,
-        closed_at: null,
-        created_at: now,
-        updated_at: now,
-      })
+      .values(
+        batchRow(now, {
+          id: batchId,
+          number: 'L-BANC-0001',
+          organization_id: org.id,
+          state: 'validated',
+          validated_at: now,
+        }),
+      )
       .execute();
     for (let start = 0; start < cards; start += 500) {
       const agents: Insertable<AgentTable>[] = [];
@@ -109,55 +96,31 @@ export async function runProduction(
       for (let i = start; i < Math.min(cards, start + 500); i++) {
         const id = timeOrderedId();
         const identifier = `prod${String(i).padStart(6, '0')}`;
-        agents.push({
-          id,
-          organization_id: org.id,
-          identifier,
-          identifier_kind: 'internal',
-          last_name: `MARIN ${letters(i)}`,
-          first_names: 'Camille',
-          sex: 'F',
-          birth_date: '1980-01-01',
-          birth_place: 'Brest',
-          email: null,
-          phone: null,
-          unit_address: null,
-          staff_status: 'military',
-          category: null,
-          profile: null,
-          habilitations: '[]',
-          status: 'active',
-          identity_verified: 1,
-          directory_record: 1,
-          has_photo: 1,
-          source: 'manual',
-          feed_fingerprint: null,
-          last_import_id: null,
-          search_text: identifier,
-          created_at: now,
-          updated_at: now,
-        });
-        requests.push({
-          id: timeOrderedId(),
-          number: `D-BANC-${String(i).padStart(6, '0')}`,
-          agent_id: id,
-          organization_id: org.id,
-          model_id: model.id,
-          kind: 'first_issue',
-          reason: null,
-          state: 'validated',
-          billing: 'free',
-          price_cents: 0,
-          batch_id: batchId,
-          replaces_card_id: null,
-          card_id: null,
-          created_by: null,
-          signed_by: null,
-          signed_at: now,
-          rejection_reason: null,
-          created_at: now,
-          updated_at: now,
-        });
+        agents.push(
+          agentRow(now, {
+            id,
+            organization_id: org.id,
+            identifier,
+            last_name: `MARIN ${letters(i)}`,
+            first_names: 'Camille',
+            birth_place: 'Brest',
+            staff_status: 'military',
+            identity_verified: 1,
+            has_photo: 1,
+            search_text: identifier,
+          }),
+        );
+        requests.push(
+          requestRow(now, {
+            id: timeOrderedId(),
+            number: `D-BANC-${String(i).padStart(6, '0')}`,
+            agent_id: id,
+            organization_id: org.id,
+            model_id: model.id,
+            state: 'validated',
+            batch_id: batchId,
+          }),
+        );
       }
       await ctx.store.db.transaction().execute(async (trx) => {
         for (let k = 0; k < agents.length; k += 100)

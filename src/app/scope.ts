@@ -81,3 +81,20 @@ export function inOrganizations(
   const lhs = opts.index === false ? sql`+${ref}` : ref;
   return sql<boolean>`${lhs} in (select value from json_each(${JSON.stringify(ids)}))`;
 }
+
+/** Offset page of a short list (batches, billing): page ≥ 1, `size` items by default, `max` at most. */
+export function offsetPage(s: { page?: number; pageSize?: number }, size = 20, max = 100) {
+  const page = Math.max(1, Math.floor(s.page ?? 1));
+  const pageSize = Math.min(max, Math.max(1, Math.floor(s.pageSize ?? size)));
+  return { page, pageSize, offset: (page - 1) * pageSize };
+}
+
+/** LIKE pattern of an organisation's path and of all under it (one that matches nothing when it does not exist). */
+export async function subtreeOf(ctx: AppContext, organizationId: string): Promise<string> {
+  const org = await ctx.store.db
+    .selectFrom('organizations')
+    .select('path')
+    .where('id', '=', organizationId)
+    .executeTakeFirst();
+  return `${org?.path ?? '/none/'}%`;
+}

@@ -27,6 +27,7 @@ import {
   PIN_LABELS,
   PIN_TRIES,
   type AdminOperation,
+  type CardIdentity,
   type CardSlot,
   type ChipState,
   type PinKind,
@@ -431,4 +432,99 @@ export function eraseCore(core: ChipCore): void {
   core.adminKey = null;
   core.challenge = null;
   for (const k of PIN_KINDS) core.pins[k] = { hash: null, salt: null, triesLeft: 0 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sealed record behind a card driver
+
+/**
+ * What both drivers share: the chip's record in a sealed file, read and re-sealed around each
+ * operation (one at a time per file), and the PIN and administration operations, which only touch
+ * that record. A driver says how to open its record (and what it reads along: the token's slot)
+ * and adds the key operations.
+ */
+export abstract class SealedChip<C extends ChipCore, X> {
+  protected readonly file: string;
+  protected readonly chipKey: Buffer;
+  protected readonly sealInfo: string;
+  protected closed = false;
+
+  constructor(file: string, chipKey: Buffer, sealInfo: string) {
+    this.file = file;
+    this.chipKey = chipKey;
+    this.sealInfo = sealInfo;
+  }
+
+  /** The record and what goes with it; CardError 'unreadable' when it does not fit. */
+  protected abstract open(): { header: SealedHeader; content: C; with: X };
+
+  #read(): { header: SealedHeader; content: C; with: X } {
+    if (this.closed) throw new CardError('unreadable', 'Carte retirée du lecteur.');
+    return this.open();
+  }
+
+  /** Read, act, re-seal and write; the record is written even when `fn` refuses (try counters). */
+  protected update<T>(fn: (c: C, x: X) => T): Promise<T> {
+    return serialized(this.file, () => {
+      const { header, content, with: x } = this.#read();
+      const before = JSON.stringify(content);
+      const save = () => {
+        if (JSON.stringify(content) !== before)
+          writeFileAtomic(this.file, sealFile(header, content, this.chipKey, this.sealInfo));
+      };
+      let result: T;
+      try {
+        result = fn(content, x);
+      } catch (err) {
+        save();
+        throw err;
+      }
+      save();
+      return result;
+    });
+  }
+
+  /** What the card says of itself, given the slots holding a key and a certificate. */
+  protected identityOf(
+    c: C,
+    h: SealedHeader,
+    slots: { keys: CardSlot[]; certificates: CardSlot[] },
+    driver: CardIdentity['driver'],
+  ): CardIdentity {
+    return {
+      serial: h.serial,
+      model: h.model,
+      chipState: chipState(c, slots.keys.length > 0),
+      pins: pinStatus(c),
+      ...slots,
+      driver,
+      adminTriesLeft: c.adminTriesLeft,
+    };
+  }
+
+  protected view<T>(fn: (c: C, x: X, h: SealedHeader) => T): Promise<T> {
+    return serialized(this.file, () => {
+      const { header, content, with: x } = this.#read();
+      return fn(content, x, header);
+    });
+  }
+
+  verifyPin(pin: PinKind, value: string): Promise<void> {
+    return this.update((c) => {
+      assertAlive(c);
+      verifyPinRecord(c, pin, value);
+    });
+  }
+
+  changePin(pin: PinKind, oldValue: string, newValue: string): Promise<void> {
+    return this.update((c) => changePinRecord(c, pin, oldValue, newValue));
+  }
+
+  adminChallenge(): Promise<Uint8Array> {
+    return this.update((c) => newChallenge(c));
+  }
+
+  setPinWithAdmin(pin: PinKind, response: Uint8Array, newValue: string): Promise<void> {
+    return this.update((c) => setPinWithAdminRecord(c, pin, response, newValue));
+  }
 }

@@ -17,33 +17,21 @@
 // an old copy of the record cannot roll the counters back.
 import { createHash, randomBytes } from 'node:crypto';
 import { ecdsaRawToDer } from '../pki/keystore-pkcs11.ts';
-import { acquirePkcs11Module, ckr, releasePkcs11Module, type Pkcs11Module } from '../pki/pkcs11-module.ts';
+import { acquirePkcs11Module, ckr, releasePkcs11Module, signingOnlyKey } from '../pki/pkcs11-module.ts';
+import type { Pkcs11Module } from '../pki/pkcs11-module.ts';
 import { keyAttestation, pkcs11SoPin } from './admin-key.ts';
-import {
-  CARD_SLOTS,
-  CardError,
-  pinForSlot,
-  type CardDriver,
-  type CardIdentity,
-  type CardSlot,
-  type PinKind,
-} from './card.ts';
+import { CARD_SLOTS, CardError, pinForSlot, type CardDriver, type CardIdentity, type CardSlot } from './card.ts';
 import {
   assertAlive,
-  changePinRecord,
   checkSerial,
-  chipState,
   consumeAdmin,
   eraseCore,
-  newChallenge,
   newChipCore,
   openFile,
-  pinStatus,
   queued,
   readCardBytes,
+  SealedChip,
   sealFile,
-  serialized,
-  setPinWithAdminRecord,
   SLOT_LABELS,
   verifyPinRecord,
   writeFileAtomic,
@@ -288,22 +276,22 @@ export async function createPkcs11Card(input: CreatePkcs11CardInput): Promise<vo
   }
 }
 
-class Pkcs11Card implements CardDriver {
+class Pkcs11Card extends SealedChip<CompanionContent, Handle> implements CardDriver {
   readonly #o: Pkcs11CardOptions;
   readonly #m: Pkcs11Module;
-  #closed = false;
 
   constructor(options: Pkcs11CardOptions, m: Pkcs11Module) {
+    super(options.stateFile, options.chipKey, SEAL_INFO);
     this.#o = options;
     this.#m = m;
   }
 
-  #read(): { header: SealedHeader; content: CompanionContent; slot: Handle } {
-    if (this.#closed) throw new CardError('unreadable', 'Carte retirée du lecteur.');
+  /** The companion record, and the slot of the token it was made for. */
+  protected open(): { header: SealedHeader; content: CompanionContent; with: Handle } {
     const { header, content } = openFile<CompanionContent>(
-      readCardBytes(this.#o.stateFile),
+      readCardBytes(this.file),
       PKCS11_CARD_FORMAT,
-      this.#o.chipKey,
+      this.chipKey,
       SEAL_INFO,
     );
     if (content.v !== 1 || content.serial !== header.serial || content.tokenLabel !== this.#o.tokenLabel) {
@@ -312,35 +300,7 @@ class Pkcs11Card implements CardDriver {
     const { slot, serialNumber } = findSlot(this.#m, this.#o.tokenLabel);
     if (!content.terminated && serialNumber !== content.tokenSerial)
       throw new CardError('unreadable', "Carte illisible : l'enregistrement ne correspond pas à ce jeton.");
-    return { header, content, slot };
-  }
-
-  /** Read the record, act (on the record and the token), save the record even when `fn` refuses. */
-  #update<T>(fn: (c: CompanionContent, slot: Handle) => T): Promise<T> {
-    return serialized(this.#o.stateFile, () => {
-      const { header, content, slot } = this.#read();
-      const before = JSON.stringify(content);
-      const save = () => {
-        if (JSON.stringify(content) !== before)
-          writeFileAtomic(this.#o.stateFile, sealFile(header, content, this.#o.chipKey, SEAL_INFO));
-      };
-      let result: T;
-      try {
-        result = fn(content, slot);
-      } catch (err) {
-        save();
-        throw err;
-      }
-      save();
-      return result;
-    });
-  }
-
-  #view<T>(fn: (c: CompanionContent, slot: Handle, h: SealedHeader) => T): Promise<T> {
-    return serialized(this.#o.stateFile, () => {
-      const { header, content, slot } = this.#read();
-      return fn(content, slot, header);
-    });
+    return { header, content, with: slot };
   }
 
   #user(c: CompanionContent): { user: number; pin: string } {
@@ -357,42 +317,13 @@ class Pkcs11Card implements CardDriver {
   }
 
   identity(): Promise<CardIdentity> {
-    return this.#view((c, slot, h) => {
-      const { keys, certificates } = c.terminated ? { keys: [], certificates: [] } : this.#objects(slot);
-      return {
-        serial: h.serial,
-        model: h.model,
-        chipState: chipState(c, keys.length > 0),
-        pins: pinStatus(c),
-        keys,
-        certificates,
-        driver: 'pkcs11',
-        adminTriesLeft: c.adminTriesLeft,
-      };
-    });
-  }
-
-  verifyPin(pin: PinKind, value: string): Promise<void> {
-    return this.#update((c) => {
-      assertAlive(c);
-      verifyPinRecord(c, pin, value);
-    });
-  }
-
-  changePin(pin: PinKind, oldValue: string, newValue: string): Promise<void> {
-    return this.#update((c) => changePinRecord(c, pin, oldValue, newValue));
-  }
-
-  adminChallenge(): Promise<Uint8Array> {
-    return this.#update((c) => newChallenge(c));
-  }
-
-  setPinWithAdmin(pin: PinKind, response: Uint8Array, newValue: string): Promise<void> {
-    return this.#update((c) => setPinWithAdminRecord(c, pin, response, newValue));
+    return this.view((c, slot, h) =>
+      this.identityOf(c, h, c.terminated ? { keys: [], certificates: [] } : this.#objects(slot), 'pkcs11'),
+    );
   }
 
   generateKeyPair(slot: CardSlot, response: Uint8Array): Promise<Uint8Array> {
-    return this.#update((c, tokenSlot) => {
+    return this.update((c, tokenSlot) => {
       assertAlive(c);
       checkSlot(slot);
       const { lib, p11 } = this.#m;
@@ -419,47 +350,39 @@ class Pkcs11Card implements CardDriver {
             { type: lib.CKA_VERIFY, value: true },
             { type: lib.CKA_EC_PARAMS, value: P256_PARAMS },
           ],
-          [
-            ...common,
-            { type: lib.CKA_CLASS, value: lib.CKO_PRIVATE_KEY },
-            { type: lib.CKA_PRIVATE, value: true },
-            { type: lib.CKA_SENSITIVE, value: true },
-            { type: lib.CKA_EXTRACTABLE, value: false },
-            { type: lib.CKA_SIGN, value: true },
-            { type: lib.CKA_DECRYPT, value: false },
-            { type: lib.CKA_UNWRAP, value: false },
-            { type: lib.CKA_DERIVE, value: false },
-          ],
+          [...common, ...signingOnlyKey(lib)],
         );
         return spkiOf(this.#m, session, publicKey);
       });
     });
   }
 
+  /** The SubjectPublicKeyInfo of the slot's key, read from the token (a public object: no login). */
+  #spki(tokenSlot: Handle, slot: CardSlot): Uint8Array | null {
+    return withSession(this.#m, tokenSlot, null, (session) => {
+      const [pub] = find(this.#m, session, this.#m.lib.CKO_PUBLIC_KEY, slot);
+      return pub ? spkiOf(this.#m, session, pub) : null;
+    });
+  }
+
   publicKey(slot: CardSlot): Promise<Uint8Array | null> {
-    return this.#view((c, tokenSlot) => {
+    return this.view((c, tokenSlot) => {
       assertAlive(c);
-      return withSession(this.#m, tokenSlot, null, (session) => {
-        const [pub] = find(this.#m, session, this.#m.lib.CKO_PUBLIC_KEY, slot);
-        return pub ? spkiOf(this.#m, session, pub) : null;
-      });
+      return this.#spki(tokenSlot, slot);
     });
   }
 
   keyAttestation(slot: CardSlot): Promise<Uint8Array> {
-    return this.#view((c, tokenSlot, h) => {
+    return this.view((c, tokenSlot, h) => {
       assertAlive(c);
-      const spki = withSession(this.#m, tokenSlot, null, (session) => {
-        const [pub] = find(this.#m, session, this.#m.lib.CKO_PUBLIC_KEY, slot);
-        return pub ? spkiOf(this.#m, session, pub) : null;
-      });
+      const spki = this.#spki(tokenSlot, slot);
       if (!spki || c.adminKey === null) throw noKey(slot);
       return new Uint8Array(keyAttestation(Buffer.from(c.adminKey, 'base64'), h.serial, slot, spki));
     });
   }
 
   writeCertificate(slot: CardSlot, der: Uint8Array, response: Uint8Array): Promise<void> {
-    return this.#update((c, tokenSlot) => {
+    return this.update((c, tokenSlot) => {
       assertAlive(c);
       checkSlot(slot);
       consumeAdmin(c, 'personalize', response);
@@ -486,7 +409,7 @@ class Pkcs11Card implements CardDriver {
   }
 
   readCertificate(slot: CardSlot): Promise<Uint8Array | null> {
-    return this.#view((c, tokenSlot) => {
+    return this.view((c, tokenSlot) => {
       assertAlive(c);
       return withSession(this.#m, tokenSlot, null, (session) => {
         const [cert] = find(this.#m, session, this.#m.lib.CKO_CERTIFICATE, slot);
@@ -498,7 +421,7 @@ class Pkcs11Card implements CardDriver {
   }
 
   sign(slot: CardSlot, data: Uint8Array, pinValue: string): Promise<Uint8Array> {
-    return this.#update((c, tokenSlot) => {
+    return this.update((c, tokenSlot) => {
       assertAlive(c);
       checkSlot(slot);
       const { lib, p11 } = this.#m;
@@ -521,7 +444,7 @@ class Pkcs11Card implements CardDriver {
   }
 
   terminate(response: Uint8Array): Promise<void> {
-    return this.#update((c, tokenSlot) => {
+    return this.update((c, tokenSlot) => {
       const adminKey = c.adminKey;
       consumeAdmin(c, 'terminate', response);
       // Erase the token: every key and certificate goes, the user PIN is no longer initialised.
@@ -536,8 +459,8 @@ class Pkcs11Card implements CardDriver {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.closed) return;
+    this.closed = true;
     await queued(this.#o.stateFile, () => releasePkcs11Module(this.#o.modulePath, this.#m));
   }
 }

@@ -28,6 +28,24 @@ function newSerial(): string {
   return `124000${String(1000 + counter).padStart(4, '0')}`;
 }
 
+/** What a new card is made from: a fresh serial, its file, the admin key derived from the master key. */
+function cardInput(model: string, holder: string | null = null) {
+  const serial = newSerial();
+  return {
+    file: join(dir, `${serial}.carte`),
+    chipKey,
+    serial,
+    model,
+    adminKey: deriveCardAdminKey(master, serial),
+    holder,
+  };
+}
+
+function newCard(model: string, holder: string | null = null) {
+  const input = cardInput(model, holder);
+  return { ...input, builder: VirtualCardBuilder.create(input) };
+}
+
 async function respond(card: CardDriver, serial: string, op: AdminOperation): Promise<Uint8Array> {
   return adminResponse(deriveCardAdminKey(master, serial), await card.adminChallenge(), op);
 }
@@ -46,16 +64,7 @@ function isCardError(code: CardErrorCode, message?: RegExp, triesLeft?: number |
 async function activeCard(
   pins = { auth: '1357', sign: '2468' },
 ): Promise<{ card: CardDriver; file: string; serial: string; spki: Record<string, Uint8Array> }> {
-  const serial = newSerial();
-  const file = join(dir, `${serial}.carte`);
-  const builder = VirtualCardBuilder.create({
-    file,
-    chipKey,
-    serial,
-    model: 'cims-agent',
-    adminKey: deriveCardAdminKey(master, serial),
-    holder: 'Camille Martin',
-  });
+  const { serial, file, builder } = newCard('cims-agent', 'Camille Martin');
   const spki: Record<string, Uint8Array> = {};
   for (const slot of ['auth', 'sign', 'enc'] as const) {
     spki[slot] = builder.generateKeyPair(slot);
@@ -73,16 +82,9 @@ async function activeCard(
 
 describe('virtual card', () => {
   test('a blank card: header readable without the chip key, nothing else', async () => {
-    const serial = newSerial();
-    const file = join(dir, `${serial}.carte`);
-    await createVirtualCard({
-      file,
-      chipKey,
-      serial,
-      model: 'etat-agent',
-      adminKey: deriveCardAdminKey(master, serial),
-      holder: 'Lou Bernard',
-    });
+    const input = cardInput('etat-agent', 'Lou Bernard');
+    const { serial, file } = input;
+    await createVirtualCard(input);
     assert.deepEqual(readVirtualCardHeader(file), { serial, model: 'etat-agent', holder: 'Lou Bernard' });
     assert.equal(readVirtualCardHeader(join(dir, 'absent')), null);
     const card = await openVirtualCard(file, chipKey);
@@ -133,16 +135,7 @@ describe('virtual card', () => {
   });
 
   test('the builder hands out public keys only and saves once', async () => {
-    const serial = newSerial();
-    const file = join(dir, `${serial}.carte`);
-    const builder = VirtualCardBuilder.create({
-      file,
-      chipKey,
-      serial,
-      model: 'collectivites-2017',
-      adminKey: deriveCardAdminKey(master, serial),
-      holder: null,
-    });
+    const { file, builder } = newCard('collectivites-2017', null);
     const auth = builder.generateKeyPair('auth');
     assert.throws(() => builder.generateKeyPair('auth'), isCardError('slot_taken'));
     assert.throws(() => builder.writeCertificate('sign', Buffer.from('3000', 'hex')), isCardError('no_key'));
@@ -164,16 +157,11 @@ describe('virtual card', () => {
   });
 
   test('personalizeVirtualCard: keys, certificates for their SPKIs, one write', async () => {
-    const serial = newSerial();
-    const file = join(dir, `${serial}.carte`);
+    const input = cardInput('collectivites-2017', 'Ana Roux');
+    const { file } = input;
     const seen: string[] = [];
     const spkis = await personalizeVirtualCard({
-      file,
-      chipKey,
-      serial,
-      model: 'collectivites-2017',
-      adminKey: deriveCardAdminKey(master, serial),
-      holder: 'Ana Roux',
+      ...input,
       slots: ['auth', 'sign'],
       certify: (slot, spki) => {
         seen.push(slot);
@@ -190,15 +178,7 @@ describe('virtual card', () => {
   });
 
   test('PINs: not set, format, wrong counts down, blocked at 0, success resets, unblock under admin', async () => {
-    const serial = newSerial();
-    const file = join(dir, `${serial}.carte`);
-    const b = VirtualCardBuilder.create({
-      file,
-      chipKey,
-      serial,
-      model: 'cims-agent',
-      adminKey: deriveCardAdminKey(master, serial),
-    });
+    const { serial, file, builder: b } = newCard('cims-agent');
     b.generateKeyPair('auth');
     await b.save();
     const card = await openVirtualCard(file, chipKey);
@@ -312,15 +292,7 @@ describe('virtual card', () => {
   });
 
   test('a card without a key in the slot refuses to sign before asking for the PIN', async () => {
-    const serial = newSerial();
-    const file = join(dir, `${serial}.carte`);
-    const b = VirtualCardBuilder.create({
-      file,
-      chipKey,
-      serial,
-      model: 'etat-agent',
-      adminKey: deriveCardAdminKey(master, serial),
-    });
+    const { serial, file, builder: b } = newCard('etat-agent');
     b.generateKeyPair('auth');
     b.generateKeyPair('sign');
     await b.save();

@@ -8,32 +8,19 @@
 // holds the chip key and an old copy).
 import { createPrivateKey, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import {
-  CARD_SLOTS,
-  CardError,
-  pinForSlot,
-  type CardDriver,
-  type CardIdentity,
-  type CardSlot,
-  type PinKind,
-} from './card.ts';
+import { CARD_SLOTS, CardError, pinForSlot, type CardDriver, type CardIdentity, type CardSlot } from './card.ts';
 import { constantTimeEqual, keyAttestation } from './admin-key.ts';
 import {
   assertAlive,
-  changePinRecord,
   checkSerial,
-  chipState,
   consumeAdmin,
   eraseCore,
-  newChallenge,
   newChipCore,
   openFile,
-  pinStatus,
   readCardBytes,
   readHeader,
+  SealedChip,
   sealFile,
-  serialized,
-  setPinWithAdminRecord,
   SLOT_LABELS,
   verifyPinRecord,
   writeFileAtomic,
@@ -250,89 +237,30 @@ export function readVirtualCardHeader(file: string): VirtualCardHeader | null {
   return h ? { serial: h.serial, model: h.model, holder: h.holder } : null;
 }
 
-class VirtualCard implements CardDriver {
-  readonly #file: string;
-  readonly #chipKey: Buffer;
-  #closed = false;
-
+class VirtualCard extends SealedChip<VirtualContent, null> implements CardDriver {
   constructor(file: string, chipKey: Buffer) {
-    this.#file = file;
-    this.#chipKey = chipKey;
+    super(file, chipKey, SEAL_INFO);
   }
 
-  #read(): { header: SealedHeader; content: VirtualContent } {
-    if (this.#closed) throw new CardError('unreadable', 'Carte retirée du lecteur.');
-    const opened = openFile<VirtualContent>(readCardBytes(this.#file), VIRTUAL_CARD_FORMAT, this.#chipKey, SEAL_INFO);
+  protected open(): { header: SealedHeader; content: VirtualContent; with: null } {
+    const opened = openFile<VirtualContent>(readCardBytes(this.file), VIRTUAL_CARD_FORMAT, this.chipKey, SEAL_INFO);
     if (opened.content.v !== 1 || opened.content.serial !== opened.header.serial)
       throw new CardError('unreadable', 'Carte illisible : contenu incohérent.');
-    return opened;
-  }
-
-  /** Read, act, re-seal and write; the state is written even when `fn` refuses (try counters). */
-  #update<T>(fn: (c: VirtualContent) => T): Promise<T> {
-    return serialized(this.#file, () => {
-      const { header, content } = this.#read();
-      const before = JSON.stringify(content);
-      const save = () => {
-        if (JSON.stringify(content) !== before)
-          writeFileAtomic(this.#file, sealFile(header, content, this.#chipKey, SEAL_INFO));
-      };
-      let result: T;
-      try {
-        result = fn(content);
-      } catch (err) {
-        save();
-        throw err;
-      }
-      save();
-      return result;
-    });
-  }
-
-  #view<T>(fn: (c: VirtualContent, h: SealedHeader) => T): Promise<T> {
-    return serialized(this.#file, () => {
-      const { header, content } = this.#read();
-      return fn(content, header);
-    });
+    return { ...opened, with: null };
   }
 
   identity(): Promise<CardIdentity> {
-    return this.#view((c, h) => {
-      const keys = CARD_SLOTS.filter((s) => c.keys[s]);
-      return {
-        serial: h.serial,
-        model: h.model,
-        chipState: chipState(c, keys.length > 0),
-        pins: pinStatus(c),
-        keys,
+    return this.view((c, _, h) => {
+      const slots = {
+        keys: CARD_SLOTS.filter((s) => c.keys[s]),
         certificates: CARD_SLOTS.filter((s) => c.certificates[s]),
-        driver: 'virtual',
-        adminTriesLeft: c.adminTriesLeft,
       };
+      return this.identityOf(c, h, slots, 'virtual');
     });
-  }
-
-  verifyPin(pin: PinKind, value: string): Promise<void> {
-    return this.#update((c) => {
-      assertAlive(c);
-      verifyPinRecord(c, pin, value);
-    });
-  }
-
-  changePin(pin: PinKind, oldValue: string, newValue: string): Promise<void> {
-    return this.#update((c) => changePinRecord(c, pin, oldValue, newValue));
-  }
-
-  adminChallenge(): Promise<Uint8Array> {
-    return this.#update((c) => newChallenge(c));
-  }
-
-  setPinWithAdmin(pin: PinKind, response: Uint8Array, newValue: string): Promise<void> {
-    return this.#update((c) => setPinWithAdminRecord(c, pin, response, newValue));
   }
 
   generateKeyPair(slot: CardSlot, response: Uint8Array): Promise<Uint8Array> {
-    return this.#update((c) => {
+    return this.update((c) => {
       assertAlive(c);
       checkSlot(slot);
       const replacing = c.keys[slot] !== undefined;
@@ -345,7 +273,7 @@ class VirtualCard implements CardDriver {
   }
 
   publicKey(slot: CardSlot): Promise<Uint8Array | null> {
-    return this.#view((c) => {
+    return this.view((c) => {
       assertAlive(c);
       const key = c.keys[slot];
       return key ? bytes(key.spki) : null;
@@ -353,7 +281,7 @@ class VirtualCard implements CardDriver {
   }
 
   keyAttestation(slot: CardSlot): Promise<Uint8Array> {
-    return this.#view((c, h) => {
+    return this.view((c, _, h) => {
       assertAlive(c);
       const key = c.keys[slot];
       if (!key || c.adminKey === null) throw noKey(slot);
@@ -362,7 +290,7 @@ class VirtualCard implements CardDriver {
   }
 
   writeCertificate(slot: CardSlot, der: Uint8Array, response: Uint8Array): Promise<void> {
-    return this.#update((c) => {
+    return this.update((c) => {
       assertAlive(c);
       checkSlot(slot);
       consumeAdmin(c, 'personalize', response);
@@ -373,7 +301,7 @@ class VirtualCard implements CardDriver {
   }
 
   readCertificate(slot: CardSlot): Promise<Uint8Array | null> {
-    return this.#view((c) => {
+    return this.view((c) => {
       assertAlive(c);
       const der = c.certificates[slot];
       return der ? bytes(der) : null;
@@ -381,7 +309,7 @@ class VirtualCard implements CardDriver {
   }
 
   sign(slot: CardSlot, data: Uint8Array, pinValue: string): Promise<Uint8Array> {
-    return this.#update((c) => {
+    return this.update((c) => {
       assertAlive(c);
       checkSlot(slot);
       const key = c.keys[slot];
@@ -393,7 +321,7 @@ class VirtualCard implements CardDriver {
   }
 
   terminate(response: Uint8Array): Promise<void> {
-    return this.#update((c) => {
+    return this.update((c) => {
       consumeAdmin(c, 'terminate', response);
       eraseCore(c);
       c.keys = {};
@@ -402,7 +330,7 @@ class VirtualCard implements CardDriver {
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
+    this.closed = true;
   }
 }
 

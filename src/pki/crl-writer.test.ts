@@ -20,17 +20,8 @@ import {
 import { encodeLength, header, integerFromBigInt, integerFromHex, oid, readTlvSize, time } from './der.ts';
 import { keyObjectSigner } from './keystore-file.ts';
 import type { KeyAlgorithm, Signer } from './keystore.ts';
+import * as x509 from './x509.ts';
 
-// @peculiar/x509 loads tsyringe, which insists on a Reflect metadata API (reflect-metadata is not a
-// dependency). Its decorators only read metadata, so an empty reader is enough; x509 is imported after it.
-const reflect = Reflect as unknown as Record<
-  'getMetadata' | 'getOwnMetadata' | 'defineMetadata',
-  (() => undefined) | undefined
->;
-reflect.getMetadata ??= () => undefined;
-reflect.getOwnMetadata ??= () => undefined;
-reflect.defineMetadata ??= () => undefined;
-const x509 = await import('@peculiar/x509');
 x509.cryptoProvider.set(webcrypto as never);
 type X509Certificate = InstanceType<typeof x509.X509Certificate>;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;

@@ -27,17 +27,8 @@ import {
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import {
-  checkKeyAlgorithm,
-  checkKeyLabel,
-  KeyStoreError,
-  onceStreamingSign,
-  type KeyAlgorithm,
-  type KeyRef,
-  type KeyStore,
-  type Signer,
-  type StreamingSign,
-} from './keystore.ts';
+import { checkKeyAlgorithm, checkKeyLabel, KeyStoreError, onceStreamingSign } from './keystore.ts';
+import type { KeyAlgorithm, KeyRef, KeyStore, Signer, StreamingSign } from './keystore.ts';
 
 const scryptAsync = promisify(scrypt) as (
   password: Buffer | string,

@@ -12,18 +12,9 @@
 // application and token, so a second store on an already logged-in token has its PIN checked
 // against the PIN of the first login (SHA-256, constant-time comparison).
 import { createHash, createPublicKey, randomBytes, timingSafeEqual } from 'node:crypto';
-import { acquirePkcs11Module, ckr, releasePkcs11Module, type Pkcs11Module } from './pkcs11-module.ts';
-import {
-  checkKeyAlgorithm,
-  checkKeyLabel,
-  KeyStoreError,
-  onceStreamingSign,
-  type KeyAlgorithm,
-  type KeyRef,
-  type KeyStore,
-  type Signer,
-  type StreamingSign,
-} from './keystore.ts';
+import { acquirePkcs11Module, ckr, releasePkcs11Module, signingOnlyKey, type Pkcs11Module } from './pkcs11-module.ts';
+import { checkKeyAlgorithm, checkKeyLabel, KeyStoreError, onceStreamingSign } from './keystore.ts';
+import type { KeyAlgorithm, KeyRef, KeyStore, Signer, StreamingSign } from './keystore.ts';
 
 export { loadPkcs11js } from './pkcs11-module.ts';
 
@@ -273,16 +264,8 @@ export class Pkcs11KeyStore implements KeyStore {
       ];
       const privateTemplate = [
         ...common,
-        { type: lib.CKA_CLASS, value: lib.CKO_PRIVATE_KEY },
         { type: lib.CKA_KEY_TYPE, value: isEc ? lib.CKK_EC : lib.CKK_RSA },
-        { type: lib.CKA_PRIVATE, value: true },
-        { type: lib.CKA_SENSITIVE, value: true },
-        { type: lib.CKA_EXTRACTABLE, value: false },
-        { type: lib.CKA_SIGN, value: true },
-        // A signing key only (SoftHSM would otherwise allow decrypt and unwrap).
-        { type: lib.CKA_DECRYPT, value: false },
-        { type: lib.CKA_UNWRAP, value: false },
-        { type: lib.CKA_DERIVE, value: false },
+        ...signingOnlyKey(lib),
       ];
       await p11.C_GenerateKeyPairAsync(session, mechanism, publicTemplate, privateTemplate);
     } catch (err) {

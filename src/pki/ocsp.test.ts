@@ -1,7 +1,7 @@
 // OCSP responder against the real peer: `openssl ocsp` as client (POST, with and without nonce,
 // SHA-1 and SHA-256 CertIDs, several certificates per request), GET responses checked with
 // `openssl ocsp -respin`, a revocation visible at once after invalidation, malformed input.
-// The CA chain is made here (P-256 root → issuing CA → OCSP responder + 3 leaves).
+// The CA chain: P-256 root → issuing CA → OCSP responder + 3 leaves (test/support/ocsp-chain.ts).
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,30 +33,13 @@ import {
 } from './ocsp.ts';
 import { ocspRoutes, type OcspAuthority } from './ocsp-http.ts';
 import { SigningPool } from './signing-pool.ts';
+import type * as x509 from './x509.ts';
+import { ocspChain } from '../../test/support/ocsp-chain.ts';
 
-// @peculiar/x509 loads tsyringe, which insists on a Reflect metadata API (reflect-metadata is not a
-// dependency). Its decorators only read metadata, so an empty reader is enough; x509 is imported after it.
-const reflect = Reflect as unknown as Record<
-  'getMetadata' | 'getOwnMetadata' | 'defineMetadata',
-  (() => undefined) | undefined
->;
-reflect.getMetadata ??= () => undefined;
-reflect.getOwnMetadata ??= () => undefined;
-reflect.defineMetadata ??= () => undefined;
-const x509 = await import('@peculiar/x509');
 type X509Certificate = InstanceType<typeof x509.X509Certificate>;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 const run = promisify(execFile);
-x509.cryptoProvider.set(webcrypto as never);
-const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-const OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
-const OCSP_NOCHECK = '1.3.6.1.5.5.7.48.1.5';
-
-async function keys(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
-}
-
 async function signerOf(pair: CryptoKeyPair): Promise<Signer> {
   const key: KeyObject = createPrivateKey({
     key: Buffer.from(await webcrypto.subtle.exportKey('pkcs8', pair.privateKey)),
@@ -86,85 +69,17 @@ interface Pki {
 
 async function makePki(): Promise<Pki> {
   const dir = mkdtempSync(join(tmpdir(), 'cartes-ocsp-'));
-  const notBefore = new Date(Date.now() - 3600_000);
-  const notAfter = new Date(Date.now() + 365 * 86400_000);
-  const rootKeys = await keys();
-  const root = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01',
-    name: 'CN=Test Root CA,O=Cartes Agents Test,C=FR',
-    notBefore,
-    notAfter,
-    keys: rootKeys,
-    signingAlgorithm: ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(rootKeys.publicKey),
-    ],
-  });
-  const caKeys = await keys();
-  const issuer = await x509.X509CertificateGenerator.create({
-    serialNumber: '02',
-    subject: 'CN=Test Issuing CA,O=Cartes Agents Test,C=FR',
-    issuer: root.subject,
-    notBefore,
-    notAfter,
-    publicKey: caKeys.publicKey,
-    signingKey: rootKeys.privateKey,
-    signingAlgorithm: ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(rootKeys.publicKey),
-    ],
-  });
-  const respKeys = await keys();
-  const responder = await x509.X509CertificateGenerator.create({
-    serialNumber: '03',
-    subject: 'CN=Test OCSP Responder,O=Cartes Agents Test,C=FR',
-    issuer: issuer.subject,
-    notBefore,
-    notAfter,
-    publicKey: respKeys.publicKey,
-    signingKey: caKeys.privateKey,
-    signingAlgorithm: ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([OCSP_SIGNING]),
-      new x509.Extension(OCSP_NOCHECK, false, Uint8Array.of(0x05, 0x00)),
-      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
-    ],
-  });
-  const leaves: X509Certificate[] = [];
-  for (const [i, serial] of ['1001', '1002', '7fa3c2e9d1'].entries()) {
-    const k = await keys();
-    leaves.push(
-      await x509.X509CertificateGenerator.create({
-        serialNumber: serial,
-        subject: `CN=Agent ${i + 1},O=Cartes Agents Test,C=FR`,
-        issuer: issuer.subject,
-        notBefore,
-        notAfter,
-        publicKey: k.publicKey,
-        signingKey: caKeys.privateKey,
-        signingAlgorithm: ALG,
-        extensions: [
-          new x509.BasicConstraintsExtension(false, undefined, true),
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-          await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
-        ],
-      }),
-    );
-  }
+  const { root, issuer, responder, responderKeys, leaves } = await ocspChain(
+    { label: 'Test', rest: ',O=Cartes Agents Test,C=FR' },
+    ['1001', '1002', '7fa3c2e9d1'],
+  );
   const f = (name: string) => join(dir, name);
   writeFileSync(f('root.pem'), pem(root));
   writeFileSync(f('issuer.pem'), pem(issuer));
   writeFileSync(f('responder.pem'), pem(responder));
   leaves.forEach((l, i) => writeFileSync(f(`leaf${i + 1}.pem`), pem(l)));
   const authority: OcspAuthority = {
-    responder: responderInfo(new Uint8Array(responder.rawData), await signerOf(respKeys)),
+    responder: responderInfo(new Uint8Array(responder.rawData), await signerOf(responderKeys)),
     issuer: issuerIdentity(new Uint8Array(issuer.rawData)),
   };
   return { dir, root, issuer, responder, leaves, authority, f };

@@ -16,6 +16,20 @@ export interface Pkcs11Module {
   logins: Map<string, { pinDigest: Buffer; sessions: number }>;
 }
 
+/** What makes a generated private key a signing key only, kept on the token (SoftHSM would otherwise allow decrypt and unwrap). */
+export function signingOnlyKey(lib: Pkcs11Lib) {
+  return [
+    { type: lib.CKA_CLASS, value: lib.CKO_PRIVATE_KEY },
+    { type: lib.CKA_PRIVATE, value: true },
+    { type: lib.CKA_SENSITIVE, value: true },
+    { type: lib.CKA_EXTRACTABLE, value: false },
+    { type: lib.CKA_SIGN, value: true },
+    { type: lib.CKA_DECRYPT, value: false },
+    { type: lib.CKA_UNWRAP, value: false },
+    { type: lib.CKA_DERIVE, value: false },
+  ];
+}
+
 /** Name of a PKCS#11 error (`CKR_PIN_INCORRECT`…), or null for other errors. */
 export function ckr(err: unknown): string | null {
   const m = /^(CKR_[A-Z0-9_]+)/.exec(err instanceof Error ? err.message : '');

@@ -229,7 +229,7 @@ export async function databaseHasTables(dialect: Dialect, location: string): Pro
 
 /**
  * Puts a copy back. SQLite: the file replaces `location` (written next to it, then renamed over it,
- * old WAL files removed). PostgreSQL: every table of the target schema is dropped, then
+ * old WAL files removed). PostgreSQL: every table and function of the target schema is dropped, then
  * `pg_restore` loads the dump.
  */
 export async function restoreDatabase(dialect: Dialect, dumpFile: string, location: string): Promise<void> {
@@ -253,6 +253,14 @@ export async function restoreDatabase(dialect: Dialect, dumpFile: string, locati
     );
     await client.query('begin');
     for (const t of tables.rows) await client.query(`drop table if exists ${quote(t.name)} cascade`);
+    // Trigger functions (the directory counters of migration 010) belong to the schema, not to a table.
+    const functions = await client.query<{ signature: string }>(
+      `select p.oid::regprocedure::text as signature from pg_proc p
+         join pg_namespace n on n.oid = p.pronamespace
+        where n.nspname = current_schema() and p.prokind = 'f'
+          and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')`,
+    );
+    for (const f of functions.rows) await client.query(`drop function if exists ${f.signature} cascade`);
     await client.query('commit');
   } finally {
     await client.end();

@@ -26,9 +26,8 @@ import { VirtualCardBuilder } from '../../src/cards/virtual-card.ts';
 import { CardAgentClient, CardAgentError } from '../../src/agent/client.ts';
 import { ADMIN_HEADER, adminTokenPath } from '../../src/agent/local.ts';
 import { startCardAgent, type CardAgent } from '../../src/agent/server.ts';
+import { CLI_SHIM as SHIM, ROOT, run } from '../support/process.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const SHIM = join(ROOT, 'bin', 'cartes.js');
 const ORIGIN = 'https://cartes.test.gouv.fr';
 const R = 'virtuel';
 
@@ -586,31 +585,7 @@ describe('card agent: virtual reader and card', () => {
 // ---------------------------------------------------------------------------------------------
 // The real `cartes` command
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cartes(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SHIM, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cartes = (args: string[]) => run(process.execPath, [SHIM, ...args]);
 
 describe('cartes agent (command line)', () => {
   let data: string;

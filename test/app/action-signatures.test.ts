@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { after, before, it } from 'node:test';
 import { issueActionNonce, requireActionSignature, type SignedAction } from '../../src/app/access/action-signatures.ts';
-import { AppError } from '../../src/app/errors.ts';
 import { canonicalAction } from '../../src/domain/action-signature.ts';
 import { revokeCertificate } from '../../src/app/pki/certificates.ts';
 import { systemActor } from '../../src/app/context.ts';
 import { actorFor, forEachDatabase, openTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { signingKeyFor, type TestSigner } from '../support/signing.ts';
+import { fails } from '../support/errors.ts';
 
 const ACTION: SignedAction = {
   action: 'card-request.sign',
@@ -16,13 +16,7 @@ const ACTION: SignedAction = {
   content: { kind: 'first_issue', model: 'collectivites-2017' },
 };
 
-async function refused(promise: Promise<unknown>, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof AppError, String(err));
-    assert.match(err.message, message);
-    return true;
-  });
-}
+const refused = (promise: Promise<unknown>, message: RegExp) => fails(promise, null, message);
 
 forEachDatabase('action signatures', (dialect) => {
   let p: TestPlatform;

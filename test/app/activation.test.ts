@@ -15,8 +15,8 @@ import {
 import { activationCodeVerifier, loadActivationKey } from '../../src/app/requests/production.ts';
 import { AppError } from '../../src/app/errors.ts';
 import { pinFaults } from '../../src/domain/pin-policy.ts';
-import { actorFor, forEachDatabase, openTestPlatform, type TestPlatform } from '../support/platform.ts';
-import { signingKeyFor, type TestSigner } from '../support/signing.ts';
+import { actorFor, forEachDatabase, type TestPlatform } from '../support/platform.ts';
+import { openDesk, type TestSigner } from '../support/signing.ts';
 import { FIXTURE_PINS, virtualCardFor, type FixtureVirtualCard } from '../support/card-fixture.ts';
 
 const CODE = '482913';
@@ -25,10 +25,7 @@ forEachDatabase('activation', (dialect) => {
   let p: TestPlatform;
   let martin: TestSigner;
 
-  before(async () => {
-    p = await openTestPlatform(dialect);
-    martin = await signingKeyFor(p, 'martin.c77011');
-  });
+  before(async () => ({ p, martin } = await openDesk(dialect)));
   after(() => p?.close());
 
   async function handedOver(identifier: string): Promise<FixtureVirtualCard> {

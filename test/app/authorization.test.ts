@@ -9,17 +9,10 @@ import {
   submitSelfAssessment,
 } from '../../src/app/directory/organizations.ts';
 import { listAudit } from '../../src/app/control/audit-view.ts';
-import { AppError } from '../../src/app/errors.ts';
 import { CONTROL_POINT_CODES, type ControlPointAnswer } from '../../src/domain/self-assessment.ts';
-import {
-  actorFor,
-  agentId,
-  forEachDatabase,
-  openTestPlatform,
-  orgId,
-  type PersonActor,
-  type TestPlatform,
-} from '../support/platform.ts';
+import { actorsFor, agentId, forEachDatabase, openTestPlatform, orgId, orgIds } from '../support/platform.ts';
+import type { PersonActor, TestPlatform } from '../support/platform.ts';
+import { fails } from '../support/errors.ts';
 
 const SUSPENDED =
   /rôles de confiance de cette organisation sont suspendus \(non-conformité majeure\).*autorité d'enregistrement de rattachement/;
@@ -28,18 +21,8 @@ function answers(overrides: Record<string, ControlPointAnswer> = {}): Record<str
   return { ...Object.fromEntries(CONTROL_POINT_CODES.map((c) => [c, { conform: true }])), ...overrides };
 }
 
-async function refused(promise: Promise<unknown>, message?: RegExp): Promise<AppError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof AppError, `expected an AppError, got ${String(caught)}`);
-  assert.equal(caught.code, 'forbidden', caught.message);
-  if (message) assert.match(caught.message, message);
-  return caught;
-}
+/** A refusal for want of rights. */
+const refused = (promise: Promise<unknown>, message?: RegExp) => fails(promise, 'forbidden', message);
 
 forEachDatabase('authorization', (dialect) => {
   let p: TestPlatform;
@@ -56,14 +39,11 @@ forEachDatabase('authorization', (dialect) => {
 
   before(async () => {
     p = await openTestPlatform(dialect);
-    town = await orgId(p.ctx, '77011');
-    pref = await orgId(p.ctx, 'PREF77');
-    brest = await orgId(p.ctx, 'BN-BREST');
-    operator = await actorFor(p.ctx, 'martin.c77011');
-    ra77 = await actorFor(p.ctx, 'lefebvre.s77');
-    brestOperator = await actorFor(p.ctx, '1002345678');
-    holder = await actorFor(p.ctx, '2010002684dh');
-    admin = await actorFor(p.ctx, 'admin.national');
+    [town, pref, brest] = await orgIds(p.ctx, '77011', 'PREF77', 'BN-BREST');
+    [operator, ra77, brestOperator, holder, admin] = await actorsFor(
+      p.ctx,
+      ...(['martin.c77011', 'lefebvre.s77', '1002345678', '2010002684dh', 'admin.national'] as const),
+    );
     townAgent = await agentId(p.ctx, 'leroy.a77011');
     brestAgent = await agentId(p.ctx, '1003456789');
   });

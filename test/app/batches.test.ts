@@ -14,22 +14,13 @@ import { createAgent } from '../../src/app/directory/agents.ts';
 import { verifyAuditChain } from '../../src/store/audit.ts';
 import { systemActor } from '../../src/app/context.ts';
 import { cancelRequestAction, createBatchAction } from '../../src/domain/card-request.ts';
-import {
-  actorFor,
-  agentId,
-  forEachDatabase,
-  openTestPlatform,
-  orgId,
-  type PersonActor,
-  type TestPlatform,
-} from '../support/platform.ts';
+import { actorFor, agentId, forEachDatabase, openTestPlatform, orgId } from '../support/platform.ts';
+import type { PersonActor, TestPlatform } from '../support/platform.ts';
 import { signingKeyFor, type TestSigner } from '../support/signing.ts';
 import { fails } from '../support/errors.ts';
+import { letters } from '../support/rows.ts';
 
 const TOWN_MODEL = 'collectivites-2017';
-
-/** 1 → A, 27 → BA: names take letters only. */
-const letters = (n: number): string => (n < 26 ? '' : letters(Math.floor(n / 26))) + String.fromCharCode(65 + (n % 26));
 
 forEachDatabase('batches of requests', (dialect) => {
   let p: TestPlatform;

@@ -23,17 +23,11 @@ import { cancelRequestAction, signRequestAction } from '../../src/domain/card-re
 import { canonicalAction } from '../../src/domain/action-signature.ts';
 import { CONTROL_POINT_CODES } from '../../src/domain/self-assessment.ts';
 import { countRows } from '../../src/store/audit.ts';
-import {
-  actorFor,
-  agentId,
-  forEachDatabase,
-  openTestPlatform,
-  orgId,
-  type PersonActor,
-  type TestPlatform,
-} from '../support/platform.ts';
+import { actorsFor, agentId, forEachDatabase, openTestPlatform, orgIds } from '../support/platform.ts';
+import type { PersonActor, TestPlatform } from '../support/platform.ts';
 import { signingKeyFor, type TestSigner } from '../support/signing.ts';
 import { fails } from '../support/errors.ts';
+import { cardRow } from '../support/rows.ts';
 
 const PHOTO = readFileSync(new URL('../fixtures/photo-valid.jpg', import.meta.url));
 const TOWN_MODEL = 'collectivites-2017';
@@ -107,12 +101,14 @@ forEachDatabase('card requests', (dialect) => {
 
   before(async () => {
     p = await openTestPlatform(dialect);
-    operator = await actorFor(p.ctx, 'martin.c77011');
-    ra = await actorFor(p.ctx, 'lefebvre.s77');
-    admin = await actorFor(p.ctx, 'admin.national');
-    brestOperator = await actorFor(p.ctx, '1002345678');
-    town = await orgId(p.ctx, '77011');
-    brest = await orgId(p.ctx, 'BN-BREST');
+    [operator, ra, admin, brestOperator] = await actorsFor(
+      p.ctx,
+      'martin.c77011',
+      'lefebvre.s77',
+      'admin.national',
+      '1002345678',
+    );
+    [town, brest] = await orgIds(p.ctx, '77011', 'BN-BREST');
     hugues = await agentId(p.ctx, '2010002684dh');
     martinKey = await signingKeyFor(p, 'martin.c77011');
     raKey = await signingKeyFor(p, 'lefebvre.s77');
@@ -229,31 +225,19 @@ forEachDatabase('card requests', (dialect) => {
       const now = new Date().toISOString();
       await p.store.db
         .insertInto('cards')
-        .values({
-          id: p.ctx.newId(),
-          serial: `90${String(seq).padStart(8, '0')}`,
-          model_id: model.id,
-          agent_id: withCard,
-          organization_id: town,
-          operator_organization_id: town,
-          request_id: null,
-          batch_id: null,
-          state: 'shipped',
-          state_changed_at: now,
-          letter_state: null,
-          letter_sent_at: null,
-          activation_code_hash: null,
-          activation_code_attempts: 0,
-          activation_code_used_at: null,
-          file_name: null,
-          produced_at: null,
-          shipped_at: now,
-          received_at: null,
-          received_by: null,
-          expires_at: null,
-          created_at: now,
-          updated_at: now,
-        })
+        .values(
+          cardRow(now, {
+            id: p.ctx.newId(),
+            serial: `90${String(seq).padStart(8, '0')}`,
+            model_id: model.id,
+            agent_id: withCard,
+            organization_id: town,
+            state: 'shipped',
+            letter_state: null,
+            letter_sent_at: null,
+            produced_at: null,
+          }),
+        )
         .execute();
       const inProgress = await cardPrerequisites(p.ctx, operator, withCard, { modelId: TOWN_MODEL });
       assert.deepEqual(

@@ -24,8 +24,8 @@ import { resolveSession } from '../../src/app/access/sessions.ts';
 import { systemActor, type AppContext } from '../../src/app/context.ts';
 import { signInText } from '../../src/domain/card-sign-in.ts';
 import * as x509 from '../../src/pki/x509.ts';
-import { agentId, forEachDatabase, openTestPlatform, orgId, type TestPlatform } from '../support/platform.ts';
-import { ensureTestPki, signingKeyFor, type TestSigner } from '../support/signing.ts';
+import { agentId, forEachDatabase, orgId, type TestPlatform } from '../support/platform.ts';
+import { ensureTestPki, openDesk, type TestSigner } from '../support/signing.ts';
 import { fails } from '../support/errors.ts';
 
 const refusedSignIn = (promise: Promise<unknown>, message: RegExp) => fails(promise, 'unauthenticated', message);
@@ -66,10 +66,7 @@ forEachDatabase('card sign-in', (dialect) => {
   let p: TestPlatform;
   let martin: TestSigner;
 
-  before(async () => {
-    p = await openTestPlatform(dialect);
-    martin = await signingKeyFor(p, 'martin.c77011');
-  });
+  before(async () => ({ p, martin } = await openDesk(dialect)));
   after(() => p?.close());
 
   /** A fresh challenge and the input the page would send, signed with `sign`. */

@@ -10,8 +10,8 @@ import {
   uploadIdentityCopy,
 } from '../../src/app/desk/handover.ts';
 import { countRows } from '../../src/store/audit.ts';
-import { actorFor, forEachDatabase, openTestPlatform, type TestPlatform } from '../support/platform.ts';
-import { signingKeyFor, type TestSigner } from '../support/signing.ts';
+import { actorFor, forEachDatabase, type TestPlatform } from '../support/platform.ts';
+import { openDesk, type TestSigner } from '../support/signing.ts';
 import { cardOnDesk } from '../support/card-fixture.ts';
 import { issueActionNonce } from '../../src/app/access/action-signatures.ts';
 import { canonicalAction } from '../../src/domain/action-signature.ts';
@@ -24,10 +24,7 @@ forEachDatabase('hand-over', (dialect) => {
   let p: TestPlatform;
   let martin: TestSigner;
 
-  before(async () => {
-    p = await openTestPlatform(dialect);
-    martin = await signingKeyFor(p, 'martin.c77011');
-  });
+  before(async () => ({ p, martin } = await openDesk(dialect)));
   after(() => p?.close());
 
   /** The hand-over confirmation signed with Martin's AUTH key, as the guide has it. */

@@ -6,14 +6,9 @@ import { listImportRejects } from '../../src/app/directory/hr-import/import-runs
 import { AppError } from '../../src/app/errors.ts';
 import { countRows } from '../../src/store/audit.ts';
 import type { ImportRunTable } from '../../src/store/schema.ts';
-import {
-  actorFor,
-  forEachDatabase,
-  openTestPlatform,
-  orgId,
-  type PersonActor,
-  type TestPlatform,
-} from '../support/platform.ts';
+import { actorFor, forEachDatabase, openTestPlatform, orgId } from '../support/platform.ts';
+import type { PersonActor, TestPlatform } from '../support/platform.ts';
+import { letters } from '../support/rows.ts';
 
 const SAMPLE = readFileSync(new URL('../fixtures/hr-feed-sample.csv', import.meta.url));
 const SAMPLE_TEXT = SAMPLE.toString('utf8');
@@ -35,16 +30,6 @@ const SAMPLE_VALID = [
 /** Feeds the bytes in small chunks, as a network upload would arrive. */
 async function* chunks(bytes: Uint8Array, size = 997): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
-}
-
-/** 0 → 'A', 25 → 'Z', 26 → 'BA'…: names may hold letters only. */
-function letters(n: number): string {
-  let out = '';
-  do {
-    out = String.fromCharCode(65 + (n % 26)) + out;
-    n = Math.floor(n / 26);
-  } while (n > 0);
-  return out;
 }
 
 function generatedFeed(rows: number): Buffer {

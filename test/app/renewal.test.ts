@@ -19,18 +19,15 @@ import {
 import { createHash } from 'node:crypto';
 import { defineHolderSecrets } from '../../src/app/desk/holder-secrets.ts';
 import { identifyHolder } from '../../src/app/access/holder-access.ts';
-import { actorFor, forEachDatabase, openTestPlatform, type TestPlatform } from '../support/platform.ts';
-import { ensureTestPki, signingKeyFor, type TestSigner } from '../support/signing.ts';
+import { actorFor, forEachDatabase, type TestPlatform } from '../support/platform.ts';
+import { ensureTestPki, openDesk, type TestSigner } from '../support/signing.ts';
 import { FIXTURE_PINS, virtualCardFor } from '../support/card-fixture.ts';
 
 forEachDatabase('certificate renewal', (dialect) => {
   let p: TestPlatform;
   let martin: TestSigner;
 
-  before(async () => {
-    p = await openTestPlatform(dialect);
-    martin = await signingKeyFor(p, 'martin.c77011');
-  });
+  before(async () => ({ p, martin } = await openDesk(dialect)));
   after(() => p?.close());
 
   it('renews the AUTH certificate face to face: new key on the card, old certificate superseded', async () => {

@@ -24,16 +24,7 @@ import {
   type Pkcs11CardOptions,
 } from '../../src/cards/pkcs11-card.ts';
 import { openssl } from '../support/openssl.ts';
-
-// @peculiar/x509 loads tsyringe, which wants a Reflect metadata API: an empty reader is enough.
-const reflect = Reflect as unknown as Record<
-  'getMetadata' | 'getOwnMetadata' | 'defineMetadata',
-  (() => undefined) | undefined
->;
-reflect.getMetadata ??= () => undefined;
-reflect.getOwnMetadata ??= () => undefined;
-reflect.defineMetadata ??= () => undefined;
-const x509 = await import('@peculiar/x509');
+import * as x509 from '../../src/pki/x509.ts';
 
 const execFileAsync = promisify(execFile);
 const master = randomBytes(32);

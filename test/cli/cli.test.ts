@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,42 +8,9 @@ import { openPlatform } from '../../src/platform.ts';
 import { redeemSignInLink } from '../../src/app/access/sessions.ts';
 import { countRows } from '../../src/store/audit.ts';
 import { freshPgDatabase, tempDir } from '../support/platform.ts';
+import { cartes, CLI_SHIM as SHIM, ROOT, run } from '../support/process.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
-const SHIM = join(ROOT, 'bin', 'cartes.js');
 const SAMPLE = join(ROOT, 'test', 'fixtures', 'hr-feed-sample.csv');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command with a clean environment (no CARTES_* from the caller). */
-function run(file: string, args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
-      cwd,
-      env: { PATH: process.env['PATH'] ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    // `serve` would keep running if the configuration were accepted: never let it hang the suite.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const cartes = (args: string[], env?: Record<string, string>, cwd?: string) =>
-  run(process.execPath, [MAIN, ...args], env, cwd);
 
 /** A `node` found on PATH that is not the Node 24 running this test (the system one, e.g. v20). */
 function systemNode(): { path: string; major: number } | null {
@@ -216,14 +183,14 @@ describe('cartes CLI', () => {
     // --db alone: the data folder (and its audit.key) defaults to ./data of the working directory.
     const elsewhere = tempDir('cli-cwd');
     try {
-      const r = await cartes(['--db', join(data, 'cartes.sqlite'), 'verify-audit'], {}, elsewhere);
+      const r = await cartes(['--db', join(data, 'cartes.sqlite'), 'verify-audit'], {}, { cwd: elsewhere });
       assert.equal(r.code, 1, r.stdout + r.stderr);
       assert.match(
         r.stderr,
         /^Erreur : Clé de scellement du journal d'audit introuvable \(.*audit\.key\) alors que ce journal est déjà scellé : indiquez le dossier de données de cette base/,
       );
       assert.equal(existsSync(join(elsewhere, 'data', 'audit.key')), false, 'no stray key left behind');
-      const load = await cartes(['--db', join(data, 'cartes.sqlite'), 'demo', 'load'], {}, elsewhere);
+      const load = await cartes(['--db', join(data, 'cartes.sqlite'), 'demo', 'load'], {}, { cwd: elsewhere });
       assert.equal(load.code, 1, 'nothing is written under a foreign key either');
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });

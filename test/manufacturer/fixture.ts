@@ -2,18 +2,9 @@
 // « validated »), made directly in the database so production tests can use hundreds of holders.
 import { ensureCardModels } from '../../src/app/requests/card-models.ts';
 import type { TestPlatform } from '../support/platform.ts';
+import { agentRow, batchRow, letters, requestRow } from '../support/rows.ts';
 
 let counter = 0;
-
-/** 0 → A, 25 → Z, 26 → BA…: names on certificates take letters only. */
-function letters(n: number): string {
-  let out = '';
-  do {
-    out = String.fromCharCode(65 + (n % 26)) + out;
-    n = Math.floor(n / 26);
-  } while (n > 0);
-  return out;
-}
 
 export interface FixtureBatch {
   batchId: string;
@@ -35,34 +26,20 @@ export async function addHolders(p: TestPlatform, orgCode: string, count: number
   const rows = Array.from({ length: count }, (_, i) => {
     const identifier = `${prefix}-${process.pid}-${++counter}-${i}`;
     ids.push(identifier);
-    return {
+    return agentRow(now, {
       id: p.ctx.newId(),
       organization_id: org.id,
       identifier,
-      identifier_kind: 'internal',
       last_name: `Porteur ${letters(i)}`,
       first_names: 'Test',
       sex: 'F',
       birth_date: '1985-01-01',
       birth_place: 'Brest',
       email: `${identifier}@exemple.fr`,
-      phone: null,
-      unit_address: null,
-      staff_status: 'civil',
-      category: null,
-      profile: null,
-      habilitations: '[]',
-      status: 'active',
       identity_verified: 1,
-      directory_record: 1,
       has_photo: 1,
-      source: 'manual',
-      feed_fingerprint: null,
-      last_import_id: null,
       search_text: `porteur ${letters(i).toLowerCase()} test ${identifier}`,
-      created_at: now,
-      updated_at: now,
-    };
+    });
   });
   for (let i = 0; i < rows.length; i += 50)
     await p.store.db
@@ -100,20 +77,7 @@ export async function validatedBatch(
   const number = `L-T${process.pid}-${n}`;
   await p.store.db
     .insertInto('request_batches')
-    .values({
-      id: batchId,
-      number,
-      organization_id: org.id,
-      state: 'validated',
-      created_by: null,
-      validated_by: null,
-      validated_at: now,
-      sent_at: null,
-      acknowledged_at: null,
-      closed_at: null,
-      created_at: now,
-      updated_at: now,
-    })
+    .values(batchRow(now, { id: batchId, number, organization_id: org.id, state: 'validated', validated_at: now }))
     .execute();
   const byIdentifier = new Map<string, string>();
   const rows = identifiers.map((identifier, i) => {
@@ -121,27 +85,15 @@ export async function validatedBatch(
     if (!agent) throw new Error(`test setup: no agent ${identifier}`);
     const id = p.ctx.newId();
     byIdentifier.set(identifier, id);
-    return {
+    return requestRow(now, {
       id,
       number: `D-T${process.pid}-${n}-${i}`,
       agent_id: agent.id,
       organization_id: agent.organization_id,
       model_id: model.id,
-      kind: 'first_issue',
-      reason: null,
       state: 'validated',
-      billing: 'free',
-      price_cents: 0,
       batch_id: batchId,
-      replaces_card_id: null,
-      card_id: null,
-      created_by: null,
-      signed_by: null,
-      signed_at: now,
-      rejection_reason: null,
-      created_at: now,
-      updated_at: now,
-    };
+    });
   });
   for (let i = 0; i < rows.length; i += 50)
     await p.store.db

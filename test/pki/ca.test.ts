@@ -2,8 +2,8 @@
 // control, issuance from CSRs made by OpenSSL, chains verified by `openssl verify -x509_strict`, the
 // profile checker, bad requests, status transitions, authorization, audit; and the `cartes ca` CLI.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { systemActor } from '../../src/app/context.ts';
@@ -35,9 +35,10 @@ import { signingKeyFor } from '../support/signing.ts';
 import type { CertificateEvent } from '../../src/domain/certificate-status.ts';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn1 from '@peculiar/asn1-x509';
+import { cartes as cartesCli } from '../support/process.ts';
+import { opensslCsr, opensslCsrFile } from '../support/openssl.ts';
+import { fails } from '../support/errors.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
 const SECRET_A = 'premier dépositaire : cheval agrafe';
 const SECRET_B = 'second dépositaire : batterie correcte';
 const HUGUES = '2010002684dh';
@@ -45,35 +46,6 @@ const HUGUES = '2010002684dh';
 function openssl(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync('openssl', args, { encoding: 'utf8', input });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** A PKCS#10 request made by OpenSSL (EC P-256 by default). */
-function opensslCsr(dir: string, name: string, key: 'ec' | 'rsa' = 'ec'): string {
-  const out = join(dir, `${name}.csr.pem`);
-  const keyArgs = key === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-newkey', 'rsa:2048'];
-  const r = openssl([
-    'req',
-    '-new',
-    ...keyArgs,
-    '-nodes',
-    '-subj',
-    '/CN=ignored by the CA',
-    '-keyout',
-    join(dir, `${name}.key.pem`),
-    '-out',
-    out,
-  ]);
-  assert.equal(r.status, 0, r.stderr);
-  return readFileSync(out, 'utf8');
-}
-
-async function rejects(promise: Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof AppError, String(err));
-    assert.equal(err.code, code);
-    assert.match(err.message, message);
-    return true;
-  });
 }
 
 forEachDatabase('certification authorities', (dialect) => {
@@ -97,7 +69,7 @@ forEachDatabase('certification authorities', (dialect) => {
 
   it('refuses a ceremony without two distinct, long enough secrets, or by a non-administrator, and writes nothing', async () => {
     const admin = await actorFor(p.ctx, 'admin.national');
-    await rejects(
+    await fails(
       initPki(p.ctx, admin, pki, { custodianSecrets: [SECRET_A] }),
       'invalid',
       /cérémonie des clés ne peut pas commencer/,
@@ -114,7 +86,7 @@ forEachDatabase('certification authorities', (dialect) => {
       },
     );
     const operator = await actorFor(p.ctx, 'martin.c77011');
-    await rejects(
+    await fails(
       initPki(p.ctx, operator, pki, { custodianSecrets: [SECRET_A, SECRET_B] }),
       'forbidden',
       /droits nécessaires/,
@@ -219,11 +191,7 @@ forEachDatabase('certification authorities', (dialect) => {
     assert.equal(statSync(join(p.dataDir, 'pki', 'kek')).mode & 0o777, 0o600);
 
     // No second ceremony over the first one.
-    await rejects(
-      initPki(p.ctx, admin, pki, { custodianSecrets: [SECRET_A, SECRET_B] }),
-      'conflict',
-      /déjà initialisée/,
-    );
+    await fails(initPki(p.ctx, admin, pki, { custodianSecrets: [SECRET_A, SECRET_B] }), 'conflict', /déjà initialisée/);
   });
 
   it('issues AUTH, SIGN and ENC certificates from OpenSSL requests that openssl verify -x509_strict accepts and the checker passes', async () => {
@@ -395,7 +363,7 @@ forEachDatabase('certification authorities', (dialect) => {
     const at = Buffer.from(bytes).indexOf(Buffer.from('ignored by the CA'));
     assert.ok(at > 0);
     bytes[at] = bytes[at]! ^ 0x01;
-    await rejects(
+    await fails(
       issueFromCsr(p.ctx, admin, pki, {
         csr: toPem(bytes, 'CERTIFICATE REQUEST'),
         profile: 'auth',
@@ -404,17 +372,17 @@ forEachDatabase('certification authorities', (dialect) => {
       'invalid',
       /Signature de la demande de certificat invalide/,
     );
-    await rejects(
+    await fails(
       issueFromCsr(p.ctx, admin, pki, { csr: bytes, profile: 'auth', agentIdentifier: HUGUES }),
       'invalid',
       /Signature de la demande de certificat invalide/,
     );
-    await rejects(
+    await fails(
       issueFromCsr(p.ctx, admin, pki, { csr: 'ceci n’est pas une demande', profile: 'auth', agentIdentifier: HUGUES }),
       'invalid',
       /Demande de certificat \(CSR\) illisible/,
     );
-    await rejects(
+    await fails(
       issueFromCsr(p.ctx, admin, pki, {
         csr: new Uint8Array([0x30, 0x82, 0x01, 0x00, 1, 2, 3]),
         profile: 'auth',
@@ -423,7 +391,7 @@ forEachDatabase('certification authorities', (dialect) => {
       'invalid',
       /illisible/,
     );
-    await rejects(
+    await fails(
       issueFromCsr(p.ctx, admin, pki, {
         csr: '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n',
         profile: 'auth',
@@ -432,12 +400,12 @@ forEachDatabase('certification authorities', (dialect) => {
       'invalid',
       /illisible/,
     );
-    await rejects(
+    await fails(
       issueFromCsr(p.ctx, admin, pki, { csr: pem, profile: 'chiffre', agentIdentifier: HUGUES }),
       'invalid',
       /Profil de certificat inconnu/,
     );
-    await rejects(
+    await fails(
       issueFromCsr(p.ctx, admin, pki, { csr: pem, profile: 'auth', agentIdentifier: 'inconnu' }),
       'not_found',
       /Agent inconnu/,
@@ -456,23 +424,19 @@ forEachDatabase('certification authorities', (dialect) => {
     // Every change is confirmed with the operator's card (issue 13: 3).
     const adminSigner = await signingKeyFor(p, 'admin.national');
     const signed = (event: CertificateEvent) => adminSigner.signAction(admin, certificateAction(c.serial, event));
-    await rejects(
-      suspendCertificate(p.ctx, admin, c.serial),
-      'conflict',
-      /Seul un certificat valide peut être suspendu/,
-    );
-    await rejects(acceptCertificate(p.ctx, admin, c.serial), 'invalid', /confirmée avec votre carte/);
+    await fails(suspendCertificate(p.ctx, admin, c.serial), 'conflict', /Seul un certificat valide peut être suspendu/);
+    await fails(acceptCertificate(p.ctx, admin, c.serial), 'invalid', /confirmée avec votre carte/);
     assert.equal((await acceptCertificate(p.ctx, admin, c.serial, await signed({ kind: 'accept' }))).status, 'valid');
     const held = await suspendCertificate(p.ctx, admin, c.serial, await signed({ kind: 'suspend' }));
     assert.deepEqual([held.status, held.reason], ['suspended', 'certificateHold']);
-    await rejects(
+    await fails(
       resumeCertificate(p.ctx, admin, c.serial, await signed({ kind: 'suspend' })),
       'forbidden',
       /ne correspond pas au contenu/,
     );
     assert.equal((await resumeCertificate(p.ctx, admin, c.serial, await signed({ kind: 'resume' }))).status, 'valid');
-    await rejects(revokeCertificate(p.ctx, admin, c.serial, 'certificateHold'), 'conflict', /suspension/);
-    await rejects(revokeCertificate(p.ctx, admin, c.serial, 'parce que'), 'invalid', /Motif de révocation inconnu/);
+    await fails(revokeCertificate(p.ctx, admin, c.serial, 'certificateHold'), 'conflict', /suspension/);
+    await fails(revokeCertificate(p.ctx, admin, c.serial, 'parce que'), 'invalid', /Motif de révocation inconnu/);
     const revoked = await revokeCertificate(
       p.ctx,
       admin,
@@ -485,9 +449,9 @@ forEachDatabase('certification authorities', (dialect) => {
       ['revoked', 'keyCompromise', 'Compromission de la clé'],
     );
     for (const again of [resumeCertificate, suspendCertificate, acceptCertificate]) {
-      await rejects(again(p.ctx, admin, c.serial), 'conflict', /révocation est définitive/);
+      await fails(again(p.ctx, admin, c.serial), 'conflict', /révocation est définitive/);
     }
-    await rejects(revokeCertificate(p.ctx, admin, c.serial, 'superseded'), 'conflict', /définitive/);
+    await fails(revokeCertificate(p.ctx, admin, c.serial, 'superseded'), 'conflict', /définitive/);
     const row = await p.store.db
       .selectFrom('certificates')
       .selectAll()
@@ -508,7 +472,7 @@ forEachDatabase('certification authorities', (dialect) => {
       actions.map((a) => a.action),
       ['certificate.issue', 'certificate.accept', 'certificate.suspend', 'certificate.resume', 'certificate.revoke'],
     );
-    await rejects(revokeCertificate(p.ctx, admin, 'zz', 'unspecified'), 'invalid', /Numéro de série invalide/);
+    await fails(revokeCertificate(p.ctx, admin, 'zz', 'unspecified'), 'invalid', /Numéro de série invalide/);
     // Past its notAfter, a certificate expires; a revoked one stays revoked.
     const later = { ...p.ctx, now: () => new Date(Date.now() + 4 * 366 * 86_400_000) };
     const expired = await expireCertificates(later, admin);
@@ -521,7 +485,7 @@ forEachDatabase('certification authorities', (dialect) => {
     );
     assert.deepEqual(await expireCertificates(later, admin), []);
     // (The next test issues its own certificate: these ones are all expired or revoked now.)
-    await rejects(revokeCertificate(p.ctx, admin, 'abcdef', 'unspecified'), 'not_found', /Certificat inconnu/);
+    await fails(revokeCertificate(p.ctx, admin, 'abcdef', 'unspecified'), 'not_found', /Certificat inconnu/);
   });
 
   it('lets operators revoke within their organisations only, and records the refusal', async () => {
@@ -532,7 +496,7 @@ forEachDatabase('certification authorities', (dialect) => {
       agentIdentifier: HUGUES,
     });
     const brest = await actorFor(p.ctx, '1002345678');
-    await rejects(revokeCertificate(p.ctx, brest, c.serial, 'affiliationChanged'), 'forbidden', /périmètre/);
+    await fails(revokeCertificate(p.ctx, brest, c.serial, 'affiliationChanged'), 'forbidden', /périmètre/);
     const refusal = await p.store.db
       .selectFrom('audit_log')
       .select(['outcome', 'target_id'])
@@ -545,8 +509,8 @@ forEachDatabase('certification authorities', (dialect) => {
       false,
     );
     const holder = await actorFor(p.ctx, HUGUES);
-    await rejects(revokeCertificate(p.ctx, holder, c.serial, 'keyCompromise'), 'forbidden', /droits nécessaires/);
-    await rejects(
+    await fails(revokeCertificate(p.ctx, holder, c.serial, 'keyCompromise'), 'forbidden', /droits nécessaires/);
+    await fails(
       issueFromCsr(p.ctx, holder, pki, { csr: opensslCsr(dir, 'self'), profile: 'auth', agentIdentifier: HUGUES }),
       'forbidden',
       /droits/,
@@ -562,31 +526,7 @@ forEachDatabase('certification authorities', (dialect) => {
   });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cartes(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cartes = (args: string[], env: Record<string, string> = {}) => cartesCli(args, env, { timeoutMs: 60_000 });
 
 describe('cartes ca (CLI)', () => {
   let data: string;
@@ -643,25 +583,7 @@ describe('cartes ca (CLI)', () => {
 
     const certs = await cartes(['--data', data, 'ca', 'certs', '--out', join(data, 'out')]);
     assert.equal(certs.code, 0, certs.stderr);
-    const csr = join(data, 'agent.csr.pem');
-    assert.equal(
-      openssl([
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-subj',
-        '/CN=x',
-        '-keyout',
-        join(data, 'agent.key'),
-        '-out',
-        csr,
-      ]).status,
-      0,
-    );
+    const csr = opensslCsrFile(data, 'agent');
     const issue = await cartes([
       '--data',
       data,

@@ -5,15 +5,11 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import {
-  initPki,
-  issueFromCsr,
-  listAuthorities,
-  pkiEnvironment,
-  type PkiEnvironment,
-} from '../../src/app/pki/certificates.ts';
+import { initPki, issueFromCsr, listAuthorities, pkiEnvironment } from '../../src/app/pki/certificates.ts';
+import type { PkiEnvironment } from '../../src/app/pki/certificates.ts';
 import { toPem } from '../../src/pki/profiles.ts';
 import { actorFor, forEachDatabase, openTestPlatform, tempDir, type TestPlatform } from '../support/platform.ts';
+import { opensslCsrFile } from '../support/openssl.ts';
 
 const HUGUES = '2010002684dh';
 
@@ -49,24 +45,7 @@ forEachDatabase('GnuTLS certtool interoperability', (dialect) => {
   });
 
   const issue = async (profile: 'auth' | 'sign' | 'enc'): Promise<{ pem: string; caName: string }> => {
-    const key = join(dir, `${profile}.key`);
-    const csr = join(dir, `${profile}.csr`);
-    const made = run('openssl', [
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      key,
-      '-subj',
-      '/CN=x',
-      '-out',
-      csr,
-    ]);
-    assert.equal(made.status, 0, made.out);
+    const csr = opensslCsrFile(dir, profile);
     const c = await issueFromCsr(p.ctx, await actorFor(p.ctx, 'admin.national'), pki, {
       csr: readFileSync(csr, 'utf8'),
       profile,

@@ -8,7 +8,6 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { systemActor } from '../../src/app/context.ts';
-import { AppError } from '../../src/app/errors.ts';
 import {
   checkAll,
   initPki,
@@ -23,6 +22,7 @@ import { checkCardCertificate } from '../../src/pki/checker.ts';
 import * as x509 from '../../src/pki/x509.ts';
 import { countRows, verifyAuditChain } from '../../src/store/audit.ts';
 import { actorFor, forEachDatabase, openTestPlatform, tempDir, type TestPlatform } from '../support/platform.ts';
+import { fails } from '../support/errors.ts';
 
 const SECRET_A = 'premier dépositaire : cheval agrafe';
 const SECRET_B = 'second dépositaire : batterie correcte';
@@ -62,15 +62,6 @@ function opensslVerify(dir: string, caName: string, pem: string, name: string): 
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
-async function rejects(promise: Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof AppError, String(err));
-    assert.equal(err.code, code);
-    assert.match(err.message, message);
-    return true;
-  });
-}
-
 forEachDatabase('issuance for card keys and in batches', (dialect) => {
   let p: TestPlatform;
   let pki: PkiEnvironment;
@@ -100,7 +91,7 @@ forEachDatabase('issuance for card keys and in batches', (dialect) => {
       .selectFrom('certificates')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
-    await rejects(
+    await fails(
       issueForPublicKey(p.ctx, admin, pki, { spki: cardKey(), profile: 'auth', agentIdentifier: 'admin.national' }),
       'forbidden',
       /votre propre nom/,
@@ -250,18 +241,18 @@ forEachDatabase('issuance for card keys and in batches', (dialect) => {
       [offCurve, /point hors de la courbe/],
     ];
     for (const [spki, message] of cases) {
-      await rejects(
+      await fails(
         issueForPublicKey(p.ctx, admin, pki, { spki, profile: 'auth', agentIdentifier: HUGUES }),
         'invalid',
         message,
       );
     }
-    await rejects(
+    await fails(
       issueForPublicKey(p.ctx, admin, pki, { spki: good, profile: 'chiffre', agentIdentifier: HUGUES }),
       'invalid',
       /Profil de certificat inconnu/,
     );
-    await rejects(
+    await fails(
       issueForPublicKey(p.ctx, admin, pki, { spki: good, profile: 'auth', agentIdentifier: 'inconnu' }),
       'not_found',
       /Agent inconnu/,
@@ -274,12 +265,12 @@ forEachDatabase('issuance for card keys and in batches', (dialect) => {
       agentIdentifier,
     }));
     items.push({ spki: p384, profile: 'sign', agentIdentifier: '1003456789' });
-    await rejects(
+    await fails(
       issueBatch(p.ctx, admin, pki, items, { chunk: 3 }),
       'invalid',
       /^Lot refusé, élément n° 11 \(1003456789, sign\) : Courbe secp384r1 non admise.*Aucun certificat n'a été émis\.$/,
     );
-    await rejects(
+    await fails(
       issueBatch(p.ctx, admin, pki, [
         { spki: good, profile: 'auth', agentIdentifier: HUGUES },
         { spki: good, profile: 'auth', agentIdentifier: 'personne' },
@@ -294,7 +285,7 @@ forEachDatabase('issuance for card keys and in batches', (dialect) => {
   it('refuses a batch the actor may not issue, recording the refusal only', async () => {
     const local = await actorFor(p.ctx, 'martin.c77011');
     const [certs] = await counts();
-    await rejects(
+    await fails(
       issueBatch(p.ctx, local, pki, [{ spki: cardKey(), profile: 'auth', agentIdentifier: HUGUES }]),
       'forbidden',
       /^Lot refusé, élément n° 1 .*droits nécessaires/,

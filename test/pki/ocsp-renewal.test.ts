@@ -12,7 +12,7 @@ import { renewOcspResponders } from '../../src/app/pki/responder-renewal.ts';
 import { openOcspSource } from '../../src/app/pki/ocsp-responder.ts';
 import { issuerIdentity, toHex } from '../../src/pki/ocsp.ts';
 import type { AppContext } from '../../src/app/context.ts';
-import { openssl } from '../support/openssl.ts';
+import { openssl, opensslCsr } from '../support/openssl.ts';
 
 forEachDatabase('OCSP responder renewal', (dialect) => {
   let p: TestPlatform;
@@ -38,24 +38,8 @@ forEachDatabase('OCSP responder renewal', (dialect) => {
         0,
       );
     }
-    const made = await openssl([
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      join(dir, 'a.key'),
-      '-subj',
-      '/CN=x',
-      '-out',
-      join(dir, 'a.csr'),
-    ]);
-    assert.equal(made.status, 0, made.out);
     const c = await issueFromCsr(p.ctx, await actorFor(p.ctx, 'admin.national'), pki, {
-      csr: readFileSync(join(dir, 'a.csr'), 'utf8'),
+      csr: opensslCsr(dir, 'a'),
       profile: 'auth',
       agentIdentifier: '2010002684dh',
     });

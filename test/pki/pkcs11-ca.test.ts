@@ -2,18 +2,12 @@
 // stays in files under dual control), certificates and CRLs signed on the token verify with openssl,
 // the keys cannot be extracted, the PIN is never stored; and the same through the `cartes ca` CLI.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { initSoftHsmToken, type SoftHsmToken } from '../../scripts/lib/softhsm.js';
-import {
-  initPki,
-  issueFromCsr,
-  listAuthorities,
-  pkiEnvironment,
-  type PkiEnvironment,
-} from '../../src/app/pki/certificates.ts';
+import { initPki, issueFromCsr, listAuthorities, pkiEnvironment } from '../../src/app/pki/certificates.ts';
+import type { PkiEnvironment } from '../../src/app/pki/certificates.ts';
 import { newestCrlDer, publishCrl } from '../../src/app/pki/publication.ts';
 import { renewOcspResponders } from '../../src/app/pki/responder-renewal.ts';
 import { custodyDir, parseKeyRef } from '../../src/pki/ca-init.ts';
@@ -22,6 +16,8 @@ import type { AppContext } from '../../src/app/context.ts';
 import type { Dialect } from '../../src/store/database.ts';
 import { startServer } from '../support/http.ts';
 import { actorFor, DIALECTS, openTestPlatform, tempDir, type TestPlatform } from '../support/platform.ts';
+import { run as runProcess } from '../support/process.ts';
+import { opensslCsrFile } from '../support/openssl.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
@@ -31,25 +27,9 @@ const SECRET_A = 'premier secret du dépositaire';
 const SECRET_B = 'second secret du dépositaire';
 const HUGUES = '2010002684dh';
 
-function run(
-  cmd: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** Runs `cmd` with `env` (default: ours, for the SoftHSM configuration), bounded at 60 s. */
+const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) =>
+  runProcess(cmd, args, { env, timeoutMs: 60_000 });
 
 const tokens: Record<string, SoftHsmToken> = {};
 
@@ -65,26 +45,6 @@ after(async () => {
   await closePkcs11Stores();
   await tokens[DIALECTS[0]!]?.cleanup();
 });
-
-async function csr(dir: string, name: string): Promise<string> {
-  const r = await run('openssl', [
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-subj',
-    '/CN=x',
-    '-keyout',
-    join(dir, `${name}.key`),
-    '-out',
-    join(dir, `${name}.csr`),
-  ]);
-  assert.equal(r.code, 0, r.stderr);
-  return join(dir, `${name}.csr`);
-}
 
 for (const dialect of DIALECTS) {
   describe(`CA keys on a PKCS#11 token [${dialect as Dialect}]`, () => {
@@ -169,7 +129,7 @@ for (const dialect of DIALECTS) {
       const admin = await actorFor(p.ctx, 'admin.national');
       for (const a of await listAuthorities(p.ctx, admin)) writeFileSync(join(dir, `${a.name}.pem`), a.pem);
       const c = await issueFromCsr(p.ctx, admin, pki, {
-        csr: readFileSync(await csr(dir, 'a'), 'utf8'),
+        csr: readFileSync(opensslCsrFile(dir, 'a'), 'utf8'),
         profile: 'sign',
         agentIdentifier: HUGUES,
       });
@@ -287,7 +247,7 @@ describe('cartes ca init --pkcs11-… (CLI)', () => {
     assert.match(init.stdout, /sur le jeton PKCS#11 « ca-cli » \(non exportable\)/);
     assert.equal((await cartes(['ca', 'certs', '--out', join(data, 'out')])).code, 0);
 
-    const request = await csr(data, 'agent');
+    const request = opensslCsrFile(data, 'agent');
     const noPin = await cartes(['ca', 'issue', '--csr', request, '--profile', 'auth', '--subject-agent', HUGUES]);
     assert.equal(noPin.code, 1);
     assert.match(

@@ -17,7 +17,7 @@ import {
 import { publishCrl } from '../../src/app/pki/publication.ts';
 import { registerPkiJobs } from '../../src/jobs/pki-jobs.ts';
 import { runDueJobs } from '../../src/jobs/worker.ts';
-import { openssl } from '../support/openssl.ts';
+import { openssl, opensslCsrFile } from '../support/openssl.ts';
 import { signingKeyFor, type TestSigner } from '../support/signing.ts';
 import type { CertificateEvent } from '../../src/domain/certificate-status.ts';
 
@@ -33,24 +33,7 @@ forEachDatabase('CRL and OCSP publication', (dialect) => {
     signer.signAction(await actorFor(p.ctx, 'admin.national'), certificateAction(serial, event));
 
   const issue = async (name: string): Promise<string> => {
-    const key = join(dir, `${name}.key`);
-    const csr = join(dir, `${name}.csr`);
-    const made = await openssl([
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      key,
-      '-subj',
-      '/CN=x',
-      '-out',
-      csr,
-    ]);
-    assert.equal(made.status, 0, made.out);
+    const csr = opensslCsrFile(dir, name);
     const admin = await actorFor(p.ctx, 'admin.national');
     const c = await issueFromCsr(p.ctx, admin, pki, {
       csr: readFileSync(csr, 'utf8'),

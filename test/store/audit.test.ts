@@ -1,35 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { sql } from 'kysely';
 import { headMac, verifyAuditChain, type AuditVerification } from '../../src/store/audit.ts';
 import { auditHash } from '../../src/domain/audit-chain.ts';
 import type { AuditTable } from '../../src/store/schema.ts';
 import { forEachDatabase, openTestPlatform, type TestPlatform } from '../support/platform.ts';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const NODE = process.execPath;
-
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { cartes } from '../support/process.ts';
 
 forEachDatabase('audit chain', (dialect) => {
   let p: TestPlatform;
@@ -218,7 +194,7 @@ forEachDatabase('audit chain', (dialect) => {
 
   it('`cartes verify-audit` exits 0 on an intact chain and 2 with the record number once tampered', async () => {
     const args = ['--data', p.dataDir, '--db', p.dbTarget, 'verify-audit'];
-    const ok = await runCli(args);
+    const ok = await cartes(args);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, new RegExp(`Journal d'audit intègre : ${n} enregistrement\\(s\\) vérifié\\(s\\)\\.`));
 
@@ -226,7 +202,7 @@ forEachDatabase('audit chain', (dialect) => {
     const before = await row(k);
     await sql`update audit_log set summary = ${'{}'} where seq = ${k}`.execute(p.store.db);
     try {
-      const bad = await runCli(args);
+      const bad = await cartes(args);
       assert.equal(bad.code, 2, bad.stdout + bad.stderr);
       assert.match(
         bad.stderr,

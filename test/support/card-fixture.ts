@@ -13,6 +13,7 @@ import { changeCertificateStatus } from '../../src/app/desk/certificate-status.t
 import type { CardState } from '../../src/domain/card-lifecycle.ts';
 import type { TestPlatform } from './platform.ts';
 import { ensureTestPki } from './signing.ts';
+import { cardRow } from './rows.ts';
 
 let counter = 0;
 
@@ -48,13 +49,17 @@ async function fixtureModel(p: TestPlatform): Promise<string> {
   return id;
 }
 
-/** A card of `identifier`, shipped to the holder's own organisation, in `state` (default received). */
-export async function cardOnDesk(
+/** A card row of `identifier` in `state`, its serial `prefix` + pid + counter; `own` gives what differs. */
+async function insertCard(
   p: TestPlatform,
   identifier: string,
-  state: CardState = 'received',
-): Promise<FixtureCard> {
-  const pki = await ensureTestPki(p);
+  prefix: string,
+  state: CardState,
+  own: (
+    serial: string,
+    now: string,
+  ) => { file_name: string | null; received_at: string | null; expires_at: string | null },
+) {
   const agent = await p.store.db
     .selectFrom('agents')
     .select(['id', 'organization_id'])
@@ -62,36 +67,37 @@ export async function cardOnDesk(
     .executeTakeFirstOrThrow();
   const modelId = await fixtureModel(p);
   const cardId = p.ctx.newId();
-  const serial = `199${String(process.pid % 10000).padStart(4, '0')}${String(++counter).padStart(3, '0')}`;
+  const serial = `${prefix}${String(process.pid % 10000).padStart(4, '0')}${String(++counter).padStart(3, '0')}`;
   const now = p.ctx.now().toISOString();
   await p.store.db
     .insertInto('cards')
-    .values({
-      id: cardId,
-      serial,
-      model_id: modelId,
-      agent_id: agent.id,
-      organization_id: agent.organization_id,
-      operator_organization_id: agent.organization_id,
-      request_id: null,
-      batch_id: null,
-      state,
-      state_changed_at: now,
-      letter_state: 'sent',
-      letter_sent_at: now,
-      activation_code_hash: null,
-      activation_code_attempts: 0,
-      activation_code_used_at: null,
-      file_name: null,
-      produced_at: now,
-      shipped_at: now,
-      received_at: state === 'received' ? now : null,
-      received_by: null,
-      expires_at: null,
-      created_at: now,
-      updated_at: now,
-    })
+    .values(
+      cardRow(now, {
+        id: cardId,
+        serial,
+        model_id: modelId,
+        agent_id: agent.id,
+        organization_id: agent.organization_id,
+        state,
+        ...own(serial, now),
+      }),
+    )
     .execute();
+  return { cardId, serial, agent };
+}
+
+/** A card of `identifier`, shipped to the holder's own organisation, in `state` (default received). */
+export async function cardOnDesk(
+  p: TestPlatform,
+  identifier: string,
+  state: CardState = 'received',
+): Promise<FixtureCard> {
+  const pki = await ensureTestPki(p);
+  const { cardId, serial, agent } = await insertCard(p, identifier, '199', state, (_, now) => ({
+    file_name: null,
+    received_at: state === 'received' ? now : null,
+    expires_at: null,
+  }));
   const certificates: FixtureCard['certificates'] = [];
   for (const profile of ['auth', 'sign'] as const) {
     const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -126,44 +132,12 @@ export async function virtualCardFor(
   opts: { state?: CardState; activated?: boolean } = {},
 ): Promise<FixtureVirtualCard> {
   const pki = await ensureTestPki(p);
-  const agent = await p.store.db
-    .selectFrom('agents')
-    .select(['id', 'organization_id'])
-    .where('identifier', '=', identifier)
-    .executeTakeFirstOrThrow();
-  const modelId = await fixtureModel(p);
-  const cardId = p.ctx.newId();
-  const serial = `198${String(process.pid % 10000).padStart(4, '0')}${String(++counter).padStart(3, '0')}`;
-  const now = p.ctx.now().toISOString();
   const state = opts.state ?? 'active';
-  await p.store.db
-    .insertInto('cards')
-    .values({
-      id: cardId,
-      serial,
-      model_id: modelId,
-      agent_id: agent.id,
-      organization_id: agent.organization_id,
-      operator_organization_id: agent.organization_id,
-      request_id: null,
-      batch_id: null,
-      state,
-      state_changed_at: now,
-      letter_state: 'sent',
-      letter_sent_at: now,
-      activation_code_hash: null,
-      activation_code_attempts: 0,
-      activation_code_used_at: null,
-      file_name: `${serial}.carte`,
-      produced_at: now,
-      shipped_at: now,
-      received_at: now,
-      received_by: null,
-      expires_at: new Date(Date.now() + 6 * 365 * 86_400_000).toISOString(),
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
+  const { cardId, serial } = await insertCard(p, identifier, '198', state, (serial, now) => ({
+    file_name: `${serial}.carte`,
+    received_at: now,
+    expires_at: new Date(Date.now() + 6 * 365 * 86_400_000).toISOString(),
+  }));
   const chipKey = loadChipKey(p.dataDir, {});
   const adminKey = deriveCardAdminKey(loadCardMasterKey(p.dataDir, {}), serial);
   const dir = join(p.dataDir, 'cards');

@@ -1,4 +1,7 @@
-import { spawn } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /**
  * Runs openssl without blocking the event loop: when the server that openssl talks to (OCSP, CRL)
@@ -22,3 +25,33 @@ export function openssl(args: string[]): Promise<{ status: number | null; out: s
     });
   });
 }
+
+/** A PKCS#10 request made by OpenSSL with a new key (EC P-256 unless told): DIR/NAME.key, DIR/NAME.csr. */
+export function opensslCsrFile(dir: string, name: string, key: 'ec' | 'rsa' = 'ec'): string {
+  const out = join(dir, `${name}.csr`);
+  const keyArgs = key === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-newkey', 'rsa:2048'];
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-new',
+      ...keyArgs,
+      '-nodes',
+      '-subj',
+      '/CN=ignored by the CA',
+      '-keyout',
+      join(dir, `${name}.key`),
+      '-out',
+      out,
+    ],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  return out;
+}
+
+/** The PEM of a request made as by `opensslCsrFile`. */
+export const opensslCsr = (dir: string, name: string, key: 'ec' | 'rsa' = 'ec'): string =>
+  readFileSync(opensslCsrFile(dir, name, key), 'utf8');

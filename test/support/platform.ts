@@ -158,6 +158,16 @@ export async function agentId(ctx: AppContext, identifier: string): Promise<stri
   return row.id;
 }
 
+/** The people with these identifiers, acting with the roles they hold now, in the same order. */
+export function actorsFor<const T extends readonly string[]>(ctx: AppContext, ...ids: T) {
+  return Promise.all(ids.map((id) => actorFor(ctx, id))) as Promise<{ [K in keyof T]: PersonActor }>;
+}
+
+/** The ids of the organisations with these codes, in the same order. */
+export function orgIds<const T extends readonly string[]>(ctx: AppContext, ...codes: T) {
+  return Promise.all(codes.map((code) => orgId(ctx, code))) as Promise<{ [K in keyof T]: string }>;
+}
+
 /** Registers `describe('<name> [sqlite]')` and `describe('<name> [postgres]')`. */
 export function forEachDatabase(name: string, fn: (dialect: Dialect) => void): void {
   for (const dialect of DIALECTS) {

@@ -12,7 +12,8 @@ import {
 import { issueActionNonce, type ActionSignature, type SignedAction } from '../../src/app/access/action-signatures.ts';
 import { DEMO_CUSTODIAN_SECRETS } from '../../src/app/demo/pki.ts';
 import { canonicalAction } from '../../src/domain/action-signature.ts';
-import type { TestPlatform } from './platform.ts';
+import type { Dialect } from '../../src/store/database.ts';
+import { openTestPlatform, type TestPlatform } from './platform.ts';
 
 const environments = new WeakMap<TestPlatform, Promise<PkiEnvironment>>();
 
@@ -87,4 +88,10 @@ export async function signingKeyFor(
       return { nonce, signature: signWith(signKey.privateKey, canonicalAction({ ...action, nonce })), certificate };
     },
   };
+}
+
+/** A platform on `dialect` (demo data) and the signing key of its operator Camille MARTIN (martin.c77011). */
+export async function openDesk(dialect: Dialect): Promise<{ p: TestPlatform; martin: TestSigner }> {
+  const p = await openTestPlatform(dialect);
+  return { p, martin: await signingKeyFor(p, 'martin.c77011') };
 }

@@ -11,27 +11,33 @@
 // each page.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import type { FastifyInstance } from 'fastify';
-import { startCardAgent, type CardAgent } from '../../src/agent/server.ts';
-import { cardsDir, DEMO_CARD_PINS, loadDemoCards } from '../../src/app/demo/cards.ts';
-import { loadDemoPki } from '../../src/app/demo/pki.ts';
-import { pkiEnvironment } from '../../src/app/pki/certificates.ts';
+import { type Browser, type Page } from 'playwright-core';
+import { DEMO_CARD_PINS } from '../../src/app/demo/cards.ts';
 import { activationCodeVerifier, loadActivationKey } from '../../src/app/requests/production.ts';
-import { loadChipKey } from '../../src/cards/keys.ts';
-import { buildServer } from '../../src/http/server.ts';
 import { FIXTURE_PINS, virtualCardFor, type FixtureVirtualCard } from '../support/card-fixture.ts';
 import { openssl } from '../support/openssl.ts';
-import { openTestPlatform, type TestPlatform } from '../support/platform.ts';
-import { WEB_INDEX } from './server-fixture.ts';
+import type { TestPlatform } from '../support/platform.ts';
+import {
+  choosePin,
+  enterPin,
+  expectAccessible,
+  insertCard,
+  journey,
+  needsChromium,
+  openHolderPage,
+  openOperation,
+  pairAgent,
+  readerPanel,
+  signInWithCard,
+  signOut as signOutOf,
+  startCardDesk,
+  type CardDesk,
+} from './journey.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TIMEOUT = { timeout: 300_000 };
 const OPERATOR_CARD = '9900000001'; // Camille MARTIN (martin.c77011), opératrice de la mairie
 const HUGUES = '2010002684dh'; // Hugues DILINDIEN, born 01/01/1970
@@ -45,12 +51,10 @@ const ANSWERS = [
   { label: 'Quel est votre plat préféré ?', answer: 'Tartiflette' },
 ];
 
+let desk: CardDesk;
 let browser: Browser;
 let platform: TestPlatform;
-let server: FastifyInstance;
-let agent: CardAgent;
 let baseUrl: string;
-let savedAgentUrl: string | undefined;
 let card: FixtureVirtualCard;
 let agathe: FixtureVirtualCard;
 let refused: FixtureVirtualCard;
@@ -60,105 +64,10 @@ let leGall: FixtureVirtualCard;
 let kerbrat: FixtureVirtualCard;
 let tanguy: FixtureVirtualCard;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function expectAccessible(page: Page, label: string): Promise<void> {
-  await page.waitForLoadState('networkidle').catch(() => {});
-  await page
-    .getByText('Chargement…')
-    .first()
-    .waitFor({ state: 'detached' })
-    .catch(() => {});
-  // Dialogs fade in and out: check once no transition runs and closed dialogs are hidden.
-  await page.waitForFunction(() => {
-    const w = globalThis as unknown as {
-      document: { getAnimations(): { playState: string }[]; querySelectorAll(s: string): ArrayLike<unknown> };
-      getComputedStyle(e: unknown): { visibility: string; display: string };
-    };
-    return (
-      w.document.getAnimations().every((a) => a.playState !== 'running') &&
-      Array.from(w.document.querySelectorAll('dialog.fr-modal:not(.fr-modal--opened)')).every((d) => {
-        const style = w.getComputedStyle(d);
-        return style.visibility === 'hidden' || style.display === 'none';
-      })
-    );
-  });
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  const report = violations
-    .map(
-      (v) =>
-        `${v.id} (${v.impact}) ${v.help}: ${v.nodes
-          .map((n) => n.target.join(' '))
-          .slice(0, 5)
-          .join(' | ')}`,
-    )
-    .join('\n  ');
-  assert.equal(violations.length, 0, `${label} (${page.url()}) — violations axe :\n  ${report}`);
-}
-
-function reader(page: Page) {
-  return page.locator('main .ca-reader').first();
-}
-
-async function insertCard(page: Page, serial: string): Promise<void> {
-  const r = reader(page);
-  await r.getByText('Lecteur : virtuel').waitFor();
-  if (await r.getByRole('button', { name: 'Retirer la carte' }).isVisible()) {
-    await r.getByRole('button', { name: 'Retirer la carte' }).click();
-  }
-  const select = r.getByLabel('Carte à insérer dans le lecteur virtuel');
-  await select.waitFor();
-  const option = select.locator('option', { hasText: serial });
-  await select.selectOption((await option.getAttribute('value'))!);
-  await r.getByRole('button', { name: 'Insérer une carte' }).click();
-  await r.getByText(`carte n° ${serial} insérée`).waitFor();
-}
-
-async function enterPin(page: Page, kind: 'PIN Global' | 'PIN Propre', value: string): Promise<void> {
-  const dialog = page.getByRole('dialog', { name: 'Vérification PIN' });
-  await dialog.waitFor();
-  await dialog.getByText(`Nom du PIN : ${kind}`).waitFor();
-  await dialog.getByLabel(`Code ${kind}`).fill(value);
-  await dialog.getByRole('button', { name: 'OK' }).click();
-  await dialog.waitFor({ state: 'hidden' });
-}
-
-async function pair(page: Page): Promise<void> {
-  await page.goto(`${baseUrl}/connexion`);
-  await page.getByRole('heading', { level: 1, name: 'Connexion' }).waitFor();
-  await reader(page).getByText('pas encore appairé').waitFor();
-  await page.getByRole('button', { name: 'Appairer l’agent de carte' }).first().click();
-  const pairing = page.getByRole('dialog', { name: 'Appairer l’agent de carte' });
-  await pairing.waitFor();
-  await pairing.getByLabel('Adresse de l’agent de carte').fill(agent.url);
-  await pairing.getByLabel("Code d'appairage affiché par l'agent de carte").fill(agent.pairingCode);
-  await pairing.getByRole('button', { name: 'Appairer' }).click();
-  await pairing.waitFor({ state: 'hidden' });
-}
-
-async function signIn(page: Page, serial: string, pin: string, greeting: string): Promise<void> {
-  await page.goto(`${baseUrl}/connexion`);
-  await page.getByRole('heading', { level: 1, name: 'Connexion' }).waitFor();
-  await insertCard(page, serial);
-  await page.getByRole('button', { name: 'Se connecter avec ma carte' }).click();
-  await enterPin(page, 'PIN Global', pin);
-  await page.getByRole('heading', { level: 1, name: greeting }).waitFor();
-}
-
-async function signOut(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Se déconnecter' }).first().click();
-  await page.waitForURL(`${baseUrl}/connexion`);
-}
+const pair = (page: Page) => pairAgent(page, desk);
+const signIn = (page: Page, serial: string, pin: string, greeting: string) =>
+  signInWithCard(page, baseUrl, serial, pin, greeting);
+const signOut = (page: Page) => signOutOf(page, baseUrl);
 
 async function cardState(): Promise<string> {
   const row = await platform.store.db
@@ -225,386 +134,313 @@ async function fillSecrets(page: Page, withCode: boolean): Promise<void> {
   }
 }
 
-describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} absent` }, () => {
+describe('remise, activation et vie de la carte', needsChromium, () => {
   before(async () => {
-    if (!existsSync(WEB_INDEX))
-      throw new Error('web/dist is missing: build the portal first (vite build --config web/vite.config.ts).');
-    const [serverPort, agentPort] = [await freePort(), await freePort()];
-    baseUrl = `http://127.0.0.1:${serverPort}`;
-    savedAgentUrl = process.env.CARTES_AGENT_URL;
-    process.env.CARTES_AGENT_URL = `http://127.0.0.1:${agentPort}`;
-    platform = await openTestPlatform('sqlite', { env: { CARTES_PUBLIC_URL: baseUrl, CARTES_BRANDING: 'state' } });
-    const pki = pkiEnvironment({ publicUrl: platform.config.publicUrl, dataDir: platform.dataDir }, {});
-    await loadDemoPki(platform.ctx, pki);
-    await loadDemoCards(platform.ctx, pki, {});
-    // Hugues DILINDIEN's card, received at the desk, PINs not set; the letter's code is known.
-    card = await virtualCardFor(platform, HUGUES, { state: 'received', activated: false });
-    await platform.store.db
-      .updateTable('cards')
-      .set({ activation_code_hash: activationCodeVerifier(loadActivationKey(platform.dataDir), card.serial, CODE) })
-      .where('id', '=', card.cardId)
-      .execute();
-    // Agathe LEROY's card, active (PINs FIXTURE_PINS), for the operator's other pages.
-    agathe = await virtualCardFor(platform, 'leroy.a77011', { state: 'active', activated: true });
-    // Jean-Pierre MOREAU's card, handed over: he will refuse the certificates.
-    refused = await virtualCardFor(platform, 'moreau.jp77011', { state: 'handed_over', activated: false });
-    // Another card of his, received, whose data turn out wrong at the desk.
-    wrongData = await virtualCardFor(platform, 'moreau.jp77011', { state: 'received', activated: false });
-    // His active card (PINs FIXTURE_PINS), whose PINs he changes himself.
-    moreauActive = await virtualCardFor(platform, 'moreau.jp77011', { state: 'active', activated: true });
-    // Brest: Yann LE GALL leaves; Maëlle KERBRAT, general of the 2nd section, keeps her card; Erwan
-    // TANGUY, whose card waits at the desk, moves to the SCA.
-    leGall = await virtualCardFor(platform, '1003456789', { state: 'active', activated: true });
-    kerbrat = await virtualCardFor(platform, '1004567890', { state: 'active', activated: true });
-    await platform.store.db
-      .updateTable('agents')
-      .set({ category: 'Général de 2e section' })
-      .where('identifier', '=', '1004567890')
-      .execute();
-    tanguy = await virtualCardFor(platform, '1005678901', { state: 'received', activated: false });
-    server = await buildServer(platform.ctx, platform.config, { logger: false });
-    await server.listen({ port: serverPort, host: '127.0.0.1' });
-    agent = await startCardAgent({
-      port: agentPort,
-      portalOrigin: baseUrl,
-      cardsDir: cardsDir(platform.dataDir),
-      chipKey: loadChipKey(platform.dataDir, {}),
+    desk = await startCardDesk(async (p) => {
+      // Hugues DILINDIEN's card, received at the desk, PINs not set; the letter's code is known.
+      card = await virtualCardFor(p, HUGUES, { state: 'received', activated: false });
+      await p.store.db
+        .updateTable('cards')
+        .set({ activation_code_hash: activationCodeVerifier(loadActivationKey(p.dataDir), card.serial, CODE) })
+        .where('id', '=', card.cardId)
+        .execute();
+      // Agathe LEROY's card, active (PINs FIXTURE_PINS), for the operator's other pages.
+      agathe = await virtualCardFor(p, 'leroy.a77011', { state: 'active', activated: true });
+      // Jean-Pierre MOREAU's card, handed over: he will refuse the certificates.
+      refused = await virtualCardFor(p, 'moreau.jp77011', { state: 'handed_over', activated: false });
+      // Another card of his, received, whose data turn out wrong at the desk.
+      wrongData = await virtualCardFor(p, 'moreau.jp77011', { state: 'received', activated: false });
+      // His active card (PINs FIXTURE_PINS), whose PINs he changes himself.
+      moreauActive = await virtualCardFor(p, 'moreau.jp77011', { state: 'active', activated: true });
+      // Brest: Yann LE GALL leaves; Maëlle KERBRAT, general of the 2nd section, keeps her card; Erwan
+      // TANGUY, whose card waits at the desk, moves to the SCA.
+      leGall = await virtualCardFor(p, '1003456789', { state: 'active', activated: true });
+      kerbrat = await virtualCardFor(p, '1004567890', { state: 'active', activated: true });
+      await p.store.db
+        .updateTable('agents')
+        .set({ category: 'Général de 2e section' })
+        .where('identifier', '=', '1004567890')
+        .execute();
+      tanguy = await virtualCardFor(p, '1005678901', { state: 'received', activated: false });
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    ({ platform, baseUrl, browser } = desk);
   });
 
   after(async () => {
-    await browser?.close();
-    await agent?.close();
-    await server?.close();
-    await platform?.close();
-    if (savedAgentUrl === undefined) delete process.env.CARTES_AGENT_URL;
-    else process.env.CARTES_AGENT_URL = savedAgentUrl;
+    await desk?.close();
   });
 
   test('remise en main propre, activation, secrets, paraphe, blocage, déblocage et vol', TIMEOUT, async () => {
-    const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(`erreur JavaScript : ${e.message} (${page.url()})`));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && /Content Security Policy|CORS/i.test(m.text()))
-        problems.push(`console : ${m.text()}`);
-    });
-    try {
-      // --- Pairing, then the operator signs in with her card.
-      await pair(page);
-      await signIn(page, OPERATOR_CARD, DEMO_CARD_PINS.auth, 'Bonjour Camille MARTIN');
+    await journey(
+      browser,
+      async ({ page, problems }) => {
+        // --- Pairing, then the operator signs in with her card.
+        await pair(page);
+        await signIn(page, OPERATOR_CARD, DEMO_CARD_PINS.auth, 'Bonjour Camille MARTIN');
 
-      // --- « Supports à remettre » → « Remettre ».
-      await page.goto(`${baseUrl}/supports/a-remettre`);
-      await page.getByRole('heading', { level: 1, name: 'Supports à remettre' }).waitFor();
-      await page.getByRole('link', { name: `Remettre la carte ${card.serial} à Hugues DILINDIEN` }).click();
-      await page.getByRole('heading', { level: 1, name: 'Confirmer la remise en main propre de ce support' }).waitFor();
-      await page.getByRole('heading', { name: 'Informations porteur' }).waitFor();
-      await page.getByText('hugues.dilindien@mairie-aubepierre.fr').waitFor();
-      await page.getByText('Vous devez retirer votre carte du lecteur et insérer la carte à remettre').waitFor();
-      await expectAccessible(page, 'remise : contrôle de la carte');
-      // OK with the operator's card still in: refused.
-      await page.getByRole('button', { name: 'OK', exact: true }).click();
-      await page.getByText(`n’est pas la carte n° ${card.serial}`).waitFor();
-      await insertCard(page, card.serial);
-      await page.getByRole('button', { name: 'OK', exact: true }).click();
-      await page.getByText('Avez-vous bien remis ce support en main propre à son porteur ?').waitFor();
-      await page.getByLabel('Type de pièce d’identité').selectOption({ label: 'Passeport' });
-      await page.getByLabel('Numéro de la pièce d’identité').fill('22az 25916');
-      await page.getByLabel(/Copie de la pièce d’identité/).setInputFiles({
-        name: 'passeport-dilindien.pdf',
-        mimeType: 'application/pdf',
-        buffer: Buffer.from('%PDF-1.4\n% copie certifiée conforme\n%%EOF\n'),
-      });
-      await page
-        .getByLabel('Informations complémentaires')
-        .fill('Passeport présenté, copie certifiée conforme et signée.');
-      await expectAccessible(page, 'remise : pièce d’identité');
-      await page.getByRole('button', { name: 'Valider' }).click();
-      await page.getByRole('heading', { name: 'Veuillez insérer la carte de l’opérateur.' }).waitFor();
-      await insertCard(page, OPERATOR_CARD);
-      await page.getByRole('button', { name: 'OK', exact: true }).click();
-      await enterPin(page, 'PIN Global', DEMO_CARD_PINS.auth);
-      await page.getByText('Remise enregistrée').waitFor();
-      await expectAccessible(page, 'remise enregistrée');
-      assert.equal(await cardState(), 'handed_over');
-      const handover = await platform.store.db
-        .selectFrom('card_handovers')
-        .selectAll()
-        .where('card_id', '=', card.cardId)
-        .executeTakeFirstOrThrow();
-      assert.equal(handover.identity_document_type, 'passport');
-      assert.equal(handover.identity_document_number, '22AZ25916');
-      const copy = await platform.store.db
-        .selectFrom('card_documents')
-        .select('file_name')
-        .where('card_id', '=', card.cardId)
-        .where('kind', '=', 'identity_copy')
-        .executeTakeFirstOrThrow();
-      assert.equal(copy.file_name, 'passeport-dilindien.pdf');
+        // --- « Supports à remettre » → « Remettre ».
+        await page.goto(`${baseUrl}/supports/a-remettre`);
+        await page.getByRole('heading', { level: 1, name: 'Supports à remettre' }).waitFor();
+        await page.getByRole('link', { name: `Remettre la carte ${card.serial} à Hugues DILINDIEN` }).click();
+        await page
+          .getByRole('heading', { level: 1, name: 'Confirmer la remise en main propre de ce support' })
+          .waitFor();
+        await page.getByRole('heading', { name: 'Informations porteur' }).waitFor();
+        await page.getByText('hugues.dilindien@mairie-aubepierre.fr').waitFor();
+        await page.getByText('Vous devez retirer votre carte du lecteur et insérer la carte à remettre').waitFor();
+        await expectAccessible(page, 'remise : contrôle de la carte');
+        // OK with the operator's card still in: refused.
+        await page.getByRole('button', { name: 'OK', exact: true }).click();
+        await page.getByText(`n’est pas la carte n° ${card.serial}`).waitFor();
+        await insertCard(page, card.serial);
+        await page.getByRole('button', { name: 'OK', exact: true }).click();
+        await page.getByText('Avez-vous bien remis ce support en main propre à son porteur ?').waitFor();
+        await page.getByLabel('Type de pièce d’identité').selectOption({ label: 'Passeport' });
+        await page.getByLabel('Numéro de la pièce d’identité').fill('22az 25916');
+        await page.getByLabel(/Copie de la pièce d’identité/).setInputFiles({
+          name: 'passeport-dilindien.pdf',
+          mimeType: 'application/pdf',
+          buffer: Buffer.from('%PDF-1.4\n% copie certifiée conforme\n%%EOF\n'),
+        });
+        await page
+          .getByLabel('Informations complémentaires')
+          .fill('Passeport présenté, copie certifiée conforme et signée.');
+        await expectAccessible(page, 'remise : pièce d’identité');
+        await page.getByRole('button', { name: 'Valider' }).click();
+        await page.getByRole('heading', { name: 'Veuillez insérer la carte de l’opérateur.' }).waitFor();
+        await insertCard(page, OPERATOR_CARD);
+        await page.getByRole('button', { name: 'OK', exact: true }).click();
+        await enterPin(page, 'PIN Global', DEMO_CARD_PINS.auth);
+        await page.getByText('Remise enregistrée').waitFor();
+        await expectAccessible(page, 'remise enregistrée');
+        assert.equal(await cardState(), 'handed_over');
+        const handover = await platform.store.db
+          .selectFrom('card_handovers')
+          .selectAll()
+          .where('card_id', '=', card.cardId)
+          .executeTakeFirstOrThrow();
+        assert.equal(handover.identity_document_type, 'passport');
+        assert.equal(handover.identity_document_number, '22AZ25916');
+        const copy = await platform.store.db
+          .selectFrom('card_documents')
+          .select('file_name')
+          .where('card_id', '=', card.cardId)
+          .where('kind', '=', 'identity_copy')
+          .executeTakeFirstOrThrow();
+        assert.equal(copy.file_name, 'passeport-dilindien.pdf');
 
-      // --- Activation: Identification → Présentation → Acceptation → Activation.
-      await page.getByRole('link', { name: 'Activer le support' }).click();
-      await page.getByRole('heading', { level: 1, name: 'Activation d’un support' }).waitFor();
-      await page.getByText('Étape 1 sur 4').waitFor();
-      await insertCard(page, card.serial);
-      await expectAccessible(page, 'activation : identification');
-      await page.getByRole('button', { name: 'Identité validée' }).click();
-      await page.getByText('Étape 2 sur 4').waitFor();
-      await page.getByRole('button', { name: 'Suivant' }).click();
-      await page.getByText('Indiquez si le porteur accepte ou refuse les certificats.').waitFor();
-      await page.getByLabel('J’accepte l’ensemble des certificats présents sur ma carte').check({ force: true }); // DSFR draws the box on the label
-      await page.getByLabel('Je certifie avoir reçu').check({ force: true }); // DSFR draws the box on the label
-      await page.getByLabel('Le porteur demande l’émission d’un certificat en son nom').check({ force: true }); // DSFR draws the box on the label
-      await expectAccessible(page, 'activation : présentation');
-      await page.getByRole('button', { name: 'Suivant' }).click();
-      await page.getByText('Étape 3 sur 4').waitFor();
-      await page
-        .getByText(/Hugues DILINDIEN/)
-        .first()
-        .waitFor();
-      assert.equal(
-        await page.getByRole('link', { name: 'Télécharger le document' }).getAttribute('href'),
-        `/api/cards/${card.cardId}/attestation.pdf`,
-      );
-      await expectAccessible(page, 'activation : acceptation');
-      await page.getByRole('button', { name: 'Accepter' }).click();
-      await page.getByText('Étape 4 sur 4').waitFor();
-      await page.getByText('Les codes PIN ne doivent pas comporter une suite de chiffres').waitFor();
-      await page.getByRole('textbox', { name: /^Code d’activation/ }).fill(CODE);
-      // Rules of the guide, checked before the card is touched: a run, a birth-date part.
-      await page.getByLabel(/^Code PIN d’utilisation — .*AUTH|^Code PIN d’utilisation — Authentification/).fill('1234');
-      await page
-        .getByLabel(/^Confirmation du code PIN — .*AUTH|^Confirmation du code PIN — Authentification/)
-        .fill('1234');
-      await page.getByLabel(/^Code PIN d’utilisation — .*SIGN|^Code PIN d’utilisation — Signature/).fill('0170');
-      await page.getByLabel(/^Confirmation du code PIN — .*SIGN|^Confirmation du code PIN — Signature/).fill('0170');
-      await page.getByRole('button', { name: 'Activer' }).click();
-      await page
-        .getByText('Le code PIN ne doit pas comporter une suite de chiffres (par exemple 1234 ou 4321).')
-        .waitFor();
-      await page.getByText(/ne doit pas reprendre une partie de votre date de naissance/).waitFor();
-      await expectAccessible(page, 'activation : codes PIN refusés');
-      const attempts = await platform.store.db
-        .selectFrom('cards')
-        .select(['activation_code_attempts', 'activation_code_used_at'])
-        .where('id', '=', card.cardId)
-        .executeTakeFirstOrThrow();
-      assert.equal(attempts.activation_code_attempts, 0, 'nothing was sent while the PINs break the rules');
-      const chip = await card.open();
-      const before = await chip.identity();
-      await chip.close();
-      assert.equal(before.pins.auth.set, false);
-      // A wrong code first: the server's French refusal with the tries left.
-      await page
-        .getByLabel(/^Code PIN d’utilisation — .*AUTH|^Code PIN d’utilisation — Authentification/)
-        .fill(NEW_PINS.auth);
-      await page
-        .getByLabel(/^Confirmation du code PIN — .*AUTH|^Confirmation du code PIN — Authentification/)
-        .fill(NEW_PINS.auth);
-      await page.getByLabel(/^Code PIN d’utilisation — .*SIGN|^Code PIN d’utilisation — Signature/).fill(NEW_PINS.sign);
-      await page.getByLabel(/^Confirmation du code PIN — .*SIGN|^Confirmation du code PIN — Signature/).fill('6471');
-      await page.getByRole('button', { name: 'Activer' }).click();
-      await page.getByText('Les deux saisies du code PIN doivent être identiques.').waitFor();
-      await page
-        .getByLabel(/^Confirmation du code PIN — .*SIGN|^Confirmation du code PIN — Signature/)
-        .fill(NEW_PINS.sign);
-      await page.getByRole('textbox', { name: /^Code d’activation/ }).fill('111111');
-      await page.getByRole('button', { name: 'Activer' }).click();
-      await page.getByText('Code d’activation erroné : il reste 4 essais.').waitFor();
-      await page.getByRole('textbox', { name: /^Code d’activation/ }).fill(CODE);
-      await page.getByRole('button', { name: 'Activer' }).click();
-      await page.getByRole('heading', { name: 'Veuillez insérer la carte de l’opérateur.' }).waitFor();
-      await expectAccessible(page, 'activation : contre-signature');
-      await insertCard(page, OPERATOR_CARD);
-      await page.getByRole('button', { name: 'OK', exact: true }).click();
-      await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
-      await page.getByText('Le support et ses certificats ont été activés avec succès.').first().waitFor();
-      await page.getByRole('button', { name: 'OK', exact: true }).click();
-      await enterPin(page, 'PIN Global', DEMO_CARD_PINS.auth);
-      await page
-        .getByText(/le porteur doit maintenant se connecter avec sa nouvelle carte et définir ses secrets/)
-        .waitFor();
-      await expectAccessible(page, 'activation réussie');
-      assert.equal(await cardState(), 'activated');
-      const activated = await card.open();
-      await activated.verifyPin('auth', NEW_PINS.auth);
-      await activated.verifyPin('sign', NEW_PINS.sign);
-      await activated.close();
+        // --- Activation: Identification → Présentation → Acceptation → Activation.
+        await page.getByRole('link', { name: 'Activer le support' }).click();
+        await page.getByRole('heading', { level: 1, name: 'Activation d’un support' }).waitFor();
+        await page.getByText('Étape 1 sur 4').waitFor();
+        await insertCard(page, card.serial);
+        await expectAccessible(page, 'activation : identification');
+        await page.getByRole('button', { name: 'Identité validée' }).click();
+        await page.getByText('Étape 2 sur 4').waitFor();
+        await page.getByRole('button', { name: 'Suivant' }).click();
+        await page.getByText('Indiquez si le porteur accepte ou refuse les certificats.').waitFor();
+        await page.getByLabel('J’accepte l’ensemble des certificats présents sur ma carte').check({ force: true }); // DSFR draws the box on the label
+        await page.getByLabel('Je certifie avoir reçu').check({ force: true }); // DSFR draws the box on the label
+        await page.getByLabel('Le porteur demande l’émission d’un certificat en son nom').check({ force: true }); // DSFR draws the box on the label
+        await expectAccessible(page, 'activation : présentation');
+        await page.getByRole('button', { name: 'Suivant' }).click();
+        await page.getByText('Étape 3 sur 4').waitFor();
+        await page
+          .getByText(/Hugues DILINDIEN/)
+          .first()
+          .waitFor();
+        assert.equal(
+          await page.getByRole('link', { name: 'Télécharger le document' }).getAttribute('href'),
+          `/api/cards/${card.cardId}/attestation.pdf`,
+        );
+        await expectAccessible(page, 'activation : acceptation');
+        await page.getByRole('button', { name: 'Accepter' }).click();
+        await page.getByText('Étape 4 sur 4').waitFor();
+        await page.getByText('Les codes PIN ne doivent pas comporter une suite de chiffres').waitFor();
+        await page.getByRole('textbox', { name: /^Code d’activation/ }).fill(CODE);
+        // Rules of the guide, checked before the card is touched: a run, a birth-date part.
+        await choosePin(page, 'Authentification', '1234');
+        await choosePin(page, 'Signature', '0170');
+        await page.getByRole('button', { name: 'Activer' }).click();
+        await page
+          .getByText('Le code PIN ne doit pas comporter une suite de chiffres (par exemple 1234 ou 4321).')
+          .waitFor();
+        await page.getByText(/ne doit pas reprendre une partie de votre date de naissance/).waitFor();
+        await expectAccessible(page, 'activation : codes PIN refusés');
+        const attempts = await platform.store.db
+          .selectFrom('cards')
+          .select(['activation_code_attempts', 'activation_code_used_at'])
+          .where('id', '=', card.cardId)
+          .executeTakeFirstOrThrow();
+        assert.equal(attempts.activation_code_attempts, 0, 'nothing was sent while the PINs break the rules');
+        const chip = await card.open();
+        const before = await chip.identity();
+        await chip.close();
+        assert.equal(before.pins.auth.set, false);
+        // A wrong code first: the server's French refusal with the tries left.
+        await choosePin(page, 'Authentification', NEW_PINS.auth);
+        await choosePin(page, 'Signature', NEW_PINS.sign, '6471');
+        await page.getByRole('button', { name: 'Activer' }).click();
+        await page.getByText('Les deux saisies du code PIN doivent être identiques.').waitFor();
+        await choosePin(page, 'Signature', NEW_PINS.sign);
+        await page.getByRole('textbox', { name: /^Code d’activation/ }).fill('111111');
+        await page.getByRole('button', { name: 'Activer' }).click();
+        await page.getByText('Code d’activation erroné : il reste 4 essais.').waitFor();
+        await page.getByRole('textbox', { name: /^Code d’activation/ }).fill(CODE);
+        await page.getByRole('button', { name: 'Activer' }).click();
+        await page.getByRole('heading', { name: 'Veuillez insérer la carte de l’opérateur.' }).waitFor();
+        await expectAccessible(page, 'activation : contre-signature');
+        await insertCard(page, OPERATOR_CARD);
+        await page.getByRole('button', { name: 'OK', exact: true }).click();
+        await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
+        await page.getByText('Le support et ses certificats ont été activés avec succès.').first().waitFor();
+        await page.getByRole('button', { name: 'OK', exact: true }).click();
+        await enterPin(page, 'PIN Global', DEMO_CARD_PINS.auth);
+        await page
+          .getByText(/le porteur doit maintenant se connecter avec sa nouvelle carte et définir ses secrets/)
+          .waitFor();
+        await expectAccessible(page, 'activation réussie');
+        assert.equal(await cardState(), 'activated');
+        const activated = await card.open();
+        await activated.verifyPin('auth', NEW_PINS.auth);
+        await activated.verifyPin('sign', NEW_PINS.sign);
+        await activated.close();
 
-      // --- The holder signs in with the new card and defines the secrets.
-      await signOut(page);
-      await signIn(page, card.serial, NEW_PINS.auth, 'Bonjour Hugues DILINDIEN');
-      await page
-        .getByRole('navigation', { name: /menu principal/i })
-        .getByRole('link', { name: 'Porteur' })
-        .click();
-      await page.getByRole('heading', { level: 1, name: 'Porteur' }).waitFor();
-      await expectAccessible(page, 'porteur : accueil');
-      await page.locator('main').getByRole('link', { name: 'Mes cartes' }).first().click();
-      await page.getByRole('heading', { level: 1, name: 'Mes cartes' }).waitFor();
-      await page.getByText('Vos secrets ne sont pas définis').waitFor();
-      await expectAccessible(page, 'porteur : mes cartes');
-      await page.getByRole('link', { name: 'Définir mes secrets' }).click();
-      await page.getByRole('heading', { level: 1, name: 'Édition des questions/réponses de sécurité' }).waitFor();
-      await page.getByText('Conseils').waitFor();
-      await page.getByLabel('Code personnel').fill('court');
-      await fillSecrets(page, false);
-      await page.getByRole('button', { name: 'Sauvegarder' }).click();
-      await page.getByText('Le code personnel doit comporter au moins 8 caractères.').waitFor();
-      await expectAccessible(page, 'porteur : secrets refusés');
-      await page.getByLabel('Code personnel').fill(PERSONAL_CODE);
-      await page.getByRole('button', { name: 'Sauvegarder' }).click();
-      await page.getByText('Vos secrets sont enregistrés.').waitFor();
-      await page.getByText(/votre responsable carte doit encore parapher/).waitFor();
+        // --- The holder signs in with the new card and defines the secrets.
+        await signOut(page);
+        await signIn(page, card.serial, NEW_PINS.auth, 'Bonjour Hugues DILINDIEN');
+        await openHolderPage(page, 'Mes cartes', 'porteur : accueil');
+        await page.getByText('Vos secrets ne sont pas définis').waitFor();
+        await expectAccessible(page, 'porteur : mes cartes');
+        await page.getByRole('link', { name: 'Définir mes secrets' }).click();
+        await page.getByRole('heading', { level: 1, name: 'Édition des questions/réponses de sécurité' }).waitFor();
+        await page.getByText('Conseils').waitFor();
+        await page.getByLabel('Code personnel').fill('court');
+        await fillSecrets(page, false);
+        await page.getByRole('button', { name: 'Sauvegarder' }).click();
+        await page.getByText('Le code personnel doit comporter au moins 8 caractères.').waitFor();
+        await expectAccessible(page, 'porteur : secrets refusés');
+        await page.getByLabel('Code personnel').fill(PERSONAL_CODE);
+        await page.getByRole('button', { name: 'Sauvegarder' }).click();
+        await page.getByText('Vos secrets sont enregistrés.').waitFor();
+        await page.getByText(/votre responsable carte doit encore parapher/).waitFor();
 
-      // --- The operator initials the attestation (« Finalisation de l'activation »).
-      await signOut(page);
-      await signIn(page, OPERATOR_CARD, DEMO_CARD_PINS.auth, 'Bonjour Camille MARTIN');
-      await page.goto(`${baseUrl}/finalisation`);
-      await page.getByRole('heading', { level: 1, name: 'Finalisation de l’activation' }).waitFor();
-      await expectAccessible(page, 'finalisation');
-      await page.getByRole('button', { name: `Parapher l’attestation de la carte ${card.serial}` }).click();
-      const confirm = page.getByRole('dialog', { name: 'Parapher l’attestation de remise ?' });
-      await confirm.waitFor();
-      await confirm.getByRole('button', { name: 'Parapher' }).click();
-      await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
-      await page.getByText(/est paraphée : la carte est active/).waitFor();
-      assert.equal(await cardState(), 'active');
-      await signOut(page);
+        // --- The operator initials the attestation (« Finalisation de l'activation »).
+        await signOut(page);
+        await signIn(page, OPERATOR_CARD, DEMO_CARD_PINS.auth, 'Bonjour Camille MARTIN');
+        await page.goto(`${baseUrl}/finalisation`);
+        await page.getByRole('heading', { level: 1, name: 'Finalisation de l’activation' }).waitFor();
+        await expectAccessible(page, 'finalisation');
+        await page.getByRole('button', { name: `Parapher l’attestation de la carte ${card.serial}` }).click();
+        const confirm = page.getByRole('dialog', { name: 'Parapher l’attestation de remise ?' });
+        await confirm.waitFor();
+        await confirm.getByRole('button', { name: 'Parapher' }).click();
+        await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
+        await page.getByText(/est paraphée : la carte est active/).waitFor();
+        assert.equal(await cardState(), 'active');
+        await signOut(page);
 
-      // --- Three wrong PINs block the card; the holder unblocks it with the secrets, signed out.
-      const blocked = await card.open();
-      for (let i = 0; i < 3; i++) await assert.rejects(blocked.verifyPin('auth', '0000'));
-      await assert.rejects(blocked.verifyPin('auth', NEW_PINS.auth), /bloqu/i);
-      await blocked.close();
-      await page.getByRole('link', { name: 'Débloquer ma carte' }).first().click();
-      await page.getByRole('heading', { level: 1, name: 'Débloquer ma carte' }).waitFor();
-      await expectAccessible(page, 'déblocage : identification');
-      await page.getByLabel('Organisation').fill('77011');
-      await page.getByLabel('Identifiant').fill(HUGUES);
-      await page.getByLabel('Code personnel').fill('Mauvais!Code1');
-      await fillSecrets(page, false);
-      await page.getByRole('button', { name: 'M’identifier' }).click();
-      await page
-        .getByRole('alert')
-        .filter({ hasText: 'Identification impossible' })
-        .getByText(/vérifiez l’organisation, l’identifiant/)
-        .waitFor();
-      await page.getByLabel('Code personnel').fill(PERSONAL_CODE);
-      await page.getByRole('button', { name: 'M’identifier' }).click();
-      await page.getByText('Identifié(e) : Hugues DILINDIEN', { exact: false }).waitFor();
-      await insertCard(page, card.serial);
-      await page.getByLabel(/^Code PIN d’utilisation — Authentification/).fill('2010');
-      await page.getByLabel(/^Confirmation du code PIN — Authentification/).fill('2010');
-      await page.getByLabel(/^Code PIN d’utilisation — Signature/).fill(UNBLOCKED_PINS.sign);
-      await page.getByLabel(/^Confirmation du code PIN — Signature/).fill(UNBLOCKED_PINS.sign);
-      await page.getByRole('button', { name: 'Débloquer ma carte' }).click();
-      await page.getByText('Le code PIN ne doit pas être une année (par exemple 1980 ou 2010).').waitFor();
-      await expectAccessible(page, 'déblocage : codes à choisir');
-      await page.getByLabel(/^Code PIN d’utilisation — Authentification/).fill(UNBLOCKED_PINS.auth);
-      await page.getByLabel(/^Confirmation du code PIN — Authentification/).fill(UNBLOCKED_PINS.auth);
-      await page.getByRole('button', { name: 'Débloquer ma carte' }).click();
-      await page.getByText(`Votre carte n° ${card.serial} est débloquée`).waitFor();
-      const unblocked = await card.open();
-      await unblocked.verifyPin('auth', UNBLOCKED_PINS.auth);
-      await unblocked.verifyPin('sign', UNBLOCKED_PINS.sign);
-      await unblocked.close();
+        // --- Three wrong PINs block the card; the holder unblocks it with the secrets, signed out.
+        const blocked = await card.open();
+        for (let i = 0; i < 3; i++) await assert.rejects(blocked.verifyPin('auth', '0000'));
+        await assert.rejects(blocked.verifyPin('auth', NEW_PINS.auth), /bloqu/i);
+        await blocked.close();
+        await page.getByRole('link', { name: 'Débloquer ma carte' }).first().click();
+        await page.getByRole('heading', { level: 1, name: 'Débloquer ma carte' }).waitFor();
+        await expectAccessible(page, 'déblocage : identification');
+        await page.getByLabel('Organisation').fill('77011');
+        await page.getByLabel('Identifiant').fill(HUGUES);
+        await page.getByLabel('Code personnel').fill('Mauvais!Code1');
+        await fillSecrets(page, false);
+        await page.getByRole('button', { name: 'M’identifier' }).click();
+        await page
+          .getByRole('alert')
+          .filter({ hasText: 'Identification impossible' })
+          .getByText(/vérifiez l’organisation, l’identifiant/)
+          .waitFor();
+        await page.getByLabel('Code personnel').fill(PERSONAL_CODE);
+        await page.getByRole('button', { name: 'M’identifier' }).click();
+        await page.getByText('Identifié(e) : Hugues DILINDIEN', { exact: false }).waitFor();
+        await insertCard(page, card.serial);
+        await choosePin(page, 'Authentification', '2010');
+        await choosePin(page, 'Signature', UNBLOCKED_PINS.sign);
+        await page.getByRole('button', { name: 'Débloquer ma carte' }).click();
+        await page.getByText('Le code PIN ne doit pas être une année (par exemple 1980 ou 2010).').waitFor();
+        await expectAccessible(page, 'déblocage : codes à choisir');
+        await choosePin(page, 'Authentification', UNBLOCKED_PINS.auth);
+        await page.getByRole('button', { name: 'Débloquer ma carte' }).click();
+        await page.getByText(`Votre carte n° ${card.serial} est débloquée`).waitFor();
+        const unblocked = await card.open();
+        await unblocked.verifyPin('auth', UNBLOCKED_PINS.auth);
+        await unblocked.verifyPin('sign', UNBLOCKED_PINS.sign);
+        await unblocked.close();
 
-      // --- The card is stolen: declared with the police report, after a confirmation.
-      await page.getByLabel('Vol').check({ force: true }); // DSFR draws the box on the label
-      await page.getByRole('button', { name: 'Déclarer' }).click();
-      await page
-        .getByText(/référence du dépôt de plainte/)
-        .first()
-        .waitFor();
-      await page.getByLabel('Référence du dépôt de plainte').fill('PV-2026-77-004512');
-      await page.getByRole('button', { name: 'Déclarer' }).click();
-      const declare = page.getByRole('dialog', { name: 'Confirmer la déclaration ?' });
-      await declare.waitFor();
-      await declare.getByText(/irréversible/).waitFor();
-      await declare.getByRole('button', { name: 'Confirmer la déclaration' }).click();
-      await page.getByText('Déclaration enregistrée').waitFor();
-      await expectAccessible(page, 'déclaration de vol');
-      assert.equal(await cardState(), 'revoked');
-      const certs = await platform.store.db
-        .selectFrom('certificates')
-        .select('status')
-        .where('card_id', '=', card.cardId)
-        .execute();
-      assert.ok(certs.length > 0 && certs.every((c) => c.status === 'revoked'), JSON.stringify(certs));
-      // The OCSP responder tells any relying party: openssl ocsp, CA certificates from /pki/ca.
-      const stolen = await platform.store.db
-        .selectFrom('certificates')
-        .select('serial')
-        .where('card_id', '=', card.cardId)
-        .where('profile', '=', 'auth')
-        .executeTakeFirstOrThrow();
-      const answer = await ocspAnswer(stolen.serial);
-      assert.equal(answer.status, 0, answer.out);
-      assert.match(answer.out, /Response verify OK/);
-      assert.match(answer.out, /: revoked\b/);
-      assert.match(answer.out, /Reason: keyCompromise/i);
-      assert.deepEqual(problems, []);
-    } catch (err) {
-      const main = await page
-        .locator('main')
-        .innerText()
-        .catch(() => '');
-      throw new Error(`${String(err)}\n--- page ${page.url()} ---\n${main.slice(0, 3000)}`, { cause: err });
-    } finally {
-      await context.close();
-    }
+        // --- The card is stolen: declared with the police report, after a confirmation.
+        await page.getByLabel('Vol').check({ force: true }); // DSFR draws the box on the label
+        await page.getByRole('button', { name: 'Déclarer' }).click();
+        await page
+          .getByText(/référence du dépôt de plainte/)
+          .first()
+          .waitFor();
+        await page.getByLabel('Référence du dépôt de plainte').fill('PV-2026-77-004512');
+        await page.getByRole('button', { name: 'Déclarer' }).click();
+        const declare = page.getByRole('dialog', { name: 'Confirmer la déclaration ?' });
+        await declare.waitFor();
+        await declare.getByText(/irréversible/).waitFor();
+        await declare.getByRole('button', { name: 'Confirmer la déclaration' }).click();
+        await page.getByText('Déclaration enregistrée').waitFor();
+        await expectAccessible(page, 'déclaration de vol');
+        assert.equal(await cardState(), 'revoked');
+        const certs = await platform.store.db
+          .selectFrom('certificates')
+          .select('status')
+          .where('card_id', '=', card.cardId)
+          .execute();
+        assert.ok(certs.length > 0 && certs.every((c) => c.status === 'revoked'), JSON.stringify(certs));
+        // The OCSP responder tells any relying party: openssl ocsp, CA certificates from /pki/ca.
+        const stolen = await platform.store.db
+          .selectFrom('certificates')
+          .select('serial')
+          .where('card_id', '=', card.cardId)
+          .where('profile', '=', 'auth')
+          .executeTakeFirstOrThrow();
+        const answer = await ocspAnswer(stolen.serial);
+        assert.equal(answer.status, 0, answer.out);
+        assert.match(answer.out, /Response verify OK/);
+        assert.match(answer.out, /: revoked\b/);
+        assert.match(answer.out, /Reason: keyCompromise/i);
+        assert.deepEqual(problems, []);
+      },
+      { console: true },
+    );
   });
   test(
     'pages de l’opérateur : déblocage hors ligne, renouvellement, documents, questions secrètes, révocation, restitution, destruction',
     TIMEOUT,
     async () => {
-      const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
-      const page = await context.newPage();
-      const problems: string[] = [];
-      page.on('pageerror', (e) => problems.push(`erreur JavaScript : ${e.message} (${page.url()})`));
-      const state = async () =>
-        (
-          await platform.store.db
-            .selectFrom('cards')
-            .select('state')
-            .where('id', '=', agathe.cardId)
-            .executeTakeFirstOrThrow()
-        ).state;
-      const search = async (text: string) => {
-        await page.getByLabel('Critère de recherche').fill(text);
-        await page.getByRole('button', { name: 'Rechercher' }).click();
-        await page.getByText(agathe.serial).first().waitFor();
-      };
-      const openEntry = async (entry: string) => {
-        const nav = page.getByRole('navigation', { name: /menu principal/i });
-        await nav.getByRole('button', { name: 'Opération' }).click();
-        await nav.getByRole('link', { name: entry, exact: true }).click();
-        await page.getByRole('heading', { level: 1, name: entry }).waitFor();
-      };
-      try {
+      await journey(browser, async ({ page, problems }) => {
+        const state = async () =>
+          (
+            await platform.store.db
+              .selectFrom('cards')
+              .select('state')
+              .where('id', '=', agathe.cardId)
+              .executeTakeFirstOrThrow()
+          ).state;
+        const search = async (text: string) => {
+          await page.getByLabel('Critère de recherche').fill(text);
+          await page.getByRole('button', { name: 'Rechercher' }).click();
+          await page.getByText(agathe.serial).first().waitFor();
+        };
         await pair(page);
         await signIn(page, OPERATOR_CARD, DEMO_CARD_PINS.auth, 'Bonjour Camille MARTIN');
 
         // The cards waiting for activation (Jean-Pierre MOREAU's, refused in the next test); none to finalise.
-        await openEntry('Activation de support');
+        await openOperation(page, 'Activation de support');
         await page.getByRole('link', { name: `Activer la carte ${refused.serial}` }).waitFor();
         await page.getByText('1 carte.').waitFor();
         await expectAccessible(page, 'activation de support');
-        await openEntry('Finalisation de l’activation');
+        await openOperation(page, 'Finalisation de l’activation');
         await page.getByText('Aucune carte à finaliser').waitFor();
         await expectAccessible(page, 'finalisation (vide)');
 
@@ -612,19 +448,17 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
         const chip = await agathe.open();
         for (let i = 0; i < 3; i++) await assert.rejects(chip.verifyPin('sign', '0000'));
         await chip.close();
-        await openEntry('Déblocage de support');
+        await openOperation(page, 'Déblocage de support');
         await page.getByText('Aucune carte bloquée').waitFor();
         await search('LEROY');
         await expectAccessible(page, 'déblocage de support : recherche');
         await page.getByRole('button', { name: `Débloquer la carte ${agathe.serial}` }).click();
         await page.getByRole('checkbox', { name: 'PIN Global' }).uncheck({ force: true });
-        await page.getByLabel(/^Code PIN d’utilisation — Signature/).fill('1990');
-        await page.getByLabel(/^Confirmation du code PIN — Signature/).fill('1990');
+        await choosePin(page, 'Signature', '1990');
         await page.getByRole('button', { name: 'Autoriser avec ma carte' }).click();
         await page.getByText('Le code PIN ne doit pas être une année (par exemple 1980 ou 2010).').waitFor();
         await expectAccessible(page, 'déblocage de support : codes');
-        await page.getByLabel(/^Code PIN d’utilisation — Signature/).fill('5172');
-        await page.getByLabel(/^Confirmation du code PIN — Signature/).fill('5172');
+        await choosePin(page, 'Signature', '5172');
         await page.getByRole('button', { name: 'Autoriser avec ma carte' }).click();
         await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
         await page.getByRole('heading', { name: 'Veuillez insérer la carte à débloquer' }).waitFor();
@@ -640,7 +474,7 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
         await insertCard(page, OPERATOR_CARD);
 
         // --- Renewal: certificates far from expiry are not renewable yet, and the page says why.
-        await openEntry('Renouvellement de certificat(s)');
+        await openOperation(page, 'Renouvellement de certificat(s)');
         await search('LEROY');
         await page.getByRole('button', { name: `Certificats renouvelables de la carte ${agathe.serial}` }).click();
         await page
@@ -713,7 +547,7 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
         await insertCard(page, OPERATOR_CARD);
 
         // --- Documents: the attestation of receipt as a PDF.
-        await openEntry('Téléchargement de documents');
+        await openOperation(page, 'Téléchargement de documents');
         await search('LEROY');
         await page.getByRole('button', { name: `Documents de la carte ${agathe.serial}` }).click();
         await page.getByText('Aucune pièce dans le dossier de cette carte.').waitFor();
@@ -727,7 +561,7 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
         await expectAccessible(page, 'téléchargement de documents');
 
         // --- Secret questions: Agathe never defined any; the server's French refusal is shown.
-        await openEntry('Réinitialisation des questions secrètes');
+        await openOperation(page, 'Réinitialisation des questions secrètes');
         await page.getByLabel('Critère de recherche').fill('LEROY');
         await page.getByRole('button', { name: 'Rechercher' }).click();
         await page.getByRole('button', { name: 'Réinitialiser les questions secrètes de Agathe LEROY' }).click();
@@ -738,7 +572,7 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
         await expectAccessible(page, 'réinitialisation des questions secrètes');
 
         // --- Offline revocation, return, destruction — each confirmed, then signed.
-        await openEntry('Révocation de support hors-ligne');
+        await openOperation(page, 'Révocation de support hors-ligne');
         await search('LEROY');
         await page.getByRole('button', { name: `Révoquer la carte ${agathe.serial}` }).click();
         await page.getByRole('heading', { name: `Révoquer la carte n° ${agathe.serial} (Agathe LEROY)` }).waitFor();
@@ -771,7 +605,7 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
         await page.getByText(`La carte n° ${agathe.serial} de Agathe LEROY est détruite`).waitFor();
         assert.equal(await state(), 'destroyed');
         // The destruction record is in the card's case file.
-        await openEntry('Téléchargement de documents');
+        await openOperation(page, 'Téléchargement de documents');
         await search('LEROY');
         await page.getByRole('button', { name: `Documents de la carte ${agathe.serial}` }).click();
         const download = page.getByRole('link', { name: /^Télécharger / }).first();
@@ -781,21 +615,11 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
         assert.ok((await file.body()).length > 0);
         await expectAccessible(page, 'dossier de la carte détruite');
         assert.deepEqual(problems, []);
-      } catch (err) {
-        const main = await page
-          .locator('main')
-          .innerText()
-          .catch(() => '');
-        throw new Error(`${String(err)}\n--- page ${page.url()} ---\n${main.slice(0, 3000)}`, { cause: err });
-      } finally {
-        await context.close();
-      }
+      });
     },
   );
   test('le porteur refuse les certificats : confirmation, carte de l’opérateur, révocation', TIMEOUT, async () => {
-    const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    try {
+    await journey(browser, async ({ page }) => {
       await pair(page);
       await signIn(page, OPERATOR_CARD, DEMO_CARD_PINS.auth, 'Bonjour Camille MARTIN');
       await page.goto(`${baseUrl}/activation`);
@@ -828,20 +652,10 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
         .where('card_id', '=', refused.cardId)
         .execute();
       assert.ok(certs.length === 2 && certs.every((c) => c.status === 'revoked'), JSON.stringify(certs));
-    } catch (err) {
-      const main = await page
-        .locator('main')
-        .innerText()
-        .catch(() => '');
-      throw new Error(`${String(err)}\n--- page ${page.url()} ---\n${main.slice(0, 3000)}`, { cause: err });
-    } finally {
-      await context.close();
-    }
+    });
   });
   test('données erronées à la remise : la carte est invalidée, pas remise', TIMEOUT, async () => {
-    const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    try {
+    await journey(browser, async ({ page }) => {
       await pair(page);
       await signIn(page, OPERATOR_CARD, DEMO_CARD_PINS.auth, 'Bonjour Camille MARTIN');
       await page.goto(`${baseUrl}/supports/a-remettre`);
@@ -876,51 +690,31 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
         .where('identifier', '=', 'moreau.jp77011')
         .executeTakeFirstOrThrow();
       assert.equal(Number(agentRow.identity_verified), 0);
-    } catch (err) {
-      const main = await page
-        .locator('main')
-        .innerText()
-        .catch(() => '');
-      throw new Error(`${String(err)}\n--- page ${page.url()} ---\n${main.slice(0, 3000)}`, { cause: err });
-    } finally {
-      await context.close();
-    }
+    });
   });
   test('le porteur modifie ses codes PIN : règles vérifiées dans la page, puis la carte', TIMEOUT, async () => {
-    const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(`erreur JavaScript : ${e.message} (${page.url()})`));
-    const sent: string[] = [];
-    page.on('request', (r) => {
-      if (r.url().startsWith(baseUrl) && r.method() !== 'GET') sent.push(`${r.url()} ${r.postData() ?? ''}`);
-    });
-    try {
+    await journey(browser, async ({ page, problems }) => {
+      const sent: string[] = [];
+      page.on('request', (r) => {
+        if (r.url().startsWith(baseUrl) && r.method() !== 'GET') sent.push(`${r.url()} ${r.postData() ?? ''}`);
+      });
       await pair(page);
       // Jean-Pierre MOREAU, born 02/03/1961, signs in with his active card.
       await signIn(page, moreauActive.serial, FIXTURE_PINS.auth, 'Bonjour Jean-Pierre MOREAU');
-      await page
-        .getByRole('navigation', { name: /menu principal/i })
-        .getByRole('link', { name: 'Porteur' })
-        .click();
-      await page.getByRole('heading', { level: 1, name: 'Porteur' }).waitFor();
-      await page.locator('main').getByRole('link', { name: 'Modifier mes codes PIN' }).first().click();
-      await page.getByRole('heading', { level: 1, name: 'Modifier mes codes PIN' }).waitFor();
-      await reader(page).getByText(`carte n° ${moreauActive.serial} insérée`).waitFor();
+      await openHolderPage(page, 'Modifier mes codes PIN');
+      await readerPanel(page).getByText(`carte n° ${moreauActive.serial} insérée`).waitFor();
       await expectAccessible(page, 'porteur : modifier mes codes PIN');
       sent.length = 0; // from here on, nothing but the card agent may see a PIN
       // A run, then a part of the birth date: refused in the page, the card untouched.
       await page.getByLabel('PIN Global (code PIN d’authentification)').check({ force: true }); // DSFR draws the box on the label
       await page.getByLabel(/^Code PIN actuel — PIN Global/).fill(FIXTURE_PINS.auth);
-      await page.getByLabel(/^Code PIN d’utilisation — Authentification/).fill('1234');
-      await page.getByLabel(/^Confirmation du code PIN — Authentification/).fill('1234');
+      await choosePin(page, 'Authentification', '1234');
       await page.getByRole('button', { name: 'Modifier le code PIN' }).click();
       await page
         .getByText('Le code PIN ne doit pas comporter une suite de chiffres (par exemple 1234 ou 4321).')
         .waitFor();
       await expectAccessible(page, 'porteur : nouveau code PIN refusé');
-      await page.getByLabel(/^Code PIN d’utilisation — Authentification/).fill('0203');
-      await page.getByLabel(/^Confirmation du code PIN — Authentification/).fill('0203');
+      await choosePin(page, 'Authentification', '0203');
       await page.getByRole('button', { name: 'Modifier le code PIN' }).click();
       await page.getByText(/ne doit pas reprendre une partie de votre date de naissance/).waitFor();
       const untouched = await moreauActive.open();
@@ -928,14 +722,12 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       await untouched.close();
       // A wrong current PIN: the card's refusal, with the tries left.
       await page.getByLabel(/^Code PIN actuel — PIN Global/).fill('0000');
-      await page.getByLabel(/^Code PIN d’utilisation — Authentification/).fill('5173');
-      await page.getByLabel(/^Confirmation du code PIN — Authentification/).fill('5173');
+      await choosePin(page, 'Authentification', '5173');
       await page.getByRole('button', { name: 'Modifier le code PIN' }).click();
       await page.getByText(/Code PIN erroné : il reste 2 essais/).waitFor();
       // The right one: the new PIN is on the card.
       await page.getByLabel(/^Code PIN actuel — PIN Global/).fill(FIXTURE_PINS.auth);
-      await page.getByLabel(/^Code PIN d’utilisation — Authentification/).fill('5173');
-      await page.getByLabel(/^Confirmation du code PIN — Authentification/).fill('5173');
+      await choosePin(page, 'Authentification', '5173');
       await page.getByRole('button', { name: 'Modifier le code PIN' }).click();
       await page
         .getByText(`Le PIN Global (code PIN d’authentification) de votre carte n° ${moreauActive.serial} est modifié.`)
@@ -944,8 +736,7 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       // The PIN Propre too.
       await page.getByLabel('PIN Propre (code PIN de signature)').check({ force: true }); // DSFR draws the box on the label
       await page.getByLabel(/^Code PIN actuel — PIN Propre/).fill(FIXTURE_PINS.sign);
-      await page.getByLabel(/^Code PIN d’utilisation — Signature/).fill('4718');
-      await page.getByLabel(/^Confirmation du code PIN — Signature/).fill('4718');
+      await choosePin(page, 'Signature', '4718');
       await page.getByRole('button', { name: 'Modifier le code PIN' }).click();
       await page
         .getByText(`Le PIN Propre (code PIN de signature) de votre carte n° ${moreauActive.serial} est modifié.`)
@@ -960,54 +751,42 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
       for (const pin of ['5173', '4718', FIXTURE_PINS.sign, '0203'])
         assert.ok(!sent.some((r) => r.includes(pin)), `${pin} sent to the server: ${sent.join('\n')}`);
       assert.deepEqual(problems, []);
-    } catch (err) {
-      const main = await page
-        .locator('main')
-        .innerText()
-        .catch(() => '');
-      throw new Error(`${String(err)}\n--- page ${page.url()} ---\n${main.slice(0, 3000)}`, { cause: err });
-    } finally {
-      await context.close();
-    }
+    });
   });
   test(
     'départ (carte révoquée ; général de 2e section : carte conservée) et mutation Brest → SCA',
     TIMEOUT,
     async () => {
-      const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
-      const page = await context.newPage();
-      const problems: string[] = [];
-      page.on('pageerror', (e) => problems.push(`erreur JavaScript : ${e.message} (${page.url()})`));
-      const db = platform.store.db;
-      const agentOf = async (identifier: string) =>
-        await db
-          .selectFrom('agents')
-          .select(['id', 'organization_id', 'habilitations'])
-          .where('identifier', '=', identifier)
-          .executeTakeFirstOrThrow();
-      const stateOf = async (c: FixtureVirtualCard) =>
-        await db
-          .selectFrom('cards')
-          .select(['state', 'organization_id', 'operator_organization_id'])
-          .where('id', '=', c.cardId)
-          .executeTakeFirstOrThrow();
-      const depart = async (identifier: string, name: string, reason: string) => {
-        await page.goto(`${baseUrl}/agents/${(await agentOf(identifier)).id}`);
-        await page.getByRole('heading', { level: 1, name }).waitFor();
-        await page.getByRole('link', { name: 'Départ', exact: true }).click();
-        await page.getByRole('heading', { level: 1, name: `Départ — ${name}` }).waitFor();
-        await page.getByRole('button', { name: 'Enregistrer le départ' }).click();
-        await page.getByText('Choisissez le motif du départ.').waitFor();
-        await page.getByLabel('Motif du départ').selectOption({ label: reason });
-        await page.getByRole('button', { name: 'Enregistrer le départ' }).click();
-        const dialog = page.getByRole('dialog', { name: 'Confirmer le départ ?' });
-        await dialog.getByText(/irréversible/).waitFor();
-        await expectAccessible(page, `départ de ${name} : confirmation`);
-        await dialog.getByRole('button', { name: 'Enregistrer le départ' }).click();
-        await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
-        await page.getByText('Départ enregistré').waitFor();
-      };
-      try {
+      await journey(browser, async ({ page, problems }) => {
+        const db = platform.store.db;
+        const agentOf = async (identifier: string) =>
+          await db
+            .selectFrom('agents')
+            .select(['id', 'organization_id', 'habilitations'])
+            .where('identifier', '=', identifier)
+            .executeTakeFirstOrThrow();
+        const stateOf = async (c: FixtureVirtualCard) =>
+          await db
+            .selectFrom('cards')
+            .select(['state', 'organization_id', 'operator_organization_id'])
+            .where('id', '=', c.cardId)
+            .executeTakeFirstOrThrow();
+        const depart = async (identifier: string, name: string, reason: string) => {
+          await page.goto(`${baseUrl}/agents/${(await agentOf(identifier)).id}`);
+          await page.getByRole('heading', { level: 1, name }).waitFor();
+          await page.getByRole('link', { name: 'Départ', exact: true }).click();
+          await page.getByRole('heading', { level: 1, name: `Départ — ${name}` }).waitFor();
+          await page.getByRole('button', { name: 'Enregistrer le départ' }).click();
+          await page.getByText('Choisissez le motif du départ.').waitFor();
+          await page.getByLabel('Motif du départ').selectOption({ label: reason });
+          await page.getByRole('button', { name: 'Enregistrer le départ' }).click();
+          const dialog = page.getByRole('dialog', { name: 'Confirmer le départ ?' });
+          await dialog.getByText(/irréversible/).waitFor();
+          await expectAccessible(page, `départ de ${name} : confirmation`);
+          await dialog.getByRole('button', { name: 'Enregistrer le départ' }).click();
+          await enterPin(page, 'PIN Propre', DEMO_CARD_PINS.sign);
+          await page.getByText('Départ enregistré').waitFor();
+        };
         await pair(page);
         // Paul GIRARD, operator of the naval base of Brest, with his demo card.
         await signIn(page, '9900000004', DEMO_CARD_PINS.auth, 'Bonjour Paul GIRARD');
@@ -1077,15 +856,7 @@ describe('remise, activation et vie de la carte', { skip: existsSync(CHROMIUM) ?
         assert.equal(followed.organization_id, sca.id);
         assert.equal(followed.operator_organization_id, sca.id);
         assert.deepEqual(problems, []);
-      } catch (err) {
-        const main = await page
-          .locator('main')
-          .innerText()
-          .catch(() => '');
-        throw new Error(`${String(err)}\n--- page ${page.url()} ---\n${main.slice(0, 3000)}`, { cause: err });
-      } finally {
-        await context.close();
-      }
+      });
     },
   );
 });

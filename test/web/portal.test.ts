@@ -1,32 +1,19 @@
 // Browser tests of the web portal (web/dist served by the real server on demo data):
 // sign-in link, agent search, HR feed import with rejects, branding, and axe-core on every page.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startTestServer, type PortalTestServer } from './server-fixture.ts';
+import { expectAccessible as checkAccessible, launchBrowser, needsChromium } from './journey.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ADMIN = 'admin.national'; // Jeanne DUVAL, administratrice nationale (demo data)
 const TIMEOUT = { timeout: 90_000 };
 
+/** The portal's pages (no fading card dialogs), checked once their data is in. */
+const expectAccessible = (page: Page, label: string) => checkAccessible(page, label, { dialogs: false });
+
 let browser: Browser;
 let server: PortalTestServer;
-
-async function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-}
 
 /** A new browser context that records uncaught page errors and requests leaving the server. */
 async function newContext(
@@ -51,27 +38,6 @@ async function signIn(page: Page, srv: PortalTestServer, identifier: string): Pr
   await page.getByRole('heading', { level: 1, name: /^Bonjour / }).waitFor();
 }
 
-/** Waits for the page's data, then asserts axe-core finds nothing. */
-async function expectAccessible(page: Page, label: string): Promise<void> {
-  await page.waitForLoadState('networkidle');
-  await page
-    .getByText('Chargement…')
-    .first()
-    .waitFor({ state: 'detached' })
-    .catch(() => {});
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  const report = violations
-    .map(
-      (v) =>
-        `${v.id} (${v.impact}) ${v.help}: ${v.nodes
-          .map((n) => n.target.join(' '))
-          .slice(0, 5)
-          .join(' | ')}`,
-    )
-    .join('\n  ');
-  assert.equal(violations.length, 0, `${label} (${page.url()}) — violations axe :\n  ${report}`);
-}
-
 async function organizationId(page: Page, name: string): Promise<string> {
   const res = await page.request.get(`${server.baseUrl}/api/organizations`);
   assert.equal(res.status(), 200);
@@ -81,10 +47,10 @@ async function organizationId(page: Page, name: string): Promise<string> {
   return org.id;
 }
 
-describe('portail web', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} absent` }, () => {
+describe('portail web', needsChromium, () => {
   before(async () => {
     server = await startTestServer();
-    browser = await launch();
+    browser = await launchBrowser();
   });
 
   after(async () => {

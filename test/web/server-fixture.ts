@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../support/http.ts';
-import { openTestPlatform } from '../support/platform.ts';
+import { openTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { loadDemoActivity } from '../../src/app/demo/backoffice.ts';
 
 export interface PortalTestServer {
@@ -17,6 +17,8 @@ export interface PortalTestServer {
   /** A fresh single-use link `${baseUrl}/connexion?jeton=...` for the person with this identifier. */
   signInLink(identifier: string): Promise<string>;
   close(): Promise<void>;
+  /** The platform behind the server: to prepare a state the pages show, and to check their effect. */
+  platform: TestPlatform;
 }
 
 export interface PortalTestServerOptions {
@@ -38,6 +40,7 @@ export async function startTestServer(opts: PortalTestServerOptions = {}): Promi
     const server = await startServer(platform);
     return {
       baseUrl: server.baseUrl,
+      platform,
       signInLink: async (identifier) =>
         `${server.baseUrl}/connexion?jeton=${encodeURIComponent(await server.linkToken(identifier))}`,
       close: async () => {

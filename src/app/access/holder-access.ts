@@ -10,6 +10,7 @@ import { authorize } from './authorize.ts';
 import { changeWithAudit } from '../audit-trail.ts';
 import { AppError, invalid } from '../errors.ts';
 import { loadDeskCard, refuseOwnCard } from '../desk/handover.ts';
+import { moveCardRow } from '../desk/card-certificates.ts';
 import { hashSecret, newSecret, verifyHumanSecret } from '../secrets.ts';
 import { refuseAudited } from '../refusals.ts';
 import type { Actor, AppContext } from '../context.ts';
@@ -275,14 +276,7 @@ async function unblockState(ctx: AppContext, trx: Transaction<Database>, cardId:
     .executeTakeFirst();
   const to: CardState = act && !act.finalized_at ? 'activated' : 'active';
   const now = ctx.now().toISOString();
-  const moved = await trx
-    .updateTable('cards')
-    .set({ state: to, state_changed_at: now, updated_at: now })
-    .where('id', '=', cardId)
-    .where('state', '=', 'blocked')
-    .executeTakeFirst();
-  if (Number(moved.numUpdatedRows) !== 1)
-    throw new AppError('conflict', 'La carte vient de changer d’état : recommencez.');
+  await moveCardRow(trx, cardId, 'blocked', to, now, { retry: 'recommencez' });
 }
 
 /** Self-service unblock ("Déblocage de support"): the answer to the card's challenge to reset one PIN. */

@@ -6,7 +6,7 @@ import { adminResponse, deriveCardAdminKey } from '../../cards/admin-key.ts';
 import { loadCardMasterKey } from '../../cards/keys.ts';
 import { requireActionSignature, type ActionSignature } from '../access/action-signatures.ts';
 import { changeWithAudit } from '../audit-trail.ts';
-import { changeCardCertificates } from './card-certificates.ts';
+import { changeCardCertificates, moveCardRow } from './card-certificates.ts';
 import { AppError, invalid } from '../errors.ts';
 import { cardDn, loadDeskCard, refuseOwnCard, type DeskCard } from './handover.ts';
 import { queueMail } from '../mail.ts';
@@ -179,14 +179,7 @@ export async function refuseCertificates(
   );
   const now = ctx.now().toISOString();
   await changeWithAudit(ctx, actor, auth, 'card.refuse-certificates', async (trx) => {
-    const moved = await trx
-      .updateTable('cards')
-      .set({ state: 'revoked', state_changed_at: now, updated_at: now })
-      .where('id', '=', cardId)
-      .where('state', '=', 'handed_over')
-      .executeTakeFirst();
-    if (Number(moved.numUpdatedRows) !== 1)
-      throw new AppError('conflict', 'La carte vient de changer d’état : rechargez la page.');
+    await moveCardRow(trx, cardId, 'handed_over', 'revoked', now);
     const certificates = await changeCardCertificates(ctx, trx, cardId, {
       kind: 'revoke',
       reason: 'cessationOfOperation',
@@ -499,14 +492,7 @@ export async function finalizeActivation(
   );
   const now = ctx.now().toISOString();
   await changeWithAudit(ctx, actor, auth, 'card.finalize', async (trx) => {
-    const moved = await trx
-      .updateTable('cards')
-      .set({ state: 'active', state_changed_at: now, updated_at: now })
-      .where('id', '=', cardId)
-      .where('state', '=', 'activated')
-      .executeTakeFirst();
-    if (Number(moved.numUpdatedRows) !== 1)
-      throw new AppError('conflict', 'La carte vient de changer d’état : rechargez la page.');
+    await moveCardRow(trx, cardId, 'activated', 'active', now);
     await trx
       .updateTable('card_activations')
       .set({ finalized_at: now, finalized_by: auth.actorId })

@@ -1,4 +1,5 @@
-import type { Transaction } from 'kysely';
+import type { Transaction, Updateable } from 'kysely';
+import type { CardState } from '../../domain/card-lifecycle.ts';
 import {
   transition,
   type CertificateEvent,
@@ -6,7 +7,7 @@ import {
   type RevocationReason,
 } from '../../domain/certificate-status.ts';
 import { enqueue } from '../../jobs/queue.ts';
-import type { Database } from '../../store/schema.ts';
+import type { CardTable, Database } from '../../store/schema.ts';
 import { AppError } from '../errors.ts';
 import { writeCertificateStatus } from '../pki/certificates.ts';
 import type { AppContext } from '../context.ts';
@@ -14,6 +15,28 @@ import type { AppContext } from '../context.ts';
 // Card state and certificate status change in the same transaction (ARCHITECTURE.md "Data
 // safety"): the card workflows call this inside their own transaction, and the CRLs of the CAs
 // concerned are republished through the outbox once it commits (OCSP reads the rows directly).
+
+/**
+ * Moves the card row from `from` to `to` only if it still is in `from` (another desk or instance may have
+ * moved it meanwhile), setting `also` with it; otherwise a conflict that tells the user to `retry`.
+ */
+export async function moveCardRow(
+  trx: Transaction<Database>,
+  cardId: string,
+  from: CardState,
+  to: CardState,
+  now: string,
+  opts: { also?: Updateable<CardTable>; retry?: string } = {},
+): Promise<void> {
+  const moved = await trx
+    .updateTable('cards')
+    .set({ ...opts.also, state: to, state_changed_at: now, updated_at: now })
+    .where('id', '=', cardId)
+    .where('state', '=', from)
+    .executeTakeFirst();
+  if (Number(moved.numUpdatedRows) !== 1)
+    throw new AppError('conflict', `La carte vient de changer d’état : ${opts.retry ?? 'rechargez la page'}.`);
+}
 
 export interface CardCertificateChange {
   serial: string;

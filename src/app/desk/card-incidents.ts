@@ -9,7 +9,7 @@ import type { Database } from '../../store/schema.ts';
 import { requireActionSignature, type ActionSignature } from '../access/action-signatures.ts';
 import { actorId, authorize } from '../access/authorize.ts';
 import { auditEntry, changeWithAudit } from '../audit-trail.ts';
-import { changeCardCertificates } from './card-certificates.ts';
+import { changeCardCertificates, moveCardRow } from './card-certificates.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
 import { refuseAudited } from '../refusals.ts';
 import { loadDeskCard, refuseOwnCard } from './handover.ts';
@@ -70,14 +70,7 @@ export async function moveWithCertificates(
   const next = moveCard(card.state, to);
   if (!next.ok) throw new AppError('conflict', next.reason);
   const now = at ?? ctx.now().toISOString();
-  const moved = await trx
-    .updateTable('cards')
-    .set({ state: to, state_changed_at: now, updated_at: now })
-    .where('id', '=', card.id)
-    .where('state', '=', card.state)
-    .executeTakeFirst();
-  if (Number(moved.numUpdatedRows) !== 1)
-    throw new AppError('conflict', 'La carte vient de changer d’état : rechargez la page.');
+  await moveCardRow(trx, card.id, card.state, to, now);
   return event ? changeCardCertificates(ctx, trx, card.id, event, opts) : [];
 }
 

@@ -19,6 +19,7 @@ import { inOrganizations, pathUnder, scopeOrganizations } from '../scope.ts';
 import { matchAgents, nameOrder, queryWords } from '../directory/agent-search.ts';
 import { boundedCount, decodeCursor, pageOf, pageWindow, SORT_LIMIT, type PageRequest } from '../paging.ts';
 import { loadDeskCard, refuseOwnCard } from './handover.ts';
+import { moveCardRow } from './card-certificates.ts';
 import type { Actor, AppContext } from '../context.ts';
 
 export const LETTER_STATE_LABELS: Record<string, string> = {
@@ -460,20 +461,10 @@ export async function receiveCard(
   const now = ctx.now().toISOString();
   let mailed = false;
   await ctx.store.db.transaction().execute(async (trx) => {
-    const moved = await trx
-      .updateTable('cards')
-      .set({
-        state: 'received',
-        state_changed_at: now,
-        received_at: now,
-        received_by: actor.kind === 'person' ? actor.agentId : null,
-        updated_at: now,
-      })
-      .where('id', '=', card.id)
-      .where('state', '=', 'shipped')
-      .executeTakeFirst();
-    if (Number(moved.numUpdatedRows) !== 1)
-      throw new AppError('conflict', 'La carte vient de changer d’état : recommencez.');
+    await moveCardRow(trx, card.id, 'shipped', 'received', now, {
+      also: { received_at: now, received_by: actor.kind === 'person' ? actor.agentId : null },
+      retry: 'recommencez',
+    });
     if (card.holder.email) {
       const where = [
         operator.name,

@@ -3,7 +3,7 @@ import { CARD_STATE_LABELS, moveCard, type CardState } from '../../domain/card-l
 import { requireActionSignature, type ActionSignature } from '../access/action-signatures.ts';
 import { authorize, type Authorization } from '../access/authorize.ts';
 import { changeWithAudit } from '../audit-trail.ts';
-import { changeCardCertificates } from './card-certificates.ts';
+import { changeCardCertificates, moveCardRow } from './card-certificates.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
 import { queueMail } from '../mail.ts';
 import { refuseAudited } from '../refusals.ts';
@@ -294,14 +294,7 @@ export async function handOverCard(
   if (!next.ok) throw new AppError('conflict', next.reason);
   const now = ctx.now().toISOString();
   await changeWithAudit(ctx, actor, auth, 'card.handover', async (trx) => {
-    const moved = await trx
-      .updateTable('cards')
-      .set({ state: 'handed_over', state_changed_at: now, updated_at: now })
-      .where('id', '=', cardId)
-      .where('state', '=', 'received')
-      .executeTakeFirst();
-    if (Number(moved.numUpdatedRows) !== 1)
-      throw new AppError('conflict', 'La carte vient de changer d’état : rechargez la page.');
+    await moveCardRow(trx, cardId, 'received', 'handed_over', now);
     await trx
       .insertInto('card_handovers')
       .values({
@@ -361,14 +354,7 @@ export async function invalidateCard(
   );
   const now = ctx.now().toISOString();
   await changeWithAudit(ctx, actor, auth, 'card.invalidate', async (trx) => {
-    const moved = await trx
-      .updateTable('cards')
-      .set({ state: 'invalidated', state_changed_at: now, updated_at: now })
-      .where('id', '=', cardId)
-      .where('state', '=', card.state)
-      .executeTakeFirst();
-    if (Number(moved.numUpdatedRows) !== 1)
-      throw new AppError('conflict', 'La carte vient de changer d’état : rechargez la page.');
+    await moveCardRow(trx, cardId, card.state, 'invalidated', now);
     const certificates = await changeCardCertificates(ctx, trx, cardId, {
       kind: 'revoke',
       reason: 'affiliationChanged',

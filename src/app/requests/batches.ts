@@ -16,7 +16,7 @@ import { auditEntry } from '../audit-trail.ts';
 import { requireActionSignature, type ActionSignature } from '../access/action-signatures.ts';
 import { drawNumber, OWN_REQUEST, personName, refuseAudited, requestsOfBatch } from './card-requests.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
-import { pathUnder } from '../scope.ts';
+import { offsetPage, pathUnder, subtreeOf } from '../scope.ts';
 import type { Actor, AppContext } from '../context.ts';
 
 // Batches of requests ("Saisie d'un lot de demandes", "Suivi des lots de demandes"): an operator
@@ -243,17 +243,9 @@ const BATCH_COLUMNS = [
 /** "Suivi des lots de demandes": batches in scope, latest first, with their request counts. */
 export async function listBatches(ctx: AppContext, actor: Actor, s: BatchSearch) {
   const roots = await scopeRoots(ctx, actor, 'card.read');
-  const page = Math.max(1, Math.floor(s.page ?? 1));
-  const pageSize = Math.min(100, Math.max(1, Math.floor(s.pageSize ?? 20)));
+  const { page, pageSize, offset } = offsetPage(s, 20);
   let q = batchQuery(ctx).where(pathUnder(roots, 'o.path'));
-  if (s.organizationId) {
-    const org = await ctx.store.db
-      .selectFrom('organizations')
-      .select('path')
-      .where('id', '=', s.organizationId)
-      .executeTakeFirst();
-    q = q.where('o.path', 'like', `${org?.path ?? '/none/'}%`);
-  }
+  if (s.organizationId) q = q.where('o.path', 'like', await subtreeOf(ctx, s.organizationId));
   if (s.state) {
     const states = s.state.split(',').filter((x) => (BATCH_STATES as readonly string[]).includes(x));
     q = q.where('b.state', 'in', states.length ? states : ['-']);
@@ -273,7 +265,7 @@ export async function listBatches(ctx: AppContext, actor: Actor, s: BatchSearch)
     .orderBy('b.created_at', 'desc')
     .orderBy('b.number', 'desc')
     .limit(pageSize)
-    .offset((page - 1) * pageSize)
+    .offset(offset)
     .execute();
   const counts = rows.length
     ? await ctx.store.db

@@ -2,7 +2,7 @@ import { formatEuros } from '../../domain/card-request.ts';
 import { isIsoDate } from '../../domain/dates.ts';
 import { scopeRoots } from '../access/authorize.ts';
 import { invalid } from '../errors.ts';
-import { pathUnder } from '../scope.ts';
+import { offsetPage, pathUnder, subtreeOf } from '../scope.ts';
 import type { Actor, AppContext } from '../context.ts';
 
 // The ledger of billed cards (004 annex 1: 30 € HT per card beyond the free quota or after loss,
@@ -32,14 +32,7 @@ async function ledgerQuery(ctx: AppContext, actor: Actor, f: BillingFilter) {
     .innerJoin('card_requests as r', 'r.id', 'e.request_id')
     .innerJoin('agents as a', 'a.id', 'e.agent_id')
     .where(pathUnder(roots, 'o.path'));
-  if (f.organizationId) {
-    const org = await ctx.store.db
-      .selectFrom('organizations')
-      .select('path')
-      .where('id', '=', f.organizationId)
-      .executeTakeFirst();
-    q = q.where('o.path', 'like', `${org?.path ?? '/none/'}%`);
-  }
+  if (f.organizationId) q = q.where('o.path', 'like', await subtreeOf(ctx, f.organizationId));
   if (f.from) q = q.where('e.created_at', '>=', `${f.from}T00:00:00.000Z`);
   if (f.to) q = q.where('e.created_at', '<=', `${f.to}T23:59:59.999Z`);
   return q;
@@ -62,8 +55,7 @@ const COLUMNS = [
 
 export async function listBilling(ctx: AppContext, actor: Actor, f: BillingFilter) {
   const q = await ledgerQuery(ctx, actor, f);
-  const page = Math.max(1, Math.floor(f.page ?? 1));
-  const pageSize = Math.min(200, Math.max(1, Math.floor(f.pageSize ?? 50)));
+  const { page, pageSize, offset } = offsetPage(f, 50, 200);
   const agg = await q
     .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('e.amount_cents').as('total')])
     .executeTakeFirstOrThrow();
@@ -72,7 +64,7 @@ export async function listBilling(ctx: AppContext, actor: Actor, f: BillingFilte
     .orderBy('e.created_at', 'desc')
     .orderBy('e.id', 'desc')
     .limit(pageSize)
-    .offset((page - 1) * pageSize)
+    .offset(offset)
     .execute();
   return {
     items: rows.map((r) => ({

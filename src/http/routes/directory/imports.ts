@@ -20,7 +20,9 @@ export function importRoutes(fastify: FastifyInstance, ctx: AppContext, uploads:
   app.post(
     '/api/imports',
     {
-      config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
+      // A national feed near CARTES_UPLOAD_MAX_BYTES takes minutes to receive and import: the API's 60 s
+      // deadline would answer 503 while the import goes on.
+      config: { rateLimit: { max: 30, timeWindow: '1 minute' }, timeoutMs: 60 * 60_000 },
       schema: {
         tags,
         summary: 'Importer un flux SIRH (CSV « ; » ou JSON lines) ; corps = le fichier brut',

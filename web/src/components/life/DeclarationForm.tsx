@@ -6,7 +6,9 @@ import { Input } from '@codegouvfr/react-dsfr/Input';
 import { useState, type FormEvent } from 'react';
 import { formatDateTime, todayIso } from '../../format.ts';
 import { DECLARATION_LABELS, type Declaration, type DeclarationKind } from '../../lifeApi.ts';
+import { ChoiceFieldset } from '../Choices.tsx';
 import { createConfirm } from '../ConfirmModal.tsx';
+import { CardSelect } from './CardSelect.tsx';
 import { ProblemAlert } from '../ProblemAlert.tsx';
 
 const confirmDeclaration = createConfirm('confirmer-declaration');
@@ -109,45 +111,26 @@ export function DeclarationForm(props: {
               </ul>
             </div>
           )}
-          <div className="fr-select-group">
-            <label className="fr-label" htmlFor="carte-declaree">
-              Carte concernée
-            </label>
-            <select
-              id="carte-declaree"
-              className="fr-select"
-              value={selected?.id ?? ''}
-              onChange={(e) => setCardId(e.target.value)}
-            >
-              {cards.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.serial} — {c.modelLabel} ({c.stateLabel})
-                </option>
-              ))}
-            </select>
-          </div>
-          <fieldset className="fr-fieldset" aria-labelledby="type-declaration">
-            <legend id="type-declaration" className="fr-fieldset__legend">
-              Type de déclaration
-            </legend>
-            {(Object.keys(DECLARATION_LABELS) as DeclarationKind[]).map((k) => (
-              <div key={k} className="fr-fieldset__element">
-                <div className="fr-radio-group">
-                  <input
-                    type="radio"
-                    id={`declaration-${k}`}
-                    name="declaration"
-                    checked={kind === k}
-                    onChange={() => setKind(k)}
-                  />
-                  <label className="fr-label" htmlFor={`declaration-${k}`}>
-                    {DECLARATION_LABELS[k]}
-                    <span className="fr-hint-text">{KIND_HINTS[k]}</span>
-                  </label>
-                </div>
-              </div>
-            ))}
-          </fieldset>
+          <CardSelect
+            id="carte-declaree"
+            label="Carte concernée"
+            cards={cards}
+            value={selected?.id ?? ''}
+            onChange={setCardId}
+          />
+          <ChoiceFieldset
+            type="radio"
+            id="type-declaration"
+            name="declaration"
+            legend="Type de déclaration"
+            options={(Object.keys(DECLARATION_LABELS) as DeclarationKind[]).map((k) => ({
+              value: k,
+              label: DECLARATION_LABELS[k],
+              hint: KIND_HINTS[k],
+            }))}
+            checked={(k) => kind === k}
+            onChange={(k) => setKind(k)}
+          />
           {kind === 'theft' && (
             <Input
               label="Référence du dépôt de plainte"

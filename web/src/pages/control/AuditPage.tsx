@@ -2,25 +2,20 @@
 import { Alert } from '@codegouvfr/react-dsfr/Alert';
 import { Badge } from '@codegouvfr/react-dsfr/Badge';
 import { Button } from '@codegouvfr/react-dsfr/Button';
-import { Input } from '@codegouvfr/react-dsfr/Input';
-import { Select } from '@codegouvfr/react-dsfr/Select';
-import { useEffect, useState, type FormEvent } from 'react';
-import { api, withQuery, type AuditRecord, type AuditVerification } from '../../api.ts';
-import { DataTable } from '../../components/DataTable.tsx';
-import { hrefWith, Pager } from '../../components/Pager.tsx';
+import { useState } from 'react';
+import { api, type AuditRecord, type AuditVerification } from '../../api.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
+import { pageOfPages, SearchForm, SearchResults, useUrlCriteria } from '../../components/SearchList.tsx';
 import {
   AUDIT_ACTION_LABELS,
   formatDateTime,
   formatNumber,
   label,
   OUTCOME_LABELS,
-  pageOfText,
   plural,
   pluralTotal,
 } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
-import { navigate, useSearchParams } from '../../router.tsx';
 
 const PAGE_SIZE = 50;
 
@@ -41,13 +36,9 @@ function target(r: AuditRecord): string {
 
 export function AuditPage() {
   const headingRef = usePageTitle('Journal d’audit');
-  const sp = useSearchParams();
-  const action = sp.get('action') ?? '';
-  const outcome = sp.get('resultat') ?? '';
-  const targetId = sp.get('cible') ?? '';
-  const page = Math.max(1, Number(sp.get('page')) || 1);
-  const [form, setForm] = useState({ action, outcome, targetId });
-  useEffect(() => setForm({ action, outcome, targetId }), [action, outcome, targetId]);
+  const s = useUrlCriteria('/journal', { action: 'action', outcome: 'resultat', targetId: 'cible' });
+  const { action, outcome, targetId } = s.criteria;
+  const page = s.page;
   const log = useAsync(
     () =>
       api.audit({
@@ -76,14 +67,6 @@ export function AuditPage() {
     }
   };
 
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    navigate(
-      withQuery('/journal', { action: form.action.trim(), resultat: form.outcome, cible: form.targetId.trim() }),
-    );
-  };
-
-  const data = log.data;
   return (
     <>
       <h1 ref={headingRef} tabIndex={-1}>
@@ -125,97 +108,63 @@ export function AuditPage() {
       </section>
 
       <h2 className="fr-h4">Entrées</h2>
-      <form role="search" aria-label="Filtrer le journal" onSubmit={submit} className="fr-mb-3w">
-        <div className="fr-grid-row fr-grid-row--gutters fr-grid-row--bottom">
-          <div className="fr-col-12 fr-col-md-4">
-            <Input
-              label="Action"
-              hintText="Code exact, par exemple auth.signIn"
-              nativeInputProps={{
-                name: 'action',
-                value: form.action,
-                onChange: (e) => setForm({ ...form, action: e.target.value }),
-              }}
-            />
-          </div>
-          <div className="fr-col-12 fr-col-md-3">
-            <Select
-              label="Résultat"
-              nativeSelectProps={{
-                name: 'resultat',
-                value: form.outcome,
-                onChange: (e) => setForm({ ...form, outcome: e.target.value }),
-              }}
-            >
-              <option value="">Tous</option>
-              <option value="ok">Réussi</option>
-              <option value="refused">Refusé</option>
-            </Select>
-          </div>
-          <div className="fr-col-12 fr-col-md-3">
-            <Input
-              label="Identifiant de la cible"
-              nativeInputProps={{
-                name: 'cible',
-                value: form.targetId,
-                onChange: (e) => setForm({ ...form, targetId: e.target.value }),
-              }}
-            />
-          </div>
-          <div className="fr-col-12 fr-col-md-2">
-            <Button type="submit" iconId="fr-icon-filter-line" className="fr-mb-3v">
-              Filtrer
-            </Button>
-          </div>
-        </div>
-      </form>
+      <SearchForm
+        label="Filtrer le journal"
+        search={s}
+        buttonCol="fr-col-md-2"
+        filter
+        className="fr-mb-3w"
+        fields={[
+          {
+            key: 'action',
+            col: 'fr-col-md-4',
+            label: 'Action',
+            hint: 'Code exact, par exemple auth.signIn',
+            plain: true,
+          },
+          {
+            key: 'outcome',
+            col: 'fr-col-md-3',
+            label: 'Résultat',
+            options: { ok: 'Réussi', refused: 'Refusé' },
+            any: 'Tous',
+          },
+          { key: 'targetId', col: 'fr-col-md-3', label: 'Identifiant de la cible', plain: true },
+        ]}
+      />
 
-      <ProblemAlert error={log.error} title="Impossible de charger le journal" />
-      <div role="status" className="fr-mb-2w">
-        {log.loading ? (
-          <p className="fr-mb-0">Chargement…</p>
-        ) : data ? (
-          <p className="fr-mb-0">
-            {data.total === 0 ? 'Aucune entrée ne correspond.' : pluralTotal(data, 'entrée', 'entrées')}
-            {pageOfText(data, page)}
-          </p>
-        ) : null}
-      </div>
-      {data && data.items.length > 0 && (
-        <DataTable
-          caption="Entrées du journal d’audit, les plus récentes d’abord"
-          headers={['N°', 'Date', 'Auteur', 'Rôle', 'Action', 'Résultat', 'Cible', 'Résumé']}
-          rowKeys={data.items.map((r) => String(r.seq))}
-          rowHeader
-          multiline
-          rows={data.items.map((r) => [
-            formatNumber(r.seq),
-            <span className="ca-nowrap">{formatDateTime(r.at)}</span>,
-            r.actorName ?? r.actorId ?? 'Système',
-            r.actorRole ?? '—',
-            <>
-              {label(AUDIT_ACTION_LABELS, r.action)}
-              {AUDIT_ACTION_LABELS[r.action] && (
-                <span className="ca-block ca-code fr-text--xs fr-mb-0">{r.action}</span>
-              )}
-            </>,
-            <Badge small noIcon severity={r.outcome === 'ok' ? 'success' : 'error'}>
-              {label(OUTCOME_LABELS, r.outcome)}
-            </Badge>,
-            <span className="ca-code">{target(r)}</span>,
-            summaryText(r.summary) || '—',
-          ])}
-          footer={
-            <Pager
-              total={data.total}
-              exact={data.totalExact}
-              page={page}
-              pageSize={PAGE_SIZE}
-              href={(p) => hrefWith({ page: p === 1 ? null : p })}
-            />
-          }
-        />
-      )}
+      <SearchResults
+        results={log}
+        texts={{
+          error: 'Impossible de charger le journal',
+          found: (total, exact) =>
+            `${pluralTotal({ total, totalExact: exact }, 'entrée', 'entrées')}${pageOfPages(page, total, PAGE_SIZE, exact)}`,
+          empty: 'Aucune entrée ne correspond.',
+        }}
+        table={{
+          caption: 'Entrées du journal d’audit, les plus récentes d’abord',
+          rowHeader: true,
+          multiline: true,
+          headers: ['N°', 'Date', 'Auteur', 'Rôle', 'Action', 'Résultat', 'Cible', 'Résumé'],
+        }}
+        rowKey={(r) => String(r.seq)}
+        row={(r) => [
+          formatNumber(r.seq),
+          <span className="ca-nowrap">{formatDateTime(r.at)}</span>,
+          r.actorName ?? r.actorId ?? 'Système',
+          r.actorRole ?? '—',
+          <>
+            {label(AUDIT_ACTION_LABELS, r.action)}
+            {AUDIT_ACTION_LABELS[r.action] && <span className="ca-block ca-code fr-text--xs fr-mb-0">{r.action}</span>}
+          </>,
+          <Badge small noIcon severity={r.outcome === 'ok' ? 'success' : 'error'}>
+            {label(OUTCOME_LABELS, r.outcome)}
+          </Badge>,
+          <span className="ca-code">{target(r)}</span>,
+          summaryText(r.summary) || '—',
+        ]}
+        paging={{ page, pageSize: PAGE_SIZE }}
+      />
     </>
   );
 }

@@ -6,22 +6,18 @@ import { Alert } from '@codegouvfr/react-dsfr/Alert';
 import { Button } from '@codegouvfr/react-dsfr/Button';
 import { Stepper } from '@codegouvfr/react-dsfr/Stepper';
 import { useState, type FormEvent } from 'react';
-import { CardAgentError } from '../../cardAgent.ts';
-import { isCancelled, useCardAgent } from '../../components/cards/CardAgentProvider.tsx';
+import { CardAgentError, PIN_LABELS, type PinKind } from '../../cardAgent.ts';
+import { useCardAgent } from '../../components/cards/CardAgentProvider.tsx';
 import { ReaderPanel } from '../../components/cards/ReaderPanel.tsx';
 import { useActionSigner } from '../../components/cards/useActionSigner.ts';
 import { CardFinder } from '../../components/life/CardFinder.tsx';
 import { requireInsertedCard, requireOtherCard } from '../../components/life/cardCheck.ts';
 import { HolderDetails } from '../../components/life/HolderDetails.tsx';
-import {
-  pinFaults,
-  PinPairFields,
-  PinRules,
-  type PinFault,
-  type PinPair,
-} from '../../components/life/PinPairFields.tsx';
+import { pinFaults, NewPinsFields, type PinFault, type PinPair } from '../../components/life/PinPairFields.tsx';
+import { ChoiceBox, ChoiceFieldset } from '../../components/Choices.tsx';
 import { createConfirm } from '../../components/ConfirmModal.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
+import { useAction } from '../../components/cards/useAction.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { formatDate } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
@@ -221,8 +217,7 @@ function Presentation(props: {
   const [choice, setChoice] = useState<'accept' | 'refuse' | ''>('');
   const [received, setReceived] = useState(false);
   const [requested, setRequested] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   const [tried, setTried] = useState(false);
 
   const submit = (e: FormEvent) => {
@@ -236,10 +231,8 @@ function Presentation(props: {
     if (choice === 'accept' && received && requested) props.onAccept();
   };
 
-  const refuse = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const refuse = () =>
+    run(async () => {
       await requireOtherCard(agent, v.card.serial, 'Veuillez insérer la carte de l’opérateur.');
       const signature = await sign(
         cardAction('card.refuse-certificates', v.card),
@@ -247,12 +240,7 @@ function Presentation(props: {
       );
       await lifeApi.refuse(v.card.id, signature);
       props.onRefused();
-    } catch (err) {
-      if (!isCancelled(err)) setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   const missing = tried && choice === 'accept' && (!received || !requested);
   return (
@@ -286,68 +274,35 @@ function Presentation(props: {
         </>
       ) : (
         <form onSubmit={submit} noValidate>
-          <fieldset
-            className={`fr-fieldset${tried && !choice ? ' fr-fieldset--error' : ''}`}
-            aria-labelledby="choix-certificats"
-          >
-            <legend id="choix-certificats" className="fr-fieldset__legend">
-              Acceptation des certificats par le porteur
-            </legend>
-            {(['accept', 'refuse'] as const).map((c) => (
-              <div key={c} className="fr-fieldset__element">
-                <div className="fr-radio-group">
-                  <input
-                    type="radio"
-                    id={`certificats-${c}`}
-                    name="certificats"
-                    checked={choice === c}
-                    onChange={() => setChoice(c)}
-                  />
-                  <label className="fr-label" htmlFor={`certificats-${c}`}>
-                    {c === 'accept'
-                      ? 'J’accepte l’ensemble des certificats présents sur ma carte'
-                      : 'Je refuse l’ensemble des certificats présents sur ma carte'}
-                    {c === 'refuse' && (
-                      <span className="fr-hint-text">La carte ne sera pas utilisable dans les applications.</span>
-                    )}
-                  </label>
-                </div>
-              </div>
-            ))}
-            {tried && !choice && (
-              <p className="fr-message fr-message--error fr-fieldset__element">
-                Indiquez si le porteur accepte ou refuse les certificats.
-              </p>
-            )}
-          </fieldset>
+          <ChoiceFieldset
+            type="radio"
+            id="choix-certificats"
+            name="certificats"
+            legend="Acceptation des certificats par le porteur"
+            options={CERTIFICATE_CHOICES}
+            checked={(c) => choice === c}
+            onChange={(c) => setChoice(c)}
+            error={tried && !choice && 'Indiquez si le porteur accepte ou refuse les certificats.'}
+          />
           <h3 className="fr-h5">Éléments restitués au porteur</h3>
-          <div className="fr-checkbox-group fr-mb-2w">
-            <input
-              type="checkbox"
-              id="certifie-recu"
-              checked={received}
-              onChange={(e) => setReceived(e.target.checked)}
-              aria-describedby="certifie-recu-detail"
-            />
-            <label className="fr-label" htmlFor="certifie-recu">
-              Je certifie avoir reçu
-              <span className="fr-hint-text" id="certifie-recu-detail">
-                Le support de type carte pour le(s) certificat(s) suivant(s).
-              </span>
-            </label>
-          </div>
+          <ChoiceBox
+            type="checkbox"
+            id="certifie-recu"
+            className="fr-mb-2w"
+            checked={received}
+            onChange={setReceived}
+            label="Je certifie avoir reçu"
+            hint="Le support de type carte pour le(s) certificat(s) suivant(s)."
+          />
           <CertificateTable view={v} />
-          <div className="fr-checkbox-group fr-mb-3w">
-            <input
-              type="checkbox"
-              id="demande-certificat"
-              checked={requested}
-              onChange={(e) => setRequested(e.target.checked)}
-            />
-            <label className="fr-label" htmlFor="demande-certificat">
-              Le porteur demande l’émission d’un certificat en son nom
-            </label>
-          </div>
+          <ChoiceBox
+            type="checkbox"
+            id="demande-certificat"
+            className="fr-mb-3w"
+            checked={requested}
+            onChange={setRequested}
+            label="Le porteur demande l’émission d’un certificat en son nom"
+          />
           {missing && (
             <p className="fr-message fr-message--error fr-mb-2w" role="alert">
               Cochez « Je certifie avoir reçu » et « Le porteur demande l’émission d’un certificat en son nom » pour
@@ -413,41 +368,35 @@ function Acceptation(props: { view: ActivationView; onNext: () => void }) {
 }
 
 const EMPTY: PinPair = { pin: '', confirmation: '' };
+const CERTIFICATE_CHOICES = [
+  { value: 'accept', label: 'J’accepte l’ensemble des certificats présents sur ma carte' },
+  {
+    value: 'refuse',
+    label: 'Je refuse l’ensemble des certificats présents sur ma carte',
+    hint: 'La carte ne sera pas utilisable dans les applications.',
+  },
+] as const;
 
 function Activation(props: { view: ActivationView; phase: Phase; setPhase: (p: Phase) => void }) {
   const v = props.view;
   const agent = useCardAgent();
   const sign = useActionSigner();
   const [code, setCode] = useState('');
-  const [global, setGlobal] = useState<PinPair>(EMPTY);
-  const [own, setOwn] = useState<PinPair>(EMPTY);
+  const [pins, setPins] = useState<Record<PinKind, PinPair>>({ auth: EMPTY, sign: EMPTY });
   const [faults, setFaults] = useState<{ auth: PinFault[]; sign: PinFault[] } | null>(null);
   const [codeOk, setCodeOk] = useState(v.codeAccepted);
   const [pinsSet, setPinsSet] = useState<{ auth: boolean; sign: boolean }>({ auth: false, sign: false });
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const [codeError, setCodeError] = useState<string | null>(null);
   const authLabel = v.certificates.find((c) => c.profile === 'auth')?.label ?? 'Authentification';
   const signLabel = v.certificates.find((c) => c.profile === 'sign')?.label ?? 'Signature';
   const pinsDone = pinsSet.auth && pinsSet.sign;
 
-  const run = async (fn: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await fn();
-    } catch (err) {
-      if (!isCancelled(err)) setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
-
   const activate = (e: FormEvent) => {
     e.preventDefault();
     const f = {
-      auth: pinFaults(global.pin, global.confirmation, v.holder.birthDate),
-      sign: pinFaults(own.pin, own.confirmation, v.holder.birthDate),
+      auth: pinFaults(pins.auth.pin, pins.auth.confirmation, v.holder.birthDate),
+      sign: pinFaults(pins.sign.pin, pins.sign.confirmation, v.holder.birthDate),
     };
     setFaults(f);
     setCodeError(!codeOk && !/^\d{6}$/.test(code) ? 'Le code d’activation comporte 6 chiffres.' : null);
@@ -459,16 +408,13 @@ function Activation(props: { view: ActivationView; phase: Phase; setPhase: (p: P
         setCodeOk(true);
       }
       const done = { ...pinsSet };
-      for (const [pin, value] of [
-        ['auth', global.pin],
-        ['sign', own.pin],
-      ] as const) {
+      for (const pin of ['auth', 'sign'] as const) {
         if (done[pin]) continue;
         await setPinWithServer(
           client,
           reader,
           pin,
-          value,
+          pins[pin].pin,
           async (challenge) => (await lifeApi.activationAdminResponse(v.card.id, `set-pin:${pin}`, challenge)).response,
         );
         done[pin] = true;
@@ -554,25 +500,14 @@ function Activation(props: { view: ActivationView; phase: Phase; setPhase: (p: P
               )}
             </div>
           )}
-          <PinPairFields
-            legend="Certificat(s) - Code PIN Global"
-            hint="code PIN d’authentification"
-            usage={authLabel}
-            value={global}
-            onChange={setGlobal}
-            faults={faults?.auth ?? null}
-            disabled={pinsSet.auth}
+          <NewPinsFields
+            legend={(k) => `Certificat(s) - Code ${PIN_LABELS[k]}`}
+            usage={{ auth: authLabel, sign: signLabel }}
+            value={pins}
+            onChange={setPins}
+            faults={faults}
+            disabled={pinsSet}
           />
-          <PinPairFields
-            legend="Certificat(s) - Code PIN Propre"
-            hint="code PIN de signature"
-            usage={signLabel}
-            value={own}
-            onChange={setOwn}
-            faults={faults?.sign ?? null}
-            disabled={pinsSet.sign}
-          />
-          <PinRules />
           <ul className="fr-btns-group fr-btns-group--inline-md">
             <li>
               <Button type="submit" disabled={busy}>
@@ -587,8 +522,8 @@ function Activation(props: { view: ActivationView; phase: Phase; setPhase: (p: P
       ) : (
         <>
           <p>
-            Certificat(s) - Code PIN Global : {authLabel} {masked(global) || '****'} — Certificat(s) - Code PIN Propre :{' '}
-            {signLabel} {masked(own) || '****'}
+            Certificat(s) - Code PIN Global : {authLabel} {masked(pins.auth) || '****'} — Certificat(s) - Code PIN
+            Propre : {signLabel} {masked(pins.sign) || '****'}
           </p>
           {props.phase === 'operator' && (
             <section aria-labelledby="contre-signature">

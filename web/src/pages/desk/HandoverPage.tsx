@@ -9,11 +9,12 @@ import { Select } from '@codegouvfr/react-dsfr/Select';
 import { useState, type FormEvent } from 'react';
 import { canonicalAction } from '../../../../src/domain/action-signature.ts';
 import { cardsApi } from '../../cardsApi.ts';
-import { isCancelled, useCardAgent } from '../../components/cards/CardAgentProvider.tsx';
+import { useCardAgent } from '../../components/cards/CardAgentProvider.tsx';
 import { ReaderPanel } from '../../components/cards/ReaderPanel.tsx';
 import { requireInsertedCard, requireOtherCard } from '../../components/life/cardCheck.ts';
 import { HolderDetails } from '../../components/life/HolderDetails.tsx';
 import { createConfirm } from '../../components/ConfirmModal.tsx';
+import { useAction } from '../../components/cards/useAction.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useActionSigner } from '../../components/cards/useActionSigner.ts';
 import { formatDateTime } from '../../format.ts';
@@ -39,8 +40,7 @@ export function HandoverPage(props: { params: Record<string, string> }) {
   const view = useAsync(() => lifeApi.handover(cardId), [cardId]);
   const agent = useCardAgent();
   const [step, setStep] = useState<Step>('check');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const [docType, setDocType] = useState('passport');
   const [docNumber, setDocNumber] = useState('');
   const [remarks, setRemarks] = useState('');
@@ -53,17 +53,6 @@ export function HandoverPage(props: { params: Record<string, string> }) {
   const signAction = useActionSigner();
 
   const v = view.data;
-  const run = async (fn: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await fn();
-    } catch (err) {
-      if (!isCancelled(err)) setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const checkCard = () =>
     run(async () => {

@@ -12,13 +12,15 @@ import { ReaderPanel } from '../../components/cards/ReaderPanel.tsx';
 import { requireInsertedCard } from '../../components/life/cardCheck.ts';
 import { DeclarationForm } from '../../components/life/DeclarationForm.tsx';
 import { HolderLayout } from '../../components/life/lifeMenu.tsx';
+import { CardSelect } from '../../components/life/CardSelect.tsx';
 import {
+  NewPinsFields,
+  PIN_HINTS,
   pinFaults,
-  PinPairFields,
-  PinRules,
   type PinFault,
   type PinPair,
 } from '../../components/life/PinPairFields.tsx';
+import { ChoiceFieldset } from '../../components/Choices.tsx';
 import { SecretQuestionFields, type Answer } from '../../components/life/SecretQuestionFields.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { formatDateTime } from '../../format.ts';
@@ -26,6 +28,7 @@ import { usePageTitle } from '../../hooks.ts';
 import { lifeApi, setPinWithServer, type HolderAccessCard, type HolderAccessOpened } from '../../lifeApi.ts';
 
 const UNBLOCKABLE = new Set(['activated', 'active', 'blocked']);
+const PIN_CHOICES: readonly PinKind[] = ['auth', 'sign'];
 
 /** The access opened by the secrets, with the holder's cards. */
 export type Access = HolderAccessOpened & { cards: HolderAccessCard[] };
@@ -221,43 +224,21 @@ function Unblock(props: { access: Access; reload: () => Promise<void> }) {
             prompt={card ? `Insérez votre carte n° ${card.serial} dans le lecteur.` : undefined}
           />
           <form onSubmit={(e) => void submit(e)} noValidate>
-            <div className="fr-select-group">
-              <label className="fr-label" htmlFor="carte-a-debloquer">
-                Carte à débloquer
-              </label>
-              <select
-                id="carte-a-debloquer"
-                className="fr-select"
-                value={card?.id ?? ''}
-                onChange={(e) => setCardId(e.target.value)}
-              >
-                {cards.map((c) => (
-                  <option key={c.id} value={c.id}>
-                    {c.serial} — {c.modelLabel} ({c.stateLabel})
-                  </option>
-                ))}
-              </select>
-            </div>
-            <fieldset className="fr-fieldset" aria-labelledby="codes-a-redefinir">
-              <legend id="codes-a-redefinir" className="fr-fieldset__legend">
-                Codes à redéfinir
-              </legend>
-              {(['auth', 'sign'] as const).map((k) => (
-                <div key={k} className="fr-fieldset__element">
-                  <div className="fr-checkbox-group">
-                    <input
-                      type="checkbox"
-                      id={`redefinir-${k}`}
-                      checked={which[k]}
-                      onChange={(e) => setWhich({ ...which, [k]: e.target.checked })}
-                    />
-                    <label className="fr-label" htmlFor={`redefinir-${k}`}>
-                      {PIN_LABELS[k]} ({k === 'auth' ? 'code PIN d’authentification' : 'code PIN de signature'})
-                    </label>
-                  </div>
-                </div>
-              ))}
-            </fieldset>
+            <CardSelect
+              id="carte-a-debloquer"
+              label="Carte à débloquer"
+              cards={cards}
+              value={card?.id ?? ''}
+              onChange={setCardId}
+            />
+            <ChoiceFieldset
+              type="checkbox"
+              id="codes-a-redefinir"
+              legend="Codes à redéfinir"
+              options={PIN_CHOICES.map((k) => ({ value: k, label: `${PIN_LABELS[k]} (${PIN_HINTS[k]})` }))}
+              checked={(k) => which[k]}
+              onChange={(k, checked) => setWhich({ ...which, [k]: checked })}
+            />
             <Input
               label="Date de naissance (facultative)"
               hintText="Pour vérifier que vos nouveaux codes ne reprennent pas votre date de naissance. Sans elle, cette règle n’est pas vérifiée ici : veillez-y vous-même."
@@ -268,27 +249,7 @@ function Unblock(props: { access: Access; reload: () => Promise<void> }) {
                 autoComplete: 'bday',
               }}
             />
-            {which.auth && (
-              <PinPairFields
-                legend="Nouveau PIN Global"
-                hint="code PIN d’authentification"
-                usage="Authentification"
-                value={pins.auth}
-                onChange={(p) => setPins({ ...pins, auth: p })}
-                faults={faults?.auth ?? null}
-              />
-            )}
-            {which.sign && (
-              <PinPairFields
-                legend="Nouveau PIN Propre"
-                hint="code PIN de signature"
-                usage="Signature"
-                value={pins.sign}
-                onChange={(p) => setPins({ ...pins, sign: p })}
-                faults={faults?.sign ?? null}
-              />
-            )}
-            <PinRules />
+            <NewPinsFields shown={which} value={pins} onChange={setPins} faults={faults} />
             <Button type="submit" disabled={busy || (!which.auth && !which.sign)} iconId="fr-icon-lock-unlock-line">
               Débloquer ma carte
             </Button>

@@ -9,20 +9,23 @@ import { useCardAgent } from '../../components/cards/CardAgentProvider.tsx';
 import { ReaderPanel } from '../../components/cards/ReaderPanel.tsx';
 import { requireInsertedCard } from '../../components/life/cardCheck.ts';
 import { HolderLayout } from '../../components/life/lifeMenu.tsx';
+import { CardSelect } from '../../components/life/CardSelect.tsx';
 import {
+  PIN_HINTS,
   pinFaults,
   PinPairFields,
   PinRules,
   type PinFault,
   type PinPair,
 } from '../../components/life/PinPairFields.tsx';
+import { ChoiceFieldset } from '../../components/Choices.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 import { cardAdmin, lifeApi } from '../../lifeApi.ts';
 
 const USABLE = new Set(['activated', 'active']);
 const EMPTY: PinPair = { pin: '', confirmation: '' };
-const PIN_HINTS: Record<PinKind, string> = { auth: 'code PIN d’authentification', sign: 'code PIN de signature' };
+const PIN_CHOICES: readonly PinKind[] = ['auth', 'sign'];
 
 export function MyPinsPage() {
   const headingRef = usePageTitle('Modifier mes codes PIN');
@@ -92,45 +95,17 @@ export function MyPinsPage() {
           <ReaderPanel prompt={`Insérez votre carte n° ${card.serial} dans le lecteur.`} />
           <form onSubmit={(e) => void submit(e)} noValidate className="fr-mt-3w">
             {cards.length > 1 && (
-              <div className="fr-select-group">
-                <label className="fr-label" htmlFor="carte-codes">
-                  Carte
-                </label>
-                <select
-                  id="carte-codes"
-                  className="fr-select"
-                  value={card.id}
-                  onChange={(e) => setCardId(e.target.value)}
-                >
-                  {cards.map((c) => (
-                    <option key={c.id} value={c.id}>
-                      {c.serial} — {c.modelLabel} ({c.stateLabel})
-                    </option>
-                  ))}
-                </select>
-              </div>
+              <CardSelect id="carte-codes" label="Carte" cards={cards} value={card.id} onChange={setCardId} />
             )}
-            <fieldset className="fr-fieldset" aria-labelledby="code-a-modifier">
-              <legend id="code-a-modifier" className="fr-fieldset__legend">
-                Code à modifier
-              </legend>
-              {(['auth', 'sign'] as const).map((k) => (
-                <div key={k} className="fr-fieldset__element">
-                  <div className="fr-radio-group">
-                    <input
-                      type="radio"
-                      id={`code-${k}`}
-                      name="code-a-modifier"
-                      checked={kind === k}
-                      onChange={() => setKind(k)}
-                    />
-                    <label className="fr-label" htmlFor={`code-${k}`}>
-                      {PIN_LABELS[k]} ({PIN_HINTS[k]})
-                    </label>
-                  </div>
-                </div>
-              ))}
-            </fieldset>
+            <ChoiceFieldset
+              type="radio"
+              id="code-a-modifier"
+              name="code-a-modifier"
+              legend="Code à modifier"
+              options={PIN_CHOICES.map((k) => ({ value: k, label: `${PIN_LABELS[k]} (${PIN_HINTS[k]})` }))}
+              checked={(k) => kind === k}
+              onChange={(k) => setKind(k)}
+            />
             <div className={`fr-input-group${oldMissing ? ' fr-input-group--error' : ''}`}>
               <label className="fr-label" htmlFor="ancien-code">
                 Code PIN actuel — {PIN_LABELS[kind]}

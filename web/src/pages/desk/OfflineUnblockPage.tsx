@@ -12,19 +12,15 @@ import { ReaderPanel } from '../../components/cards/ReaderPanel.tsx';
 import { useActionSigner } from '../../components/cards/useActionSigner.ts';
 import { CardFinder } from '../../components/life/CardFinder.tsx';
 import { requireInsertedCard, requireOtherCard } from '../../components/life/cardCheck.ts';
-import {
-  pinFaults,
-  PinPairFields,
-  PinRules,
-  type PinFault,
-  type PinPair,
-} from '../../components/life/PinPairFields.tsx';
+import { pinFaults, NewPinsFields, type PinFault, type PinPair } from '../../components/life/PinPairFields.tsx';
+import { ChoiceFieldset } from '../../components/Choices.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 import { cardAction, lifeApi, setPinWithServer } from '../../lifeApi.ts';
 
 const UNBLOCKABLE = new Set(['activated', 'active', 'blocked']);
 const EMPTY: PinPair = { pin: '', confirmation: '' };
+const PIN_CHOICES: readonly PinKind[] = ['auth', 'sign'];
 
 export function OfflineUnblockPage() {
   const headingRef = usePageTitle('Déblocage de support');
@@ -162,47 +158,21 @@ function Unblock(props: { card: Card; onBack: () => void }) {
             prompt="Votre carte d’opérateur doit être dans le lecteur : elle autorise le déblocage."
           />
           <form onSubmit={(e) => void authorise(e)} noValidate>
-            <fieldset className="fr-fieldset" aria-labelledby="codes-a-redefinir">
-              <legend id="codes-a-redefinir" className="fr-fieldset__legend">
-                Codes à redéfinir
-              </legend>
-              {(['auth', 'sign'] as const).map((k) => (
-                <div key={k} className="fr-fieldset__element">
-                  <div className="fr-checkbox-group">
-                    <input
-                      type="checkbox"
-                      id={`redefinir-${k}`}
-                      checked={which[k]}
-                      onChange={(e) => setWhich({ ...which, [k]: e.target.checked })}
-                    />
-                    <label className="fr-label" htmlFor={`redefinir-${k}`}>
-                      {PIN_LABELS[k]}
-                    </label>
-                  </div>
-                </div>
-              ))}
-            </fieldset>
-            {which.auth && (
-              <PinPairFields
-                legend="Nouveau PIN Global"
-                hint="code PIN d’authentification, saisi par le porteur"
-                usage="Authentification"
-                value={pins.auth}
-                onChange={(p) => setPins({ ...pins, auth: p })}
-                faults={faults?.auth ?? null}
-              />
-            )}
-            {which.sign && (
-              <PinPairFields
-                legend="Nouveau PIN Propre"
-                hint="code PIN de signature, saisi par le porteur"
-                usage="Signature"
-                value={pins.sign}
-                onChange={(p) => setPins({ ...pins, sign: p })}
-                faults={faults?.sign ?? null}
-              />
-            )}
-            <PinRules />
+            <ChoiceFieldset
+              type="checkbox"
+              id="codes-a-redefinir"
+              legend="Codes à redéfinir"
+              options={PIN_CHOICES.map((k) => ({ value: k, label: PIN_LABELS[k] }))}
+              checked={(k) => which[k]}
+              onChange={(k, checked) => setWhich({ ...which, [k]: checked })}
+            />
+            <NewPinsFields
+              shown={which}
+              value={pins}
+              onChange={setPins}
+              faults={faults}
+              hintSuffix=", saisi par le porteur"
+            />
             <ul className="fr-btns-group fr-btns-group--inline-md">
               <li>
                 <Button type="submit" disabled={busy || chosen.length === 0}>

@@ -10,11 +10,12 @@ import { CARD_PROFILE_LABELS } from '../../../../src/domain/card-model.ts';
 import { STATUS_LABELS as CERTIFICATE_STATUS_LABELS } from '../../../../src/domain/certificate-status.ts';
 import { holderName } from '../../cardLabels.ts';
 import type { Card } from '../../cardsApi.ts';
-import { isCancelled, useCardAgent } from '../../components/cards/CardAgentProvider.tsx';
+import { useCardAgent } from '../../components/cards/CardAgentProvider.tsx';
 import { ReaderPanel } from '../../components/cards/ReaderPanel.tsx';
 import { CardFinder } from '../../components/life/CardFinder.tsx';
 import { requireInsertedCard } from '../../components/life/cardCheck.ts';
 import { DataTable } from '../../components/DataTable.tsx';
+import { useAction } from '../../components/cards/useAction.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { formatDate, formatDateTime } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
@@ -64,8 +65,7 @@ function Renewal(props: { card: Card; onBack: () => void }) {
   const view = useAsync(() => lifeApi.renewal(c.id), [c.id]);
   const [windowUntil, setWindowUntil] = useState<string | null>(null);
   const [bySecrets, setBySecrets] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
   const [step, setStep] = useState<string | null>(null);
   const [renewed, setRenewed] = useState<string[]>([]);
   const signAction = useActionSigner();
@@ -91,10 +91,8 @@ function Renewal(props: { card: Card; onBack: () => void }) {
     }
   };
 
-  const renew = async (profile: string, replaces: string) => {
-    setBusy(true);
-    setError(null);
-    try {
+  const renew = (profile: string, replaces: string) =>
+    run(async () => {
       const holder = await requireInsertedCard(agent, c.serial);
       const { challenge } = await cardAdmin.challenge(holder.client, holder.reader);
       const gen = await lifeApi.renewalAdminResponse(c.id, `replace-key:${profile}`, challenge);
@@ -136,18 +134,11 @@ function Renewal(props: { card: Card; onBack: () => void }) {
       setRenewed((r) => [...r, issued.serial]);
       setStep(null);
       view.reload();
-    } catch (err) {
-      if (!isCancelled(err)) setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   const renewable = v?.certificates.some((x) => x.renewable) ?? false;
 
-  const presence = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const presence = () =>
+    run(async () => {
       await requireInsertedCard(agent, c.serial);
       const ch = await lifeApi.presenceChallenge(c.id);
       const signed = await agent.signWithCard(
@@ -162,12 +153,7 @@ function Renewal(props: { card: Card; onBack: () => void }) {
         certificate: signed.certificate,
       });
       setWindowUntil(r.windowUntil);
-    } catch (err) {
-      if (!isCancelled(err)) setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <>

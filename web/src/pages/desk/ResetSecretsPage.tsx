@@ -2,15 +2,13 @@
 // (or forgotten) gets them erased; they define new ones at their next sign-in with the card.
 import { Alert } from '@codegouvfr/react-dsfr/Alert';
 import { Button } from '@codegouvfr/react-dsfr/Button';
-import { Input } from '@codegouvfr/react-dsfr/Input';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { cardsApi, type Holder } from '../../cardsApi.ts';
 import { isCancelled } from '../../components/cards/CardAgentProvider.tsx';
 import { useActionSigner } from '../../components/cards/useActionSigner.ts';
 import { createConfirm } from '../../components/ConfirmModal.tsx';
-import { DataTable } from '../../components/DataTable.tsx';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { plural } from '../../format.ts';
+import { SearchForm, SearchResults, useLocalCriteria } from '../../components/SearchList.tsx';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 import { lifeApi } from '../../lifeApi.ts';
 
@@ -19,19 +17,13 @@ const confirmReset = createConfirm('confirmer-reinitialisation-secrets');
 export function ResetSecretsPage() {
   const headingRef = usePageTitle('Réinitialisation des questions secrètes');
   const sign = useActionSigner();
-  const [text, setText] = useState('');
-  const [q, setQ] = useState('');
+  const s = useLocalCriteria(['q']);
+  const { q } = s.criteria;
   const results = useAsync(() => cardsApi.holders({ q, pageSize: 50 }), [q]);
   const [target, setTarget] = useState<Holder | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const items = results.data?.items ?? [];
   const name = (h: Holder) => `${h.firstNames} ${h.lastName}`;
-
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    setQ(text.trim());
-  };
 
   const reset = async () => {
     if (!target) return;
@@ -60,58 +52,42 @@ export function ResetSecretsPage() {
         Pour un porteur dont les secrets sont verrouillés ou oubliés : il devra en définir de nouveaux en se connectant
         avec sa carte.
       </p>
-      <form role="search" aria-label="Rechercher un porteur" onSubmit={submit} className="fr-mb-3w">
-        <div className="fr-grid-row fr-grid-row--gutters fr-grid-row--bottom">
-          <div className="fr-col-12 fr-col-md-8">
-            <Input
-              label="Critère de recherche"
-              hintText="Nom ou identifiant du porteur"
-              nativeInputProps={{ type: 'search', value: text, onChange: (e) => setText(e.target.value) }}
-            />
-          </div>
-          <div className="fr-col-12 fr-col-md-4">
-            <Button type="submit" iconId="fr-icon-search-line" className="fr-mb-3v">
-              Rechercher
-            </Button>
-          </div>
-        </div>
-      </form>
+      <SearchForm
+        label="Rechercher un porteur"
+        search={s}
+        className="fr-mb-3w"
+        fields={[
+          { key: 'q', col: 'fr-col-md-8', label: 'Critère de recherche', hint: 'Nom ou identifiant du porteur' },
+        ]}
+      />
       <div role="status">{notice && <Alert severity="success" small description={notice} className="fr-mb-3w" />}</div>
       <ProblemAlert error={error} title="La réinitialisation n’a pas abouti" />
-      <ProblemAlert error={results.error} title="Impossible d’afficher les porteurs" />
-      <div role="status" className="fr-mb-2w">
-        {results.loading ? (
-          <p className="fr-mb-0">Chargement…</p>
-        ) : results.data ? (
-          <p className="fr-mb-0">
-            {items.length === 0 ? 'Aucun porteur ne correspond.' : `${plural(items.length, 'porteur', 'porteurs')}.`}
-          </p>
-        ) : null}
-      </div>
-      {items.length > 0 && (
-        <DataTable
-          caption="Porteurs"
-          hideCaption
-          headers={['Nom', 'Identifiant', 'Organisation', 'Action']}
-          rowKeys={items.map((h) => h.agentId)}
-          rows={items.map((h) => [
-            name(h),
-            <span className="ca-code">{h.identifier}</span>,
-            h.organizationName,
-            <Button
-              size="small"
-              priority="secondary"
-              nativeButtonProps={{ 'aria-label': `Réinitialiser les questions secrètes de ${name(h)}` }}
-              onClick={() => {
-                setTarget(h);
-                confirmReset.open();
-              }}
-            >
-              Réinitialiser
-            </Button>,
-          ])}
-        />
-      )}
+      <SearchResults
+        results={results}
+        texts={{
+          error: 'Impossible d’afficher les porteurs',
+          noun: ['porteur', 'porteurs'],
+          empty: 'Aucun porteur ne correspond.',
+        }}
+        table={{ caption: 'Porteurs', hideCaption: true, headers: ['Nom', 'Identifiant', 'Organisation', 'Action'] }}
+        rowKey={(h) => h.agentId}
+        row={(h) => [
+          name(h),
+          <span className="ca-code">{h.identifier}</span>,
+          h.organizationName,
+          <Button
+            size="small"
+            priority="secondary"
+            nativeButtonProps={{ 'aria-label': `Réinitialiser les questions secrètes de ${name(h)}` }}
+            onClick={() => {
+              setTarget(h);
+              confirmReset.open();
+            }}
+          >
+            Réinitialiser
+          </Button>,
+        ]}
+      />
       <confirmReset.Dialog
         title="Réinitialiser les questions secrètes ?"
         confirmLabel="Réinitialiser"

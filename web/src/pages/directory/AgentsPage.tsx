@@ -1,31 +1,20 @@
 // /agents — directory search. The criteria live in the URL (?q=&organisation=&statut=&page=),
 // so results can be bookmarked and the back button works.
 import { Badge } from '@codegouvfr/react-dsfr/Badge';
-import { Button } from '@codegouvfr/react-dsfr/Button';
-import { Input } from '@codegouvfr/react-dsfr/Input';
-import { Select } from '@codegouvfr/react-dsfr/Select';
-import { useEffect, useState, type FormEvent } from 'react';
-import { api, withQuery } from '../../api.ts';
-import { DataTable } from '../../components/DataTable.tsx';
-import { hrefWith, Pager } from '../../components/Pager.tsx';
-import { ProblemAlert } from '../../components/ProblemAlert.tsx';
-import { AGENT_STATUS_LABELS, formatDate, label, pageOfText, pluralTotal } from '../../format.ts';
+import { api } from '../../api.ts';
+import { pageOfPages, SearchForm, SearchResults, useUrlCriteria } from '../../components/SearchList.tsx';
+import { AGENT_STATUS_LABELS, formatDate, label, pluralTotal } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
-import { Link, navigate, useSearchParams } from '../../router.tsx';
+import { Link } from '../../router.tsx';
 
 const PAGE_SIZE = 20;
+const AGENT_STATUS_FILTER = { active: 'Actifs', inactive: 'Inactifs' };
 
 export function AgentsPage() {
   const headingRef = usePageTitle('Agents');
-  const sp = useSearchParams();
-  const q = sp.get('q') ?? '';
-  const organizationId = sp.get('organisation') ?? '';
-  const status = sp.get('statut') ?? '';
-  const page = Math.max(1, Number(sp.get('page')) || 1);
-
-  const [form, setForm] = useState({ q, organizationId, status });
-  // Back/forward buttons change the URL: the form follows.
-  useEffect(() => setForm({ q, organizationId, status }), [q, organizationId, status]);
+  const s = useUrlCriteria('/agents', { q: 'q', organizationId: 'organisation', status: 'statut' });
+  const { q, organizationId, status } = s.criteria;
+  const page = s.page;
   const orgs = useAsync(() => api.organizations(), []);
   const results = useAsync(
     () =>
@@ -38,116 +27,64 @@ export function AgentsPage() {
       }),
     [q, organizationId, status, page],
   );
-
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    navigate(withQuery('/agents', { q: form.q.trim(), organisation: form.organizationId, statut: form.status }));
-  };
-
-  const sortedOrgs = [...(orgs.data?.items ?? [])].sort((a, b) => a.name.localeCompare(b.name, 'fr'));
-  const data = results.data;
-  const criteria = q || organizationId || status;
+  const organizations = [...(orgs.data?.items ?? [])]
+    .sort((a, b) => a.name.localeCompare(b.name, 'fr'))
+    .map((o) => [o.id, o.name] as const);
 
   return (
     <>
       <h1 ref={headingRef} tabIndex={-1}>
         Agents
       </h1>
-      <form role="search" aria-label="Rechercher des agents" onSubmit={submit} className="fr-mb-4w">
-        <div className="fr-grid-row fr-grid-row--gutters fr-grid-row--bottom">
-          <div className="fr-col-12 fr-col-md-5">
-            <Input
-              label="Rechercher"
-              hintText="Nom, prénoms, identifiant ou courriel (sans tenir compte des accents)"
-              nativeInputProps={{
-                type: 'search',
-                name: 'q',
-                value: form.q,
-                onChange: (e) => setForm({ ...form, q: e.target.value }),
-              }}
-            />
-          </div>
-          <div className="fr-col-12 fr-col-md-3">
-            <Select
-              label="Organisation"
-              nativeSelectProps={{
-                name: 'organisation',
-                value: form.organizationId,
-                onChange: (e) => setForm({ ...form, organizationId: e.target.value }),
-              }}
-            >
-              <option value="">Toutes les organisations</option>
-              {sortedOrgs.map((o) => (
-                <option key={o.id} value={o.id}>
-                  {o.name}
-                </option>
-              ))}
-            </Select>
-          </div>
-          <div className="fr-col-12 fr-col-md-2">
-            <Select
-              label="Statut"
-              nativeSelectProps={{
-                name: 'statut',
-                value: form.status,
-                onChange: (e) => setForm({ ...form, status: e.target.value }),
-              }}
-            >
-              <option value="">Tous</option>
-              <option value="active">Actifs</option>
-              <option value="inactive">Inactifs</option>
-            </Select>
-          </div>
-          <div className="fr-col-12 fr-col-md-2">
-            <Button type="submit" iconId="fr-icon-search-line" className="fr-mb-3v">
-              Rechercher
-            </Button>
-          </div>
-        </div>
-      </form>
+      <SearchForm
+        label="Rechercher des agents"
+        search={s}
+        buttonCol="fr-col-md-2"
+        fields={[
+          {
+            key: 'q',
+            col: 'fr-col-md-5',
+            label: 'Rechercher',
+            hint: 'Nom, prénoms, identifiant ou courriel (sans tenir compte des accents)',
+          },
+          {
+            key: 'organizationId',
+            col: 'fr-col-md-3',
+            label: 'Organisation',
+            options: organizations,
+            any: 'Toutes les organisations',
+          },
+          { key: 'status', col: 'fr-col-md-2', label: 'Statut', options: AGENT_STATUS_FILTER, any: 'Tous' },
+        ]}
+      />
 
-      <ProblemAlert error={results.error} title="La recherche a échoué" />
-      <div role="status" className="fr-mb-2w">
-        {results.loading ? (
-          <p className="fr-mb-0">Recherche en cours…</p>
-        ) : data ? (
-          <p className="fr-mb-0">
-            {data.total === 0
-              ? criteria
-                ? 'Aucun agent ne correspond à votre recherche.'
-                : 'Aucun agent dans votre périmètre.'
-              : `${pluralTotal(data, 'agent trouvé', 'agents trouvés')}${pageOfText(data, page)}.`}
-          </p>
-        ) : null}
-      </div>
-
-      {data && data.items.length > 0 && (
-        <DataTable
-          caption={criteria ? 'Résultats de la recherche d’agents' : 'Agents de votre périmètre'}
-          headers={['Nom', 'Prénoms', 'Identifiant', 'Date de naissance', 'Organisation', 'Statut', 'Photo']}
-          rowKeys={data.items.map((a) => a.id)}
-          rows={data.items.map((a) => [
-            <Link href={`/agents/${encodeURIComponent(a.id)}`}>{a.lastName}</Link>,
-            a.firstNames,
-            <span className="ca-code">{a.identifier}</span>,
-            <span className="ca-nowrap">{formatDate(a.birthDate)}</span>,
-            a.organizationName,
-            <Badge small severity={a.status === 'active' ? 'success' : 'info'} noIcon>
-              {label(AGENT_STATUS_LABELS, a.status)}
-            </Badge>,
-            a.hasPhoto ? 'Oui' : 'Non',
-          ])}
-          footer={
-            <Pager
-              total={data.total}
-              exact={data.totalExact}
-              page={page}
-              pageSize={PAGE_SIZE}
-              href={(p) => hrefWith({ page: p === 1 ? null : p })}
-            />
-          }
-        />
-      )}
+      <SearchResults
+        results={results}
+        texts={{
+          error: 'La recherche a échoué',
+          loading: 'Recherche en cours…',
+          found: (total, exact) =>
+            `${pluralTotal({ total, totalExact: exact }, 'agent trouvé', 'agents trouvés')}${pageOfPages(page, total, PAGE_SIZE, exact)}.`,
+          empty: s.any ? 'Aucun agent ne correspond à votre recherche.' : 'Aucun agent dans votre périmètre.',
+        }}
+        table={{
+          caption: s.any ? 'Résultats de la recherche d’agents' : 'Agents de votre périmètre',
+          headers: ['Nom', 'Prénoms', 'Identifiant', 'Date de naissance', 'Organisation', 'Statut', 'Photo'],
+        }}
+        rowKey={(a) => a.id}
+        row={(a) => [
+          <Link href={`/agents/${encodeURIComponent(a.id)}`}>{a.lastName}</Link>,
+          a.firstNames,
+          <span className="ca-code">{a.identifier}</span>,
+          <span className="ca-nowrap">{formatDate(a.birthDate)}</span>,
+          a.organizationName,
+          <Badge small severity={a.status === 'active' ? 'success' : 'info'} noIcon>
+            {label(AGENT_STATUS_LABELS, a.status)}
+          </Badge>,
+          a.hasPhoto ? 'Oui' : 'Non',
+        ]}
+        paging={{ page, pageSize: PAGE_SIZE }}
+      />
     </>
   );
 }

@@ -7,10 +7,10 @@ import { useState } from 'react';
 import { createBatchAction } from '../../../../src/domain/card-request.ts';
 import { holderName, REQUEST_KIND_LABELS } from '../../cardLabels.ts';
 import { cardsApi, type Batch } from '../../cardsApi.ts';
-import { isCancelled } from '../../components/cards/CardAgentProvider.tsx';
 import { useActionSigner } from '../../components/cards/useActionSigner.ts';
 import { DataTable } from '../../components/DataTable.tsx';
 import { Loading } from '../../components/Loading.tsx';
+import { useAction } from '../../components/cards/useAction.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { formatDateTime, label, plural } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
@@ -22,8 +22,7 @@ export function BatchComposePage() {
   const signAction = useActionSigner();
   const [orgChoice, setOrgChoice] = useState('');
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const [created, setCreated] = useState<Batch | null>(null);
 
   const all = signed.data?.items ?? [];
@@ -42,10 +41,8 @@ export function BatchComposePage() {
       return next;
     });
 
-  const create = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const create = () =>
+    run(async () => {
       const signature = await signAction(
         createBatchAction(organizationId, chosen),
         `Création d’un lot de ${plural(chosen.length, 'demande', 'demandes')} : saisissez votre code PIN de signature.`,
@@ -53,12 +50,7 @@ export function BatchComposePage() {
       setCreated(await cardsApi.createBatch({ requestIds: chosen, signature }));
       setSelected(new Set());
       signed.reload();
-    } catch (err) {
-      if (!isCancelled(err)) setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <>

@@ -15,12 +15,12 @@ import {
   REQUEST_STATE_LABELS,
 } from '../../cardLabels.ts';
 import { cardsApi } from '../../cardsApi.ts';
-import { isCancelled } from '../../components/cards/CardAgentProvider.tsx';
 import { StateBadge } from '../../components/cards/StateBadge.tsx';
 import { useActionSigner } from '../../components/cards/useActionSigner.ts';
 import { DataTable } from '../../components/DataTable.tsx';
 import { DescriptionList } from '../../components/DescriptionList.tsx';
 import { Loading } from '../../components/Loading.tsx';
+import { useAction } from '../../components/cards/useAction.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { formatDateTime, label, plural } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
@@ -39,8 +39,7 @@ export function BatchPage({ params }: { params: Record<string, string> }) {
   );
   const headingRef = usePageTitle(b ? `Lot ${b.number}` : 'Lot de demandes');
   const signAction = useActionSigner();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const [notice, setNotice] = useState<string | null>(null);
 
   if (!b) {
@@ -60,11 +59,9 @@ export function BatchPage({ params }: { params: Record<string, string> }) {
   const messages = prod?.messages ?? [];
   const cardCounts = Object.entries(prod?.cards ?? {});
 
-  const validate = async () => {
-    setBusy(true);
-    setError(null);
-    setNotice(null);
-    try {
+  const validate = () =>
+    run(async () => {
+      setNotice(null);
       const pending = list.filter((r) => r.state === 'in_batch').map((r) => r.id);
       const signature = await signAction(
         b.toSign ?? validateBatchAction(b, pending),
@@ -72,12 +69,7 @@ export function BatchPage({ params }: { params: Record<string, string> }) {
       );
       batch.setData(await cardsApi.validateBatch(b.id, signature));
       setNotice(`Le lot ${b.number} est validé : il sera envoyé au fabricant.`);
-    } catch (err) {
-      if (!isCancelled(err)) setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <>

@@ -4,8 +4,7 @@ import { Select } from '@codegouvfr/react-dsfr/Select';
 import { api, withQuery } from '../../api.ts';
 import { formatEuros, holderName } from '../../cardLabels.ts';
 import { cardsApi } from '../../cardsApi.ts';
-import { DataTable } from '../../components/DataTable.tsx';
-import { ProblemAlert } from '../../components/ProblemAlert.tsx';
+import { SearchResults } from '../../components/SearchList.tsx';
 import { formatDateTime, plural } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
 import { Link, navigate, useSearchParams } from '../../router.tsx';
@@ -56,39 +55,34 @@ export function BillingPage() {
           />
         </div>
       </div>
-      <ProblemAlert error={ledger.error} title="Impossible d’afficher la facturation" />
-      <div role="status" className="fr-mb-2w">
-        {ledger.loading ? (
-          <p className="fr-mb-0">Chargement…</p>
-        ) : ledger.data ? (
-          <p className="fr-mb-0">
-            {items.length === 0
-              ? 'Aucune carte facturée pour cette sélection.'
-              : `${plural(ledger.data.total, 'carte facturée', 'cartes facturées')}, total ${formatEuros(total)} € HT${
-                  ledger.data.total > items.length
-                    ? ` (les ${items.length} plus récentes ci-dessous ; le relevé CSV les contient toutes)`
-                    : ''
-                }.`}
-          </p>
-        ) : null}
-      </div>
-      {items.length > 0 && (
-        <DataTable
-          caption="Relevé des cartes facturées"
-          headers={['Date', 'Organisation', 'Demande', 'Porteur', 'Libellé', 'Montant (€ HT)']}
-          rowKeys={items.map((e) => e.id)}
-          rows={items.map((e) => [
-            formatDateTime(e.createdAt),
-            e.organizationName ?? '—',
-            <Link href={`/demandes/${encodeURIComponent(e.requestId)}`} className="ca-code">
-              {e.requestNumber ?? 'Demande'}
-            </Link>,
-            holderName(e),
-            e.label,
-            formatEuros(e.amountCents),
-          ])}
-        />
-      )}
+      <SearchResults
+        results={ledger}
+        texts={{
+          error: 'Impossible d’afficher la facturation',
+          found: (shown) =>
+            `${plural(ledger.data?.total ?? shown, 'carte facturée', 'cartes facturées')}, total ${formatEuros(total)} € HT${
+              (ledger.data?.total ?? shown) > shown
+                ? ` (les ${shown} plus récentes ci-dessous ; le relevé CSV les contient toutes)`
+                : ''
+            }.`,
+          empty: 'Aucune carte facturée pour cette sélection.',
+        }}
+        table={{
+          caption: 'Relevé des cartes facturées',
+          headers: ['Date', 'Organisation', 'Demande', 'Porteur', 'Libellé', 'Montant (€ HT)'],
+        }}
+        rowKey={(e) => e.id}
+        row={(e) => [
+          formatDateTime(e.createdAt),
+          e.organizationName ?? '—',
+          <Link href={`/demandes/${encodeURIComponent(e.requestId)}`} className="ca-code">
+            {e.requestNumber ?? 'Demande'}
+          </Link>,
+          holderName(e),
+          e.label,
+          formatEuros(e.amountCents),
+        ]}
+      />
     </>
   );
 }

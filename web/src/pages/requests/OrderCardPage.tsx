@@ -17,10 +17,10 @@ import {
   itemsOf,
 } from '../../cardLabels.ts';
 import { cardsApi, type CardRequestDetail, type CardRequestInput, type PrerequisitesResult } from '../../cardsApi.ts';
-import { isCancelled } from '../../components/cards/CardAgentProvider.tsx';
 import { PrerequisiteList } from '../../components/cards/PrerequisiteList.tsx';
 import { StateBadge } from '../../components/cards/StateBadge.tsx';
 import { Loading } from '../../components/Loading.tsx';
+import { useAction } from '../../components/cards/useAction.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { label } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
@@ -43,25 +43,12 @@ export function OrderCardPage({ params }: { params: Record<string, string> }) {
   const [reason, setReason] = useState('');
   const [check, setCheck] = useState<PrerequisitesResult | null>(null);
   const [created, setCreated] = useState<CardRequestDetail | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run: guard } = useAction();
 
   const activeModels = itemsOf(models.data).filter((m) => m.status !== 'retired');
   const chosenModel = modelId || activeModels[0]?.id || '';
   const reasons = kind === 'renewal' ? RENEWAL_REASONS : kind === 'replacement' ? REPLACEMENT_REASONS : [];
   const step = created ? 3 : check ? 2 : 1;
-
-  const guard = async (fn: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await fn();
-    } catch (err) {
-      if (!isCancelled(err)) setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const verify = (e: FormEvent) => {
     e.preventDefault();

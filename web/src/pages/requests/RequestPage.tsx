@@ -14,12 +14,12 @@ import {
   REQUEST_STATE_LABELS,
 } from '../../cardLabels.ts';
 import { cardsApi, type CardRequestDetail } from '../../cardsApi.ts';
-import { isCancelled } from '../../components/cards/CardAgentProvider.tsx';
 import { PrerequisiteList } from '../../components/cards/PrerequisiteList.tsx';
 import { StateBadge } from '../../components/cards/StateBadge.tsx';
 import { useActionSigner } from '../../components/cards/useActionSigner.ts';
 import { DescriptionList } from '../../components/DescriptionList.tsx';
 import { Loading } from '../../components/Loading.tsx';
+import { useAction } from '../../components/cards/useAction.ts';
 import { ProblemAlert } from '../../components/ProblemAlert.tsx';
 import { formatDateTime, label } from '../../format.ts';
 import { useAsync, usePageTitle } from '../../hooks.ts';
@@ -63,26 +63,20 @@ export function RequestPage({ params }: { params: Record<string, string> }) {
   const headingRef = usePageTitle(r ? `Demande ${r.number}` : 'Demande de carte');
   const signRequest = useSignRequest();
   const signAction = useActionSigner();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
+  const { busy, error } = action;
   const [notice, setNotice] = useState<string | null>(null);
   const [cancelReason, setCancelReason] = useState('');
   const [cancelling, setCancelling] = useState(false);
   const writer = can(session, 'cardRequest.write');
 
-  const run = async (fn: () => Promise<CardRequestDetail>, done: string) => {
-    setBusy(true);
-    setError(null);
+  const run = (fn: () => Promise<CardRequestDetail>, done: string) => {
     setNotice(null);
-    try {
+    return action.run(async () => {
       req.setData(await fn());
       setNotice(done);
       setCancelling(false);
-    } catch (err) {
-      if (!isCancelled(err)) setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   if (!r) {
