@@ -1,7 +1,7 @@
 // Signing keys for tests that need an operator's signature without a card: a Node key pair whose
 // public key gets a SIGN (and AUTH) certificate from the test platform's own PKI, accepted (valid).
 import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
-import { systemActor, type Actor } from '../../src/app/context.ts';
+import { systemActor, type Actor, type AppContext } from '../../src/app/context.ts';
 import {
   acceptCertificate,
   initPki,
@@ -54,11 +54,12 @@ function signWith(key: KeyObject, text: string): string {
 
 /** Gives the agent `identifier` valid AUTH and SIGN certificates for Node-held keys. */
 export async function signingKeyFor(
-  p: TestPlatform,
+  p: TestPlatform | { ctx: AppContext },
   identifier: string,
-  opts: { cardId?: string | null } = {},
+  opts: { cardId?: string | null; pki?: PkiEnvironment } = {},
 ): Promise<TestSigner> {
-  const pki = await ensureTestPki(p);
+  // A platform opened outside the test helpers (several processes on one database) brings its own PKI.
+  const pki = opts.pki ?? (await ensureTestPki(p as TestPlatform));
   const system = systemActor('test');
   const issue = async (profile: 'auth' | 'sign') => {
     const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });

@@ -622,6 +622,11 @@ async function collectCrlEvidence(
   sources: string[],
 ): Promise<{ evidence: CrlEvidence[]; refused: string[] }> {
   const cas = manifestAuthorities(m);
+  const roots = m.authorities
+    .filter((a) => a.kind === 'root')
+    .map((a) =>
+      Buffer.from(new x509.X509Certificate(Buffer.from(a.certificate, 'base64')).subjectName.toArrayBuffer()),
+    );
   const evidence: CrlEvidence[] = [];
   const refused: string[] = [];
   if (target.live) {
@@ -676,6 +681,9 @@ async function collectCrlEvidence(
       continue;
     }
     const ca = cas.find((a) => a.subject.equals(Buffer.from(crl.issuer)));
+    // The root's CRLs are signed at ceremonies and kept in the database itself (offline_crls): nothing to
+    // replay or renumber from them, so a folder of downloaded CRLs may hold one.
+    if (!ca && roots.some((subject) => subject.equals(Buffer.from(crl.issuer)))) continue;
     if (!ca) {
       refused.push(`${file} : CRL d'une autorité inconnue de la sauvegarde`);
       continue;
