@@ -8,6 +8,19 @@ import { after, before, it } from 'node:test';
 import { systemActor } from '../../src/app/context.ts';
 import { importAgents } from '../../src/app/directory/hr-import/import-agents.ts';
 import { pkiEnvironment, revokeCertificate, type PkiEnvironment } from '../../src/app/pki/certificates.ts';
+import { signingKeyFor } from '../support/signing.ts';
+import { certificateAction } from '../../src/app/pki/certificates.ts';
+import type { CertificateEvent } from '../../src/domain/certificate-status.ts';
+import type { Actor } from '../../src/app/context.ts';
+
+/** The administrator's action signature of a status change (a Node key with a SIGN certificate). */
+async function signedEvent(actor: Actor, serial: string, event: CertificateEvent) {
+  const p = current!;
+  const signer = await signingKeyFor(p.platform, 'admin.national', { pki: p.pki });
+  return signer.signAction(actor, certificateAction(serial, event));
+}
+let current: { platform: TestPlatform; pki: PkiEnvironment } | null = null;
+
 import { newestCrlDer, publishCrl } from '../../src/app/pki/publication.ts';
 import { loadDemoPki } from '../../src/app/demo/pki.ts';
 import {
@@ -60,6 +73,7 @@ forEachDatabase('backups', (dialect) => {
   before(async () => {
     p = await openTestPlatform(dialect, { env });
     pki = pkiEnvironment(p.config, env);
+    current = { platform: p, pki };
     await loadDemoPki(p.ctx, pki);
     for (let i = 0; i < 3; i++) serials.push(await issueCertificate(p.ctx, pki));
   });
@@ -142,7 +156,13 @@ forEachDatabase('backups', (dialect) => {
 
   it('restores elsewhere: counts and audit head of the backup, CRL numbering above what was published since, revocations replayed', async () => {
     const admin = await actorFor(p.ctx, 'admin.national');
-    await revokeCertificate(p.ctx, admin, serials[0]!, 'keyCompromise');
+    await revokeCertificate(
+      p.ctx,
+      admin,
+      serials[0]!,
+      'keyCompromise',
+      await signedEvent(admin, serials[0]!, { kind: 'revoke', reason: 'keyCompromise' }),
+    );
     const published = await publishCrl(p.ctx, pki, 'collectivites');
     const crlFile = join(tempDir('crl'), 'collectivites.crl');
     writeFileSync(crlFile, (await newestCrlDer(p.ctx, 'collectivites'))!);
@@ -232,7 +252,14 @@ forEachDatabase('backups', (dialect) => {
   it('refuses, before changing anything, a restore that would drop a revocation it cannot replay', async () => {
     // Issued after the backup, then revoked: the backup does not know it.
     const late = await issueCertificate(p.ctx, pki);
-    await revokeCertificate(p.ctx, await actorFor(p.ctx, 'admin.national'), late, 'superseded');
+    const lateAdmin = await actorFor(p.ctx, 'admin.national');
+    await revokeCertificate(
+      p.ctx,
+      lateAdmin,
+      late,
+      'superseded',
+      await signedEvent(lateAdmin, late, { kind: 'revoke', reason: 'superseded' }),
+    );
     await publishCrl(p.ctx, pki, 'collectivites');
     const agentsBefore = await countRows(p.store.db, 'agents');
     await assert.rejects(
