@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { openPlatform } from '../../src/platform.ts';
 import { loadDemoData } from '../../src/app/demo/directory.ts';
 import { loadDemoPki } from '../../src/app/demo/pki.ts';
-import { certificateAction, pkiEnvironment } from '../../src/app/pki/certificates.ts';
+import { pkiEnvironment } from '../../src/app/pki/certificates.ts';
 import type { RevocationReason } from '../../src/domain/certificate-status.ts';
 import { createSignInLink } from '../../src/app/access/sessions.ts';
 import { systemActor, type AppContext } from '../../src/app/context.ts';
@@ -24,7 +24,7 @@ import type { Store } from '../../src/store/database.ts';
 import { createDatabase, startPgCluster, type PgCluster } from '../../scripts/lib/pg-cluster.js';
 import { feed, issueCertificate, sharedSecrets } from '../support/operations.ts';
 import { messageId, startSmtp } from '../support/smtp.ts';
-import { signingKeyFor } from '../support/signing.ts';
+import { signCertificateEvent } from '../support/signing.ts';
 import { actorFor } from '../support/platform.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -192,6 +192,8 @@ describe('two instances on one PostgreSQL, with faults', { timeout: 600_000 }, (
       CARTES_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
       CARTES_LOG_LEVEL: 'warn',
       CARTES_BACKUP_BEFORE_MIGRATION: 'false',
+      // The daily pass runs at a date years ahead; its retention step would otherwise delete the mails just sent.
+      CARTES_RETENTION_MAIL_MONTHS: '1200',
     };
     // The installation: directory and PKI made once, from an operator's folder.
     const dataDir = tempDir('seed');
@@ -240,11 +242,10 @@ describe('two instances on one PostgreSQL, with faults', { timeout: 600_000 }, (
       .executeTakeFirstOrThrow();
     const [sa, sb] = [await signIn(a, 'admin.national'), await signIn(b, 'admin.national')];
     // Every status change carries the administrator's action signature (a Node key with a SIGN certificate).
-    const signer = await signingKeyFor(seed, 'admin.national', { pki });
     const admin = await actorFor(seed.ctx, 'admin.national');
     const revocation = async (serial: string, reason: RevocationReason) => ({
       reason,
-      signature: await signer.signAction(admin, certificateAction(serial, { kind: 'revoke', reason })),
+      signature: await signCertificateEvent(seed, 'admin.national', admin, serial, { kind: 'revoke', reason }, { pki }),
     });
     // Revocations sent to both at the same time (each queues a CRL job that either worker runs),
     // while an operator publishes from each instance's folder too.

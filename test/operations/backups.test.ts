@@ -8,18 +8,7 @@ import { after, before, it } from 'node:test';
 import { systemActor } from '../../src/app/context.ts';
 import { importAgents } from '../../src/app/directory/hr-import/import-agents.ts';
 import { pkiEnvironment, revokeCertificate, type PkiEnvironment } from '../../src/app/pki/certificates.ts';
-import { signingKeyFor } from '../support/signing.ts';
-import { certificateAction } from '../../src/app/pki/certificates.ts';
-import type { CertificateEvent } from '../../src/domain/certificate-status.ts';
-import type { Actor } from '../../src/app/context.ts';
-
-/** The administrator's action signature of a status change (a Node key with a SIGN certificate). */
-async function signedEvent(actor: Actor, serial: string, event: CertificateEvent) {
-  const p = current!;
-  const signer = await signingKeyFor(p.platform, 'admin.national', { pki: p.pki });
-  return signer.signAction(actor, certificateAction(serial, event));
-}
-let current: { platform: TestPlatform; pki: PkiEnvironment } | null = null;
+import { signCertificateEvent } from '../support/signing.ts';
 
 import { newestCrlDer, publishCrl } from '../../src/app/pki/publication.ts';
 import { loadDemoPki } from '../../src/app/demo/pki.ts';
@@ -73,7 +62,6 @@ forEachDatabase('backups', (dialect) => {
   before(async () => {
     p = await openTestPlatform(dialect, { env });
     pki = pkiEnvironment(p.config, env);
-    current = { platform: p, pki };
     await loadDemoPki(p.ctx, pki);
     for (let i = 0; i < 3; i++) serials.push(await issueCertificate(p.ctx, pki));
   });
@@ -161,7 +149,14 @@ forEachDatabase('backups', (dialect) => {
       admin,
       serials[0]!,
       'keyCompromise',
-      await signedEvent(admin, serials[0]!, { kind: 'revoke', reason: 'keyCompromise' }),
+      await signCertificateEvent(
+        p,
+        'admin.national',
+        admin,
+        serials[0]!,
+        { kind: 'revoke', reason: 'keyCompromise' },
+        { pki },
+      ),
     );
     const published = await publishCrl(p.ctx, pki, 'collectivites');
     const crlFile = join(tempDir('crl'), 'collectivites.crl');
@@ -258,7 +253,14 @@ forEachDatabase('backups', (dialect) => {
       lateAdmin,
       late,
       'superseded',
-      await signedEvent(lateAdmin, late, { kind: 'revoke', reason: 'superseded' }),
+      await signCertificateEvent(
+        p,
+        'admin.national',
+        lateAdmin,
+        late,
+        { kind: 'revoke', reason: 'superseded' },
+        { pki },
+      ),
     );
     await publishCrl(p.ctx, pki, 'collectivites');
     const agentsBefore = await countRows(p.store.db, 'agents');

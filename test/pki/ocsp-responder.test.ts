@@ -26,17 +26,7 @@ import { makeContext, type AppContext } from '../../src/app/context.ts';
 import { openStore, type Store } from '../../src/store/database.ts';
 import { createMailer } from '../../src/notify/mailer.ts';
 import { issuerIdentity, toHex } from '../../src/pki/ocsp.ts';
-import { signingKeyFor } from '../support/signing.ts';
-import { certificateAction as certificateActionOf } from '../../src/app/pki/certificates.ts';
-import type { CertificateEvent } from '../../src/domain/certificate-status.ts';
-import type { Actor } from '../../src/app/context.ts';
-
-/** The administrator's action signature of a status change (a Node key with a SIGN certificate). */
-async function signedEvent(actor: Actor, serial: string, event: CertificateEvent) {
-  const signer = await signingKeyFor(current!.platform, 'admin.national', { pki: current!.pki });
-  return signer.signAction(actor, certificateActionOf(serial, event));
-}
-let current: { platform: TestPlatform; pki: PkiEnvironment } | null = null;
+import { signCertificateEvent } from '../support/signing.ts';
 
 forEachDatabase('OCSP responder: pre-signed answers and the change log', (dialect) => {
   let p: TestPlatform;
@@ -107,7 +97,6 @@ forEachDatabase('OCSP responder: pre-signed answers and the change log', (dialec
     p = await openTestPlatform(dialect);
     dir = mkdtempSync(join(tmpdir(), 'cartes-ocsp-responder-'));
     pki = pkiEnvironment(p.config, {});
-    current = { platform: p, pki };
     const admin = await actorFor(p.ctx, 'admin.national');
     await initPki(p.ctx, admin, pki, {
       custodianSecrets: ['premier secret du dépositaire', 'second secret du dépositaire'],
@@ -196,7 +185,14 @@ forEachDatabase('OCSP responder: pre-signed answers and the change log', (dialec
       admin,
       serials[0]!,
       'keyCompromise',
-      await signedEvent(admin, serials[0]!, { kind: 'revoke', reason: 'keyCompromise' }),
+      await signCertificateEvent(
+        p,
+        'admin.national',
+        admin,
+        serials[0]!,
+        { kind: 'revoke', reason: 'keyCompromise' },
+        { pki },
+      ),
     );
     await first.sync();
     assert.match(
@@ -205,8 +201,18 @@ forEachDatabase('OCSP responder: pre-signed answers and the change log', (dialec
     );
 
     // Made by a process without a responder (as `cartes ca suspend`): nobody calls sync().
-    await acceptCertificate(p.ctx, admin, serials[1]!, await signedEvent(admin, serials[1]!, { kind: 'accept' }));
-    await suspendCertificate(p.ctx, admin, serials[1]!, await signedEvent(admin, serials[1]!, { kind: 'suspend' }));
+    await acceptCertificate(
+      p.ctx,
+      admin,
+      serials[1]!,
+      await signCertificateEvent(p, 'admin.national', admin, serials[1]!, { kind: 'accept' }, { pki }),
+    );
+    await suspendCertificate(
+      p.ctx,
+      admin,
+      serials[1]!,
+      await signCertificateEvent(p, 'admin.national', admin, serials[1]!, { kind: 'suspend' }, { pki }),
+    );
     assert.match(
       await until(second, serials[1]!, /revoked/),
       new RegExp(`0x${serials[1]}: revoked[\\s\\S]*Reason: certificateHold`),
@@ -275,9 +281,24 @@ forEachDatabase('OCSP responder: pre-signed answers and the change log', (dialec
   it('an expired certificate keeps answering its real status, with the archive cutoff (RFC 6960 §4.4.4)', async () => {
     const admin = await actorFor(p.ctx, 'admin.national');
     const [good, held] = [serials[3]!, serials[4]!];
-    await acceptCertificate(p.ctx, admin, good, await signedEvent(admin, good, { kind: 'accept' }));
-    await acceptCertificate(p.ctx, admin, held, await signedEvent(admin, held, { kind: 'accept' }));
-    await suspendCertificate(p.ctx, admin, held, await signedEvent(admin, held, { kind: 'suspend' }));
+    await acceptCertificate(
+      p.ctx,
+      admin,
+      good,
+      await signCertificateEvent(p, 'admin.national', admin, good, { kind: 'accept' }, { pki }),
+    );
+    await acceptCertificate(
+      p.ctx,
+      admin,
+      held,
+      await signCertificateEvent(p, 'admin.national', admin, held, { kind: 'accept' }, { pki }),
+    );
+    await suspendCertificate(
+      p.ctx,
+      admin,
+      held,
+      await signCertificateEvent(p, 'admin.national', admin, held, { kind: 'suspend' }, { pki }),
+    );
     // Certificates that ended yesterday (fixture: their validity moved back), expired by the daily pass
     // through the state machine.
     await p.store.db

@@ -4,12 +4,14 @@ import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:cryp
 import { systemActor, type Actor, type AppContext } from '../../src/app/context.ts';
 import {
   acceptCertificate,
+  certificateAction,
   initPki,
   issueForPublicKey,
   pkiEnvironment,
   type PkiEnvironment,
 } from '../../src/app/pki/certificates.ts';
 import { issueActionNonce, type ActionSignature, type SignedAction } from '../../src/app/access/action-signatures.ts';
+import type { CertificateEvent } from '../../src/domain/certificate-status.ts';
 import { DEMO_CUSTODIAN_SECRETS } from '../../src/app/demo/pki.ts';
 import { canonicalAction } from '../../src/domain/action-signature.ts';
 import type { Dialect } from '../../src/store/database.ts';
@@ -89,6 +91,22 @@ export async function signingKeyFor(
       return { nonce, signature: signWith(signKey.privateKey, canonicalAction({ ...action, nonce })), certificate };
     },
   };
+}
+
+/**
+ * The action signature of a certificate status change by `actor` (whose identifier is `identifier`). A fresh signing
+ * key each time: a key kept across calls would outlive a restore that drops its certificate.
+ */
+export async function signCertificateEvent(
+  p: TestPlatform | { ctx: AppContext },
+  identifier: string,
+  actor: Actor,
+  serial: string,
+  event: CertificateEvent,
+  opts: { pki?: PkiEnvironment } = {},
+): Promise<ActionSignature> {
+  const signer = await signingKeyFor(p, identifier, opts);
+  return signer.signAction(actor, certificateAction(serial, event));
 }
 
 /** A platform on `dialect` (demo data) and the signing key of its operator Camille MARTIN (martin.c77011). */
