@@ -14,7 +14,7 @@ import { pkiEnvironment, type PkiEnvironment } from '../../src/app/pki/certifica
 import { loadChipKey } from '../../src/cards/keys.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { openTestPlatform, type TestPlatform } from '../support/platform.ts';
-import { WEB_INDEX } from './server-fixture.ts';
+import { WEB_INDEX, type PortalTestServer } from './server-fixture.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** The suite's option: the browser journeys need Debian's chromium. */
@@ -65,7 +65,11 @@ interface BrowserGlobals {
  * Waits for the page's data, then asserts axe-core finds nothing. Pages with dialogs that fade in and
  * out (the card pages) are checked once no transition runs and closed dialogs are gone (`dialogs`).
  */
-export async function expectAccessible(page: Page, label: string, opts: { dialogs?: boolean } = {}): Promise<void> {
+export async function expectAccessible(
+  page: Page,
+  label: string,
+  opts: { dialogs?: boolean; noHorizontalScroll?: boolean } = {},
+): Promise<void> {
   await page.waitForLoadState('networkidle').catch(() => {});
   await page
     .getByText('Chargement…')
@@ -84,6 +88,10 @@ export async function expectAccessible(page: Page, label: string, opts: { dialog
     )
     .join('\n  ');
   assert.equal(violations.length, 0, `${label} (${page.url()}) — violations axe :\n  ${report}`);
+  if (opts.noHorizontalScroll && (page.viewportSize()?.width ?? 0) >= 1280) {
+    const scroll = await page.evaluate<boolean>('document.documentElement.scrollWidth > window.innerWidth + 1');
+    assert.equal(scroll, false, `${label} : défilement horizontal`);
+  }
 }
 
 async function settledDialogs(page: Page): Promise<void> {
@@ -104,12 +112,23 @@ export interface JourneyPage {
   problems: string[];
 }
 
-/** A fresh French desktop context and page that records the page's problems. */
-export async function newJourneyPage(browser: Browser, opts: { console?: boolean } = {}): Promise<JourneyPage> {
-  const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
+/**
+ * A fresh French context and page (`width` px, desktop by default) that records the page's problems;
+ * with `origin`, every request to another origin is one.
+ */
+export async function newJourneyPage(
+  browser: Browser,
+  opts: { console?: boolean; width?: number; origin?: string } = {},
+): Promise<JourneyPage> {
+  const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: opts.width ?? 1280, height: 900 } });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`erreur JavaScript : ${e.message} (${page.url()})`));
+  const origin = opts.origin;
+  if (origin)
+    page.on('request', (r) => {
+      if (!r.url().startsWith(origin) && !r.url().startsWith('data:')) problems.push(`requête externe : ${r.url()}`);
+    });
   if (opts.console)
     page.on('console', (m) => {
       if (m.type() === 'error' && /Content Security Policy|CORS/i.test(m.text()))
@@ -135,6 +154,33 @@ export async function journey(
     throw new Error(`${String(err)}\n--- page ${j.page.url()} ---\n${main.slice(0, 3000)}`, { cause: err });
   } finally {
     await j.context.close();
+  }
+}
+
+/** Signs `identifier` in on the portal test server through a one-time link. */
+export async function signInByLink(page: Page, server: PortalTestServer, identifier: string): Promise<void> {
+  await page.goto(await server.signInLink(identifier));
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await page.getByRole('heading', { level: 1, name: /^Bonjour / }).waitFor();
+}
+
+/** Acts as `identifier` on `path` of the portal test server in a fresh page; the page must raise no problem. */
+export async function actAs(
+  browser: Browser,
+  server: PortalTestServer,
+  identifier: string,
+  path: string,
+  work: (page: Page) => Promise<void>,
+  width = 1280,
+): Promise<void> {
+  const { context, page, problems } = await newJourneyPage(browser, { width, origin: server.baseUrl });
+  try {
+    await signInByLink(page, server, identifier);
+    await page.goto(`${server.baseUrl}${path}`);
+    await work(page);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
   }
 }
 

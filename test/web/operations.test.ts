@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { actAs, expectAccessible as expectAccessibleShared, launchBrowser, needsChromium } from './journey.ts';
 import { systemActor } from '../../src/app/context.ts';
 import { setAgentStatus } from '../../src/app/directory/agents.ts';
 import { createBackup } from '../../src/app/operations/backups.ts';
@@ -16,75 +16,23 @@ import { enqueue } from '../../src/jobs/queue.ts';
 import { actorFor, agentId } from '../support/platform.ts';
 import { startTestServer, type PortalTestServer } from './server-fixture.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TIMEOUT = { timeout: 300_000 };
 
 let browser: Browser;
 let server: PortalTestServer;
 
-async function newPage(width = 1280): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await browser.newContext({ locale: 'fr-FR', viewport: { width, height: 900 } });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(`erreur JavaScript : ${e.message}`));
-  page.on('request', (r) => {
-    if (!r.url().startsWith(server.baseUrl) && !r.url().startsWith('data:'))
-      problems.push(`requête externe : ${r.url()}`);
-  });
-  return { context, page, problems };
-}
-
-async function signIn(page: Page, identifier: string): Promise<void> {
-  await page.goto(await server.signInLink(identifier));
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.getByRole('heading', { level: 1, name: /^Bonjour / }).waitFor();
-}
-
-async function expectAccessible(page: Page, label: string): Promise<void> {
-  await page.waitForLoadState('networkidle');
-  await page
-    .getByText('Chargement…')
-    .first()
-    .waitFor({ state: 'detached' })
-    .catch(() => {});
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  const report = violations
-    .map(
-      (v) =>
-        `${v.id} (${v.impact}) ${v.help}: ${v.nodes
-          .map((n) => n.target.join(' '))
-          .slice(0, 5)
-          .join(' | ')}`,
-    )
-    .join('\n  ');
-  assert.equal(violations.length, 0, `${label} (${page.url()}) — violations axe :\n  ${report}`);
-  const scroll = await page.evaluate<boolean>('document.documentElement.scrollWidth > window.innerWidth + 1');
-  if ((page.viewportSize()?.width ?? 0) >= 1280) assert.equal(scroll, false, `${label} : défilement horizontal`);
-}
-
-/** Acts as `identifier` on the page at `path`, runs `work`, closes. */
-async function as(identifier: string, path: string, work: (page: Page) => Promise<void>, width = 1280) {
-  const { context, page, problems } = await newPage(width);
-  try {
-    await signIn(page, identifier);
-    await page.goto(`${server.baseUrl}${path}`);
-    await work(page);
-    assert.deepEqual(problems, []);
-  } finally {
-    await context.close();
-  }
-}
+const as = (identifier: string, path: string, work: (page: Page) => Promise<void>, width = 1280) =>
+  actAs(browser, server, identifier, path, work, width);
+const expectAccessible = (page: Page, label: string) =>
+  expectAccessibleShared(page, label, { noHorizontalScroll: true });
 
 const section = (page: Page, title: string) =>
   page.locator('section').filter({ has: page.getByRole('heading', { level: 2, name: title }) });
 
-describe('page Exploitation', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} absent` }, () => {
+describe('page Exploitation', needsChromium, () => {
   before(async () => {
     server = await startTestServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
-    });
+    browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
