@@ -10,6 +10,7 @@ import type { AppContext } from '../context.ts';
 import { drawNumbers } from './numbers.ts';
 import { kindMap } from './kinds.ts';
 import { centreServing } from './centres.ts';
+import { emptyFile } from './intake.ts';
 
 // Card case files follow the card workflows without changing them: every card step already writes
 // an audit record in its own transaction; this observer, registered on the store, turns the records
@@ -351,6 +352,7 @@ class Tracker {
     await this.db
       .insertInto('case_files')
       .values({
+        ...emptyFile(),
         id,
         number: caseFileNumber(year, n!),
         kind_code: kindCode,
@@ -373,24 +375,6 @@ class Tracker {
         registered_at: e.at,
         due_on: dueOn(e.at, kind.targetDays),
         routed_at: officeId ? e.at : null,
-        taken_by: null,
-        taken_at: null,
-        deferred_at: null,
-        deferred_reason: null,
-        unit_notified_at: null,
-        processed_at: null,
-        processed_by: null,
-        processed_office_id: null,
-        outcome: null,
-        amount_cents: null,
-        movement_reference: null,
-        self_checked_at: null,
-        self_checked_by: null,
-        transferred_at: null,
-        transfer_reference: null,
-        archived_at: null,
-        returned_at: null,
-        return_reasons: null,
         status_changed_at: e.at,
         created_at: e.at,
         updated_at: e.at,
