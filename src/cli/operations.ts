@@ -157,7 +157,7 @@ export function registerOperationsCommands(program: Command): void {
         if (!items.length) console.log(opts.failed ? 'Aucune tâche en échec.' : 'Aucune tâche.');
         for (const j of items)
           console.log(
-            `${j.id}  ${j.kind.padEnd(26)} ${j.statusLabel.padEnd(10)} essais ${j.attempts}  créée ${frDateTime(j.createdAt)}${j.lastError ? `\n    erreur : ${j.lastError}` : ''}`,
+            `${j.id}  ${j.kind.padEnd(26)} ${j.statusLabel.padEnd(10)} essais ${j.attempts}  créée ${frDateTime(j.createdAt)}  (${j.kindLabel})${j.lastError ? `\n    erreur : ${j.lastError}` : ''}`,
           );
       }),
     );

@@ -73,6 +73,11 @@ forEachDatabase('cartes jobs and cartes retention', (dialect) => {
       new RegExp(`^${pending}  crl\\.publish +En attente +essais 0  créée \\d{2}/\\d{2}/\\d{4}`, 'm'),
     );
     assert.match(all.stdout, new RegExp(`^${failed}  mail\\.send +En échec +essais 5  créée `, 'm'));
+    assert.match(
+      all.stdout,
+      new RegExp(`^${failed}  mail\\.send .*  \\(Envoi de courriel\\)$`, 'm'),
+      'the French label',
+    );
     const onlyFailed = await cartes(['jobs', 'list', '--failed']);
     assert.equal(onlyFailed.code, 0, onlyFailed.stderr);
     assert.deepEqual(onlyFailed.stdout.trimEnd().split('\n').length, 2, onlyFailed.stdout);
