@@ -80,6 +80,8 @@ export const PERMISSIONS = [
   'backoffice.review',
   'caseKind.write',
   'centre.write',
+  // The card programme's dashboard (seed 003 annex II), as a whole or per organisation.
+  'steering.cards',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -130,6 +132,7 @@ const GRANTS: Record<Permission, Role[]> = {
   'backoffice.review': ['centre_head'],
   'caseKind.write': ['admin'],
   'centre.write': ['admin'],
+  'steering.cards': ['registration_authority', 'admin', 'controller', 'auditor'],
 };
 
 /** Trusted roles are the ones a major non-conformity suspends in an organisation. */

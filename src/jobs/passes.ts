@@ -7,6 +7,7 @@ import { refreshCrls } from '../app/pki/publication.ts';
 import { dailyPass } from '../app/operations/daily-pass.ts';
 import { createBackup, pruneBackups } from '../app/operations/backups.ts';
 import { failInterruptedImports } from '../app/operations/crash-leftovers.ts';
+import { steeringPass } from '../app/steering/pass.ts';
 import type { ScheduledTask } from './scheduler.ts';
 
 /**
@@ -15,6 +16,7 @@ import type { ScheduledTask } from './scheduler.ts';
  * - « backup » every working day at CARTES_BACKUP_TIME (12:00, seed 003 annex V), then the backups
  *   older than CARTES_BACKUP_KEEP_DAYS (7) are removed;
  * - « crl.refresh » hourly: the CRLs older than half their validity are published again;
+ * - « steering » every ten minutes: the dashboards' daily rows, red indicators mailed, the monthly archive;
  * and on every instance, each tick, the HR imports left running by a dead process are closed.
  */
 export function scheduledPasses(
@@ -38,6 +40,7 @@ export function scheduledPasses(
       },
     },
     { name: 'crl.refresh', slot: hourlySlot, run: () => refreshCrls(ctx, env.pki) },
+    { name: 'steering', slot: (now) => now.toISOString().slice(0, 15), run: () => steeringPass(ctx) },
     { name: 'daily', slot: (now) => dailySlot(now, ops.dailyTime), run: () => dailyPass(ctx, env) },
     {
       name: 'backup',

@@ -254,3 +254,31 @@ export async function ageingReportPdf(r: AgeingPdf): Promise<Uint8Array> {
   }
   return doc.save({ objectsPerTick: Infinity, useObjectStreams: false });
 }
+
+/** A table of figures by month (the dashboards of seed 003 annex II), landscape, one section after another. */
+export interface FiguresPdf {
+  title: string;
+  subtitle: string;
+  columns: string[];
+  sections: { title: string; rows: { label: string; cells: string[] }[] }[];
+  notes: string[];
+}
+
+export async function figuresPdf(f: FiguresPdf): Promise<Uint8Array> {
+  const { doc, regular, bold } = await newDocument(f.title);
+  const w = new Writer(doc, regular, bold, f.title, true);
+  w.text(f.title, { bold: true, size: 14, gap: 4 });
+  w.text(f.subtitle, { gap: 10 });
+  const label = 190;
+  const rest = (w.width - label) / Math.max(1, f.columns.length);
+  const widths = [label, ...f.columns.map(() => rest)];
+  for (const s of f.sections) {
+    w.ensure(60);
+    w.text(s.title, { bold: true, size: 11, gap: 2 });
+    w.row(['', ...f.columns], widths, { bold: true, size: 7.5 });
+    for (const r of s.rows) w.row([r.label, ...r.cells], widths, { size: 7.5 });
+    w.y -= 8;
+  }
+  for (const n of f.notes) w.text(n, { size: 8, gap: 2 });
+  return doc.save({ objectsPerTick: Infinity, useObjectStreams: false });
+}

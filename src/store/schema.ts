@@ -720,6 +720,56 @@ export interface DirectoryCountTable {
   agents: number;
 }
 
+export interface SteeringDailyTable {
+  scope_id: string;
+  day: string;
+  metric: string;
+  dim: string;
+  n: number;
+  total: number;
+}
+
+export interface SteeringEntryTable {
+  centre_id: string;
+  month: string;
+  figures: string; // JSON domain/steering.ts MonthlyEntry
+  entered_by: string | null;
+  entered_at: string;
+}
+
+export interface SteeringThresholdTable {
+  scope_id: string;
+  indicator: string;
+  threshold: number;
+  set_by: string | null;
+  set_at: string;
+}
+
+export interface SteeringAlertTable {
+  scope_id: string;
+  month: string;
+  indicator: string;
+  value: number;
+  threshold: number;
+  raised_at: string;
+}
+
+export interface SteeringRefreshTable {
+  name: string;
+  refreshed_at: string;
+  from_day: string;
+}
+
+export interface SteeringArchiveTable {
+  id: string;
+  scope_id: string;
+  month: string;
+  csv: string;
+  pdf: Uint8Array;
+  sha256: string;
+  created_at: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   agents: AgentTable;
@@ -756,6 +806,12 @@ export interface Database {
   card_handovers: CardHandoverTable;
   card_activations: CardActivationTable;
   holder_secrets: HolderSecretsTable;
+  steering_daily: SteeringDailyTable;
+  steering_entries: SteeringEntryTable;
+  steering_thresholds: SteeringThresholdTable;
+  steering_alerts: SteeringAlertTable;
+  steering_refresh: SteeringRefreshTable;
+  steering_archive: SteeringArchiveTable;
   service_keys: ServiceKeyTable;
   published_crls: PublishedCrlTable;
   published_crl_chunks: PublishedCrlChunkTable;
