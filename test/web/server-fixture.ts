@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { startServer } from '../support/http.ts';
 import { openTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { loadDemoActivity } from '../../src/app/demo/backoffice.ts';
+import { loadDemoSteering } from '../../src/app/demo/steering.ts';
 
 export interface PortalTestServer {
   /** Origin of the server, e.g. http://127.0.0.1:43121 (no trailing slash). */
@@ -26,6 +27,8 @@ export interface PortalTestServerOptions {
   branding?: 'state' | 'neutral';
   /** Also load the processing centre's year of activity (demo/backoffice.ts). */
   backofficeActivity?: boolean;
+  /** Also load the dashboard's monthly figures and thresholds, and run the steering pass (demo/steering.ts). */
+  steering?: boolean;
 }
 
 export const WEB_INDEX = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
@@ -37,6 +40,7 @@ export async function startTestServer(opts: PortalTestServerOptions = {}): Promi
   const platform = await openTestPlatform('sqlite', { env: { CARTES_BRANDING: opts.branding ?? 'state' } });
   try {
     if (opts.backofficeActivity) await loadDemoActivity(platform.ctx);
+    if (opts.steering) await loadDemoSteering(platform.ctx);
     const server = await startServer(platform);
     return {
       baseUrl: server.baseUrl,

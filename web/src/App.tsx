@@ -12,6 +12,7 @@ import { CardsToHandOverPage } from './pages/desk/CardsToHandOverPage.tsx';
 import { ConnectivityPage } from './pages/desk/ConnectivityPage.tsx';
 import { LIFE_ROUTES } from './pages/desk/routes.tsx';
 import { BACKOFFICE_ROUTES } from './pages/backoffice/routes.tsx';
+import { STEERING_ROUTES } from './pages/steering/routes.tsx';
 import { OperationPage } from './pages/requests/OperationPage.tsx';
 import { OrderCardPage } from './pages/requests/OrderCardPage.tsx';
 import { RequestPage } from './pages/requests/RequestPage.tsx';
@@ -75,7 +76,8 @@ const ROUTES: Route[] = [
   { path: '/exploitation', component: OperationsPage, permission: 'operations.read' },
   // After reception: hand-over, activation, the card's life, the holder's space.
   ...LIFE_ROUTES,
-  // The processing centre's back office (seed 003).
+  // The dashboards (seed 003 annex II), then the processing centre's back office (seed 003).
+  ...STEERING_ROUTES,
   ...BACKOFFICE_ROUTES,
 ];
 
