@@ -307,4 +307,64 @@ forEachDatabase('steering dashboards', (dialect) => {
     assert.deepEqual(await keys('2010002684dh'), []);
     assert.deepEqual(await keys('controle.interne'), ['redIndicators']);
   });
+
+  it('leads a holder with an activated card to define the personal code and secret questions first', async () => {
+    const holder = await actorFor(p.ctx, '2010002684dh');
+    assert.equal((await userTasks(ctx, holder)).holderSetup, null, 'no card yet: nothing to set up');
+    const model = await p.store.db.selectFrom('card_models').select('id').executeTakeFirstOrThrow();
+    const org = await orgId(p.ctx, '77011');
+    const at = JUNE_15.toISOString();
+    await p.store.db
+      .insertInto('cards')
+      .values({
+        id: 'steer-card',
+        serial: '9990000001',
+        model_id: model.id,
+        agent_id: holder.agentId,
+        organization_id: org,
+        operator_organization_id: org,
+        request_id: null,
+        batch_id: null,
+        state: 'activated',
+        state_changed_at: at,
+        letter_state: null,
+        letter_sent_at: null,
+        letter_reference: null,
+        activation_code_hash: null,
+        activation_code_attempts: 0,
+        activation_code_used_at: null,
+        file_name: null,
+        produced_at: at,
+        shipped_at: at,
+        received_at: at,
+        received_by: null,
+        expires_at: null,
+        created_at: at,
+        updated_at: at,
+      })
+      .execute();
+    assert.deepEqual((await userTasks(ctx, holder)).holderSetup, { href: '/porteur/secrets' });
+    // The card programme's dashboard counts it once the job ran: ordered and produced in June, in 77011's tree.
+    await refreshSteering(ctx);
+    const june = (await cardDashboard(ctx, await actorFor(p.ctx, 'admin.national'))).months[11]!;
+    assert.deepEqual([june.month, june.ordered, june.produced, june.handedOver], ['2031-06', 1, 1, 0]);
+    const own = await cardDashboard(ctx, await actorFor(p.ctx, 'admin.national'), { organizationId: org });
+    assert.equal(own.months[11]!.ordered, 1);
+    // The operator's to-do now shows the activation to finalise.
+    const operator = await userTasks(ctx, await actorFor(p.ctx, 'martin.c77011'));
+    assert.equal(operator.items.find((t) => t.key === 'activationsToFinalize')!.count, 1);
+    await p.store.db
+      .insertInto('holder_secrets')
+      .values({
+        agent_id: holder.agentId,
+        personal_code_hash: 'x',
+        answers: '[]',
+        failed_attempts: 0,
+        locked_until: null,
+        created_at: at,
+        updated_at: at,
+      })
+      .execute();
+    assert.equal((await userTasks(ctx, holder)).holderSetup, null, 'defined: nothing more to do');
+  });
 });
