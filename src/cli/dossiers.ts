@@ -9,6 +9,9 @@ import {
   type AgeingReport,
 } from '../app/backoffice/ageing.ts';
 import { loadKindsFile, DEFAULT_KINDS_FILE } from '../app/backoffice/kinds.ts';
+import { centreDashboard } from '../app/steering/centre-dashboard.ts';
+import { dashboardCsv } from '../app/steering/report.ts';
+import { steeringPass } from '../app/steering/pass.ts';
 import { runWithPlatform } from './shared.ts';
 
 // `cartes dossiers …`: the processing centre's back office from the command line (seed 003).
@@ -95,6 +98,26 @@ export function registerDossierCommands(program: Command): void {
             ? `${made} compte(s) rendu(s) mensuel(s) établi(s) et envoyé(s).`
             : 'Comptes rendus du mois déjà établis : rien à faire.',
         );
+      }),
+    );
+  dossiers
+    .command('dashboard')
+    .description(
+      'tableau de bord des centres sur 12 mois glissants (CSV « ; »), après la mise à jour des chiffres, des clignotants et du recueil',
+    )
+    .option('--centre <code>', 'code du centre (défaut : tous)')
+    .option('--month <AAAA-MM>', 'dernier mois affiché (défaut : le mois en cours)')
+    .action((opts: { centre?: string; month?: string }) =>
+      runWithPlatform(program.opts(), async ({ ctx }) => {
+        const pass = await steeringPass(ctx);
+        console.error(
+          `Chiffres mis à jour (${pass.refreshed}) ; ${pass.alerts} clignotant(s) au rouge signalé(s) ; ${pass.archived} tableau(x) archivé(s).`,
+        );
+        const actor = systemActor('cli');
+        for (const [i, centreId] of (await centreIdOf(ctx, opts.centre)).entries()) {
+          const d = await centreDashboard(ctx, actor, centreId, opts.month ? { month: opts.month } : {});
+          process.stdout.write(i === 0 ? dashboardCsv(d) : dashboardCsv(d).replace(/^\uFEFF[^\n]*\n/, ''));
+        }
       }),
     );
   dossiers

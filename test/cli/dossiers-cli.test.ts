@@ -80,4 +80,32 @@ describe('cartes dossiers', { timeout: 600_000 }, () => {
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /Comptes rendus du mois déjà établis : rien à faire\./);
   });
+
+  it('prints the centre’s dashboard over 12 months as CSV after the steering pass (demo: filled months, one red)', async () => {
+    const run = await cartes(['dossiers', 'dashboard', '--centre', 'CAMID'], data);
+    assert.equal(run.code, 0, run.stderr);
+    // `demo load` already ran the pass: its red indicator is not signalled twice.
+    assert.match(run.stderr, /Chiffres mis à jour .* ; 0 clignotant\(s\) au rouge signalé\(s\)/);
+    const lines = run.stdout
+      .replace(/^\uFEFF/, '')
+      .trimEnd()
+      .split('\r\n');
+    assert.equal(lines[0]!.split(';').length, 14, 'heading, indicator, 12 months');
+    const registered = lines.find((l) => l.startsWith('L’activité;Dossiers enregistrés;'))!;
+    assert.ok(
+      registered
+        .split(';')
+        .slice(2)
+        .some((v) => Number(v) > 0),
+      registered,
+    );
+    const actual = lines.find((l) => l.startsWith('Les moyens;Effectif réalisé;'))!;
+    assert.ok(
+      actual
+        .split(';')
+        .slice(2)
+        .every((v) => Number(v) > 0),
+      `12 filled months: ${actual}`,
+    );
+  });
 });
