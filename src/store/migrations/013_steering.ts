@@ -22,6 +22,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('total', 'bigint', (c) => c.notNull()) // cents or days, per metric
     .addPrimaryKeyConstraint('steering_daily_pk', ['scope_id', 'day', 'metric', 'dim'])
     .execute();
+  // The job rewrites a range of days across all scopes.
+  await s.createIndex('steering_daily_day').on('steering_daily').column('day').execute();
 
   // Figures outside the platform, entered each month by the head of centre (annex II, « les moyens »
   // and the warning indicators communicated by the paying centre). JSON of domain/steering.ts MonthlyEntry.
