@@ -30,6 +30,7 @@ import { loadServiceKek, parseKeyRef } from '../src/pki/ca-init.ts';
 import { keyFilePassphrase } from '../src/pki/keystore-file.ts';
 import { custodyDir } from '../src/pki/ca-init.ts';
 import { issuerIdentity } from '../src/pki/ocsp.ts';
+import { serviceKeyRepository } from '../src/store/service-keys.ts';
 import { boundRun, fmtInt, intOption } from './lib/bounds.ts';
 
 const run = promisify(execFile);
@@ -358,9 +359,16 @@ async function makePlatform(dir: string, n: number) {
     writeFileSync(join(dir, 'root.pem'), pem(root.certificate_der));
     writeFileSync(join(dir, 'responder.pem'), pem(responder.certificate_der));
     // The responder's key for the peer, in clear in the bench folder only (removed at the end).
+    // Sealed in the database (the shipped store) or, for older installations, in a key file: the same text.
     const ref = parseKeyRef(responder.key_ref);
-    if (ref.store !== 'file') throw new Error('file key store expected');
-    const keyPath = join(custodyDir(data, 'service'), ref.path);
+    let keyPath: string;
+    if (ref.store === 'db') {
+      const sealed = await serviceKeyRepository(store.db).read(ref.label);
+      if (!sealed) throw new Error(`responder key ${ref.label} not in the database`);
+      keyPath = join(dir, 'responder.sealed');
+      writeFileSync(keyPath, sealed.text, { mode: 0o600 });
+    } else if (ref.store === 'file') keyPath = join(custodyDir(data, 'service'), ref.path);
+    else throw new Error(`key store ${ref.store} not supported by the bench`);
     const pass = await keyFilePassphrase(keyPath, loadServiceKek(data, {}));
     await run('openssl', ['pkey', '-in', keyPath, '-passin', `pass:${pass}`, '-out', join(dir, 'responder.key')]);
     return { data, serials, issuer: issuerIdentity(ca.certificate_der) };

@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { pkiEnvironment } from '../app/pki/certificates.ts';
 import { drainOcspSigner, openOcspSource } from '../app/pki/ocsp-responder.ts';
 import { pkiRoutes } from '../http/routes/pki/pki.ts';
+import { ocspServerFactory, type OcspResponder } from '../pki/ocsp-http.ts';
 import { errorHandler } from '../http/problem.ts';
 import { requireResponseSchemas } from '../http/response-check.ts';
 import { closeWithin, requestLifecycle } from '../http/lifecycle.ts';
@@ -92,7 +93,11 @@ async function serveResponder(global: GlobalOptions, opts: ServeOptions, isWorke
     onPreloaded: ({ answers, ms }) =>
       log(`Réponses OCSP signées à l'avance chargées en mémoire : ${answers} en ${(ms / 1000).toFixed(1)} s.`),
   });
+  // OCSP requests are answered by the responder's node:http listener before Fastify sees them (the framework's
+  // per-request work cost more than a pre-signed answer); the other paths (CRLs, CA certificates) go to Fastify.
+  let responder: OcspResponder | null = null;
   const app = Fastify({
+    serverFactory: ocspServerFactory(() => responder),
     logger: { level: config.logLevel },
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.trustedProxies.length ? config.trustedProxies : false,
@@ -105,7 +110,7 @@ async function serveResponder(global: GlobalOptions, opts: ServeOptions, isWorke
   requestLifecycle(app, { defaultTimeoutMs: 10_000 });
   // Only the routes that ask for it (CRL and CA certificates): OCSP has no per-address limit.
   await app.register(rateLimit, { global: false });
-  pkiRoutes(app, ctx, {
+  responder = pkiRoutes(app, ctx, {
     env,
     ocsp: source,
     publicOnly: true,
@@ -123,7 +128,7 @@ async function serveResponder(global: GlobalOptions, opts: ServeOptions, isWorke
     log: (line) => app.log.warn(line),
     signals: isWorker ? ['SIGTERM'] : ['SIGTERM', 'SIGINT'],
     stop: async (deadline) => {
-      const clean = await closeWithin(app, Math.max(0, deadline - Date.now()));
+      const clean = await closeWithin(app, Math.max(0, deadline - Date.now()), () => responder?.inFlight() ?? 0);
       await source.stop();
       await store.close();
       return { clean };

@@ -139,10 +139,15 @@ export function requestLifecycle(app: FastifyInstance, opts: LifecycleOptions): 
  * in flight finish; at the deadline the remaining connections are cut. Resolves true when nothing had to
  * be cut.
  */
-export async function closeWithin(app: FastifyInstance, deadlineMs: number): Promise<boolean> {
+export async function closeWithin(
+  app: FastifyInstance,
+  deadlineMs: number,
+  /** Requests answered in front of Fastify (the OCSP responder's node:http listener). */
+  alsoInFlight: () => number = () => 0,
+): Promise<boolean> {
   let cut = false;
   const timer = setTimeout(() => {
-    cut = inFlight(app) > 0;
+    cut = inFlight(app) + alsoInFlight() > 0;
     app.server.closeAllConnections();
   }, deadlineMs);
   // A keep-alive connection whose request ends after the close began stays open otherwise (Node closes

@@ -13,7 +13,9 @@
 // Logging costs nothing per request: the routes log at warn only, counters (`ocspCounters`) tell the
 // volume, and one answer in `logSampleEvery` is logged at info with its request id.
 
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   OCSP_MAX_REQUEST_BYTES,
   OcspCache,
@@ -84,6 +86,44 @@ export interface OcspRoutesOptions {
   logSampleEvery?: number;
   /** Called on unexpected errors (lookup or signing failures); the client gets internalError. */
   onError?: (err: unknown) => void;
+  /** Where sampled answers and internal errors are logged. Default: the Fastify server's logger (ocspRoutes), else none. */
+  logger?: Pick<FastifyBaseLogger, 'info' | 'error'>;
+  /** Deadline of one answer, ms (then tryLater). Default 5,000. */
+  timeoutMs?: number;
+}
+
+/** One OCSP request over HTTP, as the responder needs it (whatever server read it). */
+export interface OcspHttpRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  /** The DER request: POST body, or decoded from the GET path (null: none or not decodable). */
+  der: Uint8Array | null;
+  ifNoneMatch?: string | undefined;
+  /** For the sampled log line; generated when absent. */
+  id?: string | undefined;
+}
+
+/** The HTTP answer: status, headers and body (an OCSP response, errors included). */
+export interface OcspHttpAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer | null;
+}
+
+/**
+ * The responder, apart from any web framework: `handle` answers a request; `listener` serves the OCSP
+ * paths straight from a node:http server (true when it took the request), for the stand-alone responder,
+ * where the framework's per-request work cost more than the answer itself (issue 17: a bare node:http
+ * server answered 1.5× a bare Fastify route on this machine). `ocspRoutes` serves the same answers
+ * through Fastify (documented in the OpenAPI document, and what `inject` tests reach).
+ */
+export interface OcspResponder {
+  cache: OcspCache | null;
+  handle(request: OcspHttpRequest): Promise<OcspHttpAnswer>;
+  refusal(code: number, status?: OcspErrorStatus): OcspHttpAnswer;
+  listener(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Requests the listener took and has not finished (a shutdown waits for them). */
+  inFlight(): number;
 }
 
 const RESPONSE_TYPE = 'application/ocsp-response';
@@ -152,11 +192,8 @@ function fail(status: 'malformedRequest' | 'unauthorized' | 'internalError' | 't
   return ERROR_ANSWERS[status];
 }
 
-/**
- * Adds the OCSP routes in their own encapsulated scope (content-type parser, error handler) and
- * returns the cache of on-demand answers in use. Call before `app.ready()`/`listen()`.
- */
-export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspCache | null {
+/** The OCSP responder over HTTP (see OcspResponder). */
+export function ocspResponder(opts: OcspRoutesOptions): OcspResponder {
   const prefix = (opts.prefix ?? '/pki/ocsp').replace(/\/+$/, '');
   const cache = opts.cache === false ? null : (opts.cache ?? new OcspCache());
   const pool = opts.pool ?? new SigningPool();
@@ -165,6 +202,8 @@ export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspC
   const authorityCacheMs = opts.authorityCacheMs ?? 60_000;
   const authorities = new Map<string, { value: OcspAuthority | null; until: number }>();
   const sampleEvery = Math.max(0, Math.floor(opts.logSampleEvery ?? 0));
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const log = opts.logger;
   let answered = 0;
 
   async function authorityFor(keyHashHex: string, alg: OcspHashName): Promise<OcspAuthority | null> {
@@ -276,41 +315,48 @@ export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspC
     return { der: out, source: 'signed', cacheable: { thisUpdate, nextUpdate } };
   }
 
-  async function respond(request: FastifyRequest, reply: FastifyReply, der: Uint8Array | null, isGet: boolean) {
+  async function answerWithin(der: Uint8Array): Promise<Answer> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<Answer>((resolve) => {
+      timer = setTimeout(() => resolve(fail('tryLater')), timeoutMs);
+    });
+    try {
+      return await Promise.race([answer(der), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function handle(request: OcspHttpRequest): Promise<OcspHttpAnswer> {
     const started = sampleEvery ? performance.now() : 0;
     let a: Answer;
     try {
-      a = der ? await answer(der) : fail('malformedRequest');
+      a = request.der ? await answerWithin(request.der) : fail('malformedRequest');
     } catch (err) {
       opts.onError?.(err);
-      request.log.error({ err }, 'OCSP: internal error');
+      log?.error({ err, reqId: request.id }, 'OCSP: internal error');
       a = fail('internalError');
     }
-    void reply.code(200).header('content-type', RESPONSE_TYPE);
+    const headers: Record<string, string> = { 'content-type': RESPONSE_TYPE, 'cache-control': 'no-cache, no-store' };
     let status = 200;
-    if (isGet && a.cacheable) {
+    if (request.method === 'GET' && a.cacheable) {
       const now = Date.now();
       let maxAge = Math.floor((a.cacheable.nextUpdate.getTime() - now) / 1000);
       if (opts.httpMaxAgeS !== undefined) maxAge = Math.min(maxAge, opts.httpMaxAgeS);
       if (maxAge > 0) {
-        void reply.header('cache-control', `max-age=${maxAge}, public, no-transform, must-revalidate`);
-        void reply.header('last-modified', a.cacheable.thisUpdate.toUTCString());
-        void reply.header('expires', a.cacheable.nextUpdate.toUTCString());
+        headers['cache-control'] = `max-age=${maxAge}, public, no-transform, must-revalidate`;
+        headers['last-modified'] = a.cacheable.thisUpdate.toUTCString();
+        headers['expires'] = a.cacheable.nextUpdate.toUTCString();
         if (a.cacheable.etag) {
-          void reply.header('etag', a.cacheable.etag);
-          if (request.headers['if-none-match'] === a.cacheable.etag) status = 304;
+          headers['etag'] = a.cacheable.etag;
+          if (request.ifNoneMatch === a.cacheable.etag) status = 304;
         }
-      } else {
-        void reply.header('cache-control', 'no-cache, no-store');
       }
-    } else {
-      void reply.header('cache-control', 'no-cache, no-store');
     }
     if (sampleEvery && ++answered % sampleEvery === 0) {
-      // The server's logger: the routes' own one is at warn.
-      app.log.info(
+      log?.info(
         {
-          reqId: request.id,
+          reqId: request.id ?? randomUUID(),
           method: request.method,
           source: a.source,
           status,
@@ -320,18 +366,120 @@ export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspC
         'OCSP answer',
       );
     }
-    if (status === 304) return reply.code(304).send();
-    return reply.send(Buffer.from(a.der.buffer, a.der.byteOffset, a.der.byteLength));
+    if (status === 304) return { status, headers, body: null };
+    return { status, headers, body: Buffer.from(a.der.buffer, a.der.byteOffset, a.der.byteLength) };
   }
 
-  function refuse(reply: FastifyReply, code: number, status: OcspErrorStatus = 'malformedRequest') {
-    const der = errorResponse(status);
-    return reply
-      .code(code)
-      .header('content-type', RESPONSE_TYPE)
-      .header('cache-control', 'no-cache, no-store')
-      .send(Buffer.from(der));
+  function refusal(code: number, status: OcspErrorStatus = 'malformedRequest'): OcspHttpAnswer {
+    return {
+      status: code,
+      headers: { 'content-type': RESPONSE_TYPE, 'cache-control': 'no-cache, no-store' },
+      body: Buffer.from(errorResponse(status)),
+    };
   }
+
+  // The same paths and refusals as the routes of ocspRoutes: POST {prefix} and {prefix}/ (415 for another
+  // type before the body is read, 413 over the limit), GET {prefix} and {prefix}/…; anything else is left
+  // to the framework behind (HEAD, other paths: its 404).
+  let taken = 0;
+  function listener(req: IncomingMessage, res: ServerResponse): boolean {
+    const took = listen(req, res);
+    if (took) {
+      taken++;
+      res.once('close', () => taken--);
+    }
+    return took;
+  }
+
+  function listen(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url ?? '';
+    const path = url.split('?', 1)[0]!;
+    const id = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 100) : undefined;
+    const send = (a: OcspHttpAnswer) => {
+      if (res.destroyed) return; // the client left: nothing to write
+      res.writeHead(a.status, a.body ? { ...a.headers, 'content-length': String(a.body.length) } : a.headers);
+      res.end(a.body ?? undefined);
+    };
+    if (req.method === 'GET' && (path === prefix || path.startsWith(`${prefix}/`))) {
+      void handle({
+        method: 'GET',
+        url,
+        der: path === prefix ? null : parseGetPath(url, prefix),
+        ifNoneMatch: req.headers['if-none-match'],
+        id,
+      }).then(send);
+      return true;
+    }
+    if (req.method !== 'POST' || (path !== prefix && path !== `${prefix}/`)) return false;
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const refuse = (code: number) => {
+      send(refusal(code));
+      req.resume(); // drain what is left; the connection stays usable
+    };
+    if (type !== REQUEST_TYPE) {
+      refuse(415);
+      return true;
+    }
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > OCSP_MAX_REQUEST_BYTES) {
+      refuse(413);
+      return true;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > OCSP_MAX_REQUEST_BYTES) {
+        over = true;
+        refuse(413);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (over) return;
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      void handle({ method: 'POST', url, der: body, id }).then(send);
+    });
+    req.on('error', () => res.destroy());
+    return true;
+  }
+
+  return { cache, handle, refusal, listener, inFlight: () => taken };
+}
+
+/**
+ * A Fastify `serverFactory` whose node:http server gives OCSP requests to the responder's listener first
+ * (`responder()` is read per request: the responder exists only once the routes are added).
+ */
+export function ocspServerFactory(
+  responder: () => OcspResponder | null,
+): (handler: (req: IncomingMessage, res: ServerResponse) => void) => Server {
+  return (handler) =>
+    createServer((req, res) => {
+      if (!responder()?.listener(req, res)) handler(req, res);
+    });
+}
+
+/**
+ * Adds the OCSP routes in their own encapsulated scope (content-type parser, error handler) and
+ * returns the responder (its cache of on-demand answers, its node:http listener). Call before
+ * `app.ready()`/`listen()`.
+ */
+export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspResponder {
+  const prefix = (opts.prefix ?? '/pki/ocsp').replace(/\/+$/, '');
+  // The server's logger: the routes' own one is at warn.
+  const responder = ocspResponder({ ...opts, logger: opts.logger ?? app.log });
+  const send = (reply: FastifyReply, a: OcspHttpAnswer) =>
+    reply
+      .code(a.status)
+      .headers(a.headers)
+      .send(a.body ?? undefined);
+  const refuse = (reply: FastifyReply, code: number, status?: OcspErrorStatus) =>
+    send(reply, responder.refusal(code, status));
+  const ifNoneMatch = (request: FastifyRequest) => request.headers['if-none-match'];
 
   app.register(async (scope) => {
     // Raw DER bodies for this scope only.
@@ -356,7 +504,7 @@ export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspC
     });
     // No per-address request limit: a pre-signed answer costs what a static file does, and signing on
     // demand is bounded by the pool (tryLater beyond). Per-request logs only at warn (sampled at info).
-    const config = { rateLimit: false as const, timeoutMs: 5000 };
+    const config = { rateLimit: false as const, timeoutMs: (opts.timeoutMs ?? 5000) + 1000 };
     const logLevel = 'warn' as const;
 
     const tags = ['pki'];
@@ -373,20 +521,32 @@ export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspC
     const post = async (request: FastifyRequest, reply: FastifyReply) => {
       const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== REQUEST_TYPE || !Buffer.isBuffer(request.body)) return refuse(reply, 415);
-      return respond(request, reply, request.body, false);
+      return send(
+        reply,
+        await responder.handle({ method: 'POST', url: request.url, der: request.body, id: request.id }),
+      );
     };
     const postOptions = { bodyLimit: OCSP_MAX_REQUEST_BYTES, config, logLevel, schema: postSchema };
     scope.post(prefix, postOptions, post);
     scope.post(`${prefix}/`, postOptions, post);
     // GET without a request (RFC 6960 A.1 puts it in the path): the OCSP endpoint still answers.
     scope.get(prefix, { config, logLevel, schema: getSchema }, async (request, reply) =>
-      respond(request, reply, null, true),
+      send(reply, await responder.handle({ method: 'GET', url: request.url, der: null, id: request.id })),
     );
-    scope.get(`${prefix}/*`, { config, logLevel, schema: getSchema }, async (request, reply) => {
-      return respond(request, reply, parseGetPath(request.url, prefix), true);
-    });
+    scope.get(`${prefix}/*`, { config, logLevel, schema: getSchema }, async (request, reply) =>
+      send(
+        reply,
+        await responder.handle({
+          method: 'GET',
+          url: request.url,
+          der: parseGetPath(request.url, prefix),
+          ifNoneMatch: ifNoneMatch(request),
+          id: request.id,
+        }),
+      ),
+    );
   });
-  return cache;
+  return responder;
 }
 
 class Unauthorized extends Error {}

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Writable } from 'node:stream';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { OCSPRequest, id_pkix_ocsp_nonce } from '@peculiar/asn1-ocsp';
@@ -31,7 +31,7 @@ import {
   type IssuerIdentity,
   type OcspHashName,
 } from './ocsp.ts';
-import { ocspRoutes, type OcspAuthority } from './ocsp-http.ts';
+import { ocspRoutes, ocspServerFactory, type OcspAuthority, type OcspResponder } from './ocsp-http.ts';
 import { SigningPool } from './signing-pool.ts';
 import type * as x509 from './x509.ts';
 import { ocspChain } from '../../test/support/ocsp-chain.ts';
@@ -96,271 +96,307 @@ async function ocspClient(args: string[]): Promise<string> {
   }
 }
 
-describe('OCSP responder (openssl ocsp as client)', () => {
-  let pki: Pki;
-  let app: FastifyInstance;
-  let url: string;
-  let cache: OcspCache;
-  const statuses = new Map<string, CertStatusInfo>();
-  const lookups: string[] = [];
-  let failLookups = false;
-  const revokedAt = new Date('2026-03-14T09:26:53Z');
+/**
+ * Both ways the routes are served: through Fastify (`cartes serve`), and by the responder's node:http
+ * listener in front of Fastify (`cartes ocsp serve`). Every test of the two suites below runs on both.
+ */
+const TRANSPORTS = ['fastify', 'node:http'] as const;
+type Transport = (typeof TRANSPORTS)[number];
+function ocspServer(transport: Transport, options: FastifyServerOptions) {
+  let responder: OcspResponder | null = null;
+  const app = Fastify(
+    transport === 'node:http' ? { ...options, serverFactory: ocspServerFactory(() => responder) } : options,
+  );
+  return { app, serve: (r: OcspResponder) => void (responder = r) };
+}
 
-  before(async () => {
-    pki = await makePki();
-    const [l1, l2] = pki.leaves;
-    statuses.set(l1!.serialNumber, { status: 'good' });
-    statuses.set(l2!.serialNumber, { status: 'revoked', revokedAt, reason: 'keyCompromise' });
-    // leaf3 is absent from the table: unknown.
-    const ourIssuerSha1 = toHex(pki.authority.issuer.hashes.sha1.keyHash);
-    cache = new OcspCache();
-    app = Fastify({ logger: false });
-    ocspRoutes(app, {
-      prefix: '/pki/ocsp',
-      cache,
-      // Every nonce echoed here (a signed answer each time); the default mode is tested below.
-      nonce: 'sign',
-      lookup: async (issuerKeyHashHex, serialHex) => {
-        if (failLookups) throw new Error('database down');
-        if (issuerKeyHashHex !== ourIssuerSha1) return null;
-        lookups.push(serialHex);
-        return statuses.get(serialHex) ?? { status: 'unknown' };
-      },
-      responderFor: async (keyHashHex: string, alg: OcspHashName) =>
-        toHex(pki.authority.issuer.hashes[alg].keyHash) === keyHashHex ? pki.authority : null,
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    assert.ok(addr && typeof addr === 'object');
-    url = `http://127.0.0.1:${addr.port}/pki/ocsp`;
-  });
+for (const transport of TRANSPORTS)
+  describe(`OCSP responder (openssl ocsp as client, ${transport})`, () => {
+    let pki: Pki;
+    let app: FastifyInstance;
+    let url: string;
+    let cache: OcspCache;
+    const statuses = new Map<string, CertStatusInfo>();
+    const lookups: string[] = [];
+    let failLookups = false;
+    const revokedAt = new Date('2026-03-14T09:26:53Z');
 
-  after(async () => {
-    await app?.close();
-    if (pki) rmSync(pki.dir, { recursive: true, force: true });
-  });
-
-  const verifyArgs = () => [
-    '-issuer',
-    pki.f('issuer.pem'),
-    '-CAfile',
-    pki.f('root.pem'),
-    '-verify_other',
-    pki.f('issuer.pem'),
-  ];
-
-  test('good, revoked (time, keyCompromise) and unknown in one request, nonce echoed, signature verified', async () => {
-    const out = await ocspClient([
-      ...verifyArgs(),
-      '-cert',
-      pki.f('leaf1.pem'),
-      '-cert',
-      pki.f('leaf2.pem'),
-      '-cert',
-      pki.f('leaf3.pem'),
-      '-url',
-      url,
-      '-resp_text',
-    ]);
-    assert.match(out, /Response verify OK/, out);
-    assert.doesNotMatch(out, /Nonce Verify error|WARNING: no nonce|EXIT:/, out);
-    assert.match(out, /OCSP Nonce:/, out);
-    assert.match(out, /leaf1\.pem: good/, out);
-    assert.match(
-      out,
-      /leaf2\.pem: revoked[\s\S]*Reason: keyCompromise[\s\S]*Revocation Time: Mar 14 09:26:53 2026 GMT/,
-      out,
-    );
-    assert.match(out, /leaf3\.pem: unknown/, out);
-    assert.match(out, /Responder Id: [0-9A-F]{40}/, out); // byKey
-    assert.match(out, /OCSP Signing/, out); // responder certificate included
-  });
-
-  test('each status alone, with and without nonce; SHA-256 CertIDs', async () => {
-    for (const [leaf, expected] of [
-      ['leaf1.pem', 'good'],
-      ['leaf2.pem', 'revoked'],
-      ['leaf3.pem', 'unknown'],
-    ] as const) {
-      for (const extra of [[], ['-no_nonce'], ['-sha256'], ['-sha256', '-no_nonce']]) {
-        const out = await ocspClient([...verifyArgs(), ...extra, '-cert', pki.f(leaf), '-url', url]);
-        assert.match(out, /Response verify OK/, `${leaf} ${extra.join(' ')}: ${out}`);
-        assert.match(out, new RegExp(`${leaf.replace('.', '\\.')}: ${expected}`), `${leaf} ${extra.join(' ')}: ${out}`);
-        assert.doesNotMatch(out, /Nonce Verify error|WARNING|EXIT:/, out);
-      }
-    }
-  });
-
-  test('requests without nonce are served from the pre-signed cache (same bytes, no lookup)', async () => {
-    const req = pki.f('nononce.req');
-    await ocspClient(['-issuer', pki.f('issuer.pem'), '-cert', pki.f('leaf1.pem'), '-no_nonce', '-reqout', req]);
-    const der = readFileSync(req);
-    const post = () =>
-      fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: der });
-    const first = Buffer.from(await (await post()).arrayBuffer());
-    const before = lookups.length;
-    const hits = cache.hits;
-    const second = await post();
-    assert.equal(second.headers.get('content-type'), 'application/ocsp-response');
-    assert.equal(second.headers.get('cache-control'), 'no-cache, no-store'); // POST: not for HTTP caches
-    assert.deepEqual(Buffer.from(await second.arrayBuffer()), first);
-    assert.equal(lookups.length, before);
-    assert.equal(cache.hits, hits + 1);
-  });
-
-  test('GET with base64 path: RFC 5019 headers, response verified by openssl -respin', async () => {
-    const req = pki.f('get.req');
-    await ocspClient(['-issuer', pki.f('issuer.pem'), '-cert', pki.f('leaf2.pem'), '-no_nonce', '-reqout', req]);
-    const b64 = readFileSync(req).toString('base64');
-    const res = await fetch(`${url}/${encodeURIComponent(b64)}`);
-    assert.equal(res.status, 200);
-    assert.equal(res.headers.get('content-type'), 'application/ocsp-response');
-    const cc = res.headers.get('cache-control') ?? '';
-    const maxAge = Number(/max-age=(\d+)/.exec(cc)?.[1]);
-    assert.ok(maxAge > 0 && maxAge <= 3600, cc);
-    assert.match(cc, /public/);
-    assert.match(cc, /no-transform/);
-    assert.match(cc, /must-revalidate/);
-    assert.ok(res.headers.get('last-modified'));
-    const etag = res.headers.get('etag');
-    assert.ok(etag);
-    writeFileSync(pki.f('get.resp'), Buffer.from(await res.arrayBuffer()));
-    const out = await ocspClient([
-      ...verifyArgs(),
-      '-cert',
-      pki.f('leaf2.pem'),
-      '-respin',
-      pki.f('get.resp'),
-      '-resp_text',
-    ]);
-    assert.match(out, /Response verify OK/, out);
-    assert.match(out, /leaf2\.pem: revoked[\s\S]*Reason: keyCompromise/, out);
-    // Next Update present and equal to thisUpdate + 1 h
-    assert.match(out, /Next Update:/, out);
-    // Conditional GET
-    const again = await fetch(`${url}/${encodeURIComponent(b64)}`, { headers: { 'if-none-match': etag } });
-    assert.equal(again.status, 304);
-    // Unencoded path (raw '/' and '+' in the base64) also works.
-    const raw = await fetch(`${url}/${b64}`);
-    assert.equal(responseStatusOf(new Uint8Array(await raw.arrayBuffer())), 'successful');
-  });
-
-  test('a revocation is visible at once after the status change + cache invalidation', async () => {
-    const leaf = pki.leaves[0]!;
-    const args = [...verifyArgs(), '-cert', pki.f('leaf1.pem'), '-url', url, '-no_nonce'];
-    assert.match(await ocspClient(args), /leaf1\.pem: good/); // now cached
-    assert.match(await ocspClient(args), /leaf1\.pem: good/);
-    statuses.set(leaf.serialNumber, { status: 'revoked', revokedAt: new Date(), reason: 'keyCompromise' });
-    cache.invalidate(leaf.serialNumber);
-    // The very next request sees it (no duration asserted: the delay is measured in bench/ocsp.ts).
-    const out = await ocspClient(args);
-    assert.match(out, /leaf1\.pem: revoked[\s\S]*Reason: keyCompromise/, out);
-    // A status read before an invalidation cannot be cached after it.
-    const epoch = cache.epoch;
-    cache.invalidate(leaf.serialNumber);
-    assert.equal(
-      cache.set(
-        '00',
-        leaf.serialNumber,
-        { der: new Uint8Array(1), thisUpdate: new Date(), nextUpdate: new Date(Date.now() + 3600_000) },
-        epoch,
-      ),
-      null,
-    );
-    statuses.set(leaf.serialNumber, { status: 'good' }); // (test table only; the app never reinstates)
-    cache.invalidate(leaf.serialNumber);
-  });
-
-  test('a cached answer is not given to a request with the same key hash but another issuer name hash', async () => {
-    await ocspClient([
-      '-issuer',
-      pki.f('issuer.pem'),
-      '-cert',
-      pki.f('leaf3.pem'),
-      '-no_nonce',
-      '-reqout',
-      pki.f('name.req'),
-    ]);
-    const der = readFileSync(pki.f('name.req'));
-    const post = async (body: Uint8Array) =>
-      responseStatusOf(
-        new Uint8Array(
-          await (
-            await fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body })
-          ).arrayBuffer(),
-        ),
+    before(async () => {
+      pki = await makePki();
+      const [l1, l2] = pki.leaves;
+      statuses.set(l1!.serialNumber, { status: 'good' });
+      statuses.set(l2!.serialNumber, { status: 'revoked', revokedAt, reason: 'keyCompromise' });
+      // leaf3 is absent from the table: unknown.
+      const ourIssuerSha1 = toHex(pki.authority.issuer.hashes.sha1.keyHash);
+      cache = new OcspCache();
+      const server = ocspServer(transport, { logger: false });
+      app = server.app;
+      server.serve(
+        ocspRoutes(app, {
+          prefix: '/pki/ocsp',
+          cache,
+          // Every nonce echoed here (a signed answer each time); the default mode is tested below.
+          nonce: 'sign',
+          lookup: async (issuerKeyHashHex, serialHex) => {
+            if (failLookups) throw new Error('database down');
+            if (issuerKeyHashHex !== ourIssuerSha1) return null;
+            lookups.push(serialHex);
+            return statuses.get(serialHex) ?? { status: 'unknown' };
+          },
+          responderFor: async (keyHashHex: string, alg: OcspHashName) =>
+            toHex(pki.authority.issuer.hashes[alg].keyHash) === keyHashHex ? pki.authority : null,
+        }),
       );
-    assert.equal(await post(der), 'successful'); // cached now
-    const nameHash = Buffer.from(pki.authority.issuer.hashes.sha1.nameHash);
-    const at = der.indexOf(nameHash);
-    assert.ok(at > 0);
-    const other = Buffer.from(der);
-    other[at] = other[at]! ^ 0xff;
-    assert.equal(await post(other), 'unauthorized');
-  });
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const addr = app.server.address();
+      assert.ok(addr && typeof addr === 'object');
+      url = `http://127.0.0.1:${addr.port}/pki/ocsp`;
+    });
 
-  test('issuer not served here → unauthorized', async () => {
-    // Root as "issuer" of the issuing CA: the root is not served by this responder.
-    const out = await ocspClient([
+    after(async () => {
+      await app?.close();
+      if (pki) rmSync(pki.dir, { recursive: true, force: true });
+    });
+
+    const verifyArgs = () => [
       '-issuer',
-      pki.f('root.pem'),
-      '-cert',
       pki.f('issuer.pem'),
-      '-url',
-      url,
       '-CAfile',
       pki.f('root.pem'),
-    ]);
-    assert.match(out, /Responder Error: unauthorized \(6\)/, out);
-  });
+      '-verify_other',
+      pki.f('issuer.pem'),
+    ];
 
-  test('lookup failure → internalError, then service resumes', async () => {
-    failLookups = true;
-    try {
-      const out = await ocspClient([...verifyArgs(), '-cert', pki.f('leaf3.pem'), '-url', url]);
-      assert.match(out, /Responder Error: internalerror \(2\)/i, out);
-    } finally {
-      failLookups = false;
-    }
-    assert.match(await ocspClient([...verifyArgs(), '-cert', pki.f('leaf3.pem'), '-url', url]), /leaf3\.pem: unknown/);
-  });
+    test('good, revoked (time, keyCompromise) and unknown in one request, nonce echoed, signature verified', async () => {
+      const out = await ocspClient([
+        ...verifyArgs(),
+        '-cert',
+        pki.f('leaf1.pem'),
+        '-cert',
+        pki.f('leaf2.pem'),
+        '-cert',
+        pki.f('leaf3.pem'),
+        '-url',
+        url,
+        '-resp_text',
+      ]);
+      assert.match(out, /Response verify OK/, out);
+      assert.doesNotMatch(out, /Nonce Verify error|WARNING: no nonce|EXIT:/, out);
+      assert.match(out, /OCSP Nonce:/, out);
+      assert.match(out, /leaf1\.pem: good/, out);
+      assert.match(
+        out,
+        /leaf2\.pem: revoked[\s\S]*Reason: keyCompromise[\s\S]*Revocation Time: Mar 14 09:26:53 2026 GMT/,
+        out,
+      );
+      assert.match(out, /leaf3\.pem: unknown/, out);
+      assert.match(out, /Responder Id: [0-9A-F]{40}/, out); // byKey
+      assert.match(out, /OCSP Signing/, out); // responder certificate included
+    });
 
-  test('malformed requests, oversize bodies, wrong content types: refused, server keeps serving', async () => {
-    const post = (body: Uint8Array | string, type = 'application/ocsp-request') =>
-      fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
-    const status = async (res: Response) => responseStatusOf(new Uint8Array(await res.arrayBuffer()));
-    const good = readFileSync(pki.f('nononce.req'));
+    test('each status alone, with and without nonce; SHA-256 CertIDs', async () => {
+      for (const [leaf, expected] of [
+        ['leaf1.pem', 'good'],
+        ['leaf2.pem', 'revoked'],
+        ['leaf3.pem', 'unknown'],
+      ] as const) {
+        for (const extra of [[], ['-no_nonce'], ['-sha256'], ['-sha256', '-no_nonce']]) {
+          const out = await ocspClient([...verifyArgs(), ...extra, '-cert', pki.f(leaf), '-url', url]);
+          assert.match(out, /Response verify OK/, `${leaf} ${extra.join(' ')}: ${out}`);
+          assert.match(
+            out,
+            new RegExp(`${leaf.replace('.', '\\.')}: ${expected}`),
+            `${leaf} ${extra.join(' ')}: ${out}`,
+          );
+          assert.doesNotMatch(out, /Nonce Verify error|WARNING|EXIT:/, out);
+        }
+      }
+    });
 
-    let res = await post(Uint8Array.from([1, 2, 3, 4, 5, 6, 7]));
-    assert.equal(res.status, 200);
-    assert.equal(await status(res), 'malformedRequest');
-    res = await post(good.subarray(0, good.length - 3));
-    assert.equal(await status(res), 'malformedRequest');
-    res = await post(Buffer.concat([good, Buffer.from([0, 0])])); // trailing bytes
-    assert.equal(await status(res), 'malformedRequest');
-    res = await post(new Uint8Array(0));
-    assert.ok([200, 400, 415].includes(res.status));
-    res = await post(new Uint8Array(20_000));
-    assert.equal(res.status, 413);
-    res = await post(good, 'application/json');
-    assert.equal(res.status, 415);
-    res = await post(good, 'text/plain');
-    assert.equal(res.status, 415);
-    res = await post(good, 'application/octet-stream');
-    assert.equal(res.status, 415);
-    res = await fetch(url, { method: 'POST', body: good });
-    assert.equal(res.status, 415);
-    res = await fetch(`${url}/!!notbase64!!`);
-    assert.equal(await status(res), 'malformedRequest');
-    res = await fetch(`${url}/${Buffer.from('garbage').toString('base64')}`);
-    assert.equal(await status(res), 'malformedRequest');
-    res = await fetch(`${url}/${'A'.repeat(30_000)}`);
-    assert.ok(res.status === 200 || res.status === 414 || res.status === 431, String(res.status));
-    // Still alive and correct.
-    res = await post(good);
-    assert.equal(await status(res), 'successful');
+    test('requests without nonce are served from the pre-signed cache (same bytes, no lookup)', async () => {
+      const req = pki.f('nononce.req');
+      await ocspClient(['-issuer', pki.f('issuer.pem'), '-cert', pki.f('leaf1.pem'), '-no_nonce', '-reqout', req]);
+      const der = readFileSync(req);
+      const post = () =>
+        fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: der });
+      const first = Buffer.from(await (await post()).arrayBuffer());
+      const before = lookups.length;
+      const hits = cache.hits;
+      const second = await post();
+      assert.equal(second.headers.get('content-type'), 'application/ocsp-response');
+      assert.equal(second.headers.get('cache-control'), 'no-cache, no-store'); // POST: not for HTTP caches
+      assert.deepEqual(Buffer.from(await second.arrayBuffer()), first);
+      assert.equal(lookups.length, before);
+      assert.equal(cache.hits, hits + 1);
+    });
+
+    test('GET with base64 path: RFC 5019 headers, response verified by openssl -respin', async () => {
+      const req = pki.f('get.req');
+      await ocspClient(['-issuer', pki.f('issuer.pem'), '-cert', pki.f('leaf2.pem'), '-no_nonce', '-reqout', req]);
+      const b64 = readFileSync(req).toString('base64');
+      const res = await fetch(`${url}/${encodeURIComponent(b64)}`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), 'application/ocsp-response');
+      const cc = res.headers.get('cache-control') ?? '';
+      const maxAge = Number(/max-age=(\d+)/.exec(cc)?.[1]);
+      assert.ok(maxAge > 0 && maxAge <= 3600, cc);
+      assert.match(cc, /public/);
+      assert.match(cc, /no-transform/);
+      assert.match(cc, /must-revalidate/);
+      assert.ok(res.headers.get('last-modified'));
+      const etag = res.headers.get('etag');
+      assert.ok(etag);
+      writeFileSync(pki.f('get.resp'), Buffer.from(await res.arrayBuffer()));
+      const out = await ocspClient([
+        ...verifyArgs(),
+        '-cert',
+        pki.f('leaf2.pem'),
+        '-respin',
+        pki.f('get.resp'),
+        '-resp_text',
+      ]);
+      assert.match(out, /Response verify OK/, out);
+      assert.match(out, /leaf2\.pem: revoked[\s\S]*Reason: keyCompromise/, out);
+      // Next Update present and equal to thisUpdate + 1 h
+      assert.match(out, /Next Update:/, out);
+      // Conditional GET
+      const again = await fetch(`${url}/${encodeURIComponent(b64)}`, { headers: { 'if-none-match': etag } });
+      assert.equal(again.status, 304);
+      // Unencoded path (raw '/' and '+' in the base64) also works.
+      const raw = await fetch(`${url}/${b64}`);
+      assert.equal(responseStatusOf(new Uint8Array(await raw.arrayBuffer())), 'successful');
+    });
+
+    test('a revocation is visible at once after the status change + cache invalidation', async () => {
+      const leaf = pki.leaves[0]!;
+      const args = [...verifyArgs(), '-cert', pki.f('leaf1.pem'), '-url', url, '-no_nonce'];
+      assert.match(await ocspClient(args), /leaf1\.pem: good/); // now cached
+      assert.match(await ocspClient(args), /leaf1\.pem: good/);
+      statuses.set(leaf.serialNumber, { status: 'revoked', revokedAt: new Date(), reason: 'keyCompromise' });
+      cache.invalidate(leaf.serialNumber);
+      // The very next request sees it (no duration asserted: the delay is measured in bench/ocsp.ts).
+      const out = await ocspClient(args);
+      assert.match(out, /leaf1\.pem: revoked[\s\S]*Reason: keyCompromise/, out);
+      // A status read before an invalidation cannot be cached after it.
+      const epoch = cache.epoch;
+      cache.invalidate(leaf.serialNumber);
+      assert.equal(
+        cache.set(
+          '00',
+          leaf.serialNumber,
+          { der: new Uint8Array(1), thisUpdate: new Date(), nextUpdate: new Date(Date.now() + 3600_000) },
+          epoch,
+        ),
+        null,
+      );
+      statuses.set(leaf.serialNumber, { status: 'good' }); // (test table only; the app never reinstates)
+      cache.invalidate(leaf.serialNumber);
+    });
+
+    test('a cached answer is not given to a request with the same key hash but another issuer name hash', async () => {
+      await ocspClient([
+        '-issuer',
+        pki.f('issuer.pem'),
+        '-cert',
+        pki.f('leaf3.pem'),
+        '-no_nonce',
+        '-reqout',
+        pki.f('name.req'),
+      ]);
+      const der = readFileSync(pki.f('name.req'));
+      const post = async (body: Uint8Array) =>
+        responseStatusOf(
+          new Uint8Array(
+            await (
+              await fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body })
+            ).arrayBuffer(),
+          ),
+        );
+      assert.equal(await post(der), 'successful'); // cached now
+      const nameHash = Buffer.from(pki.authority.issuer.hashes.sha1.nameHash);
+      const at = der.indexOf(nameHash);
+      assert.ok(at > 0);
+      const other = Buffer.from(der);
+      other[at] = other[at]! ^ 0xff;
+      assert.equal(await post(other), 'unauthorized');
+    });
+
+    test('issuer not served here → unauthorized', async () => {
+      // Root as "issuer" of the issuing CA: the root is not served by this responder.
+      const out = await ocspClient([
+        '-issuer',
+        pki.f('root.pem'),
+        '-cert',
+        pki.f('issuer.pem'),
+        '-url',
+        url,
+        '-CAfile',
+        pki.f('root.pem'),
+      ]);
+      assert.match(out, /Responder Error: unauthorized \(6\)/, out);
+    });
+
+    test('lookup failure → internalError, then service resumes', async () => {
+      failLookups = true;
+      try {
+        const out = await ocspClient([...verifyArgs(), '-cert', pki.f('leaf3.pem'), '-url', url]);
+        assert.match(out, /Responder Error: internalerror \(2\)/i, out);
+      } finally {
+        failLookups = false;
+      }
+      assert.match(
+        await ocspClient([...verifyArgs(), '-cert', pki.f('leaf3.pem'), '-url', url]),
+        /leaf3\.pem: unknown/,
+      );
+    });
+
+    test('malformed requests, oversize bodies, wrong content types: refused, server keeps serving', async () => {
+      const post = (body: Uint8Array | string, type = 'application/ocsp-request') =>
+        fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
+      const status = async (res: Response) => responseStatusOf(new Uint8Array(await res.arrayBuffer()));
+      const good = readFileSync(pki.f('nononce.req'));
+
+      let res = await post(Uint8Array.from([1, 2, 3, 4, 5, 6, 7]));
+      assert.equal(res.status, 200);
+      assert.equal(await status(res), 'malformedRequest');
+      res = await post(good.subarray(0, good.length - 3));
+      assert.equal(await status(res), 'malformedRequest');
+      res = await post(Buffer.concat([good, Buffer.from([0, 0])])); // trailing bytes
+      assert.equal(await status(res), 'malformedRequest');
+      res = await post(new Uint8Array(0));
+      assert.ok([200, 400, 415].includes(res.status));
+      res = await post(new Uint8Array(20_000));
+      assert.equal(res.status, 413);
+      // Without a declared length (chunked), the limit holds too.
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/ocsp-request' },
+        body: new Blob([new Uint8Array(20_000)]).stream(),
+        duplex: 'half',
+      } as RequestInit);
+      assert.equal(res.status, 413);
+      // Other paths and methods are not the responder's: the framework's 404.
+      assert.equal((await fetch(`${url}x`, { method: 'POST', body: good })).status, 404);
+      assert.equal((await fetch(`${url}/a/b`, { method: 'PUT', body: good })).status, 404);
+      res = await post(good, 'application/json');
+      assert.equal(res.status, 415);
+      res = await post(good, 'text/plain');
+      assert.equal(res.status, 415);
+      res = await post(good, 'application/octet-stream');
+      assert.equal(res.status, 415);
+      res = await fetch(url, { method: 'POST', body: good });
+      assert.equal(res.status, 415);
+      res = await fetch(`${url}/!!notbase64!!`);
+      assert.equal(await status(res), 'malformedRequest');
+      res = await fetch(`${url}/${Buffer.from('garbage').toString('base64')}`);
+      assert.equal(await status(res), 'malformedRequest');
+      res = await fetch(`${url}/${'A'.repeat(30_000)}`);
+      assert.ok(res.status === 200 || res.status === 414 || res.status === 431, String(res.status));
+      // Still alive and correct.
+      res = await post(good);
+      assert.equal(await status(res), 'successful');
+    });
   });
-});
 
 /** A DER request for one serial of `pki`'s issuer (SHA-1 CertID), with a nonce if asked. */
 function requestFor(pki: Pki, serialHex: string, nonce?: { critical: boolean }): Buffer {
@@ -386,133 +422,140 @@ function requestFor(pki: Pki, serialHex: string, nonce?: { critical: boolean }):
   return tlv(0x30, tlv(0x30, ...parts));
 }
 
-describe('OCSP responder with pre-signed answers (default nonce mode, bounded pool, sampled logs)', () => {
-  let pki: Pki;
-  let app: FastifyInstance;
-  let url: string;
-  let presignedDer: Uint8Array;
-  const presignedCalls: string[] = [];
-  let release: () => void = () => undefined;
-  let blocked: Promise<void> | null = null;
-  const logLines: Record<string, unknown>[] = [];
+for (const transport of TRANSPORTS)
+  describe(`OCSP responder with pre-signed answers (default nonce mode, bounded pool, sampled logs, ${transport})`, () => {
+    let pki: Pki;
+    let app: FastifyInstance;
+    let url: string;
+    let presignedDer: Uint8Array;
+    const presignedCalls: string[] = [];
+    let release: () => void = () => undefined;
+    let blocked: Promise<void> | null = null;
+    const logLines: Record<string, unknown>[] = [];
 
-  before(async () => {
-    pki = await makePki();
-    const [l1] = pki.leaves;
-    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
-    presignedDer = await buildOcspResponse({
-      responder: pki.authority.responder,
-      issuer: pki.authority.issuer,
-      statuses: [{ serialHex: l1!.serialNumber, status: 'good' }],
-      thisUpdate: now,
-      nextUpdate: new Date(now.getTime() + 12 * 3600_000),
+    before(async () => {
+      pki = await makePki();
+      const [l1] = pki.leaves;
+      const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+      presignedDer = await buildOcspResponse({
+        responder: pki.authority.responder,
+        issuer: pki.authority.issuer,
+        statuses: [{ serialHex: l1!.serialNumber, status: 'good' }],
+        thisUpdate: now,
+        nextUpdate: new Date(now.getTime() + 12 * 3600_000),
+      });
+      const stream = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          for (const l of chunk.toString().split('\n')) if (l) logLines.push(JSON.parse(l) as Record<string, unknown>);
+          done();
+        },
+      });
+      const server = ocspServer(transport, {
+        logger: { level: 'info', stream },
+        logController: new LogController({ disableRequestLogging: true }),
+      });
+      app = server.app;
+      server.serve(
+        ocspRoutes(app, {
+          prefix: '/pki/ocsp',
+          // One signature at a time, none waiting: a second request while one signs gets tryLater.
+          pool: new SigningPool({ concurrency: 1, queue: 0 }),
+          logSampleEvery: 5,
+          presigned: async (_a, serial) => {
+            presignedCalls.push(serial);
+            return serial === l1!.serialNumber
+              ? { der: presignedDer, thisUpdate: now, nextUpdate: new Date(now.getTime() + 12 * 3600_000), etag: '"x"' }
+              : null;
+          },
+          lookup: async () => {
+            if (blocked) await blocked;
+            return { status: 'good' };
+          },
+          responderFor: async (keyHashHex: string, alg: OcspHashName) =>
+            toHex(pki.authority.issuer.hashes[alg].keyHash) === keyHashHex ? pki.authority : null,
+        }),
+      );
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const addr = app.server.address();
+      assert.ok(addr && typeof addr === 'object');
+      url = `http://127.0.0.1:${addr.port}/pki/ocsp`;
     });
-    const stream = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n')) if (l) logLines.push(JSON.parse(l) as Record<string, unknown>);
-        done();
-      },
+    after(async () => {
+      release();
+      await app?.close();
+      if (pki) rmSync(pki.dir, { recursive: true, force: true });
     });
-    app = Fastify({
-      logger: { level: 'info', stream },
-      logController: new LogController({ disableRequestLogging: true }),
+
+    const post = async (body: Uint8Array) =>
+      new Uint8Array(
+        await (
+          await fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body })
+        ).arrayBuffer(),
+      );
+
+    test('a nonce the client does not insist on gets the pre-signed answer; a critical one is echoed in a fresh answer', async () => {
+      const serial = pki.leaves[0]!.serialNumber;
+      assert.deepEqual(Buffer.from(await post(requestFor(pki, serial))), Buffer.from(presignedDer));
+      assert.deepEqual(
+        Buffer.from(await post(requestFor(pki, serial, { critical: false }))),
+        Buffer.from(presignedDer),
+      );
+      const calls = presignedCalls.length;
+      const fresh = await post(requestFor(pki, serial, { critical: true }));
+      assert.equal(presignedCalls.length, calls, 'a critical nonce never reads the pre-signed answer');
+      writeFileSync(pki.f('critical.resp'), fresh);
+      const out = await ocspClient([
+        '-respin',
+        pki.f('critical.resp'),
+        '-issuer',
+        pki.f('issuer.pem'),
+        '-serial',
+        `0x${serial}`,
+        '-CAfile',
+        pki.f('root.pem'),
+        '-verify_other',
+        pki.f('issuer.pem'),
+        '-no_nonce', // (openssl's own nonce would not match ours)
+        '-resp_text',
+      ]);
+      assert.match(out, /Response verify OK/, out);
+      assert.match(out, /OCSP Nonce:\s*\n\s*0410?00112233445566778899AABBCCDDEEFF/i, out);
     });
-    ocspRoutes(app, {
-      prefix: '/pki/ocsp',
-      // One signature at a time, none waiting: a second request while one signs gets tryLater.
-      pool: new SigningPool({ concurrency: 1, queue: 0 }),
-      logSampleEvery: 5,
-      presigned: async (_a, serial) => {
-        presignedCalls.push(serial);
-        return serial === l1!.serialNumber
-          ? { der: presignedDer, thisUpdate: now, nextUpdate: new Date(now.getTime() + 12 * 3600_000), etag: '"x"' }
-          : null;
-      },
-      lookup: async () => {
-        if (blocked) await blocked;
-        return { status: 'good' };
-      },
-      responderFor: async (keyHashHex: string, alg: OcspHashName) =>
-        toHex(pki.authority.issuer.hashes[alg].keyHash) === keyHashHex ? pki.authority : null,
+
+    test('GET /pki/ocsp without a request is the OCSP endpoint: malformedRequest, not a page', async () => {
+      for (const path of ['', '/']) {
+        const r = await fetch(`${url}${path}`);
+        assert.equal(r.status, 200);
+        assert.equal(r.headers.get('content-type'), 'application/ocsp-response');
+        assert.equal(responseStatusOf(new Uint8Array(await r.arrayBuffer())), 'malformedRequest');
+      }
     });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    assert.ok(addr && typeof addr === 'object');
-    url = `http://127.0.0.1:${addr.port}/pki/ocsp`;
-  });
-  after(async () => {
-    release();
-    await app?.close();
-    if (pki) rmSync(pki.dir, { recursive: true, force: true });
-  });
 
-  const post = async (body: Uint8Array) =>
-    new Uint8Array(
-      await (
-        await fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body })
-      ).arrayBuffer(),
-    );
+    test('signatures on demand are bounded: beyond the pool, tryLater at once; then service resumes', async () => {
+      const serial = pki.leaves[1]!.serialNumber; // no pre-signed answer: signed on demand
+      blocked = new Promise((resolve) => (release = resolve));
+      const first = post(requestFor(pki, serial, { critical: true }));
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(responseStatusOf(await post(requestFor(pki, serial, { critical: true }))), 'tryLater');
+      release();
+      blocked = null;
+      assert.equal(responseStatusOf(await first), 'successful');
+      assert.equal(responseStatusOf(await post(requestFor(pki, serial, { critical: true }))), 'successful');
+    });
 
-  test('a nonce the client does not insist on gets the pre-signed answer; a critical one is echoed in a fresh answer', async () => {
-    const serial = pki.leaves[0]!.serialNumber;
-    assert.deepEqual(Buffer.from(await post(requestFor(pki, serial))), Buffer.from(presignedDer));
-    assert.deepEqual(Buffer.from(await post(requestFor(pki, serial, { critical: false }))), Buffer.from(presignedDer));
-    const calls = presignedCalls.length;
-    const fresh = await post(requestFor(pki, serial, { critical: true }));
-    assert.equal(presignedCalls.length, calls, 'a critical nonce never reads the pre-signed answer');
-    writeFileSync(pki.f('critical.resp'), fresh);
-    const out = await ocspClient([
-      '-respin',
-      pki.f('critical.resp'),
-      '-issuer',
-      pki.f('issuer.pem'),
-      '-serial',
-      `0x${serial}`,
-      '-CAfile',
-      pki.f('root.pem'),
-      '-verify_other',
-      pki.f('issuer.pem'),
-      '-no_nonce', // (openssl's own nonce would not match ours)
-      '-resp_text',
-    ]);
-    assert.match(out, /Response verify OK/, out);
-    assert.match(out, /OCSP Nonce:\s*\n\s*0410?00112233445566778899AABBCCDDEEFF/i, out);
+    test('one answer in five is logged, with its request id; no other line per request', async () => {
+      logLines.length = 0;
+      const serial = pki.leaves[0]!.serialNumber;
+      for (let i = 0; i < 10; i++) await post(requestFor(pki, serial));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(logLines.length, 2, JSON.stringify(logLines));
+      for (const l of logLines) {
+        assert.equal(l['msg'], 'OCSP answer');
+        assert.equal(l['source'], 'presigned');
+        assert.equal(typeof l['reqId'], 'string');
+      }
+    });
   });
-
-  test('GET /pki/ocsp without a request is the OCSP endpoint: malformedRequest, not a page', async () => {
-    for (const path of ['', '/']) {
-      const r = await fetch(`${url}${path}`);
-      assert.equal(r.status, 200);
-      assert.equal(r.headers.get('content-type'), 'application/ocsp-response');
-      assert.equal(responseStatusOf(new Uint8Array(await r.arrayBuffer())), 'malformedRequest');
-    }
-  });
-
-  test('signatures on demand are bounded: beyond the pool, tryLater at once; then service resumes', async () => {
-    const serial = pki.leaves[1]!.serialNumber; // no pre-signed answer: signed on demand
-    blocked = new Promise((resolve) => (release = resolve));
-    const first = post(requestFor(pki, serial, { critical: true }));
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(responseStatusOf(await post(requestFor(pki, serial, { critical: true }))), 'tryLater');
-    release();
-    blocked = null;
-    assert.equal(responseStatusOf(await first), 'successful');
-    assert.equal(responseStatusOf(await post(requestFor(pki, serial, { critical: true }))), 'successful');
-  });
-
-  test('one answer in five is logged, with its request id; no other line per request', async () => {
-    logLines.length = 0;
-    const serial = pki.leaves[0]!.serialNumber;
-    for (let i = 0; i < 10; i++) await post(requestFor(pki, serial));
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal(logLines.length, 2, JSON.stringify(logLines));
-    for (const l of logLines) {
-      assert.equal(l['msg'], 'OCSP answer');
-      assert.equal(l['source'], 'presigned');
-      assert.equal(typeof l['reqId'], 'string');
-    }
-  });
-});
 
 /** The same request read by the @peculiar/asn1-ocsp schema (reference parser). */
 function schemaView(der: Uint8Array) {

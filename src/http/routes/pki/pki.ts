@@ -7,7 +7,7 @@ import { issueFromCsr, listAuthorities, listCertificates, type PkiEnvironment } 
 import { changeCertificateStatus } from '../../../app/desk/certificate-status.ts';
 import { caCertificateDer, newestCrl, publishCrl } from '../../../app/pki/publication.ts';
 import type { OcspSource } from '../../../app/pki/ocsp-responder.ts';
-import { OCSP_RESPONSES, ocspRoutes } from '../../../pki/ocsp-http.ts';
+import { OCSP_RESPONSES, ocspRoutes, type OcspResponder } from '../../../pki/ocsp-http.ts';
 import { isRootName, offlineCrlDer } from '../../../app/pki/root-crl.ts';
 import { requireActor } from '../../auth.ts';
 import { sendProblem } from '../../problem.ts';
@@ -38,8 +38,8 @@ export interface PkiWiring {
 /** Deadline of the publication routes (a CRL of a million entries is read in about a second). */
 const PKI_TIMEOUT_MS = 10_000;
 
-/** Public PKI endpoints (CA certificates, CRLs, OCSP) and the certificate API. */
-export function pkiRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiWiring): void {
+/** Public PKI endpoints (CA certificates, CRLs, OCSP) and the certificate API; returns the OCSP responder, if any. */
+export function pkiRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiWiring): OcspResponder | null {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const File = Type.Object({ file: Type.String({ maxLength: 80 }) });
   // Relying parties download these without a session: a limit per address against abuse only,
@@ -126,9 +126,10 @@ export function pkiRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiWir
     },
   );
 
+  let responder: OcspResponder | null = null;
   if (pki.ocsp) {
     const source = pki.ocsp;
-    ocspRoutes(app, {
+    responder = ocspRoutes(app, {
       lookup: (h, s) => source.lookup(h, s),
       responderFor: (h, a) => source.responderFor(h, a),
       presigned: (a, s) => source.presigned(a, s),
@@ -166,7 +167,7 @@ export function pkiRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiWir
     });
   }
 
-  if (pki.publicOnly) return;
+  if (pki.publicOnly) return responder;
   const tags = ['certificats'];
   app.get(
     '/api/pki/authorities',
@@ -267,4 +268,5 @@ export function pkiRoutes(fastify: FastifyInstance, ctx: AppContext, pki: PkiWir
         ),
       ),
   );
+  return responder;
 }
