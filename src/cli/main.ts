@@ -9,6 +9,7 @@ import { registerAgentCommands } from './agent.ts';
 import { registerOperationsCommands } from './operations.ts';
 import { registerDossierCommands } from './dossiers.ts';
 import { loadDemoActivity } from '../app/demo/backoffice.ts';
+import { loadDemoControl } from '../app/demo/control.ts';
 import { loadDemoData } from '../app/demo/directory.ts';
 import { loadDemoPki } from '../app/demo/pki.ts';
 import { demoCardsNotice, loadDemoCards } from '../app/demo/cards.ts';
@@ -90,6 +91,7 @@ demo
     runWithPlatform(program.opts(), async ({ ctx }) => {
       const { created } = await loadDemoData(ctx);
       const activity = await loadDemoActivity(ctx);
+      await loadDemoControl(ctx);
       console.log(
         created || activity.created
           ? `Données de démonstration chargées (${created} éléments créés, ${activity.created} dossiers d'une année d'activité du centre de traitement).`

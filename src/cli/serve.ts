@@ -25,6 +25,7 @@ import { exitOnSignals } from './shutdown.ts';
 import { closeWithin } from '../http/lifecycle.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadDemoActivity } from '../app/demo/backoffice.ts';
+import { loadDemoControl } from '../app/demo/control.ts';
 import { monthlyAgeingPass } from '../app/backoffice/ageing.ts';
 
 export async function serveCommand(
@@ -58,6 +59,7 @@ export async function serveCommand(
   if (opts.demo) {
     await loadDemoData(ctx);
     await loadDemoActivity(ctx);
+    await loadDemoControl(ctx);
     demoPki = await loadDemoPki(ctx, pki);
     demoCards = (await loadDemoCards(ctx, pki)).cards;
   }
