@@ -8,6 +8,7 @@ import { registerManufacturerCommands } from './manufacturer.ts';
 import { registerAgentCommands } from './agent.ts';
 import { registerOperationsCommands } from './operations.ts';
 import { registerDossierCommands } from './dossiers.ts';
+import { registerControlCommands } from './control.ts';
 import { loadDemoActivity } from '../app/demo/backoffice.ts';
 import { loadDemoControl } from '../app/demo/control.ts';
 import { loadDemoData } from '../app/demo/directory.ts';
@@ -218,5 +219,6 @@ registerManufacturerCommands(program);
 registerAgentCommands(program);
 registerOperationsCommands(program);
 registerDossierCommands(program);
+registerControlCommands(program);
 
 await program.parseAsync(process.argv);

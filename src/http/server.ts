@@ -23,6 +23,7 @@ import { organizationRoutes } from './routes/directory/organizations.ts';
 import { agentRoutes } from './routes/directory/agents.ts';
 import { importRoutes } from './routes/directory/imports.ts';
 import { auditRoutes } from './routes/control/audit.ts';
+import { internalControlRoutes } from './routes/control/internal-control.ts';
 import { adminRoutes } from './routes/access/admin.ts';
 import { pkiRoutes } from './routes/pki/pki.ts';
 import { cardRequestRoutes } from './routes/requests/card-requests.ts';
@@ -181,6 +182,7 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   agentRoutes(app, ctx, uploads);
   importRoutes(app, ctx, uploads);
   auditRoutes(app, ctx);
+  internalControlRoutes(app, ctx);
   adminRoutes(app, ctx);
   signatureRoutes(app, ctx);
   cardRequestRoutes(app, ctx);
