@@ -12,6 +12,7 @@ import { CardsToHandOverPage } from './pages/desk/CardsToHandOverPage.tsx';
 import { ConnectivityPage } from './pages/desk/ConnectivityPage.tsx';
 import { LIFE_ROUTES } from './pages/desk/routes.tsx';
 import { BACKOFFICE_ROUTES } from './pages/backoffice/routes.tsx';
+import { CONTROL_ROUTES } from './pages/control/routes.tsx';
 import { OperationPage } from './pages/requests/OperationPage.tsx';
 import { OrderCardPage } from './pages/requests/OrderCardPage.tsx';
 import { RequestPage } from './pages/requests/RequestPage.tsx';
@@ -77,6 +78,8 @@ const ROUTES: Route[] = [
   ...LIFE_ROUTES,
   // The processing centre's back office (seed 003).
   ...BACKOFFICE_ROUTES,
+  // Its internal control by the « organisation et méthodes » office (seed 003 §4).
+  ...CONTROL_ROUTES,
 ];
 
 function resolve(pathname: string): { route: Route | null; params: Record<string, string> } {
