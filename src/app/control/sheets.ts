@@ -293,7 +293,7 @@ function sheetView(
   centre: CentreFacts,
   who: Map<string, string>,
   file: {
-    number: string;
+    file_number: string;
     person_name: string;
     kind_label: string;
     processed_at: string | null;
@@ -311,7 +311,7 @@ function sheetView(
     controlId: sheet.control_id,
     file: {
       id: sheet.case_file_id,
-      number: file.number,
+      number: file.file_number,
       personName: file.person_name,
       kindLabel: file.kind_label,
       processedAt: file.processed_at,
@@ -352,7 +352,7 @@ function sheetView(
 }
 
 const FILE_COLUMNS = [
-  'f.number',
+  'f.number as file_number',
   'f.person_name',
   'k.label as kind_label',
   'f.processed_at',

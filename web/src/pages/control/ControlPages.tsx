@@ -111,7 +111,7 @@ function Plans(props: { centre: Centre }) {
       <PlanForm list={plans.data} centre={props.centre} onDone={(id) => (setPlanId(id), plans.reload())} />
       <DataTable
         caption="Plans de contrôle du centre"
-        headers={['Période', 'Type', 'Tirage', 'À contrôler', 'Contrôlés', '']}
+        headers={['Période', 'Type', 'Tirage', 'À contrôler', 'Contrôlés', 'Plan']}
         rows={plans.data.items.map((p) => [
           p.periodLabel,
           p.type === 'deontological' ? 'Contrôle déontologique' : 'Plan mensuel',
@@ -207,7 +207,7 @@ function PlanView(props: { planId: string; onChange: () => void }) {
       )}
       <DataTable
         caption={`Échantillon — ${plural(p.controls.length, 'dossier', 'dossiers')}`}
-        headers={['Dossier', 'Type', 'Administré', 'Bureau', 'Traité le', 'Origine', 'Situation', '']}
+        headers={['Dossier', 'Type', 'Administré', 'Bureau', 'Traité le', 'Origine', 'Situation', 'Contrôle']}
         rows={p.controls.map((c) => [
           <Link key="f" href={`/dossiers/${c.fileId}`}>
             {c.fileNumber}
