@@ -105,7 +105,7 @@ export async function openSheet(ctx: AppContext, actor: Actor, controlId: string
   const now = ctx.now().toISOString();
   const officeId = file.processed_office_id ?? file.office_id;
   const id = ctx.newId();
-  const number = await ctx.store.db.transaction().execute(async (trx) => {
+  await ctx.store.db.transaction().execute(async (trx) => {
     const year = Number(now.slice(0, 4));
     const [n] = await drawNumbers(trx, ctx.store, `control_sheet:${year}`, 1);
     const number = sheetNumber(year, n!);
@@ -152,9 +152,7 @@ export async function openSheet(ctx: AppContext, actor: Actor, controlId: string
         evidence: [`sheet-content:${contentHash(row)}`],
       }),
     );
-    return number;
   });
-  void number;
   return getSheet(ctx, actor, id);
 }
 
