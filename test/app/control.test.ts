@@ -386,7 +386,7 @@ forEachDatabase('internal control', (dialect) => {
     assert.equal(now.sheets.length, 1);
     assert.deepEqual(
       now.proposals.map((x) => [x.kind, x.rule, x.months.length, x.sheets]),
-      [['fd_mission', 'piece_mismatch', 3, 3]].filter(() => sheet.kind_code === 'fd_mission'),
+      [[sheet.kind_code, 'piece_mismatch', 3, 3]],
     );
     const doc = await synthesisDocument(p.ctx, head, now.id);
     assert.equal(doc.bytes.subarray(0, 5).toString(), '%PDF-');
