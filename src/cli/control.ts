@@ -20,8 +20,8 @@ export function registerControlCommands(program: Command): void {
         for (const x of r)
           console.log(
             x.created
-              ? `${periodLabel(x.quarter)} — centre ${x.centreId} : ${x.files} dossier(s) mis sous contrôle déontologique.`
-              : `${periodLabel(x.quarter)} — centre ${x.centreId} : contrôle déontologique déjà établi, rien à faire.`,
+              ? `${periodLabel(x.quarter)} — ${x.centreName} : ${x.files} dossier(s) mis sous contrôle déontologique.`
+              : `${periodLabel(x.quarter)} — ${x.centreName} : contrôle déontologique déjà établi, rien à faire.`,
           );
       }),
     );

@@ -36,7 +36,7 @@ export async function deontologicalPass(ctx: AppContext, opts: { quarter?: strin
   const actor = systemActor('deontology');
   const { start, end } = quarterRange(quarter);
   const centres = await ctx.store.db.selectFrom('backoffice_centres').select('organization_id').execute();
-  const out: { centreId: string; quarter: string; files: number; created: boolean }[] = [];
+  const out: { centreId: string; centreName: string; quarter: string; files: number; created: boolean }[] = [];
   for (const c of centres) {
     const centre = await centreOf(ctx.store.db, c.organization_id);
     const staff = await staffOf(
@@ -93,7 +93,7 @@ export async function deontologicalPass(ctx: AppContext, opts: { quarter?: strin
       });
       return n;
     });
-    out.push({ centreId: centre.id, quarter, files: made ?? 0, created: made !== null });
+    out.push({ centreId: centre.id, centreName: centre.name, quarter, files: made ?? 0, created: made !== null });
   }
   return out;
 }
