@@ -8,8 +8,10 @@ import { registerManufacturerCommands } from './manufacturer.ts';
 import { registerAgentCommands } from './agent.ts';
 import { registerOperationsCommands } from './operations.ts';
 import { registerDossierCommands } from './dossiers.ts';
+import { registerControlCommands } from './control.ts';
 import { loadDemoActivity } from '../app/demo/backoffice.ts';
 import { loadDemoSteering } from '../app/demo/steering.ts';
+import { loadDemoControl } from '../app/demo/control.ts';
 import { loadDemoData } from '../app/demo/directory.ts';
 import { loadDemoPki } from '../app/demo/pki.ts';
 import { demoCardsNotice, loadDemoCards } from '../app/demo/cards.ts';
@@ -92,6 +94,7 @@ demo
       const { created } = await loadDemoData(ctx);
       const activity = await loadDemoActivity(ctx);
       await loadDemoSteering(ctx);
+      await loadDemoControl(ctx);
       console.log(
         created || activity.created
           ? `Données de démonstration chargées (${created} éléments créés, ${activity.created} dossiers d'une année d'activité du centre de traitement).`
@@ -218,5 +221,6 @@ registerManufacturerCommands(program);
 registerAgentCommands(program);
 registerOperationsCommands(program);
 registerDossierCommands(program);
+registerControlCommands(program);
 
 await program.parseAsync(process.argv);

@@ -26,6 +26,7 @@ import { closeWithin } from '../http/lifecycle.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadDemoActivity } from '../app/demo/backoffice.ts';
 import { loadDemoSteering } from '../app/demo/steering.ts';
+import { loadDemoControl } from '../app/demo/control.ts';
 import { monthlyAgeingPass } from '../app/backoffice/ageing.ts';
 
 export async function serveCommand(
@@ -60,6 +61,7 @@ export async function serveCommand(
     await loadDemoData(ctx);
     await loadDemoActivity(ctx);
     await loadDemoSteering(ctx);
+    await loadDemoControl(ctx);
     demoPki = await loadDemoPki(ctx, pki);
     demoCards = (await loadDemoCards(ctx, pki)).cards;
   }

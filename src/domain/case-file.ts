@@ -231,6 +231,10 @@ export const EVENT_LABELS: Record<string, string> = {
   archived: 'Archivé',
   archive_transferred: 'Archives versées',
   card_step: 'Étape de la carte',
+  control_sampled: 'Retenu pour le contrôle interne du BOM',
+  controlled: 'Contrôlé par le bureau « organisation et méthodes »',
+  control_sheet: 'Fiche de contrôle établie',
+  verifier_transmission: 'Copie transmise au service vérificateur de la formation',
 };
 
 // eslint-disable-next-line no-control-regex -- matching control characters is the point

@@ -82,6 +82,11 @@ export const PERMISSIONS = [
   'centre.write',
   // The card programme's dashboard (seed 003 annex II), as a whole or per organisation.
   'steering.cards',
+  // Internal control by the « organisation et méthodes » office (seed 003 §4).
+  'control.read',
+  'control.plan',
+  'control.perform',
+  'control.visa',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -133,6 +138,14 @@ const GRANTS: Record<Permission, Role[]> = {
   'caseKind.write': ['admin'],
   'centre.write': ['admin'],
   'steering.cards': ['registration_authority', 'admin', 'controller', 'auditor'],
+  // The head of centre sets the control plans and gives a sheet's last visa; the BOM's controllers
+  // (or the national internal controller) draw, control files, open and archive sheets, establish the
+  // syntheses and the transmissions; an office head gives the first visa on the BOM (its head) and
+  // the follow-up on the office concerned: the organisation of the grant tells which.
+  'control.read': ['centre_head', 'office_head', 'bom_controller', 'controller', 'auditor'],
+  'control.plan': ['centre_head'],
+  'control.perform': ['bom_controller', 'controller'],
+  'control.visa': ['office_head'],
 };
 
 /** Trusted roles are the ones a major non-conformity suspends in an organisation. */

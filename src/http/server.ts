@@ -24,6 +24,7 @@ import { agentRoutes } from './routes/directory/agents.ts';
 import { importRoutes } from './routes/directory/imports.ts';
 import { auditRoutes } from './routes/control/audit.ts';
 import { steeringRoutes } from './routes/steering/steering.ts';
+import { internalControlRoutes } from './routes/control/internal-control.ts';
 import { adminRoutes } from './routes/access/admin.ts';
 import { pkiRoutes } from './routes/pki/pki.ts';
 import { cardRequestRoutes } from './routes/requests/card-requests.ts';
@@ -183,6 +184,7 @@ export async function buildServer(ctx: AppContext, config: Config, opts: ServerO
   importRoutes(app, ctx, uploads);
   auditRoutes(app, ctx);
   steeringRoutes(app, ctx);
+  internalControlRoutes(app, ctx);
   adminRoutes(app, ctx);
   signatureRoutes(app, ctx);
   cardRequestRoutes(app, ctx);

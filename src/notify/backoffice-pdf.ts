@@ -11,10 +11,10 @@ const winAnsi = (s: string) =>
     .replace(/[^\n\u0020-\u00ff\u201c\u201d\u2013\u2014\u2022\u20ac]/g, '?');
 
 const A4: [number, number] = [595.28, 841.89];
-const MARGIN = 56;
+export const MARGIN = 56;
 
 /** A little page writer: lines that wrap at the right margin and continue on a new page. */
-class Writer {
+export class Writer {
   page!: PDFPage;
   y = 0;
   readonly doc: PDFDocument;
@@ -115,7 +115,7 @@ class Writer {
   }
 }
 
-async function newDocument(title: string) {
+export async function newDocument(title: string) {
   const doc = await PDFDocument.create();
   doc.setTitle(title);
   doc.setLanguage('fr-FR');
@@ -126,7 +126,7 @@ async function newDocument(title: string) {
   return { doc, regular, bold };
 }
 
-function frenchLongDate(d: Date): string {
+export function frenchLongDate(d: Date): string {
   return d.toLocaleDateString('fr-FR', { timeZone: 'Europe/Paris', day: 'numeric', month: 'long', year: 'numeric' });
 }
 

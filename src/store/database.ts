@@ -17,6 +17,7 @@ import * as m008 from './migrations/008_operations.ts';
 import * as m009 from './migrations/009_ocsp.ts';
 import * as m010 from './migrations/010_scale.ts';
 import * as m011 from './migrations/011_backoffice.ts';
+import * as m012 from './migrations/012_control.ts';
 import * as m013 from './migrations/013_steering.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -50,6 +51,7 @@ const MIGRATIONS: Record<string, { up: (db: Kysely<unknown>, dialect: Dialect) =
   '009_ocsp': m009,
   '010_scale': m010,
   '011_backoffice': m011,
+  '012_control': m012,
   '013_steering': m013,
 };
 

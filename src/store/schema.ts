@@ -619,6 +619,9 @@ export interface CaseFileTable {
   archived_at: string | null;
   returned_at: string | null;
   return_reasons: string | null; // JSON string[]
+  controlled_at: string | null; // the control mark (seed 003 §4.3.2)
+  controlled_by: string | null;
+  control_stamp: string | null;
   status_changed_at: string;
   created_at: string;
   updated_at: string;
@@ -830,5 +833,113 @@ export interface Database {
   archive_transfers: ArchiveTransferTable;
   archive_entries: ArchiveEntryTable;
   ageing_reports: AgeingReportTable;
+  control_plans: ControlPlanTable;
+  control_plan_lines: ControlPlanLineTable;
+  controls: ControlTable;
+  control_sheets: ControlSheetTable;
+  control_syntheses: ControlSynthesisTable;
+  control_transmissions: ControlTransmissionTable;
   directory_counts: DirectoryCountTable;
+}
+
+// Internal control (seed 003 §4), migration 012.
+export interface ControlPlanTable {
+  id: string;
+  centre_id: string;
+  type: string; // monthly | deontological
+  period: string;
+  seed: string;
+  note: string | null;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+  drawn_by: string | null;
+  drawn_at: string | null;
+}
+
+export interface ControlPlanLineTable {
+  id: string;
+  plan_id: string;
+  kind_code: string;
+  office_id: string | null;
+  error_potential: number;
+  amount_stakes: number;
+  last_month_controls: number;
+  last_month_anomalies: number;
+  suggested: number;
+  objective: number;
+  note: string | null;
+}
+
+export interface ControlTable {
+  id: string;
+  centre_id: string;
+  plan_id: string;
+  line_id: string | null;
+  case_file_id: string;
+  origin: string;
+  status: string;
+  added_by: string | null;
+  added_at: string;
+  controller_id: string | null;
+  controlled_at: string | null;
+  verdicts: string | null;
+  anomaly: number | null;
+  amount_cents: number | null;
+}
+
+export interface ControlSheetTable {
+  id: string;
+  number: string;
+  centre_id: string;
+  control_id: string;
+  case_file_id: string;
+  office_id: string | null;
+  kind_code: string;
+  period: string;
+  object: string;
+  rule: string;
+  findings: string;
+  amount_cents: number | null;
+  status: string;
+  opened_by: string;
+  opened_at: string;
+  bom_visa_by: string | null;
+  bom_visa_at: string | null;
+  bom_visa_note: string | null;
+  follow_up: string | null;
+  followed_up_by: string | null;
+  followed_up_at: string | null;
+  centre_visa_by: string | null;
+  centre_visa_at: string | null;
+  centre_visa_note: string | null;
+  archived_by: string | null;
+  archived_at: string | null;
+  updated_at: string;
+}
+
+export interface ControlSynthesisTable {
+  id: string;
+  centre_id: string;
+  period: string;
+  recurrence_months: number;
+  content: string;
+  pdf: Uint8Array;
+  sha256: string;
+  created_by: string | null;
+  created_at: string;
+}
+
+export interface ControlTransmissionTable {
+  id: string;
+  number: string;
+  centre_id: string;
+  case_file_id: string;
+  control_id: string | null;
+  recipient_organization_id: string;
+  grounds: string;
+  pdf: Uint8Array;
+  sha256: string;
+  created_by: string | null;
+  created_at: string;
 }

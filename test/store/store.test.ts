@@ -68,6 +68,7 @@ forEachDatabase('store', (dialect) => {
         '009_ocsp',
         '010_scale',
         '011_backoffice',
+        '012_control',
         '013_steering',
       ],
     );

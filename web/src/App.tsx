@@ -13,6 +13,7 @@ import { ConnectivityPage } from './pages/desk/ConnectivityPage.tsx';
 import { LIFE_ROUTES } from './pages/desk/routes.tsx';
 import { BACKOFFICE_ROUTES } from './pages/backoffice/routes.tsx';
 import { STEERING_ROUTES } from './pages/steering/routes.tsx';
+import { CONTROL_ROUTES } from './pages/control/routes.tsx';
 import { OperationPage } from './pages/requests/OperationPage.tsx';
 import { OrderCardPage } from './pages/requests/OrderCardPage.tsx';
 import { RequestPage } from './pages/requests/RequestPage.tsx';
@@ -79,6 +80,8 @@ const ROUTES: Route[] = [
   // The dashboards (seed 003 annex II), then the processing centre's back office (seed 003).
   ...STEERING_ROUTES,
   ...BACKOFFICE_ROUTES,
+  // Its internal control by the « organisation et méthodes » office (seed 003 §4).
+  ...CONTROL_ROUTES,
 ];
 
 function resolve(pathname: string): { route: Route | null; params: Record<string, string> } {

@@ -439,6 +439,7 @@ export async function getCaseFile(ctx: AppContext, actor: Actor, id: string) {
     file.taken_by,
     file.processed_by,
     file.self_checked_by,
+    file.controlled_by,
     ...events.map((e) => e.actor_id),
     ...pieces.map((p) => p.checked_by),
     ...pieces.map((p) => p.attached_by),
@@ -567,6 +568,14 @@ export async function getCaseFile(ctx: AppContext, actor: Actor, id: string) {
           archivedAt: archive.archived_at,
           archivedBy: nameOf(who, archive.archived_by),
           transferred: archive.transfer_id !== null,
+        }
+      : null,
+    // The mark of the internal control (seed 003 §4.3.2): date, controller, the BOM's stamp.
+    controlMark: file.controlled_at
+      ? {
+          controlledAt: file.controlled_at,
+          controller: nameOf(who, file.controlled_by) ?? '',
+          stamp: file.control_stamp ?? '',
         }
       : null,
     documentsReadable: documents,

@@ -328,6 +328,9 @@ export function emptyFile(): Omit<
     archived_at: null,
     returned_at: null,
     return_reasons: null,
+    controlled_at: null,
+    controlled_by: null,
+    control_stamp: null,
   };
 }
 

@@ -161,6 +161,16 @@ export const DEMO_STAFF: StaffMember[] = [
     office: 'BOM',
     roles: ['bom_controller'],
   },
+  {
+    identifier: 'kerjean.c.camid',
+    lastName: 'KERJEAN',
+    firstNames: 'Catherine',
+    sex: 'F',
+    birthDate: '1977-04-14',
+    office: 'BOM',
+    // The head of the « organisation et méthodes » office: the first visa of the control sheets.
+    roles: ['office_head'],
+  },
 ];
 
 /** The centre, its offices, the sending units and the staff. Loading twice changes nothing. */

@@ -1,6 +1,7 @@
 // The daily pass, run once a day across the instances (jobs/scheduler.ts) or by an operator for a
 // given date (`cartes jobs run-daily --at DATE`): certificates and cards past their end, renewal
-// requests, expiry notices, OCSP responder renewal, the root CRL reminder, personal-data retention, housekeeping. Each step
+// requests, expiry notices, OCSP responder renewal, the root CRL reminder, personal-data retention, the quarterly deontological
+// control of the processing centres, housekeeping. Each step
 // is idempotent (a step that ran is a no-op the second time), so a re-run or a take-over after a
 // crash does each thing once.
 import type { Config } from '../../config.ts';
@@ -12,6 +13,7 @@ import { draftCardRenewals, expireCards, sendExpiryNotices } from '../desk/renew
 import { systemActor, type AppContext } from '../context.ts';
 import { runRetention } from './retention.ts';
 import { failInterruptedImports } from './crash-leftovers.ts';
+import { deontologicalPass } from '../control/deontology.ts';
 
 export interface DailyEnvironment {
   pki: PkiEnvironment;
@@ -56,6 +58,13 @@ export async function dailyPass(ctx: AppContext, env: DailyEnvironment): Promise
             mailDir: env.config.mailDir,
           })
         ).counts,
+    ],
+    // Seed 003 §4.4: the quarter just ended, the files made for each centre's own staff go under
+    // control (once per centre and quarter: a no-op on every other day).
+    [
+      'deontologicalControl',
+      async () =>
+        (await deontologicalPass(ctx)).filter((r) => r.created).map((r) => ({ centre: r.centreId, files: r.files })),
     ],
     ['housekeeping', () => housekeeping(ctx)],
   ];

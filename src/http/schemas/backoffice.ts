@@ -306,6 +306,12 @@ export const CaseFile = Type.Object({
       transferred: Type.Boolean(),
     }),
   ),
+  controlMark: Nullable(
+    Type.Object(
+      { controlledAt: Type.String(), controller: Type.String(), stamp: Type.String() },
+      { description: 'Marque du contrôle interne : date, contrôleur, timbre du bureau « organisation et méthodes »' },
+    ),
+  ),
   documentsReadable: Type.Boolean(),
   actions: Type.Array(Type.String(), { description: 'Actions que vous pouvez faire maintenant sur ce dossier' }),
 });

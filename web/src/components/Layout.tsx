@@ -29,6 +29,7 @@ export const SECTIONS: Section[] = [
   { href: '/porteur', text: 'Porteur' },
   { href: '/facturation', text: 'Facturation', permission: 'billing.read' },
   { href: '/dossiers', text: 'Dossiers', permission: 'caseFile.read' },
+  { href: '/controle', text: 'Contrôle interne', permission: 'control.read' },
   { href: '/exploitation', text: 'Exploitation', permission: 'operations.read' },
 ];
 

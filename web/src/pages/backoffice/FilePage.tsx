@@ -158,6 +158,12 @@ function Summary(props: { f: CaseFile }) {
           f.selfCheckedAt ? `le ${formatDateTime(f.selfCheckedAt)} par ${f.selfCheckedBy ?? '—'}` : null,
         ],
         [
+          'Contrôle interne',
+          f.controlMark
+            ? `Contrôlé le ${formatDate(f.controlMark.controlledAt)} par ${f.controlMark.controller} — timbre : ${f.controlMark.stamp}`
+            : null,
+        ],
+        [
           'Transfert',
           f.transferredAt
             ? `${f.transferTo ?? ''}, le ${formatDateTime(f.transferredAt)} (${f.transferReference ?? ''})`
