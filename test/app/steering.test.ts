@@ -15,6 +15,7 @@ import { dashboardCsv, dashboardPdf, listArchive } from '../../src/app/steering/
 import { steeringPass } from '../../src/app/steering/pass.ts';
 import { cardDashboard } from '../../src/app/steering/card-dashboard.ts';
 import { userTasks } from '../../src/app/steering/tasks.ts';
+import { sheetsAwaitingMe } from '../../src/app/control/sheets.ts';
 import { runDueJobs } from '../../src/jobs/worker.ts';
 
 const JUNE_15 = new Date('2031-06-15T10:00:00.000Z');
@@ -303,7 +304,13 @@ forEachDatabase('steering dashboards', (dialect) => {
     );
     const red = head.items.find((t) => t.key === 'redIndicators')!;
     assert.deepEqual([red.count, red.urgent], [1, true], 'the red indicator raised in June');
-    assert.equal(head.items.find((t) => t.key === 'sheetsAwaitingVisa')!.count, null, 'a slot for control sheets');
+    const sheets = head.items.find((t) => t.key === 'sheetsAwaitingVisa')!;
+    const awaiting = await sheetsAwaitingMe(ctx, await actorFor(p.ctx, 'prigent.y.camid'));
+    assert.deepEqual(
+      [sheets.count, sheets.href],
+      [awaiting.length, '/controle/fiches'],
+      'the sheets of internal control',
+    );
     assert.deepEqual(await keys('2010002684dh'), []);
     assert.deepEqual(await keys('controle.interne'), ['redIndicators']);
   });

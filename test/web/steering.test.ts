@@ -37,7 +37,12 @@ describe('tableaux de bord et liste des choses à faire', needsChromium, () => {
           const todo = page.getByRole('region', { name: 'À faire' });
           await todo.getByRole('link', { name: 'Clignotants au rouge ce mois-ci' }).waitFor();
           assert.match(await todo.innerText(), /Clignotants au rouge ce mois-ci\s*1/);
-          assert.match(await todo.innerText(), /Fiches de contrôle en attente de mon visa\s*Bientôt disponible/i);
+          // No internal-control demo data in this fixture: no sheet waits, the line links to the sheets.
+          assert.match(await todo.innerText(), /Fiches de contrôle en attente de mon visa\s*0/);
+          assert.equal(
+            await todo.getByRole('link', { name: 'Fiches de contrôle en attente de mon visa' }).getAttribute('href'),
+            '/controle/fiches',
+          );
           await expectAccessibleShared(page, `accueil ${width}px`, { noHorizontalScroll: width === 1280 });
         },
         width,

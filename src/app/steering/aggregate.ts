@@ -42,22 +42,30 @@ function dayDiff(dialect: Dialect, a: RawBuilder<unknown>, b: RawBuilder<unknown
 const col = (name: string) => sql.raw(name);
 
 /**
- * Control figures by day: how many controls were made and how many found an anomaly, with the amounts.
- * Today they come from the office head's self-check (a pass is a control without anomaly, a file sent
- * back to processing is a control with one). Internal control (src/app/control, control sheets) feeds
- * them later by replacing this one function: `controlled` = files controlled, `anomaly` = control
- * sheets, amounts = the credit controlled and the amounts written on the sheets.
+ * Control figures by day: how many controls were made and how many found an anomaly, with the amounts of
+ * the files controlled: the office head's self-checks (a pass is a control without anomaly, a file sent back
+ * to processing is a control with one) and the BOM's controls of files (a control with an anomaly opens a sheet).
  */
 export async function writeControlFigures(trx: Db, from: string, to: string): Promise<void> {
-  for (const [metric, types] of [
-    ['controlled', ['self_check', 'self_check_refused']],
-    ['anomaly', ['self_check_refused']],
+  // Controls are the office heads' self-checks (a refused one found an anomaly) and the BOM's controls of
+  // internal control (src/app/control, seed 003 §4), one row each, grouped per centre, day and kind.
+  for (const [metric, selfCheckTypes, bomAnomaly] of [
+    ['controlled', ['self_check', 'self_check_refused'], null],
+    ['anomaly', ['self_check_refused'], 1],
   ] as const)
     await sql`insert into steering_daily (scope_id, day, metric, dim, n, total)
-      select f.centre_id, substr(e.at, 1, 10), cast(${metric} as text), f.kind_code, count(*), coalesce(sum(f.amount_cents), 0)
-      from case_file_events e join case_files f on f.id = e.case_file_id
-      where e.type in (${sql.join(types)}) and e.at >= ${from} and e.at < ${to}
-      group by f.centre_id, substr(e.at, 1, 10), f.kind_code`.execute(trx);
+      select centre_id, day, cast(${metric} as text), kind_code, count(*), coalesce(sum(amount_cents), 0)
+      from (
+        select f.centre_id, substr(e.at, 1, 10) as day, f.kind_code, f.amount_cents
+        from case_file_events e join case_files f on f.id = e.case_file_id
+        where e.type in (${sql.join(selfCheckTypes)}) and e.at >= ${from} and e.at < ${to}
+        union all
+        select c.centre_id, substr(c.controlled_at, 1, 10) as day, f.kind_code, c.amount_cents
+        from controls c join case_files f on f.id = c.case_file_id
+        where c.controlled_at >= ${from} and c.controlled_at < ${to}
+          ${bomAnomaly === null ? sql`` : sql`and c.anomaly = ${bomAnomaly}`}
+      ) as controls_done
+      group by centre_id, day, kind_code`.execute(trx);
 }
 
 async function writeCentreRows(trx: Db, dialect: Dialect, from: string, to: string): Promise<void> {

@@ -9,6 +9,7 @@ import { boundedCount } from '../paging.ts';
 import { inOrganizations, scopeOrganizations } from '../scope.ts';
 import type { Actor, AppContext } from '../context.ts';
 import { readableCentreIds } from '../backoffice/access.ts';
+import { sheetsAwaitingMe } from '../control/sheets.ts';
 
 export interface Task {
   key: string;
@@ -216,9 +217,16 @@ export async function userTasks(ctx: AppContext, actor: Actor): Promise<Tasks> {
       });
     }
   }
-  // Control sheets awaiting my visa: internal control (src/app/control) fills this slot.
-  if (actor.grants.some((g) => ['centre_head', 'office_head', 'bom_controller'].includes(g.role)))
-    add({ key: 'sheetsAwaitingVisa', label: 'Fiches de contrôle en attente de mon visa', count: null, href: null });
+  // Control sheets awaiting my visa, follow-up or archiving (internal control).
+  if (actor.grants.some((g) => ['centre_head', 'office_head', 'bom_controller'].includes(g.role))) {
+    const sheets = await sheetsAwaitingMe(ctx, actor);
+    add({
+      key: 'sheetsAwaitingVisa',
+      label: 'Fiches de contrôle en attente de mon visa',
+      count: sheets.length,
+      href: '/controle/fiches',
+    });
+  }
 
   // A holder on first sign-in: the personal code and secret questions come first.
   const holds = await db
