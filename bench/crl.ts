@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { writeCrl, type RevocationReason, type RevokedEntry } from '../src/pki/crl-writer.ts';
 import { keyObjectSigner } from '../src/pki/keystore-file.ts';
 import { benchWork, parseArgs, verdict } from './lib/bounds.ts';
-import { prngUint32 as prng } from '../test/support/prng.ts';
+import { prngUint32 as prng } from '../src/domain/prng.ts';
 
 const USAGE = 'Usage: npm run bench -- crl [--entries N] [--timeout-s S] [--keep]';
 const TARGET_TIME_RATIO = 0.5;

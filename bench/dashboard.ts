@@ -35,6 +35,7 @@ import type { CaseFileTable } from '../src/store/schema.ts';
 import { caseFileNumber } from '../src/domain/case-file.ts';
 import { createDatabase, startPgCluster, type PgCluster } from '../scripts/lib/pg-cluster.js';
 import { boundRun, fmtInt, intOption, verdict } from './lib/bounds.ts';
+import { prng } from '../src/domain/prng.ts';
 
 const USAGE =
   'Usage: npm run bench -- dashboard [--operations N] [--full] [--pg] [--no-sqlite] [--timeout-s S] [--keep]';
@@ -68,18 +69,6 @@ const opts = parseArgs(process.argv.slice(2));
 const work = mkdtempSync(join(tmpdir(), 'cartes-bench-dashboard-'));
 let cluster: PgCluster | null = null;
 const deadline = boundRun({ work, keep: opts.keep, timeoutS: opts.timeoutS });
-
-/** mulberry32: the same base every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The base: files over the last 12 months carrying `operations` recorded operations in all. */
 async function fillBase(ctx: AppContext, operations: number): Promise<{ seconds: number; files: number; ops: number }> {

@@ -29,13 +29,14 @@ import { computeAgeing } from '../src/app/backoffice/ageing.ts';
 import { checkForm, checkPiece, intakeSlip, registerFile, registerSlip } from '../src/app/backoffice/intake.ts';
 import { emptyFile } from '../src/app/backoffice/intake.ts';
 import { kindMap } from '../src/app/backoffice/kinds.ts';
-import { loadGrants } from '../src/app/access/sessions.ts';
-import type { Actor, AppContext } from '../src/app/context.ts';
+import { personActor } from '../src/app/access/sessions.ts';
+import type { AppContext } from '../src/app/context.ts';
 import type { Store } from '../src/store/database.ts';
 import type { CaseFileTable } from '../src/store/schema.ts';
 import { ageingCutoff, caseFileNumber } from '../src/domain/case-file.ts';
 import { createDatabase, startPgCluster, type PgCluster } from '../scripts/lib/pg-cluster.js';
 import { boundRun, fmtInt, intOption } from './lib/bounds.ts';
+import { prng } from '../src/domain/prng.ts';
 
 const USAGE = 'Usage: npm run bench -- dossiers [--files N] [--intake N] [--pg] [--no-sqlite] [--timeout-s S] [--keep]';
 const TARGET_REPORT_MS = 1000;
@@ -67,32 +68,7 @@ const work = mkdtempSync(join(tmpdir(), 'cartes-bench-dossiers-'));
 let cluster: PgCluster | null = null;
 const deadline = boundRun({ work, keep: opts.keep, timeoutS: opts.timeoutS });
 
-/** mulberry32: the same base every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-async function person(ctx: AppContext, identifier: string): Promise<Actor> {
-  const a = await ctx.store.db
-    .selectFrom('agents')
-    .select(['id', 'first_names', 'last_name'])
-    .where('identifier', '=', identifier)
-    .executeTakeFirstOrThrow();
-  return {
-    kind: 'person',
-    agentId: a.id,
-    displayName: `${a.first_names} ${a.last_name}`,
-    grants: await loadGrants(ctx, a.id),
-    requestId: null,
-  };
-}
+const person = personActor;
 
 const OPEN = ['routed', 'in_progress', 'deferred', 'processed', 'checked', 'transferred'] as const;
 

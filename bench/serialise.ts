@@ -16,7 +16,7 @@ import Fastify from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { Page, responses } from '../src/http/schemas/common.ts';
 import { CardRequest } from '../src/http/schemas/requests.ts';
-import { prng } from '../test/support/prng.ts';
+import { prng } from '../src/domain/prng.ts';
 import { boundRun, fmtInt, parseArgs } from './lib/bounds.ts';
 
 const USAGE = 'Usage: npm run bench -- serialise [--requests N] [--timeout-s S]';

@@ -4,18 +4,9 @@
 import { once } from 'node:events';
 import { createWriteStream, statSync } from 'node:fs';
 import { FEED_COLUMNS } from '../../src/domain/hr-feed.ts';
+import { prng } from '../../src/domain/prng.ts';
 
-/** mulberry32: small seeded PRNG, so every run imports the same file. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 const LAST_NAMES = [
   'Martin',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { encode } from 'jpeg-js';
 import { checkPhoto, PHOTO_MAX_BYTES, type PhotoCheck, type PhotoErrorCode } from './photo.ts';
-import { prng } from '../../test/support/prng.ts';
+import { prng } from '../../src/domain/prng.ts';
 import { concat, EOI, JFIF300, pathologicalJpegs, segments, SOF0, SOI, SOS } from '../../test/support/jpeg-segments.ts';
 
 // ---------------------------------------------------------------------------------------------

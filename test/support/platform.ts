@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { openPlatform } from '../../src/platform.ts';
 import { loadDemoData } from '../../src/app/demo/directory.ts';
-import { loadGrants } from '../../src/app/access/sessions.ts';
+import { personActor } from '../../src/app/access/sessions.ts';
 import type { Actor, AppContext } from '../../src/app/context.ts';
 import type { Config } from '../../src/config.ts';
 import type { Dialect, Store } from '../../src/store/database.ts';
@@ -125,22 +125,7 @@ export async function openTestPlatform(dialect: Dialect, opts: TestPlatformOptio
 }
 
 /** The person with this identifier, acting with the roles they hold now. */
-export async function actorFor(ctx: AppContext, identifier: string): Promise<PersonActor> {
-  const agent = await ctx.store.db
-    .selectFrom('agents')
-    .select(['id', 'first_names', 'last_name'])
-    .where('identifier', '=', identifier)
-    .executeTakeFirst();
-  if (!agent) throw new Error(`test setup: no agent with identifier ${identifier}`);
-  const grants = await loadGrants(ctx, agent.id);
-  return {
-    kind: 'person',
-    agentId: agent.id,
-    displayName: `${agent.first_names} ${agent.last_name}`,
-    grants,
-    requestId: null,
-  };
-}
+export const actorFor: (ctx: AppContext, identifier: string) => Promise<PersonActor> = personActor;
 
 export async function orgId(ctx: AppContext, code: string): Promise<string> {
   const row = await ctx.store.db.selectFrom('organizations').select('id').where('code', '=', code).executeTakeFirst();

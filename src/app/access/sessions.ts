@@ -85,6 +85,27 @@ export async function loadGrants(ctx: AppContext, agentId: string): Promise<Role
     }));
 }
 
+/**
+ * The actor of the person whose identifier is `identifier`, with their role grants: for the demonstration
+ * data, benchmarks and tests, which act as named people. Never from a request (a request's actor comes from
+ * its session). Throws when nobody has that identifier.
+ */
+export async function personActor(ctx: AppContext, identifier: string): Promise<Extract<Actor, { kind: 'person' }>> {
+  const agent = await ctx.store.db
+    .selectFrom('agents')
+    .select(['id', 'first_names', 'last_name'])
+    .where('identifier', '=', identifier)
+    .executeTakeFirst();
+  if (!agent) throw new Error(`no agent with identifier ${identifier}`);
+  return {
+    kind: 'person',
+    agentId: agent.id,
+    displayName: `${agent.first_names} ${agent.last_name}`,
+    grants: await loadGrants(ctx, agent.id),
+    requestId: null,
+  };
+}
+
 /** Exchanges a sign-in link for a session; the link works once, within 10 minutes. */
 export async function redeemSignInLink(
   ctx: AppContext,

@@ -11,6 +11,7 @@ import { createCentre } from '../backoffice/centres.ts';
 import { loadCentre } from '../backoffice/access.ts';
 import { kindMap } from '../backoffice/kinds.ts';
 import { emptyFile } from '../backoffice/intake.ts';
+import { prng } from '../../domain/prng.ts';
 
 // Demonstration of the back office (seed 003): the Navy's travel-expense centre (CAMID) with its
 // offices and staff, the units that send it files, and a year of deterministic activity: a few
@@ -250,18 +251,6 @@ export async function loadDemoCentre(ctx: AppContext): Promise<{ created: number
 
 // ---------------------------------------------------------------------------------------------
 // A year of activity
-
-/** Small seeded PRNG (mulberry32): the same data every time for the same day. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LAST = [
   'LE GALL',

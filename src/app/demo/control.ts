@@ -1,5 +1,5 @@
 import { addToMonth, monthRange, previousQuarter, quarterOf, quarterRange } from '../../domain/control.ts';
-import { loadGrants } from '../access/sessions.ts';
+import { personActor } from '../access/sessions.ts';
 import type { Actor, AppContext } from '../context.ts';
 import { DEMO_CENTRE_CODE } from './backoffice.ts';
 import { drawControlSample, setControlPlan, type PlanLineInput } from '../control/plans.ts';
@@ -14,20 +14,7 @@ import { deontologicalPass } from '../control/deontology.ts';
 // control); this month's plan and sample, one file controlled with a sheet waiting for the head of
 // centre's visa; and last quarter's deontological control over files made for the centre's staff.
 
-async function person(ctx: AppContext, identifier: string): Promise<Actor> {
-  const a = await ctx.store.db
-    .selectFrom('agents')
-    .select(['id', 'first_names', 'last_name'])
-    .where('identifier', '=', identifier)
-    .executeTakeFirstOrThrow();
-  return {
-    kind: 'person',
-    agentId: a.id,
-    displayName: `${a.first_names} ${a.last_name}`,
-    grants: await loadGrants(ctx, a.id),
-    requestId: null,
-  };
-}
+const person = personActor;
 
 const at = (ctx: AppContext, iso: string): AppContext => ({ ...ctx, now: () => new Date(iso) });
 

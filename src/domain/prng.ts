@@ -1,5 +1,5 @@
 // mulberry32: a small seeded PRNG, so that generated data (feeds, sets, noisy images) is the same on
-// every run. Shared by the tests and the benchmarks.
+// every run. Shared by the demonstration data, the tests and the benchmarks. Pure: no I/O.
 
 /** Unsigned 32-bit integers from `seed`. */
 export function prngUint32(seed: number): () => number {
