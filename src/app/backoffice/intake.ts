@@ -13,6 +13,7 @@ import {
 } from '../../domain/case-file.ts';
 import type { CaseKindDefinition } from '../../domain/case-kinds.ts';
 import { auditEntry } from '../audit-trail.ts';
+import { timeOrderedId } from '../ids.ts';
 import type { Authorization } from '../access/authorize.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
 import { auditRefusal, refuseAudited } from '../refusals.ts';
@@ -176,9 +177,11 @@ export async function registerSlip(ctx: AppContext, actor: Actor, input: SlipInp
         created_at: now,
       })
       .execute();
+    // Time-ordered ids: a slip's files, and the pieces, checks and timeline keyed by them, land at the end
+    // of their indexes instead of all over them (a few pages written per slip, not one per row).
     const rows: CaseFileTable[] = files.map((f, i) => ({
       ...emptyFile(),
-      id: ctx.newId(),
+      id: timeOrderedId(),
       number: caseFileNumber(year, numbers[i]!),
       kind_code: f.kind.code,
       family: 'unit',
@@ -202,7 +205,7 @@ export async function registerSlip(ctx: AppContext, actor: Actor, input: SlipInp
         .insertInto('case_files')
         .values(rows.slice(i, i + 100))
         .execute();
-    const pieces = rows.flatMap((r, i) => piecesFor(ctx, r.id, files[i]!.kind, files[i]!.listed));
+    const pieces = rows.flatMap((r, i) => piecesFor(r.id, files[i]!.kind, files[i]!.listed));
     for (let i = 0; i < pieces.length; i += 200)
       await trx
         .insertInto('case_file_pieces')
@@ -256,11 +259,11 @@ export async function registerSlip(ctx: AppContext, actor: Actor, input: SlipInp
   return { id: slipId, number: result.number, files: result.files };
 }
 
-function piecesFor(ctx: AppContext, fileId: string, kind: CaseKindDefinition, listed: string[]) {
+function piecesFor(fileId: string, kind: CaseKindDefinition, listed: string[]) {
   return kind.pieces
     .filter((p) => listed.includes(p.code) || p.required)
     .map((p) => ({
-      id: ctx.newId(),
+      id: timeOrderedId(),
       case_file_id: fileId,
       code: p.code,
       label: p.label,
@@ -474,7 +477,7 @@ export async function checkPiece(
       await trx
         .insertInto('case_file_pieces')
         .values({
-          ...piecesFor(ctx, fileId, { ...kind, pieces: [def] }, [])[0]!,
+          ...piecesFor(fileId, { ...kind, pieces: [def] }, [])[0]!,
           listed: 0,
           state,
           note,
@@ -781,7 +784,7 @@ export async function attachDocument(
     else
       await trx
         .insertInto('case_file_pieces')
-        .values({ ...piecesFor(ctx, fileId, { ...kind, pieces: [def] }, [])[0]!, listed: 0, note: null, ...values })
+        .values({ ...piecesFor(fileId, { ...kind, pieces: [def] }, [])[0]!, listed: 0, note: null, ...values })
         .execute();
     await touch(trx, ctx, file);
     await addEvents(trx, ctx, fileId, [
@@ -819,7 +822,7 @@ export async function registerFile(ctx: AppContext, actor: Actor, fileId: string
     .where('id', '=', file.sending_organization_id)
     .executeTakeFirstOrThrow();
   await ctx.store.db.transaction().execute(async (trx) => {
-    const loads = await officeLoads(trx, centre);
+    const loads = await officeLoads(trx, centre, [{ kind, sendingUnitCode: sender.code }]);
     await registerInTrx(trx, ctx, actor, auth, centre, file, kind, sender.code, loads);
   });
   return getCaseFile(ctx, actor, fileId);
@@ -1026,7 +1029,13 @@ export async function intakeSlip(ctx: AppContext, actor: Actor, slipId: string, 
         .execute())
         checkRows.set(r.case_file_id, [...(checkRows.get(r.case_file_id) ?? []), r]);
     }
-    const loads = await officeLoads(trx, centre);
+    const loads = await officeLoads(
+      trx,
+      centre,
+      input.files
+        .filter((item) => item.register)
+        .map((item) => ({ kind: kinds.get(files.get(item.fileId)!.kind_code)!, sendingUnitCode: sender.code })),
+    );
     const audit: AuditEntry[] = [];
     const events: {
       case_file_id: string;
