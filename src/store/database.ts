@@ -17,6 +17,7 @@ import * as m008 from './migrations/008_operations.ts';
 import * as m009 from './migrations/009_ocsp.ts';
 import * as m010 from './migrations/010_scale.ts';
 import * as m011 from './migrations/011_backoffice.ts';
+import * as m014 from './migrations/014_backoffice_speed.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -49,6 +50,7 @@ const MIGRATIONS: Record<string, { up: (db: Kysely<unknown>, dialect: Dialect) =
   '009_ocsp': m009,
   '010_scale': m010,
   '011_backoffice': m011,
+  '014_backoffice_speed': m014,
 };
 
 /** Names of the migrations this version of the code knows, in order. */

@@ -68,6 +68,7 @@ forEachDatabase('store', (dialect) => {
         '009_ocsp',
         '010_scale',
         '011_backoffice',
+        '014_backoffice_speed',
       ],
     );
     assert.deepEqual(knownMigrations().slice(0, 6), [
