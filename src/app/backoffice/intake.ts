@@ -908,6 +908,13 @@ async function registerInTrx(
   return officeId;
 }
 
+/** Appends to the list under `key` (no copy per element). */
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
 export interface SlipIntakeItem {
   fileId: string;
   /** Piece code → present (true) or missing (false). */
@@ -976,7 +983,11 @@ export async function intakeSlip(ctx: AppContext, actor: Actor, slipId: string, 
   // Set-based: one update per (piece or check, verdict) across the slip's files, one read of the
   // results, one insert of the timeline entries, one update per destination office, one audit batch.
   const group = new Map<string, string[]>();
-  const add = (key: string, id: string) => group.set(key, [...(group.get(key) ?? []), id]);
+  const add = (key: string, id: string) => {
+    const list = group.get(key);
+    if (list) list.push(id);
+    else group.set(key, [id]);
+  };
   for (const item of input.files) {
     for (const [code, present] of Object.entries(item.pieces ?? {}))
       add(`p\u0000${code}\u0000${present ? 'present' : 'missing'}`, item.fileId);
@@ -1021,13 +1032,13 @@ export async function intakeSlip(ctx: AppContext, actor: Actor, slipId: string, 
         .select(['case_file_id', 'code', 'label', 'state'])
         .where('case_file_id', 'in', chunk)
         .execute())
-        pieceRows.set(r.case_file_id, [...(pieceRows.get(r.case_file_id) ?? []), r]);
+        pushTo(pieceRows, r.case_file_id, r);
       for (const r of await trx
         .selectFrom('case_file_checks')
         .select(['case_file_id', 'code', 'label', 'state'])
         .where('case_file_id', 'in', chunk)
         .execute())
-        checkRows.set(r.case_file_id, [...(checkRows.get(r.case_file_id) ?? []), r]);
+        pushTo(checkRows, r.case_file_id, r);
     }
     const loads = await officeLoads(
       trx,
@@ -1113,7 +1124,7 @@ export async function intakeSlip(ctx: AppContext, actor: Actor, slipId: string, 
     for (const [officeId, target] of toOffice) {
       // Files of one kind share a due date; group by it so each update sets one value.
       const byDue = new Map<string, string[]>();
-      for (const id of target.ids) byDue.set(target.due.get(id)!, [...(byDue.get(target.due.get(id)!) ?? []), id]);
+      for (const id of target.ids) pushTo(byDue, target.due.get(id)!, id);
       for (const [due, idsDue] of byDue)
         for (let i = 0; i < idsDue.length; i += CHUNK) {
           const chunk = idsDue.slice(i, i + CHUNK);
