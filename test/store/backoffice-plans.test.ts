@@ -7,8 +7,10 @@ import { after, before, it } from 'node:test';
 import { CompiledQuery, createQueryId, sql, type KyselyPlugin, type RootOperationNode } from 'kysely';
 import { computeAgeing } from '../../src/app/backoffice/ageing.ts';
 import { loadCentre } from '../../src/app/backoffice/access.ts';
+import { checkForm, checkPiece, intakeSlip, registerFile, registerSlip } from '../../src/app/backoffice/intake.ts';
+import { kindMap } from '../../src/app/backoffice/kinds.ts';
 import { loadDemoActivity } from '../../src/app/demo/backoffice.ts';
-import { forEachDatabase, openTestPlatform, orgId, type TestPlatform } from '../support/platform.ts';
+import { actorFor, forEachDatabase, openTestPlatform, orgId, type TestPlatform } from '../support/platform.ts';
 
 forEachDatabase('back-office query plans', (dialect) => {
   let p: TestPlatform;
@@ -73,5 +75,72 @@ forEachDatabase('back-office query plans', (dialect) => {
       );
       assert.deepEqual(scans, [], x.sql);
     }
+  });
+
+  it('the desk’s clicks and the slip intake read no big table in full', async () => {
+    const BIG = [
+      'case_files',
+      'case_file_pieces',
+      'case_file_checks',
+      'case_file_events',
+      'audit_log',
+      'organizations',
+    ];
+    const nodes: RootOperationNode[] = [];
+    const plugin: KyselyPlugin = {
+      transformQuery: (args) => {
+        nodes.push(args.node);
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    };
+    const ctx = { ...p.ctx, store: { ...p.ctx.store, db: p.store.db.withPlugin(plugin) } };
+    const liaison = await actorFor(p.ctx, 'morvan.g.camid');
+    const kinds = await kindMap(p.store.db);
+    const mission = kinds.get('fd_mission')!;
+    const slip = await registerSlip(ctx, liaison, {
+      centreId: await orgId(p.ctx, 'CAMID'),
+      sendingOrganizationId: await orgId(p.ctx, 'ECOLE-NAVALE'),
+      unitReference: 'PLAN/1',
+      slipDate: p.ctx.now().toISOString().slice(0, 10),
+      files: [0, 1].map((i) => ({
+        kind: 'fd_mission',
+        personName: `Plan ${i}`,
+        pieces: mission.pieces.map((x) => x.code),
+      })),
+    });
+    const one = slip.files[0]!;
+    const two = slip.files[1]!;
+    for (const x of mission.pieces) await checkPiece(ctx, liaison, one.id, x.code, { present: true });
+    for (const c of mission.checks) await checkForm(ctx, liaison, one.id, c.code, { ok: true });
+    await registerFile(ctx, liaison, one.id);
+    await intakeSlip(ctx, liaison, slip.id, {
+      files: [
+        {
+          fileId: two.id,
+          pieces: Object.fromEntries(mission.pieces.map((x) => [x.code, true])),
+          checks: Object.fromEntries(mission.checks.map((c) => [c.code, { ok: true }])),
+          register: true,
+        },
+      ],
+    });
+    const scans: string[] = [];
+    let planned = 0;
+    for (const node of nodes) {
+      const x = await plan(node);
+      if (!/^\s*(with|select)\b/i.test(x.sql)) continue;
+      planned++;
+      const names = new Set(BIG);
+      for (const m of x.sql.matchAll(/"(\w+)" as "(\w+)"/g)) if (BIG.includes(m[1]!)) names.add(m[2]!);
+      for (const l of x.lines) {
+        const sqlite = /^SCAN (\w+)(.*)$/.exec(l);
+        const pg = /Seq Scan on (\w+)/.exec(l);
+        if (sqlite && names.has(sqlite[1]!) && !/USING (COVERING )?INDEX/.test(sqlite[2]!))
+          scans.push(`${l} in: ${x.sql}`);
+        if (pg && BIG.includes(pg[1]!)) scans.push(`${l.trim()} in: ${x.sql}`);
+      }
+    }
+    assert.ok(planned > 20, `${planned} reads planned`);
+    assert.deepEqual(scans, []);
   });
 });
