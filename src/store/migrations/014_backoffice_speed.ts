@@ -4,7 +4,7 @@ import type { Dialect } from '../database.ts';
 // The 30-day ageing report (seed 003 §2.4) read from its index alone: the partial index of the files
 // still in the centre (registered, neither archived nor returned) now carries every column the report
 // lists, so neither database visits the table (SQLite: covering index; PostgreSQL: index-only scan).
-// It replaces case_files_open (same key, same predicate), so an intake writes one entry, not two.
+// It replaces case_files_open (same key, same predicate): keeping both would write two entries per registration.
 export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   await sql`drop index case_files_open`.execute(db);
   if (dialect === 'postgres')
