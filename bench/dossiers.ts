@@ -11,7 +11,8 @@
 //     (a real server on loopback, each desk signed in as a liaison agent of the centre): POST
 //     /api/backoffice/slips (a slip of 25 files), then POST /api/backoffice/slips/:id/intake (pieces
 //     present, form checks conform, registration, routing), each with its audit records, timeline and
-//     pieces. --desks desks at once (default 2: the demonstration centre's two liaison agents).
+//     pieces. --desks desks at once (default 2: the demonstration centre's two liaison agents), run in a
+//     worker thread (bench/lib/dossiers-desks.ts) so that the clients' work is not on the server's event loop.
 //     Files/s over --intake files (default 5,000). Then the component figure, labelled: the same two
 //     workflows called in-process (registerSlip, intakeSlip), no HTTP. Then, for information, the
 //     one-click-at-a-time path (each piece, each check, registration) on 100 files, in-process.
@@ -26,6 +27,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { sql } from 'kysely';
 import { openPlatform } from '../src/platform.ts';
 import type { Config } from '../src/config.ts';
@@ -45,12 +47,18 @@ import type { CaseFileTable } from '../src/store/schema.ts';
 import { ageingCutoff, caseFileNumber } from '../src/domain/case-file.ts';
 import { createDatabase, startPgCluster, type PgCluster } from '../scripts/lib/pg-cluster.js';
 import { boundRun, fmtInt, intOption } from './lib/bounds.ts';
+import {
+  intakeBody,
+  SLIP_FILES,
+  slipBody,
+  type DesksJob,
+  type SlipSetting as SlipFiles,
+} from './lib/dossiers-desks.ts';
 
 const USAGE =
   'Usage: npm run bench -- dossiers [--files N] [--intake N] [--desks N] [--pg] [--no-sqlite] [--timeout-s S] [--keep]';
 const TARGET_REPORT_MS = 1000;
 const TARGET_INTAKE_FILES_S = 1000;
-const SLIP_FILES = 25;
 const DAY = 86_400_000;
 
 function parseArgs(argv: string[]) {
@@ -220,101 +228,43 @@ interface Result {
   peerMedianMs: number;
 }
 
-interface Desk {
-  post(path: string, body: unknown): Promise<{ status: number; json: unknown; text: string }>;
-}
-
-/** A liaison agent's desk: signed in by a one-time link (as `cartes` prints it), then session cookie + CSRF token. */
-async function signIn(ctx: AppContext, baseUrl: string, identifier: string): Promise<Desk> {
-  const { token } = await createSignInLink(ctx, systemActor('bench'), identifier);
-  const res = await fetch(`${baseUrl}/api/auth/link`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
-  if (res.status !== 200) throw new Error(`sign-in of ${identifier}: ${res.status} ${await res.text()}`);
-  const cookie = res.headers
-    .getSetCookie()
-    .find((c) => c.startsWith('cartes_session='))!
-    .split(';')[0]!;
-  const { csrfToken } = (await res.json()) as { csrfToken: string };
-  return {
-    async post(path, body) {
-      const r = await fetch(`${baseUrl}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
-        body: JSON.stringify(body),
-      });
-      const text = await r.text();
-      return { status: r.status, text, json: text ? (JSON.parse(text) as unknown) : null };
-    },
-  };
-}
-
-interface SlipFiles {
-  centreId: string;
-  senderId: string;
-  kind: { pieces: { code: string }[]; checks: { code: string }[] };
-  today: string;
-}
-
-function slipBody(s: SlipFiles, ref: string) {
-  return {
-    centreId: s.centreId,
-    sendingOrganizationId: s.senderId,
-    unitReference: ref,
-    slipDate: s.today,
-    files: Array.from({ length: SLIP_FILES }, (_, i) => ({
-      kind: 'fd_mission',
-      personName: `Stagiaire ${ref}-${i}`,
-      pieces: s.kind.pieces.map((p) => p.code),
-    })),
-  };
-}
-
-function intakeBody(s: SlipFiles, files: { id: string }[]) {
-  const pieces = Object.fromEntries(s.kind.pieces.map((p) => [p.code, true]));
-  const checks = Object.fromEntries(s.kind.checks.map((c) => [c.code, { ok: true }]));
-  return { files: files.map((f) => ({ fileId: f.id, pieces, checks, register: true })) };
-}
-
-/** The production path: `desks` liaison desks at once, each registering then checking its slips over HTTP. */
+/** The production path: `desks` liaison desks at once, in a worker thread, over HTTP to a server on loopback. */
 async function intakeOverHttp(
   ctx: AppContext,
   config: Config,
-  s: SlipFiles,
+  setting: SlipFiles,
   slips: number,
   desks: number,
 ): Promise<number> {
   const app = await buildServer(ctx, config, { logger: false, rateLimitPerMinute: 1_000_000 });
   await app.listen({ port: 0, host: '127.0.0.1' });
   try {
-    const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     const agents = ['morvan.g.camid', 'guillou.r.camid'];
-    const clients = await Promise.all(
-      Array.from({ length: desks }, (_, d) => signIn(ctx, baseUrl, agents[d % agents.length]!)),
-    );
-    let next = 0;
-    let done = 0;
-    const t0 = performance.now();
-    await Promise.all(
-      clients.map(async (desk) => {
-        for (let n = next++; n < slips; n = next++) {
-          const slip = await desk.post('/api/backoffice/slips', slipBody(s, `HTTP/${n}`));
-          if (slip.status !== 201) throw new Error(`POST /api/backoffice/slips: ${slip.status} ${slip.text}`);
-          const created = slip.json as { id: string; files: { id: string }[] };
-          const r = await desk.post(`/api/backoffice/slips/${created.id}/intake`, intakeBody(s, created.files));
-          if (r.status !== 200) throw new Error(`POST …/intake: ${r.status} ${r.text}`);
-          if ((r.json as { registered: string[] }).registered.length !== SLIP_FILES)
-            throw new Error(`slip ${n}: ${r.text.slice(0, 200)}`);
-          done += SLIP_FILES;
-          if (n % 20 === 19) process.stdout.write(`\r  intake over HTTP: ${fmtInt(done)} files`);
-        }
-      }),
-    );
-    const seconds = (performance.now() - t0) / 1000;
-    process.stdout.write('\n');
-    return seconds;
+    const tokens: string[] = [];
+    for (let d = 0; d < desks; d++)
+      tokens.push((await createSignInLink(ctx, systemActor('bench'), agents[d % agents.length]!)).token);
+    const job: DesksJob = {
+      baseUrl: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`,
+      tokens,
+      setting,
+      slips,
+    };
+    const worker = new Worker(new URL('./lib/dossiers-desks.ts', import.meta.url), { workerData: job });
+    try {
+      const seconds = await new Promise<number>((resolve, reject) => {
+        worker.on('message', (m: { progress?: number; seconds?: number; error?: string }) => {
+          if (m.progress !== undefined) process.stdout.write(`\r  intake over HTTP: ${fmtInt(m.progress)} files`);
+          else if (m.seconds !== undefined) resolve(m.seconds);
+          else reject(new Error(m.error));
+        });
+        worker.on('error', reject);
+        worker.on('exit', (code) => reject(new Error(`desks worker ended (${code})`)));
+      });
+      process.stdout.write('\n');
+      return seconds;
+    } finally {
+      await worker.terminate();
+    }
   } finally {
     await app.close();
   }
