@@ -1,56 +1,75 @@
-// `npm run bench -- dossiers [--files N] [--intake N] [--pg] [--no-sqlite] [--timeout-s S] [--keep]`
+// `npm run bench -- dossiers [--files N] [--intake N] [--desks N] [--pg] [--no-sqlite] [--timeout-s S] [--keep]`
 //
 // Back office benchmark (QUALITY.md, `dossiers`): the processing centre's intake and its 30-day
-// ageing report over 1,000,000 case files.
-//   - Base: N case files (default 1,000,000) of the demonstration centre spread over two years, as
-//     the desk leaves them: most archived, some returned, the others open in every status, some for
-//     more than 30 days. Written straight into the table in 20,000-row transactions (the base is the
-//     setting, not what is measured), then ANALYZE.
-//   - Intake: the liaison office's desk path through the real workflows, on top of that base:
-//     register a slip of 25 files (registerSlip), then check and register them all at once
-//     (intakeSlip: pieces present, form checks conform, registration, routing), each with its audit
-//     records, timeline and pieces. Files/s over --intake files (default 20,000). Then, for
-//     information, the one-click-at-a-time path (each piece, each check, registration) on 200 files.
+// ageing report over a base of case files (full size: --files 1000000).
+//   - Base: N case files (default 200,000; 1,000,000 for the target) of the demonstration centre spread
+//     over two years, as the desk leaves them: most archived, some returned, the others open in every
+//     status, some for more than 30 days. Written straight into the table in 20,000-row transactions
+//     (the base is the setting, not what is measured), then ANALYZE (PostgreSQL: VACUUM ANALYZE, what
+//     autovacuum does after a bulk load).
+//   - Intake, the production path: the liaison office's desks over HTTP, as the portal drives them
+//     (a real server on loopback, each desk signed in as a liaison agent of the centre): POST
+//     /api/backoffice/slips (a slip of 25 files), then POST /api/backoffice/slips/:id/intake (pieces
+//     present, form checks conform, registration, routing), each with its audit records, timeline and
+//     pieces. --desks desks at once (default 2: the demonstration centre's two liaison agents), run in a
+//     worker thread (bench/lib/dossiers-desks.ts) so that the clients' work is not on the server's event loop.
+//     Files/s over --intake files (default 5,000). Then the component figure, labelled: the same two
+//     workflows called in-process (registerSlip, intakeSlip), no HTTP. Then, for information, the
+//     one-click-at-a-time path (each piece, each check, registration) on 100 files, in-process.
 //   - Ageing report: the files registered more than 30 days ago and not archived, per processing
 //     office, exactly as the API and the CLI compute it (computeAgeing): median of 7 runs. Peer: the
 //     same rows read by one bare SQL statement (the storage floor), median of 7 runs, and the ratio.
 // Intake has no peer (no other tool registers slips); targets: report ≤ 1 s, intake ≥ 1,000 files/s.
-// BELOW never fails.
+// The server is built with a per-person rate limit above the run's pace (a deployment sets it with
+// CARTES_RATE_LIMIT; the default, 1,200 requests a minute, is for people at a screen). BELOW never fails.
 
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { sql } from 'kysely';
 import { openPlatform } from '../src/platform.ts';
+import type { Config } from '../src/config.ts';
 import { loadDemoData } from '../src/app/demo/directory.ts';
 import { loadCentre } from '../src/app/backoffice/access.ts';
 import { computeAgeing } from '../src/app/backoffice/ageing.ts';
 import { checkForm, checkPiece, intakeSlip, registerFile, registerSlip } from '../src/app/backoffice/intake.ts';
 import { emptyFile } from '../src/app/backoffice/intake.ts';
+import { timeOrderedId } from '../src/app/ids.ts';
 import { kindMap } from '../src/app/backoffice/kinds.ts';
-import { personActor } from '../src/app/access/sessions.ts';
-import type { AppContext } from '../src/app/context.ts';
+import { createSignInLink, personActor } from '../src/app/access/sessions.ts';
+import { systemActor } from '../src/app/context.ts';
+import { buildServer } from '../src/http/server.ts';
+import type { Actor, AppContext } from '../src/app/context.ts';
 import type { Store } from '../src/store/database.ts';
 import type { CaseFileTable } from '../src/store/schema.ts';
 import { ageingCutoff, caseFileNumber } from '../src/domain/case-file.ts';
 import { createDatabase, startPgCluster, type PgCluster } from '../scripts/lib/pg-cluster.js';
 import { boundRun, fmtInt, intOption } from './lib/bounds.ts';
 import { prng } from '../src/domain/prng.ts';
+import {
+  intakeBody,
+  SLIP_FILES,
+  slipBody,
+  type DesksJob,
+  type SlipSetting as SlipFiles,
+} from './lib/dossiers-desks.ts';
 
-const USAGE = 'Usage: npm run bench -- dossiers [--files N] [--intake N] [--pg] [--no-sqlite] [--timeout-s S] [--keep]';
+const USAGE =
+  'Usage: npm run bench -- dossiers [--files N] [--intake N] [--desks N] [--pg] [--no-sqlite] [--timeout-s S] [--keep]';
 const TARGET_REPORT_MS = 1000;
 const TARGET_INTAKE_FILES_S = 1000;
-const SLIP_FILES = 25;
 const DAY = 86_400_000;
 
 function parseArgs(argv: string[]) {
-  const opts = { files: 1_000_000, intake: 20_000, sqlite: true, pg: false, timeoutS: 3600, keep: false };
+  const opts = { files: 200_000, intake: 5_000, desks: 2, sqlite: true, pg: false, timeoutS: 3600, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (min: number, max: number): number => intOption(argv, ++i, String(a), min, max, USAGE);
     if (a === '--files') opts.files = num(1000, 20_000_000);
     else if (a === '--intake') opts.intake = num(SLIP_FILES, 1_000_000);
+    else if (a === '--desks') opts.desks = num(1, 16);
     else if (a === '--timeout-s') opts.timeoutS = num(10, 6 * 3600);
     else if (a === '--pg') opts.pg = true;
     else if (a === '--no-sqlite') opts.sqlite = false;
@@ -119,7 +138,8 @@ async function fillBase(ctx: AppContext, count: number): Promise<{ seconds: numb
       const registered = returned ? null : at(received + 3_600_000);
       rows.push({
         ...emptyFile(),
-        id: ctx.newId(),
+        // As the desk writes them (registerSlip): time-ordered ids, here of the day the file arrived.
+        id: timeOrderedId(received),
         number: caseFileNumber(year, seq),
         kind_code: kind,
         family: kind.startsWith('card') ? 'card' : 'unit',
@@ -163,7 +183,7 @@ async function fillBase(ctx: AppContext, count: number): Promise<{ seconds: numb
       .values({ name: `case_file:${year}`, value: n })
       .onConflict((oc) => oc.column('name').doUpdateSet({ value: n }))
       .execute();
-  await sql`analyze`.execute(db);
+  await sql`${sql.raw(ctx.store.dialect === 'postgres' ? 'vacuum analyze' : 'analyze')}`.execute(db);
   process.stdout.write('\n');
   return { seconds: (performance.now() - t0) / 1000, open };
 }
@@ -172,8 +192,10 @@ interface Result {
   dialect: string;
   baseSeconds: number;
   baseFiles: number;
-  intakeFilesS: number;
-  intakeFiles: number;
+  httpFilesS: number;
+  httpFiles: number;
+  componentFilesS: number;
+  componentFiles: number;
   clickFilesS: number;
   reportMedianMs: number;
   reportMinMs: number;
@@ -182,7 +204,72 @@ interface Result {
   peerMedianMs: number;
 }
 
-async function measure(dialect: string, store: Store, ctx: AppContext): Promise<Result> {
+/** The production path: `desks` liaison desks at once, in a worker thread, over HTTP to a server on loopback. */
+async function intakeOverHttp(
+  ctx: AppContext,
+  config: Config,
+  setting: SlipFiles,
+  slips: number,
+  desks: number,
+): Promise<number> {
+  const app = await buildServer(ctx, config, { logger: false, rateLimitPerMinute: 1_000_000 });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const agents = ['morvan.g.camid', 'guillou.r.camid'];
+    const tokens: string[] = [];
+    for (let d = 0; d < desks; d++)
+      tokens.push((await createSignInLink(ctx, systemActor('bench'), agents[d % agents.length]!)).token);
+    const job: DesksJob = {
+      baseUrl: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`,
+      tokens,
+      setting,
+      slips,
+    };
+    const worker = new Worker(new URL('./lib/dossiers-desks.ts', import.meta.url), { workerData: job });
+    try {
+      const seconds = await new Promise<number>((resolve, reject) => {
+        worker.on('message', (m: { progress?: number; seconds?: number; error?: string }) => {
+          if (m.progress !== undefined) process.stdout.write(`\r  intake over HTTP: ${fmtInt(m.progress)} files`);
+          else if (m.seconds !== undefined) resolve(m.seconds);
+          else reject(new Error(m.error));
+        });
+        worker.on('error', reject);
+        worker.on('exit', (code) => reject(new Error(`desks worker ended (${code})`)));
+      });
+      process.stdout.write('\n');
+      return seconds;
+    } finally {
+      await worker.terminate();
+    }
+  } finally {
+    await app.close();
+  }
+}
+
+/** The component figure: the same two workflows called in-process, one desk, no HTTP. */
+async function intakeInProcess(ctx: AppContext, s: SlipFiles, slips: number, liaison: Actor): Promise<number> {
+  const t0 = performance.now();
+  for (let n = 0; n < slips; n++) {
+    const slip = await registerSlip(ctx, liaison, slipBody(s, `COMP/${n}`));
+    const r = await intakeSlip(ctx, liaison, slip.id, intakeBody(s, slip.files));
+    if (r.registered.length !== SLIP_FILES) throw new Error(`slip ${slip.number}: ${r.registered.length} registered`);
+    if (n % 20 === 19) process.stdout.write(`\r  intake in-process: ${fmtInt((n + 1) * SLIP_FILES)} files`);
+  }
+  process.stdout.write('\n');
+  return (performance.now() - t0) / 1000;
+}
+
+async function countRouted(db: Store['db'], prefix: string): Promise<number> {
+  const r = await db
+    .selectFrom('case_files')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('person_name', 'like', `${prefix}%`)
+    .where('status', '=', 'routed')
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+async function measure(dialect: string, store: Store, ctx: AppContext, config: Config): Promise<Result> {
   console.log(`\n[${dialect}] loading the demonstration centre…`);
   await loadDemoData(ctx);
   const base = await fillBase(ctx, opts.files);
@@ -197,45 +284,19 @@ async function measure(dialect: string, store: Store, ctx: AppContext): Promise<
   const liaison = await person(ctx, 'morvan.g.camid');
   const kinds = await kindMap(db);
   const mission = kinds.get('fd_mission')!;
-  const pieces = Object.fromEntries(mission.pieces.map((p) => [p.code, true]));
-  const checks = Object.fromEntries(mission.checks.map((c) => [c.code, { ok: true }]));
   const today = new Date().toISOString().slice(0, 10);
+  const setting: SlipFiles = { centreId, senderId, kind: mission, today };
 
-  // Intake, the desk's slip path.
-  const slips = Math.floor(opts.intake / SLIP_FILES);
-  const t0 = performance.now();
-  for (let s = 0; s < slips; s++) {
-    const slip = await registerSlip(ctx, liaison, {
-      centreId,
-      sendingOrganizationId: senderId,
-      unitReference: `BENCH/${s}`,
-      slipDate: today,
-      files: Array.from({ length: SLIP_FILES }, (_, i) => ({
-        kind: 'fd_mission',
-        personName: `Stagiaire ${s}-${i}`,
-        pieces: mission.pieces.map((p) => p.code),
-      })),
-    });
-    const r = await intakeSlip(ctx, liaison, slip.id, {
-      files: slip.files.map((f) => ({ fileId: f.id, pieces, checks, register: true })),
-    });
-    if (r.registered.length !== SLIP_FILES) throw new Error(`slip ${slip.number}: ${r.registered.length} registered`);
-    if (s % 20 === 19) process.stdout.write(`\r  intake: ${fmtInt((s + 1) * SLIP_FILES)} files`);
-  }
-  const intakeS = (performance.now() - t0) / 1000;
-  process.stdout.write('\n');
-  const intakeFiles = slips * SLIP_FILES;
-  const routed = await db
-    .selectFrom('case_files')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('unit_reference', 'is', null)
-    .where('person_name', 'like', 'Stagiaire %')
-    .where('status', '=', 'routed')
-    .executeTakeFirstOrThrow();
-  if (Number(routed.n) !== intakeFiles) throw new Error(`intake: ${routed.n} routed, ${intakeFiles} expected`);
+  // Intake: the production path (HTTP), then the component figure (in-process).
+  const slips = Math.max(1, Math.floor(opts.intake / SLIP_FILES));
+  const httpS = await intakeOverHttp(ctx, config, setting, slips, opts.desks);
+  const httpFiles = slips * SLIP_FILES;
+  if ((await countRouted(db, 'Stagiaire HTTP/')) !== httpFiles) throw new Error('intake over HTTP: files not routed');
+  const componentS = await intakeInProcess(ctx, setting, slips, liaison);
+  if ((await countRouted(db, 'Stagiaire COMP/')) !== httpFiles) throw new Error('intake in-process: files not routed');
 
   // The one-click-at-a-time path, for information.
-  const CLICK_FILES = 200;
+  const CLICK_FILES = 100;
   const slip = await registerSlip(ctx, liaison, {
     centreId,
     sendingOrganizationId: senderId,
@@ -269,19 +330,17 @@ async function measure(dialect: string, store: Store, ctx: AppContext): Promise<
     offices = report.offices.map((o) => `${o.code ?? 'BL'} ${fmtInt(o.count)}`).join(', ');
   }
   times.sort((a, b) => a - b);
-  // Peer: the same rows read by one bare SQL statement (same joins and filters, no shaping, no grouping):
-  // the storage floor under the report.
+  // Peer: the same rows read by one bare SQL statement (same filters and cut-off, the same columns, no
+  // labels, no grouping, no sorting): the storage floor under the report.
   const cutoff = ageingCutoff(asOf, 30);
   const peer: number[] = [];
   let peerRows = 0;
   for (let i = 0; i < 7; i++) {
     const t = performance.now();
     const r = await sql<{ id: string }>`
-      select f.id, f.number, f.kind_code, k.label, f.person_name, s.name, f.registered_at, f.status, f.priority,
-             f.due_on, f.office_id
+      select f.id, f.number, f.kind_code, f.person_name, f.sending_organization_id, f.registered_at, f.status,
+             f.priority, f.due_on, f.office_id
       from case_files f
-      join case_file_kinds k on k.code = f.kind_code
-      join organizations s on s.id = f.sending_organization_id
       where f.centre_id = ${centreId} and f.archived_at is null and f.returned_at is null
         and f.registered_at is not null and f.registered_at < ${cutoff}`.execute(db);
     peer.push(performance.now() - t);
@@ -294,8 +353,10 @@ async function measure(dialect: string, store: Store, ctx: AppContext): Promise<
     dialect,
     baseSeconds: base.seconds,
     baseFiles: opts.files,
-    intakeFilesS: intakeFiles / intakeS,
-    intakeFiles,
+    httpFilesS: httpFiles / httpS,
+    httpFiles,
+    componentFilesS: httpFiles / componentS,
+    componentFiles: httpFiles,
     clickFilesS: CLICK_FILES / clickS,
     reportMedianMs: times[3]!,
     reportMinMs: times[0]!,
@@ -307,9 +368,9 @@ async function measure(dialect: string, store: Store, ctx: AppContext): Promise<
 const results: Result[] = [];
 try {
   if (opts.sqlite) {
-    const { store, ctx } = await openPlatform({ data: join(work, 'sqlite') }, {});
+    const { store, ctx, config } = await openPlatform({ data: join(work, 'sqlite') }, {});
     try {
-      results.push(await measure('SQLite', store, ctx));
+      results.push(await measure('SQLite', store, ctx, config));
     } finally {
       await store.close();
     }
@@ -317,9 +378,9 @@ try {
   if (opts.pg) {
     const base = process.env['CARTES_BENCH_PG_URL'] ?? (cluster = await startPgCluster({ log: () => {} })).url;
     const url = await createDatabase(base, `bench_dossiers_${process.pid}`);
-    const { store, ctx } = await openPlatform({ data: join(work, 'pg'), db: url }, {});
+    const { store, ctx, config } = await openPlatform({ data: join(work, 'pg'), db: url }, {});
     try {
-      results.push(await measure('PostgreSQL', store, ctx));
+      results.push(await measure('PostgreSQL', store, ctx, config));
     } finally {
       await store.close();
     }
@@ -329,15 +390,18 @@ try {
 }
 clearTimeout(deadline);
 
+const pass = (ok: boolean) => (ok ? 'PASS' : 'BELOW');
 console.log('\n=== dossiers: intake and 30-day ageing report over the base ===');
 for (const r of results) {
-  const pass = (ok: boolean) => (ok ? 'PASS' : 'BELOW');
   console.log(`\n[${r.dialect}] base ${fmtInt(r.baseFiles)} files (written in ${r.baseSeconds.toFixed(1)} s)`);
   console.log(
-    `  intake (slip of ${SLIP_FILES}, checks, registration, routing): ${fmtInt(r.intakeFilesS)} files/s over ${fmtInt(r.intakeFiles)} files — target ≥ ${fmtInt(TARGET_INTAKE_FILES_S)} files/s: ${pass(r.intakeFilesS >= TARGET_INTAKE_FILES_S)} (ratio ${(r.intakeFilesS / TARGET_INTAKE_FILES_S).toFixed(2)})`,
+    `  intake over HTTP (${opts.desks} liaison desk(s); slip of ${SLIP_FILES}, checks, registration, routing): ${fmtInt(r.httpFilesS)} files/s over ${fmtInt(r.httpFiles)} files — target ≥ ${fmtInt(TARGET_INTAKE_FILES_S)} files/s: ${pass(r.httpFilesS >= TARGET_INTAKE_FILES_S)} (ratio ${(r.httpFilesS / TARGET_INTAKE_FILES_S).toFixed(2)})`,
   );
   console.log(
-    `  intake one click at a time (each piece, each check, registration): ${fmtInt(r.clickFilesS)} files/s (information)`,
+    `  intake component (registerSlip + intakeSlip in-process, one desk, no HTTP): ${fmtInt(r.componentFilesS)} files/s over ${fmtInt(r.componentFiles)} files (information)`,
+  );
+  console.log(
+    `  intake one click at a time, in-process (each piece, each check, registration): ${fmtInt(r.clickFilesS)} files/s (information)`,
   );
   console.log(
     `  ageing report (> 30 days, not archived): median ${r.reportMedianMs.toFixed(0)} ms, min ${r.reportMinMs.toFixed(0)} ms, ${fmtInt(r.reportFiles)} files listed (${r.reportOffices}) — target ≤ ${TARGET_REPORT_MS} ms: ${pass(r.reportMedianMs <= TARGET_REPORT_MS)} (ratio ${(r.reportMedianMs / TARGET_REPORT_MS).toFixed(2)})`,

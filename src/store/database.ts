@@ -19,6 +19,7 @@ import * as m010 from './migrations/010_scale.ts';
 import * as m011 from './migrations/011_backoffice.ts';
 import * as m012 from './migrations/012_control.ts';
 import * as m013 from './migrations/013_steering.ts';
+import * as m014 from './migrations/014_backoffice_speed.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -53,6 +54,7 @@ const MIGRATIONS: Record<string, { up: (db: Kysely<unknown>, dialect: Dialect) =
   '011_backoffice': m011,
   '012_control': m012,
   '013_steering': m013,
+  '014_backoffice_speed': m014,
 };
 
 /** Names of the migrations this version of the code knows, in order. */

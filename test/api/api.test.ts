@@ -8,6 +8,7 @@ import { importAgents } from '../../src/app/directory/hr-import/import-agents.ts
 import { createServiceToken } from '../../src/app/access/sessions.ts';
 import { initPki, issueFromCsr, pkiEnvironment } from '../../src/app/pki/certificates.ts';
 import { hashSecret } from '../../src/app/secrets.ts';
+import { loadDemoActivity } from '../../src/app/demo/backoffice.ts';
 import { systemActor } from '../../src/app/context.ts';
 import { CONTROL_POINT_CODES } from '../../src/domain/self-assessment.ts';
 import { countRows } from '../../src/store/audit.ts';
@@ -30,12 +31,9 @@ const DOCS = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8')
 function documentedRoutes(): string[] {
   const out = new Set<string>();
   for (const m of DOCS.matchAll(/`(GET|POST|PUT|PATCH|DELETE) (\/api\/[^`?\s]*)/g)) out.add(`${m[1]} ${m[2]}`);
-  // The processing centre's routes have their own refusal test (test/api/backoffice-api.test.ts); their rows in
-  // this table (bodies valid enough to reach the authorization) are still to be written. So do the dashboards
-  // (test/api/steering-api.test.ts) and the to-do (every signed-in person has one: nothing to refuse).
-  for (const route of out)
-    if (route.includes(' /api/backoffice/') || route.includes(' /api/steering/') || route === 'GET /api/tasks')
-      out.delete(route);
+  // The dashboards have their own refusal test (test/api/steering-api.test.ts) and the to-do belongs to every
+  // signed-in person (nothing to refuse): their rows in this table are still to be written.
+  for (const route of out) if (route.includes(' /api/steering/') || route === 'GET /api/tasks') out.delete(route);
   return [...out].sort();
 }
 
@@ -732,6 +730,289 @@ forEachDatabase('HTTP API', (dialect) => {
         .execute();
     });
 
+    // The processing centre (CAMID) and its files, which the town's operator neither works in nor sent.
+    let bo: {
+      centre: string;
+      liaison: string;
+      bt1: string;
+      file: string;
+      piece: string;
+      pieceCode: string;
+      letterFile: string;
+      letter: string;
+      slip: string;
+      report: string;
+      foreignFiles: string[];
+      kind: Record<string, unknown>;
+    };
+
+    before(async () => {
+      // The demonstration year of the centre: files of every status, pieces, letters, slips, reports.
+      await loadDemoActivity(p.ctx);
+      const db = p.store.db;
+      const centre = await orgId(p.ctx, 'CAMID');
+      const office = async (code: string) =>
+        (
+          await db
+            .selectFrom('backoffice_offices')
+            .select('organization_id')
+            .where('centre_id', '=', centre)
+            .where('code', '=', code)
+            .executeTakeFirstOrThrow()
+        ).organization_id;
+      const unitFiles = await db
+        .selectFrom('case_files')
+        .select(['id', 'status'])
+        .where('centre_id', '=', centre)
+        .where('family', '=', 'unit')
+        .where('sending_organization_id', '!=', town)
+        .orderBy('number')
+        .limit(50)
+        .execute();
+      const file = unitFiles.find((f) => f.status === 'received') ?? unitFiles[0]!;
+      const piece = await db
+        .selectFrom('case_file_pieces')
+        .select(['id', 'code'])
+        .where('case_file_id', '=', file.id)
+        .executeTakeFirstOrThrow();
+      const letter = await db
+        .selectFrom('case_file_letters as l')
+        .innerJoin('case_files as f', 'f.id', 'l.case_file_id')
+        .select(['l.id', 'l.case_file_id'])
+        .where('f.centre_id', '=', centre)
+        .executeTakeFirstOrThrow();
+      const slip = await db
+        .selectFrom('transmittal_slips')
+        .select('id')
+        .where('centre_id', '=', centre)
+        .where('sending_organization_id', '!=', town)
+        .executeTakeFirstOrThrow();
+      const report = await db
+        .selectFrom('ageing_reports')
+        .select('id')
+        .where('centre_id', '=', centre)
+        .executeTakeFirstOrThrow();
+      const kinds = await admin.get('/api/backoffice/kinds');
+      assert.equal(kinds.status, 200, kinds.text);
+      const { familyLabel, source, version, updatedAt, ...kind } = kinds.json.items.find(
+        (k: { code: string }) => k.code === 'fd_mission',
+      );
+      void [familyLabel, source, version, updatedAt];
+      bo = {
+        centre,
+        liaison: await office('BL'),
+        bt1: await office('BT1'),
+        file: file.id,
+        piece: piece.id,
+        pieceCode: piece.code,
+        letterFile: letter.case_file_id,
+        letter: letter.id,
+        slip: slip.id,
+        report: report.id,
+        foreignFiles: unitFiles.map((f) => f.id),
+        kind,
+      };
+    });
+
+    /**
+     * Every back-office route aimed at the centre by `c`, with a body valid enough to reach the
+     * authorization (a body refused by its schema would say nothing about scope).
+     */
+    function backofficeRows(c: Client): Row[] {
+      const f = `/api/backoffice/files/${bo.file}`;
+      const today = new Date().toISOString().slice(0, 10);
+      const pdf = { raw: Buffer.from('%PDF-1.4\n% pièce\n'), contentType: 'application/pdf' };
+      const amounts = { raw: Buffer.from('numero_dossier;montant;reference_decompte\n'), contentType: 'text/csv' };
+      const call = (route: string, send: () => Promise<HttpResponse>): Row => ({ route, call: send, expect: 403 });
+      return [
+        {
+          route: 'GET /api/backoffice/centres',
+          list: () => c.get('/api/backoffice/centres'),
+          ids: () => [bo.centre, bo.liaison, bo.bt1],
+        },
+        call('GET /api/backoffice/centres/:id', () => c.get(`/api/backoffice/centres/${bo.centre}`)),
+        call('POST /api/backoffice/centres', () =>
+          c.post('/api/backoffice/centres', {
+            code: 'CAMID-2',
+            name: 'Centre pirate',
+            parentId: brest,
+            servesOrganizationId: brest,
+            offices: [
+              { code: 'BL', name: 'Bureau de liaison', function: 'liaison' },
+              { code: 'BT', name: 'Bureau de traitement', function: 'processing' },
+            ],
+          }),
+        ),
+        call('GET /api/backoffice/centres/:id/units', () => c.get(`/api/backoffice/centres/${bo.centre}/units`)),
+        call('GET /api/backoffice/centres/:id/queues', () => c.get(`/api/backoffice/centres/${bo.centre}/queues`)),
+        { route: 'GET /api/backoffice/kinds', unscoped: 'reference data (the kinds of case files)' },
+        call('PUT /api/backoffice/kinds/:code', () =>
+          c.put('/api/backoffice/kinds/fd_mission', { ...bo.kind, label: 'Type piraté' }),
+        ),
+        {
+          route: 'GET /api/backoffice/files',
+          list: () => c.get('/api/backoffice/files?pageSize=100'),
+          ids: () => bo.foreignFiles,
+        },
+        call('GET /api/backoffice/files/:id', () => c.get(f)),
+        call('GET /api/backoffice/files/:id/pieces/:pieceId/document', () => c.get(`${f}/pieces/${bo.piece}/document`)),
+        call('GET /api/backoffice/files/:id/letters/:letterId', () =>
+          c.get(`/api/backoffice/files/${bo.letterFile}/letters/${bo.letter}`),
+        ),
+        call('POST /api/backoffice/slips', () =>
+          c.post('/api/backoffice/slips', {
+            centreId: bo.centre,
+            sendingOrganizationId: brest,
+            unitReference: 'INTRUS/1',
+            slipDate: today,
+            files: [{ kind: 'fd_mission', personName: 'Paul INTRUS', pieces: ['ordre_mission'] }],
+          }),
+        ),
+        call('GET /api/backoffice/slips', () => c.get(`/api/backoffice/slips?centreId=${bo.centre}`)),
+        call('GET /api/backoffice/slips/:id', () => c.get(`/api/backoffice/slips/${bo.slip}`)),
+        call('POST /api/backoffice/slips/:id/intake', () =>
+          c.post(`/api/backoffice/slips/${bo.slip}/intake`, { files: [{ fileId: bo.file, register: true }] }),
+        ),
+        call('POST /api/backoffice/files/:id/pieces/:code', () =>
+          c.post(`${f}/pieces/${bo.pieceCode}`, { present: true }),
+        ),
+        call('POST /api/backoffice/files/:id/checks/:code', () => c.post(`${f}/checks/signatures`, { ok: true })),
+        call('POST /api/backoffice/files/:id/contacts', () =>
+          c.post(`${f}/contacts`, { channel: 'phone', contactName: 'X', summary: 'Appel' }),
+        ),
+        call('POST /api/backoffice/files/:id/corrections', () =>
+          c.post(`${f}/corrections`, { field: 'unitReference', value: 'X-1', note: 'Erreur' }),
+        ),
+        call('PUT /api/backoffice/files/:id/pieces/:code/document', () =>
+          c.put(`${f}/pieces/${bo.pieceCode}/document?fileName=p.pdf`, undefined, pdf),
+        ),
+        call('POST /api/backoffice/files/:id/register', () => c.post(`${f}/register`)),
+        call('POST /api/backoffice/files/:id/return', () => c.post(`${f}/return`, { reasons: ['Pièce manquante.'] })),
+        call('POST /api/backoffice/files/:id/route', () => c.post(`${f}/route`, { officeId: bo.bt1 })),
+        call('POST /api/backoffice/files/:id/priority', () =>
+          c.post(`${f}/priority`, { priority: 'absolute', note: 'Urgent' }),
+        ),
+        call('POST /api/backoffice/files/:id/archive', () =>
+          c.post(`${f}/archive`, { locationKind: 'box', box: 'B1', shelf: 'E1' }),
+        ),
+        call('POST /api/backoffice/files/:id/notify-unit', () =>
+          c.post(`${f}/notify-unit`, { channel: 'phone', contactName: 'X' }),
+        ),
+        call('POST /api/backoffice/files/:id/take', () => c.post(`${f}/take`)),
+        call('POST /api/backoffice/files/:id/release', () => c.post(`${f}/release`)),
+        call('POST /api/backoffice/files/:id/defer', () => c.post(`${f}/defer`, { reason: 'Attente' })),
+        call('POST /api/backoffice/files/:id/resume', () => c.post(`${f}/resume`)),
+        call('POST /api/backoffice/files/:id/process', () =>
+          c.post(`${f}/process`, { amountCents: 1000, movementReference: 'DEC-1' }),
+        ),
+        call('POST /api/backoffice/files/:id/self-check', () => c.post(`${f}/self-check`, { ok: true })),
+        call('POST /api/backoffice/offices/:id/amounts', () =>
+          c.post(`/api/backoffice/offices/${bo.bt1}/amounts`, undefined, amounts),
+        ),
+        call('POST /api/backoffice/offices/:id/transfer', () =>
+          c.post(`/api/backoffice/offices/${bo.bt1}/transfer`, { fileIds: [bo.file], reference: 'MVT-1' }),
+        ),
+        call('GET /api/backoffice/archive', () => c.get(`/api/backoffice/archive?centreId=${bo.centre}`)),
+        call('GET /api/backoffice/archive/transfers', () =>
+          c.get(`/api/backoffice/archive/transfers?centreId=${bo.centre}`),
+        ),
+        call('POST /api/backoffice/archive/transfers', () =>
+          c.post('/api/backoffice/archive/transfers', {
+            centreId: bo.centre,
+            destination: 'Service historique de la Défense',
+            archivedBefore: today,
+          }),
+        ),
+        call('GET /api/backoffice/ageing', () => c.get(`/api/backoffice/ageing?centreId=${bo.centre}`)),
+        call('GET /api/backoffice/ageing/reports', () => c.get(`/api/backoffice/ageing/reports?centreId=${bo.centre}`)),
+        call('POST /api/backoffice/ageing/reports', () =>
+          c.post('/api/backoffice/ageing/reports', { centreId: bo.centre, days: 30 }),
+        ),
+        call('GET /api/backoffice/ageing/reports/:id', () => c.get(`/api/backoffice/ageing/reports/${bo.report}`)),
+        call('PUT /api/backoffice/ageing/reports/:id/analysis', () =>
+          c.put(`/api/backoffice/ageing/reports/${bo.report}/analysis`, { analysis: 'Retards', measures: 'Aucune' }),
+        ),
+        call('GET /api/backoffice/expenses', () =>
+          c.get(`/api/backoffice/expenses?centreId=${bo.centre}&month=${today.slice(0, 7)}`),
+        ),
+      ];
+    }
+
+    /** What the back-office rows would change if they got through: the file, the kind, the centre's records. */
+    async function centreState() {
+      const db = p.store.db;
+      const count = async (
+        table: 'transmittal_slips' | 'ageing_reports' | 'archive_transfers' | 'backoffice_centres',
+      ) => countRows(db, table);
+      return {
+        file: {
+          ...(await db.selectFrom('case_files').selectAll().where('id', '=', bo.file).executeTakeFirstOrThrow()),
+        },
+        pieces: (
+          await db
+            .selectFrom('case_file_pieces')
+            .select(['code', 'state', 'sha256'])
+            .where('case_file_id', '=', bo.file)
+            .orderBy('code')
+            .execute()
+        ).map((r) => ({ ...r })),
+        kind: {
+          ...(await db
+            .selectFrom('case_file_kinds')
+            .selectAll()
+            .where('code', '=', 'fd_mission')
+            .executeTakeFirstOrThrow()),
+        },
+        report: {
+          ...(await db.selectFrom('ageing_reports').selectAll().where('id', '=', bo.report).executeTakeFirstOrThrow()),
+        },
+        slips: await count('transmittal_slips'),
+        reports: await count('ageing_reports'),
+        transfers: await count('archive_transfers'),
+        centres: await count('backoffice_centres'),
+      };
+    }
+
+    it('refuses every back-office change to the read-only roles (internal control, audit), each refusal audited', async () => {
+      // They read the centre (status, reports, documents), and change nothing in it.
+      const controller = await server.signIn('controle.interne');
+      for (const [who, c] of [
+        ['controller', controller],
+        ['auditor', auditor],
+      ] as const) {
+        const writes = backofficeRows(c).filter(
+          (r): r is Extract<Row, { call: unknown }> => 'call' in r && !r.route.startsWith('GET '),
+        );
+        assert.equal(
+          writes.length,
+          documentedRoutes().filter((r) => r.includes(' /api/backoffice/') && !r.startsWith('GET ')).length,
+          'every documented back-office write',
+        );
+        const before = await centreState();
+        const auditBefore = await countRows(p.store.db, 'audit_log');
+        const failures: string[] = [];
+        for (const row of writes) {
+          const res = await row.call();
+          if (res.status !== 403 || typeof res.json?.detail !== 'string')
+            failures.push(`${who} ${row.route} → ${res.status} ${res.text.slice(0, 120)}`);
+        }
+        assert.deepEqual(failures, []);
+        assert.deepEqual(await centreState(), before, `${who}: nothing changed in the processing centre`);
+        const refusals = await p.store.db
+          .selectFrom('audit_log')
+          .select(['actor_id', 'outcome'])
+          .where('seq', '>', auditBefore)
+          .execute();
+        assert.equal(refusals.length, writes.length, `${who}: one refused audit record per request, nothing else`);
+        assert.ok(refusals.every((r) => r.outcome === 'refused'));
+      }
+      // Reading stays open to them: the file and the ageing report.
+      for (const c of [controller, auditor]) {
+        assert.equal((await c.get(`/api/backoffice/files/${bo.file}`)).status, 200);
+        assert.equal((await c.get(`/api/backoffice/ageing?centreId=${bo.centre}`)).status, 200);
+      }
+    });
+
     it('never lets the town operator reach Brest (table of every documented route)', async () => {
       const brestIds = () => [brest, brestAgent, brestRun];
       const newAgent = {
@@ -1223,6 +1504,7 @@ forEachDatabase('HTTP API', (dialect) => {
         { route: 'GET /api/holder-access/cards', unscoped: 'the identified holder’s own cards' },
         { route: 'POST /api/holder-access/unblock-response', unscoped: 'the identified holder’s own card' },
         { route: 'POST /api/holder-access/cards/:id/declare', unscoped: 'the identified holder’s own card' },
+        ...backofficeRows(operator),
       ];
 
       // The table covers exactly the routes of the API contract.
@@ -1234,6 +1516,7 @@ forEachDatabase('HTTP API', (dialect) => {
         .where('organization_id', '=', brest)
         .orderBy('id')
         .execute();
+      const centreBefore = await centreState();
       const auditBefore = await countRows(p.store.db, 'audit_log');
       const failures: string[] = [];
       let denied = 0;
@@ -1286,6 +1569,7 @@ forEachDatabase('HTTP API', (dialect) => {
         .where('id', '=', brest)
         .executeTakeFirstOrThrow();
       assert.equal(org.name, 'Base navale de Brest');
+      assert.deepEqual(await centreState(), centreBefore, 'nothing changed in the processing centre');
       const refusals = await p.store.db
         .selectFrom('audit_log')
         .select(['action', 'actor_id'])

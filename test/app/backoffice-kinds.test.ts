@@ -13,7 +13,7 @@ import {
   loadKindsFile,
   updateKind,
 } from '../../src/app/backoffice/kinds.ts';
-import { registerSlip } from '../../src/app/backoffice/intake.ts';
+import { intakeSlip, registerSlip } from '../../src/app/backoffice/intake.ts';
 import { getCaseFile } from '../../src/app/backoffice/files.ts';
 import { openPlatform } from '../../src/platform.ts';
 import { ConfigError } from '../../src/config.ts';
@@ -98,5 +98,86 @@ forEachDatabase('kinds of case files', (dialect) => {
         openPlatform({ data: p.dataDir, db: p.dbTarget }, { CARTES_CASE_KINDS: file }),
         (e: Error) => e instanceof ConfigError && /types de dossiers invalide/.test(e.message),
       );
+  });
+
+  it('a kind taken by two offices goes to the least loaded one, file after file; a rule naming the unit wins', async () => {
+    const admin = await actorFor(p.ctx, 'admin.national');
+    const liaison = await actorFor(p.ctx, 'morvan.g.camid');
+    const centreId = await orgId(p.ctx, 'CAMID');
+    const stage = (await listKinds(p.ctx, admin)).items.find((k) => k.code === 'fd_stage')!;
+    const { familyLabel: _f, source: _s, version: _v, updatedAt: _u, ...def } = stage;
+    await updateKind(p.ctx, admin, 'fd_stage', {
+      ...def,
+      offices: ['BT1', 'BT2'],
+      routing: [{ office: 'BT1', sendingUnits: ['GFM-BREST'] }],
+    });
+    const offices = new Map(
+      (
+        await p.store.db
+          .selectFrom('backoffice_offices')
+          .select(['organization_id', 'code'])
+          .where('centre_id', '=', centreId)
+          .execute()
+      ).map((o) => [o.organization_id, o.code]),
+    );
+    const openLoads = async () => {
+      const loads = new Map([
+        ['BT1', 0],
+        ['BT2', 0],
+      ]);
+      for (const f of await p.store.db
+        .selectFrom('case_files')
+        .select('office_id')
+        .where('centre_id', '=', centreId)
+        .where('status', 'in', ['routed', 'in_progress', 'deferred'])
+        .execute()) {
+        const code = offices.get(f.office_id ?? '');
+        if (code && loads.has(code)) loads.set(code, loads.get(code)! + 1);
+      }
+      return loads;
+    };
+    const intake = async (unit: string, n: number) => {
+      const slip = await registerSlip(p.ctx, liaison, {
+        centreId,
+        sendingOrganizationId: await orgId(p.ctx, unit),
+        unitReference: `${unit}/${n}`,
+        slipDate: p.ctx.now().toISOString().slice(0, 10),
+        files: Array.from({ length: n }, (_, i) => ({
+          kind: 'fd_stage',
+          personName: `Stagiaire ${i}`,
+          pieces: def.pieces.map((x) => x.code),
+        })),
+      });
+      const r = await intakeSlip(p.ctx, liaison, slip.id, {
+        files: slip.files.map((f) => ({
+          fileId: f.id,
+          pieces: Object.fromEntries(def.pieces.map((x) => [x.code, true])),
+          checks: Object.fromEntries(def.checks.map((c) => [c.code, { ok: true }])),
+          register: true,
+        })),
+      });
+      assert.equal(r.registered.length, n);
+      const routed = await p.store.db
+        .selectFrom('case_files')
+        .select('office_id')
+        .where('slip_id', '=', slip.id)
+        .orderBy('number')
+        .execute();
+      return routed.map((f) => offices.get(f.office_id ?? ''));
+    };
+    // The rule sends this unit's files to BT1 whatever the loads: uneven loads to start with.
+    assert.deepEqual(await intake('GFM-BREST', 3), ['BT1', 'BT1', 'BT1']);
+    const before = await openLoads();
+    const got = await intake('ECOLE-NAVALE', 6);
+    // Expected: each file to the office with fewer open files at that moment (BT1 first on a tie).
+    const loads = new Map(before);
+    const expected = got.map(() => {
+      const to = loads.get('BT2')! < loads.get('BT1')! ? 'BT2' : 'BT1';
+      loads.set(to, loads.get(to)! + 1);
+      return to;
+    });
+    assert.deepEqual(got, expected);
+    assert.ok(got.includes('BT2'), `balanced: ${got.join(', ')} from ${[...before].join(', ')}`);
+    assert.deepEqual(await openLoads(), loads);
   });
 });

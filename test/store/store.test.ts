@@ -70,6 +70,7 @@ forEachDatabase('store', (dialect) => {
         '011_backoffice',
         '012_control',
         '013_steering',
+        '014_backoffice_speed',
       ],
     );
     assert.deepEqual(knownMigrations().slice(0, 6), [

@@ -13,6 +13,7 @@ import {
 } from '../../domain/case-file.ts';
 import type { CaseKindDefinition } from '../../domain/case-kinds.ts';
 import { auditEntry } from '../audit-trail.ts';
+import { timeOrderedId } from '../ids.ts';
 import type { Authorization } from '../access/authorize.ts';
 import { AppError, invalid, notFound } from '../errors.ts';
 import { auditRefusal, refuseAudited } from '../refusals.ts';
@@ -176,9 +177,11 @@ export async function registerSlip(ctx: AppContext, actor: Actor, input: SlipInp
         created_at: now,
       })
       .execute();
+    // Time-ordered ids: a slip's files, and the pieces, checks and timeline keyed by them, land at the end
+    // of their indexes instead of all over them (a few pages written per slip, not one per row).
     const rows: CaseFileTable[] = files.map((f, i) => ({
       ...emptyFile(),
-      id: ctx.newId(),
+      id: timeOrderedId(),
       number: caseFileNumber(year, numbers[i]!),
       kind_code: f.kind.code,
       family: 'unit',
@@ -202,7 +205,7 @@ export async function registerSlip(ctx: AppContext, actor: Actor, input: SlipInp
         .insertInto('case_files')
         .values(rows.slice(i, i + 100))
         .execute();
-    const pieces = rows.flatMap((r, i) => piecesFor(ctx, r.id, files[i]!.kind, files[i]!.listed));
+    const pieces = rows.flatMap((r, i) => piecesFor(r.id, files[i]!.kind, files[i]!.listed));
     for (let i = 0; i < pieces.length; i += 200)
       await trx
         .insertInto('case_file_pieces')
@@ -256,11 +259,11 @@ export async function registerSlip(ctx: AppContext, actor: Actor, input: SlipInp
   return { id: slipId, number: result.number, files: result.files };
 }
 
-function piecesFor(ctx: AppContext, fileId: string, kind: CaseKindDefinition, listed: string[]) {
+function piecesFor(fileId: string, kind: CaseKindDefinition, listed: string[]) {
   return kind.pieces
     .filter((p) => listed.includes(p.code) || p.required)
     .map((p) => ({
-      id: ctx.newId(),
+      id: timeOrderedId(),
       case_file_id: fileId,
       code: p.code,
       label: p.label,
@@ -477,7 +480,7 @@ export async function checkPiece(
       await trx
         .insertInto('case_file_pieces')
         .values({
-          ...piecesFor(ctx, fileId, { ...kind, pieces: [def] }, [])[0]!,
+          ...piecesFor(fileId, { ...kind, pieces: [def] }, [])[0]!,
           listed: 0,
           state,
           note,
@@ -784,7 +787,7 @@ export async function attachDocument(
     else
       await trx
         .insertInto('case_file_pieces')
-        .values({ ...piecesFor(ctx, fileId, { ...kind, pieces: [def] }, [])[0]!, listed: 0, note: null, ...values })
+        .values({ ...piecesFor(fileId, { ...kind, pieces: [def] }, [])[0]!, listed: 0, note: null, ...values })
         .execute();
     await touch(trx, ctx, file);
     await addEvents(trx, ctx, fileId, [
@@ -822,7 +825,7 @@ export async function registerFile(ctx: AppContext, actor: Actor, fileId: string
     .where('id', '=', file.sending_organization_id)
     .executeTakeFirstOrThrow();
   await ctx.store.db.transaction().execute(async (trx) => {
-    const loads = await officeLoads(trx, centre);
+    const loads = await officeLoads(trx, centre, [{ kind, sendingUnitCode: sender.code }]);
     await registerInTrx(trx, ctx, actor, auth, centre, file, kind, sender.code, loads);
   });
   return getCaseFile(ctx, actor, fileId);
@@ -908,6 +911,13 @@ async function registerInTrx(
   return officeId;
 }
 
+/** Appends to the list under `key` (no copy per element). */
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
 export interface SlipIntakeItem {
   fileId: string;
   /** Piece code → present (true) or missing (false). */
@@ -976,7 +986,11 @@ export async function intakeSlip(ctx: AppContext, actor: Actor, slipId: string, 
   // Set-based: one update per (piece or check, verdict) across the slip's files, one read of the
   // results, one insert of the timeline entries, one update per destination office, one audit batch.
   const group = new Map<string, string[]>();
-  const add = (key: string, id: string) => group.set(key, [...(group.get(key) ?? []), id]);
+  const add = (key: string, id: string) => {
+    const list = group.get(key);
+    if (list) list.push(id);
+    else group.set(key, [id]);
+  };
   for (const item of input.files) {
     for (const [code, present] of Object.entries(item.pieces ?? {}))
       add(`p\u0000${code}\u0000${present ? 'present' : 'missing'}`, item.fileId);
@@ -1021,15 +1035,21 @@ export async function intakeSlip(ctx: AppContext, actor: Actor, slipId: string, 
         .select(['case_file_id', 'code', 'label', 'state'])
         .where('case_file_id', 'in', chunk)
         .execute())
-        pieceRows.set(r.case_file_id, [...(pieceRows.get(r.case_file_id) ?? []), r]);
+        pushTo(pieceRows, r.case_file_id, r);
       for (const r of await trx
         .selectFrom('case_file_checks')
         .select(['case_file_id', 'code', 'label', 'state'])
         .where('case_file_id', 'in', chunk)
         .execute())
-        checkRows.set(r.case_file_id, [...(checkRows.get(r.case_file_id) ?? []), r]);
+        pushTo(checkRows, r.case_file_id, r);
     }
-    const loads = await officeLoads(trx, centre);
+    const loads = await officeLoads(
+      trx,
+      centre,
+      input.files
+        .filter((item) => item.register)
+        .map((item) => ({ kind: kinds.get(files.get(item.fileId)!.kind_code)!, sendingUnitCode: sender.code })),
+    );
     const audit: AuditEntry[] = [];
     const events: {
       case_file_id: string;
@@ -1107,7 +1127,7 @@ export async function intakeSlip(ctx: AppContext, actor: Actor, slipId: string, 
     for (const [officeId, target] of toOffice) {
       // Files of one kind share a due date; group by it so each update sets one value.
       const byDue = new Map<string, string[]>();
-      for (const id of target.ids) byDue.set(target.due.get(id)!, [...(byDue.get(target.due.get(id)!) ?? []), id]);
+      for (const id of target.ids) pushTo(byDue, target.due.get(id)!, id);
       for (const [due, idsDue] of byDue)
         for (let i = 0; i < idsDue.length; i += CHUNK) {
           const chunk = idsDue.slice(i, i + CHUNK);

@@ -17,11 +17,21 @@ import { text } from './input.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** Open files per processing office of the centre (the load the routing balances). */
-export async function officeLoads(db: Db, centre: CentreFacts): Promise<Map<string, number>> {
+/**
+ * Open files per processing office of the centre (the load the routing balances). The count is read
+ * only when one of `routed` (the kinds about to be routed, with their sending unit) has a choice to make:
+ * several of the centre's offices take it and no rule of the kind names one for that unit. Otherwise
+ * every office is present with 0, which routes exactly as the counts would (one candidate, or a rule).
+ */
+export async function officeLoads(
+  db: Db,
+  centre: CentreFacts,
+  routed?: readonly { kind: Pick<CaseKindDefinition, 'offices' | 'routing'>; sendingUnitCode: string }[],
+): Promise<Map<string, number>> {
   const processing = centre.offices.filter((o) => o.function === 'processing');
   const loads = new Map(processing.map((o) => [o.code, 0]));
   if (!processing.length) return loads;
+  if (routed && !routed.some((r) => balances(r.kind, r.sendingUnitCode, loads))) return loads;
   const rows = await db
     .selectFrom('case_files')
     .select(['office_id', (eb) => eb.fn.countAll<number>().as('n')])
@@ -38,6 +48,17 @@ export async function officeLoads(db: Db, centre: CentreFacts): Promise<Map<stri
     if (o) loads.set(o.code, Number(r.n));
   }
   return loads;
+}
+
+/** Does routing a file of `kind` from this unit depend on the offices' loads? */
+function balances(
+  kind: Pick<CaseKindDefinition, 'offices' | 'routing'>,
+  sendingUnitCode: string,
+  offices: ReadonlyMap<string, number>,
+): boolean {
+  const present = kind.offices.filter((o) => offices.has(o));
+  if (present.length < 2) return false;
+  return !kind.routing.some((rule) => rule.sendingUnits.includes(sendingUnitCode) && present.includes(rule.office));
 }
 
 /** The office a file goes to by the kind's rules; the loads are updated for the next file of a batch. */
