@@ -17,7 +17,7 @@ import {
   type Priority,
 } from '../../domain/case-file.ts';
 import type { CaseKindDefinition } from '../../domain/case-kinds.ts';
-import { searchText } from '../directory/agents.ts';
+import { agentNames, searchText } from '../directory/agents.ts';
 import { personName } from '../requests/card-requests.ts';
 import { AppError, notFound } from '../errors.ts';
 import { refuseAudited } from '../refusals.ts';
@@ -313,20 +313,6 @@ export async function listCaseFiles(ctx: AppContext, actor: Actor, s: FileFilter
   return { items: rows.map((r) => fileSummary(r, asOf)), total: Number(total.n), page, pageSize };
 }
 
-async function names(db: Db, ids: (string | null)[]): Promise<Map<string, string>> {
-  const wanted = [...new Set(ids.filter((x): x is string => !!x && !x.startsWith('system:')))];
-  const out = new Map<string, string>();
-  if (wanted.length) {
-    const rows = await db
-      .selectFrom('agents')
-      .select(['id', 'first_names', 'last_name'])
-      .where('id', 'in', wanted)
-      .execute();
-    for (const r of rows) out.set(r.id, `${r.first_names} ${r.last_name}`);
-  }
-  return out;
-}
-
 function nameOf(map: Map<string, string>, id: string | null): string | null {
   if (!id) return null;
   if (id.startsWith('system:')) return 'Plateforme';
@@ -435,7 +421,7 @@ export async function getCaseFile(ctx: AppContext, actor: Actor, id: string) {
           .executeTakeFirst()
       : undefined,
   ]);
-  const who = await names(db, [
+  const who = await agentNames(db, [
     file.taken_by,
     file.processed_by,
     file.self_checked_by,

@@ -83,20 +83,7 @@ export async function centreOf(db: Db, centreId: string): Promise<CentreFacts> {
   return loadCentre(db, centreId);
 }
 
-/** Names of agents by id (people shown on plans, controls and sheets). */
-export async function agentNames(db: Db, ids: (string | null | undefined)[]): Promise<Map<string, string>> {
-  const wanted = [...new Set(ids.filter((x): x is string => !!x && !x.includes(':')))];
-  const out = new Map<string, string>();
-  if (wanted.length) {
-    const rows = await db
-      .selectFrom('agents')
-      .select(['id', 'first_names', 'last_name'])
-      .where('id', 'in', wanted)
-      .execute();
-    for (const r of rows) out.set(r.id, `${r.first_names} ${r.last_name}`);
-  }
-  return out;
-}
+export { agentNames } from '../directory/agents.ts';
 
 export function nameIn(map: Map<string, string>, id: string | null): string | null {
   if (!id) return null;

@@ -18,7 +18,8 @@ import {
   wordsLike,
 } from './agent-search.ts';
 import { boundedCount, decodeCursor, pageOf, pageWindow, SORT_LIMIT, type PageRequest } from '../paging.ts';
-import { sql } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../../store/schema.ts';
 import { today, type Actor, type AppContext } from '../context.ts';
 
 export { searchText };
@@ -480,4 +481,22 @@ export async function deleteAgent(ctx: AppContext, actor: Actor, id: string): Pr
       },
     };
   });
+}
+
+/** Names (« Prénom NOM ») of agents by id, for the people shown on a page; system and service actors are left out. */
+export async function agentNames(
+  db: Kysely<Database> | Transaction<Database>,
+  ids: (string | null | undefined)[],
+): Promise<Map<string, string>> {
+  const wanted = [...new Set(ids.filter((x): x is string => !!x && !x.includes(':')))];
+  const out = new Map<string, string>();
+  if (wanted.length) {
+    const rows = await db
+      .selectFrom('agents')
+      .select(['id', 'first_names', 'last_name'])
+      .where('id', 'in', wanted)
+      .execute();
+    for (const r of rows) out.set(r.id, `${r.first_names} ${r.last_name}`);
+  }
+  return out;
 }
