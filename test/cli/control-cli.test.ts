@@ -1,33 +1,14 @@
 // `cartes control deontological` on the demonstration data: the quarter the demonstration already
 // controlled is not controlled twice, an earlier quarter is, once; a malformed quarter is refused in French.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../support/platform.ts';
+import { cartes as run } from '../support/process.ts';
 import { previousQuarter, quarterOf } from '../../src/domain/control.ts';
 
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
-
-function cartes(args: string[], data: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, '--data', data, ...args], {
-      env: { PATH: process.env['PATH'] ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** `cartes --data DATA ARGS` (the shared runner: clean environment, 240 s at most). */
+const cartes = (args: string[], data: string) => run(['--data', data, ...args], {}, { timeoutMs: 240_000 });
 
 describe('cartes control', { timeout: 600_000 }, () => {
   let data: string;

@@ -1,32 +1,13 @@
 // `cartes dossiers …` on the demonstration data: the ageing report as a table and as CSV, per
 // processing office, and the monthly pass that never runs twice in a month.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../support/platform.ts';
+import { cartes as run } from '../support/process.ts';
 
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
-
-function cartes(args: string[], data: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, '--data', data, ...args], {
-      env: { PATH: process.env['PATH'] ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** `cartes --data DATA ARGS` (the shared runner: clean environment, 240 s at most). */
+const cartes = (args: string[], data: string) => run(['--data', data, ...args], {}, { timeoutMs: 240_000 });
 
 describe('cartes dossiers', { timeout: 600_000 }, () => {
   let data: string;
