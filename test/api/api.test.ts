@@ -31,9 +31,12 @@ const DOCS = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8')
 function documentedRoutes(): string[] {
   const out = new Set<string>();
   for (const m of DOCS.matchAll(/`(GET|POST|PUT|PATCH|DELETE) (\/api\/[^`?\s]*)/g)) out.add(`${m[1]} ${m[2]}`);
-  // The dashboards have their own refusal test (test/api/steering-api.test.ts) and the to-do belongs to every
-  // signed-in person (nothing to refuse): their rows in this table are still to be written.
-  for (const route of out) if (route.includes(' /api/steering/') || route === 'GET /api/tasks') out.delete(route);
+  // The dashboards and internal control have their own refusal tests (test/api/steering-api.test.ts,
+  // test/api/control-api.test.ts) and the to-do belongs to every signed-in person (nothing to refuse): their rows
+  // in this table are still to be written.
+  for (const route of out)
+    if (route.includes(' /api/steering/') || route.includes(' /api/control/') || route === 'GET /api/tasks')
+      out.delete(route);
   return [...out].sort();
 }
 
