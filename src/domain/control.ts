@@ -3,6 +3,7 @@
 // the control sheet's visas in order, recurring anomalies, and the periods (month, quarter) they
 // are counted in. Pure: no clock, no I/O (hashing is a pure function).
 
+import { monthLabel } from './steering.ts';
 import { createHash } from 'node:crypto';
 
 // ---------------------------------------------------------------------------------------------
@@ -48,28 +49,13 @@ export function quarterRange(quarter: string): { start: string; end: string } {
   };
 }
 
-const MONTHS = [
-  'janvier',
-  'février',
-  'mars',
-  'avril',
-  'mai',
-  'juin',
-  'juillet',
-  'août',
-  'septembre',
-  'octobre',
-  'novembre',
-  'décembre',
-];
-
 /** « décembre 2026 », « 4e trimestre 2026 ». */
 export function periodLabel(period: string): string {
   if (QUARTER_RE.test(period)) {
     const q = Number(period.slice(6));
     return `${q === 1 ? '1er' : `${q}e`} trimestre ${period.slice(0, 4)}`;
   }
-  return `${MONTHS[Number(period.slice(5, 7)) - 1]} ${period.slice(0, 4)}`;
+  return monthLabel(period);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -88,7 +88,7 @@ export interface OcspRoutesOptions {
   onError?: (err: unknown) => void;
   /** Where sampled answers and internal errors are logged. Default: the Fastify server's logger (ocspRoutes), else none. */
   logger?: Pick<FastifyBaseLogger, 'info' | 'error'>;
-  /** Deadline of one answer, ms (then tryLater). Default 5,000. */
+  /** Deadline of an answer signed on demand, ms (then tryLater). Default 5,000. */
   timeoutMs?: number;
 }
 
@@ -275,34 +275,36 @@ export function ocspResponder(opts: OcspRoutesOptions): OcspResponder {
     let nextUpdate: Date;
     try {
       // The status is read inside the pool too: a flood of requests waits (or is refused) before any work.
-      ({ out, thisUpdate, nextUpdate } = await pool.run(async () => {
-        const found = await Promise.all(statuses.map((s) => opts.lookup(issuerSha1, s.serialHex)));
-        for (let i = 0; i < found.length; i++) {
-          const f = found[i];
-          if (!f) throw new Unauthorized();
-          const s = statuses[i]!;
-          s.status = f.status;
-          if (f.status === 'revoked') {
-            s.revokedAt = f.revokedAt ?? new Date(0);
-            if (f.reason !== undefined) s.reason = f.reason;
+      ({ out, thisUpdate, nextUpdate } = await withinDeadline(
+        pool.run(async () => {
+          const found = await Promise.all(statuses.map((s) => opts.lookup(issuerSha1, s.serialHex)));
+          for (let i = 0; i < found.length; i++) {
+            const f = found[i];
+            if (!f) throw new Unauthorized();
+            const s = statuses[i]!;
+            s.status = f.status;
+            if (f.status === 'revoked') {
+              s.revokedAt = f.revokedAt ?? new Date(0);
+              if (f.reason !== undefined) s.reason = f.reason;
+            }
+            if (f.archiveCutoff) s.archiveCutoff = f.archiveCutoff;
           }
-          if (f.archiveCutoff) s.archiveCutoff = f.archiveCutoff;
-        }
-        const t = new Date(Math.floor(Date.now() / 1000) * 1000);
-        const n = new Date(t.getTime() + validityMs);
-        const der = await buildOcspResponse({
-          responder: signer.responder,
-          issuer: signer.issuer,
-          statuses,
-          thisUpdate: t,
-          nextUpdate: n,
-          producedAt: t,
-          ...(nonce ? { nonce } : {}),
-        });
-        return { out: der, thisUpdate: t, nextUpdate: n };
-      }));
+          const t = new Date(Math.floor(Date.now() / 1000) * 1000);
+          const n = new Date(t.getTime() + validityMs);
+          const der = await buildOcspResponse({
+            responder: signer.responder,
+            issuer: signer.issuer,
+            statuses,
+            thisUpdate: t,
+            nextUpdate: n,
+            producedAt: t,
+            ...(nonce ? { nonce } : {}),
+          });
+          return { out: der, thisUpdate: t, nextUpdate: n };
+        }),
+      ));
     } catch (err) {
-      if (err instanceof PoolBusyError) return fail('tryLater');
+      if (err instanceof PoolBusyError || err instanceof LateAnswer) return fail('tryLater');
       if (err instanceof Unauthorized) return fail('unauthorized');
       throw err;
     }
@@ -315,13 +317,15 @@ export function ocspResponder(opts: OcspRoutesOptions): OcspResponder {
     return { der: out, source: 'signed', cacheable: { thisUpdate, nextUpdate } };
   }
 
-  async function answerWithin(der: Uint8Array): Promise<Answer> {
+  // The deadline bounds the slow path only (signing on demand): a timer per request would cost more than a
+  // pre-signed answer itself.
+  async function withinDeadline<T>(work: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<Answer>((resolve) => {
-      timer = setTimeout(() => resolve(fail('tryLater')), timeoutMs);
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new LateAnswer()), timeoutMs);
     });
     try {
-      return await Promise.race([answer(der), late]);
+      return await Promise.race([work, late]);
     } finally {
       clearTimeout(timer);
     }
@@ -331,7 +335,7 @@ export function ocspResponder(opts: OcspRoutesOptions): OcspResponder {
     const started = sampleEvery ? performance.now() : 0;
     let a: Answer;
     try {
-      a = request.der ? await answerWithin(request.der) : fail('malformedRequest');
+      a = request.der ? await answer(request.der) : fail('malformedRequest');
     } catch (err) {
       opts.onError?.(err);
       log?.error({ err, reqId: request.id }, 'OCSP: internal error');
@@ -550,6 +554,7 @@ export function ocspRoutes(app: FastifyInstance, opts: OcspRoutesOptions): OcspR
 }
 
 class Unauthorized extends Error {}
+class LateAnswer extends Error {}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
